@@ -1,0 +1,3 @@
+"""reminder: deadline reminders for Chinese government task-division plans."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,46 @@
+"""Command line: thin commands over the core. Heavy imports stay inside command functions
+so that `reminder explain` and `reminder plan` start fast."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from reminder.errors import ReminderError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="reminder", message="reminder %(version)s")
+def cli() -> None:
+    """政务公开任务分工方案的截止提醒工具：解析时限、预览提醒计划、按期发送提醒与督办。"""
+
+
+# Commands of the import and daemon issues live in their own modules; each exposes COMMANDS.
+for _module in ("reminder.cli_import", "reminder.cli_daemon"):
+    try:
+        for _command in importlib.import_module(_module).COMMANDS:
+            cli.add_command(_command)
+    except ModuleNotFoundError as exc:  # a module not written yet
+        if exc.name != _module:
+            raise
+
+
+def main() -> None:
+    """Entry point: bad input becomes one line on stderr and an exit status, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except ReminderError as err:
+        click.echo(f"错误：{err}", err=True)
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        click.echo("已中止。", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)

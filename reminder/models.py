@@ -1,0 +1,180 @@
+"""Records passed between stages: frozen, keyword-only dataclasses with no behaviour of note.
+
+document ─importers→ Task ─deadlines→ Deadline ─occurrences→ Occurrence ─planner→ Notice
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Literal
+
+DeadlineKind = Literal["once", "recurring", "event", "none"]
+Cycle = Literal["monthly", "quarterly", "semiannual", "yearly", "ongoing"]
+OffsetUnit = Literal["day", "workday", "month"]
+Stage = Literal["remind", "due", "overdue", "escalate", "report"]
+ShiftPolicy = Literal["before", "after", "none"]
+
+CYCLES: tuple[str, ...] = ("monthly", "quarterly", "semiannual", "yearly", "ongoing")
+STAGES: tuple[str, ...] = ("remind", "due", "overdue", "escalate", "report")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Offset:
+    """A distance in time: ``n`` days, workdays or months."""
+
+    n: int
+    unit: OffsetUnit
+
+    def __str__(self) -> str:
+        return f"{self.n}{ {'day': 'd', 'workday': 'wd', 'month': 'm'}[self.unit] }"
+
+    @classmethod
+    def parse(cls, text: str) -> Offset:
+        """Parse the compact form used in policy files: ``30d``, ``3wd``, ``1m``."""
+        raw = text.strip().lower()
+        for suffix, unit in (("wd", "workday"), ("d", "day"), ("m", "month")):
+            if raw.endswith(suffix) and raw[: -len(suffix)].isdigit():
+                return cls(n=int(raw[: -len(suffix)]), unit=unit)  # type: ignore[arg-type]
+        raise ValueError(f"不是有效的时间间隔：{text!r}（应写作 30d、3wd 或 1m）")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deadline:
+    """One deadline found in a phrase.
+
+    ``dates`` are nominal (before the workday shift): one date for ``once``; the plan year's
+    occurrences for ``recurring``; the computed date for ``event`` once its event is known,
+    else empty; empty for ``none``.
+    """
+
+    kind: DeadlineKind
+    dates: tuple[date, ...] = ()
+    cycle: Cycle | None = None
+    after: Offset | None = None
+    rule: str
+    source: str
+    text: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task:
+    """One row of a plan's task table, as the document says it."""
+
+    id: str
+    title: str
+    section: tuple[str, ...] = ()
+    detail: str = ""
+    lead: tuple[str, ...] = ()
+    support: tuple[str, ...] = ()
+    units_text: str = ""
+    deadline_text: str = ""
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return self.lead + tuple(u for u in self.support if u not in self.lead)
+
+    @property
+    def short_title(self) -> str:
+        return short_text(self.title)
+
+
+def short_text(text: str, limit: int = 24) -> str:
+    """First clause of a long requirement, for tables and message subjects."""
+    text = " ".join(text.split())
+    for stop in "。；;，,":
+        head = text.split(stop, 1)[0]
+        if 4 <= len(head) <= limit:
+            return head
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contact:
+    """How to reach a unit or person. Webhook keys are never here: ``wecom`` names a robot
+    whose key lives in the deployment's secrets."""
+
+    name: str
+    email: tuple[str, ...] = ()
+    wecom: str | None = None
+    wecom_users: tuple[str, ...] = ()
+    wecom_mobiles: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.email or self.wecom)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanDate:
+    """A plan-level date, e.g. quarterly progress reports to the 政务公开办."""
+
+    name: str
+    deadline_text: str
+    units: tuple[str, ...] = ()  # empty: every unit named in the plan
+    to: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskOverride:
+    deadline: str | None = None
+    skip: bool = False
+    event: date | None = None
+    units: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    send_time: time = time(9, 0)
+    timezone: str = "Asia/Shanghai"
+    shift: ShiftPolicy = "before"
+    remind_before: tuple[Offset, ...] = ()
+    on_due_day: bool = True
+    overdue_after: Offset = field(default_factory=lambda: Offset(n=1, unit="workday"))
+    escalate_after: Offset = field(default_factory=lambda: Offset(n=3, unit="workday"))
+    escalate_every: Offset = field(default_factory=lambda: Offset(n=5, unit="workday"))
+    ongoing_remind_before: tuple[Offset, ...] = ()
+    report_remind_before: tuple[Offset, ...] = ()
+    remind_support: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Occurrence:
+    """A concrete due date of a task (or of a plan-level date, task id ``@<name>``)."""
+
+    plan: str
+    task: str
+    kind: DeadlineKind
+    nominal: date
+    due: date
+    cycle: Cycle | None = None
+    rule: str = ""
+    previous_due: date | None = None  # the occurrence before, for recurring tasks
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice:
+    """One message the engine intends to send: the unit of the dry run and of the outbox."""
+
+    send_at: datetime
+    stage: Stage
+    step: str  # which reminder of the stage: "30d", "1wd", "0", "#2" …
+    plan: str
+    plan_title: str
+    task: str
+    title: str
+    due: date
+    recipient: str  # the unit or contact addressed
+    channel: str  # "email", "wecom", or "none" when the recipient has no contact yet
+    addresses: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Deterministic idempotency key: planning twice never makes a second notice."""
+        raw = "|".join(
+            (self.plan, self.task, self.due.isoformat(), self.stage, self.step,
+             self.recipient, self.channel)
+        )
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
