@@ -168,7 +168,10 @@ class Notice:
     due: date
     recipient: str  # the unit or contact addressed
     channel: str  # "email", "wecom", or "none" when the recipient has no contact yet
-    addresses: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()  # email addresses, or the WeCom robot's name
+    mentions: tuple[str, ...] = ()  # WeCom user ids to @mention
+    mobiles: tuple[str, ...] = ()  # WeCom mobile numbers to @mention (text messages only)
+    occurrence: str = ""  # the occurrence's nominal date, ISO; for recurring tasks
 
     @property
     def key(self) -> str:
