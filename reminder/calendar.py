@@ -1,0 +1,171 @@
+"""The Chinese working calendar: statutory holidays and make-up workdays (调休).
+
+Data comes from chinese-calendar for the years it covers, then from override files
+(`rules/holidays/*.toml`, a plan folder's `holidays/*.toml`) for years it does not cover
+yet. A year nobody covers falls back to weekends-only; callers ask `missing_years()` so the
+user is told, instead of the program crashing or guessing silently.
+
+Override file format::
+
+    year = 2027                 # optional: this file is the complete arrangement for 2027
+    holidays = [2027-01-01, { from = 2027-02-05, to = 2027-02-11, name = "春节" }]
+    workdays = [2027-02-20]     # make-up workdays (调休上班)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+
+import chinese_calendar
+
+from reminder.errors import CalendarError
+from reminder.models import ShiftPolicy
+from reminder.resources import data_dir
+
+ONE_DAY = timedelta(days=1)
+
+
+@cache
+def _library_covers(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+class WorkCalendar:
+    """Answers "is this a workday" and the date arithmetic built on it."""
+
+    def __init__(
+        self,
+        *,
+        holidays: Iterable[date] = (),
+        workdays: Iterable[date] = (),
+        covered_years: Iterable[int] = (),
+    ) -> None:
+        self._holidays = frozenset(holidays)
+        self._workdays = frozenset(workdays)
+        self._covered = frozenset(covered_years)
+
+    def known(self, year: int) -> bool:
+        """True when the year's holiday arrangement is known (not weekends-only)."""
+        return year in self._covered or _library_covers(year)
+
+    def missing_years(self, years: Iterable[int]) -> list[int]:
+        return sorted({y for y in years if not self.known(y)})
+
+    def is_workday(self, day: date) -> bool:
+        if day in self._workdays:
+            return True
+        if day in self._holidays:
+            return False
+        if _library_covers(day.year):
+            return chinese_calendar.is_workday(day)
+        return day.weekday() < 5
+
+    def shift(self, day: date, policy: ShiftPolicy = "before") -> date:
+        """Move a deadline off a non-workday: to the last workday before it (the usual
+        reading of 前), the next workday after it, or not at all."""
+        if policy == "none":
+            return day
+        step = -ONE_DAY if policy == "before" else ONE_DAY
+        while not self.is_workday(day):
+            day += step
+        return day
+
+    def add_workdays(self, day: date, n: int) -> date:
+        """The n-th workday after ``day`` (before it when n is negative); ``day`` itself
+        does not count, so 5 workdays after 2021-09-30 is 2021-10-13."""
+        step = ONE_DAY if n >= 0 else -ONE_DAY
+        remaining = abs(n)
+        while remaining:
+            day += step
+            if self.is_workday(day):
+                remaining -= 1
+        return day
+
+    def next_workday(self, day: date) -> date:
+        return self.add_workdays(day, 1)
+
+
+def _as_date(value: object, file: Path, place: str) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise CalendarError(
+        f"无法识别的日期 {value!r}", file=file, place=place, hint="日期写作 2027-01-01"
+    )
+
+
+def _read_override(path: Path) -> tuple[set[date], set[date], set[int]]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CalendarError(f"TOML 格式错误：{exc}", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CalendarError(f"无法读取：{exc}", file=path) from None
+    unknown = set(data) - {"year", "holidays", "workdays", "note", "source"}
+    if unknown:
+        raise CalendarError(
+            f"未知的键 {', '.join(sorted(unknown))}", file=path,
+            hint="只能使用 year、holidays、workdays、note、source",
+        )
+    holidays: set[date] = set()
+    for i, item in enumerate(data.get("holidays", [])):
+        place = f"holidays[{i}]"
+        if isinstance(item, dict):
+            start = _as_date(item.get("from"), path, place)
+            end = _as_date(item.get("to", item.get("from")), path, place)
+            if end < start:
+                raise CalendarError("结束日期早于开始日期", file=path, place=place)
+            while start <= end:
+                holidays.add(start)
+                start += ONE_DAY
+        else:
+            holidays.add(_as_date(item, path, place))
+    workdays = {_as_date(v, path, f"workdays[{i}]") for i, v in enumerate(data.get("workdays", []))}
+    both = holidays & workdays
+    if both:
+        raise CalendarError(
+            f"{min(both)} 同时列为节假日和调休上班日", file=path, hint="删去其中一处"
+        )
+    covered: set[int] = set()
+    if "year" in data:
+        year = data["year"]
+        if not isinstance(year, int) or not 1990 <= year <= 2100:
+            raise CalendarError(f"year 应为年份，而不是 {year!r}", file=path, place="year")
+        covered.add(year)
+    return holidays, workdays, covered
+
+
+def _override_files(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.toml")))
+        elif path.is_file():
+            files.append(path)
+    return files
+
+
+def load_calendar(extra: Sequence[Path] = ()) -> WorkCalendar:
+    """The shipped overrides, then ``extra`` files or folders (later ones win on a
+    conflicting day, so a plan folder can correct the shipped data)."""
+    holidays: set[date] = set()
+    workdays: set[date] = set()
+    covered: set[int] = set()
+    for file in _override_files([data_dir("rules") / "holidays", *extra]):
+        h, w, c = _read_override(file)
+        holidays = (holidays - w) | h
+        workdays = (workdays - h) | w
+        covered |= c
+    return WorkCalendar(holidays=holidays, workdays=workdays, covered_years=covered)

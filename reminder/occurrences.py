@@ -1,0 +1,123 @@
+"""From a plan's tasks and their parsed deadlines to concrete due dates on the calendar."""
+
+from __future__ import annotations
+
+from collections.abc import AbstractSet, Mapping
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from reminder.calendar import WorkCalendar
+from reminder.deadlines import Context, parse, task_deadlines
+from reminder.models import Deadline, Occurrence, Offset, Task
+from reminder.planfolder import Plan
+
+Events = Mapping[tuple[str, str], date]
+Done = AbstractSet[tuple[str, str, date]]
+
+
+def plan_date_task_id(name: str) -> str:
+    """Plan-level dates share the occurrence machinery under a task id that no table uses."""
+    return f"@{name}"
+
+
+def context(plan: Plan) -> Context:
+    return Context(year=plan.year, issued=plan.issued, reporting_cycle=plan.reporting_cycle)
+
+
+def effective_task(plan: Plan, task: Task) -> Task:
+    """The task with its plan.toml override applied (deadline text, units)."""
+    override = plan.overrides.get(task.id)
+    if override is None:
+        return task
+    changes: dict[str, object] = {}
+    if override.deadline is not None:
+        changes["deadline_text"] = override.deadline
+    if override.units is not None:
+        changes["lead"], changes["support"] = override.units, ()
+    if not changes:
+        return task
+    from dataclasses import replace
+
+    return replace(task, **changes)  # type: ignore[arg-type]
+
+
+def deadlines_of(plan: Plan, task: Task) -> list[Deadline]:
+    return task_deadlines(effective_task(plan, task), context(plan), plan.rules,
+                          plan.default_deadline)
+
+
+def after_event(event: date, offset: Offset, calendar: WorkCalendar) -> date:
+    """The nominal deadline ``offset`` after an event ("5个工作日内" counts real workdays)."""
+    if offset.unit == "workday":
+        return calendar.add_workdays(event, offset.n)
+    if offset.unit == "month":
+        return event + relativedelta(months=offset.n)
+    return event + timedelta(days=offset.n)
+
+
+def _task_occurrences(plan: Plan, task: Task, event: date | None) -> list[Occurrence]:
+    shift = plan.policy.shift
+    result: list[Occurrence] = []
+    for deadline in deadlines_of(plan, task):
+        nominals: tuple[date, ...] = deadline.dates
+        if deadline.kind == "event":
+            if event is None or deadline.after is None:
+                continue
+            nominals = (after_event(event, deadline.after, plan.calendar),)
+        elif deadline.kind == "none":
+            continue
+        previous: date | None = None
+        for nominal in nominals:
+            due = plan.calendar.shift(nominal, shift)
+            # A plan cannot ask for work due before it was issued (the Q1 report of a
+            # plan issued in July): such occurrences are history, not reminders.
+            if plan.issued and due < plan.issued:
+                previous = due
+                continue
+            result.append(Occurrence(
+                plan=plan.id, task=task.id, kind=deadline.kind, nominal=nominal, due=due,
+                cycle=deadline.cycle, rule=deadline.rule,
+                previous_due=previous if deadline.kind == "recurring" else None,
+            ))
+            previous = due
+    return result
+
+
+def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozenset()
+                ) -> list[Occurrence]:
+    """Every open occurrence of the plan's tasks and plan-level dates, by due date.
+
+    ``events`` (from plan.toml or the store) give event-relative deadlines their date;
+    ``done`` removes completed occurrences, matched by due or nominal date.
+    """
+    events = events or {}
+    found: dict[tuple[str, date], Occurrence] = {}
+    for task in plan.tasks:
+        override = plan.overrides.get(task.id)
+        if override is not None and override.skip:
+            continue
+        event = events.get((plan.id, task.id)) or (override.event if override else None)
+        for occ in _task_occurrences(plan, task, event):
+            # Several phrases can name the same day ("2021年底" in the cell and
+            # "2021年底前" in the requirement): one occurrence.
+            found.setdefault((occ.task, occ.due), occ)
+    ctx = context(plan)
+    for plan_date in plan.dates:
+        task_id = plan_date_task_id(plan_date.name)
+        for deadline in parse(plan_date.deadline_text, ctx, plan.rules):
+            for nominal in deadline.dates if deadline.kind in ("once", "recurring") else ():
+                due = plan.calendar.shift(nominal, plan.policy.shift)
+                found.setdefault((task_id, due), Occurrence(
+                    plan=plan.id, task=task_id, kind="once", nominal=nominal, due=due,
+                    rule=deadline.rule,
+                ))
+    result = [
+        occ for occ in found.values()
+        if (plan.id, occ.task, occ.due) not in done and (plan.id, occ.task, occ.nominal) not in done
+    ]
+    return sorted(result, key=lambda o: (o.due, _task_order(o.task)))
+
+
+def _task_order(task_id: str) -> tuple[int, str]:
+    return (int(task_id), "") if task_id.isdigit() else (10**9, task_id)

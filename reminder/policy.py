@@ -1,0 +1,98 @@
+"""The reminder policy: shipped defaults in rules/policy.toml, overridden per plan."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reminder.errors import PolicyError
+from reminder.models import Offset, Policy
+from reminder.resources import data_dir
+
+_OFFSET_KEYS = ("overdue_after", "escalate_after", "escalate_every")
+_OFFSET_LIST_KEYS = ("remind_before", "ongoing_remind_before", "report_remind_before")
+_BOOL_KEYS = ("on_due_day", "remind_support")
+KNOWN_KEYS = frozenset(
+    {"send_time", "timezone", "shift", *_OFFSET_KEYS, *_OFFSET_LIST_KEYS, *_BOOL_KEYS}
+)
+
+
+def default_policy_file() -> Path:
+    return data_dir("rules") / "policy.toml"
+
+
+@cache
+def _defaults() -> dict[str, Any]:
+    path = default_policy_file()
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"TOML 格式错误：{exc}", file=path) from None
+
+
+def _offset(value: Any, file: Path, key: str) -> Offset:
+    try:
+        offset = Offset.parse(str(value))
+    except ValueError as exc:
+        raise PolicyError(str(exc), file=file, place=key) from None
+    if offset.n < 0:
+        raise PolicyError("间隔不能为负数", file=file, place=key)
+    return offset
+
+
+def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | None = None) -> Policy:
+    """Merge ``overrides`` (a plan's [policy] table, read from ``file``) over the defaults."""
+    source = file or default_policy_file()
+    merged = dict(_defaults())
+    for key, value in (overrides or {}).items():
+        if key not in KNOWN_KEYS:
+            raise PolicyError(
+                f"未知的提醒策略项 {key}", file=source, place=f"policy.{key}",
+                hint="可用项：" + "、".join(sorted(KNOWN_KEYS)),
+            )
+        merged[key] = value
+    try:
+        hour, minute = (int(x) for x in str(merged["send_time"]).split(":"))
+        send_time = time(hour, minute)
+    except ValueError:
+        raise PolicyError(
+            f"send_time 应写作 09:00，而不是 {merged['send_time']!r}", file=source,
+            place="policy.send_time",
+        ) from None
+    try:
+        ZoneInfo(str(merged["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PolicyError(
+            f"未知时区 {merged['timezone']!r}", file=source, place="policy.timezone",
+            hint="例如 Asia/Shanghai",
+        ) from None
+    if merged["shift"] not in ("before", "after", "none"):
+        raise PolicyError(
+            f"shift 只能是 before、after 或 none，而不是 {merged['shift']!r}",
+            file=source, place="policy.shift",
+        )
+    for key in _BOOL_KEYS:
+        if not isinstance(merged[key], bool):
+            raise PolicyError(f"{key} 应为 true 或 false", file=source, place=f"policy.{key}")
+    lists: dict[str, tuple[Offset, ...]] = {}
+    for key in _OFFSET_LIST_KEYS:
+        if not isinstance(merged[key], list):
+            raise PolicyError(f"{key} 应为列表，如 [\"7d\", \"1wd\"]", file=source, place=key)
+        lists[key] = tuple(_offset(v, source, f"policy.{key}") for v in merged[key])
+    singles = {key: _offset(merged[key], source, f"policy.{key}") for key in _OFFSET_KEYS}
+    if singles["escalate_every"].n == 0:
+        raise PolicyError("escalate_every 不能为 0", file=source, place="policy.escalate_every")
+    return Policy(
+        send_time=send_time,
+        timezone=str(merged["timezone"]),
+        shift=merged["shift"],
+        on_due_day=merged["on_due_day"],
+        remind_support=merged["remind_support"],
+        **lists,
+        **singles,
+    )
