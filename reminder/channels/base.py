@@ -1,0 +1,162 @@
+"""What every delivery channel shares: the message and result records, the plugin interface
+and the byte-safe splitter.
+
+Channels are deliberately dumb: one attempt per ``send()``, no sleeping, no retrying, no rate
+limiting. The dispatcher does all three once, from ``rate_limit`` and ``SendResult.retry_after``,
+so the policy lives in one place and channels stay trivially testable.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+SendStatus = Literal["ok", "retryable", "permanent"]
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message:
+    """One message as a channel sends it; each channel uses the bodies it understands.
+
+    ``to`` holds email addresses, or the WeCom robot's name as its only item. ``part``/``parts``
+    number the messages one digest produced, in sending order (a split WeCom digest, plus the
+    short text @-message for mobile numbers), so the dispatcher can record them one by one.
+    """
+
+    subject: str
+    text: str
+    markdown: str = ""
+    html: str = ""
+    to: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    mobiles: tuple[str, ...] = ()
+    part: int = 1
+    parts: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.part <= self.parts:
+            raise ValueError(f"part {self.part} outside 1..{self.parts}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendResult:
+    """Outcome of one attempt. ``provider_code`` is the provider's own code as text (SMTP reply
+    code, WeCom errcode, ``http 502``, ``timeout`` …) so the outbox can store it verbatim."""
+
+    status: SendStatus
+    provider_code: str | None = None
+    detail: str = ""
+    retry_after: float | None = None  # seconds the provider asked us to wait, if it did
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class Channel(ABC):
+    """A delivery plugin. Limits are class data so the dispatcher can read them without
+    sending anything; a subclass may narrow ``max_bytes`` per instance (e.g. WeCom text)."""
+
+    name: str = ""
+    max_bytes: int | None = None  # per message body, in UTF-8 bytes; None: no practical limit
+    rate_limit: tuple[int, float] | None = None  # (messages, seconds) per rate_key
+
+    @abstractmethod
+    def send(self, message: Message) -> SendResult:
+        """Make exactly one delivery attempt. Never raises for delivery problems."""
+
+    def rate_key(self, message: Message) -> str:
+        """The bucket ``rate_limit`` applies to; channels with per-target limits override."""
+        return self.name
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most channels hold nothing open
+        """Release connections or sessions held between sends."""
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def truncate_bytes(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
+    """Cut ``text`` to at most ``limit`` UTF-8 bytes on a character boundary, marking the cut."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    room = limit - utf8_len(ellipsis)
+    if room < 0:
+        return data[:limit].decode("utf-8", errors="ignore")
+    # errors="ignore" only drops the partial character left at the end of the cut
+    return data[:room].decode("utf-8", errors="ignore") + ellipsis
+
+
+def _with_marker(header: str, marker: str) -> str:
+    """Put the part marker at the end of the header's first line (the title line)."""
+    if not marker:
+        return header
+    if not header:
+        return marker
+    first, nl, rest = header.partition("\n")
+    return first + marker + nl + rest
+
+
+def _assemble(header: str, blocks: Sequence[str], footer: str, sep: str) -> str:
+    return sep.join(x for x in (header, *blocks, footer) if x)
+
+
+def split_blocks(
+    header: str, blocks: Sequence[str], footer: str, max_bytes: int, *, sep: str = "\n"
+) -> list[str]:
+    """Pack whole blocks into parts of at most ``max_bytes`` UTF-8 bytes.
+
+    Each part repeats the header and footer so it reads on its own; when there are several
+    parts, the header's first line gets "（第1/3部分）". A block is never split across parts;
+    a single block too long for any part is truncated with an ellipsis instead, so the
+    provider's length error can never occur.
+    """
+    whole = _assemble(header, blocks, footer, sep)
+    if utf8_len(whole) <= max_bytes:
+        return [whole]
+    digits = 1
+    while True:
+        # Reserve room for the widest marker with this many digits, then check the count fits.
+        widest = "9" * digits
+        reserve = _with_marker(header, f"（第{widest}/{widest}部分）")
+        chunks = _pack(reserve, blocks, footer, max_bytes, sep)
+        if len(chunks) < 10**digits:
+            break
+        digits += 1
+    n = len(chunks)
+    parts = [
+        _assemble(_with_marker(header, f"（第{i}/{n}部分）" if n > 1 else ""), chunk, footer, sep)
+        for i, chunk in enumerate(chunks, 1)
+    ]
+    assert all(utf8_len(p) <= max_bytes for p in parts)
+    return parts
+
+
+def _pack(
+    header: str, blocks: Sequence[str], footer: str, max_bytes: int, sep: str
+) -> list[list[str]]:
+    # Bytes a part spends on everything but its blocks when it holds exactly one block.
+    overhead = utf8_len(_assemble(header, ["x"], footer, sep)) - 1
+    room = max_bytes - overhead
+    if room < 16:
+        raise ValueError(f"header and footer leave no room for content in {max_bytes} bytes")
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    size = overhead - utf8_len(sep)  # bytes of header+footer with no block at all
+    for block in blocks:
+        block = truncate_bytes(block, room)
+        cost = utf8_len(block) + utf8_len(sep)
+        if current and size + cost > max_bytes:
+            chunks.append(current)
+            current, size = [], overhead - utf8_len(sep)
+        current.append(block)
+        size += cost
+    if current or not chunks:
+        chunks.append(current)
+    return chunks

@@ -1,0 +1,196 @@
+"""WeCom group robot (企业微信群机器人) webhook channel.
+
+WeCom answers almost every error with HTTP 200 and a JSON ``errcode``, so the body is always
+read. Limits are counted in UTF-8 bytes, as WeCom counts them: markdown 4,096, text 2,048.
+The webhook key is a secret: it appears only in the request URL and is masked everywhere
+else (details, logs, repr), including inside requests' own exception messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Literal
+from urllib.parse import quote
+
+import requests
+
+from reminder.channels.base import Channel, Message, SendResult, truncate_bytes, utf8_len
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+MARKDOWN_MAX_BYTES = 4096
+TEXT_MAX_BYTES = 2048
+RATE_LIMIT = (20, 60.0)  # per robot, as documented by WeCom
+
+# Codes worth another try later; the value is the pause WeCom implies (None: dispatcher's backoff).
+RETRYABLE_CODES: dict[int, float | None] = {
+    -1: None,  # system busy
+    45009: 60.0,  # api freq out of limit (the robot's 20/min)
+    45011: 60.0,  # api minute-quota reached
+    45033: 60.0,  # too many concurrent calls
+}
+PERMANENT_HINTS: dict[int, str] = {
+    93000: "webhook key 无效或机器人已被移出群聊，请联系管理员检查配置",
+    93004: "机器人已被停用",
+    93008: "机器人不在群聊中",
+    40008: "消息类型无效",
+    40058: "消息内容超长（不应发生，请报告缺陷）",
+}
+
+WeComFormat = Literal["markdown", "text"]
+
+
+def mention_suffix(mentions: tuple[str, ...] | list[str]) -> str:
+    """The lines appended to a markdown body to @mention users (markdown has no mention list)."""
+    return "".join(f"\n<@{user}>" for user in mentions)
+
+
+class WeComChannel(Channel):
+    name = "wecom"
+    max_bytes = MARKDOWN_MAX_BYTES
+    rate_limit = RATE_LIMIT
+
+    def __init__(
+        self,
+        robots: Mapping[str, str],
+        base_url: str = DEFAULT_URL,
+        fmt: WeComFormat = "markdown",
+        timeout: float = 10,
+        session: requests.Session | None = None,
+    ) -> None:
+        if fmt not in ("markdown", "text"):
+            raise ValueError(f"unknown WeCom format {fmt!r}")
+        self._robots = dict(robots)
+        self.base_url = base_url
+        self.fmt: WeComFormat = fmt
+        self.max_bytes = MARKDOWN_MAX_BYTES if fmt == "markdown" else TEXT_MAX_BYTES
+        self.timeout = timeout
+        self._session = session
+        self._own_session = session is None
+
+    def __repr__(self) -> str:
+        return (
+            f"WeComChannel(robots={sorted(self._robots)!r}, base_url={self.base_url!r}, "
+            f"fmt={self.fmt!r}, timeout={self.timeout!r})"
+        )
+
+    @property
+    def robots(self) -> tuple[str, ...]:
+        """Robot names only; keys stay private."""
+        return tuple(self._robots)
+
+    def rate_key(self, message: Message) -> str:
+        return message.to[0] if message.to else ""
+
+    def close(self) -> None:
+        if self._own_session and self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def payload(self, message: Message) -> dict[str, object]:
+        """The JSON body for ``message``. A markdown channel sends a message whose markdown is
+        empty as text: that is how the short @-message for mobile numbers travels."""
+        if self.fmt == "markdown" and message.markdown:
+            content = message.markdown + mention_suffix(message.mentions)
+            return {"msgtype": "markdown", "markdown": {"content": self._fit(content, True)}}
+        text: dict[str, object] = {"content": self._fit(message.text, False)}
+        if message.mentions:
+            text["mentioned_list"] = list(message.mentions)
+        if message.mobiles:
+            text["mentioned_mobile_list"] = list(message.mobiles)
+        return {"msgtype": "text", "text": text}
+
+    @staticmethod
+    def _fit(content: str, markdown: bool) -> str:
+        # Last line of defence: messages.py already splits to fit, but errcode 40058 must
+        # never happen even for a hand-built Message.
+        limit = MARKDOWN_MAX_BYTES if markdown else TEXT_MAX_BYTES
+        if utf8_len(content) > limit:
+            log.warning("WeCom message of %d bytes truncated to %d", utf8_len(content), limit)
+        return truncate_bytes(content, limit)
+
+    def send(self, message: Message) -> SendResult:
+        robot = message.to[0] if message.to else ""
+        key = self._robots.get(robot)
+        if not key:
+            return SendResult(
+                status="permanent",
+                provider_code="no-robot",
+                detail=f"未配置企业微信群机器人“{robot}”的 webhook key",
+            )
+        if self._session is None:
+            self._session = requests.Session()
+        body = json.dumps(self.payload(message), ensure_ascii=False).encode("utf-8")
+        try:
+            resp = self._session.post(
+                self.base_url,
+                params={"key": key},
+                data=body,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+                timeout=self.timeout,
+            )
+        except requests.Timeout as exc:
+            return self._fail("retryable", "timeout", f"请求超时（{self.timeout}秒）", exc, key)
+        except requests.ConnectionError as exc:
+            return self._fail("retryable", "connection", "无法连接企业微信接口", exc, key)
+        except requests.RequestException as exc:
+            return self._fail("permanent", "request", "请求无法发出", exc, key)
+        return self._read(resp, robot, key)
+
+    def _read(self, resp: requests.Response, robot: str, key: str) -> SendResult:
+        status = resp.status_code
+        if status >= 500 or status == 429:
+            return SendResult(
+                status="retryable", provider_code=f"http {status}",
+                detail=f"企业微信接口返回 HTTP {status}",
+            )
+        if status >= 400:
+            return SendResult(
+                status="permanent", provider_code=f"http {status}",
+                detail=f"企业微信接口返回 HTTP {status}，请检查 webhook 地址",
+            )
+        try:
+            reply = resp.json()
+            code = int(reply["errcode"])
+        except (ValueError, KeyError, TypeError):
+            return SendResult(
+                status="retryable", provider_code=f"http {status}",
+                detail=_mask(f"企业微信接口返回了无法识别的内容：{resp.text[:200]}", key),
+            )
+        errmsg = _mask(str(reply.get("errmsg", "")), key)
+        if code == 0:
+            return SendResult(status="ok", provider_code="0")
+        if code in RETRYABLE_CODES:
+            return SendResult(
+                status="retryable", provider_code=str(code),
+                detail=f"群机器人“{robot}”暂时无法发送：{errmsg}",
+                retry_after=RETRYABLE_CODES[code],
+            )
+        hint = PERMANENT_HINTS.get(code, "请检查群机器人配置和消息参数")
+        log.error("WeCom robot %s rejected a message: errcode %s %s", robot, code, errmsg)
+        return SendResult(
+            status="permanent", provider_code=str(code),
+            detail=f"群机器人“{robot}”拒绝发送（{hint}）：{errmsg}",
+        )
+
+    @staticmethod
+    def _fail(
+        status: Literal["retryable", "permanent"], code: str, what: str,
+        exc: Exception, key: str,
+    ) -> SendResult:
+        # requests puts the full URL, key included, into its exception messages.
+        detail = _mask(f"{what}：{type(exc).__name__}: {exc}", key)
+        log.warning("WeCom send failed: %s", detail)
+        return SendResult(status=status, provider_code=code, detail=detail)
+
+
+def _mask(text: str, key: str) -> str:
+    if not key:
+        return text
+    # The key may also appear percent-encoded in a URL quoted by requests or urllib3.
+    for form in {key, quote(key, safe="")}:
+        text = text.replace(form, "***")
+    return text
