@@ -1,5 +1,7 @@
-"""Command line: thin commands over the core. Heavy imports stay inside command functions
-so that `reminder explain` and `reminder plan` start fast."""
+"""Command line entry: the group, command registration and the one error boundary.
+
+Heavy imports stay inside command functions so `reminder explain` and `reminder plan`
+start fast."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ def cli() -> None:
     """政务公开任务分工方案的截止提醒工具：解析时限、预览提醒计划、按期发送提醒与督办。"""
 
 
-# Commands of the import and daemon issues live in their own modules; each exposes COMMANDS.
-for _module in ("reminder.cli_import", "reminder.cli_daemon"):
+# Core commands live in reminder.commands; the import and daemon commands in their own
+# modules. Each exposes COMMANDS.
+for _module in ("reminder.commands", "reminder.cli_import", "reminder.cli_daemon"):
     try:
         for _command in importlib.import_module(_module).COMMANDS:
             cli.add_command(_command)
@@ -30,7 +33,7 @@ for _module in ("reminder.cli_import", "reminder.cli_daemon"):
 def main() -> None:
     """Entry point: bad input becomes one line on stderr and an exit status, never a traceback."""
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)
     except ReminderError as err:
         click.echo(f"错误：{err}", err=True)
         sys.exit(err.exit_code)
@@ -44,3 +47,4 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

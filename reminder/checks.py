@@ -1,0 +1,109 @@
+"""`reminder check`: what in a plan folder will keep reminders from going out as meant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from reminder.deadlines import parse
+from reminder.occurrences import context, deadlines_of, effective_task, occurrences
+from reminder.planfolder import PLAN_FILE, Plan
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    level: Literal["error", "warning"]
+    file: str
+    place: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        label = "错误" if self.level == "error" else "警告"
+        hint = f"（{self.hint}）" if self.hint else ""
+        return f"{label} {self.file} [{self.place}]：{self.message}{hint}"
+
+
+def unparsed_tasks(plan: Plan) -> list[tuple[str, str]]:
+    """(task id, deadline text) for every deadline cell no rule understood."""
+    ctx = context(plan)
+    result = []
+    for raw in plan.tasks:
+        task = effective_task(plan, raw)
+        skipped = plan.overrides.get(task.id)
+        if skipped is not None and skipped.skip:
+            continue
+        if task.deadline_text.strip() and not parse(task.deadline_text, ctx, plan.rules):
+            result.append((task.id, task.deadline_text))
+    return result
+
+
+def check_plan(plan: Plan) -> list[Finding]:
+    plan_file = str(plan.path / PLAN_FILE)
+    table = str(plan.table_file)
+    ctx = context(plan)
+    findings: list[Finding] = []
+
+    def add(level: Literal["error", "warning"], file: str, place: str, message: str,
+            hint: str = "") -> None:
+        findings.append(Finding(level=level, file=file, place=place, message=message, hint=hint))
+
+    for task_id, text in unparsed_tasks(plan):
+        add("error", table, f"任务 {task_id}", f"时限“{text}”无法识别",
+            f"在 plan.toml 的 [tasks.\"{task_id}\"] 写 deadline = \"2026年9月30日\"，"
+            "或在计划文件夹 rules/ 中添加规则")
+    if plan.default_deadline and not parse(plan.default_deadline, ctx, plan.rules):
+        add("error", plan_file, "default_deadline", f"默认时限“{plan.default_deadline}”无法识别")
+    for plan_date in plan.dates:
+        if not parse(plan_date.deadline_text, ctx, plan.rules):
+            add("error", plan_file, f"dates.{plan_date.name}",
+                f"时限“{plan_date.deadline_text}”无法识别")
+    known_ids = {t.id for t in plan.tasks}
+    for task_id in plan.overrides:
+        if task_id not in known_ids:
+            add("error", plan_file, f"tasks.{task_id}", f"任务 {task_id} 不在任务表中",
+                "检查编号是否与任务表的“序号”一致")
+
+    unparsed = {task_id for task_id, _ in unparsed_tasks(plan)}
+    for raw in plan.tasks:
+        task = effective_task(plan, raw)
+        override = plan.overrides.get(task.id)
+        if override is not None and override.skip:
+            continue
+        if not task.units:
+            add("warning", table, f"任务 {task.id}", "没有责任单位，提醒将发给协调人",
+                "在任务表填写牵头单位，或在 plan.toml 写 units = [\"…\"]")
+        deadlines = deadlines_of(plan, raw)
+        if not deadlines and task.id not in unparsed:
+            add("warning", table, f"任务 {task.id}", "没有时限，不会安排提醒",
+                "填写完成时限，或在 plan.toml 设置 default_deadline")
+        event_known = override is not None and override.event is not None
+        if any(d.kind == "event" for d in deadlines) and not event_known:
+            add("warning", table, f"任务 {task.id}", "时限以事件为起点，尚未记录事件日期",
+                f"用 reminder event {plan.id} {task.id} 日期 记录，或在 plan.toml 写 event = 日期")
+
+    referenced: dict[str, str] = {}
+    for raw in plan.tasks:
+        for unit in effective_task(plan, raw).units:
+            referenced.setdefault(unit, f"任务 {raw.id}")
+    for plan_date in plan.dates:
+        for unit in plan_date.units:
+            referenced.setdefault(unit, f"dates.{plan_date.name}")
+    for name, place in (((plan.coordinator, "coordinator"),) if plan.coordinator else ()):
+        referenced.setdefault(name, place)
+    for name in plan.escalate_to:
+        referenced.setdefault(name, "escalate_to")
+    for unit, place in referenced.items():
+        contact = plan.contact(unit)
+        if contact is None or not contact.reachable:
+            add("warning", plan_file, f"units.{unit}", f"单位“{unit}”没有联系方式（见{place}），提醒无法送达",
+                f"在 plan.toml 的 [units.\"{unit}\"] 填写 email 或 wecom")
+    if not plan.coordinator:
+        add("warning", plan_file, "coordinator", "没有设置协调人，逾期通知只发给责任单位",
+            "写 coordinator = \"局政务公开办\" 并在 [units] 中填写其联系方式")
+
+    years = {o.due.year for o in occurrences(plan)}
+    for year in plan.calendar.missing_years(years):
+        add("warning", plan_file, "calendar", f"{year} 年的节假日安排尚无数据，暂按仅周末休息计算",
+            f"在 rules/holidays/ 或 {plan.path}/holidays/ 中添加 {year}.toml")
+    return findings

@@ -1,0 +1,89 @@
+"""Pieces every command shares: options, argument parsing, loading plans, warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from reminder.errors import PlanError
+
+if TYPE_CHECKING:
+    from reminder.planfolder import Plan
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The one --format option every listing command shares."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+        show_default=True, help="输出格式",
+    )(func)
+
+
+def rules_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--rules", "rules", multiple=True, type=click.Path(exists=True, path_type=Path),
+        help="额外的时限规则文件或文件夹（优先于内置规则），可重复",
+    )(func)
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"日期应写作 2026-10-09，而不是 {text!r}", param_hint=option) from None
+
+
+def parse_moment(text: str | None, zone: str = DEFAULT_ZONE) -> datetime | None:
+    """--now: a date or a date and time; without an offset it is Beijing time."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace(" ", "T"))
+    except ValueError:
+        raise click.BadParameter(
+            f"时间应写作 2026-10-09T09:00，而不是 {text!r}", param_hint="--now") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
+
+
+def load_plans(paths: Sequence[Path], stack: ExitStack, rules: Sequence[Path] = ()) -> list[Plan]:
+    """Plan folders, or documents imported into a temporary folder just for a look."""
+    from reminder.planfolder import load_plan
+
+    plans: list[Plan] = []
+    for path in paths:
+        if path.is_file() and path.name != "plan.toml":
+            from reminder.importers import open_plan_source
+
+            path = stack.enter_context(open_plan_source(path))
+        plan = load_plan(path, extra_rules=rules)
+        clash = next((p for p in plans if p.id == plan.id), None)
+        if clash is not None:
+            raise PlanError(f"两个计划文件夹同名（{plan.id}）", file=path,
+                            hint=f"与 {clash.path} 重名；计划以文件夹名区分，请改名其一")
+        plans.append(plan)
+    return plans
+
+
+def warn(message: str) -> None:
+    click.echo(f"提示：{message}", err=True)
+
+
+def missing_years(plans: Sequence[Plan], years: Iterable[int]) -> list[int]:
+    wanted = set(years)
+    return sorted({y for plan in plans for y in plan.calendar.missing_years(wanted)})
+
+
+def missing_year_message(year: int) -> str:
+    return (f"{year} 年的节假日安排尚无数据，暂按仅周末休息计算"
+            f"（在 rules/holidays/ 或计划文件夹的 holidays/ 中补充 {year}.toml 后即按实际调休计算）")

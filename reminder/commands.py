@@ -1,0 +1,181 @@
+"""The core commands: explain, tasks, plan (the dry run) and check. Thin over the core."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reminder.cliutil import (
+    format_option,
+    load_plans,
+    missing_year_message,
+    missing_years,
+    parse_day,
+    parse_moment,
+    rules_option,
+    warn,
+)
+
+PLAN_PATHS = click.argument("plan_dirs", nargs=-1, required=True,
+                            type=click.Path(exists=True, path_type=Path))
+
+
+@click.command()
+@click.argument("phrase")
+@click.option("--year", type=int, help="计划年度（默认：发文日期所在年或今年）")
+@click.option("--issued", help="发文日期，如 2022-04-15")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@rules_option
+def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
+            rules: tuple[Path, ...]) -> None:
+    """解释一个时限表述如何被解析，如 “次年1月底前”。"""
+    from reminder.calendar import load_calendar
+    from reminder.deadlines import Context, parse
+    from reminder.output import deadline_record, describe_deadline
+    from reminder.policy import build_policy
+    from reminder.rules import load_rules
+
+    issued_day = parse_day(issued, "--issued")
+    year = year or (issued_day.year if issued_day else date.today().year)
+    calendar, policy = load_calendar(), build_policy()
+    deadlines = parse(phrase, Context(year=year, issued=issued_day), load_rules(rules))
+    dues = [[calendar.shift(d, policy.shift) for d in dl.dates] for dl in deadlines]
+    if as_json:
+        records = [deadline_record(dl, due) for dl, due in zip(deadlines, dues, strict=True)]
+        click.echo(json.dumps({"phrase": phrase, "deadlines": records}, ensure_ascii=False,
+                              indent=2))
+    elif not deadlines:
+        click.echo(f"“{phrase}”：没有规则能识别这个时限。")
+    else:
+        for dl, due in zip(deadlines, dues, strict=True):
+            click.echo(f"“{dl.text}” → {describe_deadline(dl, due)}  [规则 {dl.rule}，{dl.source}]")
+    gaps = missing_years_for_dates([d for due in dues for d in due], calendar)
+    for y in gaps:
+        warn(missing_year_message(y))
+    if not deadlines:
+        raise SystemExit(1)
+
+
+def missing_years_for_dates(days: list[date], calendar: Any) -> list[int]:
+    return calendar.missing_years({d.year for d in days})
+
+
+@click.command()
+@click.argument("plan_dir", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@rules_option
+def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
+    """列出计划中的任务：编号、章节、标题、牵头与配合单位、时限及其解析结果。"""
+    from reminder.occurrences import deadlines_of, effective_task
+    from reminder.output import deadline_record, describe_deadline, emit
+
+    with ExitStack() as stack:
+        (plan,) = load_plans([plan_dir], stack, rules)
+        records = []
+        for raw in plan.tasks:
+            task = effective_task(plan, raw)
+            deadlines = deadlines_of(plan, raw)
+            dues = [[plan.calendar.shift(d, plan.policy.shift) for d in dl.dates]
+                    for dl in deadlines]
+            records.append({
+                "id": task.id, "section": list(task.section), "title": task.title,
+                "lead": list(task.lead), "support": list(task.support),
+                "deadline_text": task.deadline_text,
+                "deadlines": [deadline_record(dl, due) for dl, due in zip(deadlines, dues, strict=True)],
+                "_summary": "；".join(describe_deadline(dl, due)
+                                     for dl, due in zip(deadlines, dues, strict=True)) or "（未识别）",
+                "_short": task.short_title,
+            })
+        if as_json:
+            for record in records:
+                record.pop("_summary")
+                record.pop("_short")
+            emit(records, fmt="json", columns=())
+            return
+        emit(records, fmt="table", columns=(
+            ("id", "编号"), ("_short", "任务"), ("lead", "牵头"), ("support", "配合"),
+            ("deadline_text", "时限原文"), ("_summary", "解析结果"),
+        ))
+
+
+@click.command(name="plan")
+@PLAN_PATHS
+@click.option("--from", "start", help="从这一天起（默认：发文日期）")
+@click.option("--to", "end", help="到这一天止（默认：最后截止日后 30 天）")
+@click.option("--now", help="只列出此刻之后仍会发送的通知，如 2026-10-09T08:00")
+@format_option
+@rules_option
+def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None,
+                 now: str | None, fmt: str, rules: tuple[Path, ...]) -> None:
+    """预演：按时间顺序列出将发送的全部提醒、逾期通知和督办（不发送、不写入任何东西）。"""
+    from reminder.output import CHANNEL_NAMES, STAGE_NAMES, emit, notice_record, weekday
+    from reminder.planner import plan_notices, plan_window
+
+    with ExitStack() as stack:
+        plans = load_plans(plan_dirs, stack, rules)
+        moment = parse_moment(now, plans[0].policy.timezone)
+        default_start, default_end = plan_window(plans)
+        first = parse_day(start, "--from") or (moment.date() if moment else default_start)
+        last = parse_day(end, "--to") or default_end
+        if last < first:
+            raise click.BadParameter("结束日期早于开始日期", param_hint="--to")
+        notices = plan_notices(plans, start=first, end=last, now=moment)
+        _warn_unparsed(plans)
+        for year in missing_years(plans, {n.due.year for n in notices} | {last.year}):
+            warn(missing_year_message(year))
+        records = [notice_record(n) for n in notices]
+        if fmt != "table":
+            emit(records, fmt=fmt, columns=[(k, k) for k in (
+                "send_at", "stage", "plan", "task", "title", "deadline", "unit", "recipients",
+                "channel")])
+            return
+        for record, notice in zip(records, notices, strict=True):
+            record["send_at"] = notice.send_at.strftime("%Y-%m-%d %H:%M")
+            record["stage"] = STAGE_NAMES[notice.stage]
+            record["deadline"] = weekday(notice.due)
+            record["channel"] = CHANNEL_NAMES.get(notice.channel, notice.channel)
+            record["recipients"] = list(notice.addresses) or ["（未配置联系方式）"]
+        emit(records, fmt="table", columns=(
+            ("send_at", "发送时间"), ("stage", "类型"), ("plan", "计划"), ("task", "任务"),
+            ("title", "标题"), ("deadline", "截止日"), ("unit", "单位"),
+            ("recipients", "收件人"), ("channel", "渠道"),
+        ))
+        click.echo(f"共 {len(notices)} 条通知，{first} 至 {last}。", err=True)
+
+
+def _warn_unparsed(plans: list[Any]) -> None:
+    from reminder.checks import unparsed_tasks
+
+    for plan in plans:
+        for task_id, text in unparsed_tasks(plan):
+            warn(f"{plan.id} 任务 {task_id} 的时限“{text}”无法识别，未安排提醒（运行 reminder check 查看）")
+
+
+@click.command()
+@PLAN_PATHS
+@rules_option
+def check(plan_dirs: tuple[Path, ...], rules: tuple[Path, ...]) -> None:
+    """检查计划：无法识别的时限、没有联系方式的单位、缺少节假日数据的年份等。有错误时退出码为 1。"""
+    from reminder.checks import check_plan
+
+    errors = 0
+    with ExitStack() as stack:
+        for plan in load_plans(plan_dirs, stack, rules):
+            findings = check_plan(plan)
+            for finding in findings:
+                click.echo(str(finding))
+            plan_errors = sum(1 for f in findings if f.level == "error")
+            warnings = len(findings) - plan_errors
+            errors += plan_errors
+            click.echo(f"{plan.path}：{len(plan.tasks)} 项任务，{plan_errors} 个错误，"
+                       f"{warnings} 个警告。", err=True)
+    if errors:
+        raise SystemExit(1)
+
+
+COMMANDS = [explain, tasks, plan_command, check]

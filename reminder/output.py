@@ -1,0 +1,104 @@
+"""Rendering rows as a table, JSON or CSV: the one place that knows output formats."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, TextIO
+
+from reminder.models import Deadline, Notice
+
+FORMATS = ("table", "json", "csv")
+WEEKDAYS = "一二三四五六日"
+STAGE_NAMES = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
+               "report": "报送"}
+KIND_NAMES = {"once": "一次", "recurring": "周期", "event": "事件后", "none": "无时限"}
+CYCLE_NAMES = {"monthly": "每月", "quarterly": "每季度", "semiannual": "每半年",
+               "yearly": "每年", "ongoing": "长期"}
+UNIT_NAMES = {"day": "天", "workday": "个工作日", "month": "个月"}
+CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "none": "无"}
+
+
+def weekday(day: date) -> str:
+    return f"{day.isoformat()} 周{WEEKDAYS[day.weekday()]}"
+
+
+def notice_record(n: Notice) -> dict[str, Any]:
+    """The machine-readable form (JSON and CSV) of a notice."""
+    return {
+        "send_at": n.send_at.isoformat(timespec="minutes"),
+        "stage": n.stage,
+        "step": n.step,
+        "plan": n.plan,
+        "task": n.task,
+        "title": n.title,
+        "deadline": n.due.isoformat(),
+        "unit": n.recipient,
+        "recipients": list(n.addresses),
+        "channel": n.channel,
+        "key": n.key,
+    }
+
+
+def deadline_record(d: Deadline, due: Sequence[date]) -> dict[str, Any]:
+    return {
+        "kind": d.kind,
+        "dates": [x.isoformat() for x in d.dates],
+        "due": [x.isoformat() for x in due],
+        "cycle": d.cycle,
+        "after": {"n": d.after.n, "unit": d.after.unit} if d.after else None,
+        "rule": d.rule,
+        "source": d.source,
+    }
+
+
+def describe_deadline(d: Deadline, due: Sequence[date]) -> str:
+    """One line of Chinese for people."""
+    if d.kind == "none":
+        return "无具体时限（及时办理）"
+    if d.kind == "event":
+        assert d.after is not None
+        return f"事件发生后 {d.after.n} {UNIT_NAMES[d.after.unit]}内（记录事件日期后才有截止日）"
+    shifted = [f"{weekday(x)}" + ("" if x == n else f"（原定 {n.isoformat()}，遇节假日调整）")
+               for n, x in zip(d.dates, due, strict=False)]
+    if d.kind == "recurring":
+        return f"{CYCLE_NAMES.get(d.cycle or '', d.cycle)}：" + "；".join(shifted)
+    return "截止 " + "；".join(shifted)
+
+
+def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple[str, str]],
+         out: TextIO | None = None) -> None:
+    """Print rows; ``columns`` are (key, Chinese header) for table and CSV."""
+    out = out or sys.stdout
+    if fmt == "json":
+        json.dump(list(rows), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([key for key, _ in columns])
+        for row in rows:
+            writer.writerow([_flat(row.get(key)) for key, _ in columns])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False, header_style="bold")
+    for _, header in columns:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*(_flat(row.get(key)) for key, _ in columns))
+    width = shutil.get_terminal_size((160, 24)).columns
+    Console(file=out, width=max(width, 120), highlight=False, soft_wrap=False).print(table)
+
+
+def _flat(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "，".join(str(v) for v in value)
+    return str(value)
