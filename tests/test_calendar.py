@@ -1,0 +1,145 @@
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reminder.calendar import WorkCalendar, load_calendar
+from reminder.errors import CalendarError
+
+CAL = load_calendar()
+
+
+@pytest.mark.parametrize(
+    ("day", "policy", "expected"),
+    [
+        pytest.param("2021-10-10", "before", "2021-10-09", id="national-day-sunday-to-saturday-makeup"),
+        pytest.param("2022-01-31", "before", "2022-01-30", id="spring-festival-eve-to-sunday-makeup"),
+        pytest.param("2021-10-31", "before", "2021-10-29", id="plain-sunday-to-friday"),
+        pytest.param("2024-05-01", "before", "2024-04-30", id="labour-day"),
+        pytest.param("2021-10-01", "after", "2021-10-08", id="after-national-day-week"),
+        pytest.param("2021-10-10", "none", "2021-10-10", id="none-keeps-day"),
+        pytest.param("2021-12-31", "before", "2021-12-31", id="workday-unchanged"),
+        pytest.param("2023-01-25", "before", "2023-01-20", id="spring-festival-2023"),
+        pytest.param("2024-02-12", "after", "2024-02-18", id="spring-festival-2024-sunday-makeup"),
+        pytest.param("2025-10-05", "before", "2025-09-30", id="national-day-2025"),
+        pytest.param("2026-10-11", "before", "2026-10-10", id="national-day-2026-saturday-makeup"),
+    ],
+)
+def test_shift(day: str, policy: str, expected: str) -> None:
+    assert CAL.shift(date.fromisoformat(day), policy) == date.fromisoformat(expected)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("day", "n", "expected"),
+    [
+        pytest.param("2021-09-30", 5, "2021-10-13", id="five-workdays-across-national-day"),
+        pytest.param("2021-10-08", -1, "2021-09-30", id="one-workday-back-across-holiday"),
+        pytest.param("2022-01-28", 1, "2022-01-29", id="saturday-makeup-counts"),
+        pytest.param("2021-06-01", 0, "2021-06-01", id="zero"),
+        pytest.param("2024-02-08", 2, "2024-02-18", id="spring-festival-2024-eve-is-a-workday"),
+    ],
+)
+def test_add_workdays(day: str, n: int, expected: str) -> None:
+    assert CAL.add_workdays(date.fromisoformat(day), n) == date.fromisoformat(expected)
+
+
+@pytest.mark.parametrize(
+    ("day", "workday"),
+    [
+        pytest.param("2023-01-28", True, id="2023-spring-saturday-makeup"),
+        pytest.param("2023-01-27", False, id="2023-spring-friday-holiday"),
+        pytest.param("2023-10-07", True, id="2023-national-saturday-makeup"),
+        pytest.param("2024-09-29", True, id="2024-national-sunday-makeup"),
+        pytest.param("2024-10-07", False, id="2024-national-monday-holiday"),
+        pytest.param("2025-01-26", True, id="2025-spring-sunday-makeup"),
+        pytest.param("2025-02-04", False, id="2025-spring-tuesday-holiday"),
+        pytest.param("2027-01-04", True, id="2027-fallback-monday"),
+        pytest.param("2027-01-03", False, id="2027-fallback-sunday"),
+    ],
+)
+def test_is_workday(day: str, workday: bool) -> None:
+    assert CAL.is_workday(date.fromisoformat(day)) is workday
+
+
+def test_year_without_data_is_reported_not_guessed() -> None:
+    assert CAL.known(2026)
+    assert not CAL.known(2027)
+    assert CAL.missing_years([2025, 2027, 2028]) == [2027, 2028]
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_override_file_covers_a_year(tmp_path: Path) -> None:
+    _write(tmp_path / "2027.toml", """
+year = 2027
+holidays = [2027-01-01, { from = 2027-02-06, to = 2027-02-12, name = "春节" }]
+workdays = [2027-02-14]
+""")
+    cal = load_calendar([tmp_path])
+    assert cal.known(2027)
+    assert not cal.is_workday(date(2027, 2, 8))  # a Monday inside the holiday
+    assert cal.is_workday(date(2027, 2, 14))  # a Sunday make-up workday
+    assert cal.shift(date(2027, 2, 10)) == date(2027, 2, 5)
+
+
+def test_later_override_wins(tmp_path: Path) -> None:
+    first = _write(tmp_path / "a.toml", "holidays = [2026-06-01]\n")
+    second = _write(tmp_path / "b.toml", "workdays = [2026-06-01]\n")
+    assert not load_calendar([first]).is_workday(date(2026, 6, 1))
+    assert load_calendar([first, second]).is_workday(date(2026, 6, 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        pytest.param("holidays = [\"2027-13-01\"]\n", "holidays[0]", id="bad-date"),
+        pytest.param("holidays = [2027-01-01]\nworkdays = [2027-01-01]\n", "同时", id="both"),
+        pytest.param("holiday = []\n", "未知的键", id="unknown-key"),
+        pytest.param("holidays = [\n", "TOML", id="syntax"),
+        pytest.param("holidays = [{ from = 2027-01-05, to = 2027-01-01 }]\n", "结束日期", id="range"),
+        pytest.param("year = \"2027\"\n", "year", id="year-type"),
+    ],
+)
+def test_override_mistakes_name_the_file(tmp_path: Path, text: str, fragment: str) -> None:
+    path = _write(tmp_path / "bad.toml", text)
+    with pytest.raises(CalendarError) as info:
+        load_calendar([path])
+    message = str(info.value)
+    assert str(path) in message
+    assert fragment in message
+    assert "\n" not in message
+
+
+days = st.dates(min_value=date(2005, 1, 1), max_value=date(2030, 12, 31))
+
+
+@given(days, st.integers(min_value=-30, max_value=30))
+def test_add_workdays_counts_exactly_n_workdays(day: date, n: int) -> None:
+    result = CAL.add_workdays(day, n)
+    lo, hi = (day, result) if n >= 0 else (result, day)
+    span = [lo + timedelta(days=i) for i in range(1, (hi - lo).days + 1)]
+    if n >= 0:
+        assert sum(CAL.is_workday(d) for d in span) == n
+    else:
+        assert sum(CAL.is_workday(d) for d in [lo, *span[:-1]]) == -n
+    if n:
+        assert CAL.is_workday(result)
+
+
+@given(days)
+def test_shift_before_is_the_last_workday_on_or_before(day: date) -> None:
+    shifted = CAL.shift(day, "before")
+    assert shifted <= day and CAL.is_workday(shifted)
+    between = [shifted + timedelta(days=i) for i in range(1, (day - shifted).days + 1)]
+    assert not any(CAL.is_workday(d) for d in between)
+
+
+def test_empty_calendar_is_weekends_only_for_uncovered_years() -> None:
+    cal = WorkCalendar()
+    assert cal.is_workday(date(2030, 1, 7))
+    assert not cal.is_workday(date(2030, 1, 6))
