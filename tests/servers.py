@@ -1,0 +1,323 @@
+"""Real servers on 127.0.0.1 for channel tests: an SMTP server (aiosmtpd) that keeps what it
+receives, and an HTTP server standing in for the WeCom robot webhook that answers with the
+API's real JSON replies. Both are context managers; nothing here ever talks to a non-loopback
+address.
+
+    with smtp_server() as smtp:            # smtp.host, smtp.port, smtp.messages
+        ...
+    with wecom_server([FREQ_LIMIT, OK]) as wecom:   # wecom.url, wecom.requests
+        WeComChannel({"法规科群": KEY}, base_url=wecom.url, timeout=0.5)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (also the way to get "connection refused")."""
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------- TLS material
+
+@dataclass(frozen=True)
+class TlsCert:
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, self.key)
+        return ctx
+
+    def client_context(self) -> ssl.SSLContext:
+        """A client context that trusts this certificate only (hostname 127.0.0.1 checked)."""
+        return ssl.create_default_context(cafile=str(self.cert))
+
+
+@cache
+def tls_cert() -> TlsCert | None:
+    """A self-signed certificate for 127.0.0.1, made once per test run with the openssl CLI
+    (the project does not depend on ``cryptography``). None when openssl is missing."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="reminder-test-tls-"))
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=30,
+    )
+    return TlsCert(cert=cert, key=key)
+
+
+# ---------------------------------------------------------------- SMTP
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+    login: str | None  # the AUTH user of the session, if any
+
+    @property
+    def message(self) -> EmailMessage:
+        """Parsed with the default policy, so headers come back decoded (RFC 2047 undone)."""
+        msg = BytesParser(policy=policy.default).parsebytes(self.raw)
+        assert isinstance(msg, EmailMessage)
+        return msg
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    client_context: ssl.SSLContext | None = None  # pass to EmailChannel(ssl_context=...)
+    messages: list[ReceivedMail] = field(default_factory=list)
+
+
+class _SmtpHandler:
+    def __init__(self, server: SmtpServer, reject: Mapping[str, str]) -> None:
+        self.server = server
+        self.reject = reject
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address in self.reject:
+            return self.reject[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        login = session.auth_data
+        self.server.messages.append(ReceivedMail(
+            mail_from=envelope.mail_from,
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            raw=envelope.original_content or envelope.content,
+            login=login.decode() if isinstance(login, bytes) else login,
+        ))
+        return "250 Message accepted for delivery"
+
+
+@contextmanager
+def smtp_server(
+    *,
+    security: Literal["none", "starttls", "ssl"] = "none",
+    users: Mapping[str, str] | None = None,
+    reject: Mapping[str, str] | None = None,
+) -> Iterator[SmtpServer]:
+    """An aiosmtpd server on 127.0.0.1.
+
+    ``security``: plain, STARTTLS required, or implicit TLS, with a self-signed certificate
+    (callers should ``pytest.skip`` when ``tls_cert()`` is None). ``users``: require AUTH
+    with these logins/passwords (535 otherwise). ``reject``: recipient → full SMTP reply,
+    e.g. ``{"nobody@example.gov.cn": "550 5.1.1 No such user"}`` or a ``451 …`` for a
+    temporary refusal.
+    """
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    state = SmtpServer(host=LOOPBACK, port=free_port())
+    kwargs: dict[str, Any] = {}
+    if security != "none":
+        cert = tls_cert()
+        if cert is None:
+            raise RuntimeError("openssl is needed for a TLS test server")
+        state.client_context = cert.client_context()
+        if security == "ssl":
+            kwargs["ssl_context"] = cert.server_context()
+        else:
+            kwargs["tls_context"] = cert.server_context()
+            kwargs["require_starttls"] = True
+    if users is not None:
+        def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                          auth_data: Any) -> AuthResult:
+            if isinstance(auth_data, LoginPassword):
+                login, password = auth_data.login.decode(), auth_data.password.decode()
+                if users.get(login) == password:
+                    return AuthResult(success=True, auth_data=login)
+            return AuthResult(success=False, handled=False)
+
+        kwargs["authenticator"] = authenticator
+        # aiosmtpd only counts STARTTLS as "TLS" (an implicit-TLS session looks plain to it),
+        # so in the other two modes AUTH is offered without TLS, and then merely optional
+        # because aiosmtpd warns about requiring AUTH without TLS. A wrong login still gets 535.
+        kwargs["auth_require_tls"] = kwargs["auth_required"] = security == "starttls"
+    controller = Controller(
+        _SmtpHandler(state, reject or {}), hostname=LOOPBACK, port=state.port,
+        server_hostname="localhost",  # else aiosmtpd asks DNS for the FQDN, which may stall
+        **kwargs,
+    )
+    controller.start()
+    try:
+        yield state
+    finally:
+        controller.stop()
+
+
+# ---------------------------------------------------------------- WeCom webhook
+
+# Replies as WeCom sends them (errmsg wording copied from real responses; hint ids made up).
+_MORE = "from ip: 203.0.113.7, more info at https://open.work.weixin.qq.com/devtool/query?e="
+OK: tuple[int, dict[str, Any]] = (200, {"errcode": 0, "errmsg": "ok"})
+BUSY = (200, {"errcode": -1, "errmsg": "system busy"})
+FREQ_LIMIT = (200, {"errcode": 45009, "errmsg":
+                    f"api freq out of limit, hint: [1760000000_1_9f2c], {_MORE}45009"})
+INVALID_KEY = (200, {"errcode": 93000, "errmsg":
+                     f"invalid webhook url, hint: [1760000000_2_4be1], {_MORE}93000"})
+SERVER_ERROR = (500, "<html><body><h1>500 Internal Server Error</h1></body></html>")
+BAD_GATEWAY = (502, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+HANG = "hang"
+
+
+def too_long(field_name: str, limit: int) -> tuple[int, dict[str, Any]]:
+    return (200, {"errcode": 40058, "errmsg":
+                  f"{field_name}.content exceed max length {limit}. invalid Request Parameter, "
+                  f"hint: [1760000000_3_77aa], {_MORE}40058"})
+
+
+Reply = tuple[int, "dict[str, Any] | str"] | Literal["hang"]
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    path: str
+    query: dict[str, list[str]]
+    body: Any  # parsed JSON, or None if the body was not JSON
+    raw: bytes
+    content_type: str
+
+    @property
+    def key(self) -> str | None:
+        return self.query.get("key", [None])[0]
+
+
+@dataclass
+class WeComServer:
+    url: str  # pass as WeComChannel(base_url=...)
+    requests: list[WebhookRequest] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+    keys: Collection[str] | None = None
+    hang_seconds: float = 3.0
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_reply(self, request: WebhookRequest) -> Reply:
+        with self.lock:
+            self.requests.append(request)
+            if self.replies:
+                return self.replies.pop(0)
+        return _validate(request, self.keys)
+
+
+def _validate(request: WebhookRequest, keys: Collection[str] | None) -> Reply:
+    """What the real endpoint says to an unscripted request: checks the key and WeCom's byte
+    limits, so a test fails if we ever send something WeCom would reject."""
+    if keys is not None and request.key not in keys:
+        return INVALID_KEY
+    body = request.body if isinstance(request.body, dict) else {}
+    kind = body.get("msgtype")
+    if kind not in ("markdown", "text"):
+        return (200, {"errcode": 40008, "errmsg": "invalid message type"})
+    content = str(body.get(kind, {}).get("content", ""))
+    limit = 4096 if kind == "markdown" else 2048
+    if len(content.encode("utf-8")) > limit:
+        return too_long(kind, limit)
+    return OK
+
+
+class _WebhookHandler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        state = self.server.state
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            body = None
+        parts = urlsplit(self.path)
+        reply = state.next_reply(WebhookRequest(
+            path=parts.path, query=parse_qs(parts.query), body=body, raw=raw,
+            content_type=self.headers.get("Content-Type", ""),
+        ))
+        if reply == HANG:
+            state.stop.wait(state.hang_seconds)  # outlive the client's timeout, end on close
+            reply = OK
+        status, payload = reply
+        data = (json.dumps(payload) if isinstance(payload, dict) else payload).encode("utf-8")
+        ctype = "application/json; charset=UTF-8" if isinstance(payload, dict) else "text/html"
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client gave up (the hang case)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep pytest output clean
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # a hanging handler must not block the test's teardown
+    state: WeComServer
+
+
+@contextmanager
+def wecom_server(
+    replies: Sequence[Reply] = (),
+    *,
+    keys: Collection[str] | None = None,
+    hang_seconds: float = 3.0,
+) -> Iterator[WeComServer]:
+    """A threaded HTTP server on 127.0.0.1 answering like WeCom's webhook endpoint.
+
+    ``replies`` are used in order, one per request: ``(http_status, json_dict_or_text)`` or
+    ``HANG`` (answer only after ``hang_seconds``). Once they run out, each request is checked
+    like the real API would: unknown key (when ``keys`` is given) → 93000, content over the
+    byte limit → 40058, else errcode 0.
+    """
+    httpd = _Server((LOOPBACK, 0), _WebhookHandler)
+    port = httpd.server_address[1]
+    state = WeComServer(
+        url=f"http://{LOOPBACK}:{port}/cgi-bin/webhook/send",
+        replies=list(replies), keys=keys, hang_seconds=hang_seconds,
+    )
+    httpd.state = state
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        state.stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)

@@ -1,0 +1,144 @@
+"""EmailChannel against a real aiosmtpd server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from servers import free_port, smtp_server, tls_cert
+
+from reminder.channels.base import Message
+from reminder.channels.email import EmailChannel
+
+SENDER = "gongkai@example.gov.cn"
+SUBJECT = "【政务公开提醒】法规科：3项任务（1项已逾期）"
+
+
+def message(to: tuple[str, ...] = ("fagui@example.gov.cn",)) -> Message:
+    return Message(
+        subject=SUBJECT,
+        text="法规科：\n  12. 完善政策解读机制，截止2026-10-09（周五），还剩3天",
+        html="<p>法规科：</p><ul><li>完善政策解读机制</li></ul>",
+        to=to,
+    )
+
+
+def channel(port: int, **kwargs: object) -> EmailChannel:
+    options: dict = {"security": "none", "sender": SENDER, "sender_name": "局政务公开办",
+                     "timeout": 5, "local_hostname": "localhost"} | kwargs
+    return EmailChannel("127.0.0.1", port, **options)
+
+
+def test_mail_arrives_with_decoded_chinese_headers_and_both_bodies() -> None:
+    with smtp_server() as smtp:
+        result = channel(smtp.port).send(message())
+        assert result.status == "ok", result.detail
+        assert result.provider_code == "250"
+        [mail] = smtp.messages
+    assert mail.mail_from == SENDER
+    assert mail.rcpt_tos == ("fagui@example.gov.cn",)
+    raw_headers = mail.raw.split(b"\r\n\r\n", 1)[0]
+    assert raw_headers.isascii()  # RFC 2047 encoded, no raw UTF-8 in headers
+    assert b"=?utf-8?" in raw_headers.lower()
+    msg = mail.message
+    assert msg["Subject"] == SUBJECT
+    assert msg["From"].addresses[0].display_name == "局政务公开办"
+    assert msg["From"].addresses[0].addr_spec == SENDER
+    assert msg["To"] == "fagui@example.gov.cn"
+    assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith("@example.gov.cn>")
+    assert msg["Date"] is not None and msg["Date"].datetime is not None
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg.get_body(("plain",)).get_content().startswith("法规科：")
+    assert "<li>完善政策解读机制</li>" in msg.get_body(("html",)).get_content()
+
+
+def test_text_only_message_is_not_multipart() -> None:
+    with smtp_server() as smtp:
+        result = channel(smtp.port).send(Message(subject="测试", text="正文", to=("a@b.cn",)))
+        assert result.status == "ok"
+        assert smtp.messages[0].message.get_content_type() == "text/plain"
+
+
+@pytest.mark.parametrize(
+    ("reply", "status", "code"),
+    [
+        ("550 5.1.1 No such user", "permanent", "550"),
+        ("451 4.3.0 Try again later", "retryable", "451"),
+    ],
+    ids=["550-bad-recipient", "451-temporary"],
+)
+def test_refused_recipient(reply: str, status: str, code: str) -> None:
+    with smtp_server(reject={"nobody@example.gov.cn": reply}) as smtp:
+        result = channel(smtp.port).send(message(("nobody@example.gov.cn",)))
+        assert smtp.messages == []
+    assert (result.status, result.provider_code) == (status, code)
+    assert "nobody@example.gov.cn" in result.detail
+
+
+def test_partly_refused_is_ok_and_says_who() -> None:
+    with smtp_server(reject={"nobody@example.gov.cn": "550 5.1.1 No such user"}) as smtp:
+        result = channel(smtp.port).send(message(("fagui@example.gov.cn", "nobody@example.gov.cn")))
+        assert smtp.messages[0].rcpt_tos == ("fagui@example.gov.cn",)
+    assert result.status == "ok"
+    assert result.provider_code == "550"
+    assert "nobody@example.gov.cn" in result.detail
+
+
+def test_connection_refused_is_retryable() -> None:
+    started = time.monotonic()
+    result = channel(free_port()).send(message())
+    assert result.status == "retryable"
+    assert result.provider_code == "connection"
+    assert time.monotonic() - started < 5
+
+
+def test_no_recipient_is_permanent() -> None:
+    result = channel(free_port()).send(message(()))
+    assert result.status == "permanent"
+
+
+def test_login_over_plain_loopback() -> None:
+    with smtp_server(users={"gongkai": "s3cret-pw"}) as smtp:
+        result = channel(smtp.port, username="gongkai", password="s3cret-pw").send(message())
+        assert result.status == "ok", result.detail
+        assert smtp.messages[0].login == "gongkai"
+
+
+def test_wrong_password_is_permanent_535_and_never_shown() -> None:
+    with smtp_server(users={"gongkai": "right"}) as smtp:
+        ch = channel(smtp.port, username="gongkai", password="wrong-pw-123")
+        result = ch.send(message())
+        assert smtp.messages == []
+    assert (result.status, result.provider_code) == ("permanent", "535")
+    assert "wrong-pw-123" not in result.detail
+    assert "wrong-pw-123" not in repr(ch)
+    assert "登录失败" in result.detail
+
+
+tls = pytest.mark.skipif(tls_cert() is None, reason="openssl CLI not found: no test certificate")
+
+
+@tls
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_with_login(security: str) -> None:
+    with smtp_server(security=security, users={"gongkai": "s3cret-pw"}) as smtp:
+        ch = channel(smtp.port, security=security, username="gongkai", password="s3cret-pw",
+                     ssl_context=smtp.client_context)
+        result = ch.send(message())
+        assert result.status == "ok", result.detail
+        assert smtp.messages[0].message["Subject"] == SUBJECT
+        assert smtp.messages[0].login == "gongkai"
+
+
+@tls
+def test_untrusted_certificate_is_permanent() -> None:
+    # The default context does not trust the self-signed test certificate.
+    with smtp_server(security="starttls") as smtp:
+        result = channel(smtp.port, security="starttls").send(message())
+    assert (result.status, result.provider_code) == ("permanent", "tls")
+
+
+def test_starttls_required_but_server_lacks_it_is_permanent() -> None:
+    with smtp_server() as smtp:
+        result = channel(smtp.port, security="starttls").send(message())
+    assert result.status == "permanent"
