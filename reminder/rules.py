@@ -1,0 +1,364 @@
+"""Declarative deadline rules: TOML files of ``[[rule]]`` tables, each a regex and one result.
+
+Users add a phrase by dropping a TOML file into the plan folder's ``rules/`` (or a directory
+named in config); no Python is needed. Those files come before the shipped
+``rules/deadlines.toml`` and win over it, rule by rule. Every mistake in a file is reported as
+file, rule name and what to do, because the people who write these files are clerks, not
+programmers.
+
+Rules run on *normalized* text (NFKC, no whitespace), so full-width digits and stray spaces
+never reach a pattern. Patterns run under the ``regex`` module with a timeout, and a rule that
+backtracks catastrophically on probe strings is rejected when it is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from reminder.errors import RuleError
+from reminder.models import CYCLES
+from reminder.numerals import NUMERAL_CHARS
+from reminder.resources import data_dir
+
+#: Longest text a rule scans; a task cell or requirement is far shorter, and the cap bounds
+#: the work a hostile document can cause.
+MAX_TEXT = 4000
+#: Seconds one search may take; a linear pattern needs microseconds on MAX_TEXT characters.
+TIMEOUT = 0.25
+
+_NUM = NUMERAL_CHARS.replace("两", "")  # 两 is a count word, never part of a date
+# Lookbehinds keep a placeholder from starting inside a longer number: 十二月 is not 二月.
+PLACEHOLDERS: dict[str, str] = {
+    "year": (
+        rf"(?<!\d)\d{{4}}(?!\d)|(?<![{_NUM}])[〇零○一二三四五六七八九]{{4}}(?![{_NUM}])"
+        r"|今|当|本|次|明|下一|第二|上一?|去"
+    ),
+    "month": rf"(?<!\d)\d{{1,2}}(?!\d)|(?<![{_NUM}])[{_NUM}]{{1,3}}",
+    "day": rf"(?<!\d)\d{{1,2}}(?!\d)|(?<![{_NUM}])[{_NUM}]{{1,4}}",
+    "quarter": r"(?<!\d)[1-4](?!\d)|(?<![" + _NUM + r"])[一二三四](?![" + _NUM + r"])",
+    "count": rf"(?<!\d)\d{{1,3}}(?!\d)|(?<![{NUMERAL_CHARS}])[{NUMERAL_CHARS}]{{1,5}}",
+    "unit": r"个?工作日|个?自然日|天|日|个月|个?(?:周|星期|礼拜)",
+}
+# 今年 is the plan year, 次年 the next, 上年 the one before; the year placeholder stops
+# before 年 so that rules read naturally: {year}年{month}月{day}日.
+RELATIVE_YEARS: dict[str, int] = {
+    "今": 0, "当": 0, "本": 0,
+    "次": 1, "明": 1, "下一": 1, "第二": 1,
+    "上": -1, "上一": -1, "去": -1,
+}
+
+DATE_RESULTS = ("day", "month_end", "quarter_end", "half_end", "year_end")
+AFTER_RESULTS = ("day", "workday", "month", "week", "unit")
+RESULT_KEYS = ("date", "recur", "after", "none")
+FIXED_KEYS = ("month", "day", "quarter", "half", "count")
+_FIXED_RANGES = {"month": (1, 12), "day": (1, 31), "quarter": (1, 4), "half": (1, 2),
+                 "count": (1, 999)}
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "day": ("month", "day"), "month_end": ("month",), "quarter_end": ("quarter",),
+    "half_end": ("half",), "year_end": (),
+}
+_KEYS = ("name", "pattern", *RESULT_KEYS, *FIXED_KEYS, "examples")
+
+# A {name} that is not a quantifier ({2}, {1,3}) nor part of \p{Han}, \N{...}, \x{...}.
+_PLACEHOLDER = regex.compile(r"(?<!\\[pPNxgu])(?<!\\)\{([A-Za-z_]\w*)\}")
+
+
+def normalize(text: str) -> str:
+    """The form rules see: NFKC (２０２１ → 2021, ，→ ,) without any whitespace, capped."""
+    return "".join(unicodedata.normalize("NFKC", text).split())[:MAX_TEXT]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """One phrase and what it means. ``source`` and ``tier`` say where it came from and do
+    not take part in equality, so a rule written out with :meth:`to_toml` and loaded back
+    from another file is equal to the original."""
+
+    name: str
+    pattern: str
+    date: str | None = None
+    recur: str | None = None
+    after: str | None = None
+    none: bool = False
+    month: int | None = None
+    day: int | None = None
+    quarter: int | None = None
+    half: int | None = None
+    count: int | None = None
+    examples: tuple[str, ...] = ()
+    source: str = field(default="", compare=False)
+    tier: int = field(default=0, compare=False)
+
+    @property
+    def compiled(self) -> regex.Pattern[str]:
+        return _compile(self.pattern)
+
+    @property
+    def placeholders(self) -> frozenset[str]:
+        return frozenset(_PLACEHOLDER.findall(self.pattern))
+
+    def fixed(self, key: str) -> int | None:
+        return getattr(self, key) if key in FIXED_KEYS else None
+
+    def to_toml(self) -> str:
+        """The rule as a ``[[rule]]`` table that :func:`load_rules` reads back equal."""
+        lines = ["[[rule]]", f"name = {_toml_str(self.name)}",
+                 f"pattern = {_toml_str(self.pattern)}"]
+        for key in ("date", "recur", "after"):
+            if getattr(self, key) is not None:
+                lines.append(f"{key} = {_toml_str(getattr(self, key))}")
+        if self.none:
+            lines.append("none = true")
+        lines += [f"{key} = {getattr(self, key)}" for key in FIXED_KEYS
+                  if getattr(self, key) is not None]
+        if self.examples:
+            lines.append(f"examples = [{', '.join(_toml_str(e) for e in self.examples)}]")
+        return "\n".join(lines) + "\n"
+
+    def __str__(self) -> str:
+        return self.to_toml()
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where a rule matched in normalized text, with its placeholders' captured text."""
+
+    rule: Rule
+    start: int
+    end: int
+    text: str
+    groups: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Rules in precedence order (user files first, shipped defaults last)."""
+
+    rules: tuple[Rule, ...]
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def get(self, name: str) -> Rule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+    def find(self, text: str) -> list[Match]:
+        """Non-overlapping matches in ``text`` (already normalized), in text order.
+
+        Every rule is tried everywhere; where matches overlap, the one from the
+        higher-precedence file wins, then the longer one (12月10日内 is a date, not a 10-day
+        offset), then the earlier one, then the rule listed first.
+        """
+        found: list[tuple[tuple[int, int, int, int], Match]] = []
+        for index, rule in enumerate(self.rules):
+            try:
+                for m in rule.compiled.finditer(text, timeout=TIMEOUT):
+                    if m.end() > m.start():
+                        groups = {k: v for k, v in m.groupdict().items() if k in PLACEHOLDERS}
+                        match = Match(rule, m.start(), m.end(), m.group(), groups)
+                        found.append(((rule.tier, m.start() - m.end(), m.start(), index), match))
+            except TimeoutError:
+                continue  # load-time probes make this rare; a slow rule just finds nothing
+        taken: list[Match] = []
+        used = bytearray(len(text))
+        for _key, match in sorted(found, key=lambda item: item[0]):
+            if not any(used[match.start:match.end]):
+                used[match.start:match.end] = b"\x01" * (match.end - match.start)
+                taken.append(match)
+        return sorted(taken, key=lambda m: m.start)
+
+
+def load_rules(extra: Sequence[Path | str] = ()) -> RuleSet:
+    """The shipped rules with ``extra`` files or directories (of ``*.toml``) before them.
+
+    Earlier items in ``extra`` take precedence over later ones and all of them over the
+    defaults; a rule named like one already loaded replaces it.
+    """
+    rules: list[Rule] = []
+    names: set[str] = set()
+    for tier, item in enumerate(extra):
+        path = Path(item)
+        if path.is_dir():
+            paths = sorted(path.glob("*.toml"))
+        elif path.is_file():
+            paths = [path]
+        else:
+            raise RuleError("找不到规则文件或目录", file=path,
+                            hint="检查配置中的规则路径是否写对")
+        for file in paths:
+            for rule in load_file(file, tier=tier):
+                if rule.name not in names:
+                    names.add(rule.name)
+                    rules.append(rule)
+    rules += [replace(r, tier=len(extra)) for r in _defaults() if r.name not in names]
+    return RuleSet(tuple(rules))
+
+
+@cache
+def _defaults() -> tuple[Rule, ...]:
+    return tuple(load_file(data_dir("rules") / "deadlines.toml"))
+
+
+def load_file(path: Path, *, tier: int = 0) -> list[Rule]:
+    """Read and check one rule file; any mistake raises :class:`RuleError`."""
+    try:
+        raw = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise RuleError(f"无法读取规则文件：{exc.strerror}", file=path) from exc
+    except UnicodeDecodeError as exc:
+        raise RuleError("规则文件不是 UTF-8 编码", file=path, hint="请另存为 UTF-8") from exc
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        found = regex.search(r"at line (\d+)", str(exc))
+        raise RuleError(f"TOML 语法错误：{str(exc).split(' (at line')[0]}", file=path,
+                        line=int(found.group(1)) if found else None,
+                        hint="检查引号、等号和方括号是否成对") from exc
+    unknown = sorted(set(data) - {"rule"})
+    if unknown:
+        raise RuleError(f"未知的顶层键：{'、'.join(unknown)}", file=path,
+                        hint="每条规则写在 [[rule]] 表中")
+    tables = data.get("rule", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise RuleError("rule 必须是表数组", file=path, hint="每条规则以 [[rule]] 开头")
+    rules: list[Rule] = []
+    for number, table in enumerate(tables, start=1):
+        rule = _build(table, path, number, raw, tier)
+        if any(r.name == rule.name for r in rules):
+            raise RuleError("规则名称重复", file=path, line=_line_of(raw, rule.name),
+                            place=rule.name, hint="同一文件中每条规则的 name 必须不同")
+        rules.append(rule)
+    return rules
+
+
+def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int) -> Rule:
+    name = table.get("name")
+    place = name if isinstance(name, str) and name.strip() else f"第{number}条规则"
+    line = _line_of(raw, name) if isinstance(name, str) else None
+
+    def fail(message: str, hint: str | None = None) -> RuleError:
+        return RuleError(message, file=path, line=line, place=place, hint=hint)
+
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise fail(f"未知的键：{'、'.join(unknown)}", f"可用的键：{'、'.join(_KEYS)}")
+    if not (isinstance(name, str) and name.strip()):
+        raise fail("缺少规则名称 name", '例如 name = "年底"')
+    pattern = table.get("pattern")
+    if not (isinstance(pattern, str) and pattern):
+        raise fail("缺少正则表达式 pattern", "例如 pattern = '{year}年底'")
+    given = [k for k in RESULT_KEYS if k in table]
+    if len(given) != 1:
+        raise fail("每条规则必须且只能有一个结果键" + (f"，现有 {'、'.join(given)}" if given else ""),
+                   "从 date、recur、after、none 中选一个")
+    key = given[0]
+    value = table[key]
+    choices = {"date": DATE_RESULTS, "recur": CYCLES, "after": AFTER_RESULTS}.get(key)
+    if key == "none":
+        if value is not True:
+            raise fail("none 只能写作 none = true")
+    elif value not in choices:
+        raise fail(f"{key} 的值 {value!r} 无效", f"可选：{'、'.join(choices)}")
+    fixed: dict[str, int] = {}
+    for k in FIXED_KEYS:
+        if k in table:
+            low, high = _FIXED_RANGES[k]
+            v = table[k]
+            if not isinstance(v, int) or isinstance(v, bool) or not low <= v <= high:
+                raise fail(f"{k} 必须是 {low} 到 {high} 的整数，现为 {v!r}")
+            fixed[k] = v
+    examples = table.get("examples", [])
+    if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
+        raise fail("examples 必须是字符串数组", 'examples = ["2021年底前"]')
+    rule = Rule(name=name, pattern=pattern, examples=tuple(examples), source=str(path),
+                tier=tier, **{key: value}, **fixed)
+    _check(rule, fail)
+    return rule
+
+
+def _check(rule: Rule, fail: Any) -> None:
+    """Placeholders, regex syntax, backtracking and examples of one rule."""
+    unknown = sorted(rule.placeholders - set(PLACEHOLDERS))
+    if unknown:
+        raise fail(f"未知的占位符：{'、'.join('{' + u + '}' for u in unknown)}",
+                   f"可用：{'、'.join('{' + p + '}' for p in PLACEHOLDERS)}")
+    needs: tuple[str, ...] = ()
+    if rule.date is not None:
+        needs = _NEEDS[rule.date]
+    elif rule.after is not None:
+        needs = ("count", "unit") if rule.after == "unit" else ("count",)
+    for need in needs:
+        if need not in rule.placeholders and rule.fixed(need) is None:
+            if need in ("half", "unit"):
+                hint = "请写 half = 1 或 2" if need == "half" else "请在 pattern 中写 {unit}"
+            else:
+                hint = f"请在 pattern 中写 {{{need}}}，或写固定值 {need} = …"
+            raise fail(f"结果需要“{need}”，但规则没有提供", hint)
+    try:
+        compiled = rule.compiled
+    except regex.error as exc:
+        raise fail(f"正则表达式有误：{exc}", "检查括号、转义和量词") from exc
+    if compiled.search("") is not None:
+        raise fail("正则表达式会匹配空文本", "至少要求一个字符，例如把 * 改为 +")
+    for probe in _probes(rule.pattern):
+        try:
+            compiled.search(probe, timeout=TIMEOUT)
+        except TimeoutError:
+            raise fail("正则表达式可能灾难性回溯，匹配长文本时会卡住",
+                       "避免嵌套的重复，如 (a|aa)+、(a+)+；改用有上限的量词") from None
+    for example in rule.examples:
+        if compiled.search(normalize(example)) is None:
+            raise fail(f"示例“{example}”不能被该规则识别", "修改 pattern 或示例")
+
+
+def _probes(pattern: str) -> list[str]:
+    """Strings that make a backtracking pattern explode: runs of a character the pattern
+    mentions, ending in a character it cannot match; short runs catch exponential blow-up,
+    a run of the maximal text length catches polynomial blow-up."""
+    chars = [c for c in dict.fromkeys(_PLACEHOLDER.sub("", pattern)) if c.isalnum()]
+    chars = (chars + ["1", "一", "a"])[:12]
+    probes = [c * 48 + "\x00" for c in chars]
+    probes += [c * MAX_TEXT + "\x00" for c in chars[:4]]
+    return probes
+
+
+@cache
+def _compile(pattern: str) -> regex.Pattern[str]:
+    """Placeholders become named groups; the pattern is NFKC'd like the text it meets."""
+    text = unicodedata.normalize("NFKC", pattern)
+
+    def group(m: regex.Match[str]) -> str:
+        body = PLACEHOLDERS.get(m.group(1))
+        return f"(?P<{m.group(1)}>{body})" if body else m.group()
+
+    return regex.compile(_PLACEHOLDER.sub(group, text))
+
+
+def _toml_str(value: str) -> str:
+    # A literal string keeps regex backslashes readable; JSON escapes are valid TOML otherwise.
+    if "'" not in value and all(c.isprintable() for c in value):
+        return f"'{value}'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _line_of(raw: str, name: str | None) -> int | None:
+    """Line of ``name = "…"`` in the file, so an error points at the rule (tomllib cannot)."""
+    if not name:
+        return None
+    for number, text in enumerate(raw.splitlines(), start=1):
+        if text.strip().startswith("name") and name in text:
+            return number
+    return None
+
