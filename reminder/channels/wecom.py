@@ -94,23 +94,15 @@ class WeComChannel(Channel):
         """The JSON body for ``message``. A markdown channel sends a message whose markdown is
         empty as text: that is how the short @-message for mobile numbers travels."""
         if self.fmt == "markdown" and message.markdown:
-            content = message.markdown + mention_suffix(message.mentions)
-            return {"msgtype": "markdown", "markdown": {"content": self._fit(content, True)}}
-        text: dict[str, object] = {"content": self._fit(message.text, False)}
+            suffix = mention_suffix(message.mentions)
+            body = _fit(message.markdown, MARKDOWN_MAX_BYTES - utf8_len(suffix))
+            return {"msgtype": "markdown", "markdown": {"content": body + suffix}}
+        text: dict[str, object] = {"content": _fit(message.text, TEXT_MAX_BYTES)}
         if message.mentions:
             text["mentioned_list"] = list(message.mentions)
         if message.mobiles:
             text["mentioned_mobile_list"] = list(message.mobiles)
         return {"msgtype": "text", "text": text}
-
-    @staticmethod
-    def _fit(content: str, markdown: bool) -> str:
-        # Last line of defence: messages.py already splits to fit, but errcode 40058 must
-        # never happen even for a hand-built Message.
-        limit = MARKDOWN_MAX_BYTES if markdown else TEXT_MAX_BYTES
-        if utf8_len(content) > limit:
-            log.warning("WeCom message of %d bytes truncated to %d", utf8_len(content), limit)
-        return truncate_bytes(content, limit)
 
     def send(self, message: Message) -> SendResult:
         robot = message.to[0] if message.to else ""
@@ -185,6 +177,14 @@ class WeComChannel(Channel):
         detail = _mask(f"{what}：{type(exc).__name__}: {exc}", key)
         log.warning("WeCom send failed: %s", detail)
         return SendResult(status=status, provider_code=code, detail=detail)
+
+
+def _fit(content: str, limit: int) -> str:
+    # Last line of defence: messages.py already splits digests to fit, but errcode 40058 must
+    # never happen, even for a hand-built Message. Mentions are kept; the body gives way.
+    if utf8_len(content) > limit:
+        log.warning("WeCom message of %d bytes truncated to %d", utf8_len(content), limit)
+    return truncate_bytes(content, limit)
 
 
 def _mask(text: str, key: str) -> str:

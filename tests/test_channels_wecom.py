@@ -1,0 +1,159 @@
+"""WeComChannel against a loopback HTTP server answering with WeCom's real JSON replies."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from servers import (
+    BAD_GATEWAY,
+    BUSY,
+    FREQ_LIMIT,
+    HANG,
+    INVALID_KEY,
+    OK,
+    SERVER_ERROR,
+    free_port,
+    wecom_server,
+)
+
+from reminder.channels.base import Message
+from reminder.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES, WeComChannel
+
+KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+ROBOT = "法规科群"
+
+
+def md(text: str = "**【政务公开提醒】法规科：1项任务**", **kw: object) -> Message:
+    return Message(subject="提醒", text="纯文本正文", markdown=text, to=(ROBOT,), **kw)
+
+
+def channel(url: str, **kw: object) -> WeComChannel:
+    return WeComChannel({ROBOT: KEY}, base_url=url, timeout=0.5, **kw)
+
+
+def test_success_posts_markdown_with_key_in_query() -> None:
+    with wecom_server([OK]) as server:
+        result = channel(server.url).send(md())
+        [req] = server.requests
+    assert (result.status, result.provider_code) == ("ok", "0")
+    assert req.path == "/cgi-bin/webhook/send"
+    assert req.key == KEY
+    assert req.content_type.startswith("application/json")
+    assert req.body == {"msgtype": "markdown",
+                        "markdown": {"content": "**【政务公开提醒】法规科：1项任务**"}}
+    assert "【".encode() in req.raw  # sent as UTF-8, not \\u escapes
+
+
+@pytest.mark.parametrize(
+    ("reply", "status", "code", "retry_after"),
+    [
+        (FREQ_LIMIT, "retryable", "45009", 60.0),
+        (BUSY, "retryable", "-1", None),
+        (INVALID_KEY, "permanent", "93000", None),
+        ((200, {"errcode": 40008, "errmsg": "invalid message type"}), "permanent", "40008", None),
+        (SERVER_ERROR, "retryable", "http 500", None),
+        (BAD_GATEWAY, "retryable", "http 502", None),
+        ((404, "not found"), "permanent", "http 404", None),
+        ((200, "<html>captive portal</html>"), "retryable", "http 200", None),
+    ],
+    ids=["45009-freq", "-1-busy", "93000-invalid-key", "40008-param", "500", "502", "404",
+         "not-json"],
+)
+def test_reply_mapping(reply: object, status: str, code: str, retry_after: float | None) -> None:
+    with wecom_server([reply]) as server:
+        result = channel(server.url).send(md())
+    assert (result.status, result.provider_code, result.retry_after) == (status, code, retry_after)
+    assert KEY not in result.detail
+
+
+def test_invalid_key_reported_with_hint() -> None:
+    with wecom_server(keys={"another-key"}) as server:
+        result = channel(server.url).send(md())
+    assert result.status == "permanent"
+    assert "webhook key 无效" in result.detail and ROBOT in result.detail
+
+
+def test_hang_times_out_quickly_and_is_retryable() -> None:
+    with wecom_server([HANG]) as server:
+        started = time.monotonic()
+        result = channel(server.url).send(md())
+        elapsed = time.monotonic() - started
+    assert (result.status, result.provider_code) == ("retryable", "timeout")
+    assert elapsed < 2
+    assert KEY not in result.detail
+
+
+def test_connection_refused_is_retryable_and_masks_key(caplog: pytest.LogCaptureFixture) -> None:
+    url = f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send"
+    with caplog.at_level(logging.DEBUG):
+        result = channel(url).send(md())
+    assert (result.status, result.provider_code) == ("retryable", "connection")
+    assert "***" in result.detail  # requests named the URL; the key was masked out of it
+    assert KEY not in result.detail
+    assert KEY not in caplog.text
+
+
+def test_key_never_in_repr() -> None:
+    ch = channel("http://127.0.0.1:9/x")
+    assert KEY not in repr(ch) and ROBOT in repr(ch)
+    assert ch.robots == (ROBOT,)
+
+
+def test_unknown_robot_is_permanent_without_request() -> None:
+    with wecom_server() as server:
+        result = channel(server.url).send(Message(subject="s", text="t", to=("办公室群",)))
+        assert server.requests == []
+    assert result.status == "permanent"
+    assert "办公室群" in result.detail
+
+
+def test_markdown_mentions_appended_as_lines() -> None:
+    with wecom_server() as server:
+        result = channel(server.url).send(md("正文", mentions=("zhangsan", "lisi")))
+        body = server.requests[0].body
+    assert result.status == "ok"
+    assert body["markdown"]["content"] == "正文\n<@zhangsan>\n<@lisi>"
+
+
+def test_message_without_markdown_goes_as_text_with_mobiles() -> None:
+    # How the short @-message for a unit known only by mobile number travels.
+    msg = Message(subject="s", text="请查看上方提醒", to=(ROBOT,), mobiles=("13800000000",))
+    with wecom_server() as server:
+        assert channel(server.url).send(msg).status == "ok"
+        body = server.requests[0].body
+    assert body == {"msgtype": "text", "text": {"content": "请查看上方提醒",
+                                                "mentioned_mobile_list": ["13800000000"]}}
+
+
+def test_text_format_uses_mention_lists() -> None:
+    ch = channel("http://unused", fmt="text")
+    assert ch.max_bytes == TEXT_MAX_BYTES
+    payload = ch.payload(md(mentions=("zhangsan",), mobiles=("13800000000",)))
+    assert payload == {"msgtype": "text", "text": {
+        "content": "纯文本正文", "mentioned_list": ["zhangsan"],
+        "mentioned_mobile_list": ["13800000000"]}}
+
+
+@pytest.mark.parametrize(("fmt", "limit"), [("markdown", MARKDOWN_MAX_BYTES),
+                                            ("text", TEXT_MAX_BYTES)])
+def test_oversized_hand_built_message_is_truncated_never_40058(fmt: str, limit: int) -> None:
+    huge = "政务公开" * 2000  # 24,000 bytes
+    msg = Message(subject="s", text=huge, markdown=huge, to=(ROBOT,), mentions=("zhangsan",))
+    with wecom_server() as server:  # unscripted: the server enforces WeCom's byte limits
+        result = channel(server.url, fmt=fmt).send(msg)
+        body = server.requests[0].body
+    assert result.status == "ok", result.detail
+    content = body[body["msgtype"]]["content"]
+    assert len(content.encode()) <= limit
+    if fmt == "markdown":
+        assert content.endswith("…\n<@zhangsan>")  # the mention survives the cut
+    else:
+        assert content.endswith("…")
+        assert body["text"]["mentioned_list"] == ["zhangsan"]
+
+
+def test_rate_key_is_robot_and_limits_are_class_data() -> None:
+    assert WeComChannel.rate_limit == (20, 60.0)
+    assert channel("http://unused").rate_key(md()) == ROBOT
