@@ -261,8 +261,8 @@ def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int) 
         raise fail("缺少正则表达式 pattern", "例如 pattern = '{year}年底'")
     given = [k for k in RESULT_KEYS if k in table]
     if len(given) != 1:
-        raise fail("每条规则必须且只能有一个结果键" + (f"，现有 {'、'.join(given)}" if given else ""),
-                   "从 date、recur、after、none 中选一个")
+        have = f"，现有 {'、'.join(given)}" if given else ""
+        raise fail(f"每条规则必须且只能有一个结果键{have}", "从 date、recur、after、none 中选一个")
     key = given[0]
     value = table[key]
     choices = {"date": DATE_RESULTS, "recur": CYCLES, "after": AFTER_RESULTS}.get(key)
@@ -328,7 +328,7 @@ def _probes(pattern: str) -> list[str]:
     mentions, ending in a character it cannot match; short runs catch exponential blow-up,
     a run of the maximal text length catches polynomial blow-up."""
     chars = [c for c in dict.fromkeys(_PLACEHOLDER.sub("", pattern)) if c.isalnum()]
-    chars = (chars + ["1", "一", "a"])[:12]
+    chars = [*chars, "1", "一", "a"][:12]
     probes = [c * 48 + "\x00" for c in chars]
     probes += [c * MAX_TEXT + "\x00" for c in chars[:4]]
     return probes
