@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -108,10 +109,16 @@ def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
 @click.option("--from", "start", help="从这一天起（默认：发文日期）")
 @click.option("--to", "end", help="到这一天止（默认：最后截止日后 30 天）")
 @click.option("--now", help="只列出此刻之后仍会发送的通知，如 2026-10-09T08:00")
+@click.option("--unit", "units", multiple=True, help="只看发给这个单位的通知，可重复")
+@click.option("--task", "task_ids", multiple=True, help="只看这个任务编号的通知，可重复")
+@click.option("--stage", "stages", multiple=True,
+              type=click.Choice(["remind", "due", "overdue", "escalate", "report"]),
+              help="只看这类通知：remind 提醒、due 到期、overdue 逾期、escalate 督办、report 报送")
 @format_option
 @rules_option
 def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None,
-                 now: str | None, fmt: str, rules: tuple[Path, ...]) -> None:
+                 now: str | None, units: tuple[str, ...], task_ids: tuple[str, ...],
+                 stages: tuple[str, ...], fmt: str, rules: tuple[Path, ...]) -> None:
     """预演：按时间顺序列出将发送的全部提醒、逾期通知和督办（不发送、不写入任何东西）。"""
     from reminder.output import CHANNEL_NAMES, STAGE_NAMES, emit, notice_record, weekday
     from reminder.planner import plan_notices, plan_window
@@ -124,7 +131,11 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
         last = parse_day(end, "--to") or default_end
         if last < first:
             raise click.BadParameter("结束日期早于开始日期", param_hint="--to")
-        notices = plan_notices(plans, start=first, end=last, now=moment)
+        notices = [
+            n for n in plan_notices(plans, start=first, end=last, now=moment)
+            if (not units or n.recipient in units) and (not task_ids or n.task in task_ids)
+            and (not stages or n.stage in stages)
+        ]
         _warn_unparsed(plans)
         for year in missing_years(plans, {n.due.year for n in notices} | {last.year}):
             warn(missing_year_message(year))
@@ -145,7 +156,10 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
             ("title", "标题"), ("deadline", "截止日"), ("unit", "单位"),
             ("recipients", "收件人"), ("channel", "渠道"),
         ))
-        click.echo(f"共 {len(notices)} 条通知，{first} 至 {last}。", err=True)
+        counts = Counter(STAGE_NAMES[n.stage] for n in notices)
+        summary = "，".join(f"{name} {count}" for name, count in counts.items())
+        click.echo(f"{first} 至 {last} 共 {len(notices)} 条通知（{summary}）。"
+                   "未标记完成的任务每 5 个工作日督办一次，直到完成。", err=True)
 
 
 def _warn_unparsed(plans: list[Any]) -> None:

@@ -152,6 +152,7 @@ class Occurrence:
     cycle: Cycle | None = None
     rule: str = ""
     previous_due: date | None = None  # the occurrence before, for recurring tasks
+    next_due: date | None = None  # the occurrence after: its chase replaces this one's
 
 
 @dataclass(frozen=True, kw_only=True)

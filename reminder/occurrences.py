@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AbstractSet, Mapping
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -67,20 +68,19 @@ def _task_occurrences(plan: Plan, task: Task, event: date | None) -> list[Occurr
             nominals = (after_event(event, deadline.after, plan.calendar),)
         elif deadline.kind == "none":
             continue
-        previous: date | None = None
-        for nominal in nominals:
-            due = plan.calendar.shift(nominal, shift)
+        pairs = [(n, plan.calendar.shift(n, shift)) for n in nominals]
+        for i, (nominal, due) in enumerate(pairs):
             # A plan cannot ask for work due before it was issued (the Q1 report of a
             # plan issued in July): such occurrences are history, not reminders.
             if plan.issued and due < plan.issued:
-                previous = due
                 continue
+            recurring = deadline.kind == "recurring"
             result.append(Occurrence(
                 plan=plan.id, task=task.id, kind=deadline.kind, nominal=nominal, due=due,
                 cycle=deadline.cycle, rule=deadline.rule,
-                previous_due=previous if deadline.kind == "recurring" else None,
+                previous_due=pairs[i - 1][1] if recurring and i else None,
+                next_due=pairs[i + 1][1] if recurring and i + 1 < len(pairs) else None,
             ))
-            previous = due
     return result
 
 

@@ -88,8 +88,10 @@ def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple
     from rich.table import Table
 
     table = Table(show_lines=False, header_style="bold")
-    for _, header in columns:
-        table.add_column(header, overflow="fold")
+    for key, header in columns:
+        # Only addresses may wrap; a wrapped date or title doubles every row's height.
+        wrap = key == "recipients"
+        table.add_column(header, overflow="fold" if wrap else "ellipsis", no_wrap=not wrap)
     for row in rows:
         table.add_row(*(_flat(row.get(key)) for key, _ in columns))
     width = shutil.get_terminal_size((160, 24)).columns

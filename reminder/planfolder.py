@@ -116,7 +116,8 @@ def _units(raw: Any, path: Path) -> dict[str, Contact]:
             if any(word in key.lower() for word in _SECRET_WORDS):
                 raise PlanError(
                     f"计划文件中不能写密钥（{key}）", file=path, place=place,
-                    hint="机器人密钥放在 config.toml 指定的环境变量或密钥文件中，这里只写 wecom = \"机器人名\"",
+                    hint="机器人密钥放在 config.toml 指定的环境变量或密钥文件中，"
+                         "这里只写 wecom = \"机器人名\"",
                 )
             if key not in _UNIT_KEYS:
                 raise PlanError(f"未知的联系方式项 {key}", file=path, place=place,
@@ -182,7 +183,8 @@ def read_tasks(path: Path) -> tuple[Task, ...]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise PlanError("找不到任务表", file=path, hint="用 reminder import 生成，或在 [table] file 指定") from None
+        raise PlanError("找不到任务表", file=path,
+                        hint="用 reminder import 生成，或在 [table] file 指定") from None
     except UnicodeDecodeError:
         raise PlanError("任务表不是 UTF-8 编码", file=path, hint="用 UTF-8 另存为 CSV") from None
     rows = csv.reader(text.splitlines())

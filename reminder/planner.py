@@ -69,8 +69,11 @@ def schedule(occ: Occurrence, plan: Plan, end: date) -> list[tuple[date, Stage, 
         steps.append((calendar.shift(occ.due, "before"), "due", "0"))
     overdue = after(occ.due, policy.overdue_after, calendar)
     steps.append((overdue, "overdue", str(policy.overdue_after)))
+    # A recurring task's next period brings its own reminders and overdue notice; chasing
+    # the old period past that would only stack duplicate escalations.
+    last = min(end, occ.next_due - timedelta(days=1)) if occ.next_due else end
     escalation, n = after(overdue, policy.escalate_after, calendar), 1
-    while escalation <= end:
+    while escalation <= last:
         steps.append((escalation, "escalate", f"#{n}"))
         escalation, n = after(escalation, policy.escalate_every, calendar), n + 1
     return steps

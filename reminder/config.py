@@ -1,0 +1,344 @@
+"""Deployment configuration: config.toml plus secrets from the environment or a secrets file.
+
+Secrets (the SMTP password, WeCom webhook keys) are read only when channels are built, are
+never accepted inline in config.toml (which tends to get shared and committed), and are kept
+out of every repr, log line and database row.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reminder.dispatcher import QuietHours, RetryPolicy
+from reminder.errors import ConfigError
+
+ENV_CONFIG = "REMINDER_CONFIG"
+SECURITY = ("ssl", "starttls", "none")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailConfig:
+    host: str
+    port: int = 465
+    security: str = "ssl"
+    username: str | None = None
+    password_env: str | None = None
+    sender: str
+    sender_name: str = ""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeComConfig:
+    base_url: str = "https://qyapi.weixin.qq.com"
+    fmt: str = "markdown"
+    timeout: float = 10.0
+    robots: Mapping[str, str | None] = field(default_factory=dict)  # name -> key_env
+
+
+@dataclass(frozen=True, kw_only=True)
+class Admin:
+    """Who hears about notices that failed for good."""
+
+    email: tuple[str, ...] = ()
+    wecom: str | None = None
+    wecom_users: tuple[str, ...] = ()
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.email or self.wecom)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    path: Path | None
+    database_url: str
+    timezone: str = "Asia/Shanghai"
+    plans: tuple[Path, ...] = ()
+    rules: tuple[Path, ...] = ()
+    templates: Path | None = None
+    email: EmailConfig | None = None
+    wecom: WeComConfig | None = None
+    secrets_file: Path | None = None
+    quiet: QuietHours | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    admin: Admin = field(default_factory=Admin)
+    tick_seconds: float = 300.0
+    lease_seconds: float = 300.0
+    window_days: int = 60
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def plan_folders(self) -> list[Path]:
+        """Plan folders: each entry is a folder with plan.toml, or a folder of such folders."""
+        found: list[Path] = []
+        for entry in self.plans:
+            if (entry / "plan.toml").is_file():
+                found.append(entry)
+            elif entry.is_dir():
+                found.extend(sorted(p.parent for p in entry.glob("*/plan.toml")))
+            else:
+                raise ConfigError(f"方案目录不存在：{entry}", file=self.path, place="plans",
+                                  hint="写方案文件夹（含 plan.toml）或其上级目录的路径")
+        return found
+
+
+def default_database_url() -> str:
+    # systemd's StateDirectory= exports STATE_DIRECTORY; otherwise the user's state dir.
+    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    if not state:
+        import platformdirs
+
+        state = platformdirs.user_state_dir("reminder")
+    return f"sqlite:///{Path(state) / 'reminder.db'}"
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        return explicit
+    if os.environ.get(ENV_CONFIG):
+        return Path(os.environ[ENV_CONFIG])
+    import platformdirs
+
+    for candidate in (Path(platformdirs.user_config_dir("reminder")) / "config.toml",
+                      Path("/etc/reminder/config.toml")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read config.toml; with no file at all, the defaults (SQLite, no channels)."""
+    if path is None:
+        return Config(path=None, database_url=default_database_url())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("配置文件不存在", file=path, hint="参考 config.example.toml") from None
+    except OSError as exc:
+        raise ConfigError(f"无法读取配置文件：{exc.strerror}", file=path) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"TOML 语法错误：{exc}", file=path) from exc
+    return _Reader(path).config(data)
+
+
+class _Reader:
+    """Checks every table and key, so a typo is an error naming its place, not a silent
+    default."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.base = path.parent
+
+    def fail(self, message: str, place: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(message, file=self.path, place=place, hint=hint)
+
+    def table(self, data: Mapping[str, Any], place: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(data, Mapping):
+            raise self.fail("应为一个表", place)
+        for key in data:
+            if key in {"password", "key", "webhook"}:
+                raise self.fail("密钥不能写在配置文件里", f"{place}.{key}".lstrip("."),
+                                "改用 password_env / key_env 指定环境变量，或写入 secrets_file")
+            if key not in allowed:
+                raise self.fail(f"未知配置项 {key!r}", place or "顶层",
+                                "可用：" + "、".join(sorted(allowed)))
+        return dict(data)
+
+    def get(self, data: Mapping[str, Any], key: str, kind: type | tuple[type, ...],
+            place: str, default: Any = None) -> Any:
+        if key not in data:
+            return default
+        value = data[key]
+        if isinstance(value, bool) and kind in (int, float, (int, float)):
+            raise self.fail("应为数字", f"{place}.{key}")
+        if not isinstance(value, kind):
+            raise self.fail(f"类型错误：{value!r}", f"{place}.{key}".lstrip("."))
+        return value
+
+    def resolve(self, text: str) -> Path:
+        return (self.base / Path(text).expanduser()).resolve()
+
+    def config(self, data: Mapping[str, Any]) -> Config:
+        top = self.table(data, "", {"database", "timezone", "plans", "rules", "templates",
+                                    "channels", "secrets_file", "quiet_hours", "retry",
+                                    "admin", "daemon"})
+        tz = self.get(top, "timezone", str, "", "Asia/Shanghai")
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(f"未知时区 {tz!r}", "timezone", "例如 Asia/Shanghai") from None
+        db = self.table(top.get("database", {}), "database", {"url", "path"})
+        url = self.get(db, "url", str, "database")
+        if url is None and "path" in db:
+            url = f"sqlite:///{self.resolve(self.get(db, 'path', str, 'database'))}"
+        plans = tuple(self.resolve(p) for p in self.strings(top, "plans", ""))
+        rules = tuple(self.resolve(p) for p in self.strings(top, "rules", ""))
+        templates = self.get(top, "templates", str, "")
+        secrets = self.get(top, "secrets_file", str, "")
+        channels = self.table(top.get("channels", {}), "channels", {"email", "wecom"})
+        return Config(
+            path=self.path, database_url=url or default_database_url(), timezone=tz,
+            plans=plans, rules=rules, templates=self.resolve(templates) if templates else None,
+            email=self.email(channels["email"]) if "email" in channels else None,
+            wecom=self.wecom(channels["wecom"]) if "wecom" in channels else None,
+            secrets_file=self.resolve(secrets) if secrets else None,
+            quiet=self.quiet(top["quiet_hours"]) if "quiet_hours" in top else None,
+            retry=self.retry(top.get("retry", {})),
+            admin=self.admin(top.get("admin", {})),
+            **self.daemon(top.get("daemon", {})),
+        )
+
+    def strings(self, data: Mapping[str, Any], key: str, place: str) -> list[str]:
+        value = data.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail("应为字符串列表", f"{place}.{key}".lstrip("."))
+        return value
+
+    def email(self, data: Mapping[str, Any]) -> EmailConfig:
+        p = "channels.email"
+        t = self.table(data, p, {"host", "port", "security", "username", "password_env",
+                                 "sender", "sender_name", "timeout"})
+        for required in ("host", "sender"):
+            if not isinstance(t.get(required), str) or not t[required]:
+                raise self.fail(f"缺少 {required}", p)
+        security = self.get(t, "security", str, p, "ssl")
+        if security not in SECURITY:
+            raise self.fail(f"security 应为 {' / '.join(SECURITY)}", f"{p}.security")
+        default_port = {"ssl": 465, "starttls": 587, "none": 25}[security]
+        return EmailConfig(
+            host=t["host"], port=self.get(t, "port", int, p, default_port), security=security,
+            username=self.get(t, "username", str, p), password_env=self.get(
+                t, "password_env", str, p), sender=t["sender"],
+            sender_name=self.get(t, "sender_name", str, p, ""),
+            timeout=float(self.get(t, "timeout", (int, float), p, 30)),
+        )
+
+    def wecom(self, data: Mapping[str, Any]) -> WeComConfig:
+        p = "channels.wecom"
+        t = self.table(data, p, {"base_url", "format", "timeout", "robots"})
+        fmt = self.get(t, "format", str, p, "markdown")
+        if fmt not in ("markdown", "text"):
+            raise self.fail("format 应为 markdown 或 text", f"{p}.format")
+        robots: dict[str, str | None] = {}
+        for name, spec in self.table(t.get("robots", {}), f"{p}.robots",
+                                     set(t.get("robots", {}))).items():
+            spec = self.table(spec, f"{p}.robots.{name}", {"key_env"})
+            robots[name] = self.get(spec, "key_env", str, f"{p}.robots.{name}")
+        return WeComConfig(
+            base_url=self.get(t, "base_url", str, p, "https://qyapi.weixin.qq.com").rstrip("/"),
+            fmt=fmt, timeout=float(self.get(t, "timeout", (int, float), p, 10)), robots=robots,
+        )
+
+    def quiet(self, data: Mapping[str, Any]) -> QuietHours:
+        t = self.table(data, "quiet_hours", {"start", "end"})
+        try:
+            return QuietHours(start=_clock(t["start"]), end=_clock(t["end"]))
+        except (KeyError, ValueError, TypeError):
+            raise self.fail("应写作 start = \"21:00\", end = \"08:00\"", "quiet_hours") from None
+
+    def retry(self, data: Mapping[str, Any]) -> RetryPolicy:
+        t = self.table(data, "retry", {"max_attempts", "base_seconds", "cap_seconds"})
+        policy = RetryPolicy(
+            max_attempts=self.get(t, "max_attempts", int, "retry", 8),
+            base=float(self.get(t, "base_seconds", (int, float), "retry", 60)),
+            cap=float(self.get(t, "cap_seconds", (int, float), "retry", 3600)),
+        )
+        if policy.max_attempts < 1 or policy.base <= 0 or policy.cap < policy.base:
+            raise self.fail("应满足 max_attempts ≥ 1、0 < base_seconds ≤ cap_seconds", "retry")
+        return policy
+
+    def admin(self, data: Mapping[str, Any]) -> Admin:
+        t = self.table(data, "admin", {"email", "wecom", "wecom_users"})
+        return Admin(email=tuple(self.strings(t, "email", "admin")),
+                     wecom=self.get(t, "wecom", str, "admin"),
+                     wecom_users=tuple(self.strings(t, "wecom_users", "admin")))
+
+    def daemon(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        t = self.table(data, "daemon", {"tick_seconds", "lease_seconds", "window_days"})
+        values = {
+            "tick_seconds": float(self.get(t, "tick_seconds", (int, float), "daemon", 300)),
+            "lease_seconds": float(self.get(t, "lease_seconds", (int, float), "daemon", 300)),
+            "window_days": self.get(t, "window_days", int, "daemon", 60),
+        }
+        if min(values.values()) <= 0:
+            raise self.fail("应为正数", "daemon")
+        return values
+
+
+def _clock(text: str) -> time:
+    hour, minute = text.strip().split(":")
+    return time(int(hour), int(minute))
+
+
+# -- secrets and channels ----------------------------------------------------------------
+
+def read_secrets(config: Config) -> dict[str, Any]:
+    """The secrets file, refused unless only its owner can read it."""
+    path = config.secrets_file
+    if path is None:
+        return {}
+    try:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError("密钥文件权限过宽", file=path, place="secrets_file",
+                              hint=f"执行 chmod 600 {path}")
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("密钥文件不存在", file=path, place="secrets_file") from None
+    except tomllib.TOMLDecodeError as exc:
+        # The message may quote a secret, so only the position is shown.
+        raise ConfigError(f"密钥文件 TOML 语法错误（第 {exc.lineno} 行）", file=path) from None
+
+
+def _secret(config: Config, env_name: str | None, section: str, name: str,
+            secrets: Mapping[str, Any], environ: Mapping[str, str], place: str) -> str:
+    if env_name and environ.get(env_name):
+        return environ[env_name]
+    value = secrets.get(section, {}).get(name) if isinstance(secrets.get(section), dict) else None
+    if isinstance(value, str) and value:
+        return value
+    where = f"环境变量 {env_name}" if env_name else "（未指定环境变量）"
+    raise ConfigError(f"缺少密钥：{where}未设置，密钥文件中也没有 [{section}] {name}",
+                      file=config.path, place=place,
+                      hint="设置该环境变量，或在 secrets_file 中填写")
+
+
+def build_channels(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Channel objects by channel name ("email", "wecom") with their secrets resolved."""
+    environ = os.environ if environ is None else environ
+    secrets = read_secrets(config) if config.secrets_file else {}
+    channels: dict[str, Any] = {}
+    if config.email is not None:
+        from reminder.channels.email import EmailChannel
+
+        e = config.email
+        password = None
+        if e.username:
+            password = _secret(config, e.password_env, "smtp", "password", secrets, environ,
+                               "channels.email.password_env")
+        channels["email"] = EmailChannel(
+            host=e.host, port=e.port, security=e.security, username=e.username,
+            password=password, sender=e.sender, sender_name=e.sender_name, timeout=e.timeout)
+    if config.wecom is not None:
+        from reminder.channels.wecom import WeComChannel
+
+        w = config.wecom
+        keys = {name: _secret(config, env, "wecom", name, secrets, environ,
+                              f"channels.wecom.robots.{name}.key_env")
+                for name, env in w.robots.items()}
+        channels["wecom"] = WeComChannel(robots=keys, base_url=w.base_url, fmt=w.fmt,
+                                         timeout=w.timeout)
+    return channels

@@ -1,0 +1,91 @@
+from pathlib import Path
+
+import pytest
+
+from reminder.errors import PlanError, ReminderError
+from reminder.planfolder import COLUMNS, load_plan, read_tasks
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo-2026"
+HEADER = ",".join(zh for _, zh in COLUMNS)
+
+
+def make_plan(tmp_path: Path, toml: str, rows: str = "1,,编制目录,,办公室,,,2026年底\n") -> Path:
+    folder = tmp_path / "p2026"
+    folder.mkdir(exist_ok=True)
+    (folder / "plan.toml").write_text(toml, encoding="utf-8")
+    (folder / "tasks.csv").write_text("\ufeff" + HEADER + "\n" + rows, encoding="utf-8")
+    return folder
+
+
+def test_example_plan_loads() -> None:
+    plan = load_plan(EXAMPLE)
+    assert plan.id == "demo-2026"
+    assert plan.year == 2026 and plan.issued is not None
+    assert len(plan.tasks) == 16
+    first = plan.tasks[0]
+    assert first.section == ("一、围绕数据要素发展做好公开", "（一）规划信息公开")
+    assert first.lead == ("办公室",) and first.support == ("数据资源科",)
+    assert plan.contact("局办公室") is plan.units["办公室"]  # alias
+    assert plan.units["数据资源科"].wecom_mobiles == ("13800000001",)
+    assert plan.overrides["10"].event is not None
+    assert [d.name for d in plan.dates] == ["第三季度进展报送", "第四季度进展报送"]
+
+
+def test_units_cell_is_split_when_lead_and_support_are_empty(tmp_path: Path) -> None:
+    folder = make_plan(tmp_path, "year = 2026\n", "1,,编制目录,,,,法规科牵头，办公室配合,2026年底\n")
+    task = load_plan(folder).tasks[0]
+    assert task.lead == ("法规科",)
+    assert task.support == ("办公室",)
+    assert task.units_text == "法规科牵头，办公室配合"
+
+
+@pytest.mark.parametrize(
+    ("toml", "fragment"),
+    [
+        pytest.param("year = 2026\n[units.\"办公室\"]\nwebhook_key = \"abc\"\n", "密钥", id="secret-refused"),
+        pytest.param("year = 2026\ncolour = 1\n", "colour", id="unknown-key"),
+        pytest.param("title = \"x\"\n", "year", id="missing-year"),
+        pytest.param("year = 2026\nissued = \"2026-13-01\"\n", "issued", id="bad-issued"),
+        pytest.param("year = 2026\nreporting_cycle = \"weekly\"\n", "reporting_cycle", id="bad-cycle"),
+        pytest.param("year = 2026\n[tasks.\"1\"]\nskipp = true\n", "tasks.1", id="bad-override"),
+        pytest.param("year = 2026\n[units.\"办公室\"]\nemail = 3\n", "units.办公室.email", id="bad-email"),
+        pytest.param("year = 2026\n[[dates]]\nname = \"x\"\n", "dates[0]", id="date-without-deadline"),
+        pytest.param("year = 2026\n[policy]\nshift = \"up\"\n", "policy.shift", id="bad-policy"),
+    ],
+)
+def test_plan_mistakes_are_one_line_with_place(tmp_path: Path, toml: str, fragment: str) -> None:
+    folder = make_plan(tmp_path, toml)
+    with pytest.raises(ReminderError) as info:
+        load_plan(folder)
+    message = str(info.value)
+    assert fragment in message
+    assert "plan.toml" in message
+    assert "\n" not in message
+
+
+def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    folder = make_plan(tmp_path, "year = 2026\ntitle = \"unterminated\n")
+    with pytest.raises(PlanError) as info:
+        load_plan(folder)
+    assert ":2" in str(info.value)
+
+
+def test_duplicate_task_ids_name_both_lines(tmp_path: Path) -> None:
+    folder = make_plan(tmp_path, "year = 2026\n", "1,,甲,,办公室,,,\n1,,乙,,办公室,,,\n")
+    with pytest.raises(PlanError) as info:
+        read_tasks(folder / "tasks.csv")
+    assert "tasks.csv:3" in str(info.value) and "第 2 行" in str(info.value)
+
+
+def test_missing_plan_file_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(PlanError) as info:
+        load_plan(tmp_path)
+    assert "reminder import" in str(info.value)
+
+
+def test_table_without_title_column(tmp_path: Path) -> None:
+    folder = make_plan(tmp_path, "year = 2026\n")
+    (folder / "tasks.csv").write_text("序号,完成时限\n1,2026年底\n", encoding="utf-8")
+    with pytest.raises(PlanError) as info:
+        load_plan(folder)
+    assert "工作任务" in str(info.value)
