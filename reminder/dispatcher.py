@@ -1,0 +1,367 @@
+"""The one place where time passes: claim due notices, fold, group into digests, send.
+
+Retry with backoff, rate limiting and quiet hours live here once; channels only say whether a
+send was ok, retryable or permanent. The store's outbox is the truth: this module keeps no
+state between calls except the rate limiter's recent sends.
+
+Heavy modules (the store, channels, messages) are imported lazily or passed in, so that
+``reminder.config`` can import the small value classes below cheaply.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time as _time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+log = logging.getLogger("reminder.dispatcher")
+
+STAGE_ORDER = {"report": 0, "remind": 1, "due": 2, "overdue": 3, "escalate": 4}
+PRE_DEADLINE = ("remind", "due", "report")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base: float = 60.0  # seconds before the first retry (before jitter)
+    cap: float = 3600.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+        Exponential with "equal jitter": half the step is fixed, half random, so retries of
+        many notices spread out but none comes back sooner than half its step or after cap."""
+        step = min(self.cap, self.base * 2 ** max(0, attempt - 1))
+        return step / 2 + rng.uniform(0, step / 2)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuietHours:
+    """Local time range in which nothing is sent; it may wrap midnight (21:00–08:00)."""
+
+    start: time
+    end: time
+
+    def until(self, moment: datetime, tz: ZoneInfo) -> datetime | None:
+        """End of the quiet period containing ``moment``, or None when not quiet."""
+        local = moment.astimezone(tz)
+        clock = local.time().replace(tzinfo=None)
+        today_end = datetime.combine(local.date(), self.end, tz)
+        if self.start == self.end:
+            return None
+        if self.start < self.end:
+            return today_end if self.start <= clock < self.end else None
+        if clock >= self.start:
+            return datetime.combine(local.date() + timedelta(days=1), self.end, tz)
+        return today_end if clock < self.end else None
+
+
+class RateLimiter:
+    """Sliding-window limit per (channel, rate key), on the real (monotonic) clock: the
+    provider counts real seconds even when ``run --once --now`` simulates the date."""
+
+    def __init__(self, clock: Callable[[], float] = _time.monotonic) -> None:
+        self.clock = clock
+        self._sent: dict[tuple[str, str], deque[float]] = {}
+
+    def wait(self, key: tuple[str, str], limit: tuple[int, float] | None) -> float:
+        if not limit:
+            return 0.0
+        count, seconds = limit
+        sent = self._sent.setdefault(key, deque())
+        now = self.clock()
+        while sent and sent[0] <= now - seconds:
+            sent.popleft()
+        return 0.0 if len(sent) < count else sent[0] + seconds - now
+
+    def record(self, key: tuple[str, str]) -> None:
+        self._sent.setdefault(key, deque()).append(self.clock())
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0  # notices
+    messages: int = 0  # messages delivered (digests, possibly split)
+    retried: int = 0
+    failed: int = 0
+    folded: int = 0
+    deferred: int = 0
+    quiet_until: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def fold(claimed: Sequence[Any], today: date,
+         has_later_stage: Callable[[Any], bool]) -> tuple[list[Any], list[Any]]:
+    """Split due notices into (to send, to fold) for catch-up after downtime.
+
+    Of several due notices of one occurrence to one recipient only the latest is sent (two
+    missed reminders, or three missed escalations, make one message). A pre-deadline notice
+    of an occurrence already past its deadline is folded into that occurrence's overdue
+    notice, when one exists, instead of arriving late."""
+    groups: dict[tuple[str, str, date, str, str], list[Any]] = {}
+    for item in claimed:
+        n = item.notice
+        groups.setdefault((n.plan, n.task, n.due, n.recipient, n.channel), []).append(item)
+    keep, folded = [], []
+    for items in groups.values():
+        items.sort(key=lambda c: (c.notice.send_at, STAGE_ORDER.get(c.notice.stage, 9)))
+        latest = items[-1]
+        folded.extend(items[:-1])
+        n = latest.notice
+        if n.stage in PRE_DEADLINE and n.due < today and has_later_stage(latest):
+            folded.append(latest)
+        else:
+            keep.append(latest)
+    keep.sort(key=lambda c: (c.notice.send_at, c.id))
+    return keep, folded
+
+
+def group_digests(claimed: Sequence[Any]) -> list[list[Any]]:
+    """One digest per recipient and channel (and address list), in order of first send time."""
+    groups: dict[tuple[str, str, tuple[str, ...]], list[Any]] = {}
+    for item in claimed:
+        n = item.notice
+        groups.setdefault((n.channel, n.recipient, n.addresses), []).append(item)
+    return list(groups.values())
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Any,
+        channels: Mapping[str, Any],
+        *,
+        claimant: str,
+        timezone: str = "Asia/Shanghai",
+        retry: RetryPolicy | None = None,
+        quiet: QuietHours | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        render: Callable[..., list[Any]] | None = None,
+        templates_dir: Any = None,
+        admin: Any = None,
+        stop: threading.Event | None = None,
+        limiter: RateLimiter | None = None,
+        rng: random.Random | None = None,
+        max_inline_wait: float = 65.0,
+    ) -> None:
+        self.store = store
+        self.channels = dict(channels)
+        self.claimant = claimant
+        self.tz = ZoneInfo(timezone)
+        self.retry = retry or RetryPolicy()
+        self.quiet = quiet
+        self.lease = lease
+        self._render = render
+        self.templates_dir = templates_dir
+        self.admin = admin
+        self.stop = stop or threading.Event()
+        self.limiter = limiter or RateLimiter()
+        self.rng = rng or random.Random()
+        self.max_inline_wait = max_inline_wait
+        self._lock = threading.Lock()  # one dispatch at a time per process
+
+    # -- scheduling ----------------------------------------------------------------------
+    def next_wake(self, now: datetime) -> datetime | None:
+        """When a notice is next due, moved to the end of quiet hours when it falls in them."""
+        due = self.store.next_wake()
+        if due is None:
+            return None
+        due = max(due, now)
+        if self.quiet is not None:
+            return self.quiet.until(due, self.tz) or due
+        return due
+
+    # -- one pass ------------------------------------------------------------------------
+    def dispatch(self, now: datetime) -> DispatchReport:
+        with self._lock:
+            return self._dispatch(now)
+
+    def _dispatch(self, now: datetime) -> DispatchReport:
+        report = DispatchReport()
+        if self.quiet is not None and (end := self.quiet.until(now, self.tz)) is not None:
+            report.quiet_until = end  # nothing claimed: the rows wait, they are not dropped
+            return report
+        claimed = self.store.claim(now, self.claimant, lease=self.lease)
+        report.claimed = len(claimed)
+        if not claimed:
+            return report
+        today = now.astimezone(self.tz).date()
+        keep, folded = fold(claimed, today, self._has_later_stage)
+        report.folded = self.store.fold([c.id for c in folded], self.claimant, now)
+        failures: list[tuple[list[Any], str]] = []
+        started = _time.monotonic()
+        groups = group_digests(keep)
+        for index, group in enumerate(groups):
+            if self.stop.is_set():
+                rest = [c.id for g in groups[index:] for c in g]
+                report.deferred += self.store.release(rest, self.claimant, now)
+                break
+            self._renew_if_needed(groups[index:], now, started)
+            self._send_group(group, now, today, report, failures)
+        if failures:
+            self._report_failures(failures, now)
+        return report
+
+    def _has_later_stage(self, item: Any) -> bool:
+        n = item.notice
+        stages = self.store.live_stages(n.plan, n.task, n.due, n.recipient, n.channel)
+        return bool(stages & {"overdue", "escalate"})
+
+    def _renew_if_needed(self, groups: Sequence[Sequence[Any]], now: datetime,
+                         started: float) -> None:
+        # A long pass (rate-limit waits) must not outlive its lease, or another daemon
+        # would take the rows still queued here and send them too.
+        elapsed = _time.monotonic() - started
+        if elapsed > self.lease.total_seconds() / 2:
+            ids = [c.id for g in groups for c in g]
+            self.store.renew(ids, self.claimant, now + timedelta(seconds=elapsed) + self.lease)
+
+    def _send_group(self, group: list[Any], now: datetime, today: date,
+                    report: DispatchReport, failures: list[tuple[list[Any], str]]) -> None:
+        from reminder.store import Delivery
+
+        ids = [c.id for c in group]
+        first = group[0].notice
+        channel = self.channels.get(first.channel)
+        base = {"channel": first.channel, "recipient": first.recipient,
+                "addresses": first.addresses, "notice_ids": ids}
+        if channel is None:
+            error = f"未配置渠道 {first.channel}"
+            report.failed += self.store.mark_failed(ids, self.claimant, now, error=error,
+                                                    delivery=None)
+            failures.append((group, error))
+            return
+        try:
+            messages = self.render([c.notice for c in group], channel=first.channel,
+                                   today=today)
+        except Exception as exc:  # a template mistake must not stop the other digests
+            log.exception("渲染消息失败：%s", first.recipient)
+            error = f"渲染消息失败：{exc}"
+            report.failed += self.store.mark_failed(ids, self.claimant, now, error=error,
+                                                    delivery=None)
+            failures.append((group, error))
+            return
+        result = None
+        for number, message in enumerate(messages):
+            rate_key = (first.channel, _rate_key(channel, message))
+            wait = self.limiter.wait(rate_key, getattr(channel, "rate_limit", None))
+            if wait > 0 and (wait > self.max_inline_wait or self.stop.wait(wait)):
+                # Too long to wait here, or asked to stop: give the rows back untouched.
+                later = now + timedelta(seconds=wait)
+                report.deferred += self.store.release(ids, self.claimant, now,
+                                                      next_attempt_at=later)
+                return
+            result = _safe_send(channel, message)
+            self.limiter.record(rate_key)
+            delivery = Delivery(**base, subject=getattr(message, "subject", "") or "",
+                                result=result.status, provider_code=result.provider_code,
+                                detail=result.detail or "")
+            if result.status != "ok":
+                break
+            report.messages += 1
+            if number < len(messages) - 1:
+                self.store.record_delivery(delivery, self.claimant, now)
+        if result is None:  # the renderer had nothing to say
+            report.sent += self.store.mark_sent(ids, self.claimant, now, Delivery(**base))
+        elif result.status == "ok":
+            report.sent += self.store.mark_sent(ids, self.claimant, now, delivery)
+            log.info("已发送 %s → %s（%d 项）", first.channel, first.recipient, len(group))
+        else:
+            self._after_failure(group, result, delivery, now, report, failures)
+
+    def _after_failure(self, group: list[Any], result: Any, delivery: Any, now: datetime,
+                       report: DispatchReport, failures: list[tuple[list[Any], str]]) -> None:
+        ids = [c.id for c in group]
+        first = group[0].notice
+        error = f"{result.provider_code or ''} {result.detail or ''}".strip() or result.status
+        attempt = max(c.attempts for c in group) + 1
+        if result.status == "retryable" and attempt < self.retry.max_attempts:
+            wait = result.retry_after or self.retry.delay(attempt, self.rng)
+            later = now + timedelta(seconds=wait)
+            report.retried += self.store.mark_retry(ids, self.claimant, now,
+                                                    next_attempt_at=later, error=error,
+                                                    delivery=delivery)
+            log.warning("发送失败，%s 后重试（第 %d 次）：%s → %s：%s", later.astimezone(self.tz)
+                        .strftime("%H:%M:%S"), attempt, first.channel, first.recipient, error)
+            return
+        report.failed += self.store.mark_failed(ids, self.claimant, now, error=error,
+                                                delivery=delivery)
+        report.errors.append(f"{first.recipient}: {error}")
+        log.error("发送失败，不再重试：%s → %s：%s", first.channel, first.recipient, error)
+        failures.append((group, error))
+
+    def render(self, notices: list[Any], *, channel: str, today: date) -> list[Any]:
+        if self._render is None:
+            from reminder.messages import render_digest
+
+            self._render = render_digest
+        return self._render(notices, channel=channel, today=today,
+                            templates_dir=self.templates_dir)
+
+    # -- telling the admin ---------------------------------------------------------------
+    def _report_failures(self, failures: list[tuple[list[Any], str]], now: datetime) -> None:
+        """One message to the admin contact per pass; its own failure is only logged, so a
+        broken channel cannot start a loop of reports about reports."""
+        admin = self.admin
+        if admin is None or not admin.reachable:
+            log.error("有 %d 组提醒发送失败，但未配置管理员联系人（[admin]）", len(failures))
+            return
+        lines = [f"以下提醒发送失败，已停止重试（{now.astimezone(self.tz):%Y-%m-%d %H:%M}）："]
+        for group, error in failures:
+            n = group[0].notice
+            tasks = "、".join(sorted({c.notice.task for c in group}))
+            lines.append(f"- {n.recipient}（{n.channel}）任务 {tasks}：{error}")
+        lines.append("请检查渠道配置与联系人后，用 reminder status 查看详情。")
+        text = "\n".join(lines)
+        targets = []
+        if admin.email:
+            targets.append(("email", tuple(admin.email), ()))
+        if admin.wecom:
+            targets.append(("wecom", (admin.wecom,), tuple(admin.wecom_users)))
+        for name, to, mentions in targets:
+            channel = self.channels.get(name)
+            if channel is None:
+                continue
+            result = _safe_send(channel, _message("reminder 提醒发送失败", text, to, mentions))
+            if result.status != "ok":
+                log.error("无法通知管理员（%s）：%s %s", name, result.provider_code or "",
+                          result.detail)
+
+
+def _rate_key(channel: Any, message: Any) -> str:
+    rate_key = getattr(channel, "rate_key", None)
+    return str(rate_key(message)) if callable(rate_key) else ""
+
+
+@dataclass(frozen=True)
+class _Failure:
+    status: str
+    provider_code: str | None
+    detail: str
+    retry_after: float | None = None
+
+
+def _safe_send(channel: Any, message: Any) -> Any:
+    """A channel that raises instead of returning a result is treated as a transient
+    failure, so one bug or odd network error cannot kill the daemon."""
+    try:
+        return channel.send(message)
+    except Exception as exc:
+        log.exception("渠道 %s 抛出异常", getattr(channel, "name", "?"))
+        return _Failure("retryable", None, f"{type(exc).__name__}: {exc}")
+
+
+def _message(subject: str, text: str, to: tuple[str, ...], mentions: tuple[str, ...]) -> Any:
+    from reminder.channels.base import Message
+
+    markdown = text.replace("\n- ", "\n> ")
+    return Message(subject=subject, text=text, markdown=markdown, html=None, to=to,
+                   mentions=mentions, mobiles=())

@@ -1,0 +1,42 @@
+"""The store: the outbox and everything the daemon must remember, in SQLite or PostgreSQL.
+
+    store = open_store("sqlite:////var/lib/reminder/reminder.db")   # migrates on open
+    store.sync_plan(...); store.claim(now, me, lease=...); store.mark_sent(...)
+
+Import this package only inside commands: it pulls in SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from reminder.store.engine import DaemonLock, create_store_engine, migrate, redact, sqlite_path
+from reminder.store.outbox import Claimed, Delivery, OutboxMixin
+from reminder.store.records import RecordsMixin, TaskStatus
+from reminder.store.schema import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    FOLDED,
+    OBSOLETE,
+    PENDING,
+    SENDING,
+    SENT,
+    UNROUTABLE,
+)
+from reminder.store.sync import SyncMixin, SyncResult
+
+__all__ = [
+    "CANCELLED", "DONE", "FAILED", "FOLDED", "OBSOLETE", "PENDING", "SENDING", "SENT",
+    "UNROUTABLE", "Claimed", "DaemonLock", "Delivery", "Store", "SyncResult", "TaskStatus",
+    "open_store", "redact", "sqlite_path",
+]
+
+
+class Store(OutboxMixin, SyncMixin, RecordsMixin):
+    """Every store operation; each method is one short transaction."""
+
+
+def open_store(url: str, *, timezone: str = "Asia/Shanghai", migrate_schema: bool = True) -> Store:
+    engine = create_store_engine(url)
+    if migrate_schema:
+        migrate(engine)
+    return Store(engine, timezone=timezone)

@@ -1,0 +1,55 @@
+"""What every part of the store shares: the engine, sessions, the timezone, row→record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from reminder.models import Notice
+from reminder.store.schema import NoticeRow
+
+
+class StoreBase:
+    def __init__(self, engine: Engine, *, timezone: str = "Asia/Shanghai") -> None:
+        self.engine = engine
+        self.tz = ZoneInfo(timezone)
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One session, one transaction: committed on success, rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def to_notice(self, row: NoticeRow) -> Notice:
+        return Notice(
+            send_at=self.local(row.send_at),
+            stage=row.stage,  # type: ignore[arg-type]
+            step=row.step,
+            plan=row.plan_id,
+            plan_title=row.plan_title,
+            task=row.task_id,
+            title=row.title,
+            due=row.due,
+            recipient=row.recipient,
+            channel=row.channel,
+            addresses=tuple(row.addresses or ()),
+            mentions=tuple(row.mentions or ()),
+            mobiles=tuple(row.mobiles or ()),
+            occurrence=row.occurrence,
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()

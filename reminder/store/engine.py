@@ -1,0 +1,176 @@
+"""Opening the database: engine options per dialect, migrations at start, the SQLite lock.
+
+Only one daemon may send from a SQLite file (SQLite has no row locks to share the outbox
+safely), so the daemon takes an exclusive ``flock`` on ``<database>.lock``. The kernel drops
+the lock when the process dies, so a killed daemon never leaves a stale lock behind.
+PostgreSQL needs no such lock: claims use SELECT … FOR UPDATE SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from reminder.errors import StoreError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<无效的数据库地址>"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_store_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(
+            f"无效的数据库地址：{url!r}", place="database.url",
+            hint="SQLite 写作 sqlite:////绝对路径.db，PostgreSQL 写作 postgresql+psycopg://用户@主机/库",
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = sqlite_path(url)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"无法创建数据库目录：{exc.strerror}", file=path.parent,
+                    hint="检查 database.url 或目录权限",
+                ) from exc
+        engine = create_engine(
+            parsed, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
+        try:
+            return create_engine(parsed, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise StoreError(
+                "未安装 PostgreSQL 驱动 psycopg", place="database.url",
+                hint="pip install 'reminder[postgres]'",
+            ) from exc
+    raise StoreError(
+        f"不支持的数据库：{backend}", place="database.url", hint="请使用 SQLite 或 PostgreSQL"
+    )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets `reminder status` and `reminder done` read and write while the daemon runs;
+    # the busy timeout makes the short write transactions wait instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (a no-op when it already is)."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    url = redact(str(engine.url))
+    try:
+        with engine.begin() as connection:
+            current = _current_revisions(connection)
+            unknown = current - _all_revisions(config)
+            if unknown:
+                raise StoreError(
+                    f"数据库结构版本 {', '.join(sorted(unknown))} 比本程序新", file=url,
+                    hint="请升级 reminder 后再使用此数据库",
+                )
+            if current != heads:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+    except OperationalError as exc:
+        raise StoreError(
+            f"无法打开数据库：{_first_line(exc)}", file=url,
+            hint="检查 database.url、数据库服务是否运行以及访问权限",
+        ) from exc
+    except DBAPIError as exc:
+        raise StoreError(f"数据库迁移失败：{_first_line(exc)}", file=url) from exc
+
+
+def _current_revisions(connection) -> set[str]:  # type: ignore[no-untyped-def]
+    from alembic.runtime.migration import MigrationContext
+
+    if not inspect(connection).has_table("alembic_version"):
+        return set()
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def _all_revisions(config) -> set[str]:  # type: ignore[no-untyped-def]
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+class DaemonLock:
+    """Exclusive lock that keeps a second daemon off one SQLite file."""
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + ".lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "未知"
+            handle.close()
+            raise StoreError(
+                f"另一个 reminder 守护进程（{holder}）正在使用此数据库", file=self.path.parent,
+                hint="同一个 SQLite 文件只能运行一个守护进程；要运行多个请改用 PostgreSQL",
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing drops the flock
+            self._file = None
+
+    def __enter__(self) -> DaemonLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()

@@ -1,0 +1,211 @@
+"""Outbox operations: claim with a lease, then record what happened.
+
+Claim-then-send: a row is moved to ``sending`` with a lease before any channel is called, and
+every finishing update is conditional on ``claimed_by`` and ``status = 'sending'``. A daemon
+killed mid-send leaves rows in ``sending`` whose lease runs out; the next claim takes them again
+(at-least-once, never lost). On PostgreSQL the claim locks rows with FOR UPDATE SKIP LOCKED so
+two daemons never claim the same row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+
+from reminder.models import Notice
+from reminder.store.base import StoreBase
+from reminder.store.schema import (
+    CANCELLED,
+    FAILED,
+    FOLDED,
+    PENDING,
+    SENDING,
+    SENT,
+    DeliveryNoticeRow,
+    DeliveryRow,
+    NoticeRow,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claimed:
+    """A notice claimed for sending, with the outbox facts the dispatcher needs."""
+
+    id: int
+    key: str
+    notice: Notice
+    attempts: int
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """One send attempt of one message, as recorded in ``deliveries``."""
+
+    channel: str
+    recipient: str
+    addresses: tuple[str, ...] = ()
+    subject: str = ""
+    result: str = "ok"  # ok | retryable | permanent
+    provider_code: str | None = None
+    detail: str = ""
+    notice_ids: Sequence[int] = field(default_factory=tuple)
+
+
+class OutboxMixin(StoreBase):
+    def claim(
+        self, now: datetime, claimant: str, *, lease: timedelta, limit: int = 1000
+    ) -> list[Claimed]:
+        """Claim every notice due at ``now`` (and every expired lease) for ``claimant``."""
+        with self.transaction() as session:
+            rows = session.scalars(self._due_rows(now, limit)).all()
+            for row in rows:
+                row.status = SENDING
+                row.claimed_by = claimant
+                row.lease_until = now + lease
+                row.updated_at = now
+            return [self._claimed(row) for row in rows]
+
+    def _due_rows(self, now: datetime, limit: int):  # type: ignore[no-untyped-def]
+        query = (
+            select(NoticeRow)
+            .where(
+                or_(
+                    and_(NoticeRow.status == PENDING, NoticeRow.next_attempt_at <= now),
+                    and_(NoticeRow.status == SENDING, NoticeRow.lease_until <= now),
+                )
+            )
+            .order_by(NoticeRow.next_attempt_at, NoticeRow.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return query
+
+    def _claimed(self, row: NoticeRow) -> Claimed:
+        return Claimed(
+            id=row.id, key=row.key, notice=self.to_notice(row), attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at,
+        )
+
+    def mark_sent(self, ids: Sequence[int], claimant: str, now: datetime,
+                  delivery: Delivery) -> int:
+        return self._finish(ids, claimant, now, delivery, status=SENT, sent_at=now,
+                            last_error=None, attempts=NoticeRow.attempts + 1)
+
+    def mark_retry(self, ids: Sequence[int], claimant: str, now: datetime, *,
+                   next_attempt_at: datetime, error: str, delivery: Delivery | None) -> int:
+        return self._finish(ids, claimant, now, delivery, status=PENDING,
+                            next_attempt_at=next_attempt_at, last_error=error,
+                            attempts=NoticeRow.attempts + 1)
+
+    def mark_failed(self, ids: Sequence[int], claimant: str, now: datetime, *, error: str,
+                    delivery: Delivery | None) -> int:
+        return self._finish(ids, claimant, now, delivery, status=FAILED, last_error=error,
+                            attempts=NoticeRow.attempts + 1)
+
+    def release(self, ids: Sequence[int], claimant: str, now: datetime, *,
+                next_attempt_at: datetime | None = None) -> int:
+        """Give claimed rows back unsent and uncounted (shutdown, rate limit, quiet hours)."""
+        values: dict[str, object] = {"status": PENDING}
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        return self._finish(ids, claimant, now, None, **values)
+
+    def fold(self, ids: Sequence[int], claimant: str, now: datetime) -> int:
+        """Cancel claimed rows merged into a later notice of the same occurrence."""
+        return self._finish(ids, claimant, now, None, status=CANCELLED, reason=FOLDED)
+
+    def renew(self, ids: Sequence[int], claimant: str, lease_until: datetime) -> int:
+        """Extend the lease of rows still queued in a long dispatch pass."""
+        if not ids:
+            return 0
+        with self.transaction() as session:
+            return session.execute(
+                update(NoticeRow)
+                .where(NoticeRow.id.in_(list(ids)), NoticeRow.claimed_by == claimant,
+                       NoticeRow.status == SENDING)
+                .values(lease_until=lease_until)
+            ).rowcount
+
+    def record_delivery(self, delivery: Delivery, claimant: str, now: datetime) -> None:
+        """Record a message of a split digest whose notices are finished later."""
+        with self.transaction() as session:
+            self._add_delivery(session, delivery, claimant, now)
+
+    def _finish(self, ids: Sequence[int], claimant: str, now: datetime,
+                delivery: Delivery | None, **values: object) -> int:
+        if not ids:
+            return 0
+        provider_code = delivery.provider_code if delivery else None
+        with self.transaction() as session:
+            if delivery is not None:
+                values.setdefault("provider_code", provider_code)
+            result = session.execute(
+                update(NoticeRow)
+                .where(NoticeRow.id.in_(list(ids)), NoticeRow.claimed_by == claimant,
+                       NoticeRow.status == SENDING)
+                .values(claimed_by=None, lease_until=None, updated_at=now, **values)
+            )
+            if delivery is not None:
+                self._add_delivery(session, delivery, claimant, now)
+            return result.rowcount
+
+    @staticmethod
+    def _add_delivery(session, delivery: Delivery, claimant: str, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        row = DeliveryRow(
+            channel=delivery.channel, recipient=delivery.recipient,
+            addresses=list(delivery.addresses), subject=delivery.subject, attempted_at=now,
+            result=delivery.result, provider_code=delivery.provider_code,
+            detail=delivery.detail[:4000], claimant=claimant,
+        )
+        session.add(row)
+        session.flush()
+        session.add_all(
+            DeliveryNoticeRow(delivery_id=row.id, notice_id=i) for i in delivery.notice_ids
+        )
+
+    def live_stages(self, plan: str, task: str, due: date, recipient: str,
+                    channel: str) -> set[str]:
+        """Stages of the occurrence's notices to this recipient that are not cancelled."""
+        with self.transaction() as session:
+            return set(session.scalars(
+                select(NoticeRow.stage).where(
+                    NoticeRow.plan_id == plan, NoticeRow.task_id == task, NoticeRow.due == due,
+                    NoticeRow.recipient == recipient, NoticeRow.channel == channel,
+                    NoticeRow.status != CANCELLED,
+                )
+            ))
+
+    def next_wake(self) -> datetime | None:
+        """When the next notice becomes due (or the next lease runs out)."""
+        with self.transaction() as session:
+            pending = session.scalar(
+                select(func.min(NoticeRow.next_attempt_at)).where(NoticeRow.status == PENDING)
+            )
+            lease = session.scalar(
+                select(func.min(NoticeRow.lease_until)).where(NoticeRow.status == SENDING)
+            )
+        # func.min returns its argument's type, so these come back as aware UTC datetimes.
+        times = [t for t in (pending, lease) if t is not None]
+        return min(times) if times else None
+
+    def notices(self, **where: object) -> list[NoticeRow]:
+        """Outbox rows matching column equality filters (for status and tests)."""
+        with self.transaction() as session:
+            query = select(NoticeRow).order_by(NoticeRow.send_at, NoticeRow.id)
+            for column, value in where.items():
+                query = query.where(getattr(NoticeRow, column) == value)
+            rows = session.scalars(query).all()
+            session.expunge_all()
+            return list(rows)
+
+    def deliveries(self) -> list[DeliveryRow]:
+        with self.transaction() as session:
+            rows = session.scalars(select(DeliveryRow).order_by(DeliveryRow.id)).all()
+            session.expunge_all()
+            return list(rows)
+

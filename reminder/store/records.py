@@ -1,0 +1,177 @@
+"""Completions, events and the per-task status view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+
+from reminder.store.base import StoreBase
+from reminder.store.schema import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    CompletionRow,
+    EventRow,
+    NoticeRow,
+    OccurrenceRow,
+    PlanRow,
+    TaskRow,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskStatus:
+    plan: str
+    task: str
+    title: str
+    next_due: date | None  # earliest open occurrence (in the past when overdue)
+    overdue: bool
+    done: bool  # every known occurrence is done
+    last_sent: datetime | None
+    last_stage: str | None
+    pending: int
+    failures: int
+    last_error: str | None
+
+
+class RecordsMixin(StoreBase):
+    # -- events --------------------------------------------------------------------------
+    def set_event(self, plan: str, task: str, day: date, *, by: str, now: datetime) -> None:
+        with self.transaction() as session:
+            row = session.get(EventRow, (plan, task)) or EventRow(plan_id=plan, task_id=task)
+            row.event_date, row.recorded_by, row.recorded_at = day, by, now
+            session.add(row)
+
+    def events(self) -> dict[tuple[str, str], date]:
+        with self.transaction() as session:
+            return {(r.plan_id, r.task_id): r.event_date for r in session.scalars(select(EventRow))}
+
+    # -- completions ---------------------------------------------------------------------
+    def done_set(self) -> set[tuple[str, str, date]]:
+        with self.transaction() as session:
+            rows = session.execute(
+                select(CompletionRow.plan_id, CompletionRow.task_id, CompletionRow.due)
+                .where(CompletionRow.undone_at.is_(None))
+            )
+            return {(p, t, d) for p, t, d in rows}
+
+    def mark_done(self, plan: str, task: str, due: date, *, by: str, note: str,
+                  now: datetime) -> int:
+        """Record a completion and cancel the occurrence's pending notices; returns how many."""
+        with self.transaction() as session:
+            active = session.scalar(select(CompletionRow.id).where(
+                *self._occurrence(CompletionRow, plan, task, due),
+                CompletionRow.undone_at.is_(None)))
+            if active is None:
+                session.add(CompletionRow(plan_id=plan, task_id=task, due=due, done_by=by,
+                                          done_at=now, note=note))
+            session.execute(update(OccurrenceRow).where(
+                *self._occurrence(OccurrenceRow, plan, task, due)).values(status="done"))
+            result = session.execute(
+                update(NoticeRow)
+                .where(*self._occurrence(NoticeRow, plan, task, due),
+                       NoticeRow.status == PENDING)
+                .values(status=CANCELLED, reason=DONE, updated_at=now)
+            )
+            return result.rowcount
+
+    def reopen(self, plan: str, task: str, due: date, *, by: str, now: datetime) -> int:
+        """Undo a completion; the notices it cancelled become pending again (catch-up folds
+        the missed ones into one). Returns how many were revived; -1 if it was not done."""
+        with self.transaction() as session:
+            result = session.execute(
+                update(CompletionRow)
+                .where(*self._occurrence(CompletionRow, plan, task, due),
+                       CompletionRow.undone_at.is_(None))
+                .values(undone_at=now, undone_by=by))
+            if not result.rowcount:
+                return -1
+            session.execute(update(OccurrenceRow).where(
+                *self._occurrence(OccurrenceRow, plan, task, due)).values(status="open"))
+            revived = session.execute(
+                update(NoticeRow)
+                .where(*self._occurrence(NoticeRow, plan, task, due),
+                       NoticeRow.status == CANCELLED, NoticeRow.reason == DONE)
+                .values(status=PENDING, reason=None, updated_at=now))
+            return revived.rowcount
+
+    def completions(self, plan: str | None = None) -> list[CompletionRow]:
+        with self.transaction() as session:
+            query = select(CompletionRow).order_by(CompletionRow.id)
+            if plan is not None:
+                query = query.where(CompletionRow.plan_id == plan)
+            rows = session.scalars(query).all()
+            session.expunge_all()
+            return list(rows)
+
+    @staticmethod
+    def _occurrence(table, plan: str, task: str, due: date) -> tuple:  # type: ignore[no-untyped-def]
+        return (table.plan_id == plan, table.task_id == task, table.due == due)
+
+    # -- occurrences and status ----------------------------------------------------------
+    def occurrence_dates(self, plan: str, task: str, *, status: str | None = None) -> list[date]:
+        with self.transaction() as session:
+            query = select(OccurrenceRow.due).where(
+                OccurrenceRow.plan_id == plan, OccurrenceRow.task_id == task
+            ).order_by(OccurrenceRow.due)
+            if status is not None:
+                query = query.where(OccurrenceRow.status == status)
+            return list(session.scalars(query))
+
+    def change_marker(self) -> tuple[object, ...]:
+        """Changes whenever a command records a completion, reopening or event, so a running
+        daemon knows to plan again without watching the clock or the folder."""
+        with self.transaction() as session:
+            return (
+                session.scalar(select(func.count()).select_from(CompletionRow)),
+                session.scalar(select(func.max(CompletionRow.done_at))),
+                session.scalar(select(func.max(CompletionRow.undone_at))),
+                session.scalar(select(func.count()).select_from(EventRow)),
+                session.scalar(select(func.max(EventRow.recorded_at))),
+            )
+
+    def task_status(self, today: date) -> list[TaskStatus]:
+        with self.transaction() as session:
+            tasks = session.scalars(select(TaskRow).order_by(TaskRow.plan_id)).all()
+            occs: dict[tuple[str, str], list[OccurrenceRow]] = {}
+            for occ in session.scalars(select(OccurrenceRow).order_by(OccurrenceRow.due)):
+                occs.setdefault((occ.plan_id, occ.task_id), []).append(occ)
+            notices: dict[tuple[str, str], list[NoticeRow]] = {}
+            for n in session.scalars(select(NoticeRow).order_by(NoticeRow.id)):
+                notices.setdefault((n.plan_id, n.task_id), []).append(n)
+            result = []
+            for task in sorted(tasks, key=lambda t: (t.plan_id, _natural(t.id))):
+                ident = (task.plan_id, task.id)
+                mine = occs.get(ident, [])
+                open_ = [o.due for o in mine if o.status == "open"]
+                sent = [n for n in notices.get(ident, []) if n.status == SENT and n.sent_at]
+                last = max(sent, key=lambda n: n.sent_at) if sent else None  # type: ignore[arg-type, return-value]
+                failed = [n for n in notices.get(ident, []) if n.status == FAILED]
+                result.append(TaskStatus(
+                    plan=task.plan_id, task=task.id, title=task.title,
+                    next_due=min(open_) if open_ else None,
+                    overdue=bool(open_) and min(open_) < today,
+                    done=bool(mine) and not open_,
+                    last_sent=last.sent_at if last else None,
+                    last_stage=last.stage if last else None,
+                    pending=sum(n.status in (PENDING, SENDING) for n in notices.get(ident, [])),
+                    failures=len(failed),
+                    last_error=failed[-1].last_error if failed else None,
+                ))
+            return result
+
+    def plan_errors(self) -> dict[str, tuple[str, datetime | None]]:
+        with self.transaction() as session:
+            return {
+                p.id: (p.error, p.error_at)
+                for p in session.scalars(select(PlanRow).where(PlanRow.error.is_not(None)))
+            }
+
+
+def _natural(text: str) -> tuple[int, str]:
+    return (int(text), "") if text.isdigit() else (1 << 30, text)

@@ -1,0 +1,185 @@
+"""Tables of the store, as SQLAlchemy 2 declarative models.
+
+Every fact has a real column: the outbox is queried and repaired with plain SQL, never by
+unpickling. Times are stored as naive UTC (``UTCDateTime``) so SQLite and PostgreSQL compare
+them the same way; dates are calendar dates in the deployment's timezone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Outbox statuses. "cancelled" rows carry a reason: obsolete (the plan no longer wants them),
+# done (the occurrence was completed), folded (merged into a later notice of the same
+# occurrence during catch-up), unroutable (the recipient has no contact).
+PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED)
+OBSOLETE, DONE, FOLDED, UNROUTABLE = "obsolete", "done", "folded", "unroutable"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PlanRow(Base):
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # the folder name
+    title: Mapped[str] = mapped_column(Text, default="")
+    path: Mapped[str] = mapped_column(Text, default="")
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)  # last parse error; None when it loads
+    error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TaskRow(Base):
+    __tablename__ = "tasks"
+
+    plan_id: Mapped[str] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    deadline_text: Mapped[str] = mapped_column(Text, default="")
+    units: Mapped[str] = mapped_column(Text, default="")  # joined with "；" for display
+
+
+class OccurrenceRow(Base):
+    __tablename__ = "occurrences"
+    __table_args__ = (UniqueConstraint("plan_id", "task_id", "due", name="uq_occurrence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(String(200), index=True)
+    task_id: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date] = mapped_column(Date)
+    nominal: Mapped[date | None] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20), default="once")
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
+
+
+class NoticeRow(Base):
+    """The outbox: one row per planned message."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        Index("ix_notices_due", "status", "next_attempt_at"),
+        Index("ix_notices_occurrence", "plan_id", "task_id", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    plan_id: Mapped[str] = mapped_column(String(200))
+    plan_title: Mapped[str] = mapped_column(Text, default="")
+    task_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text, default="")
+    due: Mapped[date] = mapped_column(Date)
+    occurrence: Mapped[str] = mapped_column(String(20), default="")
+    stage: Mapped[str] = mapped_column(String(20))
+    step: Mapped[str] = mapped_column(String(20), default="")
+    recipient: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(20))
+    addresses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mobiles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default=PENDING)
+    reason: Mapped[str | None] = mapped_column(String(20))  # why cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_code: Mapped[str | None] = mapped_column(String(50))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryRow(Base):
+    """One attempt to send one message (a digest of one or more notices)."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(Text)
+    addresses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    result: Mapped[str] = mapped_column(String(12))  # ok | retryable | permanent
+    provider_code: Mapped[str | None] = mapped_column(String(50))
+    detail: Mapped[str] = mapped_column(Text, default="")  # the provider's reply
+    claimant: Mapped[str] = mapped_column(String(200), default="")
+
+
+class DeliveryNoticeRow(Base):
+    __tablename__ = "delivery_notices"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class CompletionRow(Base):
+    """Who marked an occurrence done; ``undone_at`` is set when it is reopened (history kept)."""
+
+    __tablename__ = "completions"
+    __table_args__ = (Index("ix_completions_occurrence", "plan_id", "task_id", "due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date] = mapped_column(Date)
+    done_by: Mapped[str] = mapped_column(Text, default="")
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    undone_by: Mapped[str | None] = mapped_column(Text)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EventRow(Base):
+    """The date an event-relative deadline counts from (one per task)."""
+
+    __tablename__ = "events"
+
+    plan_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_date: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
