@@ -1,0 +1,197 @@
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reminder.models import Notice
+from reminder.occurrences import occurrences
+from reminder.planfolder import Plan, load_plan
+from reminder.planner import plan_notices, plan_window
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+HEADER = "序号,章节,工作任务,具体工作,牵头单位,配合单位,责任单位,完成时限\n"
+TASKS = """\
+1,,公开规范性文件,,法规科,办公室,,2021年10月10日
+2,,更新公开目录,,办公室,,,长期
+3,,办理转办申请,,法规科,,,5个工作日内
+4,,回应舆情,,办公室,,,及时
+5,,核查栏目,,法规科,,,每季度
+6,,发布年度报告,,办公室,,,次年1月底前
+7,,建立台账,,,,,2021年底
+8,,清理账号,,信息科,,,2021年8月1日
+"""
+PLAN = """\
+title = "测试局2021年政务公开工作要点分工方案"
+year = 2021
+issued = 2021-07-23
+coordinator = "公开办"
+escalate_to = ["分管领导"]
+
+[[dates]]
+name = "三季度报送"
+deadline = "今年10月10日前"
+
+[units."法规科"]
+email = ["fagui@example.org"]
+
+[units."办公室"]
+wecom = "办公室群"
+wecom_users = ["liwei"]
+wecom_mobiles = ["13800000000"]
+
+[units."公开办"]
+email = ["gongkai@example.org"]
+
+[units."分管领导"]
+email = ["lingdao@example.org"]
+"""
+
+
+def make(tmp_path: Path, extra: str = "") -> Plan:
+    folder = tmp_path / "p2021"
+    folder.mkdir(exist_ok=True)
+    (folder / "plan.toml").write_text(PLAN + extra, encoding="utf-8")
+    (folder / "tasks.csv").write_text(HEADER + TASKS, encoding="utf-8")
+    return load_plan(folder)
+
+
+@pytest.fixture
+def plan(tmp_path: Path) -> Plan:
+    return make(tmp_path)
+
+
+def notices(plan: Plan, **kw) -> list[Notice]:
+    start, end = plan_window([plan])
+    return plan_notices([plan], start=kw.pop("start", start), end=kw.pop("end", end), **kw)
+
+
+def days(items: list[Notice], task: str, stage: str, recipient: str | None = None) -> list[str]:
+    return sorted({n.send_at.date().isoformat() for n in items
+                   if n.task == task and n.stage == stage
+                   and (recipient is None or n.recipient == recipient)})
+
+
+def test_occurrences_use_the_working_calendar(plan: Plan) -> None:
+    due = {(o.task, o.due.isoformat()) for o in occurrences(plan)}
+    assert ("1", "2021-10-09") in due  # Sunday 10-10 → Saturday make-up workday
+    assert ("6", "2022-01-30") in due  # Spring Festival eve → Sunday make-up workday
+    assert ("7", "2021-12-31") in due
+    assert ("2", "2021-09-30") in due and ("2", "2021-12-31") in due
+    assert not any(t == "2" and d < "2021-07-23" for t, d in due)  # nothing before issue
+    assert not any(t in ("3", "4") for t, _ in due)  # no event yet; 及时 has no date
+    assert ("@三季度报送", "2021-10-09") in due
+
+
+def test_full_policy_for_a_once_deadline(plan: Plan) -> None:
+    items = notices(plan)
+    assert days(items, "1", "remind", "法规科") == ["2021-09-09", "2021-09-29", "2021-09-30", "2021-10-08"]
+    assert days(items, "1", "due") == ["2021-10-09"]
+    assert days(items, "1", "overdue") == ["2021-10-11"]
+    assert days(items, "1", "escalate")[:2] == ["2021-10-14", "2021-10-21"]
+
+
+def test_stage_recipients(plan: Plan) -> None:
+    items = [n for n in notices(plan) if n.task == "1"]
+    by_stage = {s: {n.recipient for n in items if n.stage == s} for s in ("remind", "overdue", "escalate")}
+    assert by_stage["remind"] == {"法规科", "办公室"}
+    assert by_stage["overdue"] == {"法规科", "公开办"}
+    assert by_stage["escalate"] == {"分管领导"}
+
+
+def test_channels_carry_addresses_and_mentions(plan: Plan) -> None:
+    items = [n for n in notices(plan) if n.task == "1" and n.stage == "remind"]
+    wecom = next(n for n in items if n.recipient == "办公室")
+    assert (wecom.channel, wecom.addresses, wecom.mentions, wecom.mobiles) == (
+        "wecom", ("办公室群",), ("liwei",), ("13800000000",))
+    email = next(n for n in items if n.recipient == "法规科")
+    assert (email.channel, email.addresses) == ("email", ("fagui@example.org",))
+
+
+def test_unit_without_contact_is_planned_on_no_channel(plan: Plan) -> None:
+    items = [n for n in notices(plan) if n.task == "8" and n.stage == "due"]
+    assert [(n.recipient, n.channel, n.addresses) for n in items] == [("信息科", "none", ())]
+
+
+def test_reminders_before_the_issue_date_are_dropped(plan: Plan) -> None:
+    # 2021-08-01 is a Sunday, so due Friday 07-30; 30 days before that is before the plan
+    # was issued on 2021-07-23, 7 days before is the issue date itself.
+    assert days(notices(plan), "8", "due") == ["2021-07-30"]
+    assert days(notices(plan), "8", "remind") == ["2021-07-23", "2021-07-27", "2021-07-29"]
+
+
+def test_task_without_units_goes_to_coordinator(plan: Plan) -> None:
+    assert {n.recipient for n in notices(plan) if n.task == "7" and n.stage == "remind"} == {"公开办"}
+
+
+def test_ongoing_tasks_get_only_reporting_reminders(plan: Plan) -> None:
+    items = [n for n in notices(plan) if n.task == "2"]
+    assert {n.stage for n in items} == {"remind"}
+    assert days(items, "2", "remind") == ["2021-09-23", "2021-09-29", "2021-12-24", "2021-12-30"]
+
+
+def test_recurring_escalation_stops_at_next_period(plan: Plan) -> None:
+    escalations = days(notices(plan), "5", "escalate")
+    september = [d for d in escalations if d < "2021-12-31"]
+    assert september and max(september) < "2021-12-31"
+    # overdue 10-08 (after National Day); 3 workdays on, counting Saturday 10-09's make-up day
+    assert september[0] == "2021-10-12"
+
+
+def test_event_relative_deadline_counts_workdays(tmp_path: Path) -> None:
+    plan = make(tmp_path, '\n[tasks."3"]\nevent = 2021-09-30\n')
+    assert days(notices(plan), "3", "due") == ["2021-10-13"]
+    assert days(notices(plan, events={(plan.id, "3"): date(2021, 11, 1)}), "3", "due") == ["2021-11-08"]
+
+
+def test_none_kind_sends_nothing(plan: Plan) -> None:
+    assert not [n for n in notices(plan) if n.task == "4"]
+
+
+def test_plan_dates_go_to_every_unit(plan: Plan) -> None:
+    items = [n for n in notices(plan) if n.task == "@三季度报送"]
+    assert {n.stage for n in items} == {"report"}
+    assert {n.recipient for n in items} == {"法规科", "办公室", "信息科"}
+    assert days(items, "@三季度报送", "report") == ["2021-09-30", "2021-10-08", "2021-10-09"]
+
+
+def test_skip_override_removes_the_task(tmp_path: Path) -> None:
+    plan = make(tmp_path, '\n[tasks."1"]\nskip = true\n')
+    assert not [n for n in notices(plan) if n.task == "1"]
+
+
+def test_deadline_override_replaces_the_cell(tmp_path: Path) -> None:
+    plan = make(tmp_path, '\n[tasks."1"]\ndeadline = "2021年11月30日"\n')
+    assert days(notices(plan), "1", "due") == ["2021-11-30"]
+
+
+def test_done_occurrence_gets_no_more_notices(plan: Plan) -> None:
+    items = notices(plan, done={(plan.id, "1", date(2021, 10, 9))})
+    assert not [n for n in items if n.task == "1"]
+    assert [n for n in items if n.task == "5"]
+
+
+def test_now_keeps_only_what_is_still_to_send(plan: Plan) -> None:
+    now = datetime(2021, 10, 9, 8, 0, tzinfo=BEIJING)
+    later = notices(plan, now=now)
+    assert later and min(n.send_at for n in later) >= now
+    assert len(later) < len(notices(plan))
+
+
+def test_send_time_and_order(plan: Plan) -> None:
+    items = notices(plan)
+    assert all(n.send_at.hour == 9 and n.send_at.utcoffset().total_seconds() == 8 * 3600 for n in items)
+    assert [n.send_at for n in items] == sorted(n.send_at for n in items)
+
+
+def test_planning_twice_gives_the_same_keys(plan: Plan) -> None:
+    first, second = notices(plan), notices(plan)
+    keys = [n.key for n in first]
+    assert keys == [n.key for n in second]
+    assert len(set(keys)) == len(keys)
+
+
+def test_changed_deadline_changes_the_key(tmp_path: Path) -> None:
+    before = {n.key for n in notices(make(tmp_path)) if n.task == "1"}
+    after = {n.key for n in notices(make(tmp_path, '\n[tasks."1"]\ndeadline = "2021年11月30日"\n')) if n.task == "1"}
+    assert before and after and not before & after
