@@ -40,8 +40,12 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("已中止。", err=True)
         sys.exit(130)
+    except click.UsageError as err:
+        command = err.ctx.command_path if err.ctx else "reminder"
+        click.echo(f"错误：{err.format_message()}（运行 {command} --help 查看用法）", err=True)
+        sys.exit(err.exit_code)
     except click.ClickException as err:
-        err.show()
+        click.echo(f"错误：{err.format_message()}", err=True)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

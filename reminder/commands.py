@@ -37,7 +37,7 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
     """解释一个时限表述如何被解析，如 “次年1月底前”。"""
     from reminder.calendar import load_calendar
     from reminder.deadlines import Context, parse
-    from reminder.output import deadline_record, describe_deadline
+    from reminder.output import deadline_record, describe_deadline, rule_source
     from reminder.policy import build_policy
     from reminder.rules import load_rules
 
@@ -54,7 +54,7 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
         click.echo(f"“{phrase}”：没有规则能识别这个时限。")
     else:
         for dl, due in zip(deadlines, dues, strict=True):
-            click.echo(f"“{dl.text}” → {describe_deadline(dl, due)}  [规则 {dl.rule}，{dl.source}]")
+            click.echo(f"“{dl.text}” → {describe_deadline(dl, due)}  [规则 {dl.rule}，{rule_source(dl.source)}]")
     gaps = missing_years_for_dates([d for due in dues for d in due], calendar)
     for y in gaps:
         warn(missing_year_message(y))
@@ -123,12 +123,13 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
     from reminder.output import CHANNEL_NAMES, STAGE_NAMES, emit, notice_record, weekday
     from reminder.planner import plan_notices, plan_window
 
+    # Arguments first: a typo in --now should not wait for the plans to load.
+    moment, first_day, last_day = parse_moment(now), parse_day(start, "--from"), parse_day(end, "--to")
     with ExitStack() as stack:
         plans = load_plans(plan_dirs, stack, rules)
-        moment = parse_moment(now, plans[0].policy.timezone)
         default_start, default_end = plan_window(plans)
-        first = parse_day(start, "--from") or (moment.date() if moment else default_start)
-        last = parse_day(end, "--to") or default_end
+        first = first_day or (moment.date() if moment else default_start)
+        last = last_day or default_end
         if last < first:
             raise click.BadParameter("结束日期早于开始日期", param_hint="--to")
         notices = [

@@ -44,6 +44,17 @@ def notice_record(n: Notice) -> dict[str, Any]:
     }
 
 
+def rule_source(source: str) -> str:
+    """Shipped rule files by their name in the project (rules/…), user files as given."""
+    from pathlib import Path
+
+    from reminder.resources import data_dir
+
+    shipped = data_dir("rules")
+    path = Path(source)
+    return f"rules/{path.relative_to(shipped)}" if path.is_relative_to(shipped) else source
+
+
 def deadline_record(d: Deadline, due: Sequence[date]) -> dict[str, Any]:
     return {
         "kind": d.kind,
@@ -52,7 +63,7 @@ def deadline_record(d: Deadline, due: Sequence[date]) -> dict[str, Any]:
         "cycle": d.cycle,
         "after": {"n": d.after.n, "unit": d.after.unit} if d.after else None,
         "rule": d.rule,
-        "source": d.source,
+        "source": rule_source(d.source),
     }
 
 

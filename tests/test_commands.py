@@ -1,0 +1,157 @@
+"""The core commands, through the real entry point (errors) and click's runner (output)."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reminder.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "demo-2026"
+GOLDEN = Path(__file__).resolve().parent / "golden" / "demo-2026-plan.csv"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "reminder", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=60)
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_explain_json_shape_and_shift() -> None:
+    data = json.loads(invoke("explain", "次年1月底前", "--year", "2021", "--json"))
+    assert data["phrase"] == "次年1月底前"
+    (deadline,) = data["deadlines"]
+    assert deadline["kind"] == "once"
+    assert deadline["dates"] == ["2022-01-31"]
+    assert deadline["due"] == ["2022-01-30"]
+    assert deadline["cycle"] is None and deadline["after"] is None
+    assert deadline["source"] == "rules/deadlines.toml" and deadline["rule"]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "kind", "extra"),
+    [
+        pytest.param("5个工作日内", "event", {"after": {"n": 5, "unit": "workday"}, "dates": []}, id="event"),
+        pytest.param("每季度", "recurring", {"cycle": "quarterly", "due": ["2021-03-31", "2021-06-30", "2021-09-30", "2021-12-31"]}, id="quarterly"),
+        pytest.param("长期", "recurring", {"cycle": "ongoing"}, id="ongoing"),
+        pytest.param("及时", "none", {"dates": [], "due": []}, id="none"),
+    ],
+)
+def test_explain_kinds(phrase: str, kind: str, extra: dict) -> None:
+    (deadline,) = json.loads(invoke("explain", phrase, "--year", "2021", "--json"))["deadlines"]
+    assert deadline["kind"] == kind
+    for key, value in extra.items():
+        assert deadline[key] == value
+
+
+def test_explain_unknown_phrase_exits_1() -> None:
+    result = run("explain", "看情况再说")
+    assert result.returncode == 1
+    assert "没有规则能识别" in result.stdout
+
+
+def test_explain_issue_date_decides_the_year() -> None:
+    data = json.loads(invoke("explain", "1月31日前", "--issued", "2022-04-15", "--json"))
+    assert data["deadlines"][0]["dates"] == ["2023-01-31"]
+
+
+def test_tasks_json() -> None:
+    tasks = json.loads(invoke("tasks", str(EXAMPLE), "--json"))
+    assert len(tasks) == 16
+    first = tasks[0]
+    assert set(first) == {"id", "section", "title", "lead", "support", "deadline_text", "deadlines"}
+    assert first["section"] == ["一、围绕数据要素发展做好公开", "（一）规划信息公开"]
+    assert first["lead"] == ["办公室"] and first["support"] == ["数据资源科"]
+    by_id = {t["id"]: t for t in tasks}
+    assert by_id["13"]["deadlines"][0]["dates"] == ["2026-09-30"]  # from the requirement text
+    assert [d["dates"] for d in by_id["12"]["deadlines"]] == [["2026-10-10"], ["2027-01-05"]]
+
+
+def test_plan_matches_golden_output() -> None:
+    """The example's whole dry run. After an intended change, regenerate with
+    REMINDER_UPDATE_GOLDEN=1 and review the diff."""
+    out = invoke("plan", str(EXAMPLE), "--format", "csv")
+    if os.environ.get("REMINDER_UPDATE_GOLDEN"):
+        GOLDEN.write_text(out, encoding="utf-8")
+    assert out == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_plan_table_and_year_warning() -> None:
+    result = run("plan", str(EXAMPLE), "--unit", "法规科", "--stage", "due")
+    assert result.returncode == 0, result.stderr
+    assert "发送时间" in result.stdout and "法规科" in result.stdout
+    assert "2027 年的节假日安排尚无数据" in result.stderr
+
+
+def test_plan_now_lists_what_is_still_to_send() -> None:
+    rows = list(csv.DictReader(io.StringIO(invoke(
+        "plan", str(EXAMPLE), "--format", "csv", "--now", "2026-10-09T09:30"))))
+    assert rows and min(r["send_at"] for r in rows) >= "2026-10-10T09:00+08:00"
+
+
+def test_plan_json_fields() -> None:
+    (first, *_) = json.loads(invoke("plan", str(EXAMPLE), "--format", "json"))
+    assert set(first) >= {"send_at", "stage", "plan", "task", "title", "deadline", "unit",
+                          "recipients", "channel", "key"}
+
+
+def test_check_example_has_warnings_only() -> None:
+    result = run("check", str(EXAMPLE))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "警告" in result.stdout and "错误" not in result.stdout
+
+
+def _plan_with(tmp_path: Path, deadline: str, toml: str = "") -> Path:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "plan.toml").write_text('year = 2026\ncoordinator = "办公室"\n'
+                                      '[units."办公室"]\nemail = ["a@example.org"]\n' + toml,
+                                      encoding="utf-8")
+    (folder / "tasks.csv").write_text(
+        "序号,章节,工作任务,具体工作,牵头单位,配合单位,责任单位,完成时限\n"
+        f"7,,编制目录,,办公室,,,{deadline}\n", encoding="utf-8")
+    return folder
+
+
+def test_check_names_a_phrase_nobody_understands(tmp_path: Path) -> None:
+    result = run("check", str(_plan_with(tmp_path, "等上级通知")))
+    assert result.returncode == 1
+    assert "任务 7" in result.stdout and "等上级通知" in result.stdout
+
+
+def test_check_override_of_unknown_task_is_an_error(tmp_path: Path) -> None:
+    result = run("check", str(_plan_with(tmp_path, "2026年底", '[tasks."99"]\nskip = true\n')))
+    assert result.returncode == 1
+    assert "tasks.99" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        pytest.param(("plan", "{bad}"), "TOML", id="broken-toml"),
+        pytest.param(("plan", "{bad}", "--now", "someday"), "--now", id="bad-now"),
+        pytest.param(("tasks", "{missing}"), "does not exist", id="missing-folder"),
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(tmp_path: Path, args: tuple, fragment: str) -> None:
+    bad = tmp_path / "broken"
+    bad.mkdir()
+    (bad / "plan.toml").write_text("year = 2026\ntitle = \"unterminated\n", encoding="utf-8")
+    (bad / "tasks.csv").write_text("序号,工作任务\n", encoding="utf-8")
+    result = run(*(a.format(bad=bad, missing=tmp_path / "nope") for a in args))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 3
