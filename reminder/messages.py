@@ -87,8 +87,10 @@ def _guard(env: SandboxedEnvironment, name: str, action: Callable[[], T]) -> T:
     try:
         return action()
     except TemplateNotFound as exc:
-        raise ConfigError(f"找不到模板 {exc.name or name}",
-                          hint="检查模板目录，或删除同名文件以使用内置模板") from None
+        # Named by an {% include %} / {% import %} of a user template: point at that line.
+        file, line = _template_frame(env, exc) or (None, None)
+        raise ConfigError(f"找不到模板 {exc.name or name}", file=file, line=line,
+                          hint="检查模板目录和模板名") from None
     except TemplateSyntaxError as exc:
         raise ConfigError(f"模板语法错误：{exc.message}", file=exc.filename or name,
                           line=exc.lineno) from None
