@@ -54,16 +54,12 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
         click.echo(f"“{phrase}”：没有规则能识别这个时限。")
     else:
         for dl, due in zip(deadlines, dues, strict=True):
-            click.echo(f"“{dl.text}” → {describe_deadline(dl, due)}  [规则 {dl.rule}，{rule_source(dl.source)}]")
-    gaps = missing_years_for_dates([d for due in dues for d in due], calendar)
-    for y in gaps:
+            source = rule_source(dl.source)
+            click.echo(f"“{dl.text}” → {describe_deadline(dl, due)}  [规则 {dl.rule}，{source}]")
+    for y in calendar.missing_years({d.year for due in dues for d in due}):
         warn(missing_year_message(y))
     if not deadlines:
         raise SystemExit(1)
-
-
-def missing_years_for_dates(days: list[date], calendar: Any) -> list[int]:
-    return calendar.missing_years({d.year for d in days})
 
 
 @click.command()
