@@ -11,7 +11,7 @@ from __future__ import annotations
 from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 
 from reminder.models import Deadline, Offset, Task
 from reminder.numerals import to_int
@@ -37,7 +37,7 @@ class Context:
     reporting_cycle: str = "quarterly"
 
     def __post_init__(self) -> None:
-        if not 1 <= self.year <= 9998:
+        if not MINYEAR <= self.year <= MAXYEAR:
             raise ValueError(f"方案年度无效：{self.year}")
         if self.reporting_cycle not in REPORTING_CYCLES:
             raise ValueError(f"报送周期无效：{self.reporting_cycle!r}"

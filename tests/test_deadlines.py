@@ -1,0 +1,418 @@
+from __future__ import annotations
+
+import sys
+import time
+import unicodedata
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reminder.deadlines import Context, cycle_dates, parse, task_deadlines, understood
+from reminder.models import Deadline, Task
+from reminder.rules import load_rules, normalize
+
+C21 = Context(year=2021)
+C21_JULY = Context(year=2021, issued=date(2021, 7, 19))  # 004, 广州市司法局
+C22 = Context(year=2022)
+C22_APRIL = Context(year=2022, issued=date(2022, 4, 15))  # 001
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+def show(deadlines: list[Deadline]) -> list[str]:
+    """One readable string per deadline, so the tables below read like the plans."""
+    out = []
+    for d in deadlines:
+        if d.kind == "once":
+            out.append(d.dates[0].isoformat())
+        elif d.kind == "recurring":
+            out.append(f"{d.cycle}:{','.join(x.strftime('%m-%d') for x in d.dates)}@"
+                       f"{d.dates[0].year}")
+        elif d.kind == "event":
+            out.append(f"after:{d.after}")
+        else:
+            out.append("none")
+    return out
+
+
+MONTHLY = "monthly:" + ",".join(
+    (date(2021, m % 12 + 1, 1) - timedelta(days=1)).strftime("%m-%d") for m in range(1, 13))
+QUARTERLY = "quarterly:03-31,06-30,09-30,12-31"
+SEMI = "semiannual:06-30,12-31"
+YEARLY = "yearly:12-31"
+ONGOING = "ongoing:03-31,06-30,09-30,12-31"
+
+
+def table(rows: list[tuple[str, Context, list[str]]]):  # type: ignore[no-untyped-def]
+    return pytest.mark.parametrize(("text", "ctx", "expected"), rows,
+                                   ids=[f"{r[0]}@{r[1].year}" for r in rows])
+
+
+RELATIVE_YEARS = [
+    ("今年10月10日前", C21, ["2021-10-10"]),
+    ("当年12月31日", C21, ["2021-12-31"]),
+    ("本年6月底", C21, ["2021-06-30"]),
+    ("本年度内", C21, ["2021-12-31"]),
+    ("今年年底", C21, ["2021-12-31"]),
+    ("今年上半年", C21, ["2021-06-30"]),
+    ("次年1月底前", C21, ["2022-01-31"]),
+    ("次年年底", C21, ["2022-12-31"]),
+    ("明年3月1日", C21, ["2022-03-01"]),
+    ("下一年年底", C21, ["2022-12-31"]),
+    ("第二年6月30日前", C21, ["2022-06-30"]),
+    ("明年第一季度末", C21, ["2022-03-31"]),
+    ("上年12月31日", C21, ["2020-12-31"]),
+    ("去年年底", C21, ["2020-12-31"]),
+    ("次年1月31日前", C22_APRIL, ["2023-01-31"]),  # relative years ignore the issue date
+]
+
+NO_YEAR = [
+    ("1月31日前", C22_APRIL, ["2023-01-31"]),  # already past in April 2022: the next one
+    ("1月31日前", C22, ["2022-01-31"]),  # no issue date: the plan year
+    ("12月30日", C22_APRIL, ["2022-12-30"]),
+    ("4月15日", C22_APRIL, ["2022-04-15"]),  # the issue day itself still counts
+    ("4月14日", C22_APRIL, ["2023-04-14"]),
+    ("7月底前", C21_JULY, ["2021-07-31"]),
+    ("6月底", C21_JULY, ["2022-06-30"]),
+    ("6月底", C21, ["2021-06-30"]),
+    ("2月29日", Context(year=2023, issued=date(2023, 3, 1)), ["2024-02-29"]),
+    ("2月29日", Context(year=2023), []),  # no such day: skipped, not raised
+    ("年底", C22_APRIL, ["2022-12-31"]),  # year-level dates stay in the plan year
+    ("第一季度", C22_APRIL, ["2022-03-31"]),
+    ("上半年", C22_APRIL, ["2022-06-30"]),
+]
+
+DATES = [
+    ("2021年12月31日", C21, ["2021-12-31"]),
+    ("2021年底", C21, ["2021-12-31"]),
+    ("2021年年底前", C21, ["2021-12-31"]),
+    ("年底前", C21, ["2021-12-31"]),
+    ("年末", C21, ["2021-12-31"]),
+    ("年内", C21, ["2021-12-31"]),
+    ("十二月底", C21, ["2021-12-31"]),
+    ("二〇二一年十二月三十一日", C21, ["2021-12-31"]),
+    ("二零二二年三月一日", C21, ["2022-03-01"]),
+    ("２０２１年１２月３１日", C21, ["2021-12-31"]),
+    ("2023年 1月31日", C22, ["2023-01-31"]),
+    ("2021 年 9 月 30 日前", C21, ["2021-09-30"]),
+    ("12月31号", C21, ["2021-12-31"]),
+    ("2021-12-31", C21, ["2021-12-31"]),
+    ("2021.9.30前", C21, ["2021-09-30"]),
+    ("6月末", C21, ["2021-06-30"]),
+    ("2月底", C21, ["2021-02-28"]),
+    ("2024年2月底", C21, ["2024-02-29"]),
+    ("12月内", C21, ["2021-12-31"]),
+    ("12月1日以前", C21, ["2021-12-01"]),
+    ("12月1日之前", C21, ["2021-12-01"]),
+    ("12月1日为限", C21, ["2021-12-01"]),
+    ("12月10日内", C21, ["2021-12-10"]),  # a date, not a ten-day offset
+    ("上半年", C21, ["2021-06-30"]),
+    ("下半年", C21, ["2021-12-31"]),
+    ("2022年上半年", C21, ["2022-06-30"]),
+    ("第一季度", C21, ["2021-03-31"]),
+    ("第二季度末", C21, ["2021-06-30"]),
+    ("三季度末", C21, ["2021-09-30"]),
+    ("4季度末前", C21, ["2021-12-31"]),
+    ("第三季度内完成", C21, ["2021-09-30"]),
+    ("2021年内部控制", C21, []),
+    ("三年内", C21, []),
+    ("2022年内", C21, ["2022-12-31"]),
+    ("13月1日", C21, []),
+    ("第五季度末", C21, []),
+    ("报送第三、第四季度推进落实情况", C21, []),  # naming a quarter is not a deadline
+]
+
+RECURRING = [
+    ("每月", C21, [MONTHLY + "@2021"]),
+    ("按月报送", C21, [MONTHLY + "@2021"]),
+    ("每季度", C21, [QUARTERLY + "@2021"]),
+    ("按季度", C21, [QUARTERLY + "@2021"]),
+    ("每季更新台账", C21, [QUARTERLY + "@2021"]),
+    ("每个季度", C22, [QUARTERLY + "@2022"]),
+    ("每季度末", C21, [QUARTERLY + "@2021"]),
+    ("每半年", C21, [SEMI + "@2021"]),
+    ("每年", C21, [YEARLY + "@2021"]),
+    ("每年至少一次", C21, [YEARLY + "@2021"]),
+    ("每年开展1次", C21, [YEARLY + "@2021"]),
+    ("长期", C22, [ONGOING + "@2022"]),
+    ("长期坚持", C21, [ONGOING + "@2021"]),
+    ("持续", C21, [ONGOING + "@2021"]),
+    ("常态化", C21, [ONGOING + "@2021"]),
+    ("长期", Context(year=2021, reporting_cycle="semiannual"), ["ongoing:06-30,12-31@2021"]),
+    ("长期", Context(year=2021, reporting_cycle="monthly"),
+     ["ongoing" + MONTHLY.removeprefix("monthly") + "@2021"]),
+    ("及时", C21, ["none"]),
+    ("立即", C21, ["none"]),
+    ("随时", C21, ["none"]),
+]
+
+EVENTS = [
+    ("5个工作日内", C21, ["after:5wd"]),
+    ("十五个工作日以内", C21, ["after:15wd"]),
+    ("10日内", C21, ["after:10d"]),
+    ("10天内", C21, ["after:10d"]),
+    ("30个自然日内", C21, ["after:30d"]),
+    ("印发后3个月内", C21, ["after:3m"]),
+    ("两个月之内", C21, ["after:2m"]),
+    ("两周内", C21, ["after:14d"]),
+    ("2个星期内", C21, ["after:14d"]),
+    ("0日内", C21, []),
+]
+
+SEVERAL = [
+    ("今年10月10日前及2022年1月5日前", C21, ["2021-10-10", "2022-01-05"]),
+    ("7月底前完善制度；11月底前按要求落实", C21_JULY, ["2021-07-31", "2021-11-30"]),
+    ("6月30日前自查，12月31日前总结", C21, ["2021-06-30", "2021-12-31"]),
+    ("每季度报送，年底前总结", C21, [QUARTERLY + "@2021", "2021-12-31"]),
+    ("收到后5个工作日内答复，最迟12月31日", C21, ["after:5wd", "2021-12-31"]),
+    ("年底前完成，2021年12月31日前报送", C21, ["2021-12-31"]),  # identical: once
+    ("2021年底前及时公开", C21, ["2021-12-31", "none"]),
+]
+
+SENTENCES = [
+    ("…于2021年9月底前在本部门网站集中对外公布…", C21, ["2021-09-30"]),
+    ("推进部门规范性文件统一公开，2021年底前通过政府网站政府信息公开专栏集中公开本部门"
+     "现行有效规范性文件，并实现动态更新调整。", C21, ["2021-12-31"]),
+    ("建立舆情回应台账管理，按季度核查已作出的承诺落实及公开情况", C21, [QUARTERLY + "@2021"]),
+    ("对本单位门户网站政务公开栏目内容每半年更新。", C21, [SEMI + "@2021"]),
+    ("加强队伍建设，下半年举办业务培训，不断提升业务能力水平", C21, ["2021-12-31"]),
+    ("将广州市现行有效规章集中公开。（2021年我局牵头项目）", C21, []),
+    ("建立2021年本单位政务公开工作台账，明确分工", C21, []),
+    ("有效依托12345政务服务便民热线，分值权重不低于4%，支持互联网协议第6版", C21, []),
+]
+
+
+@table(RELATIVE_YEARS)
+def test_relative_years(text: str, ctx: Context, expected: list[str]) -> None:
+    assert show(parse(text, ctx)) == expected
+
+
+@table(NO_YEAR)
+def test_month_day_without_year(text: str, ctx: Context, expected: list[str]) -> None:
+    assert show(parse(text, ctx)) == expected
+
+
+@table(DATES)
+def test_dates(text: str, ctx: Context, expected: list[str]) -> None:
+    assert show(parse(text, ctx)) == expected
+
+
+@table(RECURRING)
+def test_recurring_and_none(text: str, ctx: Context, expected: list[str]) -> None:
+    assert show(parse(text, ctx)) == expected
+
+
+@table(EVENTS)
+def test_event_relative(text: str, ctx: Context, expected: list[str]) -> None:
+    found = parse(text, ctx)
+    assert show(found) == expected
+    assert all(d.dates == () for d in found)  # no date until the event is recorded
+
+
+@table(SEVERAL)
+def test_several_in_one_cell(text: str, ctx: Context, expected: list[str]) -> None:
+    assert show(parse(text, ctx)) == expected
+
+
+@table(SENTENCES)
+def test_inside_requirement_sentences(text: str, ctx: Context, expected: list[str]) -> None:
+    assert show(parse(text, ctx)) == expected
+
+
+# -- every deadline phrase of the four sample plans --------------------------------------
+# (file, phrase as it stands in the file or None when the file has it garbled, ctx, expected)
+
+C21_000 = Context(year=2021, issued=date(2021, 7, 23))
+SEED_ROWS = [
+    ("000", "2021年底", C21_000, ["2021-12-31"]),
+    ("000", None, C21_000, ["2021-10-10", "2022-01-05"]),  # "请于今??0日前?022??日前" in the file
+    ("000", "做好每月零债务申报", C21_000, [MONTHLY + "@2021"]),
+    ("000", "主要负责同志每年至少听取 1 次政务公开工作汇报", C21_000, [YEARLY + "@2021"]),
+    ("000", "21.2021年底前,市、区政府网站全部支持互联网协议第6版", C21_000, ["2021-12-31"]),
+    ("000", "?021 年底前通过政府网站政府信息公开专栏集中公开", C21_000, ["2021-12-31"]),
+    ("001", "长期", C22_APRIL, [ONGOING + "@2022"]),
+    ("001", "12月30日", C22_APRIL, ["2022-12-30"]),
+    ("001", "2023年 1月31日", C22_APRIL, ["2023-01-31"]),
+    ("001", "2023年 3月1日", C22_APRIL, ["2023-03-01"]),
+    ("001", "按照规定于1月31日前发布本单位上年度的《政府信息公开工作年度报告》", C22_APRIL,
+     ["2023-01-31"]),
+    ("001", "根据上级要求，于3月1日前发布本单位上年度的《法治政府建设情况年度报告》", C22_APRIL,
+     ["2023-03-01"]),
+    ("001", "每年至少更新一次“开放广东”数据集资料", C22_APRIL, [YEARLY + "@2022"]),
+    ("001", "每年至少召开一次会议", C22_APRIL, [YEARLY + "@2022"]),
+    ("002", "2021年底前通过政府网站政府信息公开专栏集中公开本部门现行有效规范性文件", C21,
+     ["2021-12-31"]),
+    ("002", "32.2021年底前，政府网站全部支持互联网协议第6版。", C21, ["2021-12-31"]),
+    ("004", "局政务公开办7月底前完善我局政务公开各项制度并分发2021年度工作任务。", C21_JULY,
+     ["2021-07-31"]),
+    ("004", "各处室(部门)于11月底前按要求落实,若无法按时完成请向局政务公开办书面说明。", C21_JULY,
+     ["2021-11-30"]),
+    ("004", "按季度核查已作出的承诺落实及公开情况", C21_JULY, [QUARTERLY + "@2021"]),
+    ("004", "按季度动态更新调整", C21_JULY, [QUARTERLY + "@2021"]),
+    ("004", "每季度统计相关数据", C21_JULY, [QUARTERLY + "@2021"]),
+    ("004", "每季更新台账", C21_JULY, [QUARTERLY + "@2021"]),
+    ("004", "对本单位门户网站政务公开栏目内容每半年更新", C21_JULY, [SEMI + "@2021"]),
+    ("004", "下半年举办业务培训", C21_JULY, ["2021-12-31"]),
+    ("004", "年底本单位门户网站实现支持互联网协议第6版", C21_JULY, ["2021-12-31"]),
+]
+
+
+@pytest.mark.parametrize(("seed", "phrase", "ctx", "expected"), SEED_ROWS,
+                         ids=[f"{r[0]}:{r[1] or 'garbled'}"[:40] for r in SEED_ROWS])
+def test_seed_phrases(seed: str, phrase: str | None, ctx: Context, expected: list[str]) -> None:
+    text = phrase or "请于今年10月10日前及2022年1月5日前，向局政府公开办报送第三、第四季度各项目的推进落实情况"
+    assert show(parse(text, ctx)) == expected
+    files = list(SEEDS.glob(f"{seed}_*.txt"))
+    if phrase and files:  # the phrase really is in the sample plan
+        whole = files[0].read_text(encoding="utf-8")  # longer than normalize()'s cap
+        assert normalize(phrase) in "".join(unicodedata.normalize("NFKC", whole).split())
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="sample plans not present")
+def test_whole_seed_files_parse_fast() -> None:
+    rules = load_rules()
+    lines = [line for f in sorted(SEEDS.glob("*.txt"))
+             for line in f.read_text(encoding="utf-8").splitlines()]
+    parse("预热", C21, rules)
+    start = time.perf_counter()
+    found = [d for line in lines for d in parse(line, C21, rules)]
+    elapsed = time.perf_counter() - start
+    assert len(lines) > 300 and found
+    assert elapsed < 0.5, f"{len(lines)} lines took {elapsed:.3f}s"
+
+
+# -- task_deadlines ----------------------------------------------------------------------
+
+
+def task(title: str = "任务", detail: str = "", deadline: str = "") -> Task:
+    return Task(id="1", title=title, detail=detail, deadline_text=deadline)
+
+
+TASKS = [
+    ("cell plus rhythm in detail",
+     task("加强回应", "建立舆情回应台账管理，按季度核查已作出的承诺", "2021年底"),
+     ["2021-12-31", QUARTERLY + "@2021"]),
+    ("cell plus monthly rhythm in title",
+     task("做好每月零债务申报", deadline="2021年底"), ["2021-12-31", MONTHLY + "@2021"]),
+    ("yearly in body adds nothing to a dated cell",
+     task("每年至少更新一次数据集", deadline="12月30日"), ["2021-12-30"]),
+    ("ongoing in body adds nothing to a dated cell",
+     task("持续推动目录动态更新", deadline="12月30日"), ["2021-12-30"]),
+    ("same cycle in cell and body once",
+     task("按季度统计", deadline="每季度"), [QUARTERLY + "@2021"]),
+    ("empty cell: date in requirement",
+     task("推进规范性文件统一公开，2021年底前通过政府网站集中公开"), ["2021-12-31"]),
+    ("empty cell: none in body is ignored, default used",
+     task("及时公开建设高标准市场体系行动方案的落实举措"), ["2021-12-31"]),
+    ("empty cell: ongoing in body beats default",
+     task("持续深化地方政府债务信息公开"), [ONGOING + "@2021"]),
+    ("cell not understood: no default", task("加强指导", deadline="视情况而定"), []),
+    ("cell not understood: body rhythm kept",
+     task("每季度统计相关数据", deadline="视情况而定"), [QUARTERLY + "@2021"]),
+    ("cell none", task("回应关切", deadline="及时"), ["none"]),
+    ("none dropped beside a date", task("公开", deadline="2021年底前及时完成"), ["2021-12-31"]),
+    ("event cell", task("答复申请", deadline="收到后15个工作日内"), ["after:15wd"]),
+]
+
+
+@pytest.mark.parametrize(("t", "expected"), [r[1:] for r in TASKS], ids=[r[0] for r in TASKS])
+def test_task_deadlines(t: Task, expected: list[str]) -> None:
+    assert show(task_deadlines(t, C21, load_rules(), default_text="年底前")) == expected
+
+
+def test_task_title_and_detail_are_not_glued() -> None:
+    # "…12月" + "31日…" would read as 12月31日 if the two fields were joined.
+    assert task_deadlines(task("计划于12月", "31日检查"), C21) == []
+
+
+def test_deadline_records_carry_rule_source_and_text() -> None:
+    (d,) = parse("请于 2021 年 9 月底前公布", C21)
+    assert (d.kind, d.rule, d.text) == ("once", "月底", "2021年9月底前")
+    assert d.source.endswith("deadlines.toml") and Path(d.source).is_file()
+    assert understood("年底前", C21) and not understood("视情况而定", C21)
+
+
+CYCLES = [
+    ("monthly", 12, date(2024, 2, 29)),
+    ("quarterly", 4, date(2024, 9, 30)),
+    ("semiannual", 2, date(2024, 6, 30)),
+    ("yearly", 1, date(2024, 12, 31)),
+    ("ongoing", 4, date(2024, 3, 31)),  # the default reporting cycle: quarterly
+]
+
+
+@pytest.mark.parametrize(("cycle", "count", "member"), CYCLES, ids=[c[0] for c in CYCLES])
+def test_cycle_dates(cycle: str, count: int, member: date) -> None:
+    dates = cycle_dates(cycle, 2024)
+    assert len(dates) == count and member in dates
+    assert list(dates) == sorted(dates) and dates[-1] == date(2024, 12, 31)
+
+
+@pytest.mark.parametrize("bad", ["weekly", "ongoing"])
+def test_bad_cycles(bad: str) -> None:
+    with pytest.raises(ValueError):
+        cycle_dates("ongoing", 2021, bad) if bad == "ongoing" else cycle_dates(bad, 2021)
+    with pytest.raises(ValueError):
+        Context(year=2021, reporting_cycle=bad)
+
+
+def test_import_stays_light() -> None:
+    heavy = {"sqlalchemy", "apscheduler", "requests", "jinja2"}
+    loaded = {m.split(".")[0] for m in sys.modules}
+    # Only meaningful when nothing else in this process imported them first.
+    import reminder.deadlines  # noqa: F401
+
+    assert not (heavy & ({m.split(".")[0] for m in sys.modules} - loaded))
+
+
+# -- properties ------------------------------------------------------------------------
+
+PIECES = [*"0123456789０１２年月日号底末前内季度第上下半每按个工作天周星期及时长期今次去明",
+          *"本当两十二三四〇一零百 ,，。；、()（）-./?%", "前及", "年底", "工作日", "2021年"]
+TEXT = st.lists(st.one_of(st.sampled_from(PIECES), st.characters()), max_size=80).map("".join)
+CONTEXTS = st.builds(
+    Context, year=st.integers(min_value=1, max_value=9999),
+    issued=st.none() | st.dates(),
+    reporting_cycle=st.sampled_from(["monthly", "quarterly", "semiannual", "yearly"]))
+
+
+@given(TEXT, CONTEXTS)
+def test_no_text_crashes_the_parser(text: str, ctx: Context) -> None:
+    for d in parse(text, ctx):
+        assert d.kind in ("once", "recurring", "event", "none")
+        assert (len(d.dates) == 1) if d.kind == "once" else True
+        assert (d.after is not None and d.after.n > 0) if d.kind == "event" else d.after is None
+        assert d.text and d.text in normalize(text)
+
+
+@given(st.dates(min_value=date(1000, 1, 1)), st.booleans())
+def test_any_written_date_reads_back(day: date, chinese: bool) -> None:
+    cn = "〇一二三四五六七八九"
+    if chinese:
+        def small(n: int) -> str:
+            tens, ones = divmod(n, 10)
+            return ("" if not tens else ("十" if tens == 1 else cn[tens] + "十")) + (
+                cn[ones] if ones else "")
+        text = "".join(cn[int(c)] for c in str(day.year)) + f"年{small(day.month)}月" \
+            f"{small(day.day)}日前"
+    else:
+        text = f"{day.year}年{day.month}月{day.day}日前"
+    assert [d.dates for d in parse(text, C21)] == [(day,)]
+
+
+@given(st.dates(min_value=date(1000, 1, 1), max_value=date(9000, 12, 31)),
+       st.dates(min_value=date(2000, 1, 1), max_value=date(2000, 12, 31)))
+def test_month_day_is_first_occurrence_after_issue(issued: date, md: date) -> None:
+    ctx = Context(year=issued.year, issued=issued)
+    found = parse(f"{md.month}月{md.day}日", ctx)
+    if not found:  # 2月29日 with no leap year in reach
+        assert (md.month, md.day) == (2, 29)
+        return
+    (got,) = found[0].dates
+    assert (got.month, got.day) == (md.month, md.day)
+    assert got >= issued
+    if got.year > issued.year:  # the first occurrence: this year's was already past
+        assert got.year == issued.year + 1
+        assert date(issued.year, md.month, md.day) < issued
