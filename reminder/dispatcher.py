@@ -363,5 +363,5 @@ def _message(subject: str, text: str, to: tuple[str, ...], mentions: tuple[str, 
     from reminder.channels.base import Message
 
     markdown = text.replace("\n- ", "\n> ")
-    return Message(subject=subject, text=text, markdown=markdown, html=None, to=to,
+    return Message(subject=subject, text=text, markdown=markdown, html="", to=to,
                    mentions=mentions, mobiles=())

@@ -15,6 +15,7 @@ from reminder.store.schema import (
     PENDING,
     SENDING,
     SENT,
+    UNROUTABLE,
     CompletionRow,
     EventRow,
     NoticeRow,
@@ -37,6 +38,7 @@ class TaskStatus:
     pending: int
     failures: int
     last_error: str | None
+    unroutable: tuple[str, ...]  # recipients without any contact in plan.toml
 
 
 class RecordsMixin(StoreBase):
@@ -162,6 +164,8 @@ class RecordsMixin(StoreBase):
                     pending=sum(n.status in (PENDING, SENDING) for n in notices.get(ident, [])),
                     failures=len(failed),
                     last_error=failed[-1].last_error if failed else None,
+                    unroutable=tuple(sorted({n.recipient for n in notices.get(ident, [])
+                                             if n.reason == UNROUTABLE})),
                 ))
             return result
 

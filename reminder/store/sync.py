@@ -60,14 +60,19 @@ class SyncMixin(StoreBase):
         cutoff: datetime,
         now: datetime,
         done: Iterable[tuple[str, str, date]] = (),
+        keep_error: bool = False,
     ) -> SyncResult:
+        """``keep_error``: the folder is broken and this is its last good version, so the
+        recorded load error stays visible in `reminder status`."""
         done_set = {d for d in done if d[0] == plan_id}
         wanted = {n.key: n for n in notices if n.plan == plan_id}
         added = cancelled = revived = updated = 0
         with self.transaction() as session:
             plan = session.get(PlanRow, plan_id) or PlanRow(id=plan_id)
             plan.title, plan.path, plan.fingerprint = title, path, fingerprint
-            plan.synced_at, plan.error, plan.error_at = now, None, None
+            plan.synced_at = now
+            if not keep_error:
+                plan.error, plan.error_at = None, None
             session.add(plan)
             session.flush()
             self._sync_tasks(session, plan_id, tasks)

@@ -1,0 +1,331 @@
+"""Commands of the daemon issue: run, done, undo, event, status, test-channel.
+
+Thin over config, store, dispatcher and daemon; SQLAlchemy, APScheduler and the channels are
+imported inside the command functions so `reminder plan` never loads them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reminder.cliutil import parse_day, parse_moment
+from reminder.errors import ConfigError, PlanError, ReminderError
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+        help="配置文件（默认：$REMINDER_CONFIG、~/.config/reminder/config.toml 或 "
+             "/etc/reminder/config.toml）",
+    )(func)
+
+
+def by_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--by", default=None, help="操作人（默认：当前登录用户）")(func)
+
+
+def _config(path: Path | None) -> Any:
+    from reminder.config import find_config, load_config
+
+    return load_config(find_config(path))
+
+
+def _store(config: Any) -> Any:
+    from reminder.store import open_store
+
+    return open_store(config.database_url, timezone=config.timezone)
+
+
+def _now(config: Any) -> datetime:
+    return datetime.now(config.tz)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # APScheduler logs every job run at INFO; ours already say what happened.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+# -- run ---------------------------------------------------------------------------------
+
+@click.command("run")
+@config_option
+@click.option("--once", is_flag=True, help="只发送此刻已到期的提醒，然后退出（供定时器或测试使用）")
+@click.option("--now", help="与 --once 同用：把此刻当作这个时间，如 2026-10-09T09:00")
+@click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
+def run_command(config_path: Path | None, once: bool, now: str | None, verbose: bool) -> None:
+    """在前台运行提醒守护进程（日志写到标准错误；SIGTERM/SIGINT 发完当前消息后退出）。"""
+    if now is not None and not once:
+        raise click.UsageError("--now 只能与 --once 一起使用")
+    _logging(verbose)
+    from reminder.config import build_channels
+    from reminder.daemon import Daemon, claimant_id
+    from reminder.dispatcher import Dispatcher
+    from reminder.store import DaemonLock, sqlite_path
+
+    config = _config(config_path)
+    moment = parse_moment(now, config.timezone) if now else None
+    channels = build_channels(config)  # before touching the database: fail fast on secrets
+    store = _store(config)
+    database = sqlite_path(config.database_url)
+    lock = DaemonLock(database) if database is not None else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        if not config.plans:
+            logging.getLogger("reminder").warning("配置中没有计划目录（plans），不会产生提醒")
+        dispatcher = Dispatcher(
+            store, channels, claimant=claimant_id(), timezone=config.timezone,
+            retry=config.retry, quiet=config.quiet,
+            lease=timedelta(seconds=config.lease_seconds), templates_dir=config.templates,
+            admin=config.admin,
+        )
+        daemon = Daemon(config, store, dispatcher)
+        if once:
+            report = daemon.run_once(moment or _now(config))
+            click.echo(
+                f"已发送 {report.sent} 条提醒（{report.messages} 条消息），合并 {report.folded}，"
+                f"待重试 {report.retried}，失败 {report.failed}，延后 {report.deferred}"
+                + (f"；免打扰时段至 {report.quiet_until:%H:%M}" if report.quiet_until else "")
+            )
+        else:
+            daemon.run()
+    finally:
+        for channel in channels.values():
+            channel.close()
+        if lock is not None:
+            lock.release()
+        store.dispose()
+
+
+# -- done / undo / event -----------------------------------------------------------------
+
+def _plan(config: Any, plan_id: str) -> Any | None:
+    """The plan folder of that id (folder name), loaded; None when it does not load."""
+    from reminder.planfolder import load_plan
+
+    for folder in config.plan_folders():
+        if folder.name == plan_id:
+            try:
+                return load_plan(folder, extra_rules=config.rules)
+            except ReminderError as err:
+                click.echo(f"提示：计划文件夹暂时无法加载（{err}），按数据库中的记录处理", err=True)
+                return None
+    return None
+
+
+def _known_dates(config: Any, store: Any, plan_id: str, task: str) -> list[tuple[date, date]]:
+    """(due, nominal) of every occurrence of the task: from the plan itself when it loads
+    (works before the daemon ever ran), else from the store."""
+    plan = _plan(config, plan_id)
+    if plan is not None:
+        from reminder.occurrences import occurrences
+
+        if plan.task(task) is None and not task.startswith("@"):
+            raise PlanError(f"计划 {plan_id} 中没有编号为 {task} 的任务", file=plan.path,
+                            hint="用 reminder tasks 查看任务编号")
+        return [(o.due, o.nominal) for o in occurrences(plan, events=store.events())
+                if o.task == task]
+    dates = store.occurrence_dates(plan_id, task)
+    if not dates and plan_id not in {row.id for row in store.plan_rows()}:
+        raise ConfigError(f"未知计划 {plan_id}", file=config.path, place="plans",
+                          hint="计划以文件夹名区分；确认它在配置的 plans 目录中")
+    return [(d, d) for d in dates]
+
+
+def _pick(dates: list[tuple[date, date]], wanted: date | None, candidates: set[date],
+          what: str, plan: str, task: str) -> date:
+    if wanted is not None:
+        for due, nominal in dates:
+            if wanted in (due, nominal):
+                return due
+        if wanted in candidates:
+            return wanted
+        listed = "、".join(d.isoformat() for d, _ in dates[:6]) or "无"
+        raise PlanError(f"任务 {task} 没有 {wanted} 这一期", place=f"{plan}/{task}",
+                        hint=f"已知各期截止日：{listed}")
+    ordered = sorted(d for d, _ in dates if d in candidates) if dates else sorted(candidates)
+    if not ordered:
+        raise PlanError(f"任务 {task} 没有{what}的一期", place=f"{plan}/{task}")
+    return ordered[0]
+
+
+@click.command("done")
+@click.argument("plan")
+@click.argument("task")
+@click.option("--occurrence", help="哪一期（截止日期，如 2026-10-09；默认最早未完成的一期）")
+@click.option("--note", default="", help="备注")
+@by_option
+@config_option
+def done_command(plan: str, task: str, occurrence: str | None, note: str, by: str | None,
+                 config_path: Path | None) -> None:
+    """把任务标记为已完成（取消这一期尚未发送的提醒）。"""
+    config = _config(config_path)
+    store = _store(config)
+    dates = _known_dates(config, store, plan, task)
+    finished = {d for p, t, d in store.done_set() if (p, t) == (plan, task)}
+    open_dates = {d for d, n in dates if d not in finished and n not in finished}
+    due = _pick(dates, parse_day(occurrence, "--occurrence"), open_dates, "未完成", plan, task)
+    if due in finished:
+        click.echo(f"任务 {task}（{due} 截止）此前已标记完成")
+        return
+    cancelled = store.mark_done(plan, task, due, by=by or getpass.getuser(), note=note,
+                                now=_now(config))
+    click.echo(f"已标记完成：{plan} 任务 {task}（{due} 截止），取消待发提醒 {cancelled} 条")
+
+
+@click.command("undo")
+@click.argument("plan")
+@click.argument("task")
+@click.option("--occurrence", help="哪一期（截止日期；默认最近完成的一期）")
+@by_option
+@config_option
+def undo_command(plan: str, task: str, occurrence: str | None, by: str | None,
+                 config_path: Path | None) -> None:
+    """撤销完成标记，重新提醒。"""
+    config = _config(config_path)
+    store = _store(config)
+    finished = {d for p, t, d in store.done_set() if (p, t) == (plan, task)}
+    if not finished:
+        raise PlanError(f"任务 {task} 没有已完成的记录", place=f"{plan}/{task}")
+    wanted = parse_day(occurrence, "--occurrence")
+    due = wanted if wanted in finished else (max(finished) if wanted is None else None)
+    if due is None:
+        raise PlanError(f"任务 {task} 的 {wanted} 这一期未标记完成", place=f"{plan}/{task}",
+                        hint="已完成：" + "、".join(sorted(d.isoformat() for d in finished)))
+    revived = store.reopen(plan, task, due, by=by or getpass.getuser(), now=_now(config))
+    click.echo(f"已撤销完成标记：{plan} 任务 {task}（{due} 截止），恢复提醒 {max(revived, 0)} 条")
+
+
+@click.command("event")
+@click.argument("plan")
+@click.argument("task")
+@click.argument("day", metavar="DATE")
+@by_option
+@config_option
+def event_command(plan: str, task: str, day: str, by: str | None,
+                  config_path: Path | None) -> None:
+    """记录事件日期（如“收到申请后5个工作日内”的收到日），事件相对时限由此起算。"""
+    config = _config(config_path)
+    when = parse_day(day, "DATE")
+    assert when is not None
+    store = _store(config)
+    loaded = _plan(config, plan)
+    if loaded is not None and loaded.task(task) is None:
+        raise PlanError(f"计划 {plan} 中没有编号为 {task} 的任务", file=loaded.path)
+    store.set_event(plan, task, when, by=by or getpass.getuser(), now=_now(config))
+    click.echo(f"已记录：{plan} 任务 {task} 的事件日期为 {when}；"
+               "运行中的守护进程会在下次检查时重新计划")
+
+
+# -- status ------------------------------------------------------------------------------
+
+@click.command("status")
+@click.option("--overdue", is_flag=True, help="只列出已逾期的任务")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@config_option
+def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> None:
+    """各任务的下一截止日、是否完成、最近一次提醒和发送失败情况。"""
+    config = _config(config_path)
+    store = _store(config)
+    today = _now(config).date()
+    rows = [r for r in store.task_status(today) if r.overdue or not overdue]
+    errors = store.plan_errors()
+    if as_json:
+        click.echo(json.dumps({
+            "plans": [{"plan": p, "error": e, "since": t.isoformat() if t else None}
+                      for p, (e, t) in errors.items()],
+            "tasks": [{
+                "plan": r.plan, "task": r.task, "title": r.title,
+                "next_due": r.next_due.isoformat() if r.next_due else None,
+                "overdue": r.overdue, "done": r.done,
+                "last_sent": r.last_sent.astimezone(config.tz).isoformat() if r.last_sent else None,
+                "last_stage": r.last_stage, "pending": r.pending, "failures": r.failures,
+                "last_error": r.last_error, "unroutable": list(r.unroutable),
+            } for r in rows],
+        }, ensure_ascii=False, indent=2))
+        return
+    for plan, (error, since) in errors.items():
+        when = f"（自 {since.astimezone(config.tz):%m-%d %H:%M}）" if since else ""
+        click.echo(f"计划 {plan} 加载失败{when}，仍按上次成功的版本提醒：{error}", err=True)
+    _status_table(rows, config)
+
+
+def _status_table(rows: list[Any], config: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    stages = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
+              "report": "报送"}
+    table = Table(show_lines=False)
+    for header in ("计划", "任务", "内容", "下次截止", "状态", "最近提醒", "待发", "失败"):
+        table.add_column(header, overflow="fold")
+    for r in rows:
+        state = "已完成" if r.done else ("[red]逾期[/red]" if r.overdue else "进行中")
+        last = (f"{r.last_sent.astimezone(config.tz):%m-%d %H:%M} {stages.get(r.last_stage, '')}"
+                if r.last_sent else "—")
+        failures = str(r.failures) if r.failures else ""
+        if r.unroutable:
+            failures += ("；" if failures else "") + "无联系方式：" + "、".join(r.unroutable)
+        table.add_row(r.plan, r.task, r.title, r.next_due.isoformat() if r.next_due else "—",
+                      state, last, str(r.pending), failures)
+    if not rows:
+        click.echo("没有任务记录（守护进程尚未同步计划，或没有符合条件的任务）")
+        return
+    Console().print(table)
+
+
+# -- test-channel ------------------------------------------------------------------------
+
+@click.command("test-channel")
+@click.argument("name")
+@click.option("--to", "to", multiple=True, help="收件地址（默认：[admin] 中的联系人）")
+@config_option
+def test_channel_command(name: str, to: tuple[str, ...], config_path: Path | None) -> None:
+    """发送一条测试消息并显示服务方的回复。NAME 为 email、wecom 或企业微信机器人名。"""
+    from reminder.config import build_channels
+
+    config = _config(config_path)
+    channels = build_channels(config)
+    robots = tuple(config.wecom.robots) if config.wecom else ()
+    kind = "wecom" if name in robots else name
+    if kind not in channels:
+        raise ConfigError(f"未配置渠道 {name}", file=config.path, place="channels",
+                          hint="可用：" + "、".join([*channels, *robots]) if channels else
+                          "在 [channels.email] 或 [channels.wecom] 中配置")
+    if not to:
+        to = ((name,) if name in robots else
+              (config.admin.email if kind == "email" else
+               ((config.admin.wecom,) if config.admin.wecom else ())))
+    if not to:
+        raise ConfigError("不知道发给谁", file=config.path, place="admin",
+                          hint="用 --to 指定，或在 [admin] 中填写 email / wecom")
+    from reminder.messages import render_test_message
+
+    message = replace(render_test_message(kind), to=tuple(to))
+    try:
+        result = channels[kind].send(message)
+    finally:
+        channels[kind].close()
+    labels = {"ok": "成功", "retryable": "暂时失败（可重试）", "permanent": "失败"}
+    click.echo(f"{labels.get(result.status, result.status)}：代码 {result.provider_code or '—'}"
+               f"；回复 {result.detail or '—'}")
+    if result.status != "ok":
+        sys.exit(1)
+
+
+COMMANDS = [run_command, done_command, undo_command, event_command, status_command,
+            test_channel_command]

@@ -1,0 +1,278 @@
+"""The daemon: keep the outbox in step with the plan folders and wake the dispatcher.
+
+APScheduler only wakes us (a date job at the next send time, plus a slow safety tick); it
+keeps no state of ours. Everything worth remembering is in the store, so a restart, a second
+machine (PostgreSQL) or `run --once` from a timer all see the same truth.
+
+Threads: signal handlers only set flags; the main thread turns flags into jobs; every job
+(sync, dispatch) runs in APScheduler's single worker thread, one at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reminder.config import Config
+from reminder.dispatcher import Dispatcher, DispatchReport
+from reminder.errors import ReminderError
+
+log = logging.getLogger("reminder.daemon")
+
+
+def claimant_id() -> str:
+    """Who holds a lease: readable in the database, unique per process start."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def fingerprint(folder: Path) -> str:
+    """Changes whenever a file in the plan folder is added, removed or rewritten."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not any(p.startswith(".") or p == "__pycache__"
+                                      for p in path.relative_to(folder).parts):
+            st = path.stat()
+            digest.update(f"{path.relative_to(folder)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class Loaded:
+    plan: Any
+    fingerprint: str
+
+
+class PlanSet:
+    """The configured plan folders and the last version of each that loaded."""
+
+    def __init__(self, config: Config, store: Any,
+                 loader: Callable[..., Any] | None = None) -> None:
+        self.config = config
+        self.store = store
+        self._loader = loader
+        self.good: dict[Path, Loaded] = {}
+        self.broken: dict[Path, str] = {}  # folder -> error of its current files
+
+    def load(self, path: Path) -> Any:
+        if self._loader is None:
+            from reminder.planfolder import load_plan
+
+            self._loader = load_plan
+        return self._loader(path, extra_rules=self.config.rules)
+
+    def refresh(self, now: datetime) -> bool:
+        """Reload changed folders; True when a plan changed. A folder that no longer loads
+        keeps its last good version, and its error goes to the log and the store."""
+        changed = False
+        try:
+            folders = self.config.plan_folders()
+        except ReminderError as err:  # a folder vanished: keep running what we have
+            log.error("%s", err)
+            folders = list(self.good)
+        for folder in folders:
+            mark = fingerprint(folder)
+            known = self.good.get(folder)
+            if known is not None and known.fingerprint == mark and folder not in self.broken:
+                continue
+            if folder in self.broken and self.broken[folder] == mark:
+                continue
+            try:
+                plan = self.load(folder)
+            except ReminderError as err:
+                self.broken[folder] = mark
+                keeping = "，继续使用上次成功加载的版本" if known else ""
+                log.error("计划文件夹加载失败%s：%s", keeping, err)
+                self.store.record_plan_error(folder.name, str(folder), str(err), now)
+                continue
+            self.broken.pop(folder, None)
+            self.good[folder] = Loaded(plan=plan, fingerprint=mark)
+            changed = True
+        return changed
+
+
+class Daemon:
+    def __init__(self, config: Config, store: Any, dispatcher: Dispatcher, *,
+                 clock: Callable[[], datetime] | None = None,
+                 planner: Callable[..., list[Any]] | None = None,
+                 occurrences: Callable[..., list[Any]] | None = None,
+                 plans: PlanSet | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.dispatcher = dispatcher
+        self.tz = ZoneInfo(config.timezone)
+        self.clock = clock or (lambda: datetime.now(self.tz))
+        self._planner = planner
+        self._occurrences = occurrences
+        self.plans = plans or PlanSet(config, store)
+        self.stop = dispatcher.stop
+        self._signalled = threading.Event()
+        self._hup = False
+        self._synced: tuple[date, tuple[object, ...]] | None = None
+        self._scheduler: Any = None
+
+    # -- syncing -------------------------------------------------------------------------
+    def sync(self, now: datetime, *, force: bool = False) -> list[Any]:
+        """Re-plan and sync the outbox when a plan folder, the date, or the completions and
+        events recorded by commands changed since the last sync (always when ``force``)."""
+        changed = self.plans.refresh(now)
+        marker = (now.astimezone(self.tz).date(), self.store.change_marker())
+        if not (force or changed or marker != self._synced):
+            return []
+        if self._planner is None or self._occurrences is None:
+            from reminder.occurrences import occurrences
+            from reminder.planner import plan_notices
+
+            self._planner = self._planner or plan_notices
+            self._occurrences = self._occurrences or occurrences
+        events, done = self.store.events(), self.store.done_set()
+        synced_at = {row.id: row.synced_at for row in self.store.plan_rows()}
+        results, seen = [], set()
+        for folder, loaded in self.plans.good.items():
+            plan = loaded.plan
+            if plan.id in seen:
+                log.error("计划编号重复（文件夹名相同）：%s，已跳过", folder)
+                continue
+            seen.add(plan.id)
+            start, end, cutoff = self.window(plan.id, now, synced_at.get(plan.id))
+            notices = self._planner([plan], start=start, end=end, events=events, done=done)
+            result = self.store.sync_plan(
+                plan_id=plan.id, title=plan.title, path=str(folder),
+                fingerprint=loaded.fingerprint, tasks=plan.tasks,
+                occurrences=self._occurrences(plan, events=events), notices=notices,
+                window=(start, end), cutoff=cutoff, now=now, done=done,
+                keep_error=folder in self.plans.broken,
+            )
+            log.info("已同步计划 %s：新增 %d，取消 %d，恢复 %d，更新 %d", plan.id, result.added,
+                     result.cancelled, result.revived, result.updated)
+            results.append(result)
+        self._synced = marker
+        return results
+
+    def window(self, plan_id: str, now: datetime,
+               synced_at: datetime | None) -> tuple[date, date, datetime]:
+        """(first day, last day) to plan, and the cutoff before which new notices are
+        history rather than catch-up: the start of today, or the last sync if earlier (so
+        notices planned during downtime are still caught up)."""
+        local = now.astimezone(self.tz)
+        today = local.date()
+        earliest = self.store.earliest_pending(plan_id)
+        # Planning back to the oldest pending notice lets sync cancel it if it became obsolete.
+        start = min(today, earliest.astimezone(self.tz).date()) if earliest else today
+        end = today + timedelta(days=self.config.window_days)
+        cutoff = datetime.combine(today, time(0), self.tz)
+        if synced_at is not None:
+            cutoff = min(cutoff, synced_at)
+        return start, end, cutoff
+
+    # -- one shot ------------------------------------------------------------------------
+    def run_once(self, now: datetime) -> DispatchReport:
+        self.sync(now, force=True)
+        return self.dispatcher.dispatch(now)
+
+    # -- foreground daemon ---------------------------------------------------------------
+    def run(self) -> int:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self.sync(self.clock(), force=True)
+        scheduler = BackgroundScheduler(
+            timezone=self.tz,
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._scheduler = scheduler
+        scheduler.add_job(self._tick, "interval", seconds=self.config.tick_seconds, id="tick")
+        previous = self._install_signals()
+        try:
+            scheduler.start()
+            scheduler.add_job(self._wake, id="wake")  # send what is due right away
+            log.info("reminder 守护进程已启动（%d 个计划）", len(self.plans.good))
+            while not self.stop.is_set():
+                self._signalled.wait(timeout=1.0)
+                self._signalled.clear()
+                if self._hup and not self.stop.is_set():
+                    self._hup = False
+                    log.info("收到 SIGHUP，重新加载计划")
+                    scheduler.add_job(self._resync, id="sync", replace_existing=True)
+        finally:
+            # The dispatcher sees self.stop, finishes the message in flight and gives the
+            # rest of its claims back; shutdown(wait=True) waits for that job to end.
+            self.stop.set()
+            scheduler.shutdown(wait=True)
+            self._restore_signals(previous)
+            log.info("reminder 守护进程已停止")
+        return 0
+
+    def _install_signals(self) -> dict[int, Any]:
+        previous: dict[int, Any] = {}
+
+        def on_stop(signum: int, _frame: Any) -> None:
+            self.stop.set()
+            self._signalled.set()
+
+        def on_hup(_signum: int, _frame: Any) -> None:
+            self._hup = True
+            self._signalled.set()
+
+        for signum, handler in ((signal.SIGTERM, on_stop), (signal.SIGINT, on_stop),
+                                (signal.SIGHUP, on_hup)):
+            previous[signum] = signal.signal(signum, handler)
+        return previous
+
+    @staticmethod
+    def _restore_signals(previous: dict[int, Any]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    def _resync(self) -> None:
+        self._guard(lambda: self.sync(self.clock(), force=True))
+        self._wake()
+
+    def _tick(self) -> None:
+        """Safety net: notice folder edits and commands' changes, and catch any wake-up that
+        was missed (e.g. a notice added by `reminder undo`)."""
+        self._guard(lambda: self.sync(self.clock()))
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.stop.is_set():
+            return
+        report = self._guard(lambda: self.dispatcher.dispatch(self.clock()))
+        if report is not None and (report.claimed or report.deferred):
+            log.info("本轮：发送 %d 条通知（%d 封消息），合并 %d，重试 %d，失败 %d，延后 %d",
+                     report.sent, report.messages, report.folded, report.retried,
+                     report.failed, report.deferred)
+        self._schedule_wake()
+
+    def _schedule_wake(self) -> None:
+        if self.stop.is_set() or self._scheduler is None:
+            return
+        now = self.clock()
+        when = self._guard(lambda: self.dispatcher.next_wake(now))
+        if when is None:
+            return  # nothing pending; the tick (or a sync) will schedule the next one
+        self._scheduler.add_job(self._wake, "date", run_date=max(when, now), id="wake",
+                                replace_existing=True)
+        log.debug("下次唤醒：%s", when.astimezone(self.tz).isoformat())
+
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        # A job that raises would only be logged by APScheduler and the next wake-up never
+        # scheduled; log it ourselves and let the tick try again.
+        try:
+            return action()
+        except ReminderError as err:
+            log.error("%s", err)
+        except Exception:
+            log.exception("守护进程任务出错，将在下次定时检查时重试")
+        return None
