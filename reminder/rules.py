@@ -186,6 +186,8 @@ def load_rules(extra: Sequence[Path | str] = ()) -> RuleSet:
     Earlier items in ``extra`` take precedence over later ones and all of them over the
     defaults; a rule named like one already loaded replaces it.
     """
+    if not extra:
+        return _default_set()
     rules: list[Rule] = []
     names: set[str] = set()
     for tier, item in enumerate(extra):
@@ -209,6 +211,12 @@ def load_rules(extra: Sequence[Path | str] = ()) -> RuleSet:
 @cache
 def _defaults() -> tuple[Rule, ...]:
     return tuple(load_file(data_dir("rules") / "deadlines.toml"))
+
+
+@cache
+def _default_set() -> RuleSet:
+    # parse() without rules asks for this on every call; build it once.
+    return RuleSet(_defaults())
 
 
 def load_file(path: Path, *, tier: int = 0) -> list[Rule]:

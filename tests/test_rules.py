@@ -193,6 +193,9 @@ def test_user_rules_override_and_add(tmp_path: Path) -> None:
     assert [d.dates for d in parse("国庆节前完成", CTX, rules)] == [(date(2021, 9, 30),)]
     (event,) = parse("十日内", CTX, rules)
     assert (event.rule, event.after and event.after.unit) == ("N日内按工作日", "workday")
+    # precedence comes before length: the user's shorter match beats the default 12月10日内
+    assert [d.rule for d in parse("12月10日内", CTX, rules)] == ["N日内按工作日"]
+    assert [d.rule for d in parse("12月10日内", CTX)] == ["年月日"]
     # the defaults themselves are untouched
     assert parse("年底前", CTX)[0].dates == (date(2021, 12, 31),)
     assert parse("国庆节前", CTX) == []
