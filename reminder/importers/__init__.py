@@ -1,0 +1,168 @@
+"""Import a plan as offices receive it (.docx .xlsx .html .csv .md .txt) into a plan folder.
+
+One small reader per format turns the file into a ``Grid`` (rows of cell texts, merged cells
+expanded); ``table.build_table`` turns any grid into tasks; ``writer.write_plan`` writes the
+folder. Readers are looked up by suffix and imported only when used, so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from reminder.errors import ImportFailed
+from reminder.importers.safety import MAX_BYTES, check_size, check_zip, old_format
+from reminder.importers.table import Grid, PlanTable, build_table
+from reminder.importers.writer import ImportReport, write_plan
+
+__all__ = [
+    "READERS",
+    "Grid",
+    "ImportReport",
+    "PlanTable",
+    "Reader",
+    "import_document",
+    "open_plan_source",
+    "read_grid",
+    "reader_for",
+]
+
+
+class Reader(Protocol):
+    name: str
+    suffixes: tuple[str, ...]
+
+    def read(self, path: Path, data: bytes) -> Grid: ...
+
+
+# suffix -> "module:Class"; modules load on first use (python-docx, openpyxl and lxml are slow).
+READERS: dict[str, str] = {
+    ".docx": "reminder.importers.docx:DocxImporter",
+    ".docm": "reminder.importers.docx:DocxImporter",
+    ".xlsx": "reminder.importers.xlsx:XlsxImporter",
+    ".xlsm": "reminder.importers.xlsx:XlsxImporter",
+    ".html": "reminder.importers.html:HtmlImporter",
+    ".htm": "reminder.importers.html:HtmlImporter",
+    ".shtml": "reminder.importers.html:HtmlImporter",
+    ".xhtml": "reminder.importers.html:HtmlImporter",
+    ".csv": "reminder.importers.csv:CsvImporter",
+    ".md": "reminder.importers.text:TextImporter",
+    ".markdown": "reminder.importers.text:TextImporter",
+    ".txt": "reminder.importers.text:TextImporter",
+    ".text": "reminder.importers.text:TextImporter",
+    ".tsv": "reminder.importers.text:TextImporter",
+}
+_ZIPPED = (".docx", ".docm", ".xlsx", ".xlsm")
+
+
+def _load(spec: str) -> Reader:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)()
+
+
+def reader_for(path: Path, data: bytes) -> Reader:
+    """The reader for a file: by suffix, and by content for what sites mislabel (a web page
+    saved as .xls or .doc is common)."""
+    suffix = path.suffix.lower()
+    head = data[:1024].lstrip().lower()
+    if suffix in (".doc", ".xls") and head.startswith((b"<", b"\xef\xbb\xbf<")):
+        return _load(READERS[".html"])
+    old_format(path, data)
+    if suffix in READERS:
+        return _load(READERS[suffix])
+    if data.startswith(b"PK\x03\x04"):
+        raise ImportFailed(f"不支持的文件格式（{suffix or '无扩展名'}）", file=path,
+                           hint="支持 .docx .xlsx .html .csv .md .txt")
+    if head.startswith((b"<!doctype html", b"<html")):
+        return _load(READERS[".html"])
+    raise ImportFailed(f"不支持的文件格式（{suffix or '无扩展名'}）", file=path,
+                       hint="支持 .docx .xlsx .html .csv .md .txt")
+
+
+def read_grid(source: Path, *, max_bytes: int = MAX_BYTES) -> Grid:
+    """Check the file (size before reading; signature; zip safety) and read its table."""
+    check_size(source, max_bytes)
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise ImportFailed("无法读取文件", file=source, hint=exc.strerror or str(exc)) from None
+    if not data.strip():
+        raise ImportFailed("文件是空的", file=source)
+    reader = reader_for(source, data)
+    if source.suffix.lower() in _ZIPPED:
+        check_zip(source, data)
+    return reader.read(source, data)
+
+
+def import_document(
+    source: Path,
+    out_dir: Path,
+    *,
+    progress: bool = False,
+    columns: Mapping[str, str] | None = None,
+    today: date | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> ImportReport:
+    """Import ``source`` into the plan folder ``out_dir`` (created, or merged on re-import).
+
+    ``columns`` overrides the header mapping (role -> header text); by default an existing
+    folder's plan.toml [table].columns is used when the document still has those columns.
+    """
+    from reminder.importers import plantoml
+
+    source, out_dir = Path(source), Path(out_dir)
+    try:
+        if columns is None and out_dir.is_dir():
+            columns = plantoml.old_columns(out_dir)
+        with _progress(progress) as tick:
+            tick(None, "读取文件")
+            grid = read_grid(source, max_bytes=max_bytes)
+            tick(len(grid.rows), "识别任务")
+            table = build_table(grid, columns=columns, today=today, on_row=lambda: tick(0, ""))
+        return write_plan(out_dir, table, source=source)
+    except ImportFailed as err:
+        if err.file is None:
+            err.file = str(source)
+        raise
+
+
+@contextmanager
+def open_plan_source(path: Path) -> Iterator[Path]:
+    """A plan folder as is; a document imported into a temporary folder, removed afterwards."""
+    path = Path(path)
+    if path.is_dir():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="reminder-import-") as tmp:
+        out_dir = Path(tmp) / "plan"
+        import_document(path, out_dir)
+        yield out_dir
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int | None, str], None]]:
+    """tick(total, label) starts a stage; tick(0, "") advances one row."""
+    if not enabled:
+        yield lambda total, label: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def tick(total: int | None, label: str) -> None:
+            if label:
+                bar.update(task, description=label, total=total, completed=0)
+            else:
+                bar.advance(task)
+
+        yield tick

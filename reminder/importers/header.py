@@ -1,0 +1,130 @@
+"""Find a task table's header row by its words and map its columns to roles.
+
+Offices name the same column a dozen ways (工作任务 / 重点任务 / 具体要求 / 责任单位 / 落实处室
+（部门）/ 完成时限 / 时间节点 …) and put a document title above the header, so position tells
+nothing; the words do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+ROLES = ("id", "section", "title", "detail", "units", "lead", "support", "deadline")
+
+# Column of groups ("（一）做好各类规划主动公开"): a section path when a requirement column exists.
+_GROUP_WORDS = (
+    "工作任务", "重点任务", "主要任务", "任务分类", "工作类别", "任务类别", "工作项目", "重点工作",
+    "工作事项", "任务名称", "项目", "任务",
+)
+# Columns of requirements: the first is the task's title, a second one its detail.
+_REQ_WORDS = (
+    "具体要求", "贯彻举措", "具体工作", "工作要求", "任务内容", "工作内容", "具体任务", "工作措施",
+    "主要内容", "落实举措", "具体措施", "具体内容", "工作举措", "目标要求", "任务要求", "措施",
+)
+_WORDS: dict[str, tuple[str, ...]] = {
+    "id": ("序号", "编号", "序"),
+    "lead": ("牵头单位", "牵头处室", "牵头部门", "牵头科室", "主责单位", "主办单位", "牵头"),
+    "support": ("配合单位", "配合处室", "配合部门", "配合科室", "协办单位", "协助单位", "配合"),
+    "units": (
+        "责任单位", "落实单位", "责任处室", "落实处室", "责任部门", "落实部门", "责任科室",
+        "承办单位", "实施单位", "责任主体", "牵头及配合单位", "单位", "处室",
+    ),
+    "deadline": (
+        "完成时限", "时间节点", "完成时间", "时限要求", "完成期限", "时间安排", "进度安排", "时限",
+        "截止时间", "完成时效",
+    ),
+}
+_PAREN = re.compile(r"[（(][^）)]*[）)]")
+
+
+def norm(text: str) -> str:
+    """Header cell text without spaces, parentheticals and trailing colons."""
+    return _PAREN.sub("", "".join(text.split())).strip("：:*")
+
+
+def _kind(cell: str) -> tuple[str, int] | None:
+    """Which header word a cell is, as (kind, rank) — rank orders synonyms by preference."""
+    text = norm(cell)
+    if not text or len(text) > 14:
+        return None
+    for kind, words in (("group", _GROUP_WORDS), ("req", _REQ_WORDS), *_WORDS.items()):
+        for rank, word in enumerate(words):
+            if text == word or (len(word) >= 2 and word in text and len(text) <= len(word) + 4):
+                return kind, rank
+    return None
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header row found in a grid: where it is, and which column plays which role."""
+
+    row: int
+    cells: tuple[str, ...]
+    columns: Mapping[str, int] = field(default_factory=dict)  # role -> column index
+
+    def names(self) -> dict[str, str]:
+        """role -> header text, as written to plan.toml's [table].columns."""
+        return {role: self.cells[i] for role, i in self.columns.items()}
+
+    def matches(self, row: Sequence[str]) -> bool:
+        """A repeated header (Word repeats it on every page)."""
+        marked = [norm(c) for c in row if c.strip()]
+        mine = {norm(c) for c in self.cells if c.strip()}
+        return bool(marked) and sum(m in mine for m in marked) >= max(2, len(marked) - 1)
+
+
+def assign(cells: Sequence[str]) -> dict[str, int]:
+    """Map a header row's columns to roles."""
+    groups: list[int] = []
+    reqs: list[tuple[int, int]] = []
+    columns: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        found = _kind(cell)
+        if found is None or i in columns.values():
+            continue
+        kind, rank = found
+        if kind == "group":
+            groups.append(i)
+        elif kind == "req":
+            reqs.append((rank, i))
+        elif kind not in columns:
+            columns[kind] = i
+    # The most specific requirement word (具体要求 before 具体工作) is the title.
+    req_cols = [i for _, i in sorted(reqs)]
+    if req_cols:
+        columns["title"] = req_cols[0]
+        if len(req_cols) > 1:
+            columns["detail"] = req_cols[1]
+        if groups:
+            columns["section"] = groups[0]
+    elif len(groups) >= 2:
+        columns["section"], columns["title"] = groups[0], groups[1]
+    elif groups:
+        columns["title"] = groups[0]
+    return columns
+
+
+def find_header(rows: Sequence[Sequence[str]], limit: int = 40) -> Header | None:
+    """The first row (within ``limit``) whose words name a title and a units or deadline column."""
+    for index, row in enumerate(rows[:limit]):
+        columns = assign(row)
+        if "title" in columns and ({"units", "lead", "deadline"} & columns.keys()):
+            return Header(row=index, cells=tuple(row), columns=columns)
+    return None
+
+
+def header_from_names(
+    rows: Sequence[Sequence[str]], names: Mapping[str, str], limit: int = 40
+) -> Header | None:
+    """Use a mapping from plan.toml (role -> header text) when every named column is present."""
+    wanted = {role: norm(text) for role, text in names.items() if role in ROLES and text}
+    if "title" not in wanted:
+        return None
+    for index, row in enumerate(rows[:limit]):
+        cells = [norm(c) for c in row]
+        if all(w in cells for w in wanted.values()):
+            columns = {role: cells.index(w) for role, w in wanted.items()}
+            return Header(row=index, cells=tuple(row), columns=columns)
+    return None

@@ -1,0 +1,125 @@
+"""Web pages saved from a government site: any encoding, rowspan/colspan expanded."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from reminder.errors import ImportFailed
+from reminder.importers.table import Grid
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
+# Chinese sites label GBK pages gb2312 (a subset); GB18030 reads all three.
+_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030"}
+_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "tr", "title")
+
+
+def decode(data: bytes) -> str:
+    """BOM, then the page's meta charset, then strict UTF-8, then charset detection; GBK is
+    read as GB18030 so characters outside GB2312 survive."""
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, errors="replace")
+    declared = _META_CHARSET.search(data[:4096])
+    candidates = []
+    if declared:
+        name = declared.group(1).decode("ascii", "ignore").lower()
+        candidates.append(_ALIASES.get(name, name))
+    candidates += ["utf-8", "gb18030"]
+    for codec in candidates:
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None:
+        encoding = _ALIASES.get(best.encoding.lower(), best.encoding)
+        return data.decode(encoding, errors="replace")
+    return data.decode("gb18030", errors="replace")
+
+
+class HtmlImporter:
+    name = "网页"
+    suffixes = (".html", ".htm", ".shtml", ".xhtml", ".mht")
+
+    def read(self, path: Path, data: bytes) -> Grid:
+        from lxml import etree, html
+
+        text = decode(data)
+        # No network, no entity expansion: a saved page is only ever read, never resolved.
+        parser = html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
+        try:
+            root = html.document_fromstring(text.encode("utf-8"), parser=parser)
+        except (etree.ParserError, ValueError):
+            raise ImportFailed("网页内容为空或无法解析", file=path) from None
+        for junk in root.xpath("//script|//style|//noscript"):
+            junk.drop_tree()
+
+        tables = [t for t in root.iter("table") if not t.xpath(".//table")]
+        rows: list[list[str]] = []
+        for table in tables:
+            rows.extend(_table_rows(table))
+        context = [t.text_content().strip() for t in root.iter("title", "h1", "h2", "h3")]
+        for table in tables:  # layout tables stay: the title often sits in one
+            table.drop_tree()
+        context += _lines(root)
+        return Grid(rows=rows, context=[c for c in context if c])
+
+
+def _lines(root) -> list[str]:
+    """The page's visible text, one block element per line."""
+    for element in root.iter(*_BLOCKS, "br"):
+        element.tail = "\n" + (element.tail or "")
+    return [line.strip() for line in root.text_content().split("\n") if line.strip()]
+
+
+def _cell_text(cell) -> str:
+    for br in cell.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for block in cell.iter("p", "div", "li"):
+        block.tail = "\n" + (block.tail or "")
+    return cell.text_content()
+
+
+def _span(cell, name: str) -> int:
+    try:
+        return max(1, min(int(cell.get(name, "1").strip() or 1), 500))
+    except ValueError:
+        return 1
+
+
+def _table_rows(table) -> list[list[str]]:
+    """The usual rowspan/colspan walk: cells carried down by rowspan fill their grid slots
+    before the next cell of the row is placed."""
+    rows: list[list[str]] = []
+    pending: dict[int, tuple[int, str]] = {}  # column -> (rows left, text)
+
+    def carry(row: list[str]) -> None:
+        while len(row) in pending:
+            col = len(row)
+            left, text = pending[col]
+            row.append(text)
+            if left <= 1:
+                del pending[col]
+            else:
+                pending[col] = (left - 1, text)
+
+    for tr in table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr"):
+        row: list[str] = []
+        for cell in tr.xpath("./td|./th"):
+            carry(row)
+            text = _cell_text(cell)
+            rowspan, colspan = _span(cell, "rowspan"), _span(cell, "colspan")
+            for _ in range(colspan):
+                if rowspan > 1:
+                    pending[len(row)] = (rowspan - 1, text)
+                row.append(text)
+        carry(row)
+        while pending and max(pending) >= len(row):  # spans beyond this row's last cell
+            if len(row) not in pending:
+                row.append("")
+            carry(row)
+        rows.append(row)
+    return rows

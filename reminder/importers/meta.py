@@ -1,0 +1,121 @@
+"""Plan title, plan year and issue date from the text around a task table, and a thin
+adapter over the deadline engine (used to tell deadline phrases from prose)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from functools import cache
+from typing import Any
+
+_TITLE_WORDS = re.compile(r"(分工方案|实施方案|工作方案|任务分工|工作要点|任务清单|工作计划|台账|分解表)")
+_YEAR = re.compile(r"(20\d{2})\s*年")
+_LABELLED_DATE = re.compile(
+    r"(?:发布日期|成文日期|印发日期|发文日期|日期)[:：\s]*"
+    r"(20\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
+)
+_LINE_DATE = re.compile(r"^\s*(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
+_CN_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"○": "0", "零": "0"}
+_CN_NUM = "[一二三四五六七八九十]{1,3}"
+_CN_DATE = re.compile(rf"^\s*([〇○零一二三四五六七八九]{{4}})年({_CN_NUM})月({_CN_NUM})日\s*$")
+
+
+def _cn_number(text: str) -> int:
+    if "十" not in text:
+        return int("".join(_CN_DIGITS[c] for c in text))
+    tens, _, ones = text.partition("十")
+    return (int(_CN_DIGITS[tens]) if tens else 1) * 10 + (int(_CN_DIGITS[ones]) if ones else 0)
+
+
+def detect_title(lines: Iterable[str]) -> str:
+    """The plan's own title: a line with a year and 方案/要点…, not the covering 通知."""
+    best: tuple[int, str] | None = None
+    for raw in lines:
+        line = " ".join(raw.split()).strip("《》 ")
+        if not line or len(line) > 80 or not _TITLE_WORDS.search(line):
+            continue
+        score = 0
+        score += 4 if _YEAR.search(line) else 0
+        score += 2 if line.endswith(("方案", "要点", "清单", "计划", "台账", "分解表")) else 0
+        score -= 3 if ("关于印发" in line or line.endswith("通知")) else 0
+        score -= 2 if ("当前位置" in line or ">" in line) else 0
+        if best is None or score > best[0]:
+            best = (score, line)
+    return best[1] if best else ""
+
+
+def detect_year(title: str, lines: Iterable[str]) -> int | None:
+    """The title's year; else the year most often named in the given text."""
+    found = _YEAR.search(title or "")
+    if found:
+        return int(found.group(1))
+    counts = Counter(int(y) for line in lines for y in _YEAR.findall(line))
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def detect_issued(lines: Iterable[str]) -> date | None:
+    """A labelled date (发布日期 2021-07-23) first, else a date standing alone on a line
+    (the signature date under the covering letter)."""
+    alone: date | None = None
+    for line in lines:
+        found = _LABELLED_DATE.search(line)
+        if found:
+            try:
+                return date(*map(int, found.groups()))
+            except ValueError:
+                continue
+        if alone is None:
+            m = _LINE_DATE.match(line)
+            try:
+                if m:
+                    alone = date(*map(int, m.groups()))
+                elif (c := _CN_DATE.match(line)) is not None:
+                    alone = date(*(_cn_number(g) for g in c.groups()))
+            except ValueError:
+                pass
+    return alone
+
+
+@cache
+def _engine() -> Any:
+    """The deadline engine's parse() and Context, or None while it is not installed."""
+    try:
+        from reminder.deadlines import Context, parse
+    except ImportError:
+        return None
+    return Context, parse
+
+
+def engine_available() -> bool:
+    return _engine() is not None
+
+
+def find_deadlines(text: str, year: int, issued: date | None = None) -> list[Any]:
+    """Every deadline the engine finds in ``text`` (kind != "none"); [] without the engine."""
+    engine = _engine()
+    if engine is None or not text.strip():
+        return []
+    context, parse = engine
+    try:
+        found = parse(text, context(year=year, issued=issued), None)
+    except ValueError:  # a phrase the engine rejects is simply not a deadline here
+        return []
+    return [d for d in found if d.kind != "none"]
+
+
+# Used only to classify flattened text cells (is this cell a deadline column value?) when
+# rows must be rebuilt; the dates themselves always come from the engine.
+_DEADLINE_HINT = re.compile(
+    r"(\d{4}\s*年|\d{1,2}\s*月|年底|年末|月底|季度|半年|长期|持续|常态|工作日|每月|每年|每周|前完成)"
+)
+
+
+def looks_like_deadline(text: str, year: int | None = None) -> bool:
+    text = text.strip()
+    if not text or len(text) > 120:
+        return False
+    if _DEADLINE_HINT.search(text):
+        return True
+    return bool(year and engine_available() and find_deadlines(text, year))

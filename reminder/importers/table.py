@@ -1,0 +1,278 @@
+"""Grid of cells → tasks: the logic every reader shares.
+
+A reader hands over a ``Grid``: rows of cell texts with merged cells already expanded to every
+position they cover (or left empty when the source flattened them away, ``flattened=True``),
+plus the document's text outside the table. Here the header is found by its words, title rows
+and repeated headers are skipped, section rows become section paths, and each remaining row
+becomes a ``Task``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from itertools import pairwise
+
+from reminder.errors import ImportFailed
+from reminder.importers import audience
+from reminder.importers.header import Header, find_header, header_from_names
+from reminder.importers.infer import infer_header
+from reminder.importers.meta import (
+    detect_issued,
+    detect_title,
+    detect_year,
+    find_deadlines,
+)
+from reminder.models import PlanDate, Task
+from reminder.units import split_names, split_units
+
+_L1 = re.compile(r"^[一二三四五六七八九十百]+\s*[、.．]")
+_L2 = re.compile(r"^[（(]\s*[一二三四五六七八九十]+\s*[）)]")
+_NUMBERED = re.compile(r"^\s*(\d{1,3})\s*[.．、]\s*(?=\S)")
+_ID = re.compile(r"^\s*(\d{1,4})\s*[.．、]?\s*$")
+_SPACES = re.compile(r"[ \t\u3000\xa0]+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"))
+DEFAULT_DEADLINE = "年底前"
+
+
+@dataclass
+class Grid:
+    """What a reader returns: table rows (merged cells expanded) and the text around them."""
+
+    rows: list[list[str]]
+    context: list[str] = field(default_factory=list)
+    flattened: bool = False  # merged cells arrived empty (text, csv): inherit from above
+
+
+@dataclass(frozen=True)
+class PlanTable:
+    tasks: tuple[Task, ...]
+    columns: dict[str, str]  # role -> header text, for plan.toml [table].columns
+    title: str
+    year: int
+    issued: date | None
+    default_deadline: str | None
+    dates: tuple[PlanDate, ...]
+    units: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def clean(text: object) -> str:
+    """Cell text with invisible characters gone, spaces collapsed, empty lines dropped."""
+    raw = str(text or "").translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
+    lines = (_SPACES.sub(" ", line).strip() for line in raw.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _level(text: str) -> int | None:
+    if _L1.match(text):
+        return 1
+    if _L2.match(text):
+        return 2
+    return None
+
+
+def _section_text(text: str) -> str:
+    return " ".join(text.split()).rstrip("。.；;，,、")
+
+
+class _Path:
+    """The section path a row sits under: (level, text) pairs from section rows and group cells."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[int, str]] = []
+        self.row_level = 0  # deepest level set by a spanning section row
+
+    def enter(self, text: str, level: int) -> None:
+        self.parts = [p for p in self.parts if p[0] < level] + [(level, _section_text(text))]
+
+    def section_row(self, text: str) -> None:
+        level = _level(text) or 1
+        self.enter(text, level)
+        self.row_level = level
+
+    def group_cell(self, text: str) -> None:
+        previous = None
+        for line in text.split("\n"):
+            level = _level(line) or (previous + 1 if previous else self.row_level + 1)
+            self.enter(line, level)
+            previous = level
+
+    def key(self) -> tuple[str, ...]:
+        return tuple(text for _, text in self.parts)
+
+
+def _cell(row: Sequence[str], header: Header, role: str) -> str:
+    index = header.columns.get(role)
+    return row[index] if index is not None and index < len(row) else ""
+
+
+def _is_section_row(row: Sequence[str], header: Header) -> str | None:
+    values = [c for c in row if c]
+    distinct = set(values)
+    if len(distinct) != 1:
+        return None
+    text = values[0]
+    title_col = header.columns.get("title")
+    in_title = title_col is not None and title_col < len(row) and row[title_col] == text
+    if in_title and _NUMBERED.match(text):
+        return None  # a numbered task whose other cells are empty
+    if _level(text) or len(values) >= 2 or not in_title:
+        return text
+    return None
+
+
+def _units(row: Sequence[str], header: Header) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    text = _cell(row, header, "units")
+    if "lead" in header.columns or "support" in header.columns:
+        lead_text, support_text = _cell(row, header, "lead"), _cell(row, header, "support")
+        lead, support = split_names(lead_text), split_names(support_text)
+        if lead or support:
+            text = text or "；".join(t for t in (lead_text, support_text) if t)
+            return text, lead, tuple(s for s in support if s not in lead)
+    lead, support = split_units(text)
+    return text, lead, support
+
+
+def _assign_ids(raw: list[str | None]) -> list[str]:
+    """Document numbers where present; counters past the largest number otherwise; a repeated
+    number (numbering restarted per section) gets a suffix so every id stays unique."""
+    numbers = [int(r) for r in raw if r and r.isdigit()]
+    counter = max(numbers, default=0)
+    seen: dict[str, int] = {}
+    ids = []
+    for value in raw:
+        if not value:
+            counter += 1
+            value = str(counter)
+        seen[value] = seen.get(value, 0) + 1
+        ids.append(value if seen[value] == 1 else f"{value}-{seen[value]}")
+    return ids
+
+
+def _row_text(row: Sequence[str]) -> str:
+    return " ".join(dict.fromkeys(c for c in row if c))
+
+
+def build_table(
+    grid: Grid,
+    *,
+    columns: Mapping[str, str] | None = None,
+    today: date | None = None,
+    on_row: Callable[[], None] | None = None,
+) -> PlanTable:
+    """Turn a grid into tasks and plan metadata. ``columns`` is plan.toml's mapping override."""
+    rows = [[clean(c) for c in row] for row in grid.rows]
+    rows = [row for row in rows if any(row)]
+    if not rows:
+        raise ImportFailed("文件中没有找到表格或表格为空", hint="请确认文件包含任务分工表")
+    header = (header_from_names(rows, columns) if columns else None) or find_header(rows)
+    if header is None:
+        header = infer_header(rows)
+    if header is None:
+        raise ImportFailed(
+            "没有找到任务表的表头", hint="表头应含“工作任务/具体要求”“责任单位”“完成时限”等列"
+        )
+
+    context = [*grid.context, *(_row_text(r) for r in rows[: max(header.row, 0)])]
+    title = detect_title(context)
+    issued = detect_issued(context)
+    warnings: list[str] = []
+
+    path = _Path()
+    drafts: list[dict] = []
+    body = rows[header.row + 1 :] if header.row >= 0 else rows
+    for row in body:
+        if on_row:
+            on_row()
+        if header.matches(row) or (row[0].startswith(("注：", "注:", "备注")) and len(set(row)) <= 2):
+            continue
+        section = _is_section_row(row, header)
+        if section is not None:
+            path.section_row(section)
+            continue
+        group = _cell(row, header, "section")
+        if group:
+            path.group_cell(group)
+        title_text = _cell(row, header, "title")
+        if not title_text:
+            continue
+        number = _ID.match(_cell(row, header, "id"))
+        numbered = _NUMBERED.match(title_text)
+        if numbered:
+            title_text = title_text[numbered.end() :]
+        units_text, lead, support = _units(row, header)
+        drafts.append(dict(
+            id=number.group(1) if number else numbered.group(1) if numbered else None,
+            title=title_text, section=path.key(), detail=_cell(row, header, "detail"),
+            lead=lead, support=support, units_text=units_text,
+            deadline_text=_cell(row, header, "deadline"),
+        ))
+
+    if not drafts:
+        raise ImportFailed("表格中没有识别出任何任务", hint="请检查表头下是否有任务行")
+    year = (
+        detect_year(title, context) or (issued.year if issued else None)
+        or detect_year("", [d["title"] for d in drafts])
+    )
+    if year is None:
+        year = (today or date.today()).year
+        warnings.append(f"没有从标题中识别出年度，暂按 {year} 年处理，请在 plan.toml 中改正 year")
+    if grid.flattened:
+        _fill_down(drafts, has_deadline="deadline" in header.columns)
+    ids = _assign_ids([d.pop("id") for d in drafts])
+    tasks = [Task(id=i, **d) for i, d in zip(ids, drafts, strict=True)]
+    tasks, dates = _resolve_deadlines(tasks, year, issued)
+
+    has_deadlines = "deadline" in header.columns and any(t.deadline_text for t in tasks)
+    default = None if has_deadlines else DEFAULT_DEADLINE
+    for task in tasks:
+        if not task.units:
+            warnings.append(f"任务 {task.id} 没有责任单位")
+        if not task.deadline_text and default is None:
+            warnings.append(f"任务 {task.id} 没有完成时限")
+    units = [u for t in tasks for u in t.units] + [u for d in dates for u in d.units]
+    return PlanTable(
+        tasks=tuple(tasks), columns=header.names(), title=title, year=year, issued=issued,
+        default_deadline=default, dates=tuple(dates), units=tuple(dict.fromkeys(units)),
+        warnings=tuple(warnings),
+    )
+
+
+def _fill_down(drafts: list[dict], *, has_deadline: bool) -> None:
+    """Flattened merged cells: an empty units cell repeats the task above in the same section;
+    an empty deadline cell repeats the one above (a deadline is often merged over the table)."""
+    for above, draft in pairwise(drafts):
+        if not draft["units_text"] and draft["section"] == above["section"]:
+            for key in ("units_text", "lead", "support"):
+                draft[key] = above[key]
+        if has_deadline and not draft["deadline_text"]:
+            draft["deadline_text"] = above["deadline_text"]
+
+
+def _resolve_deadlines(
+    tasks: list[Task], year: int, issued: date | None
+) -> tuple[list[Task], list[PlanDate]]:
+    """Multi-audience cells give each task its own clause; an empty cell takes a deadline
+    written inside the requirement ("2021年底前通过政府网站…")."""
+    result: list[Task] = []
+    dates: dict[str, PlanDate] = {}
+    split_cache: dict[str, list[audience.Clause] | None] = {}
+    for task in tasks:
+        cell = task.deadline_text
+        if cell:
+            if cell not in split_cache:
+                split_cache[cell] = audience.split_clauses(cell, year)
+                for plan_date in audience.plan_dates(split_cache[cell] or []):
+                    dates.setdefault(plan_date.name, plan_date)
+            clauses = split_cache[cell]
+            if clauses:
+                task = replace(task, deadline_text=audience.choose(clauses, task))
+        else:
+            found = [d for d in find_deadlines(task.title, year, issued) if d.kind == "once"]
+            if found:
+                task = replace(task, deadline_text=found[0].text or found[0].source)
+        result.append(task)
+    return result, list(dates.values())

@@ -1,0 +1,141 @@
+"""Text pasted out of a PDF or a web page (.txt, .md): Markdown/pipe tables, tab-separated
+rows, one-cell-per-line streams, and web text whose cell ends were left as "/td>"."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from reminder.importers import stream
+from reminder.importers.header import _kind
+from reminder.importers.html import decode
+from reminder.importers.table import Grid
+
+_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_CELL_END = re.compile(r"/t[dh]>")
+_YEAR = re.compile(r"(20\d{2})\s*年")
+
+
+def _plan_year(text: str) -> int | None:
+    counts = Counter(_YEAR.findall(text))
+    return int(counts.most_common(1)[0][0]) if counts else None
+
+
+class TextImporter:
+    name = "文本"
+    suffixes = (".txt", ".md", ".markdown", ".tsv", ".text")
+
+    def read(self, path: Path, data: bytes) -> Grid:
+        text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        nonempty = [line for line in lines if line.strip()]
+        year = _plan_year(text)
+        if _CELL_END.search(text):
+            return _scraped(lines)
+        if sum(1 for line in nonempty if line.count("|") >= 2) >= 3:
+            return _pipe_rows(lines)
+        if nonempty and sum(1 for line in nonempty if line.rstrip().endswith("|")) >= len(nonempty) / 2:
+            rows, context = stream.rebuild([line.rstrip().rstrip("|") for line in lines], year)
+            return Grid(rows=rows, context=context, flattened=True)
+        if sum(1 for line in nonempty if "\t" in line.strip(" \t")) >= 3:
+            return _tab_rows(lines)
+        if sum(1 for line in nonempty if line.startswith("\t")) >= 3:
+            return _tab_groups(lines)
+        rows, context = stream.rebuild(lines, year)
+        return Grid(rows=rows, context=context, flattened=True)
+
+
+def _pipe_rows(lines: list[str]) -> Grid:
+    """Markdown tables and "a | b | c" rows; lines without pipes before the table are context."""
+    rows: list[list[str]] = []
+    context: list[str] = []
+    for line in lines:
+        if not line.strip() or _RULE.match(line):
+            continue
+        if line.count("|") >= 1 and (rows or line.count("|") >= 2):
+            cells = line.strip().split("|")
+            if line.strip().startswith("|"):
+                cells = cells[1:]
+            if line.strip().endswith("|"):
+                cells = cells[:-1]
+            rows.append([c.strip() for c in cells])
+        elif rows:
+            rows.append([line.strip().lstrip("#").strip()])
+        else:
+            context.append(line.strip().lstrip("#").strip())
+    return Grid(rows=rows, context=context, flattened=True)
+
+
+def _tab_rows(lines: list[str]) -> Grid:
+    """One row per line, cells between tabs (empty cells kept: they are merged ones)."""
+    rows = [line.rstrip("\n").split("\t") for line in lines if line.strip()]
+    return Grid(rows=rows, flattened=True)
+
+
+def _tab_groups(lines: list[str]) -> Grid:
+    """Word tables pasted as one tab-led line per cell, a blank line between rows."""
+    rows: list[list[str]] = []
+    context: list[str] = []
+    group: list[str] = []
+
+    def flush() -> None:
+        if group:
+            rows.append(list(group))
+            group.clear()
+
+    for line in [*lines, ""]:
+        if not line.strip() and not line.startswith("\t"):
+            flush()
+        elif line.startswith("\t"):
+            group.append(line[1:].strip())
+        elif group:
+            group[-1] += line.strip()  # a cell's text wrapped onto a line of its own
+        elif rows:
+            rows.append([line.strip()])
+        else:
+            context.append(line.strip())
+    return Grid(rows=rows, context=context, flattened=True)
+
+
+def _scraped(lines: list[str]) -> Grid:
+    """A scraped page whose "</td>" became "X/td>": cut cells there. Cells the scrape merged
+    away are restored by anchoring each row on its numbered requirement (cells before it
+    fill the columns before the title from the right, cells after it those after)."""
+    rows: list[list[str]] = []
+    context: list[str] = []
+    header: list[str] | None = None
+    for line in lines:
+        if not line.strip():
+            continue
+        words = line.split()
+        if header is None and len(words) >= 3 and all(_kind(w) for w in words):
+            header = words
+            rows.append(words)
+            continue
+        if header is None:
+            context.append(line.strip())
+            continue
+        cells = [c.strip() for c in _CELL_END.split(line)]
+        cells = [c for c in cells if c] or [line.strip()]
+        rows.append(_align(cells, header) if len(cells) > 1 else cells)
+    return Grid(rows=rows, context=context, flattened=True)
+
+
+def _align(cells: list[str], header: list[str]) -> list[str]:
+    from reminder.importers.header import assign
+
+    title = assign(header).get("title", 1)
+    at = next((i for i, c in enumerate(cells) if stream._NUMBERED.match(c)), None)
+    if at is None or len(cells) >= len(header):
+        return cells
+    before, after = cells[:at], cells[at + 1 :]
+    row = [""] * len(header)
+    for i, cell in enumerate(reversed(before)):
+        if title - 1 - i >= 0:
+            row[title - 1 - i] = cell
+    row[title] = cells[at]
+    for i, cell in enumerate(reversed(after)):
+        if len(header) - 1 - i > title:
+            row[len(header) - 1 - i] = cell
+    return row
