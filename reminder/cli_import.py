@@ -1,0 +1,36 @@
+"""`reminder import SOURCE -o PLAN_DIR`: a plan as received → a plan folder.
+
+Heavy readers (python-docx, openpyxl, lxml) load inside the command, so `reminder plan`
+does not pay for them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("import")
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+    help="计划文件夹（不存在则新建；已存在则合并，保留 plan.toml 中的修改）",
+)
+@click.option("--progress/--no-progress", default=None, help="显示进度条（默认：终端中显示）")
+def import_command(source: Path, out_dir: Path, progress: bool | None) -> None:
+    """导入分工方案（.docx .xlsx .html .csv .md .txt），生成或更新计划文件夹。
+
+    识别表头、合并单元格、章节、牵头与配合单位和完成时限，写出 tasks.csv 与 plan.toml。
+    再次导入修改后的文件时保留 plan.toml 中的联系人和覆盖项，并列出新增、删除和时限变化的任务。
+    """
+    from reminder.importers import import_document
+
+    show = sys.stderr.isatty() if progress is None else progress
+    report = import_document(source, out_dir, progress=show)
+    for line in report.lines():
+        click.echo(line)
+
+
+COMMANDS = [import_command]
