@@ -30,6 +30,12 @@ ONE_DAY = timedelta(days=1)
 
 
 @cache
+def _library_workday(day: date) -> bool:
+    # chinese-calendar validates each call by scanning its whole table: ask it once a day.
+    return chinese_calendar.is_workday(day)
+
+
+@cache
 def _library_covers(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 6, 1))
@@ -51,6 +57,8 @@ class WorkCalendar:
         self._holidays = frozenset(holidays)
         self._workdays = frozenset(workdays)
         self._covered = frozenset(covered_years)
+        # Planning asks about the same few hundred days tens of thousands of times.
+        self._memo: dict[date, bool] = {}
 
     def known(self, year: int) -> bool:
         """True when the year's holiday arrangement is known (not weekends-only)."""
@@ -60,12 +68,18 @@ class WorkCalendar:
         return sorted({y for y in years if not self.known(y)})
 
     def is_workday(self, day: date) -> bool:
+        known = self._memo.get(day)
+        if known is None:
+            known = self._memo[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         if day in self._workdays:
             return True
         if day in self._holidays:
             return False
         if _library_covers(day.year):
-            return chinese_calendar.is_workday(day)
+            return _library_workday(day)
         return day.weekday() < 5
 
     def shift(self, day: date, policy: ShiftPolicy = "before") -> date:

@@ -8,6 +8,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,11 @@ class Plan:
         return None
 
     def task(self, task_id: str) -> Task | None:
-        return next((t for t in self.tasks if t.id == task_id), None)
+        return self._task_index.get(task_id)
+
+    @cached_property
+    def _task_index(self) -> dict[str, Task]:
+        return {t.id: t for t in self.tasks}
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError, path: Path) -> PlanError:

@@ -115,8 +115,12 @@ def _all_units(plan: Plan) -> list[str]:
     return list(names)
 
 
-def _channels(contact: Contact) -> list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]]:
-    routes = []
+Route = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _channels(contact: Contact) -> list[Route]:
+    """(channel, addresses, mentions, mobiles) for each way the contact can be reached."""
+    routes: list[Route] = []
     if contact.email:
         routes.append(("email", contact.email, (), ()))
     if contact.wecom:
@@ -149,14 +153,17 @@ def plan_notices(
         zone = ZoneInfo(plan.policy.timezone)
         for occ in occurrences(plan, events=events, done=done):
             title = _title(plan, occ)
+            routes: dict[str, list[tuple[Contact, list[Route]]]] = {}
             for day, stage, step in schedule(occ, plan, end):
                 if not start <= day <= end:
                     continue
                 send_at = datetime.combine(day, plan.policy.send_time, tzinfo=zone)
                 if now is not None and send_at < now:
                     continue
-                for contact in recipients(plan, occ, stage):
-                    for channel, addresses, mentions, mobiles in _channels(contact):
+                if stage not in routes:
+                    routes[stage] = [(c, _channels(c)) for c in recipients(plan, occ, stage)]
+                for contact, channels in routes[stage]:
+                    for channel, addresses, mentions, mobiles in channels:
                         notices.append(Notice(
                             send_at=send_at, stage=stage, step=step, plan=plan.id,
                             plan_title=plan.title, task=occ.task, title=title, due=occ.due,
