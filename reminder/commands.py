@@ -97,7 +97,7 @@ def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
         emit(records, fmt="table", columns=(
             ("id", "编号"), ("_short", "任务"), ("lead", "牵头"), ("support", "配合"),
             ("deadline_text", "时限原文"), ("_summary", "解析结果"),
-        ))
+        ), wrap=("_short", "support", "deadline_text", "_summary"))
 
 
 @click.command(name="plan")

@@ -74,7 +74,7 @@ def describe_deadline(d: Deadline, due: Sequence[date]) -> str:
     if d.kind == "event":
         assert d.after is not None
         return f"事件发生后 {d.after.n} {UNIT_NAMES[d.after.unit]}内（记录事件日期后才有截止日）"
-    shifted = [f"{weekday(x)}" + ("" if x == n else f"（原定 {n.isoformat()}，遇节假日调整）")
+    shifted = [f"{weekday(x)}" + ("" if x == n else f"（原定 {n.isoformat()}，遇非工作日调整）")
                for n, x in zip(d.dates, due, strict=False)]
     if d.kind == "recurring":
         return f"{CYCLE_NAMES.get(d.cycle or '', d.cycle)}：" + "；".join(shifted)
@@ -82,8 +82,9 @@ def describe_deadline(d: Deadline, due: Sequence[date]) -> str:
 
 
 def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple[str, str]],
-         out: TextIO | None = None) -> None:
-    """Print rows; ``columns`` are (key, Chinese header) for table and CSV."""
+         out: TextIO | None = None, wrap: Sequence[str] = ("recipients",)) -> None:
+    """Print rows; ``columns`` are (key, Chinese header) for table and CSV. In a table only
+    the ``wrap`` columns may wrap: a wrapped date or id doubles every row's height."""
     out = out or sys.stdout
     if fmt == "json":
         json.dump(list(rows), out, ensure_ascii=False, indent=2)
@@ -100,9 +101,8 @@ def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple
 
     table = Table(show_lines=False, header_style="bold")
     for key, header in columns:
-        # Only addresses may wrap; a wrapped date or title doubles every row's height.
-        wrap = key == "recipients"
-        table.add_column(header, overflow="fold" if wrap else "ellipsis", no_wrap=not wrap)
+        wraps = key in wrap
+        table.add_column(header, overflow="fold" if wraps else "ellipsis", no_wrap=not wraps)
     for row in rows:
         table.add_row(*(_flat(row.get(key)) for key, _ in columns))
     width = shutil.get_terminal_size((160, 24)).columns
