@@ -11,7 +11,6 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -315,7 +314,7 @@ def test_channel_command(name: str, to: tuple[str, ...], config_path: Path | Non
                           hint="用 --to 指定，或在 [admin] 中填写 email / wecom")
     from reminder.messages import render_test_message
 
-    message = replace(render_test_message(kind), to=tuple(to))
+    message = render_test_message(kind, to=tuple(to), now=_now(config))
     try:
         result = channels[kind].send(message)
     finally:

@@ -241,7 +241,7 @@ class Dispatcher:
             return
         try:
             messages = self.render([c.notice for c in group], channel=first.channel,
-                                   today=today)
+                                   today=today, fmt=getattr(channel, "fmt", None))
         except Exception as exc:  # a template mistake must not stop the other digests
             log.exception("渲染消息失败：%s", first.recipient)
             error = f"渲染消息失败：{exc}"
@@ -298,13 +298,15 @@ class Dispatcher:
         log.error("发送失败，不再重试：%s → %s：%s", first.channel, first.recipient, error)
         failures.append((group, error))
 
-    def render(self, notices: list[Any], *, channel: str, today: date) -> list[Any]:
+    def render(self, notices: list[Any], *, channel: str, today: date,
+               fmt: str | None = None) -> list[Any]:
         if self._render is None:
             from reminder.messages import render_digest
 
             self._render = render_digest
+        extra = {"fmt": fmt} if fmt else {}  # WeCom: split for the robot's own format
         return self._render(notices, channel=channel, today=today,
-                            templates_dir=self.templates_dir)
+                            templates_dir=self.templates_dir, **extra)
 
     # -- telling the admin ---------------------------------------------------------------
     def _report_failures(self, failures: list[tuple[list[Any], str]], now: datetime) -> None:

@@ -1,0 +1,344 @@
+"""Dispatcher over a real SQLite store with small fake channels (the channels themselves are
+tested against loopback servers in test_channels_*.py and end to end in test_cli_daemon.py)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reminder.channels.base import Message, SendResult
+from reminder.config import Admin
+from reminder.dispatcher import Dispatcher, QuietHours, RateLimiter, RetryPolicy
+from reminder.models import Notice, Task
+from reminder.store import CANCELLED, FAILED, FOLDED, PENDING, SENT, Store, open_store
+
+TZ = ZoneInfo("Asia/Shanghai")
+PLAN = "demo-2026"
+OK = SendResult(status="ok", provider_code="250", detail="250 OK")
+DOWN = SendResult(status="retryable", provider_code="timeout", detail="connect timed out")
+
+
+def at(day: str, clock: str = "09:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=TZ)
+
+
+def notice(task: str, *, due: str = "2026-06-30", send: str = "2026-06-01",
+           stage: str = "remind", step: str = "5wd", recipient: str = "法规科",
+           channel: str = "email", clock: str = "09:00") -> Notice:
+    addresses = (f"{recipient}@example.gov.cn",) if channel == "email" else (f"{recipient}群",)
+    return Notice(
+        send_at=at(send, clock), stage=stage, step=step, plan=PLAN,  # type: ignore[arg-type]
+        plan_title="示例方案", task=task, title=f"任务{task}", due=date.fromisoformat(due),
+        recipient=recipient, channel=channel, addresses=addresses, occurrence=due,
+    )
+
+
+class FakeChannel:
+    """Records what it is asked to send and answers from a script (then ok)."""
+
+    def __init__(self, name: str = "email", results: Sequence[Any] = (),
+                 rate_limit: tuple[int, float] | None = None) -> None:
+        self.name = name
+        self.rate_limit = rate_limit
+        self.results = list(results)
+        self.sent: list[Message] = []
+
+    def send(self, message: Message) -> Any:
+        self.sent.append(message)
+        result = self.results.pop(0) if self.results else OK
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def rate_key(self, message: Message) -> str:
+        return message.to[0] if message.to else ""
+
+    def close(self) -> None:
+        pass
+
+
+def render(notices: Sequence[Notice], *, channel: str, today: date, templates_dir: Any = None,
+           **_: Any) -> list[Message]:
+    """One message per digest whose text lists the task ids, so tests can read the grouping."""
+    return [Message(subject=f"{notices[0].recipient} {len(notices)}项",
+                    text=",".join(n.task for n in notices), to=notices[0].addresses)]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{tmp_path / 'reminder.db'}")
+    yield s
+    s.dispose()
+
+
+def load(store: Store, notices: list[Notice]) -> None:
+    store.sync_plan(
+        plan_id=PLAN, title="示例方案", path="/p", fingerprint="x",
+        tasks=[Task(id=n.task, title=n.title) for n in notices], occurrences=[],
+        notices=notices, window=(date(2026, 1, 1), date(2026, 12, 31)),
+        cutoff=at("2026-01-01", "00:00"), now=at("2026-01-01"),
+    )
+
+
+def dispatcher(store: Store, *channels: FakeChannel, **kw: Any) -> Dispatcher:
+    kw.setdefault("render", render)
+    kw.setdefault("rng", random.Random(7))
+    return Dispatcher(store, {c.name: c for c in channels}, claimant="me", **kw)
+
+
+def status_of(store: Store) -> dict[str, tuple[str, str | None]]:
+    return {f"{r.task_id}:{r.stage}:{r.recipient}": (r.status, r.reason)
+            for r in store.notices()}
+
+
+# -- digests -------------------------------------------------------------------------------
+
+def test_six_tasks_for_one_unit_make_one_digest(store: Store) -> None:
+    load(store, [notice(str(i)) for i in range(1, 7)] + [notice("7", recipient="办公室")])
+    email = FakeChannel()
+    report = dispatcher(store, email).dispatch(at("2026-06-01"))
+    assert sorted(m.text for m in email.sent) == ["1,2,3,4,5,6", "7"]
+    assert (report.sent, report.messages) == (7, 2)
+    assert {s for s, _ in status_of(store).values()} == {SENT}
+    # The delivery row links all six notices of the digest.
+    first = store.deliveries()[0]
+    assert first.result == "ok" and first.provider_code == "250"
+
+
+def test_one_digest_per_channel_and_send_time(store: Store) -> None:
+    load(store, [notice("1"), notice("2", channel="wecom"), notice("3", clock="15:00")])
+    email, wecom = FakeChannel(), FakeChannel("wecom")
+    dispatcher(store, email, wecom).dispatch(at("2026-06-01", "10:00"))
+    assert [m.text for m in email.sent] == ["1"]
+    assert [m.text for m in wecom.sent] == ["2"]
+    assert status_of(store)["3:remind:法规科"] == (PENDING, None)
+
+
+def test_running_twice_sends_nothing_twice(store: Store) -> None:
+    load(store, [notice("1"), notice("2")])
+    email = FakeChannel()
+    dispatcher(store, email).dispatch(at("2026-06-01"))
+    report = dispatcher(store, email).dispatch(at("2026-06-01", "09:30"))
+    assert (len(email.sent), report.claimed) == (1, 0)
+
+
+def test_real_renderer_lists_every_task(store: Store) -> None:
+    load(store, [notice(str(i)) for i in range(1, 7)])
+    email = FakeChannel()
+    Dispatcher(store, {"email": email}, claimant="me").dispatch(at("2026-06-01"))
+    [message] = email.sent
+    assert all(f"任务{i}" in message.text for i in range(1, 7))
+    assert message.to == ("法规科@example.gov.cn",)
+
+
+# -- catch-up after downtime -----------------------------------------------------------------
+
+def test_catch_up_after_a_weekend_is_one_digest_with_folding(store: Store) -> None:
+    # The server was off from Thursday 06-04 to Monday 06-08 10:00.
+    load(store, [
+        # Task 1 is still ahead of its deadline: two missed reminders become one.
+        notice("1", due="2026-06-12", send="2026-06-05", step="5wd"),
+        notice("1", due="2026-06-12", send="2026-06-08", step="4wd"),
+        # Task 2 was due Friday: its reminders fold into the overdue notice sent now.
+        notice("2", due="2026-06-05", send="2026-06-04", step="1wd"),
+        notice("2", due="2026-06-05", send="2026-06-05", stage="due", step="0"),
+        notice("2", due="2026-06-05", send="2026-06-08", stage="overdue", step="1wd"),
+        # Task 3 was due Saturday and its overdue notice comes Tuesday: no late reminder.
+        notice("3", due="2026-06-06", send="2026-06-05", step="1wd"),
+        notice("3", due="2026-06-06", send="2026-06-09", stage="overdue", step="1wd"),
+        # Task 4 is long overdue: of two missed escalations only the latest goes.
+        notice("4", due="2026-05-29", send="2026-06-03", stage="escalate", step="#1"),
+        notice("4", due="2026-05-29", send="2026-06-08", stage="escalate", step="#2"),
+    ])
+    email = FakeChannel()
+    report = dispatcher(store, email).dispatch(at("2026-06-08", "10:00"))
+    assert [m.text for m in email.sent] == ["1,2,4"]
+    assert report.folded == 5
+    rows = {(r.task_id, r.stage, r.step): (r.status, r.reason) for r in store.notices()}
+    assert rows == {
+        ("1", "remind", "5wd"): (CANCELLED, FOLDED), ("1", "remind", "4wd"): (SENT, None),
+        ("2", "remind", "1wd"): (CANCELLED, FOLDED), ("2", "due", "0"): (CANCELLED, FOLDED),
+        ("2", "overdue", "1wd"): (SENT, None),
+        ("3", "remind", "1wd"): (CANCELLED, FOLDED), ("3", "overdue", "1wd"): (PENDING, None),
+        ("4", "escalate", "#1"): (CANCELLED, FOLDED), ("4", "escalate", "#2"): (SENT, None),
+    }
+
+
+def test_late_reminder_without_an_overdue_notice_is_still_sent(store: Store) -> None:
+    load(store, [notice("1", due="2026-06-05", send="2026-06-04", step="1wd")])
+    email = FakeChannel()
+    dispatcher(store, email).dispatch(at("2026-06-08"))
+    assert [m.text for m in email.sent] == ["1"]
+
+
+# -- quiet hours ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("start, end, moment, expected", [
+    ("21:00", "08:00", "2026-06-01T22:30", "2026-06-02T08:00"),
+    ("21:00", "08:00", "2026-06-02T07:59", "2026-06-02T08:00"),
+    ("21:00", "08:00", "2026-06-02T08:00", None),
+    ("21:00", "08:00", "2026-06-02T20:59", None),
+    ("12:00", "13:30", "2026-06-02T12:10", "2026-06-02T13:30"),
+    ("12:00", "13:30", "2026-06-02T13:30", None),
+    ("09:00", "09:00", "2026-06-02T09:00", None),
+], ids=["evening", "early-morning", "at-end", "before-start", "lunch", "lunch-end", "empty"])
+def test_quiet_hours_until(start: str, end: str, moment: str, expected: str | None) -> None:
+    quiet = QuietHours(start=time.fromisoformat(start), end=time.fromisoformat(end))
+    got = quiet.until(datetime.fromisoformat(moment).replace(tzinfo=TZ), TZ)
+    assert got == (datetime.fromisoformat(expected).replace(tzinfo=TZ) if expected else None)
+
+
+def test_quiet_hours_defer_to_their_end_and_never_drop(store: Store) -> None:
+    load(store, [notice("1", clock="07:00")])
+    email = FakeChannel()
+    d = dispatcher(store, email, quiet=QuietHours(start=time(21), end=time(8)))
+    report = d.dispatch(at("2026-06-01", "07:00"))
+    assert (email.sent, report.quiet_until) == ([], at("2026-06-01", "08:00"))
+    assert status_of(store)["1:remind:法规科"] == (PENDING, None)
+    assert d.next_wake(at("2026-06-01", "07:00")) == at("2026-06-01", "08:00")
+    d.dispatch(at("2026-06-01", "08:00"))
+    assert [m.text for m in email.sent] == ["1"]
+
+
+# -- retries -------------------------------------------------------------------------------
+
+class TopRng(random.Random):
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+@pytest.mark.parametrize("attempt, step", [(1, 60), (2, 120), (3, 240), (6, 1920), (7, 3600),
+                                           (20, 3600)])
+def test_backoff_doubles_up_to_the_cap_with_jitter(attempt: int, step: float) -> None:
+    policy = RetryPolicy(base=60, cap=3600)
+    assert policy.delay(attempt, TopRng()) == step
+    delays = [policy.delay(attempt, random.Random(seed)) for seed in range(50)]
+    assert all(step / 2 <= d <= step for d in delays)
+    assert len(set(delays)) > 1  # jittered
+
+
+def test_transient_failure_retries_with_backoff_then_fails_and_tells_admin(
+        store: Store) -> None:
+    load(store, [notice("1")])
+    email = FakeChannel(results=[DOWN, DOWN, DOWN])
+    d = dispatcher(store, email, retry=RetryPolicy(max_attempts=3, base=60, cap=3600),
+                   rng=TopRng(), admin=Admin(email=("admin@example.gov.cn",)))
+    now = at("2026-06-01")
+    d.dispatch(now)
+    [row] = store.notices()
+    assert (row.status, row.attempts, row.next_attempt_at) == (PENDING, 1, now + timedelta(
+        seconds=60))
+    assert row.last_error == "timeout connect timed out"
+    assert d.dispatch(now + timedelta(seconds=59)).claimed == 0
+    d.dispatch(now + timedelta(seconds=60))
+    [row] = store.notices()
+    assert (row.attempts, row.next_attempt_at) == (2, now + timedelta(seconds=180))
+    report = d.dispatch(now + timedelta(seconds=180))
+    [row] = store.notices()
+    assert (row.status, row.attempts, report.failed) == (FAILED, 3, 1)
+    admin_mail = email.sent[-1]
+    assert admin_mail.to == ("admin@example.gov.cn",)
+    assert "法规科" in admin_mail.text and "timeout" in admin_mail.text
+    assert [d.result for d in store.deliveries()] == ["retryable"] * 3
+
+
+def test_provider_retry_after_is_honoured(store: Store) -> None:
+    load(store, [notice("1", channel="wecom")])
+    limited = SendResult(status="retryable", provider_code="45009", detail="freq limit",
+                         retry_after=61)
+    wecom = FakeChannel("wecom", results=[limited])
+    dispatcher(store, wecom).dispatch(at("2026-06-01"))
+    [row] = store.notices()
+    assert (row.next_attempt_at, row.provider_code) == (at("2026-06-01", "09:01:01"), "45009")
+
+
+def test_permanent_failure_is_not_retried(store: Store) -> None:
+    load(store, [notice("1"), notice("2", recipient="办公室")])
+    bad = SendResult(status="permanent", provider_code="550", detail="no such user")
+    email = FakeChannel(results=[bad])
+    report = dispatcher(store, email, admin=Admin()).dispatch(at("2026-06-01"))
+    assert (report.failed, report.sent) == (1, 1)
+    assert status_of(store)["1:remind:法规科"] == (FAILED, None)
+
+
+def test_channel_that_raises_counts_as_transient(store: Store) -> None:
+    load(store, [notice("1")])
+    email = FakeChannel(results=[ConnectionResetError("reset by peer")])
+    report = dispatcher(store, email).dispatch(at("2026-06-01"))
+    [row] = store.notices()
+    assert (report.retried, row.status) == (1, PENDING)
+    assert "ConnectionResetError" in (row.last_error or "")
+
+
+def test_notice_for_an_unconfigured_channel_fails(store: Store) -> None:
+    load(store, [notice("1", channel="wecom")])
+    report = dispatcher(store, FakeChannel()).dispatch(at("2026-06-01"))
+    assert report.failed == 1
+    assert store.notices()[0].last_error == "未配置渠道 wecom"
+
+
+# -- rate limits and stopping --------------------------------------------------------------
+
+def test_rate_limit_defers_what_the_robot_cannot_take_now(store: Store) -> None:
+    load(store, [notice(str(i), recipient=f"单位{i}", channel="wecom") for i in range(1, 4)])
+    # Three units share one robot that allows two messages a minute.
+    wecom = FakeChannel("wecom", rate_limit=(2, 60))
+    wecom.rate_key = lambda message: "同一机器人"  # type: ignore[method-assign]
+    clock = [1000.0]
+    d = dispatcher(store, wecom, limiter=RateLimiter(lambda: clock[0]), max_inline_wait=0)
+    report = d.dispatch(at("2026-06-01"))
+    assert (len(wecom.sent), report.deferred) == (2, 1)
+    deferred = [r for r in store.notices() if r.status == PENDING]
+    assert [(r.attempts, r.next_attempt_at) for r in deferred] == [
+        (0, at("2026-06-01", "09:01"))]
+    clock[0] += 60
+    d.dispatch(at("2026-06-01", "09:01"))
+    assert len(wecom.sent) == 3
+
+
+def test_short_rate_limit_wait_happens_inline(store: Store) -> None:
+    load(store, [notice(str(i), recipient=f"单位{i}", channel="wecom") for i in range(1, 3)])
+    wecom = FakeChannel("wecom", rate_limit=(1, 0.2))
+    wecom.rate_key = lambda message: "同一机器人"  # type: ignore[method-assign]
+    report = dispatcher(store, wecom).dispatch(at("2026-06-01"))
+    assert (len(wecom.sent), report.sent, report.deferred) == (2, 2, 0)
+
+
+def test_rate_limiter_window() -> None:
+    limiter = RateLimiter(clock=lambda: 0.0)
+    limiter.record(("wecom", "r"))
+    assert limiter.wait(("wecom", "r"), (1, 60)) == 60
+    assert limiter.wait(("wecom", "other"), (1, 60)) == 0
+    assert limiter.wait(("wecom", "r"), None) == 0
+
+
+def test_stop_finishes_the_message_in_flight_and_gives_the_rest_back(store: Store) -> None:
+    load(store, [notice(str(i), recipient=f"单位{i}") for i in range(1, 4)])
+    stop = threading.Event()
+
+    class StopAfterFirst(FakeChannel):
+        def send(self, message: Message) -> Any:
+            stop.set()  # SIGTERM arrives while the first message is being sent
+            return super().send(message)
+
+    email = StopAfterFirst()
+    report = dispatcher(store, email, stop=stop).dispatch(at("2026-06-01"))
+    assert (len(email.sent), report.sent, report.deferred) == (1, 1, 2)
+    rows = store.notices()
+    assert sorted(r.status for r in rows) == [PENDING, PENDING, SENT]
+    assert all(r.claimed_by is None and r.attempts == 0 for r in rows if r.status == PENDING)
+
+
+def test_next_wake_is_the_next_pending_send_time(store: Store) -> None:
+    load(store, [notice("1", send="2026-06-03"), notice("2", send="2026-06-05")])
+    d = dispatcher(store, FakeChannel())
+    assert d.next_wake(at("2026-06-01")) == at("2026-06-03")
+    assert dispatcher(Store(store.engine), FakeChannel()).next_wake(at("2026-06-04")) == at(
+        "2026-06-04")
