@@ -49,7 +49,9 @@ class HtmlImporter:
 
         text = decode(data)
         # No network, no entity expansion: a saved page is only ever read, never resolved.
-        parser = html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
+        parser = html.HTMLParser(
+            encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True
+        )
         try:
             root = html.document_fromstring(text.encode("utf-8"), parser=parser)
         except (etree.ParserError, ValueError):

@@ -109,8 +109,16 @@ def _cell(row: Sequence[str], header: Header, role: str) -> str:
     return row[index] if index is not None and index < len(row) else ""
 
 
+_SIDE_ROLES = ("units", "lead", "support", "deadline")
+
+
 def _is_section_row(row: Sequence[str], header: Header) -> str | None:
-    values = [c for c in row if c]
+    """A row whose content columns hold one text (spanning, marked 一、/（一）, or outside the
+    title column). Units and deadline columns are ignored: a cell merged down the whole table
+    passes through section rows."""
+    side = {header.columns[r] for r in _SIDE_ROLES if r in header.columns}
+    content = [c for i, c in enumerate(row) if i not in side]
+    values = [c for c in content if c] or [c for c in row if c]
     distinct = set(values)
     if len(distinct) != 1:
         return None
@@ -182,6 +190,7 @@ def build_table(
     warnings: list[str] = []
 
     path = _Path()
+    carried = ""
     drafts: list[dict] = []
     body = rows[header.row + 1 :] if header.row >= 0 else rows
     for row in body:
@@ -189,6 +198,11 @@ def build_table(
             on_row()
         if header.matches(row) or (row[0].startswith(("注：", "注:", "备注")) and len(set(row)) <= 2):
             continue
+        deadline_cell = _cell(row, header, "deadline")
+        if deadline_cell:
+            carried = deadline_cell
+        elif grid.flattened:
+            deadline_cell = carried  # a deadline merged down the table arrives once
         section = _is_section_row(row, header)
         if section is not None:
             path.section_row(section)
@@ -208,7 +222,7 @@ def build_table(
             id=number.group(1) if number else numbered.group(1) if numbered else None,
             title=title_text, section=path.key(), detail=_cell(row, header, "detail"),
             lead=lead, support=support, units_text=units_text,
-            deadline_text=_cell(row, header, "deadline"),
+            deadline_text=deadline_cell,
         ))
 
     if not drafts:
@@ -221,7 +235,7 @@ def build_table(
         year = (today or date.today()).year
         warnings.append(f"没有从标题中识别出年度，暂按 {year} 年处理，请在 plan.toml 中改正 year")
     if grid.flattened:
-        _fill_down(drafts, has_deadline="deadline" in header.columns)
+        _fill_down(drafts)
     ids = _assign_ids([d.pop("id") for d in drafts])
     tasks = [Task(id=i, **d) for i, d in zip(ids, drafts, strict=True)]
     tasks, dates = _resolve_deadlines(tasks, year, issued)
@@ -241,15 +255,13 @@ def build_table(
     )
 
 
-def _fill_down(drafts: list[dict], *, has_deadline: bool) -> None:
-    """Flattened merged cells: an empty units cell repeats the task above in the same section;
-    an empty deadline cell repeats the one above (a deadline is often merged over the table)."""
+def _fill_down(drafts: list[dict]) -> None:
+    """Flattened merged cells: an empty units cell repeats the task above in the same section
+    (a units cell is merged over the tasks of one sub-section, never across sections)."""
     for above, draft in pairwise(drafts):
         if not draft["units_text"] and draft["section"] == above["section"]:
             for key in ("units_text", "lead", "support"):
                 draft[key] = above[key]
-        if has_deadline and not draft["deadline_text"]:
-            draft["deadline_text"] = above["deadline_text"]
 
 
 def _resolve_deadlines(

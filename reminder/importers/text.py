@@ -15,6 +15,7 @@ from reminder.importers.table import Grid
 _RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _CELL_END = re.compile(r"/t[dh]>")
 _YEAR = re.compile(r"(20\d{2})\s*年")
+_BR = re.compile(r"<br\s*/?>", re.I)  # Markdown tables write a line break inside a cell so
 
 
 def _plan_year(text: str) -> int | None:
@@ -59,7 +60,7 @@ def _pipe_rows(lines: list[str]) -> Grid:
                 cells = cells[1:]
             if line.strip().endswith("|"):
                 cells = cells[:-1]
-            rows.append([c.strip() for c in cells])
+            rows.append([_BR.sub("\n", c).strip() for c in cells])
         elif rows:
             rows.append([line.strip().lstrip("#").strip()])
         else:
