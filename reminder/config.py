@@ -8,6 +8,7 @@ out of every repr, log line and database row.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -300,7 +301,9 @@ def read_secrets(config: Config) -> dict[str, Any]:
         raise ConfigError("密钥文件不存在", file=path, place="secrets_file") from None
     except tomllib.TOMLDecodeError as exc:
         # The message may quote a secret, so only the position is shown.
-        raise ConfigError(f"密钥文件 TOML 语法错误（第 {exc.lineno} 行）", file=path) from None
+        line = re.search(r"line (\d+)", str(exc))
+        where = f"（第 {line.group(1)} 行）" if line else ""
+        raise ConfigError(f"密钥文件 TOML 语法错误{where}", file=path) from None
 
 
 def _secret(config: Config, env_name: str | None, section: str, name: str,

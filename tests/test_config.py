@@ -1,0 +1,149 @@
+"""config.toml: every key of the example, mistakes named by place, secrets kept out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reminder.config import build_channels, default_database_url, find_config, load_config
+from reminder.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.example.toml"
+SECRET = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+
+
+def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_loads_every_key() -> None:
+    config = load_config(EXAMPLE)
+    assert config.timezone == "Asia/Shanghai"
+    assert config.plans == (Path("/srv/reminder/plans"),)
+    assert config.email is not None and (config.email.port, config.email.security) == (465, "ssl")
+    assert config.wecom is not None and dict(config.wecom.robots) == {
+        "公开办群": "REMINDER_WECOM_GONGKAI", "业务科室群": "REMINDER_WECOM_YEWU"}
+    assert config.quiet is not None and str(config.quiet.start) == "21:00:00"
+    assert config.admin.email == ("admin@example.gov.cn",)
+    assert (config.retry.max_attempts, config.retry.base, config.retry.cap) == (8, 60, 3600)
+    assert (config.tick_seconds, config.lease_seconds, config.window_days) == (300, 300, 60)
+
+
+def test_example_config_builds_channels_from_the_environment() -> None:
+    env = {"REMINDER_SMTP_PASSWORD": "smtp-secret", "REMINDER_WECOM_GONGKAI": SECRET,
+           "REMINDER_WECOM_YEWU": SECRET + "2"}
+    channels = build_channels(load_config(EXAMPLE), env)
+    assert set(channels) == {"email", "wecom"}
+    assert sorted(channels["wecom"].robots) == ["业务科室群", "公开办群"]
+    assert SECRET not in repr(channels["wecom"]) and "smtp-secret" not in repr(channels["email"])
+
+
+def test_missing_secret_names_the_variable_and_place() -> None:
+    with pytest.raises(ConfigError) as info:
+        build_channels(load_config(EXAMPLE), {"REMINDER_WECOM_GONGKAI": SECRET})
+    message = str(info.value)
+    assert "REMINDER_SMTP_PASSWORD" in message and "channels.email.password_env" in message
+    assert "\n" not in message
+
+
+def test_defaults_without_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
+    config = load_config(None)
+    assert config.database_url == f"sqlite:///{tmp_path / 'state' / 'reminder.db'}"
+    assert (config.email, config.wecom, config.quiet, config.plans) == (None, None, None, ())
+    assert default_database_url() == config.database_url
+
+
+def test_find_config_prefers_the_option_then_the_environment(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("REMINDER_CONFIG", str(tmp_path / "env.toml"))
+    assert find_config(tmp_path / "given.toml") == tmp_path / "given.toml"
+    assert find_config(None) == tmp_path / "env.toml"
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "plans" / "a").mkdir(parents=True)
+    (tmp_path / "plans" / "a" / "plan.toml").write_text("", encoding="utf-8")
+    (tmp_path / "plans" / "b").mkdir()
+    (tmp_path / "plans" / "b" / "plan.toml").write_text("", encoding="utf-8")
+    config = load_config(write(tmp_path, 'plans = ["plans"]\n[database]\npath = "db/r.db"\n'))
+    assert config.database_url == f"sqlite:///{tmp_path / 'db' / 'r.db'}"
+    assert config.plan_folders() == [tmp_path / "plans" / "a", tmp_path / "plans" / "b"]
+
+
+@pytest.mark.parametrize("text, place", [
+    ('timezone = "Mars/Olympus"', "timezone"),
+    ('tiemzone = "Asia/Shanghai"', "顶层"),
+    ('[channels.email]\nhost = "h"\nsender = "s"\npassword = "hunter2"', "channels.email.password"),
+    ('[channels.wecom.robots."公开办群"]\nkey = "abc"', "channels.wecom.robots.公开办群.key"),
+    ('[channels.email]\nhost = "h"\nsender = "s"\nsecurity = "tls"', "channels.email.security"),
+    ('[channels.email]\nsender = "s"', "channels.email"),
+    ('[channels.wecom]\nformat = "html"', "channels.wecom.format"),
+    ('[quiet_hours]\nstart = "晚上九点"\nend = "08:00"', "quiet_hours"),
+    ('[retry]\nbase_seconds = 600\ncap_seconds = 60', "retry"),
+    ('[daemon]\ntick_seconds = 0', "daemon"),
+    ('[daemon]\nwindow_days = true', "daemon.window_days"),
+    ('plans = "x"\nplans2 = 1', "顶层"),
+    ("title = ", None),
+], ids=["timezone", "typo", "inline-password", "inline-key", "security", "missing-host",
+        "wecom-format", "quiet", "retry", "tick", "bool-for-int", "unknown", "toml-syntax"])
+def test_mistakes_are_one_line_errors_with_their_place(tmp_path: Path, text: str,
+                                                       place: str | None) -> None:
+    path = write(tmp_path, text + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message and "\n" not in message
+    if place:
+        assert f"[{place}]" in message
+    assert "hunter2" not in message and "abc" not in message.replace(str(path), "")
+
+
+def test_missing_config_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="配置文件不存在"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_missing_plan_folder_is_named(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, 'plans = ["gone"]\n'))
+    with pytest.raises(ConfigError, match="方案目录不存在"):
+        config.plan_folders()
+
+
+WECOM_ONLY = """
+secrets_file = "secrets.toml"
+[channels.wecom]
+base_url = "http://127.0.0.1:9"
+[channels.wecom.robots."公开办群"]
+key_env = "REMINDER_WECOM_GONGKAI"
+"""
+
+
+def test_secrets_file_must_be_private(tmp_path: Path) -> None:
+    secrets = write(tmp_path, f'[wecom]\n"公开办群" = "{SECRET}"\n', "secrets.toml")
+    config = load_config(write(tmp_path, WECOM_ONLY))
+    secrets.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        build_channels(config, {})
+    secrets.chmod(0o600)
+    channels = build_channels(config, {})
+    assert channels["wecom"].robots == ("公开办群",)
+    assert channels["wecom"].base_url == "http://127.0.0.1:9"
+
+
+def test_environment_wins_over_the_secrets_file(tmp_path: Path) -> None:
+    write(tmp_path, '[wecom]\n"公开办群" = "from-file"\n', "secrets.toml").chmod(0o600)
+    config = load_config(write(tmp_path, WECOM_ONLY))
+    channel = build_channels(config, {"REMINDER_WECOM_GONGKAI": "from-env"})["wecom"]
+    assert channel._robots["公开办群"] == "from-env"
+
+
+def test_broken_secrets_file_does_not_echo_its_content(tmp_path: Path) -> None:
+    write(tmp_path, f'[wecom]\n"公开办群" = "{SECRET}\n', "secrets.toml").chmod(0o600)
+    with pytest.raises(ConfigError) as info:
+        build_channels(load_config(write(tmp_path, WECOM_ONLY)), {})
+    assert SECRET not in str(info.value)
