@@ -56,6 +56,7 @@ def _logging(verbose: bool) -> None:
     )
     # APScheduler logs every job run at INFO; ours already say what happened.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 # -- run ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from reminder.errors import ConfigError
 
 ENV_CONFIG = "REMINDER_CONFIG"
 SECURITY = ("ssl", "starttls", "none")
+WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"  # the robot's key is a query arg
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,7 +40,7 @@ class EmailConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class WeComConfig:
-    base_url: str = "https://qyapi.weixin.qq.com"
+    base_url: str = WECOM_URL
     fmt: str = "markdown"
     timeout: float = 10.0
     robots: Mapping[str, str | None] = field(default_factory=dict)  # name -> key_env
@@ -239,7 +240,7 @@ class _Reader:
             spec = self.table(spec, f"{p}.robots.{name}", {"key_env"})
             robots[name] = self.get(spec, "key_env", str, f"{p}.robots.{name}")
         return WeComConfig(
-            base_url=self.get(t, "base_url", str, p, "https://qyapi.weixin.qq.com").rstrip("/"),
+            base_url=self.get(t, "base_url", str, p, WECOM_URL),
             fmt=fmt, timeout=float(self.get(t, "timeout", (int, float), p, 10)), robots=robots,
         )
 

@@ -1,0 +1,259 @@
+"""The daemon in-process: syncing the example plan into a real SQLite outbox, reacting to
+folder edits, broken plans, completions and events; APScheduler wake-ups and signals."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time as _time
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reminder.channels.base import Message, SendResult
+from reminder.config import Config
+from reminder.daemon import Daemon, PlanSet, fingerprint
+from reminder.dispatcher import Dispatcher
+from reminder.models import Notice
+from reminder.store import CANCELLED, DONE, OBSOLETE, PENDING, SENT, Store, open_store
+
+TZ = ZoneInfo("Asia/Shanghai")
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo-2026"
+PLAN = "demo-2026"
+
+
+def at(day: str, clock: str = "09:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=TZ)
+
+
+class Recorder:
+    """Accepts every message and remembers it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.rate_limit = None
+        self.sent: list[Message] = []
+        self.arrived = threading.Event()
+
+    def send(self, message: Message) -> SendResult:
+        self.sent.append(message)
+        self.arrived.set()
+        return SendResult(status="ok", provider_code="0", detail="ok")
+
+    def rate_key(self, message: Message) -> str:
+        return message.to[0] if message.to else ""
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def plan_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "plans" / PLAN
+    shutil.copytree(EXAMPLE, folder)
+    return folder
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{tmp_path / 'reminder.db'}")
+    yield s
+    s.dispose()
+
+
+def make(store: Store, plan_dir: Path, **config: Any) -> tuple[Daemon, dict[str, Recorder]]:
+    cfg = Config(path=None, database_url=str(store.engine.url), plans=(plan_dir,), **config)
+    channels = {"email": Recorder("email"), "wecom": Recorder("wecom")}
+    dispatcher = Dispatcher(store, channels, claimant="test")
+    return Daemon(cfg, store, dispatcher), channels
+
+
+def pending(store: Store, task: str) -> list[Any]:
+    return [r for r in store.notices(task_id=task) if r.status == PENDING]
+
+
+def edit(plan_dir: Path, extra: str) -> None:
+    plan = plan_dir / "plan.toml"
+    before = plan.stat().st_mtime_ns
+    plan.write_text(plan.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    os.utime(plan, ns=(before + 10**9, before + 10**9))  # a visible change on any filesystem
+
+
+# -- syncing -------------------------------------------------------------------------------
+
+def test_sync_at_start_is_idempotent_and_matches_the_planner(store: Store, plan_dir: Path
+                                                             ) -> None:
+    from reminder.planfolder import load_plan
+    from reminder.planner import plan_notices
+
+    daemon, _ = make(store, plan_dir)
+    now = at("2026-06-01", "08:00")
+    [first] = daemon.sync(now)
+    assert first.added > 0
+    [again] = daemon.sync(now, force=True)
+    assert (again.added, again.cancelled) == (0, 0)
+    expected = plan_notices([load_plan(plan_dir)], start=date(2026, 6, 1),
+                            end=date(2026, 7, 31))
+    keys = {r.key for r in store.notices() if r.status == PENDING}
+    assert keys == {n.key for n in expected if n.channel != "none"}
+
+
+def test_nothing_changed_means_no_replanning(store: Store, plan_dir: Path) -> None:
+    daemon, _ = make(store, plan_dir)
+    daemon.sync(at("2026-06-01", "08:00"))
+    assert daemon.sync(at("2026-06-01", "08:05")) == []
+    assert daemon.sync(at("2026-06-02", "08:00")) != []  # a new day rolls the window
+
+
+def test_changed_deadline_in_the_folder_cancels_and_replans(store: Store, plan_dir: Path
+                                                            ) -> None:
+    daemon, _ = make(store, plan_dir)
+    daemon.sync(at("2026-06-01", "08:00"))
+    assert {r.due for r in pending(store, "5")} == {date(2026, 6, 30)}
+    edit(plan_dir, '\n[tasks."5"]\ndeadline = "2026年7月31日"\n')
+    [result] = daemon.sync(at("2026-06-01", "08:05"))
+    assert result.cancelled > 0 and result.added > 0
+    assert {r.due for r in pending(store, "5")} == {date(2026, 7, 31)}
+    assert {r.reason for r in store.notices(task_id="5") if r.status == CANCELLED} == {OBSOLETE}
+
+
+def test_skipped_task_is_cancelled(store: Store, plan_dir: Path) -> None:
+    daemon, _ = make(store, plan_dir)
+    daemon.sync(at("2026-06-01", "08:00"))
+    edit(plan_dir, '\n[tasks."5"]\nskip = true\n')
+    daemon.sync(at("2026-06-01", "08:05"))
+    assert pending(store, "5") == []
+
+
+def test_broken_plan_keeps_its_last_good_version(store: Store, plan_dir: Path) -> None:
+    daemon, _ = make(store, plan_dir)
+    daemon.sync(at("2026-06-01", "08:00"))
+    before = {r.key for r in store.notices() if r.status == PENDING}
+    edit(plan_dir, "\nthis is = = not toml\n")
+    daemon.sync(at("2026-06-01", "08:05"))
+    assert {r.key for r in store.notices() if r.status == PENDING} == before
+    error, _since = store.plan_errors()[PLAN]
+    assert "plan.toml" in error
+    # The next day the last good version still rolls its window forward; the error stays.
+    daemon.sync(at("2026-06-02", "08:00"))
+    assert PLAN in store.plan_errors()
+    (plan_dir / "plan.toml").write_text((EXAMPLE / "plan.toml").read_text(encoding="utf-8"),
+                                        encoding="utf-8")
+    daemon.sync(at("2026-06-02", "08:05"))
+    assert store.plan_errors() == {}
+
+
+def test_completion_recorded_by_a_command_survives_replanning(store: Store, plan_dir: Path
+                                                              ) -> None:
+    daemon, _ = make(store, plan_dir)
+    daemon.sync(at("2026-06-01", "08:00"))
+    store.mark_done(PLAN, "5", date(2026, 6, 30), by="x", note="", now=at("2026-06-01"))
+    assert daemon.sync(at("2026-06-01", "08:05")) != []  # the change marker moved
+    rows = store.notices(task_id="5")
+    assert rows and all((r.status, r.reason) == (CANCELLED, DONE) for r in rows)
+    store.reopen(PLAN, "5", date(2026, 6, 30), by="x", now=at("2026-06-01", "08:10"))
+    daemon.sync(at("2026-06-01", "08:15"))
+    assert {r.due for r in pending(store, "5")} == {date(2026, 6, 30)}
+
+
+def test_event_recorded_in_the_store_moves_an_event_deadline(store: Store, plan_dir: Path
+                                                             ) -> None:
+    daemon, _ = make(store, plan_dir)
+    daemon.sync(at("2026-06-01", "08:00"))
+    old = {r.due for r in pending(store, "10")}
+    store.set_event(PLAN, "10", date(2026, 7, 1), by="x", now=at("2026-06-01"))
+    daemon.sync(at("2026-06-01", "08:05"))
+    new = {r.due for r in pending(store, "10")}
+    assert new and new.isdisjoint(old)
+    assert min(new) > date(2026, 7, 1)
+
+
+def test_catch_up_after_downtime_folds_into_one_digest_per_recipient(
+        store: Store, plan_dir: Path) -> None:
+    daemon, channels = make(store, plan_dir)
+    daemon.sync(at("2026-06-19", "18:00"))  # Friday evening, then the server is off
+    report = daemon.run_once(at("2026-06-29", "10:00"))  # back on Monday, ten days later
+    assert report.folded > 0
+    sent = [r for r in store.notices() if r.status == SENT]
+    assert sent and all(r.send_at <= at("2026-06-29", "10:00") for r in sent)
+    # One digest (its first part) per recipient and channel.
+    digests = [m for c in channels.values() for m in c.sent if m.part == 1]
+    assert len(digests) == len({(r.channel, r.recipient) for r in sent})
+    per_occurrence = {(r.task_id, r.due, r.recipient, r.channel) for r in sent}
+    assert len(per_occurrence) == len(sent)  # never two notices of one occurrence at once
+
+
+def test_run_once_twice_sends_once(store: Store, plan_dir: Path) -> None:
+    daemon, channels = make(store, plan_dir)
+    first = daemon.run_once(at("2026-06-23"))
+    second = daemon.run_once(at("2026-06-23"))
+    assert first.sent == 12 and second.sent == 0
+    assert len(channels["email"].sent) == 4
+
+
+def test_fingerprint_sees_edits_but_not_hidden_files(plan_dir: Path) -> None:
+    mark = fingerprint(plan_dir)
+    (plan_dir / ".plan.toml.swp").write_text("x", encoding="utf-8")
+    assert fingerprint(plan_dir) == mark
+    (plan_dir / "holidays").mkdir()
+    (plan_dir / "holidays" / "2026.toml").write_text("", encoding="utf-8")
+    assert fingerprint(plan_dir) != mark
+
+
+# -- the running daemon --------------------------------------------------------------------
+
+class FakePlan:
+    id, title, tasks = "wake", "唤醒测试", ()
+
+
+def soon_notice(send_at: datetime) -> Notice:
+    return Notice(send_at=send_at, stage="remind", step="1wd", plan="wake", plan_title="唤醒测试",
+                  task="1", title="任务1", due=send_at.date() + timedelta(days=3),
+                  recipient="法规科", channel="email", addresses=("fagui@example.gov.cn",))
+
+
+def test_daemon_wakes_at_the_next_send_time_and_stops_on_sigterm(
+        store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "wake"
+    folder.mkdir()
+    (folder / "plan.toml").write_text("", encoding="utf-8")
+    due = datetime.now(TZ) + timedelta(seconds=1.5)
+    calls: list[datetime] = []
+
+    def planner(plans: Sequence[Any], **_: Any) -> list[Notice]:
+        calls.append(datetime.now(TZ))
+        return [soon_notice(due)]
+
+    # A one-hour tick: only the wake-up job can deliver the notice in time.
+    cfg = Config(path=None, database_url=str(store.engine.url), plans=(folder,),
+                 tick_seconds=3600)
+    email = Recorder("email")
+    daemon = Daemon(cfg, store, Dispatcher(store, {"email": email}, claimant="t"),
+                    planner=planner, occurrences=lambda plan, **_: [],
+                    plans=PlanSet(cfg, store, loader=lambda path, **_: FakePlan()))
+    outcome: dict[str, Any] = {}
+
+    def drive() -> None:
+        outcome["arrived"] = email.arrived.wait(10)
+        outcome["at"] = datetime.now(TZ)
+        os.kill(os.getpid(), signal.SIGHUP)  # re-plan on request
+        deadline = _time.monotonic() + 10
+        while len(calls) < 2 and _time.monotonic() < deadline:
+            _time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    helper = threading.Thread(target=drive)
+    helper.start()
+    assert daemon.run() == 0
+    helper.join(10)
+    assert outcome["arrived"], "the notice due 1.5 s after start never arrived"
+    assert outcome["at"] >= due
+    assert len(calls) >= 2, "SIGHUP did not re-plan"
+    assert [r.status for r in store.notices()] == [SENT]
+    assert len(email.sent) == 1
