@@ -147,7 +147,7 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
             record["stage"] = STAGE_NAMES[notice.stage]
             record["deadline"] = weekday(notice.due)
             record["channel"] = CHANNEL_NAMES.get(notice.channel, notice.channel)
-            record["recipients"] = list(notice.addresses) or ["（未配置联系方式）"]
+            record["recipients"] = list(notice.addresses) or ["（未配置）"]
         emit(records, fmt="table", columns=(
             ("send_at", "发送时间"), ("stage", "类型"), ("plan", "计划"), ("task", "任务"),
             ("title", "标题"), ("deadline", "截止日"), ("unit", "单位"),
@@ -176,14 +176,18 @@ def check(plan_dirs: tuple[Path, ...], rules: tuple[Path, ...]) -> None:
 
     errors = 0
     with ExitStack() as stack:
-        for plan in load_plans(plan_dirs, stack, rules):
+        for source, plan in zip(plan_dirs, load_plans(plan_dirs, stack, rules), strict=True):
             findings = check_plan(plan)
             for finding in findings:
-                click.echo(str(finding))
+                line = str(finding)
+                if source.is_file():  # a document imported just for this look
+                    line = line.replace(str(plan.path), f"{source}（导入预览）")
+                click.echo(line)
             plan_errors = sum(1 for f in findings if f.level == "error")
             warnings = len(findings) - plan_errors
             errors += plan_errors
-            click.echo(f"{plan.path}：{len(plan.tasks)} 项任务，{plan_errors} 个错误，"
+            shown = f"{source}（导入预览）" if source.is_file() else plan.path
+            click.echo(f"{shown}：{len(plan.tasks)} 项任务，{plan_errors} 个错误，"
                        f"{warnings} 个警告。", err=True)
     if errors:
         raise SystemExit(1)

@@ -139,7 +139,8 @@ def open_plan_source(path: Path) -> Iterator[Path]:
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="reminder-import-") as tmp:
-        out_dir = Path(tmp) / "plan"
+        # The folder name is the plan's id in every listing: let it be the document's name.
+        out_dir = Path(tmp) / (path.stem.strip() or "plan")
         import_document(path, out_dir)
         yield out_dir
 
