@@ -1,0 +1,257 @@
+"""The daemon commands as a user runs them: real processes, a real SQLite file, and the
+loopback SMTP and WeCom servers of tests/servers.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time as _time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from servers import INVALID_KEY, SmtpServer, WeComServer, smtp_server, wecom_server
+
+from reminder.models import Notice
+from reminder.store import SENT, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "demo-2026"
+TZ = ZoneInfo("Asia/Shanghai")
+KEYS = {"REMINDER_WECOM_GONGKAI": "key-gongkai", "REMINDER_WECOM_YEWU": "key-yewu"}
+MOMENT = "2026-06-23T09:00"  # a Tuesday with reminders for twelve notices
+
+
+def reminder(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **KEYS, "PYTHONUNBUFFERED": "1"}
+    env.pop("REMINDER_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "reminder", *args], capture_output=True,
+                          text=True, env=env, timeout=timeout)
+
+
+def write_config(tmp_path: Path, smtp: SmtpServer, wecom: WeComServer, *,
+                 plans: str = '["plans"]', extra: str = "") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+plans = {plans}
+[database]
+path = "state/reminder.db"
+[channels.email]
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+sender = "reminder@example.org"
+sender_name = "局政务公开办"
+timeout = 5
+[channels.wecom]
+base_url = "{wecom.url}"
+timeout = 5
+[channels.wecom.robots."公开办群"]
+key_env = "REMINDER_WECOM_GONGKAI"
+[channels.wecom.robots."业务科室群"]
+key_env = "REMINDER_WECOM_YEWU"
+[admin]
+email = ["admin@example.org"]
+{extra}
+""", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[SmtpServer, WeComServer]]:
+    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
+        yield smtp, wecom
+
+
+@pytest.fixture
+def setup(tmp_path: Path, servers: tuple[SmtpServer, WeComServer]) -> dict[str, Any]:
+    import shutil
+
+    shutil.copytree(EXAMPLE, tmp_path / "plans" / "demo-2026")
+    smtp, wecom = servers
+    config = write_config(tmp_path, smtp, wecom)
+    return {"config": str(config), "smtp": smtp, "wecom": wecom,
+            "db": f"sqlite:///{tmp_path / 'state' / 'reminder.db'}"}
+
+
+def text_of(mail: Any) -> str:
+    return mail.message.get_body(("plain",)).get_content()
+
+
+# -- the issue's "done when" -----------------------------------------------------------------
+
+def test_run_once_delivers_exactly_what_plan_lists_in_digests_and_only_once(
+        setup: dict[str, Any]) -> None:
+    listed = json.loads(reminder("plan", str(EXAMPLE), "--now", MOMENT, "--to", MOMENT[:10],
+                                 "--format", "json").stdout)
+    assert len(listed) == 12
+
+    first = reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
+    assert first.returncode == 0, first.stderr
+    assert "已发送 12 条提醒" in first.stdout
+    store = open_store(setup["db"])
+    sent = [r for r in store.notices() if r.status == SENT]
+    assert {r.key for r in sent} == {n["key"] for n in listed}
+
+    # Grouped: one e-mail per unit with an address, listing each of its tasks.
+    smtp, wecom = setup["smtp"], setup["wecom"]
+    email_units = {n["unit"]: set(n["recipients"]) for n in listed if n["channel"] == "email"}
+    assert sorted(m.rcpt_tos for m in smtp.messages) == sorted(
+        tuple(sorted(a)) for a in email_units.values())
+    for mail in smtp.messages:
+        titles = {r.title for r in sent if r.channel == "email" and r.addresses == list(
+            mail.rcpt_tos)}
+        assert titles and all(t in text_of(mail) for t in titles)
+    # One WeCom digest per unit (plus the text message that @-mentions mobile numbers).
+    wecom_units = {n["unit"] for n in listed if n["channel"] == "wecom"}
+    markdown = [r for r in wecom.requests if r.body["msgtype"] == "markdown"]
+    assert len(markdown) == len(wecom_units)
+    assert {r.key for r in wecom.requests} == set(KEYS.values())
+
+    before = (len(smtp.messages), len(wecom.requests))
+    second = reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
+    assert second.returncode == 0 and "已发送 0 条提醒" in second.stdout
+    later = reminder("run", "--once", "--now", "2026-06-23T15:00", "--config", setup["config"])
+    assert later.returncode == 0 and "已发送 0 条提醒" in later.stdout
+    assert (len(smtp.messages), len(wecom.requests)) == before
+    store.dispose()
+
+
+# -- done / undo / event / status ----------------------------------------------------------
+
+def test_done_undo_event_and_status(setup: dict[str, Any]) -> None:
+    cfg = setup["config"]
+    assert reminder("run", "--once", "--now", MOMENT, "--config", cfg).returncode == 0
+
+    done = reminder("done", "demo-2026", "5", "--note", "已报送清单", "--by", "李四",
+                    "--config", cfg)
+    assert done.returncode == 0, done.stderr
+    assert "2026-06-30" in done.stdout and "取消待发提醒" in done.stdout
+    status = json.loads(reminder("status", "--json", "--config", cfg).stdout)
+    task5 = next(t for t in status["tasks"] if t["task"] == "5")
+    assert (task5["done"], task5["pending"], task5["last_stage"]) == (True, 0, "remind")
+    assert task5["last_sent"].startswith("2026-06-23T09:00")
+
+    undo = reminder("undo", "demo-2026", "5", "--config", cfg)
+    assert undo.returncode == 0 and "恢复提醒" in undo.stdout
+    status = json.loads(reminder("status", "--json", "--config", cfg).stdout)
+    task5 = next(t for t in status["tasks"] if t["task"] == "5")
+    assert task5["done"] is False and task5["pending"] > 0
+
+    event = reminder("event", "demo-2026", "10", "2026-07-01", "--config", cfg)
+    assert event.returncode == 0, event.stderr
+    reminder("run", "--once", "--now", "2026-06-23T09:30", "--config", cfg)
+    status = json.loads(reminder("status", "--json", "--config", cfg).stdout)
+    task10 = next(t for t in status["tasks"] if t["task"] == "10")
+    assert task10["next_due"] > "2026-07-01"
+
+    table = reminder("status", "--config", cfg)
+    assert table.returncode == 0 and "demo-2026" in table.stdout
+
+
+def test_status_overdue_lists_only_overdue_tasks(setup: dict[str, Any]) -> None:
+    reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
+    out = json.loads(reminder("status", "--overdue", "--json", "--config",
+                              setup["config"]).stdout)
+    assert out["tasks"] and all(t["overdue"] for t in out["tasks"])
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["done", "demo-2026", "999"], 1, "没有编号为 999 的任务"),
+    (["done", "demo-2026", "5", "--occurrence", "2026-01-01"], 1, "没有 2026-01-01 这一期"),
+    (["undo", "demo-2026", "5"], 1, "没有已完成的记录"),
+    (["event", "demo-2026", "10", "七月一日"], 2, "日期应写作"),
+    (["run", "--now", MOMENT], 2, "--now 只能与 --once 一起使用"),
+], ids=["unknown-task", "unknown-occurrence", "undo-not-done", "bad-date", "now-without-once"])
+def test_user_mistakes_are_one_line_without_traceback(setup: dict[str, Any], args: list[str],
+                                                      code: int, message: str) -> None:
+    result = reminder(*args, "--config", setup["config"])
+    assert result.returncode == code
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_config_and_missing_secret_exit_2_with_one_line(
+        tmp_path: Path, servers: tuple[SmtpServer, WeComServer]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[channels.email]\nhost = 'h'\nsender = 's'\npassword = 'hunter2'\n",
+                   encoding="utf-8")
+    result = reminder("status", "--config", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "hunter2" not in result.stderr
+    config = write_config(tmp_path, *servers, extra='[channels.wecom.robots."新群"]\n'
+                          'key_env = "REMINDER_WECOM_NEW"')
+    result = reminder("run", "--once", "--config", str(config))
+    assert result.returncode == 2 and "REMINDER_WECOM_NEW" in result.stderr
+
+
+# -- test-channel --------------------------------------------------------------------------
+
+def test_test_channel_shows_the_providers_reply(setup: dict[str, Any]) -> None:
+    ok = reminder("test-channel", "公开办群", "--config", setup["config"])
+    assert ok.returncode == 0 and "成功" in ok.stdout
+    assert setup["wecom"].requests[-1].key == "key-gongkai"
+    mail = reminder("test-channel", "email", "--config", setup["config"])
+    assert mail.returncode == 0, mail.stderr
+    assert setup["smtp"].messages[-1].rcpt_tos == ("admin@example.org",)
+    setup["wecom"].replies.append(INVALID_KEY)
+    bad = reminder("test-channel", "业务科室群", "--config", setup["config"])
+    assert bad.returncode == 1 and "93000" in bad.stdout
+
+
+# -- the daemon as a process ---------------------------------------------------------------
+
+def test_daemon_process_sends_when_due_refuses_a_second_and_exits_cleanly_on_sigterm(
+        tmp_path: Path, servers: tuple[SmtpServer, WeComServer]) -> None:
+    smtp, wecom = servers
+    config = write_config(tmp_path, smtp, wecom, plans="[]")
+    url = f"sqlite:///{tmp_path / 'state' / 'reminder.db'}"
+    due = datetime.now(TZ) + timedelta(seconds=3)
+    # Put a notice straight into the outbox: the outbox, not the planner, is what the
+    # daemon sends from, and the planner only knows whole minutes.
+    store = open_store(url)
+    store.sync_plan(
+        plan_id="manual", title="手工计划", path="-", fingerprint=None, tasks=[],
+        occurrences=[], window=(due.date(), due.date()), cutoff=due - timedelta(hours=1),
+        now=datetime.now(TZ), notices=[Notice(
+            send_at=due, stage="remind", step="1wd", plan="manual", plan_title="手工计划",
+            task="1", title="核查网站栏目", due=due.date() + timedelta(days=3),
+            recipient="法规科", channel="email", addresses=("fagui@example.org",))],
+    )
+    store.dispose()
+
+    env = {**os.environ, **KEYS, "PYTHONUNBUFFERED": "1"}
+    daemon = subprocess.Popen([sys.executable, "-m", "reminder", "run", "--config", str(config)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env)
+    try:
+        deadline = _time.monotonic() + 15
+        while not smtp.messages and _time.monotonic() < deadline and daemon.poll() is None:
+            _time.sleep(0.05)
+        arrived = datetime.now(TZ)
+        assert smtp.messages, "the notice due 3 s after start never arrived"
+        assert arrived >= due
+        assert smtp.messages[0].rcpt_tos == ("fagui@example.org",)
+        assert "核查网站栏目" in text_of(smtp.messages[0])
+
+        second = reminder("run", "--once", "--config", str(config), timeout=30)
+        assert second.returncode == 2
+        assert "另一个 reminder 守护进程" in second.stderr
+
+        daemon.send_signal(signal.SIGTERM)
+        _out, err = daemon.communicate(timeout=15)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.communicate()
+    assert daemon.returncode == 0, err
+    assert "守护进程已停止" in err and "Traceback" not in err
+    assert len(smtp.messages) == 1
+    store = open_store(url)
+    assert [r.status for r in store.notices()] == [SENT]
+    store.dispose()
