@@ -257,3 +257,14 @@ def test_daemon_wakes_at_the_next_send_time_and_stops_on_sigterm(
     assert len(calls) >= 2, "SIGHUP did not re-plan"
     assert [r.status for r in store.notices()] == [SENT]
     assert len(email.sent) == 1
+
+
+def test_status_after_sync_uses_short_titles_and_never_calls_ongoing_overdue(
+        store: Store, plan_dir: Path) -> None:
+    daemon, _ = make(store, plan_dir)
+    daemon.sync(at("2026-06-01", "08:00"))
+    rows = {r.task: r for r in store.task_status(date(2026, 8, 1))}
+    ongoing = rows["2"]  # 长期: reminded before each quarterly report, never overdue
+    assert (ongoing.overdue, ongoing.next_due) == (False, date(2026, 9, 30))
+    assert rows["5"].overdue and rows["5"].next_due == date(2026, 6, 30)
+    assert rows["5"].title == "完成政务新媒体账号清理整合并报送清单"

@@ -378,3 +378,29 @@ def test_postgres_times_round_trip_as_utc(pg: Store) -> None:
     [row] = pg.notices()
     assert row.send_at == datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
     assert pg.next_wake() == at("2026-06-01")
+
+
+def test_postgres_daemons_syncing_one_plan_at_once_take_turns(pg: Store, pg_url: str) -> None:
+    import threading
+
+    planned = [notice(task=str(i), send="2026-06-23") for i in range(1, 41)]
+    others = [open_store(pg_url) for _ in range(3)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def run(store: Store) -> None:
+        barrier.wait()
+        try:
+            sync(store, planned, at("2026-06-01"))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in [pg, *others]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for s in others:
+        s.dispose()
+    assert errors == []
+    assert len(pg.notices()) == 40

@@ -150,7 +150,9 @@ class RecordsMixin(StoreBase):
             for task in sorted(tasks, key=lambda t: (t.plan_id, _natural(t.id))):
                 ident = (task.plan_id, task.id)
                 mine = occs.get(ident, [])
-                open_ = [o.due for o in mine if o.status == "open"]
+                # A 长期 task's past reporting dates are history, not overdue work.
+                open_ = [o.due for o in mine if o.status == "open"
+                         and not (o.cycle == "ongoing" and o.due < today)]
                 sent = [n for n in notices.get(ident, []) if n.status == SENT and n.sent_at]
                 last = max(sent, key=lambda n: n.sent_at) if sent else None  # type: ignore[arg-type, return-value]
                 failed = [n for n in notices.get(ident, []) if n.status == FAILED]
@@ -158,7 +160,7 @@ class RecordsMixin(StoreBase):
                     plan=task.plan_id, task=task.id, title=task.title,
                     next_due=min(open_) if open_ else None,
                     overdue=bool(open_) and min(open_) < today,
-                    done=bool(mine) and not open_,
+                    done=bool(mine) and all(o.status == "done" for o in mine),
                     last_sent=last.sent_at if last else None,
                     last_stage=last.stage if last else None,
                     pending=sum(n.status in (PENDING, SENDING) for n in notices.get(ident, [])),

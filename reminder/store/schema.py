@@ -87,6 +87,7 @@ class OccurrenceRow(Base):
     due: Mapped[date] = mapped_column(Date)
     nominal: Mapped[date | None] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(20), default="once")
+    cycle: Mapped[str | None] = mapped_column(String(20))  # "ongoing": never overdue
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from reminder.models import Notice, Occurrence, Task
 from reminder.store.base import StoreBase
@@ -68,6 +68,12 @@ class SyncMixin(StoreBase):
         wanted = {n.key: n for n in notices if n.plan == plan_id}
         added = cancelled = revived = updated = 0
         with self.transaction() as session:
+            if self.dialect == "postgresql":
+                # Two daemons syncing one plan would both insert its new keys; one would
+                # fail on the unique key. Take turns per plan (SQLite's BEGIN IMMEDIATE
+                # already serializes every write transaction).
+                session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:plan))"),
+                                {"plan": plan_id})
             plan = session.get(PlanRow, plan_id) or PlanRow(id=plan_id)
             plan.title, plan.path, plan.fingerprint = title, path, fingerprint
             plan.synced_at = now
@@ -110,7 +116,7 @@ class SyncMixin(StoreBase):
     def _sync_tasks(self, session, plan_id: str, tasks: Iterable[Task]) -> None:  # type: ignore[no-untyped-def]
         session.execute(delete(TaskRow).where(TaskRow.plan_id == plan_id))
         session.add_all(
-            TaskRow(plan_id=plan_id, id=t.id, title=t.title, deadline_text=t.deadline_text,
+            TaskRow(plan_id=plan_id, id=t.id, title=t.short_title, deadline_text=t.deadline_text,
                     units="；".join(t.units))
             for t in {t.id: t for t in tasks}.values()
         )
@@ -130,7 +136,7 @@ class SyncMixin(StoreBase):
             seen.add(ident)
             row = current.get(ident) or OccurrenceRow(plan_id=plan_id, task_id=occ.task,
                                                       due=occ.due)
-            row.nominal, row.kind = occ.nominal, occ.kind
+            row.nominal, row.kind, row.cycle = occ.nominal, occ.kind, occ.cycle
             row.status = "done" if (plan_id, occ.task, occ.due) in done_set else "open"
             session.add(row)
         for ident, row in current.items():

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("due", sa.Date, nullable=False),
         sa.Column("nominal", sa.Date),
         sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("cycle", sa.String(20)),
         sa.Column("status", sa.String(10), nullable=False),
         sa.UniqueConstraint("plan_id", "task_id", "due", name="uq_occurrence"),
     )
