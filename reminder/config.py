@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reminder.dispatcher import QuietHours, RetryPolicy
 from reminder.errors import ConfigError
+from reminder.models import Contact
 
 ENV_CONFIG = "REMINDER_CONFIG"
 SECURITY = ("ssl", "starttls", "none")
+ADMIN = "管理员"  # the admin is a contact like any unit: told when notices fail for good
 WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"  # the robot's key is a query arg
 
 
@@ -47,19 +49,6 @@ class WeComConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Admin:
-    """Who hears about notices that failed for good."""
-
-    email: tuple[str, ...] = ()
-    wecom: str | None = None
-    wecom_users: tuple[str, ...] = ()
-
-    @property
-    def reachable(self) -> bool:
-        return bool(self.email or self.wecom)
-
-
-@dataclass(frozen=True, kw_only=True)
 class Config:
     path: Path | None
     database_url: str
@@ -72,7 +61,7 @@ class Config:
     secrets_file: Path | None = None
     quiet: QuietHours | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    admin: Admin = field(default_factory=Admin)
+    admin: Contact = field(default_factory=lambda: Contact(name=ADMIN))
     tick_seconds: float = 300.0
     lease_seconds: float = 300.0
     window_days: int = 60
@@ -262,9 +251,9 @@ class _Reader:
             raise self.fail("应满足 max_attempts ≥ 1、0 < base_seconds ≤ cap_seconds", "retry")
         return policy
 
-    def admin(self, data: Mapping[str, Any]) -> Admin:
+    def admin(self, data: Mapping[str, Any]) -> Contact:
         t = self.table(data, "admin", {"email", "wecom", "wecom_users"})
-        return Admin(email=tuple(self.strings(t, "email", "admin")),
+        return Contact(name=ADMIN, email=tuple(self.strings(t, "email", "admin")),
                      wecom=self.get(t, "wecom", str, "admin"),
                      wecom_users=tuple(self.strings(t, "wecom_users", "admin")))
 

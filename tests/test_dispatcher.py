@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reminder.channels.base import Message, SendResult
-from reminder.config import Admin
 from reminder.dispatcher import Dispatcher, QuietHours, RateLimiter, RetryPolicy
-from reminder.models import Notice, Task
+from reminder.models import Contact, Notice, Task
 from reminder.store import CANCELLED, FAILED, FOLDED, PENDING, SENT, Store, open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -229,7 +228,7 @@ def test_transient_failure_retries_with_backoff_then_fails_and_tells_admin(
     load(store, [notice("1")])
     email = FakeChannel(results=[DOWN, DOWN, DOWN])
     d = dispatcher(store, email, retry=RetryPolicy(max_attempts=3, base=60, cap=3600),
-                   rng=TopRng(), admin=Admin(email=("admin@example.gov.cn",)))
+                   rng=TopRng(), admin=Contact(name="管理员", email=("admin@example.gov.cn",)))
     now = at("2026-06-01")
     d.dispatch(now)
     [row] = store.notices()
@@ -263,7 +262,7 @@ def test_permanent_failure_is_not_retried(store: Store) -> None:
     load(store, [notice("1"), notice("2", recipient="办公室")])
     bad = SendResult(status="permanent", provider_code="550", detail="no such user")
     email = FakeChannel(results=[bad])
-    report = dispatcher(store, email, admin=Admin()).dispatch(at("2026-06-01"))
+    report = dispatcher(store, email, admin=Contact(name="管理员")).dispatch(at("2026-06-01"))
     assert (report.failed, report.sent) == (1, 1)
     assert status_of(store)["1:remind:法规科"] == (FAILED, None)
 
