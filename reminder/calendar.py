@@ -107,6 +107,12 @@ class WorkCalendar:
         return self.add_workdays(day, 1)
 
 
+def missing_year_note(year: int) -> str:
+    """What every command and the daemon's log say about a year without holiday data."""
+    return (f"{year} 年的节假日安排尚无数据，暂按仅周末休息计算"
+            f"（在 rules/holidays/ 或计划文件夹的 holidays/ 中补充 {year}.toml 后即按实际调休计算）")
+
+
 def _as_date(value: object, file: Path, place: str) -> date:
     if isinstance(value, date):
         return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from reminder.calendar import missing_year_note
 from reminder.deadlines import parse
 from reminder.occurrences import context, deadlines_of, effective_task, occurrences
 from reminder.planfolder import PLAN_FILE, Plan
@@ -48,7 +49,8 @@ def check_plan(plan: Plan) -> list[Finding]:
             hint: str = "") -> None:
         findings.append(Finding(level=level, file=file, place=place, message=message, hint=hint))
 
-    for task_id, text in unparsed_tasks(plan):
+    unparsed = dict(unparsed_tasks(plan))
+    for task_id, text in unparsed.items():
         add("error", table, f"任务 {task_id}", f"时限“{text}”无法识别",
             f"在 plan.toml 的 [tasks.\"{task_id}\"] 写 deadline = \"2026年9月30日\"，"
             "或在计划文件夹 rules/ 中添加规则")
@@ -64,7 +66,6 @@ def check_plan(plan: Plan) -> list[Finding]:
             add("error", plan_file, f"tasks.{task_id}", f"任务 {task_id} 不在任务表中",
                 "检查编号是否与任务表的“序号”一致")
 
-    unparsed = {task_id for task_id, _ in unparsed_tasks(plan)}
     for raw in plan.tasks:
         task = effective_task(plan, raw)
         override = plan.overrides.get(task.id)
@@ -104,6 +105,5 @@ def check_plan(plan: Plan) -> list[Finding]:
 
     years = {o.due.year for o in occurrences(plan)}
     for year in plan.calendar.missing_years(years):
-        add("warning", plan_file, "calendar", f"{year} 年的节假日安排尚无数据，暂按仅周末休息计算",
-            f"在 rules/holidays/ 或 {plan.path}/holidays/ 中添加 {year}.toml")
+        add("warning", plan_file, "calendar", missing_year_note(year))
     return findings

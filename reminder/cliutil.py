@@ -82,8 +82,3 @@ def warn(message: str) -> None:
 def missing_years(plans: Sequence[Plan], years: Iterable[int]) -> list[int]:
     wanted = set(years)
     return sorted({y for plan in plans for y in plan.calendar.missing_years(wanted)})
-
-
-def missing_year_message(year: int) -> str:
-    return (f"{year} 年的节假日安排尚无数据，暂按仅周末休息计算"
-            f"（在 rules/holidays/ 或计划文件夹的 holidays/ 中补充 {year}.toml 后即按实际调休计算）")

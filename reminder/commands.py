@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
+from reminder.calendar import missing_year_note
 from reminder.cliutil import (
     format_option,
     load_plans,
-    missing_year_message,
     missing_years,
     parse_day,
     parse_moment,
@@ -57,7 +57,7 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
             source = rule_source(dl.source)
             click.echo(f"“{dl.text}” → {describe_deadline(dl, due)}  [规则 {dl.rule}，{source}]")
     for y in calendar.missing_years({d.year for due in dues for d in due}):
-        warn(missing_year_message(y))
+        warn(missing_year_note(y))
     if not deadlines:
         raise SystemExit(1)
 
@@ -135,7 +135,7 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
         ]
         _warn_unparsed(plans)
         for year in missing_years(plans, {n.due.year for n in notices} | {last.year}):
-            warn(missing_year_message(year))
+            warn(missing_year_note(year))
         records = [notice_record(n) for n in notices]
         if fmt != "table":
             emit(records, fmt=fmt, columns=[(k, k) for k in (

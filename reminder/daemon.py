@@ -120,6 +120,7 @@ class Daemon:
         self._hup = False
         self._synced: tuple[date, tuple[object, ...]] | None = None
         self._scheduler: Any = None
+        self._warned_years: set[tuple[str, int]] = set()
 
     # -- syncing -------------------------------------------------------------------------
     def sync(self, now: datetime, *, force: bool = False) -> list[Any]:
@@ -146,6 +147,7 @@ class Daemon:
             seen.add(plan.id)
             start, end, cutoff = self.window(plan.id, now, synced_at.get(plan.id))
             notices = self._planner([plan], start=start, end=end, events=events, done=done)
+            self._warn_missing_years(plan, {n.send_at.year for n in notices} | {end.year})
             result = self.store.sync_plan(
                 plan_id=plan.id, title=plan.title, path=str(folder),
                 fingerprint=loaded.fingerprint, tasks=plan.tasks,
@@ -158,6 +160,14 @@ class Daemon:
             results.append(result)
         self._synced = marker
         return results
+
+    def _warn_missing_years(self, plan: Any, years: set[int]) -> None:
+        from reminder.calendar import missing_year_note
+
+        for year in plan.calendar.missing_years(years):
+            if (plan.id, year) not in self._warned_years:
+                self._warned_years.add((plan.id, year))
+                log.warning("计划 %s：%s", plan.id, missing_year_note(year))
 
     def window(self, plan_id: str, now: datetime,
                synced_at: datetime | None) -> tuple[date, date, datetime]:

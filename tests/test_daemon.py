@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from reminder.calendar import WorkCalendar
 from reminder.channels.base import Message, SendResult
 from reminder.config import Config
 from reminder.daemon import Daemon, PlanSet, fingerprint
@@ -102,6 +103,16 @@ def test_sync_at_start_is_idempotent_and_matches_the_planner(store: Store, plan_
                             end=date(2026, 7, 31))
     keys = {r.key for r in store.notices() if r.status == PENDING}
     assert keys == {n.key for n in expected if n.channel != "none"}
+
+
+def test_log_says_when_a_year_has_no_holiday_data(store: Store, plan_dir: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    daemon, _ = make(store, plan_dir)
+    with caplog.at_level("WARNING", logger="reminder"):
+        daemon.sync(at("2026-12-20", "08:00"))  # the window reaches into 2027
+        daemon.sync(at("2026-12-20", "08:00"), force=True)
+    notes = [r.getMessage() for r in caplog.records if "2027 年的节假日安排尚无数据" in r.getMessage()]
+    assert len(notes) == 1 and plan_dir.name in notes[0]
 
 
 def test_nothing_changed_means_no_replanning(store: Store, plan_dir: Path) -> None:
@@ -210,6 +221,7 @@ def test_fingerprint_sees_edits_but_not_hidden_files(plan_dir: Path) -> None:
 
 class FakePlan:
     id, title, tasks = "wake", "唤醒测试", ()
+    calendar = WorkCalendar()
 
 
 def soon_notice(send_at: datetime) -> Notice:
