@@ -13,8 +13,10 @@ import click
 from reminder.errors import ReminderError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="reminder", message="reminder %(version)s")
+@click.group()
+@click.help_option("-h", "--help", help="显示帮助并退出")
+@click.version_option(package_name="reminder", message="reminder %(version)s",
+                      help="显示版本并退出")
 def cli() -> None:
     """政务公开任务分工方案的截止提醒工具：解析时限、预览提醒计划、按期发送提醒与督办。"""
 
