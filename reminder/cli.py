@@ -13,7 +13,7 @@ import click
 from reminder.errors import ReminderError
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.help_option("-h", "--help", help="显示帮助并退出")
 @click.version_option(package_name="reminder", message="reminder %(version)s",
                       help="显示版本并退出")
