@@ -56,6 +56,12 @@ def test_explain_kinds(phrase: str, kind: str, extra: dict) -> None:
         assert deadline[key] == value
 
 
+@pytest.mark.parametrize("command", ["plan", "tasks", "check", "explain", "import", "run", "done"])
+def test_every_command_takes_short_help(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "-h"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
 def test_explain_unknown_phrase_exits_1() -> None:
     result = run("explain", "看情况再说")
     assert result.returncode == 1

@@ -1,8 +1,10 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reminder.models import Notice
 from reminder.occurrences import occurrences
@@ -195,3 +197,43 @@ def test_changed_deadline_changes_the_key(tmp_path: Path) -> None:
     before = {n.key for n in notices(make(tmp_path)) if n.task == "1"}
     after = {n.key for n in notices(make(tmp_path, '\n[tasks."1"]\ndeadline = "2021年11月30日"\n')) if n.task == "1"}
     assert before and after and not before & after
+
+
+# -- properties of the schedule for any deadline ----------------------------------------------
+
+_BASE: list[Plan] = []
+
+
+def _base_plan() -> Plan:
+    if not _BASE:
+        import tempfile
+
+        _BASE.append(make(Path(tempfile.mkdtemp())))
+    return _BASE[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=date(2021, 8, 1), max_value=date(2026, 12, 31)))
+def test_every_notice_is_on_a_workday_and_stages_keep_their_order(day: date) -> None:
+    from dataclasses import replace
+
+    from reminder.models import Task
+
+    base = _base_plan()
+    task = Task(id="1", title="任务", lead=("法规科",), deadline_text=f"{day.year}年{day.month}月{day.day}日")
+    plan = replace(base, tasks=(task,), dates=(), overrides={}, issued=None, year=day.year)
+    items = plan_notices([plan], start=date(2021, 1, 1), end=day + timedelta(days=40))
+    assert items
+    due = plan.calendar.shift(day, "before")
+    assert {n.due for n in items} == {due}
+    for n in items:
+        assert plan.calendar.is_workday(n.send_at.date())
+        sent = n.send_at.date()
+        if n.stage == "remind":
+            assert sent < due
+        elif n.stage == "due":
+            assert sent == due
+        else:
+            assert sent > due
+    overdue = min(n.send_at for n in items if n.stage == "overdue")
+    assert all(n.send_at > overdue for n in items if n.stage == "escalate")
