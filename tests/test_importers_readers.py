@@ -103,3 +103,18 @@ def test_docx_grid_before_keeps_columns_aligned(tmp_path: Path) -> None:
     document.save(tmp_path / "g.docx")
     grid = read_grid(tmp_path / "g.docx")
     assert grid.rows[1] == ["", "完善制度", "办公室", "6月底前"]
+
+
+def test_scraped_text_is_shifted_back_only_when_the_page_shows_the_shift(tmp_path: Path) -> None:
+    header = "工作任务 具体要求 责任处室 完成时限\n"
+    shifted = header + "".join(
+        f"（一）任务、/td> {i}.做好第{i}项工作、/td> 办公宣/td> 2021年底\n" for i in range(1, 5))
+    plain = header + "".join(
+        f"（一）任务。/td> {i}.做好第{i}项工作。/td> 办公室/td> 2021年底\n" for i in range(1, 5))
+    (tmp_path / "shifted.txt").write_text(shifted, encoding="utf-8")
+    (tmp_path / "plain.txt").write_text(plain, encoding="utf-8")
+    for name in ("shifted", "plain"):
+        grid = read_grid(tmp_path / f"{name}.txt")
+        cells = [c for row in grid.rows for c in row]
+        assert "办公室" in cells, name
+        assert "做好第1项工作。" in [c.removeprefix("1.") for c in cells], name

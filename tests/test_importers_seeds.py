@@ -83,10 +83,10 @@ def test_seed_004_paragraph_cells_best_effort(tmp_path: Path) -> None:
 
 
 @needs_seeds
-def test_seed_000_scraped_web_text_best_effort(tmp_path: Path) -> None:
-    """Cells end in a garbled "X/td>". Got: all 31 tasks with 2021年底 deadlines, title, year
-    and issue date; units where the scrape kept them (a garbled last character can make a
-    unit unreadable, e.g. 外资夃 for 外资处)."""
+def test_seed_000_scraped_web_text(tmp_path: Path) -> None:
+    """Cells end in "X/td>" where X is the real last character's code point minus one
+    (外资夃 for 外资处); the importer shifts it back, and splits the cells whose end tag was
+    lost at their run of spaces."""
     tasks, plan = _import("000", tmp_path)
     assert list(tasks) == [str(i) for i in range(1, 32)]
     assert plan["title"] == "广州市商务局2021年政务公开工作要点分工实施方案"
@@ -94,7 +94,13 @@ def test_seed_000_scraped_web_text_best_effort(tmp_path: Path) -> None:
     assert all(t.deadline_text == "2021年底" for t in tasks.values())
     assert tasks["1"].lead == ("综合处",)
     assert tasks["4"].lead == ("财务处",) and tasks["5"].lead == ("财务处",)
-    assert sum(1 for t in tasks.values() if t.lead) >= 15
+    assert tasks["4"].support == ("各处室", "直属单位")
+    assert all(t.lead for t in tasks.values())
+    assert tasks["3"].lead == ("外资处",) and tasks["6"].lead == ("综合统筹组",)
+    assert tasks["19"].lead == ("商贸中心",) and tasks["19"].support == ("办公室", "法规处", "各业务处室")
+    assert tasks["21"].lead == ("商贸中心",)  # not task 20's units: its cell end was a space run
+    assert {tasks[str(i)].lead for i in range(25, 32)} == {("办公室",)}  # merged down
+    assert tasks["2"].title.endswith("主动公开工作。")  # 、 shifted back to 。
 
 
 PIPE_STREAM = """一、持续推进基层政务公开标准化规范化 |

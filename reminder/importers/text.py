@@ -3,6 +3,7 @@ rows, one-cell-per-line streams, and web text whose cell ends were left as "/td>
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,14 @@ from reminder.importers.table import Grid
 
 _RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _CELL_END = re.compile(r"/t[dh]>")
+# Within such a page a cell also ends where the scrape lost even the "/td>" and left a run of
+# spaces (single spaces occur inside cells: "依托 12345 政务服务").
+_SCRAPED_CELL_END = re.compile(r"/t[dh]>|\s{2,}")
+# "&ldquo;" whose "&" was lost: "落?ldquo;六保"
+_ENTITY = re.compile(r"[?&](ldquo|rdquo|lsquo|rsquo|mdash|hellip|middot|nbsp);")
+# Some scrapes drop each closing tag's "<" and take one off the code point of the character
+# before it (室 becomes 宣, 处 becomes 夃, 。 becomes 、); "?" marks a byte lost for good.
+_SHIFTED_END = re.compile(r"([^?\s])(/(?:td|th|p|span|div|strong|a)>)")
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _BR = re.compile(r"<br\s*/?>", re.I)  # Markdown tables write a line break inside a cell so
 
@@ -106,6 +115,10 @@ def _scraped(lines: list[str]) -> Grid:
     rows: list[list[str]] = []
     context: list[str] = []
     header: list[str] | None = None
+    if _shifted("\n".join(lines)):
+        lines = [_SHIFTED_END.sub(lambda m: chr(ord(m.group(1)) + 1) + m.group(2), line)
+                 for line in lines]
+    lines = [_ENTITY.sub(lambda m: html.unescape(f"&{m.group(1)};"), line) for line in lines]
     for line in lines:
         if not line.strip():
             continue
@@ -117,10 +130,17 @@ def _scraped(lines: list[str]) -> Grid:
         if header is None:
             context.append(line.strip())
             continue
-        cells = [c.strip() for c in _CELL_END.split(line)]
+        cells = [c.strip() for c in _SCRAPED_CELL_END.split(line)]
         cells = [c for c in cells if c] or [line.strip()]
         rows.append(_align(cells, header) if len(cells) > 1 else cells)
     return Grid(rows=rows, context=context, flattened=True)
+
+
+def _shifted(text: str) -> bool:
+    """Cells of a plan end their sentences with 。; a page whose cells mostly end in 、
+    instead went through the code-point-shifting scrape."""
+    ends = Counter(m.group(1) for m in _SHIFTED_END.finditer(text))
+    return ends["、"] > 2 * ends["。"] and ends["、"] >= 3
 
 
 def _align(cells: list[str], header: list[str]) -> list[str]:
