@@ -119,3 +119,32 @@ def looks_like_deadline(text: str, year: int | None = None) -> bool:
     if _DEADLINE_HINT.search(text):
         return True
     return bool(year and engine_available() and find_deadlines(text, year))
+
+
+_REPORT_VERB = re.compile(r"(报送|上报|报告|提交|反馈)")
+_REPORT_TO = re.compile(r"向([^，,。；;（(]{2,20}?)(?:[（(][^）)]*[）)])?(?:报送|上报|报告|提交|反馈)")
+_QUARTERS = re.compile(r"第([一二三四1-4])(?:季度)?(?=[、和及与]|季度)")
+
+
+def report_dates(lines: Iterable[str], year: int, issued: date | None) -> list[Any]:
+    """Plan-level dates from the prose around the table: "请于今年10月10日前及2022年1月5日前，
+    向局政务公开办报送第三、第四季度推进落实情况" gives two dates for every unit, reported
+    to 局政务公开办."""
+    from reminder.models import PlanDate
+
+    found: dict[str, PlanDate] = {}
+    for line in lines:
+        for sentence in re.split(r"[。；;]", line):
+            if not _REPORT_VERB.search(sentence):
+                continue
+            deadlines = [d for d in find_deadlines(sentence, year, issued) if d.kind == "once"]
+            if not deadlines:
+                continue
+            to = _REPORT_TO.search(sentence)
+            quarters = _QUARTERS.findall(sentence)
+            for i, deadline in enumerate(deadlines):
+                what = (f"第{quarters[i]}季度进展报送" if len(quarters) == len(deadlines)
+                        else f"报送（{deadline.text}）")
+                found.setdefault(what, PlanDate(name=what, deadline_text=deadline.text,
+                                                to=to.group(1) if to else ""))
+    return list(found.values())

@@ -24,6 +24,7 @@ from reminder.importers.meta import (
     detect_title,
     detect_year,
     find_deadlines,
+    report_dates,
 )
 from reminder.models import PlanDate, Task
 from reminder.units import split_names, split_units
@@ -239,6 +240,8 @@ def build_table(
     ids = _assign_ids([d.pop("id") for d in drafts])
     tasks = [Task(id=i, **d) for i, d in zip(ids, drafts, strict=True)]
     tasks, dates = _resolve_deadlines(tasks, year, issued)
+    dates += [d for d in report_dates(grid.context, year, issued)
+              if d.name not in {x.name for x in dates}]
 
     has_deadlines = "deadline" in header.columns and any(t.deadline_text for t in tasks)
     default = None if has_deadlines else DEFAULT_DEADLINE
