@@ -121,6 +121,7 @@ class Daemon:
         self._synced: tuple[date, tuple[object, ...]] | None = None
         self._scheduler: Any = None
         self._warned_years: set[tuple[str, int]] = set()
+        self._warned_channels: set[tuple[str, str]] = set()
 
     # -- syncing -------------------------------------------------------------------------
     def sync(self, now: datetime, *, force: bool = False) -> list[Any]:
@@ -153,13 +154,29 @@ class Daemon:
                 fingerprint=loaded.fingerprint, tasks=plan.tasks,
                 occurrences=self._occurrences(plan, events=events), notices=notices,
                 window=(start, end), cutoff=cutoff, now=now, done=done,
-                keep_error=folder in self.plans.broken,
+                keep_error=folder in self.plans.broken, routable=self._routable,
             )
             log.info("已同步计划 %s：新增 %d，取消 %d，恢复 %d，更新 %d", plan.id, result.added,
                      result.cancelled, result.revived, result.updated)
             results.append(result)
         self._synced = marker
         return results
+
+    def _routable(self, notice: Any) -> bool:
+        """A notice the configuration cannot deliver waits (cancelled/nochannel) instead of
+        failing at send time; the gap is logged once, and fixing the config revives it."""
+        channel = self.dispatcher.channels.get(notice.channel)
+        if channel is not None and channel.routes(notice.addresses):
+            return True
+        # A missing channel is one gap; a missing WeCom robot is one gap per robot.
+        gap = (notice.channel, notice.addresses[0] if channel and notice.addresses else "")
+        if gap not in self._warned_channels:
+            self._warned_channels.add(gap)
+            what = (f"企业微信机器人“{gap[1]}”" if notice.channel == "wecom" and channel
+                    else f"{notice.channel} 渠道")
+            log.error("配置中没有%s，发给 %s 等的提醒暂不发送；在 config.toml 中配置后"
+                      "（发送 SIGHUP 或重启）即按计划发送", what, notice.recipient)
+        return False
 
     def _warn_missing_years(self, plan: Any, years: set[int]) -> None:
         from reminder.calendar import missing_year_note

@@ -157,3 +157,10 @@ def test_oversized_hand_built_message_is_truncated_never_40058(fmt: str, limit: 
 def test_rate_key_is_robot_and_limits_are_class_data() -> None:
     assert WeComChannel.rate_limit == (20, 60.0)
     assert channel("http://unused").rate_key(md()) == ROBOT
+
+
+def test_routes_only_to_configured_robots() -> None:
+    channel = WeComChannel(robots={"公开办群": "k1"}, base_url="http://127.0.0.1:9/send")
+    assert channel.routes(("公开办群",))
+    assert not channel.routes(("别的群",))
+    assert not channel.routes(())

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reminder.calendar import WorkCalendar
-from reminder.channels.base import Message, SendResult
+from reminder.channels.base import Channel, Message, SendResult
 from reminder.config import Config
 from reminder.daemon import Daemon, PlanSet, fingerprint
 from reminder.dispatcher import Dispatcher
 from reminder.models import Notice
-from reminder.store import CANCELLED, DONE, OBSOLETE, PENDING, SENT, Store, open_store
+from reminder.store import CANCELLED, DONE, NO_CHANNEL, OBSOLETE, PENDING, SENT, Store, open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo-2026"
@@ -33,12 +33,11 @@ def at(day: str, clock: str = "09:00") -> datetime:
     return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=TZ)
 
 
-class Recorder:
+class Recorder(Channel):
     """Accepts every message and remembers it."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.rate_limit = None
         self.sent: list[Message] = []
         self.arrived = threading.Event()
 
@@ -113,6 +112,26 @@ def test_log_says_when_a_year_has_no_holiday_data(store: Store, plan_dir: Path,
         daemon.sync(at("2026-12-20", "08:00"), force=True)
     notes = [r.getMessage() for r in caplog.records if "2027 年的节假日安排尚无数据" in r.getMessage()]
     assert len(notes) == 1 and plan_dir.name in notes[0]
+
+
+def test_notices_without_a_configured_channel_wait_instead_of_failing(
+        store: Store, plan_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cfg = Config(path=None, database_url=str(store.engine.url), plans=(plan_dir,))
+    email_only = Daemon(cfg, store, Dispatcher(store, {"email": Recorder("email")}, claimant="t"))
+    now = at("2026-06-23", "09:00")
+    with caplog.at_level("ERROR", logger="reminder"):
+        email_only.run_once(now)
+        email_only.sync(now, force=True)
+    wecom_rows = [r for r in store.notices() if r.channel == "wecom"]
+    assert wecom_rows and all((r.status, r.reason) == (CANCELLED, NO_CHANNEL) for r in wecom_rows)
+    assert not [r for r in store.notices() if r.status == "failed"]
+    gaps = [r for r in caplog.records if "没有" in r.getMessage() and "暂不发送" in r.getMessage()]
+    assert len(gaps) == 1  # logged once, not per notice or per sync
+
+    both, channels = make(store, plan_dir)  # the config now has a WeCom robot
+    both.run_once(now)
+    assert channels["wecom"].sent  # today's WeCom notices went out after all
+    assert not [r for r in store.notices() if r.reason == NO_CHANNEL and r.send_at >= now]
 
 
 def test_nothing_changed_means_no_replanning(store: Store, plan_dir: Path) -> None:

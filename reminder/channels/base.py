@@ -73,6 +73,11 @@ class Channel(ABC):
         """The bucket ``rate_limit`` applies to; channels with per-target limits override."""
         return self.name
 
+    def routes(self, addresses: Sequence[str]) -> bool:
+        """Whether this deployment can deliver to ``addresses`` at all (a WeCom robot must be
+        configured); checked when planning, so an unconfigured target never burns retries."""
+        return True
+
     def close(self) -> None:  # noqa: B027 - optional hook, most channels hold nothing open
         """Release connections or sessions held between sends."""
 

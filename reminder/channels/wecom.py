@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 from urllib.parse import quote
 
@@ -84,6 +84,9 @@ class WeComChannel(Channel):
 
     def rate_key(self, message: Message) -> str:
         return message.to[0] if message.to else ""
+
+    def routes(self, addresses: Sequence[str]) -> bool:
+        return bool(addresses) and addresses[0] in self._robots
 
     def close(self) -> None:
         if self._own_session and self._session is not None:

@@ -16,6 +16,7 @@ from reminder.store.schema import (
     DONE,
     FAILED,
     FOLDED,
+    NO_CHANNEL,
     OBSOLETE,
     PENDING,
     SENDING,
@@ -25,9 +26,25 @@ from reminder.store.schema import (
 from reminder.store.sync import SyncMixin, SyncResult
 
 __all__ = [
-    "CANCELLED", "DONE", "FAILED", "FOLDED", "OBSOLETE", "PENDING", "SENDING", "SENT",
-    "UNROUTABLE", "Claimed", "DaemonLock", "Delivery", "Store", "SyncResult", "TaskStatus",
-    "open_store", "redact", "sqlite_path",
+    "CANCELLED",
+    "DONE",
+    "FAILED",
+    "FOLDED",
+    "NO_CHANNEL",
+    "OBSOLETE",
+    "PENDING",
+    "SENDING",
+    "SENT",
+    "UNROUTABLE",
+    "Claimed",
+    "DaemonLock",
+    "Delivery",
+    "Store",
+    "SyncResult",
+    "TaskStatus",
+    "open_store",
+    "redact",
+    "sqlite_path",
 ]
 
 

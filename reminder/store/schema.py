@@ -26,10 +26,12 @@ from sqlalchemy.types import TypeDecorator
 
 # Outbox statuses. "cancelled" rows carry a reason: obsolete (the plan no longer wants them),
 # done (the occurrence was completed), folded (merged into a later notice of the same
-# occurrence during catch-up), unroutable (the recipient has no contact).
+# occurrence during catch-up), unroutable (the recipient has no contact), nochannel (the
+# deployment has no channel or robot for it yet: revived once the config provides one).
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED)
 OBSOLETE, DONE, FOLDED, UNROUTABLE = "obsolete", "done", "folded", "unroutable"
+NO_CHANNEL = "nochannel"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -8,12 +8,15 @@ plan without ever sending anything twice:
   is cancelled, but only inside the planned window, since outside it absence means nothing;
 - a notice cancelled as obsolete or done that the plan produces again is revived if its send
   time is still ahead of the cutoff;
+- a notice the deployment cannot route (no channel or robot configured for it) is kept as
+  cancelled/nochannel rather than failing at send time, and revived like the above once the
+  configuration can route it;
 - sent, failed and folded rows are never touched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -24,6 +27,7 @@ from reminder.store.base import StoreBase
 from reminder.store.schema import (
     CANCELLED,
     DONE,
+    NO_CHANNEL,
     OBSOLETE,
     PENDING,
     UNROUTABLE,
@@ -61,9 +65,14 @@ class SyncMixin(StoreBase):
         now: datetime,
         done: Iterable[tuple[str, str, date]] = (),
         keep_error: bool = False,
+        routable: Callable[[Notice], bool] | None = None,
     ) -> SyncResult:
         """``keep_error``: the folder is broken and this is its last good version, so the
-        recorded load error stays visible in `reminder status`."""
+        recorded load error stays visible in `reminder status`. ``routable`` says whether the
+        deployment has a channel for a notice (default: every channel is configured)."""
+        def can_route(notice: Notice) -> bool:
+            return routable is None or routable(notice)
+
         done_set = {d for d in done if d[0] == plan_id}
         wanted = {n.key: n for n in notices if n.plan == plan_id}
         added = cancelled = revived = updated = 0
@@ -92,12 +101,16 @@ class SyncMixin(StoreBase):
                 row = existing.get(key)
                 if row is None:
                     if notice.send_at >= cutoff:
-                        session.add(self._new_row(notice, now))
+                        session.add(self._new_row(notice, now, can_route(notice)))
                         added += 1
+                elif row.status == PENDING and notice.channel != "none" and not can_route(notice):
+                    row.status, row.reason, row.updated_at = CANCELLED, NO_CHANNEL, now
+                    cancelled += 1
                 elif row.status == PENDING:
                     updated += self._refresh(row, notice, now, reschedule=row.attempts == 0)
-                elif (row.status == CANCELLED and row.reason in REVIVABLE
-                      and notice.send_at >= cutoff):
+                elif (row.status == CANCELLED and notice.send_at >= cutoff
+                      and (row.reason in REVIVABLE
+                           or (row.reason == NO_CHANNEL and can_route(notice)))):
                     self._refresh(row, notice, now)
                     row.status, row.reason, row.updated_at = PENDING, None, now
                     revived += 1
@@ -143,12 +156,14 @@ class SyncMixin(StoreBase):
             if ident not in seen:
                 session.delete(row)
 
-    def _new_row(self, notice: Notice, now: datetime) -> NoticeRow:
+    def _new_row(self, notice: Notice, now: datetime, routable: bool = True) -> NoticeRow:
         row = NoticeRow(key=notice.key, status=PENDING, attempts=0, created_at=now)
         self._refresh(row, notice, now)
         if notice.channel == "none":
             # Recorded so `reminder status` shows the unit lacks contacts, but never sent.
             row.status, row.reason = CANCELLED, UNROUTABLE
+        elif not routable:
+            row.status, row.reason = CANCELLED, NO_CHANNEL
         return row
 
     @staticmethod
