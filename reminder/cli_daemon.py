@@ -272,7 +272,10 @@ def _status_table(rows: list[Any], config: Any) -> None:
               "report": "报送"}
     table = Table(show_lines=False)
     for header in ("计划", "任务", "内容", "下次截止", "状态", "最近提醒", "待发", "失败"):
-        table.add_column(header, overflow="fold")
+        # Only the failures column may wrap: a wrapped title makes every row five lines tall.
+        wraps = header == "失败"
+        table.add_column(header, overflow="fold" if wraps else "ellipsis", no_wrap=not wraps,
+                         max_width=28 if header == "内容" else None)
     for r in rows:
         state = "已完成" if r.done else ("[red]逾期[/red]" if r.overdue else "进行中")
         last = (f"{r.last_sent.astimezone(config.tz):%m-%d %H:%M} {stages.get(r.last_stage, '')}"
@@ -285,7 +288,9 @@ def _status_table(rows: list[Any], config: Any) -> None:
     if not rows:
         click.echo("没有任务记录（守护进程尚未同步计划，或没有符合条件的任务）")
         return
-    Console().print(table)
+    import shutil
+
+    Console(width=max(shutil.get_terminal_size((160, 24)).columns, 120)).print(table)
 
 
 # -- test-channel ------------------------------------------------------------------------

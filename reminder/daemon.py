@@ -172,10 +172,11 @@ class Daemon:
         gap = (notice.channel, notice.addresses[0] if channel and notice.addresses else "")
         if gap not in self._warned_channels:
             self._warned_channels.add(gap)
-            what = (f"企业微信机器人“{gap[1]}”" if notice.channel == "wecom" and channel
-                    else f"{notice.channel} 渠道")
-            log.error("配置中没有%s，发给 %s 等的提醒暂不发送；在 config.toml 中配置后"
-                      "（发送 SIGHUP 或重启）即按计划发送", what, notice.recipient)
+            what = {"email": "邮件渠道 [channels.email]", "wecom": "企业微信渠道 [channels.wecom]"}
+            missing = (f"企业微信机器人“{gap[1]}”（[channels.wecom.robots]）" if channel
+                       else what.get(notice.channel, notice.channel))
+            log.error("配置中没有%s，发给%s等单位的提醒暂不发送；在 config.toml 中配置后"
+                      "（发送 SIGHUP 或重启）即按计划发送", missing, notice.recipient)
         return False
 
     def _warn_missing_years(self, plan: Any, years: set[int]) -> None:
