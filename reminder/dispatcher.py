@@ -16,7 +16,7 @@ import threading
 import time as _time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -249,33 +249,51 @@ class Dispatcher:
                                                     delivery=None)
             failures.append((group, error))
             return
-        result = None
+        # Notices are settled part by part: once the message carrying a task went out, that
+        # task's notices are sent, so a retry or deferral of a later part never repeats it.
+        remaining = list(group)
+        result = delivery = None
         for number, message in enumerate(messages):
             rate_key = (first.channel, _rate_key(channel, message))
             wait = self.limiter.wait(rate_key, getattr(channel, "rate_limit", None))
             if wait > 0 and (wait > self.max_inline_wait or self.stop.wait(wait)):
-                # Too long to wait here, or asked to stop: give the rows back untouched.
+                # Too long to wait here, or asked to stop: give the rest back untouched.
                 later = now + timedelta(seconds=wait)
-                report.deferred += self.store.release(ids, self.claimant, now,
-                                                      next_attempt_at=later)
+                report.deferred += self.store.release([c.id for c in remaining], self.claimant,
+                                                      now, next_attempt_at=later)
                 return
             result = _safe_send(channel, message)
             self.limiter.record(rate_key)
-            delivery = Delivery(**base, subject=getattr(message, "subject", "") or "",
+            delivery = Delivery(**{**base, "notice_ids": [c.id for c in remaining]},
+                                subject=getattr(message, "subject", "") or "",
                                 result=result.status, provider_code=result.provider_code,
                                 detail=result.detail or "")
             if result.status != "ok":
                 break
             report.messages += 1
-            if number < len(messages) - 1:
+            carried = set(getattr(message, "keys", ()) or ())
+            done = [c for c in remaining if c.notice.key in carried]
+            if done and number < len(messages) - 1:
+                report.sent += self.store.mark_sent([c.id for c in done], self.claimant, now,
+                                                    replace(delivery, notice_ids=[c.id for c in done]))
+                remaining = [c for c in remaining if c.notice.key not in carried]
+            elif number < len(messages) - 1:
                 self.store.record_delivery(delivery, self.claimant, now)
+        if not remaining:
+            if result is not None and result.status != "ok":  # only the @-message failed
+                self.store.record_delivery(delivery, self.claimant, now)
+                log.warning("@提醒消息发送失败（提醒本身已送达）：%s → %s：%s", first.channel,
+                            first.recipient, result.detail)
+            return
+        ids = [c.id for c in remaining]
         if result is None:  # the renderer had nothing to say
-            report.sent += self.store.mark_sent(ids, self.claimant, now, Delivery(**base))
+            report.sent += self.store.mark_sent(ids, self.claimant, now,
+                                                Delivery(**{**base, "notice_ids": ids}))
         elif result.status == "ok":
             report.sent += self.store.mark_sent(ids, self.claimant, now, delivery)
             log.info("已发送 %s → %s（%d 项）", first.channel, first.recipient, len(group))
         else:
-            self._after_failure(group, result, delivery, now, report, failures)
+            self._after_failure(remaining, result, delivery, now, report, failures)
 
     def _after_failure(self, group: list[Any], result: Any, delivery: Any, now: datetime,
                        report: DispatchReport, failures: list[tuple[list[Any], str]]) -> None:

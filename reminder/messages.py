@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeVar
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
-from reminder.channels.base import Message, split_blocks
+from reminder.channels.base import Message, split_parts
 from reminder.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES, mention_suffix
 from reminder.errors import ConfigError
 from reminder.models import Notice
@@ -130,6 +130,7 @@ class _Row:
     days_text: str
     stage: str
     step: str
+    keys: tuple[str, ...] = ()  # every notice this row stands for
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,8 +170,10 @@ def _digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: date) -
     if len(recipients) > 1:
         raise ValueError(f"a digest has one recipient, got {recipients}")
     seen: dict[tuple[str, str, date, str], Notice] = {}
+    keys: dict[tuple[str, str, date, str], list[str]] = {}
     for n in notices:  # the same task twice in one stage (two steps due at once) shows once
         seen.setdefault((n.plan, n.task, n.due, n.stage), n)
+        keys.setdefault((n.plan, n.task, n.due, n.stage), []).append(n.key)
     by_stage: dict[str, list[Notice]] = {}
     for n in seen.values():
         by_stage.setdefault(n.stage, []).append(n)
@@ -188,7 +191,7 @@ def _digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: date) -
                 no=no, id="" if n.task.startswith("@") else n.task, title=n.title,
                 plan=n.plan, plan_title=n.plan_title or n.plan, due=n.due,
                 due_text=cn_date(n.due), days=days, days_text=days_text(n.due, today),
-                stage=stage, step=n.step,
+                stage=stage, step=n.step, keys=tuple(keys[(n.plan, n.task, n.due, n.stage)]),
             ))
         sections.append(_Section(
             stage=stage, number=SECTION_NUMBERS[len(sections) % len(SECTION_NUMBERS)],
@@ -244,7 +247,8 @@ def render_digest(
     if channel == "email":
         text = _render(env, "email/digest.txt.j2", context)
         html = _render(env, "email/digest.html.j2", context)
-        return [Message(subject=subject, text=text, html=html, to=addresses)]
+        return [Message(subject=subject, text=text, html=html, to=addresses,
+                        keys=tuple(n.key for n in notices))]
     if channel == "wecom":
         return _wecom(env, digest, context, subject, notices, addresses, fmt)
     raise ValueError(f"no digest rendering for channel {channel!r}")
@@ -262,7 +266,9 @@ def _wecom(
     mobiles = _unique([m for n in notices for m in n.mobiles])
     name = "wecom/digest.md.j2" if fmt == "markdown" else "wecom/digest.txt.j2"
 
-    def build() -> list[str]:
+    rows = [row for section in digest.sections for row in section.tasks]
+
+    def build() -> list[tuple[str, tuple[int, ...]]]:
         macros = env.get_template(name).make_module(context)
         header = str(macros.header(digest)).strip()
         footer = str(macros.footer(digest)).strip()
@@ -277,9 +283,10 @@ def _wecom(
             limit = MARKDOWN_MAX_BYTES - len(mention_suffix(mentions).encode("utf-8"))
         else:
             limit = TEXT_MAX_BYTES
-        return split_blocks(header, blocks, footer, limit, sep=BLOCK_SEP)
+        return split_parts(header, blocks, footer, limit, sep=BLOCK_SEP)
 
-    bodies = _guard(env, name, build)
+    parts = _guard(env, name, build)
+    bodies = [body for body, _ in parts]
     extra = ""
     if fmt == "markdown" and mobiles:
         extra = _render(env, "wecom/mention.txt.j2", context).strip()
@@ -290,8 +297,9 @@ def _wecom(
             to=robots[:1], part=i, parts=total,
             mentions=mentions if i == 1 else (),
             mobiles=mobiles if i == 1 and fmt == "text" else (),
+            keys=tuple(key for index in indexes for key in rows[index].keys),
         )
-        for i, body in enumerate(bodies, 1)
+        for i, (body, indexes) in enumerate(parts, 1)
     ]
     if extra:
         messages.append(Message(subject=subject, text=extra, to=robots[:1], mobiles=mobiles,

@@ -341,3 +341,39 @@ def test_next_wake_is_the_next_pending_send_time(store: Store) -> None:
     assert d.next_wake(at("2026-06-01")) == at("2026-06-03")
     assert dispatcher(Store(store.engine), FakeChannel()).next_wake(at("2026-06-04")) == at(
         "2026-06-04")
+
+
+# -- split digests: a later part's trouble never repeats an earlier part -----------------------
+
+def parts_of_two(notices: Sequence[Notice], *, channel: str, today: date, templates_dir: Any = None,
+                 **_: Any) -> list[Message]:
+    """A digest split in parts of two tasks each, every part saying which notices it carries."""
+    chunks = [notices[i:i + 2] for i in range(0, len(notices), 2)]
+    return [Message(subject="digest", text=",".join(n.task for n in chunk), to=notices[0].addresses,
+                    part=i, parts=len(chunks), keys=tuple(n.key for n in chunk))
+            for i, chunk in enumerate(chunks, 1)]
+
+
+def test_retry_after_a_failed_later_part_resends_only_the_unsent_tasks(store: Store) -> None:
+    load(store, [notice(str(i), channel="wecom") for i in range(1, 7)])
+    wecom = FakeChannel("wecom", results=[OK, DOWN])  # part 2 of 3 fails
+    d = dispatcher(store, wecom, render=parts_of_two)
+    first = d.dispatch(at("2026-06-01"))
+    assert [m.text for m in wecom.sent] == ["1,2", "3,4"]
+    assert (first.sent, first.retried) == (2, 4)
+    assert {k.split(":")[0] for k, (s, _) in status_of(store).items() if s == SENT} == {"1", "2"}
+
+    d.dispatch(at("2026-06-01", "12:00"))  # well after the backoff
+    assert [m.text for m in wecom.sent[2:]] == ["3,4", "5,6"]  # tasks 1 and 2 never again
+    assert {s for s, _ in status_of(store).values()} == {SENT}
+
+
+def test_rate_limit_mid_digest_defers_only_the_rest(store: Store) -> None:
+    load(store, [notice(str(i), channel="wecom") for i in range(1, 5)])
+    wecom = FakeChannel("wecom", rate_limit=(1, 60.0))  # one message a minute per robot
+    d = dispatcher(store, wecom, render=parts_of_two, max_inline_wait=0.0)
+    report = d.dispatch(at("2026-06-01"))
+    assert [m.text for m in wecom.sent] == ["1,2"]
+    assert (report.sent, report.deferred) == (2, 2)
+    assert status_of(store)["1:remind:法规科"] == (SENT, None)
+    assert status_of(store)["3:remind:法规科"] == (PENDING, None)

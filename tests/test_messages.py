@@ -157,6 +157,24 @@ def test_sixty_tasks_split_into_markdown_parts_within_4096_bytes() -> None:
         assert nt.title in holders[0].markdown
 
 
+def test_each_part_carries_the_keys_of_exactly_the_tasks_it_shows() -> None:
+    """The dispatcher marks a part's notices sent as soon as the part is out, so the keys
+    must match the tasks printed in that part, and every notice must be in exactly one."""
+    notices = many(60, mobiles=("13800000000",))
+    twice = replace(notices[0], step="3wd")  # a second notice for the same task and stage
+    messages = render_digest([*notices, twice], channel="wecom", today=TODAY)
+    *parts, mention = messages
+    assert mention.markdown == "" and mention.keys == ()  # the mobile @-message carries none
+    for m in parts:
+        shown = set(re.findall(r"〔(\d+)〕", m.markdown))
+        assert {n.task for n in [*notices, twice] if n.key in m.keys} == shown
+    keys = [k for m in parts for k in m.keys]
+    assert sorted(keys) == sorted(n.key for n in [*notices, twice])
+    (email,) = render_digest([replace(n, channel="email") for n in notices], channel="email",
+                             today=TODAY)
+    assert set(email.keys) == {replace(n, channel="email").key for n in notices}
+
+
 def test_sixty_tasks_go_through_the_webhook_without_40058() -> None:
     messages = render_digest(many(60, mentions=("zhangsan",)), channel="wecom", today=TODAY)
     with wecom_server(keys={"k"}) as server:  # unscripted: enforces WeCom's byte limits

@@ -25,6 +25,8 @@ class Message:
     ``to`` holds email addresses, or the WeCom robot's name as its only item. ``part``/``parts``
     number the messages one digest produced, in sending order (a split WeCom digest, plus the
     short text @-message for mobile numbers), so the dispatcher can record them one by one.
+    ``keys`` are the notices whose tasks this message carries: once it is sent they are done,
+    so a retry of a later part never repeats an earlier one.
     """
 
     subject: str
@@ -36,6 +38,7 @@ class Message:
     mobiles: tuple[str, ...] = ()
     part: int = 1
     parts: int = 1
+    keys: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.part <= self.parts:
@@ -115,7 +118,15 @@ def _assemble(header: str, blocks: Sequence[str], footer: str, sep: str) -> str:
 def split_blocks(
     header: str, blocks: Sequence[str], footer: str, max_bytes: int, *, sep: str = "\n"
 ) -> list[str]:
-    """Pack whole blocks into parts of at most ``max_bytes`` UTF-8 bytes.
+    """The parts of :func:`split_parts`, without which blocks each holds."""
+    return [body for body, _ in split_parts(header, blocks, footer, max_bytes, sep=sep)]
+
+
+def split_parts(
+    header: str, blocks: Sequence[str], footer: str, max_bytes: int, *, sep: str = "\n"
+) -> list[tuple[str, tuple[int, ...]]]:
+    """Pack whole blocks into parts of at most ``max_bytes`` UTF-8 bytes; each part comes
+    with the indexes of the blocks it holds.
 
     Each part repeats the header and footer so it reads on its own; when there are several
     parts, the header's first line gets "（第1/3部分）". A block is never split across parts;
@@ -124,7 +135,7 @@ def split_blocks(
     """
     whole = _assemble(header, blocks, footer, sep)
     if utf8_len(whole) <= max_bytes:
-        return [whole]
+        return [(whole, tuple(range(len(blocks))))]
     digits = 1
     while True:
         # Reserve room for the widest marker with this many digits, then check the count fits.
@@ -136,31 +147,33 @@ def split_blocks(
         digits += 1
     n = len(chunks)
     parts = [
-        _assemble(_with_marker(header, f"（第{i}/{n}部分）" if n > 1 else ""), chunk, footer, sep)
+        (_assemble(_with_marker(header, f"（第{i}/{n}部分）" if n > 1 else ""),
+                   [text for _, text in chunk], footer, sep),
+         tuple(index for index, _ in chunk))
         for i, chunk in enumerate(chunks, 1)
     ]
-    assert all(utf8_len(p) <= max_bytes for p in parts)
+    assert all(utf8_len(body) <= max_bytes for body, _ in parts)
     return parts
 
 
 def _pack(
     header: str, blocks: Sequence[str], footer: str, max_bytes: int, sep: str
-) -> list[list[str]]:
+) -> list[list[tuple[int, str]]]:
     # Bytes a part spends on everything but its blocks when it holds exactly one block.
     overhead = utf8_len(_assemble(header, ["x"], footer, sep)) - 1
     room = max_bytes - overhead
     if room < 16:
         raise ValueError(f"header and footer leave no room for content in {max_bytes} bytes")
-    chunks: list[list[str]] = []
-    current: list[str] = []
+    chunks: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
     size = overhead - utf8_len(sep)  # bytes of header+footer with no block at all
-    for block in blocks:
+    for index, block in enumerate(blocks):
         block = truncate_bytes(block, room)
         cost = utf8_len(block) + utf8_len(sep)
         if current and size + cost > max_bytes:
             chunks.append(current)
             current, size = [], overhead - utf8_len(sep)
-        current.append(block)
+        current.append((index, block))
         size += cost
     if current or not chunks:
         chunks.append(current)
