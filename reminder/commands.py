@@ -110,26 +110,31 @@ def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
 @click.option("--stage", "stages", multiple=True,
               type=click.Choice(["remind", "due", "overdue", "escalate", "report"]),
               help="只看这类通知：remind 提醒、due 到期、overdue 逾期、escalate 督办、report 报送")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="读取守护进程数据库中的完成标记和事件日期（只读），使预演与实际发送一致")
 @format_option
 @rules_option
 def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None,
                  now: str | None, units: tuple[str, ...], task_ids: tuple[str, ...],
-                 stages: tuple[str, ...], fmt: str, rules: tuple[Path, ...]) -> None:
+                 stages: tuple[str, ...], config_path: Path | None, fmt: str,
+                 rules: tuple[Path, ...]) -> None:
     """预演：按时间顺序列出将发送的全部提醒、逾期通知和督办（不发送、不写入任何东西）。"""
     from reminder.output import CHANNEL_NAMES, STAGE_NAMES, emit, notice_record, weekday
     from reminder.planner import plan_notices, plan_window
 
     # Arguments first: a typo in --now should not wait for the plans to load.
     moment, first_day, last_day = parse_moment(now), parse_day(start, "--from"), parse_day(end, "--to")
+    events, done = _recorded(config_path) if config_path else ({}, frozenset())
     with ExitStack() as stack:
         plans = load_plans(plan_dirs, stack, rules)
-        default_start, default_end = plan_window(plans)
+        default_start, default_end = plan_window(plans, events=events)
         first = first_day or (moment.date() if moment else default_start)
         last = last_day or default_end
         if last < first:
             raise click.BadParameter("结束日期早于开始日期", param_hint="--to")
         notices = [
-            n for n in plan_notices(plans, start=first, end=last, now=moment)
+            n for n in plan_notices(plans, start=first, end=last, now=moment, events=events,
+                                    done=done)
             if (not units or n.recipient in units) and (not task_ids or n.task in task_ids)
             and (not stages or n.stage in stages)
         ]
@@ -157,6 +162,30 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
         summary = "，".join(f"{name} {count}" for name, count in counts.items())
         click.echo(f"{first} 至 {last} 共 {len(notices)} 条通知（{summary}）。"
                    "未标记完成的任务每 5 个工作日督办一次，直到完成。", err=True)
+
+
+def _recorded(config_path: Path) -> tuple[dict[Any, date], frozenset[Any]]:
+    """Events and completions the daemon's database holds, read without writing anything
+    (no migration, no new file)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from reminder.config import find_config, load_config
+    from reminder.errors import StoreError
+    from reminder.store import open_store, sqlite_path
+
+    config = load_config(find_config(config_path))
+    db = sqlite_path(config.database_url)
+    if db is not None and not db.exists():
+        warn(f"数据库 {db} 尚不存在（守护进程还没运行过），按没有完成记录预演")
+        return {}, frozenset()
+    store = open_store(config.database_url, timezone=config.timezone, migrate_schema=False)
+    try:
+        return store.events(), frozenset(store.done_set())
+    except SQLAlchemyError as exc:
+        raise StoreError(f"无法读取数据库：{type(exc).__name__}", file=config_path,
+                         hint="先运行一次 reminder run --once 完成数据库迁移") from None
+    finally:
+        store.dispose()
 
 
 def _warn_unparsed(plans: list[Any]) -> None:

@@ -155,6 +155,32 @@ def test_done_undo_event_and_status(setup: dict[str, Any]) -> None:
     assert table.returncode == 0 and "demo-2026" in table.stdout
 
 
+def test_plan_with_config_honours_completions_and_events_and_writes_nothing(
+        setup: dict[str, Any], tmp_path: Path) -> None:
+    cfg, folder = setup["config"], str(tmp_path / "plans" / "demo-2026")
+    db = tmp_path / "state" / "reminder.db"
+
+    def listed(*extra: str) -> list[dict[str, Any]]:
+        out = reminder("plan", folder, "--now", MOMENT, "--format", "json", *extra)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    before = listed("--config", cfg)
+    assert not db.exists()  # a dry run never creates the database
+    assert any(n["task"] == "5" for n in before)
+
+    reminder("run", "--once", "--now", MOMENT, "--config", cfg)
+    assert reminder("done", "demo-2026", "5", "--config", cfg).returncode == 0
+    assert reminder("event", "demo-2026", "10", "2026-07-01", "--config", cfg).returncode == 0
+    mtime = db.stat().st_mtime_ns
+    after = listed("--config", cfg)
+    assert not any(n["task"] == "5" for n in after)
+    assert any(n["task"] == "5" for n in listed())  # without --config: the plan folder alone
+    due10 = {n["deadline"] for n in after if n["task"] == "10"}
+    assert due10 and min(due10) > "2026-07-01"  # 5 workdays after the recorded event
+    assert db.stat().st_mtime_ns == mtime
+
+
 def test_status_overdue_lists_only_overdue_tasks(setup: dict[str, Any]) -> None:
     reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
     out = json.loads(reminder("status", "--overdue", "--json", "--config",
