@@ -377,3 +377,26 @@ def test_rate_limit_mid_digest_defers_only_the_rest(store: Store) -> None:
     assert (report.sent, report.deferred) == (2, 2)
     assert status_of(store)["1:remind:法规科"] == (SENT, None)
     assert status_of(store)["3:remind:法规科"] == (PENDING, None)
+
+
+def test_a_long_pass_renews_its_lease_so_no_other_daemon_takes_its_rows(store: Store) -> None:
+    """Sends slower than half the lease: by the third digest the original lease has run out,
+    and a rival claiming at that real moment must still find nothing to take."""
+    import time as _time
+
+    start = at("2026-06-01")
+    began = _time.monotonic()
+    stolen: list[Any] = []
+
+    class Slow(FakeChannel):
+        def send(self, message: Message) -> Any:
+            _time.sleep(0.6)
+            rival_now = start + timedelta(seconds=_time.monotonic() - began)
+            stolen.extend(store.claim(rival_now, "rival", lease=timedelta(seconds=60)))
+            return super().send(message)
+
+    load(store, [notice("1", recipient="甲"), notice("2", recipient="乙"), notice("3", recipient="丙")])
+    d = dispatcher(store, Slow(), lease=timedelta(seconds=1))
+    report = d.dispatch(start)
+    assert report.sent == 3
+    assert stolen == []  # without renewal, the third digest's row would be claimable here
