@@ -334,13 +334,17 @@ class Dispatcher:
         if admin is None or not admin.reachable:
             log.error("有 %d 组提醒发送失败，但未配置管理员联系人（[admin]）", len(failures))
             return
-        lines = [f"以下提醒发送失败，已停止重试（{now.astimezone(self.tz):%Y-%m-%d %H:%M}）："]
-        for group, error in failures:
-            n = group[0].notice
-            tasks = "、".join(sorted({c.notice.task for c in group}))
-            lines.append(f"- {n.recipient}（{n.channel}）任务 {tasks}：{error}")
-        lines.append("请检查渠道配置与联系人后，用 reminder status 查看详情。")
-        text = "\n".join(lines)
+        from reminder.messages import render_failure_report
+
+        rows = [(g[0].notice.recipient, g[0].notice.channel,
+                 sorted({c.notice.task for c in g}), error) for g, error in failures]
+        try:
+            subject, text = render_failure_report(
+                rows, at=f"{now.astimezone(self.tz):%Y-%m-%d %H:%M}",
+                templates_dir=self.templates_dir)
+        except Exception:  # a broken admin template must not hide the failures themselves
+            log.exception("无法生成失败报告；失败的提醒：%s", rows)
+            return
         targets = []
         if admin.email:
             targets.append(("email", tuple(admin.email), ()))
@@ -350,7 +354,7 @@ class Dispatcher:
             channel = self.channels.get(name)
             if channel is None:
                 continue
-            result = _safe_send(channel, _message("reminder 提醒发送失败", text, to, mentions))
+            result = _safe_send(channel, _message(subject, text, to, mentions))
             if result.status != "ok":
                 log.error("无法通知管理员（%s）：%s %s", name, result.provider_code or "",
                           result.detail)

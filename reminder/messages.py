@@ -254,6 +254,17 @@ def render_digest(
     raise ValueError(f"no digest rendering for channel {channel!r}")
 
 
+def render_failure_report(failures: Sequence[tuple[str, str, Sequence[str], str]], *,
+                          at: str, templates_dir: Path | None = None) -> tuple[str, str]:
+    """(subject, text) telling the admin which digests failed for good; each failure is
+    (recipient, channel, task ids, error)."""
+    env = environment(templates_dir)
+    context = {"at": at, "failures": [
+        {"recipient": r, "channel": c, "tasks": list(t), "error": e} for r, c, t, e in failures]}
+    return f"【政务公开提醒】{len(failures)} 组提醒发送失败", _render(env, "admin/failures.txt.j2",
+                                                                 context)
+
+
 def _render(env: SandboxedEnvironment, name: str, context: dict[str, Any]) -> str:
     return _guard(env, name, lambda: env.get_template(name).render(context)).strip() + "\n"
 

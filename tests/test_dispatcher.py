@@ -245,6 +245,7 @@ def test_transient_failure_retries_with_backoff_then_fails_and_tells_admin(
     admin_mail = email.sent[-1]
     assert admin_mail.to == ("admin@example.gov.cn",)
     assert "法规科" in admin_mail.text and "timeout" in admin_mail.text
+    assert admin_mail.subject == "【政务公开提醒】1 组提醒发送失败"
     assert [d.result for d in store.deliveries()] == ["retryable"] * 3
 
 
