@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+from reminder.errors import ImportFailed
 from reminder.importers.html import decode
 from reminder.importers.table import Grid
 
@@ -21,6 +22,11 @@ class CsvImporter:
             delimiter = dialect.delimiter
         except csv.Error:
             delimiter = ","
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            rows = list(reader)
+        except csv.Error as exc:
+            raise ImportFailed(f"CSV 格式错误：{exc}", file=path, line=reader.line_num,
+                               hint="用 Excel 或 WPS 打开后另存为 CSV（UTF-8）") from None
         # An exported sheet loses its merges: the cells they covered arrive empty.
         return Grid(rows=rows, flattened=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
 from reminder.errors import ImportFailed
@@ -65,11 +66,23 @@ def check_zip(path: Path, data: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        # NotImplementedError: a corrupt header claiming a zip version nobody implements
         raise ImportFailed("文件已损坏或不是有效的 Office 文件", file=path,
                            hint="请用 Word/WPS/Excel 打开确认后重新保存") from None
     if sum(m.file_size for m in members) > MAX_UNZIPPED:
         raise ImportFailed("文件解压后过大，拒绝读取", file=path)
+    damaged = "文件已损坏"
+    hint = "请用 Word/WPS/Excel 打开确认后重新保存"
+    try:
+        # Every part is unpacked and its checksum verified now, so the readers after this
+        # never meet a corrupt stream (the size cap above bounds the work).
+        bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError,
+            NotImplementedError, zlib.error):
+        raise ImportFailed(damaged, file=path, hint=hint) from None
+    if bad is not None:
+        raise ImportFailed(damaged, file=path, place=bad, hint=hint)
     with archive:
         for member in members:
             if not member.filename.endswith((".xml", ".rels")):
@@ -77,9 +90,9 @@ def check_zip(path: Path, data: bytes) -> None:
             try:
                 with archive.open(member) as part:
                     head = part.read(4096)
-            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError):
-                raise ImportFailed("文件已损坏", file=path, place=member.filename,
-                                   hint="请用 Word/WPS/Excel 打开确认后重新保存") from None
+            except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError,
+                    NotImplementedError, zlib.error):
+                raise ImportFailed(damaged, file=path, place=member.filename, hint=hint) from None
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                 raise ImportFailed("文件包含不安全的 XML 声明（DOCTYPE），拒绝读取", file=path,
                                    place=member.filename)
