@@ -54,3 +54,19 @@ def test_word_plan_with_report_paragraph_after_the_table(tmp_path: Path) -> None
     start, end = plan_window([plan])
     reports = {n.due for n in plan_notices([plan], start=start, end=end) if n.stage == "report"}
     assert reports == {date(2021, 10, 9), date(2022, 1, 5)}  # 10-10 is a Sunday
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        pytest.param(["某某局", "二〇二一年七月十九日"], date(2021, 7, 19), id="chinese-numerals"),
+        pytest.param(["二○二二年十二月三十一日"], date(2022, 12, 31), id="circle-zero"),
+        pytest.param(["2021年7月19日"], date(2021, 7, 19), id="arabic"),
+        pytest.param(["发布日期：2021-07-23", "2021年7月19日"], date(2021, 7, 23), id="label-wins"),
+        pytest.param(["二〇二一年二月三十日"], None, id="no-such-day"),
+    ],
+)
+def test_issue_date_under_the_letter(lines: list[str], expected: date | None) -> None:
+    from reminder.importers.meta import detect_issued
+
+    assert detect_issued(lines) == expected

@@ -10,6 +10,8 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from reminder.numerals import to_int
+
 _TITLE_WORDS = re.compile(r"(分工方案|实施方案|工作方案|任务分工|工作要点|任务清单|工作计划|台账|分解表)")
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _LABELLED_DATE = re.compile(
@@ -17,16 +19,8 @@ _LABELLED_DATE = re.compile(
     r"(20\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 )
 _LINE_DATE = re.compile(r"^\s*(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
-_CN_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"○": "0", "零": "0"}
 _CN_NUM = "[一二三四五六七八九十]{1,3}"
 _CN_DATE = re.compile(rf"^\s*([〇○零一二三四五六七八九]{{4}})年({_CN_NUM})月({_CN_NUM})日\s*$")
-
-
-def _cn_number(text: str) -> int:
-    if "十" not in text:
-        return int("".join(_CN_DIGITS[c] for c in text))
-    tens, _, ones = text.partition("十")
-    return (int(_CN_DIGITS[tens]) if tens else 1) * 10 + (int(_CN_DIGITS[ones]) if ones else 0)
 
 
 def detect_title(lines: Iterable[str]) -> str:
@@ -72,7 +66,7 @@ def detect_issued(lines: Iterable[str]) -> date | None:
                 if m:
                     alone = date(*map(int, m.groups()))
                 elif (c := _CN_DATE.match(line)) is not None:
-                    alone = date(*(_cn_number(g) for g in c.groups()))
+                    alone = date(*(to_int(g) for g in c.groups()))
             except ValueError:
                 pass
     return alone
