@@ -11,6 +11,7 @@ from pathlib import Path
 from reminder.importers import stream
 from reminder.importers.header import _kind
 from reminder.importers.html import decode
+from reminder.importers.meta import detect_year
 from reminder.importers.table import Grid
 
 _RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -23,13 +24,7 @@ _ENTITY = re.compile(r"[?&](ldquo|rdquo|lsquo|rsquo|mdash|hellip|middot|nbsp);")
 # Some scrapes drop each closing tag's "<" and take one off the code point of the character
 # before it (室 becomes 宣, 处 becomes 夃, 。 becomes 、); "?" marks a byte lost for good.
 _SHIFTED_END = re.compile(r"([^?\s])(/(?:td|th|p|span|div|strong|a)>)")
-_YEAR = re.compile(r"(20\d{2})\s*年")
 _BR = re.compile(r"<br\s*/?>", re.I)  # Markdown tables write a line break inside a cell so
-
-
-def _plan_year(text: str) -> int | None:
-    counts = Counter(_YEAR.findall(text))
-    return int(counts.most_common(1)[0][0]) if counts else None
 
 
 class TextImporter:
@@ -40,7 +35,7 @@ class TextImporter:
         text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
         lines = text.split("\n")
         nonempty = [line for line in lines if line.strip()]
-        year = _plan_year(text)
+        year = detect_year("", text.splitlines())
         if _CELL_END.search(text):
             return _scraped(lines)
         if sum(1 for line in nonempty if line.count("|") >= 2) >= 3:
