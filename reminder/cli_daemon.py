@@ -265,32 +265,28 @@ def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> No
 
 
 def _status_table(rows: list[Any], config: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from reminder.output import STAGE_NAMES, emit
 
-    stages = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
-              "report": "报送"}
-    table = Table(show_lines=False)
-    for header in ("计划", "任务", "内容", "下次截止", "状态", "最近提醒", "待发", "失败"):
-        # Only the failures column may wrap: a wrapped title makes every row five lines tall.
-        wraps = header == "失败"
-        table.add_column(header, overflow="fold" if wraps else "ellipsis", no_wrap=not wraps,
-                         max_width=28 if header == "内容" else None)
-    for r in rows:
-        state = "已完成" if r.done else ("[red]逾期[/red]" if r.overdue else "进行中")
-        last = (f"{r.last_sent.astimezone(config.tz):%m-%d %H:%M} {stages.get(r.last_stage, '')}"
-                if r.last_sent else "—")
-        failures = str(r.failures) if r.failures else ""
-        if r.unroutable:
-            failures += ("；" if failures else "") + "无联系方式：" + "、".join(r.unroutable)
-        table.add_row(r.plan, r.task, r.title, r.next_due.isoformat() if r.next_due else "—",
-                      state, last, str(r.pending), failures)
     if not rows:
         click.echo("没有任务记录（守护进程尚未同步计划，或没有符合条件的任务）")
         return
-    import shutil
-
-    Console(width=max(shutil.get_terminal_size((160, 24)).columns, 120)).print(table)
+    records = []
+    for r in rows:
+        failures = str(r.failures) if r.failures else ""
+        if r.unroutable:
+            failures += ("；" if failures else "") + "无联系方式：" + "、".join(r.unroutable)
+        records.append({
+            "plan": r.plan, "task": r.task, "title": r.title,
+            "next_due": r.next_due.isoformat() if r.next_due else "—",
+            "state": "已完成" if r.done else ("逾期" if r.overdue else "进行中"),
+            "last": (f"{r.last_sent.astimezone(config.tz):%m-%d %H:%M} "
+                     f"{STAGE_NAMES.get(r.last_stage, '')}" if r.last_sent else "—"),
+            "pending": r.pending, "failures": failures,
+        })
+    emit(records, fmt="table", wrap=("failures",), columns=(
+        ("plan", "计划"), ("task", "任务"), ("title", "内容"), ("next_due", "下次截止"),
+        ("state", "状态"), ("last", "最近提醒"), ("pending", "待发"), ("failures", "失败"),
+    ))
 
 
 # -- test-channel ------------------------------------------------------------------------

@@ -98,13 +98,15 @@ def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_lines=False, header_style="bold")
     for key, header in columns:
         wraps = key in wrap
         table.add_column(header, overflow="fold" if wraps else "ellipsis", no_wrap=not wraps)
     for row in rows:
-        table.add_row(*(_flat(row.get(key)) for key, _ in columns))
+        # Text, not markup: a title from a document may hold "[试行]" or a stray "[/]".
+        table.add_row(*(Text(_flat(row.get(key))) for key, _ in columns))
     width = shutil.get_terminal_size((160, 24)).columns
     Console(file=out, width=max(width, 120), highlight=False, soft_wrap=False).print(table)
 
