@@ -44,8 +44,11 @@ def effective_task(plan: Plan, task: Task) -> Task:
 
 
 def deadlines_of(plan: Plan, task: Task) -> list[Deadline]:
-    return task_deadlines(effective_task(plan, task), context(plan), plan.rules,
-                          plan.default_deadline)
+    cache = plan.deadline_cache
+    if task.id not in cache:
+        cache[task.id] = task_deadlines(effective_task(plan, task), context(plan), plan.rules,
+                                        plan.default_deadline)
+    return cache[task.id]
 
 
 def after_event(event: date, offset: Offset, calendar: WorkCalendar) -> date:

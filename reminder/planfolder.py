@@ -72,6 +72,11 @@ class Plan:
     def _task_index(self) -> dict[str, Task]:
         return {t.id: t for t in self.tasks}
 
+    @cached_property
+    def deadline_cache(self) -> dict[str, list[Any]]:
+        """Parsed deadlines by task id: the window, the notices and the checks all ask."""
+        return {}
+
 
 def _toml_error(exc: tomllib.TOMLDecodeError, path: Path) -> PlanError:
     match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
