@@ -103,9 +103,6 @@ class WorkCalendar:
                 remaining -= 1
         return day
 
-    def next_workday(self, day: date) -> date:
-        return self.add_workdays(day, 1)
-
 
 def missing_year_note(year: int) -> str:
     """What every command and the daemon's log say about a year without holiday data."""

@@ -17,7 +17,6 @@ Stage = Literal["remind", "due", "overdue", "escalate", "report"]
 ShiftPolicy = Literal["before", "after", "none"]
 
 CYCLES: tuple[str, ...] = ("monthly", "quarterly", "semiannual", "yearly", "ongoing")
-STAGES: tuple[str, ...] = ("remind", "due", "overdue", "escalate", "report")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
+from dataclasses import replace
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -38,8 +39,6 @@ def effective_task(plan: Plan, task: Task) -> Task:
         changes["lead"], changes["support"] = override.units, ()
     if not changes:
         return task
-    from dataclasses import replace
-
     return replace(task, **changes)  # type: ignore[arg-type]
 
 

@@ -12,11 +12,9 @@ from typing import Any, TextIO
 
 from reminder.models import Deadline, Notice
 
-FORMATS = ("table", "json", "csv")
 WEEKDAYS = "一二三四五六日"
 STAGE_NAMES = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
                "report": "报送"}
-KIND_NAMES = {"once": "一次", "recurring": "周期", "event": "事件后", "none": "无时限"}
 CYCLE_NAMES = {"monthly": "每月", "quarterly": "每季度", "semiannual": "每半年",
                "yearly": "每年", "ongoing": "长期"}
 UNIT_NAMES = {"day": "天", "workday": "个工作日", "month": "个月"}

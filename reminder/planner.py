@@ -14,7 +14,7 @@ from dateutil.relativedelta import relativedelta
 
 from reminder.calendar import WorkCalendar
 from reminder.models import Contact, Notice, Occurrence, Offset, Stage
-from reminder.occurrences import Done, Events, effective_task, occurrences
+from reminder.occurrences import Done, Events, effective_task, occurrences, plan_date_task_id
 from reminder.planfolder import Plan
 
 STAGE_ORDER = {"overdue": 0, "escalate": 1, "due": 2, "remind": 3, "report": 4}
@@ -88,7 +88,7 @@ def recipients(plan: Plan, occ: Occurrence, stage: Stage) -> list[Contact]:
     overdue, the escalation contacts (or the coordinator) for escalations."""
     names: list[str]
     if occ.task.startswith("@"):
-        plan_date = next(d for d in plan.dates if f"@{d.name}" == occ.task)
+        plan_date = next(d for d in plan.dates if plan_date_task_id(d.name) == occ.task)
         names = list(plan_date.units) or _all_units(plan)
     else:
         task = effective_task(plan, plan.task(occ.task))  # type: ignore[arg-type]
