@@ -50,13 +50,9 @@ def _now(config: Any) -> datetime:
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # APScheduler logs every job run at INFO; ours already say what happened.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from reminder.redact import configure
+
+    configure(verbose, sys.stderr)
 
 
 # -- run ---------------------------------------------------------------------------------

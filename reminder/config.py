@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reminder import redact
 from reminder.dispatcher import QuietHours, RetryPolicy
 from reminder.errors import ConfigError
 from reminder.models import Contact
@@ -298,10 +299,13 @@ def read_secrets(config: Config) -> dict[str, Any]:
 
 def _secret(config: Config, env_name: str | None, section: str, name: str,
             secrets: Mapping[str, Any], environ: Mapping[str, str], place: str) -> str:
-    if env_name and environ.get(env_name):
-        return environ[env_name]
-    value = secrets.get(section, {}).get(name) if isinstance(secrets.get(section), dict) else None
-    if isinstance(value, str) and value:
+    value = environ.get(env_name) if env_name else None
+    if not value:
+        found = secrets.get(section, {}).get(name) if isinstance(secrets.get(section), dict) else None
+        value = found if isinstance(found, str) else None
+    if value:
+        # From here on no log line of this process can show it, whoever logs it.
+        redact.remember(value)
         return value
     where = f"环境变量 {env_name}" if env_name else "（未指定环境变量）"
     raise ConfigError(f"缺少密钥：{where}未设置，密钥文件中也没有 [{section}] {name}",

@@ -281,3 +281,29 @@ def test_daemon_process_sends_when_due_refuses_a_second_and_exits_cleanly_on_sig
     store = open_store(url)
     assert [r.status for r in store.notices()] == [SENT]
     store.dispose()
+
+
+def test_verbose_run_writes_no_webhook_key_in_any_form(tmp_path: Path) -> None:
+    """`run -v` logs at DEBUG; urllib3 used to log every request URL with `?key=…`."""
+    import shutil
+    from urllib.parse import quote, quote_plus
+
+    keys = {"REMINDER_WECOM_GONGKAI": "gk+Y/0z=Q9", "REMINDER_WECOM_YEWU": "yw/8+Kp=="}
+    shutil.copytree(EXAMPLE, tmp_path / "plans" / "demo-2026")
+    # One robot's key is accepted, the other's was rotated (93000): both paths log.
+    with smtp_server() as smtp, wecom_server(keys={keys["REMINDER_WECOM_GONGKAI"]}) as wecom:
+        config = write_config(tmp_path, smtp, wecom)
+        env = {**os.environ, **keys, "PYTHONUNBUFFERED": "1"}
+        env.pop("REMINDER_CONFIG", None)
+        run = subprocess.run([sys.executable, "-m", "reminder", "run", "--once", "-v", "--now", MOMENT,
+                              "--config", str(config)], capture_output=True, text=True, env=env,
+                             timeout=60)
+        assert {r.key for r in wecom.requests} == set(keys.values())  # both keys were used
+    output = run.stdout + run.stderr
+    assert "DEBUG" in output or "INFO" in output  # verbose logging really ran
+    for key in keys.values():
+        for form in {key, quote(key, safe=""), quote(key), quote_plus(key)}:
+            assert form not in output, f"{form!r} in output"
+    store = open_store(f"sqlite:///{tmp_path / 'state' / 'reminder.db'}")
+    stored = " ".join(f"{r.last_error} {r.provider_code}" for r in store.notices())
+    assert not any(k in stored or quote(k, safe="") in stored for k in keys.values())

@@ -18,6 +18,7 @@ from email.utils import formatdate, make_msgid
 from typing import Literal
 
 from reminder.channels.base import Channel, Message, SendResult
+from reminder.redact import mask
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class EmailChannel(Channel):
             mail = self.build(message)
         except (ValueError, TypeError) as exc:  # malformed address or header
             return SendResult(status="permanent", provider_code="address",
-                              detail=self._mask(f"邮件无法生成：{exc}"))
+                              detail=mask(f"邮件无法生成：{exc}", [self._password]))
         try:
             smtp = self._connect()
             try:
@@ -119,7 +120,7 @@ class EmailChannel(Channel):
             # Some recipients got it; retrying would duplicate, so report and accept.
             codes = {str(code) for code, _ in refused.values()}
             return SendResult(status="ok", provider_code=",".join(sorted(codes)),
-                              detail=self._mask(f"部分收件人被拒收：{_recipients(refused)}"))
+                              detail=mask(f"部分收件人被拒收：{_recipients(refused)}", [self._password]))
         return SendResult(status="ok", provider_code="250")
 
     def _connect(self) -> smtplib.SMTP:
@@ -148,12 +149,10 @@ class EmailChannel(Channel):
 
     def _result(self, status: Literal["retryable", "permanent"], code: str,
                 detail: str) -> SendResult:
-        detail = self._mask(detail)
+        detail = mask(detail, [self._password])
         log.warning("email to %s:%s failed (%s): %s", self.host, self.port, code, detail)
         return SendResult(status=status, provider_code=code, detail=detail)
 
-    def _mask(self, text: str) -> str:
-        return text.replace(self._password, "***") if self._password else text
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

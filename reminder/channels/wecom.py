@@ -12,11 +12,11 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Literal
-from urllib.parse import quote
 
 import requests
 
 from reminder.channels.base import Channel, Message, SendResult, truncate_bytes, utf8_len
+from reminder.redact import mask
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +153,9 @@ class WeComChannel(Channel):
         except (ValueError, KeyError, TypeError):
             return SendResult(
                 status="retryable", provider_code=f"http {status}",
-                detail=_mask(f"企业微信接口返回了无法识别的内容：{resp.text[:200]}", key),
+                detail=mask(f"企业微信接口返回了无法识别的内容：{resp.text[:200]}", [key]),
             )
-        errmsg = _mask(str(reply.get("errmsg", "")), key)
+        errmsg = mask(str(reply.get("errmsg", "")), [key])
         if code == 0:
             return SendResult(status="ok", provider_code="0")
         if code in RETRYABLE_CODES:
@@ -177,7 +177,7 @@ class WeComChannel(Channel):
         exc: Exception, key: str,
     ) -> SendResult:
         # requests puts the full URL, key included, into its exception messages.
-        detail = _mask(f"{what}：{type(exc).__name__}: {exc}", key)
+        detail = mask(f"{what}：{type(exc).__name__}: {exc}", [key])
         log.warning("WeCom send failed: %s", detail)
         return SendResult(status=status, provider_code=code, detail=detail)
 
@@ -188,12 +188,3 @@ def _fit(content: str, limit: int) -> str:
     if utf8_len(content) > limit:
         log.warning("WeCom message of %d bytes truncated to %d", utf8_len(content), limit)
     return truncate_bytes(content, limit)
-
-
-def _mask(text: str, key: str) -> str:
-    if not key:
-        return text
-    # The key may also appear percent-encoded in a URL quoted by requests or urllib3.
-    for form in {key, quote(key, safe="")}:
-        text = text.replace(form, "***")
-    return text
