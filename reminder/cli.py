@@ -10,7 +10,10 @@ import sys
 
 import click
 
+from reminder.clickzh import install as _chinese
 from reminder.errors import ReminderError
+
+_chinese()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +33,10 @@ for _module in ("reminder.commands", "reminder.cli_import", "reminder.cli_daemon
     except ModuleNotFoundError as exc:  # a module not written yet
         if exc.name != _module:
             raise
+
+
+for _command in (cli, *cli.commands.values()):
+    _command.options_metavar = "[选项]"
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
+import sys
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -22,7 +22,7 @@ from reminder.cliutil import (
     warn,
 )
 
-PLAN_PATHS = click.argument("plan_dirs", nargs=-1, required=True,
+PLAN_PATHS = click.argument("plan_dirs", nargs=-1, required=True, metavar="计划文件夹…",
                             type=click.Path(exists=True, path_type=Path))
 
 
@@ -112,14 +112,18 @@ def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
               help="只看这类通知：remind 提醒、due 到期、overdue 逾期、escalate 督办、report 报送")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="读取守护进程数据库中的完成标记和事件日期（只读），使预演与实际发送一致")
+@click.option("--detail", is_flag=True,
+              help="表格每行一条通知（默认每行一条消息：同一时间发给同一收件人的通知合为一条）")
 @format_option
 @rules_option
 def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None,
                  now: str | None, units: tuple[str, ...], task_ids: tuple[str, ...],
-                 stages: tuple[str, ...], config_path: Path | None, fmt: str,
+                 stages: tuple[str, ...], config_path: Path | None, detail: bool, fmt: str,
                  rules: tuple[Path, ...]) -> None:
-    """预演：按时间顺序列出将发送的全部提醒、逾期通知和督办（不发送、不写入任何东西）。"""
-    from reminder.output import CHANNEL_NAMES, STAGE_NAMES, emit, notice_record, weekday
+    """预演：按时间顺序列出将发送的全部提醒、逾期通知和督办（不发送、不写入任何东西）。
+
+    表格默认每行一条消息，--detail 每行一条通知；CSV 和 JSON 每行一条通知。"""
+    from reminder.output import emit, notice_record
     from reminder.planner import plan_notices, plan_window
 
     # Arguments first: a typo in --now should not wait for the plans to load.
@@ -141,27 +145,20 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
         _warn_unparsed(plans)
         for year in missing_years(plans, {n.due.year for n in notices} | {last.year}):
             warn(missing_year_note(year))
-        records = [notice_record(n) for n in notices]
         if fmt != "table":
-            emit(records, fmt=fmt, columns=[(k, k) for k in (
+            emit([notice_record(n) for n in notices], fmt=fmt, columns=[(k, k) for k in (
                 "send_at", "stage", "plan", "task", "title", "deadline", "unit", "recipients",
                 "channel")])
             return
-        for record, notice in zip(records, notices, strict=True):
-            record["send_at"] = notice.send_at.strftime("%Y-%m-%d %H:%M")
-            record["stage"] = STAGE_NAMES[notice.stage]
-            record["deadline"] = weekday(notice.due)
-            record["channel"] = CHANNEL_NAMES.get(notice.channel, notice.channel)
-            record["recipients"] = list(notice.addresses) or ["（未配置）"]
-        emit(records, fmt="table", columns=(
-            ("send_at", "发送时间"), ("stage", "类型"), ("plan", "计划"), ("task", "任务"),
-            ("title", "标题"), ("deadline", "截止日"), ("unit", "单位"),
-            ("recipients", "收件人"), ("channel", "渠道"),
-        ))
-        counts = Counter(STAGE_NAMES[n.stage] for n in notices)
-        summary = "，".join(f"{name} {count}" for name, count in counts.items())
-        click.echo(f"{first} 至 {last} 共 {len(notices)} 条通知（{summary}）。"
-                   "未标记完成的任务每 5 个工作日督办一次，直到完成。", err=True)
+        from reminder.dryrun import show
+        from reminder.layout import terminal_width
+        from reminder.output import UNIT_NAMES
+
+        every = {p.policy.escalate_every for p in plans}
+        chase = [f"未标记完成的任务每 {step.n} {UNIT_NAMES[step.unit]}督办一次，直到完成。"
+                 for step in every if len(every) == 1]
+        show(notices, detail=detail, plans=len(plans), out=sys.stdout,
+             width=terminal_width(sys.stdout), notes=[f"预演范围 {first} 至 {last}。", *chase])
 
 
 def _recorded(config_path: Path) -> tuple[dict[Any, date], frozenset[Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -80,9 +79,12 @@ def describe_deadline(d: Deadline, due: Sequence[date]) -> str:
 
 
 def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple[str, str]],
-         out: TextIO | None = None, wrap: Sequence[str] = ("recipients",)) -> None:
-    """Print rows; ``columns`` are (key, Chinese header) for table and CSV. In a table only
-    the ``wrap`` columns may wrap: a wrapped date or id doubles every row's height."""
+         out: TextIO | None = None, wrap: Sequence[str] = ("recipients",),
+         width: int | None = 0) -> None:
+    """Print rows; ``columns`` are (key, Chinese header) for table and CSV. A table fits
+    ``width`` cells (0: the terminal's; None: unwrapped lines) keeping columns in the given
+    order of importance; only the ``wrap`` columns may wrap: a wrapped date or id doubles
+    every row's height."""
     out = out or sys.stdout
     if fmt == "json":
         json.dump(list(rows), out, ensure_ascii=False, indent=2)
@@ -94,19 +96,12 @@ def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple
         for row in rows:
             writer.writerow([_flat(row.get(key)) for key, _ in columns])
         return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    from reminder.layout import Column, render, terminal_width
 
-    table = Table(show_lines=False, header_style="bold")
-    for key, header in columns:
-        wraps = key in wrap
-        table.add_column(header, overflow="fold" if wraps else "ellipsis", no_wrap=not wraps)
-    for row in rows:
-        # Text, not markup: a title from a document may hold "[试行]" or a stray "[/]".
-        table.add_row(*(Text(_flat(row.get(key))) for key, _ in columns))
-    width = shutil.get_terminal_size((160, 24)).columns
-    Console(file=out, width=max(width, 120), highlight=False, soft_wrap=False).print(table)
+    render(rows, [Column(key=key, header=header, priority=i,
+                         kind="wrap" if key in wrap else "fixed", min_width=12)
+                  for i, (key, header) in enumerate(columns)],
+           out, terminal_width(out) if width == 0 else width)
 
 
 def _flat(value: Any) -> str:

@@ -59,7 +59,24 @@ def test_explain_kinds(phrase: str, kind: str, extra: dict) -> None:
 @pytest.mark.parametrize("command", ["plan", "tasks", "check", "explain", "import", "run", "done"])
 def test_every_command_takes_short_help(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "-h"])
-    assert result.exit_code == 0 and "Usage:" in result.output
+    assert result.exit_code == 0 and "用法：" in result.output and "选项" in result.output
+    assert "Usage" not in result.output and "Show this message" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        pytest.param(("plan", "--nope"), "没有选项 '--nope'", id="no-such-option"),
+        pytest.param(("nope",), "没有命令 'nope'", id="no-such-command"),
+        pytest.param(("plan",), "缺少参数", id="missing-argument"),
+        pytest.param(("plan", "x", "--stage", "later"), "不在可选值", id="bad-choice"),
+    ],
+)
+def test_click_errors_are_chinese_and_one_line(args: tuple, fragment: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Error" not in result.stderr and "Usage" not in result.stderr
 
 
 def test_explain_unknown_phrase_exits_1() -> None:
@@ -97,7 +114,7 @@ def test_plan_matches_golden_output() -> None:
 def test_plan_table_and_year_warning() -> None:
     result = run("plan", str(EXAMPLE), "--unit", "法规科", "--stage", "due")
     assert result.returncode == 0, result.stderr
-    assert "发送时间" in result.stdout and "法规科" in result.stdout
+    assert "发送日期" in result.stdout and "法规科" in result.stdout
     assert "2027 年的节假日安排尚无数据" in result.stderr
 
 
@@ -148,7 +165,7 @@ def test_check_override_of_unknown_task_is_an_error(tmp_path: Path) -> None:
     [
         pytest.param(("plan", "{bad}"), "TOML", id="broken-toml"),
         pytest.param(("plan", "{bad}", "--now", "someday"), "--now", id="bad-now"),
-        pytest.param(("tasks", "{missing}"), "does not exist", id="missing-folder"),
+        pytest.param(("tasks", "{missing}"), "不存在", id="missing-folder"),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(tmp_path: Path, args: tuple, fragment: str) -> None:

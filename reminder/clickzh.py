@@ -1,0 +1,115 @@
+"""Click's own words (Usage, Options, "No such option" …) in Chinese.
+
+Click marks them for gettext but ships no catalogue, and each of its modules binds
+``gettext`` to a name ``_`` at import. Rebinding those names is the smallest way to change
+the words without a compiled .mo file or a process-wide locale change.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+ZH = {
+    "Usage:": "用法：",
+    "Options": "选项",
+    "Commands": "命令",
+    "Positional arguments": "参数",
+    "Show this message and exit.": "显示帮助并退出",
+    "Show the version and exit.": "显示版本并退出",
+    "Error: {message}": "错误：{message}",
+    "Try '{command} {option}' for help.": "运行 '{command} {option}' 查看用法。",
+    "No such option {name!r}.": "没有选项 {name!r}。",
+    "No such command {name!r}.": "没有命令 {name!r}。",
+    "Missing command.": "缺少命令。",
+    "Missing argument": "缺少参数",
+    "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "Missing {param_type}": "缺少{param_type}",
+    "argument": "参数",
+    "option": "选项",
+    "parameter": "参数",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的值无效：{message}",
+    "Invalid value: {message}": "值无效：{message}",
+    "Option {name!r} does not take a value.": "选项 {name!r} 不带值。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
+    "integer": "整数",
+    "float": "数字",
+    "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，应为文件夹。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹，应为文件。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 不可读。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 不可写。",
+    "File": "文件",
+    "Directory": "文件夹",
+    "Path": "路径",
+    "file": "文件",
+    "directory": "文件夹",
+    "path": "路径",
+    "default: {default}": "默认：{default}",
+    "required": "必填",
+    "Aborted!": "已中止。",
+    "Choose from:\n\t{choices}": "可选：\n\t{choices}",
+    "Did you mean {possibility}?": "是否想用 {possibility}？",
+    "(Did you mean one of: {possibilities}?)": "（是否想用其中之一：{possibilities}？）",
+    "Got unexpected extra argument ({args})": "多余的参数（{args}）",
+    "Got unexpected extra arguments ({args})": "多余的参数（{args}）",
+    "Option {name!r} requires an argument.": "选项 {name!r} 需要一个值。",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 需要 {nargs} 个值。",
+    "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
+    "{value!r} is not one of {choices}.": "{value!r} 不在可选值 {choices} 中。",
+    "{value!r} does not match the format {format}.": "{value!r} 不符合格式 {format}。",
+    "{value!r} does not match the formats {formats}.": "{value!r} 不符合格式 {formats}。",
+}
+MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui")
+
+
+def _gettext(message: str) -> str:
+    return ZH.get(message, message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return ZH.get(singular if n == 1 else plural, singular if n == 1 else plural)
+
+
+def _cell_wrap(wrap: Any) -> Any:
+    """Click wraps help by characters, and a Chinese character takes two cells: re-cut
+    every line that is still too wide, keeping its indent."""
+
+    def wrap_text(text: str, width: int = 78, initial_indent: str = "",
+                  subsequent_indent: str = "", preserve_paragraphs: bool = False) -> str:
+        from rich.cells import cell_len
+
+        lines = []
+        for line in wrap(text, width, initial_indent, subsequent_indent,
+                         preserve_paragraphs).splitlines():
+            indent = " " * (len(line) - len(line.lstrip(" ")))
+            while cell_len(line) > width and line.strip():
+                cut = len(indent) + 1
+                while cut < len(line) and cell_len(line[:cut + 1]) <= width:
+                    cut += 1
+                lines.append(line[:cut])
+                line = indent + line[cut:]
+            lines.append(line)
+        return "\n".join(lines)
+
+    return wrap_text
+
+
+def install() -> None:
+    from rich.cells import cell_len
+
+    formatting = importlib.import_module("click.formatting")
+    if not getattr(formatting.wrap_text, "cell_aware", False):
+        formatting.wrap_text = _cell_wrap(formatting.wrap_text)
+        formatting.wrap_text.cell_aware = True
+        formatting.term_len = cell_len
+    for name in MODULES:
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = _gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = _ngettext  # type: ignore[attr-defined]
