@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reminder.calendar import missing_year_note
-from reminder.deadlines import parse
+from reminder.deadlines import Reading, parse, read
 from reminder.occurrences import context, deadlines_of, effective_task, occurrences
 from reminder.planfolder import PLAN_FILE, Plan
 
@@ -39,6 +39,52 @@ def unparsed_tasks(plan: Plan) -> list[tuple[str, str]]:
     return result
 
 
+def _override_hint(plan: Plan, task_id: str) -> str:
+    # The plan's own year: a suggestion in today's year would move the deadline by years.
+    return (f"在 plan.toml 的 [tasks.\"{task_id}\"] 写 deadline = \"{plan.year}年12月31日前\""
+            "（按原文改成确切日期），或在计划文件夹 rules/ 中添加规则")
+
+
+def _partly(reading: Reading) -> str:
+    understood = "、".join(f"“{m}”" for m in reading.matched) or "无"
+    rest = "、".join(f"“{x}”" for x in reading.leftover)
+    return f"只识别了{understood}，未识别{rest}"
+
+
+def _sentences(text: str) -> list[str]:
+    # Requirements run to several sentences; a date in one says nothing about the next.
+    return [s for s in text.replace("；", "。").replace(";", "。").split("。") if s.strip()]
+
+
+def leftover_findings(plan: Plan, table: str) -> list[Finding]:
+    """Deadline cells only partly understood (errors) and requirement sentences whose
+    deadline came with more date-like text nobody read (warnings)."""
+    ctx = context(plan)
+    findings: list[Finding] = []
+    for raw in plan.tasks:
+        task = effective_task(plan, raw)
+        override = plan.overrides.get(task.id)
+        if override is not None and override.skip:
+            continue
+        place = f"任务 {task.id}"
+        if task.deadline_text.strip():
+            cell = read(task.deadline_text, ctx, plan.rules)
+            if cell.deadlines and cell.leftover:
+                findings.append(Finding(
+                    level="error", file=table, place=place,
+                    message=f"时限“{task.deadline_text}”{_partly(cell)}，提醒日期可能不对",
+                    hint=_override_hint(plan, task.id)))
+        for sentence in _sentences(task.title) + _sentences(task.detail):
+            reading = read(sentence, ctx, plan.rules)
+            # 及时 is in every other requirement and dates nothing: it does not count here.
+            if reading.leftover and any(d.kind != "none" for d in reading.deadlines):
+                findings.append(Finding(
+                    level="warning", file=table, place=place,
+                    message=f"任务内容“{sentence.strip()[:40]}”中的时限{_partly(reading)}",
+                    hint="若这是截止日期，请在完成时限栏写明"))
+    return findings
+
+
 def check_plan(plan: Plan) -> list[Finding]:
     plan_file = str(plan.path / PLAN_FILE)
     table = str(plan.table_file)
@@ -52,14 +98,20 @@ def check_plan(plan: Plan) -> list[Finding]:
     unparsed = dict(unparsed_tasks(plan))
     for task_id, text in unparsed.items():
         add("error", table, f"任务 {task_id}", f"时限“{text}”无法识别",
-            f"在 plan.toml 的 [tasks.\"{task_id}\"] 写 deadline = \"2026年9月30日\"，"
-            "或在计划文件夹 rules/ 中添加规则")
+            _override_hint(plan, task_id))
+    findings += leftover_findings(plan, table)
     if plan.default_deadline and not parse(plan.default_deadline, ctx, plan.rules):
         add("error", plan_file, "default_deadline", f"默认时限“{plan.default_deadline}”无法识别")
     for plan_date in plan.dates:
-        if not parse(plan_date.deadline_text, ctx, plan.rules):
+        reading = read(plan_date.deadline_text, ctx, plan.rules)
+        if not reading.deadlines:
             add("error", plan_file, f"dates.{plan_date.name}",
                 f"时限“{plan_date.deadline_text}”无法识别")
+        elif reading.leftover:
+            # Imported from the prose around the table, where 报送第三季度情况 names what
+            # to report, not when: worth a look, not a refusal.
+            add("warning", plan_file, f"dates.{plan_date.name}",
+                f"时限“{plan_date.deadline_text}”{_partly(reading)}")
     known_ids = {t.id for t in plan.tasks}
     for task_id in plan.overrides:
         if task_id not in known_ids:

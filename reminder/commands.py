@@ -36,7 +36,7 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
             rules: tuple[Path, ...]) -> None:
     """解释一个时限表述如何被解析，如 “次年1月底前”。"""
     from reminder.calendar import load_calendar
-    from reminder.deadlines import Context, parse
+    from reminder.deadlines import Context, read
     from reminder.output import deadline_record, describe_deadline, rule_source
     from reminder.policy import build_policy
     from reminder.rules import load_rules
@@ -44,21 +44,26 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
     issued_day = parse_day(issued, "--issued")
     year = year or (issued_day.year if issued_day else date.today().year)
     calendar, policy = load_calendar(), build_policy()
-    deadlines = parse(phrase, Context(year=year, issued=issued_day), load_rules(rules))
+    reading = read(phrase, Context(year=year, issued=issued_day), load_rules(rules))
+    deadlines = reading.deadlines
     dues = [[calendar.shift(d, policy.shift) for d in dl.dates] for dl in deadlines]
     if as_json:
         records = [deadline_record(dl, due) for dl, due in zip(deadlines, dues, strict=True)]
-        click.echo(json.dumps({"phrase": phrase, "deadlines": records}, ensure_ascii=False,
-                              indent=2))
+        click.echo(json.dumps({"phrase": phrase, "understood": reading.understood,
+                               "leftover": list(reading.leftover), "deadlines": records},
+                              ensure_ascii=False, indent=2))
     elif not deadlines:
         click.echo(f"“{phrase}”：没有规则能识别这个时限。")
     else:
         for dl, due in zip(deadlines, dues, strict=True):
             source = rule_source(dl.source)
             click.echo(f"“{dl.text}” → {describe_deadline(dl, due)}  [规则 {dl.rule}，{source}]")
+    if deadlines and reading.leftover and not as_json:
+        click.echo(f"未能识别：{'、'.join(f'“{x}”' for x in reading.leftover)}——"
+                   "这部分仍像日期，上面的结果可能不完整，请补充规则或在 plan.toml 中改写时限。")
     for y in calendar.missing_years({d.year for due in dues for d in due}):
         warn(missing_year_note(y))
-    if not deadlines:
+    if not reading.understood:
         raise SystemExit(1)
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date
 
+import regex
+
 from reminder.models import Deadline, Offset, Task
 from reminder.numerals import to_int
 from reminder.rules import RELATIVE_YEARS, Match, Rule, RuleSet, load_rules, normalize
@@ -60,20 +62,65 @@ def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly") -> tu
     return tuple(_month_end(year, m) for m in months)
 
 
-def parse(text: str, ctx: Context, rules: RuleSet | None = None) -> list[Deadline]:
-    """Every deadline in ``text``, in text order, identical ones once.
+@dataclass(frozen=True, kw_only=True)
+class Reading:
+    """What the rules made of a phrase, and what they did not: ``leftover`` holds the
+    pieces no rule matched that still look like a date (8月3日至12日 read as 8月3日 leaves
+    至12日), so a caller can refuse a half-understood deadline instead of trusting it."""
 
-    Text no rule understands gives ``[]``; a phrase naming an impossible date (2月30日) is
-    skipped rather than raised, because plans contain typos and the caller reports
-    unparsed deadline cells anyway.
+    text: str  # normalized
+    deadlines: tuple[Deadline, ...]
+    matched: tuple[str, ...]
+    leftover: tuple[str, ...]
+
+    @property
+    def understood(self) -> bool:
+        return bool(self.deadlines) and not self.leftover
+
+
+# Digits or Chinese numerals next to a date word, or a range mark between date parts: text
+# with these still names a date, so dropping it would silently change a deadline.
+_NUMERAL = "\\d〇零○一二三四五六七八九十两"
+_DATE_LIKE = regex.compile(
+    r"(?:\d{4}|[〇零○一二三四五六七八九]{4})年"  # a year; 上一年度 and 三年行动 are no dates
+    rf"|[{_NUMERAL}](?:月|日|号|旬|个?工作日|天|个月|周)|[一二三四1-4]季|[上中下]旬"
+    rf"|[{_NUMERAL}][年月日号]?(?:至|到|—|–|-|~)[{_NUMERAL}]")
+# Leftover is reported clause by clause: the clause is what a clerk can find in the document.
+_CLAUSE = regex.compile(r"[^,;。:、()!?《》“”\[\]]+")
+
+
+def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
+    """Every deadline in ``text`` with the parts no rule understood.
+
+    A phrase naming an impossible date (2月30日) gives no deadline rather than an error,
+    and its text counts as leftover, because plans contain typos.
     """
     ruleset = rules if rules is not None else load_rules()
+    normal = normalize(text)
     found: list[Deadline] = []
-    for match in ruleset.find(normalize(text)):
+    matched: list[str] = []
+    gaps: list[str] = []
+    position = 0
+    for match in ruleset.find(normal):
         deadline = _meaning(match, ctx)
-        if deadline is not None:
+        gaps.append(normal[position:match.start])
+        if deadline is None:
+            gaps.append(match.text)
+        else:
             found.append(deadline)
-    return _dedupe(found)
+            matched.append(match.text)
+        gaps.append("\x00")  # a match separates what lies before it from what follows
+        position = match.end
+    gaps.append(normal[position:])
+    leftover = tuple(clause for clause in _CLAUSE.findall("".join(gaps).replace("\x00", ","))
+                     if _DATE_LIKE.search(clause))
+    return Reading(text=normal, deadlines=tuple(_dedupe(found)), matched=tuple(matched),
+                   leftover=leftover)
+
+
+def parse(text: str, ctx: Context, rules: RuleSet | None = None) -> list[Deadline]:
+    """Every deadline in ``text``, in text order, identical ones once; see :func:`read`."""
+    return list(read(text, ctx, rules).deadlines)
 
 
 def task_deadlines(task: Task, ctx: Context, rules: RuleSet | None = None,

@@ -85,6 +85,28 @@ def test_explain_unknown_phrase_exits_1() -> None:
     assert "没有规则能识别" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("phrase", "understood", "leftover"),
+    [
+        pytest.param("次年1月底前", True, [], id="whole"),
+        pytest.param("6月底前完成初稿，9月定稿", False, ["9月定稿"], id="partly"),
+        pytest.param("看情况再说", False, [], id="nothing"),
+    ],
+)
+def test_explain_json_says_what_it_did_not_understand(phrase: str, understood: bool,
+                                                      leftover: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["explain", phrase, "--year", "2021", "--json"])
+    data = json.loads(result.stdout)
+    assert (data["understood"], data["leftover"]) == (understood, leftover)
+    assert result.exit_code == (0 if understood else 1)
+
+
+def test_explain_text_names_the_leftover() -> None:
+    result = run("explain", "6月底前完成初稿，9月定稿", "--year", "2021")
+    assert result.returncode == 1
+    assert "2021-06-30" in result.stdout and "未能识别：“9月定稿”" in result.stdout
+
+
 def test_explain_issue_date_decides_the_year() -> None:
     data = json.loads(invoke("explain", "1月31日前", "--issued", "2022-04-15", "--json"))
     assert data["deadlines"][0]["dates"] == ["2023-01-31"]
@@ -152,6 +174,32 @@ def test_check_names_a_phrase_nobody_understands(tmp_path: Path) -> None:
     result = run("check", str(_plan_with(tmp_path, "等上级通知")))
     assert result.returncode == 1
     assert "任务 7" in result.stdout and "等上级通知" in result.stdout
+
+
+def test_check_refuses_a_cell_only_partly_understood(tmp_path: Path) -> None:
+    result = run("check", str(_plan_with(tmp_path, "6月底前完成初稿，9月定稿")))
+    assert result.returncode == 1
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("错误")]
+    assert "任务 7" in line and "6月底前完成初稿，9月定稿" in line
+    assert "只识别了“6月底前”" in line and "未识别“9月定稿”" in line
+    assert '[tasks."7"] 写 deadline = "2026年' in line  # the plan's year, not today's
+
+
+def test_check_accepts_the_override_it_suggests(tmp_path: Path) -> None:
+    folder = _plan_with(tmp_path, "6月底前完成初稿，9月定稿",
+                        '[tasks."7"]\ndeadline = "2026年9月30日前"\n')
+    result = run("check", str(folder))
+    assert result.returncode == 0, result.stdout
+
+
+def test_leftover_in_a_requirement_is_only_a_warning(tmp_path: Path) -> None:
+    folder = _plan_with(tmp_path, "2026年底")
+    table = folder / "tasks.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace(
+        "编制目录,", "编制目录,6月底前完成初稿并于9月定稿"), encoding="utf-8")
+    result = run("check", str(folder))
+    assert result.returncode == 0, result.stdout
+    assert any(x.startswith("警告") and "9月定稿" in x for x in result.stdout.splitlines())
 
 
 def test_check_override_of_unknown_task_is_an_error(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminder.deadlines import Context, cycle_dates, parse, task_deadlines, understood
+from reminder.deadlines import Context, cycle_dates, parse, read, task_deadlines, understood
 from reminder.models import Deadline, Task
 from reminder.rules import load_rules, normalize
 
@@ -223,6 +223,33 @@ def test_several_in_one_cell(text: str, ctx: Context, expected: list[str]) -> No
 @table(SENTENCES)
 def test_inside_requirement_sentences(text: str, ctx: Context, expected: list[str]) -> None:
     assert show(parse(text, ctx)) == expected
+
+
+# (text, the parts understood, the date-like parts left over)
+LEFTOVERS = [
+    ("2021年底前及时公开", ["2021年底前", "及时"], []),
+    ("6月底前完成初稿，9月定稿", ["6月底前"], ["9月定稿"]),
+    ("2021年12月31日前(2022年继续推进)", ["2021年12月31日前"], ["2022年继续推进"]),
+    ("每年3次", ["每年"], []),  # 次 is no date word
+    ("13月1日", [], ["13月1日"]),  # matched but no date: its text is leftover
+    ("视情况而定", [], []),
+    ("对上一年度工作开展回头看,及时整改", ["及时"], []),  # 上一年度 is no date
+    ("三年行动计划,年底前完成", ["年底前"], []),
+    ("年底前,报送第三、第四季度情况", ["年底前"], ["第四季度情况"]),
+    ("长期,每旬报送", ["长期"], []),
+    ("年底前,下旬报送", ["年底前"], ["下旬报送"]),
+    ("年底前,1至3号", ["年底前"], ["1至3号"]),
+]
+
+
+@pytest.mark.parametrize(("text", "matched", "leftover"), LEFTOVERS,
+                         ids=[r[0] for r in LEFTOVERS])
+def test_leftover_that_still_looks_like_a_date(text: str, matched: list[str],
+                                               leftover: list[str]) -> None:
+    reading = read(text, C21)
+    assert list(reading.matched) == matched
+    assert list(reading.leftover) == leftover
+    assert reading.understood == (bool(reading.deadlines) and not leftover)
 
 
 # -- every deadline phrase of the four sample plans --------------------------------------
