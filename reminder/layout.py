@@ -10,6 +10,7 @@ column (free text) wraps anywhere.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -83,11 +84,21 @@ def fit(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]],
             used += need
     widths = {c.key: narrowest[c.key] for c in kept}
     spare = width - used
-    # Give room back in priority order: titles first, then wrapped items onto fewer lines.
-    for col in sorted(kept, key=lambda c: (c.kind not in ("flex", "wrap"), c.priority)):
-        grow = min(spare, natural[col.key] - widths[col.key])
-        widths[col.key] += grow
-        spare -= grow
+    # Room left goes to the texts that can use it (titles, wrapped text), in proportion to
+    # what each lacks; then to wrapped items, so they take fewer lines.
+    for kinds in (("flex", "wrap"), ("items",)):
+        wanting = {c.key: natural[c.key] - widths[c.key] for c in kept if c.kind in kinds}
+        total = sum(wanting.values())
+        if total <= 0 or spare <= 0:
+            continue
+        share = min(spare, total)
+        given = {k: want * share // total for k, want in wanting.items()}
+        for k in sorted(wanting, key=lambda k: -wanting[k]):  # rounding leftovers
+            if sum(given.values()) < share and given[k] < wanting[k]:
+                given[k] += 1
+        for k, extra in given.items():
+            widths[k] += extra
+        spare -= sum(given.values())
     return [(c, widths[c.key]) for c in shown if c in kept]
 
 
@@ -110,6 +121,21 @@ def chop(text: str, width: int) -> list[str]:
             lines.append("")
         lines[-1] += ch
     return lines
+
+
+def wrap_text(items: Sequence[str], width: int) -> list[str]:
+    """Free text in lines of ``width``, broken after punctuation or a space where it can be,
+    so a date is not cut in two."""
+    lines = [""]
+    for item_no, item in enumerate(items):
+        for piece in re.split(r"(?<=[；，。、）\s])", ("，" if item_no else "") + item):
+            if cell_len(lines[-1] + piece) <= width:
+                lines[-1] += piece
+            elif cell_len(piece) <= width:
+                lines.append(piece)
+            else:  # longer than a line anyway: fill this line and go on
+                lines[-1:] = chop(lines[-1] + piece, width)
+    return [line.rstrip() for line in lines]
 
 
 def clip(text: str, width: int) -> str:
@@ -149,7 +175,7 @@ def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], out: Te
             elif col.kind == "items":
                 blocks.append(pack(items, w))
             elif col.kind == "wrap":
-                blocks.append([part for line in pack(items, w) for part in chop(line, w)] or [""])
+                blocks.append(wrap_text(items, w))
             else:
                 text = "，".join(items)
                 blocks.append([clip(text, w)])

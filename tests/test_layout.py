@@ -87,3 +87,25 @@ def test_pack(items: list[str], width: int, lines: list[str]) -> None:
 )
 def test_cells(value: object, expected: tuple) -> None:
     assert cells(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "lines"),
+    [
+        pytest.param("截止 2026-10-10 周六；截止 2027-01-05 周二", 20, ["截止 2026-10-10", "周六；截止", "2027-01-05 周二"], id="dates-whole"),
+        pytest.param("公开部门预算、决算及相关报表", 12, ["公开部门预算", "、决算及相关", "报表"], id="long-chinese-fills-lines"),
+    ],
+)
+def test_wrapped_text_breaks_after_punctuation_or_spaces(text: str, width: int, lines: list[str]) -> None:
+    from reminder.layout import wrap_text
+
+    assert wrap_text([text], width) == lines
+    assert all(cell_len(line) <= width for line in lines)
+
+
+def test_spare_room_goes_to_texts_in_proportion() -> None:
+    columns = [Column(key="a", header="a", kind="wrap", min_width=4, priority=0),
+               Column(key="b", header="b", kind="wrap", min_width=4, priority=1)]
+    rows = [{"a": "x" * 40, "b": "y" * 10}]
+    widths = dict((c.key, w) for c, w in fit(columns, rows, 32))
+    assert widths["a"] + widths["b"] == 30 and widths["a"] > widths["b"] >= 4
