@@ -22,8 +22,8 @@ DEFAULT_ZONE = "Asia/Shanghai"
 def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """The one --format option every listing command shares."""
     return click.option(
-        "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-        show_default=True, help="输出格式",
+        "--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]),
+        default="table", show_default=True, help="输出格式（jsonl：每行一个 JSON 对象，适合大量数据）",
     )(func)
 
 

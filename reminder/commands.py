@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -127,38 +129,58 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
                  rules: tuple[Path, ...]) -> None:
     """预演：按时间顺序列出将发送的全部提醒、逾期通知和督办（不发送、不写入任何东西）。
 
-    表格默认每行一条消息，--detail 每行一条通知；CSV 和 JSON 每行一条通知。"""
-    from reminder.output import emit, notice_record
-    from reminder.planner import plan_notices, plan_window
+    表格默认每行一条消息，--detail 每行一条通知；CSV 和 JSON 每行一条通知，
+    多个计划时逐个计划输出（各计划内按时间顺序）。"""
+    from reminder.occurrences import occurrences, without_done
+    from reminder.planner import plan_batches, plan_window
 
     # Arguments first: a typo in --now should not wait for the plans to load.
     moment, first_day, last_day = parse_moment(now), parse_day(start, "--from"), parse_day(end, "--to")
     events, done = _recorded(config_path) if config_path else ({}, frozenset())
     with ExitStack() as stack:
         plans = load_plans(plan_dirs, stack, rules)
-        default_start, default_end = plan_window(plans, events=events)
+        # Occurrences once per plan: the default window needs all of them, the notices only
+        # the open ones.
+        occs = {p.id: occurrences(p, events=events) for p in plans}
+        default_start, default_end = plan_window(plans, occs=occs)
         first = first_day or (moment.date() if moment else default_start)
         last = last_day or default_end
         if last < first:
             raise click.BadParameter("结束日期早于开始日期", param_hint="--to")
-        notices = [
-            n for n in plan_notices(plans, start=first, end=last, now=moment, events=events,
-                                    done=done)
-            if (not units or n.recipient in units) and (not task_ids or n.task in task_ids)
-            and (not stages or n.stage in stages)
-        ]
         _warn_unparsed(plans)
-        for year in missing_years(plans, {n.due.year for n in notices} | {last.year}):
-            warn(missing_year_note(year))
+        years = {last.year}
+
+        def batches() -> Iterator[Any]:
+            # Plan by plan, so memory holds one plan's notices however many plans there are.
+            for plan in plans:
+                found = plan_batches(plan, without_done(occs.pop(plan.id), done), start=first,
+                                     end=last, now=moment)
+                for batch in found:
+                    if (task_ids and batch.task not in task_ids) or (stages and batch.stage not in stages):
+                        continue
+                    if units:
+                        targets = tuple(t for t in batch.targets if t[0] in units)
+                        if not targets:
+                            continue
+                        batch = replace(batch, targets=targets)
+                    years.add(batch.due.year)
+                    yield batch
+
         if fmt != "table":
-            emit([notice_record(n) for n in notices], fmt=fmt, columns=[(k, k) for k in (
-                "send_at", "stage", "plan", "task", "title", "deadline", "unit", "recipients",
-                "channel")])
+            from reminder.output import write_notices
+
+            write_notices(batches(), fmt=fmt)
+            for year in missing_years(plans, years):
+                warn(missing_year_note(year))
             return
         from reminder.dryrun import show
         from reminder.layout import terminal_width
         from reminder.output import UNIT_NAMES
 
+        notices = [n for b in batches() for n in b.notices()]
+        notices.sort(key=lambda n: (n.send_at, n.plan))  # stable: each plan is in order already
+        for year in missing_years(plans, years):
+            warn(missing_year_note(year))
         every = {p.policy.escalate_every for p in plans}
         chase = [f"未标记完成的任务每 {step.n} {UNIT_NAMES[step.unit]}督办一次，直到完成。"
                  for step in every if len(every) == 1]

@@ -176,8 +176,12 @@ class Notice:
     @property
     def key(self) -> str:
         """Deterministic idempotency key: planning twice never makes a second notice."""
-        raw = "|".join(
-            (self.plan, self.task, self.due.isoformat(), self.stage, self.step,
-             self.recipient, self.channel)
-        )
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+        return notice_key(self.plan, self.task, self.due, self.stage, self.step, self.recipient,
+                          self.channel)
+
+
+def notice_key(plan: str, task: str, due: date, stage: str, step: str, recipient: str,
+               channel: str) -> str:
+    """A notice's key from its identifying fields (writers compute it without a Notice)."""
+    raw = "|".join((plan, task, due.isoformat(), stage, step, recipient, channel))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import date, timedelta
@@ -114,11 +114,16 @@ def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozen
                     plan=plan.id, task=task_id, kind="once", nominal=nominal, due=due,
                     rule=deadline.rule,
                 ))
-    result = [
-        occ for occ in found.values()
-        if (plan.id, occ.task, occ.due) not in done and (plan.id, occ.task, occ.nominal) not in done
-    ]
-    return sorted(result, key=lambda o: (o.due, _task_order(o.task)))
+    ordered = sorted(found.values(), key=lambda o: (o.due, _task_order(o.task)))
+    return without_done(ordered, done) if done else ordered
+
+
+def without_done(occs: Iterable[Occurrence], done: Done) -> list[Occurrence]:
+    """The occurrences not completed, matched by due or nominal date: lets a caller compute
+    occurrences once and drop the completed ones where only open ones count."""
+    return [occ for occ in occs
+            if (occ.plan, occ.task, occ.due) not in done
+            and (occ.plan, occ.task, occ.nominal) not in done]
 
 
 def _task_order(task_id: str) -> tuple[int, str]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
-from collections.abc import Mapping, Sequence
-from datetime import date
-from typing import Any, TextIO
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TextIO
 
-from reminder.models import Deadline, Notice
+from reminder.models import Deadline, Notice, notice_key
+
+if TYPE_CHECKING:
+    from reminder.planner import Batch
 
 WEEKDAYS = "一二三四五六日"
 STAGE_NAMES = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
@@ -39,6 +43,87 @@ def notice_record(n: Notice) -> dict[str, Any]:
         "channel": n.channel,
         "key": n.key,
     }
+
+
+# The machine-readable columns of a notice, in order (CSV prints all but step and key).
+NOTICE_FIELDS = ("send_at", "stage", "step", "plan", "task", "title", "deadline", "unit",
+                 "recipients", "channel", "key")
+CSV_FIELDS = tuple(f for f in NOTICE_FIELDS if f not in ("step", "key"))
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]').search
+# Lines are written in chunks of this many: few write calls, memory flat however many plans.
+CHUNK = 4096
+
+
+def write_notices(batches: Iterable[Batch], *, fmt: str, out: TextIO | None = None) -> int:
+    """Stream notices as CSV, a JSON array or JSON Lines, batch by batch, in bounded memory;
+    returns how many were written. The shared part of a batch (time, stage, task, title) is
+    formatted once and each (unit, channel, addresses) once per run; the sha256 key only
+    for the formats that print it."""
+    out = out or sys.stdout
+    csv_out = fmt == "csv"
+    if csv_out:
+        out.write(",".join(CSV_FIELDS) + "\n")
+    elif fmt == "json":
+        out.write("[")
+    moments: dict[datetime, str] = {}
+    days: dict[date, str] = {}
+    tails: dict[object, str] = {}
+    cells: dict[str, str] = {}
+    lines: list[str] = []
+    count = 0
+    for b in batches:
+        send_at = moments.get(b.send_at) or moments.setdefault(
+            b.send_at, b.send_at.isoformat(timespec="minutes"))
+        deadline = days.get(b.due) or days.setdefault(b.due, b.due.isoformat())
+        if csv_out:
+            head = ",".join([cells.get(v) or cells.setdefault(v, _csv_cell(v))
+                             for v in (send_at, b.stage, b.plan, b.task, b.title, deadline)]) + ","
+            for target in b.targets:
+                tail = tails.get(target)
+                if tail is None:
+                    tail = tails[target] = ",".join((_csv_cell(target[0]),
+                                                     _csv_cell("，".join(target[2])),
+                                                     _csv_cell(target[1]))) + "\n"
+                lines.append(head + tail)
+        else:
+            head = json.dumps({"send_at": send_at, "stage": b.stage, "step": b.step,
+                               "plan": b.plan, "task": b.task, "title": b.title,
+                               "deadline": deadline}, ensure_ascii=False)[:-1] + ", "
+            for target in b.targets:
+                tail = tails.get(target)
+                if tail is None:
+                    tail = tails[target] = json.dumps(
+                        {"unit": target[0], "recipients": list(target[2]),
+                         "channel": target[1]}, ensure_ascii=False)[1:-1]
+                key = notice_key(b.plan, b.task, b.due, b.stage, b.step, target[0], target[1])
+                lines.append(f'{head}{tail}, "key": "{key}"}}')
+        if len(lines) >= CHUNK:
+            count += _flush(lines, out, fmt, first=count == 0)
+    count += _flush(lines, out, fmt, first=count == 0)
+    if fmt == "json":
+        out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _flush(lines: list[str], out: TextIO, fmt: str, *, first: bool) -> int:
+    if not lines:
+        return 0
+    if fmt == "csv":
+        out.write("".join(lines))
+    elif fmt == "json":
+        out.write(("\n" if first else ",\n") + ",\n".join(lines))
+    else:
+        out.write("\n".join(lines) + "\n")
+    count = len(lines)
+    lines.clear()
+    return count
+
+
+def _csv_cell(text: str) -> str:
+    """A CSV field as the csv module writes it (minimal quoting), without its per-row cost."""
+    if _NEEDS_QUOTES(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def rule_source(source: str) -> str:
@@ -89,6 +174,10 @@ def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple
     if fmt == "json":
         json.dump(list(rows), out, ensure_ascii=False, indent=2)
         out.write("\n")
+        return
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")

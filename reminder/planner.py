@@ -6,7 +6,8 @@ The daemon calls the same function with events and completions from its store, s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -128,13 +129,101 @@ def _channels(contact: Contact) -> list[Route]:
     return routes or [("none", (), (), ())]
 
 
-def plan_window(plans: Sequence[Plan], *, events: Events | None = None) -> tuple[date, date]:
+def plan_window(plans: Sequence[Plan], *, events: Events | None = None,
+                occs: Mapping[str, Sequence[Occurrence]] | None = None) -> tuple[date, date]:
     """The default dry-run window: from the earliest issue date (or the plan year's start)
-    to a month past the last due date."""
+    to a month past the last due date. ``occs``: each plan's occurrences, when the caller
+    has them already."""
     start = min(p.issued or date(p.year, 1, 1) for p in plans)
-    dues = [o.due for p in plans for o in occurrences(p, events=events)]
+    dues = [o.due for p in plans
+            for o in (occs[p.id] if occs is not None else occurrences(p, events=events))]
     end = max(dues, default=max(date(p.year, 12, 31) for p in plans)) + DEFAULT_TAIL
     return start, end
+
+
+# (recipient, channel, addresses, mentions, mobiles): one notice of a batch.
+Target = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Batch:
+    """The notices of one step of one occurrence: same time, stage and task, one per
+    recipient and channel (``targets``, in recipient then channel order). Writers format
+    the shared part once; ``notices()`` gives the records the store and the table use."""
+
+    send_at: datetime
+    stage: Stage
+    step: str
+    plan: str
+    plan_title: str
+    task: str
+    title: str
+    due: date
+    occurrence: str
+    targets: tuple[Target, ...]
+
+    def notices(self) -> Iterator[Notice]:
+        for recipient, channel, addresses, mentions, mobiles in self.targets:
+            yield Notice(
+                send_at=self.send_at, stage=self.stage, step=self.step, plan=self.plan,
+                plan_title=self.plan_title, task=self.task, title=self.title, due=self.due,
+                recipient=recipient, channel=channel, addresses=addresses,
+                mentions=mentions, mobiles=mobiles, occurrence=self.occurrence,
+            )
+
+
+def _targets(plan: Plan, occ: Occurrence, stage: Stage) -> tuple[Target, ...]:
+    found = [(c.name, channel, addresses, mentions, mobiles)
+             for c in recipients(plan, occ, stage)
+             for channel, addresses, mentions, mobiles in _channels(c)]
+    return tuple(sorted(found, key=lambda t: (t[0], t[1])))
+
+
+def plan_batches(
+    plan: Plan,
+    occs: Iterable[Occurrence],
+    *,
+    start: date,
+    end: date,
+    now: datetime | None = None,
+) -> list[Batch]:
+    """One plan's notices from ``start`` to ``end`` (and at or after ``now``), as batches in
+    time order. ``occs`` are the plan's open occurrences (see ``occurrences``)."""
+    zone = ZoneInfo(plan.policy.timezone)
+    moments: dict[date, datetime] = {}
+    # Many tasks share a due date and many occurrences a task: their schedules and
+    # recipients are worked out once each, not once per occurrence.
+    schedules: dict[tuple[object, ...], list[tuple[date, Stage, str]]] = {}
+    targets: dict[tuple[str, Stage], tuple[Target, ...]] = {}
+    batches: list[Batch] = []
+    for occ in occs:
+        title = _title(plan, occ)
+        shape = (occ.task.startswith("@"), occ.cycle == "ongoing", occ.due, occ.previous_due,
+                 occ.next_due)
+        steps = schedules.get(shape)
+        if steps is None:
+            steps = schedules[shape] = schedule(occ, plan, end)
+        for day, stage, step in steps:
+            if not start <= day <= end:
+                continue
+            send_at = moments.get(day)
+            if send_at is None:
+                send_at = moments[day] = datetime.combine(day, plan.policy.send_time, tzinfo=zone)
+            if now is not None and send_at < now:
+                continue
+            found = targets.get((occ.task, stage))
+            if found is None:
+                found = targets[occ.task, stage] = _targets(plan, occ, stage)
+            if found:
+                batches.append(Batch(
+                    send_at=send_at, stage=stage, step=step, plan=plan.id,
+                    plan_title=plan.title, task=occ.task, title=title, due=occ.due,
+                    occurrence=occ.nominal.isoformat(), targets=found,
+                ))
+    # Two occurrences of one task can share a moment and stage (two deadlines in one
+    # cell, both overdue): the earlier due date first.
+    batches.sort(key=lambda b: (b.send_at, STAGE_ORDER[b.stage], _order(b.task), b.due))
+    return batches
 
 
 def plan_notices(
@@ -147,32 +236,16 @@ def plan_notices(
     done: Done = frozenset(),
 ) -> list[Notice]:
     """Every notice to be sent from ``start`` to ``end`` (inclusive), and at or after
-    ``now`` when given, in time order."""
-    notices: list[Notice] = []
-    for plan in plans:
-        zone = ZoneInfo(plan.policy.timezone)
-        for occ in occurrences(plan, events=events, done=done):
-            title = _title(plan, occ)
-            routes: dict[str, list[tuple[Contact, list[Route]]]] = {}
-            for day, stage, step in schedule(occ, plan, end):
-                if not start <= day <= end:
-                    continue
-                send_at = datetime.combine(day, plan.policy.send_time, tzinfo=zone)
-                if now is not None and send_at < now:
-                    continue
-                if stage not in routes:
-                    routes[stage] = [(c, _channels(c)) for c in recipients(plan, occ, stage)]
-                for contact, channels in routes[stage]:
-                    for channel, addresses, mentions, mobiles in channels:
-                        notices.append(Notice(
-                            send_at=send_at, stage=stage, step=step, plan=plan.id,
-                            plan_title=plan.title, task=occ.task, title=title, due=occ.due,
-                            recipient=contact.name, channel=channel, addresses=addresses,
-                            mentions=mentions, mobiles=mobiles,
-                            occurrence=occ.nominal.isoformat(),
-                        ))
-    notices.sort(key=lambda n: (n.send_at, n.plan, STAGE_ORDER[n.stage], _order(n.task),
-                                n.recipient, n.channel))
+    ``now`` when given, in time order across all plans (held in memory: for many plans
+    stream ``plan_batches`` plan by plan instead)."""
+    notices = [
+        n for plan in plans
+        for batch in plan_batches(plan, occurrences(plan, events=events, done=done),
+                                  start=start, end=end, now=now)
+        for n in batch.notices()
+    ]
+    # Stable: within one plan and moment the batches are already in order.
+    notices.sort(key=lambda n: (n.send_at, n.plan))
     return notices
 
 

@@ -226,3 +226,33 @@ def test_bad_input_is_one_line_without_traceback(tmp_path: Path, args: tuple, fr
     assert "Traceback" not in result.stderr
     assert fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 3
+
+
+def _two_plans(tmp_path: Path) -> list[str]:
+    folders = []
+    for name, deadline in (("b-plan", "2026年6月30日"), ("a-plan", "2026年9月30日")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "plan.toml").write_text('year = 2026\nissued = 2026-03-01\ncoordinator = "办公室"\n'
+                                          '[units."办公室"]\nemail = ["o@example.org"]\n', encoding="utf-8")
+        (folder / "tasks.csv").write_text("序号,工作任务,牵头单位,完成时限\n"
+                                          f"1,任务,办公室,{deadline}\n", encoding="utf-8")
+        folders.append(str(folder))
+    return folders
+
+
+def test_machine_formats_stream_plan_by_plan_each_in_time_order(tmp_path: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(invoke("plan", *_two_plans(tmp_path), "--format", "csv"))))
+    plans = [r["plan"] for r in rows]
+    assert plans == sorted(plans, key=["b-plan", "a-plan"].index)  # one block per plan
+    for name in ("a-plan", "b-plan"):
+        times = [r["send_at"] for r in rows if r["plan"] == name]
+        assert times == sorted(times) and len(times) > 3
+
+
+def test_plan_jsonl_is_the_json_array_line_by_line(tmp_path: Path) -> None:
+    folders = _two_plans(tmp_path)
+    lines = invoke("plan", *folders, "--format", "jsonl", "--unit", "办公室", "--stage", "escalate").splitlines()
+    array = json.loads(invoke("plan", *folders, "--format", "json", "--unit", "办公室", "--stage", "escalate"))
+    assert [json.loads(line) for line in lines] == array
+    assert array and {r["stage"] for r in array} == {"escalate"}

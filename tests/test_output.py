@@ -21,3 +21,80 @@ def test_json_and_csv_keep_the_text(fmt: str) -> None:
     out = io.StringIO()
     emit(ROWS, fmt=fmt, columns=COLUMNS, out=out)
     assert "《政策解读办法[试行]》[/]" in out.getvalue()
+
+
+# -- streaming notice writers ---------------------------------------------------------------
+
+def _batches():
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from reminder.planner import Batch
+
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    targets = (("法规科", "email", ("a@example.org", "b@example.org"), (), ()),
+               ("办公室", "wecom", ("办公室群",), ("liwei",), ()),
+               ('单位,"甲"', "none", (), (), ()))
+    titles = ("第一项", '含逗号,和"引号"的标题', "两行\n标题")
+    return [Batch(send_at=at, stage="remind", step="7d", plan="p", plan_title="方案", task=str(i),
+                  title=title, due=date(2026, 3, 9), occurrence="2026-03-09", targets=targets)
+            for i, title in enumerate(titles, 1)]
+
+
+def test_csv_writer_matches_the_csv_module_cell_for_cell() -> None:
+    import csv
+
+    from reminder.output import CSV_FIELDS, notice_record, write_notices
+
+    batches = _batches()
+    out = io.StringIO()
+    assert write_notices(batches, fmt="csv", out=out) == 9
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for b in batches:
+        for n in b.notices():
+            record = notice_record(n)
+            writer.writerow(["，".join(record[f]) if f == "recipients" else record[f]
+                             for f in CSV_FIELDS])
+    assert out.getvalue() == expected.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_writers_give_the_notice_records_with_their_keys(fmt: str) -> None:
+    import json
+
+    from reminder.output import notice_record, write_notices
+
+    batches = _batches()
+    out = io.StringIO()
+    write_notices(batches, fmt=fmt, out=out)
+    text = out.getvalue()
+    records = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
+    assert records == [notice_record(n) for b in batches for n in b.notices()]
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [("json", "[]\n"), ("jsonl", ""),
+                                               ("csv", "send_at,stage,plan,task,title,deadline,unit,recipients,channel\n")])
+def test_writers_with_no_notices(fmt: str, expected: str) -> None:
+    from reminder.output import write_notices
+
+    out = io.StringIO()
+    assert write_notices([], fmt=fmt, out=out) == 0
+    assert out.getvalue() == expected
+
+
+def test_writer_flushes_in_chunks_rather_than_holding_every_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reminder import output
+
+    monkeypatch.setattr(output, "CHUNK", 4)
+    writes: list[str] = []
+
+    class Sink(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return len(text)
+
+    output.write_notices(_batches(), fmt="jsonl", out=Sink())
+    # Checked after each batch of 3 lines: 6 lines once past the chunk, then the last 3.
+    assert [w.count("\n") for w in writes] == [6, 3]
