@@ -99,14 +99,20 @@ def _cell_wrap(wrap: Any) -> Any:
     return wrap_text
 
 
-def install() -> None:
+def _term_len(text: str) -> int:
+    # Imported on first use (help and usage text only): commands that print CSV or JSON
+    # never load rich.
     from rich.cells import cell_len
 
+    return cell_len(text)
+
+
+def install() -> None:
     formatting = importlib.import_module("click.formatting")
     if not getattr(formatting.wrap_text, "cell_aware", False):
         formatting.wrap_text = _cell_wrap(formatting.wrap_text)
         formatting.wrap_text.cell_aware = True
-        formatting.term_len = cell_len
+        formatting.term_len = _term_len
     for name in MODULES:
         module = importlib.import_module(f"click.{name}")
         if hasattr(module, "_"):
