@@ -124,8 +124,8 @@ def check_plan(plan: Plan) -> list[Finding]:
         if override is not None and override.skip:
             continue
         if not task.units:
-            add("warning", table, f"任务 {task.id}", "没有责任单位，提醒将发给协调人",
-                "在任务表填写牵头单位，或在 plan.toml 写 units = [\"…\"]")
+            add("error", table, f"任务 {task.id}", "没有责任单位，不知道提醒谁",
+                f"在任务表填写牵头单位，或在 plan.toml 的 [tasks.\"{task.id}\"] 写 units = [\"…\"]")
         deadlines = deadlines_of(plan, raw)
         if not deadlines and task.id not in unparsed:
             add("warning", table, f"任务 {task.id}", "没有时限，不会安排提醒",
@@ -155,7 +155,14 @@ def check_plan(plan: Plan) -> list[Finding]:
         add("warning", plan_file, "coordinator", "没有设置协调人，逾期通知只发给责任单位",
             "写 coordinator = \"局政务公开办\" 并在 [units] 中填写其联系方式")
 
+    if plan.year_guessed_from:
+        add("error", plan_file, "year",
+            f"计划年度 {plan.year} 是导入时推测的（依据：{plan.year_guessed_from}）",
+            "核对无误后在 plan.toml 的 [import] 写 year_confirmed = true，或改正 year")
     years = {o.due.year for o in occurrences(plan)}
+    if not years and plan.tasks:
+        add("error", table, "全部任务", "这个计划不会发出任何提醒：没有一项任务或报送日期有可用的时限",
+            "填写完成时限，或在 plan.toml 设置 default_deadline = \"年底前\"")
     for year in plan.calendar.missing_years(years):
         add("warning", plan_file, "calendar", missing_year_note(year))
     return findings

@@ -64,6 +64,17 @@ class ImportFailed(ReminderError):
     exit_code = 2
 
 
+class ImportDoubtful(ImportFailed):
+    """The document was read, but too little of it was understood to trust the plan.
+    ``lines`` is the confidence report, printed before the one-line error."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, lines: tuple[str, ...] = (), **where) -> None:
+        super().__init__(message, **where)
+        self.lines = lines
+
+
 class ConfigError(ReminderError):
     """config.toml or the environment is wrong."""
 

@@ -30,7 +30,7 @@ SECTION_SEP = " / "
 UNIT_SEP = re.compile(r"[；;]")
 _TOP_KEYS = frozenset({
     "title", "year", "issued", "default_deadline", "reporting_cycle", "coordinator",
-    "escalate_to", "table", "policy", "dates", "tasks", "units", "note", "source",
+    "escalate_to", "table", "policy", "dates", "tasks", "units", "note", "source", "import",
 })
 _UNIT_KEYS = frozenset({"email", "wecom", "wecom_users", "wecom_mobiles", "aliases", "note"})
 _SECRET_WORDS = ("key", "secret", "password", "token", "webhook")
@@ -55,6 +55,7 @@ class Plan:
     rules: RuleSet
     calendar: WorkCalendar
     table_file: Path
+    year_guessed_from: str = ""  # [import]: the words the year was guessed from, unconfirmed
 
     def contact(self, name: str) -> Contact | None:
         """The contact for a unit name or one of its aliases."""
@@ -290,4 +291,16 @@ def load_plan(path: Path, *, extra_rules: Sequence[Path] = ()) -> Plan:
         rules=rules,
         calendar=calendar,
         table_file=table_file,
+        year_guessed_from=_year_guess(data.get("import"), plan_file),
     )
+
+
+def _year_guess(raw: Any, path: Path) -> str:
+    """The import's guess of the year, unless the user confirmed it."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, dict):
+        raise PlanError("[import] 应为表", file=path, place="import")
+    if raw.get("year_confirmed") is True:
+        return ""
+    return str(raw.get("year_guessed_from") or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import tomllib
 from pathlib import Path
 
@@ -138,3 +139,17 @@ def test_open_plan_source(tmp_path: Path) -> None:
         assert len(read_tasks_csv(path / "tasks.csv")) == CONGHUA.tasks
     assert not temp.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx", "plan"]
+
+
+def test_our_own_tasks_csv_imports_back_unchanged(tmp_path: Path) -> None:
+    """examples/demo-2026/tasks.csv is what `reminder import` writes: importing it again gives
+    the same 16 tasks, sections, units and deadlines (an empty deadline stays empty)."""
+    import csv
+
+    source = Path(__file__).resolve().parent.parent / "examples" / "demo-2026" / "tasks.csv"
+    import_document(source, tmp_path / "plan")
+    got = (tmp_path / "plan" / "tasks.csv").read_text(encoding="utf-8-sig")
+    want = source.read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(want)))
+    assert len(rows) == 16
+    assert list(csv.DictReader(io.StringIO(got))) == rows

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from reminder.errors import ImportFailed
+from reminder.errors import ImportDoubtful, ImportFailed
 from reminder.importers.safety import MAX_BYTES, check_size, check_zip, old_format
 from reminder.importers.table import Grid, PlanTable, build_table
 from reminder.importers.writer import ImportReport, write_plan
@@ -107,11 +107,14 @@ def import_document(
     columns: Mapping[str, str] | None = None,
     today: date | None = None,
     max_bytes: int = MAX_BYTES,
+    accept: bool = False,
 ) -> ImportReport:
     """Import ``source`` into the plan folder ``out_dir`` (created, or merged on re-import).
 
     ``columns`` overrides the header mapping (role -> header text); by default an existing
     folder's plan.toml [table].columns is used when the document still has those columns.
+    When the confidence report gives reasons to review, nothing is written (ImportDoubtful,
+    exit 3) unless ``accept``; then plan.toml records the accepted reasons.
     """
     from reminder.importers import plantoml
 
@@ -124,7 +127,14 @@ def import_document(
             grid = read_grid(source, max_bytes=max_bytes)
             tick(len(grid.rows), "识别任务")
             table = build_table(grid, columns=columns, today=today, on_row=lambda: tick(0, ""))
-        return write_plan(out_dir, table, source=source)
+        reasons = tuple(table.confidence.reasons())
+        if reasons and not accept:
+            raise ImportDoubtful(
+                "导入结果可信度低，请核对后再用：" + "；".join(reasons),
+                lines=tuple(table.confidence.lines()),
+                hint="对照原文检查；确认可以使用时加 --accept 导入",
+            )
+        return write_plan(out_dir, table, source=source, accepted=reasons)
     except ImportFailed as err:
         if err.file is None:
             err.file = str(source)

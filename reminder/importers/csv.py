@@ -28,5 +28,9 @@ class CsvImporter:
         except csv.Error as exc:
             raise ImportFailed(f"CSV 格式错误：{exc}", file=path, line=reader.line_num,
                                hint="用 Excel 或 WPS 打开后另存为 CSV（UTF-8）") from None
-        # An exported sheet loses its merges: the cells they covered arrive empty.
-        return Grid(rows=rows, flattened=True)
+        # An exported sheet loses its merges: the cells they covered arrive empty. Our own
+        # tasks.csv has none: an empty cell there is empty.
+        from reminder.importers.writer import CSV_HEADER
+
+        own = bool(rows) and tuple(c.strip() for c in rows[0]) == CSV_HEADER
+        return Grid(rows=rows, flattened=not own)

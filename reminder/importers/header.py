@@ -25,6 +25,8 @@ _REQ_WORDS = (
 )
 _WORDS: dict[str, tuple[str, ...]] = {
     "id": ("序号", "编号", "序"),
+    # Our own tasks.csv names its section column so; with it, 工作任务 is the title.
+    "section": ("章节",),
     "lead": ("牵头单位", "牵头处室", "牵头部门", "牵头科室", "主责单位", "主办单位", "牵头"),
     "support": ("配合单位", "配合处室", "配合部门", "配合科室", "协办单位", "协助单位", "配合"),
     "units": (
@@ -93,7 +95,11 @@ def assign(cells: Sequence[str]) -> dict[str, int]:
             columns[kind] = i
     # The most specific requirement word (具体要求 before 具体工作) is the title.
     req_cols = [i for _, i in sorted(reqs)]
-    if req_cols:
+    if "section" in columns and groups:
+        columns["title"] = groups[0]
+        if req_cols:
+            columns["detail"] = req_cols[0]
+    elif req_cols:
         columns["title"] = req_cols[0]
         if len(req_cols) > 1:
             columns["detail"] = req_cols[1]

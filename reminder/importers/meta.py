@@ -49,6 +49,28 @@ def detect_year(title: str, lines: Iterable[str]) -> int | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
+def year_evidence(
+    title: str, lines: Iterable[str], issued: date | None, titles: Iterable[str]
+) -> tuple[int | None, str]:
+    """(plan year, the words it was guessed from). The title's own year is no guess ("");
+    otherwise the year most often named around the table, the issue date's year, or the
+    year most named in the tasks, each quoted so the user can judge it."""
+    if (found := _YEAR.search(title or "")) is not None:
+        return int(found.group(1)), ""
+    for source in (list(lines), None, list(titles)):
+        if source is None:
+            if issued:
+                return issued.year, f"印发日期 {issued.isoformat()}"
+            continue
+        year = detect_year("", source)
+        if year is not None:
+            line, at = next((x, m.start()) for x in source
+                            if (m := re.search(rf"{year}\s*年", x)) is not None)
+            words = " ".join(line[max(0, at - 6) : at + 24].split())
+            return year, words
+    return None, ""
+
+
 def detect_issued(lines: Iterable[str]) -> date | None:
     """A labelled date (发布日期 2021-07-23) first, else a date standing alone on a line
     (the signature date under the covering letter)."""

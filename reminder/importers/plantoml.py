@@ -68,10 +68,39 @@ def _known_units(doc: Any) -> set[str]:
     return known
 
 
-def render(table: PlanTable, old: Any | None, *, table_file: str, source: Path) -> str:
+def _import_section(doc: Any, table: PlanTable, accepted: tuple[str, ...], *, fresh: bool) -> None:
+    """[import]: what this import could not be sure of. A guessed year stays unconfirmed until
+    the user says so (`reminder check` errors on it); accepted warnings are the last import's."""
+    import tomlkit
+
+    section = doc.get("import")
+    if section is None:
+        if not (accepted or (fresh and table.year_from)):
+            return
+        section = tomlkit.table()
+        doc["import"] = section
+    if fresh and table.year_from:
+        section["year_guessed_from"] = table.year_from
+        section["year_guessed_from"].comment("year 由这些文字推测；核对无误后把下一行改为 true")
+        section["year_confirmed"] = False
+    if accepted:
+        section["accepted_with_warnings"] = list(accepted)
+        section["accepted_with_warnings"].comment("导入时可信度不足，用 --accept 接受")
+    elif "accepted_with_warnings" in section:
+        del section["accepted_with_warnings"]
+    if not section:
+        del doc["import"]
+
+
+def render(
+    table: PlanTable, old: Any | None, *, table_file: str, source: Path,
+    accepted: tuple[str, ...] = (),
+) -> str:
     import tomlkit
 
     doc = old if old is not None else _skeleton(table, table_file=table_file, source=source)
+    # A re-import guesses the year afresh only when the old plan.toml had none of its own.
+    _import_section(doc, table, accepted, fresh=old is None or "year" not in old)
     if old is not None:
         for key, value in (("title", table.title), ("year", table.year), ("issued", table.issued)):
             if key not in doc and value:
@@ -120,10 +149,12 @@ def _skeleton(table: PlanTable, *, table_file: str, source: Path) -> Any:
     doc.add(tomlkit.comment(f"由 reminder import 从 {source.name} 生成。可以直接修改，重新导入时会保留。"))
     doc["title"] = table.title
     doc["year"] = table.year
+    if table.year_from:
+        doc["year"].comment("推测的年度，见 [import]")
     if table.issued:
         doc["issued"] = table.issued
     else:
-        doc.add(tomlkit.comment("issued = 2021-07-19  # 印发日期，文件中未识别到"))
+        doc.add(tomlkit.comment("issued = 年-月-日  # 文件中没有找到印发日期；知道时去掉 # 填写"))
     if table.default_deadline:
         doc["default_deadline"] = table.default_deadline
         doc["default_deadline"].comment("表中没有完成时限列：默认年底前完成")

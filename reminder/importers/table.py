@@ -17,14 +17,15 @@ from itertools import pairwise
 
 from reminder.errors import ImportFailed
 from reminder.importers import audience
+from reminder.importers.confidence import Confidence, assess, count_items
 from reminder.importers.header import Header, find_header, header_from_names
 from reminder.importers.infer import infer_header
 from reminder.importers.meta import (
     detect_issued,
     detect_title,
-    detect_year,
     find_deadlines,
     report_dates,
+    year_evidence,
 )
 from reminder.models import PlanDate, Task
 from reminder.units import split_names, split_units
@@ -45,6 +46,9 @@ class Grid:
     rows: list[list[str]]
     context: list[str] = field(default_factory=list)
     flattened: bool = False  # merged cells arrived empty (text, csv): inherit from above
+    from_text: bool = False  # rows were rebuilt from running text, not read from table cells
+    skipped: list[str] = field(default_factory=list)  # parts not read, named for the report
+    notes: list[str] = field(default_factory=list)  # what the reader could not understand
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class PlanTable:
     dates: tuple[PlanDate, ...]
     units: tuple[str, ...]
     warnings: tuple[str, ...]
+    confidence: Confidence
+    year_from: str = ""  # the words the year was guessed from; "" when the title states it
 
 
 def clean(text: object) -> str:
@@ -96,7 +102,8 @@ class _Path:
 
     def group_cell(self, text: str) -> None:
         previous = None
-        for line in text.split("\n"):
+        # " / " joins the levels in our own tasks.csv
+        for line in text.replace(" / ", "\n").split("\n"):
             level = _level(line) or (previous + 1 if previous else self.row_level + 1)
             self.enter(line, level)
             previous = level
@@ -193,6 +200,7 @@ def build_table(
     path = _Path()
     carried = ""
     drafts: list[dict] = []
+    candidates = 0  # rows that look like task rows, for the confidence report
     body = rows[header.row + 1 :] if header.row >= 0 else rows
     for row in body:
         if on_row:
@@ -212,6 +220,7 @@ def build_table(
         if group:
             path.group_cell(group)
         title_text = _cell(row, header, "title")
+        candidates += 1
         if not title_text:
             continue
         number = _ID.match(_cell(row, header, "id"))
@@ -228,13 +237,12 @@ def build_table(
 
     if not drafts:
         raise ImportFailed("表格中没有识别出任何任务", hint="请检查表头下是否有任务行")
-    year = (
-        detect_year(title, context) or (issued.year if issued else None)
-        or detect_year("", [d["title"] for d in drafts])
-    )
+    year, year_from = year_evidence(title, context, issued, [d["title"] for d in drafts])
     if year is None:
         year = (today or date.today()).year
-        warnings.append(f"没有从标题中识别出年度，暂按 {year} 年处理，请在 plan.toml 中改正 year")
+        year_from = "没有找到年份，按今天的日期"
+    if year_from:
+        warnings.append(f"计划年度 {year} 是推测的（依据：{year_from}），请核对 plan.toml 的 year")
     if grid.flattened:
         _fill_down(drafts)
     ids = _assign_ids([d.pop("id") for d in drafts])
@@ -251,10 +259,15 @@ def build_table(
         if not task.deadline_text and default is None:
             warnings.append(f"任务 {task.id} 没有完成时限")
     units = [u for t in tasks for u in t.units] + [u for d in dates for u in d.units]
+    expected = max(candidates, count_items(c for row in body for c in row))
+    if grid.from_text:
+        expected = max(expected, count_items(grid.context))
+    confidence = assess(tasks, default_deadline=default, expected=expected,
+                        from_text=grid.from_text, skipped=grid.skipped, notes=grid.notes)
     return PlanTable(
         tasks=tuple(tasks), columns=header.names(), title=title, year=year, issued=issued,
         default_deadline=default, dates=tuple(dates), units=tuple(dict.fromkeys(units)),
-        warnings=tuple(warnings),
+        warnings=tuple(warnings), confidence=confidence, year_from=year_from,
     )
 
 

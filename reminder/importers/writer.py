@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reminder.errors import ImportFailed
+from reminder.importers.confidence import Confidence
 from reminder.importers.table import PlanTable
 from reminder.models import Task
 
@@ -44,11 +45,17 @@ class ImportReport:
     changed: tuple[tuple[str, str, str], ...] = ()
     reimport: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    confidence: Confidence | None = None
+    accepted: tuple[str, ...] = ()  # reasons to review that the user accepted (--accept)
 
     def lines(self) -> list[str]:
         """The summary printed by `reminder import`, in Chinese."""
         title = self.title or "（未识别标题）"
         out = [f"已导入 {self.tasks} 项任务：{title}（{self.year} 年）→ {self.out_dir}"]
+        if self.confidence is not None:
+            out.extend(self.confidence.lines())
+        if self.accepted:
+            out.append("已按 --accept 导入，请核对：" + "；".join(self.accepted))
         out.append("列对应：" + "，".join(f"{k}={v}" for k, v in self.columns.items()))
         out.append(f"责任单位 {len(self.units)} 个，请在 plan.toml 的 [units] 中填写联系方式")
         if self.reimport:
@@ -136,7 +143,9 @@ def read_tasks_csv(path: Path) -> list[Task]:
     return tasks
 
 
-def write_plan(out_dir: Path, table: PlanTable, *, source: Path) -> ImportReport:
+def write_plan(
+    out_dir: Path, table: PlanTable, *, source: Path, accepted: tuple[str, ...] = ()
+) -> ImportReport:
     """Write the plan folder; on re-import merge with what is there. All or nothing."""
     from reminder.importers import plantoml
 
@@ -167,13 +176,15 @@ def write_plan(out_dir: Path, table: PlanTable, *, source: Path) -> ImportReport
         if t.id in old_by_id and t.id not in added
         and old_by_id[t.id].deadline_text != t.deadline_text
     ]
-    toml_text = plantoml.render(table, old_doc, table_file=table_file, source=source)
+    toml_text = plantoml.render(table, old_doc, table_file=table_file, source=source,
+                                accepted=accepted)
     _swap(out_dir, {table_file: tasks_csv(tasks), PLAN_FILE: toml_text})
     return ImportReport(
         source=source, out_dir=out_dir, title=table.title, year=table.year, tasks=len(tasks),
         units=table.units, columns=dict(table.columns),
         added=tuple(added) if old_doc is not None else (), removed=tuple(removed),
         changed=tuple(changed), reimport=old_doc is not None, warnings=table.warnings,
+        confidence=table.confidence, accepted=accepted,
     )
 
 
