@@ -129,6 +129,7 @@ def smtp_server(
     security: Literal["none", "starttls", "ssl"] = "none",
     users: Mapping[str, str] | None = None,
     reject: Mapping[str, str] | None = None,
+    echo_credentials: bool = False,
 ) -> Iterator[SmtpServer]:
     """An aiosmtpd server on 127.0.0.1.
 
@@ -136,7 +137,8 @@ def smtp_server(
     (callers should ``pytest.skip`` when ``tls_cert()`` is None). ``users``: require AUTH
     with these logins/passwords (535 otherwise). ``reject``: recipient → full SMTP reply,
     e.g. ``{"nobody@example.gov.cn": "550 5.1.1 No such user"}`` or a ``451 …`` for a
-    temporary refusal.
+    temporary refusal. ``echo_credentials``: a failed AUTH's 535 reply repeats the login and
+    password it was sent, as some servers do, so masking has something to mask.
     """
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -160,6 +162,9 @@ def smtp_server(
                 login, password = auth_data.login.decode(), auth_data.password.decode()
                 if users.get(login) == password:
                     return AuthResult(success=True, auth_data=login)
+                if echo_credentials:
+                    return AuthResult(success=False, handled=False, message=(
+                        f"535 5.7.8 Authentication failed for {login} with password {password}"))
             return AuthResult(success=False, handled=False)
 
         kwargs["authenticator"] = authenticator

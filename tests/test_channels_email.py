@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from servers import free_port, smtp_server, tls_cert
 
 from reminder.channels.base import Message
 from reminder.channels.email import EmailChannel
+from reminder.dispatcher import Dispatcher
+from reminder.models import Notice, Task
+from reminder.store import open_store
 
 SENDER = "gongkai@example.gov.cn"
 SUBJECT = "【政务公开提醒】法规科：3项任务（1项已逾期）"
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def message(to: tuple[str, ...] = ("fagui@example.gov.cn",)) -> Message:
@@ -104,15 +113,59 @@ def test_login_over_plain_loopback() -> None:
         assert smtp.messages[0].login == "gongkai"
 
 
-def test_wrong_password_is_permanent_535_and_never_shown() -> None:
+def test_wrong_password_is_permanent_535_and_not_in_repr() -> None:
+    # This server's 535 does not repeat the password; the echoing one is tested below.
     with smtp_server(users={"gongkai": "right"}) as smtp:
         ch = channel(smtp.port, username="gongkai", password="wrong-pw-123")
         result = ch.send(message())
         assert smtp.messages == []
     assert (result.status, result.provider_code) == ("permanent", "535")
-    assert "wrong-pw-123" not in result.detail
-    assert "wrong-pw-123" not in repr(ch)
+    assert "wrong-pw-123" not in repr(ch) and "***" in repr(ch)
     assert "登录失败" in result.detail
+
+
+ECHOED = "Wr0ng+pw/123"  # what a server that repeats credentials puts in its 535 reply
+
+
+def ours(caplog: pytest.LogCaptureFixture) -> str:
+    """What reminder logged (aiosmtpd's own "mail.log" is the server's log, not ours)."""
+    return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("reminder."))
+
+
+def test_password_echoed_in_the_535_reply_is_masked(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG), \
+            smtp_server(users={"gongkai": "right"}, echo_credentials=True) as smtp:
+        result = channel(smtp.port, username="gongkai", password=ECHOED).send(message())
+    assert (result.status, result.provider_code) == ("permanent", "535")
+    # The server did echo it (else this test could not fail): the mask stands in its place.
+    assert "with password ***" in result.detail and ECHOED not in result.detail
+    assert "with password ***" in ours(caplog) and ECHOED not in ours(caplog)
+
+
+def test_echoed_password_is_never_stored_or_logged_by_the_dispatcher(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The detail a channel returns is what the outbox stores and the dispatcher logs."""
+    db = tmp_path / "reminder.db"
+    store = open_store(f"sqlite:///{db}")
+    send_at = datetime(2026, 6, 1, 9, tzinfo=TZ)
+    item = Notice(send_at=send_at, stage="remind", step="7d", plan="p2026", plan_title="示例方案",
+                  task="1", title="任务1", due=date(2026, 6, 30), recipient="法规科",
+                  channel="email", addresses=("fagui@example.gov.cn",), occurrence="2026-06-30")
+    store.sync_plan(plan_id="p2026", title="示例方案", path="/p", fingerprint="x",
+                    tasks=[Task(id="1", title="任务1")], occurrences=[], notices=[item],
+                    window=(date(2026, 1, 1), date(2026, 12, 31)),
+                    cutoff=datetime(2026, 1, 1, tzinfo=TZ), now=datetime(2026, 1, 1, tzinfo=TZ))
+    try:
+        with caplog.at_level(logging.DEBUG), \
+                smtp_server(users={"gongkai": "right"}, echo_credentials=True) as smtp:
+            email = channel(smtp.port, username="gongkai", password=ECHOED)
+            report = Dispatcher(store, {"email": email}, claimant="t").dispatch(send_at)
+    finally:
+        store.dispose()
+    assert report.failed == 1
+    dump = "\n".join(sqlite3.connect(db).iterdump())
+    assert "with password ***" in dump and ECHOED not in dump
+    assert "with password ***" in ours(caplog) and ECHOED not in ours(caplog)
 
 
 tls = pytest.mark.skipif(tls_cert() is None, reason="openssl CLI not found: no test certificate")

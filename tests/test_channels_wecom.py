@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import quote
 
 import pytest
 from servers import (
@@ -95,6 +96,26 @@ def test_connection_refused_is_retryable_and_masks_key(caplog: pytest.LogCapture
     assert KEY not in caplog.text
 
 
+PLUS_KEY = "a1b2+c3d4/e5f6=="  # "+ / =" are percent-encoded in a URL: %2B %2F %3D
+
+
+def test_key_with_reserved_characters_reaches_wecom_and_is_masked_in_both_forms(
+        caplog: pytest.LogCaptureFixture) -> None:
+    encoded = quote(PLUS_KEY, safe="")
+    assert encoded == "a1b2%2Bc3d4%2Fe5f6%3D%3D"
+    with wecom_server(keys={PLUS_KEY}) as server:  # the key arrives whole, not as "a1b2 c3d4…"
+        ch = WeComChannel({ROBOT: PLUS_KEY}, base_url=server.url, timeout=0.5)
+        assert ch.send(md()).status == "ok"
+    # requests names the URL, with the key percent-encoded, when it cannot connect.
+    url = f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send"
+    with caplog.at_level(logging.DEBUG):
+        result = WeComChannel({ROBOT: PLUS_KEY}, base_url=url, timeout=0.5).send(md())
+    assert (result.status, result.provider_code) == ("retryable", "connection")
+    assert "key=***" in result.detail and "key=***" in caplog.text
+    for form in (PLUS_KEY, encoded, "a1b2", "c3d4", "e5f6"):
+        assert form not in result.detail and form not in caplog.text
+
+
 def test_key_never_in_repr() -> None:
     ch = channel("http://127.0.0.1:9/x")
     assert KEY not in repr(ch) and ROBOT in repr(ch)
@@ -138,12 +159,16 @@ def test_text_format_uses_mention_lists() -> None:
 
 @pytest.mark.parametrize(("fmt", "limit"), [("markdown", MARKDOWN_MAX_BYTES),
                                             ("text", TEXT_MAX_BYTES)])
-def test_oversized_hand_built_message_is_truncated_never_40058(fmt: str, limit: int) -> None:
+def test_oversized_hand_built_message_is_truncated_never_40058(
+        fmt: str, limit: int, caplog: pytest.LogCaptureFixture) -> None:
     huge = "政务公开" * 2000  # 24,000 bytes
     msg = Message(subject="s", text=huge, markdown=huge, to=(ROBOT,), mentions=("zhangsan",))
-    with wecom_server() as server:  # unscripted: the server enforces WeCom's byte limits
+    with caplog.at_level(logging.WARNING), wecom_server() as server:  # unscripted: enforces limits
         result = channel(server.url, fmt=fmt).send(msg)
         body = server.requests[0].body
+    # The cut loses text that will count as sent: it must reach the log as an error.
+    [cut] = [r for r in caplog.records if r.name == "reminder.channels.wecom"]
+    assert cut.levelno == logging.ERROR and "24000" in cut.getMessage()
     assert result.status == "ok", result.detail
     content = body[body["msgtype"]]["content"]
     assert len(content.encode()) <= limit

@@ -125,8 +125,8 @@ def test_tasks_json() -> None:
 
 
 def test_plan_matches_golden_output() -> None:
-    """The example's whole dry run. After an intended change, regenerate with
-    REMINDER_UPDATE_GOLDEN=1 and review the diff."""
+    """The example's whole dry run. After an intended change only, regenerate with
+    REMINDER_UPDATE_GOLDEN=1 and review the diff row by row as tests/golden/README.md says."""
     out = invoke("plan", str(EXAMPLE), "--format", "csv")
     if os.environ.get("REMINDER_UPDATE_GOLDEN"):
         GOLDEN.write_text(out, encoding="utf-8")

@@ -123,16 +123,26 @@ key_env = "REMINDER_WECOM_GONGKAI"
 """
 
 
-def test_secrets_file_must_be_private(tmp_path: Path) -> None:
+# Any group or other bit is refused, not just world-readable: a group-readable file still
+# shows the keys to every member of the group.
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o660, 0o604, 0o620, 0o602, 0o610, 0o601],
+                         ids=lambda m: f"{m:04o}")
+def test_secrets_file_with_group_or_other_bits_is_refused(tmp_path: Path, mode: int) -> None:
+    write(tmp_path, f'[wecom]\n"公开办群" = "{SECRET}"\n', "secrets.toml").chmod(mode)
+    with pytest.raises(ConfigError, match="chmod 600") as info:
+        build_channels(load_config(write(tmp_path, WECOM_ONLY)), {})
+    assert "权限过宽" in str(info.value) and SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o400], ids=lambda m: f"{m:04o}")
+def test_secrets_file_only_its_owner_can_read_is_accepted(tmp_path: Path, mode: int) -> None:
     secrets = write(tmp_path, f'[wecom]\n"公开办群" = "{SECRET}"\n', "secrets.toml")
     config = load_config(write(tmp_path, WECOM_ONLY))
-    secrets.chmod(0o644)
-    with pytest.raises(ConfigError, match="chmod 600"):
-        build_channels(config, {})
-    secrets.chmod(0o600)
+    secrets.chmod(mode)
     channels = build_channels(config, {})
     assert channels["wecom"].robots == ("公开办群",)
     assert channels["wecom"].base_url == "http://127.0.0.1:9"
+    assert channels["wecom"]._robots["公开办群"] == SECRET  # read from the file
 
 
 def test_environment_wins_over_the_secrets_file(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 from datetime import date, datetime
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from servers import wecom_server
 
 from reminder.channels.base import Message, split_blocks, truncate_bytes, utf8_len
-from reminder.channels.wecom import WeComChannel
+from reminder.channels.wecom import MARKDOWN_MAX_BYTES, WeComChannel, mention_suffix
 from reminder.errors import ConfigError
 from reminder.messages import cn_date, days_text, render_digest, render_test_message
 from reminder.models import Notice
@@ -184,6 +185,45 @@ def test_sixty_tasks_go_through_the_webhook_without_40058() -> None:
     assert [r.status for r in results] == ["ok"] * len(messages)
     assert bodies[0]["markdown"]["content"].endswith("\n<@zhangsan>")
     assert "<@zhangsan>" not in bodies[1]["markdown"]["content"]
+
+
+MENTIONS = ("zhangsan", "lisi", "wangwu")  # a unit's wecom_users: 30 bytes of "\n<@…>" lines
+
+
+def just_under_the_limit(slack: int) -> list[Notice]:
+    """Ten tasks for a unit with MENTIONS whose markdown body alone is ``slack`` bytes under
+    WeCom's 4,096: it fits in one message only if the mentions are forgotten."""
+    notices = many(10, mentions=MENTIONS)
+    [alone] = render_digest([replace(n, mentions=()) for n in notices], channel="wecom", today=TODAY)
+    pad = MARKDOWN_MAX_BYTES - slack - utf8_len(alone.markdown)
+    notices[-1] = replace(notices[-1], title=notices[-1].title + "x" * pad)
+    return notices
+
+
+def test_a_digest_just_under_the_limit_leaves_room_for_its_mentions(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The split must count the ``<@userid>`` lines the channel appends to part 1; else the
+    channel's last-resort fit cuts the last task to "…" while its notice is marked sent."""
+    suffix = mention_suffix(MENTIONS)
+    assert utf8_len(suffix) > 10
+    notices = just_under_the_limit(slack=10)
+    [alone] = render_digest([replace(n, mentions=()) for n in notices], channel="wecom", today=TODAY)
+    assert utf8_len(alone.markdown) == MARKDOWN_MAX_BYTES - 10  # the body alone would fit
+    messages = render_digest(notices, channel="wecom", today=TODAY)
+    with caplog.at_level(logging.WARNING), wecom_server(keys={"k"}) as server:
+        ch = WeComChannel({"法规科群": "k"}, base_url=server.url, timeout=2)
+        results = [ch.send(m) for m in messages]
+        sent = [r.body["markdown"]["content"] for r in server.requests]
+    assert [r.status for r in results] == ["ok"] * len(messages)
+    for m, content in zip(messages, sent, strict=True):
+        assert utf8_len(content) <= MARKDOWN_MAX_BYTES
+        assert content == m.markdown + mention_suffix(m.mentions)  # the channel cut nothing
+        assert not m.markdown.endswith("…")
+    assert len(messages) == 2  # with its mentions it no longer fits in one message
+    assert sent[0].endswith(suffix) and messages[1].mentions == ()
+    for n in notices:  # every task whole, in exactly one part
+        assert sum(n.title in content for content in sent) == 1
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("reminder.")] == []
 
 
 def test_text_format_parts_within_2048_bytes() -> None:

@@ -1,4 +1,5 @@
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -120,6 +121,40 @@ def test_reminders_before_the_issue_date_are_dropped(plan: Plan) -> None:
     # was issued on 2021-07-23, 7 days before is the issue date itself.
     assert days(notices(plan), "8", "due") == ["2021-07-30"]
     assert days(notices(plan), "8", "remind") == ["2021-07-23", "2021-07-27", "2021-07-29"]
+
+
+@pytest.fixture
+def monthly(tmp_path: Path) -> list[Notice]:
+    """The remind notices of a monthly task (task 9) in the test plan."""
+    make(tmp_path)
+    with (tmp_path / "p2021" / "tasks.csv").open("a", encoding="utf-8") as f:
+        f.write("9,,报送政务信息,,法规科,,,每月\n")
+    return [n for n in notices(load_plan(tmp_path / "p2021"))
+            if n.task == "9" and n.stage == "remind" and n.recipient == "法规科"]
+
+
+# A monthly task's "30d" reminder would fall in the previous month's period: on or before
+# that period's due date it is dropped (it would read as a reminder for the wrong month).
+@pytest.mark.parametrize(("due", "thirty_days_before", "kept"), [
+    ("2021-08-31", "2021-07-30", False),  # 08-01 is a Sunday → Fri 07-30, July's due date itself
+    ("2021-09-30", "2021-08-31", False),  # August's due date itself
+    ("2021-10-29", "2021-09-29", False),  # the day before September's due date 09-30
+    ("2021-11-30", "2021-10-29", False),  # 10-31 is a Sunday → Fri 10-29, October's due date
+    ("2021-12-31", "2021-12-01", True),   # the day after November's due date 11-30
+], ids=["shifted-onto-previous-due", "on-previous-due", "before-previous-due",
+        "shifted-onto-previous-due-2", "day-after-previous-due"])
+def test_reminders_on_or_before_the_previous_recurring_due_date_are_dropped(
+        monthly: list[Notice], due: str, thirty_days_before: str, kept: bool) -> None:
+    steps = {n.send_at.date().isoformat(): n.step for n in monthly if n.due.isoformat() == due}
+    assert (steps.get(thirty_days_before) == "30d") is kept
+    assert len(steps) == (4 if kept else 3)  # 7d, 3wd and 1wd always fall inside the period
+
+
+def test_no_recurring_reminder_reaches_back_into_the_previous_period(monthly: list[Notice]) -> None:
+    dues = sorted({n.due for n in monthly})
+    assert len(dues) == 6  # July to December
+    for previous, due in pairwise(dues):
+        assert all(n.send_at.date() > previous for n in monthly if n.due == due)
 
 
 def test_task_without_units_goes_to_coordinator(plan: Plan) -> None:

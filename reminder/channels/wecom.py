@@ -185,6 +185,8 @@ class WeComChannel(Channel):
 def _fit(content: str, limit: int) -> str:
     # Last line of defence: messages.py already splits digests to fit, but errcode 40058 must
     # never happen, even for a hand-built Message. Mentions are kept; the body gives way.
+    # A cut here loses text whose notices will be marked sent, so it is an error, not a note.
     if utf8_len(content) > limit:
-        log.warning("WeCom message of %d bytes truncated to %d", utf8_len(content), limit)
+        log.error("WeCom message of %d bytes cut to %d: its end is lost (the digest split "
+                  "should have prevented this; please report it)", utf8_len(content), limit)
     return truncate_bytes(content, limit)
