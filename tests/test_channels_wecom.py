@@ -116,6 +116,22 @@ def test_key_with_reserved_characters_reaches_wecom_and_is_masked_in_both_forms(
         assert form not in result.detail and form not in caplog.text
 
 
+@pytest.mark.parametrize("echo", [PLUS_KEY, quote(PLUS_KEY, safe="")],
+                         ids=["as-sent", "percent-encoded"])
+def test_key_echoed_by_the_endpoint_is_masked_in_detail_and_log(
+        echo: str, caplog: pytest.LogCaptureFixture) -> None:
+    # Not after "key=", so only masking the key itself (in this form) can hide it.
+    rejected = (200, {"errcode": 93000, "errmsg": f"invalid webhook url, no robot for {echo}, "
+                                                  "hint: [1760000000_2_4be1]"})
+    with caplog.at_level(logging.DEBUG), wecom_server([rejected]) as server:
+        result = WeComChannel({ROBOT: PLUS_KEY}, base_url=server.url, timeout=0.5).send(md())
+    assert (result.status, result.provider_code) == ("permanent", "93000")
+    # Our own records: urllib3's DEBUG line carries the URL, masked by redact's root filter.
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("reminder."))
+    assert "no robot for ***" in result.detail and "no robot for ***" in ours
+    assert echo not in result.detail and echo not in ours
+
+
 def test_key_never_in_repr() -> None:
     ch = channel("http://127.0.0.1:9/x")
     assert KEY not in repr(ch) and ROBOT in repr(ch)
