@@ -49,6 +49,8 @@ class Grid:
     from_text: bool = False  # rows were rebuilt from running text, not read from table cells
     skipped: list[str] = field(default_factory=list)  # parts not read, named for the report
     notes: list[str] = field(default_factory=list)  # what the reader could not understand
+    name: str = ""  # the sheet's name, when the grid is one sheet of a workbook
+    parts: list[Grid] = field(default_factory=list)  # several task tables (one per sheet)
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,43 @@ def build_table(
     today: date | None = None,
     on_row: Callable[[], None] | None = None,
 ) -> PlanTable:
-    """Turn a grid into tasks and plan metadata. ``columns`` is plan.toml's mapping override."""
+    """Turn a grid into tasks and plan metadata. ``columns`` is plan.toml's mapping override.
+    A grid of several parts (a workbook's sheets) gives one plan: each sheet's name is its
+    tasks' top section and the first part of their ids ("区县-3")."""
+    if not grid.parts:
+        return _build_one(grid, columns=columns, today=today, on_row=on_row)
+    context = [*grid.context, *(c for part in grid.parts for c in part.context)]
+    tables = [
+        _build_one(replace(part, context=context), columns=columns, today=today, on_row=on_row)
+        for part in grid.parts
+    ]
+    first = tables[0]
+    tasks = [
+        replace(task, id=f"{part.name}-{task.id}", section=(part.name, *task.section))
+        for part, table in zip(grid.parts, tables, strict=True) for task in table.tasks
+    ]
+    dates = list({d.name: d for t in tables for d in t.dates}.values())
+    default = DEFAULT_DEADLINE if any(t.default_deadline for t in tables) else None
+    units = [u for t in tables for u in t.units]
+    confidence = assess(
+        tasks, default_deadline=default,
+        expected=sum(t.confidence.expected for t in tables), from_text=False,
+        skipped=grid.skipped, notes=[n for t in tables for n in t.confidence.notes],
+    )
+    return replace(
+        first, tasks=tuple(tasks), dates=tuple(dates), units=tuple(dict.fromkeys(units)),
+        default_deadline=default, confidence=confidence,
+        warnings=tuple(dict.fromkeys(w for t in tables for w in t.warnings)),
+    )
+
+
+def _build_one(
+    grid: Grid,
+    *,
+    columns: Mapping[str, str] | None,
+    today: date | None,
+    on_row: Callable[[], None] | None,
+) -> PlanTable:
     rows = [[clean(c) for c in row] for row in grid.rows]
     rows = [row for row in rows if any(row)]
     if not rows:

@@ -45,14 +45,22 @@ class XlsxImporter:
             raise ImportFailed("Excel 文件已损坏，无法读取", file=path,
                                hint=f"请用 Excel/WPS 打开后重新保存（{type(exc).__name__}）") from None
 
-        best: Grid | None = None
+        # Every sheet with a task table header is read (one per 区县 or 处室 is common); the
+        # others are named in the report. With no header anywhere the fullest sheet is
+        # handed over for the header to be inferred from its cells.
+        tables: list[Grid] = []
+        others: list[Grid] = []
         for sheet in book.worksheets:
             grid = _sheet_grid(sheet)
-            if find_header([[clean(c) for c in r] for r in grid.rows]) is not None:
-                return grid  # the first sheet that has a task table header
-            if best is None or len(grid.rows) > len(best.rows):
-                best = grid
-        return best or Grid(rows=[])
+            has_header = find_header([[clean(c) for c in r] for r in grid.rows]) is not None
+            (tables if has_header else others).append(grid)
+        if not tables:
+            return max(others, key=lambda g: len(g.rows), default=Grid(rows=[]))
+        skipped = [f"工作表“{g.name}”（没有任务表）" for g in others]
+        if len(tables) == 1:
+            tables[0].skipped.extend(skipped)
+            return tables[0]
+        return Grid(rows=[], parts=tables, skipped=skipped)
 
 
 def _sheet_grid(sheet) -> Grid:
@@ -65,4 +73,4 @@ def _sheet_grid(sheet) -> Grid:
                 row.extend([""] * (merged.max_col - len(row)))
             for c in range(merged.min_col - 1, merged.max_col):
                 row[c] = top
-    return Grid(rows=rows, context=[sheet.title])
+    return Grid(rows=rows, context=[sheet.title], name=sheet.title)
