@@ -90,7 +90,7 @@ def test_migration_matches_models_and_reopening_is_a_noop(tmp_path: Path) -> Non
     store = open_store(url)  # second open: already at head
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
     store.dispose()
 
 
@@ -320,7 +320,7 @@ def pg(pg_url: str) -> Iterator[Store]:
     store = open_store(pg_url)
     with store.engine.begin() as conn:
         conn.execute(text("TRUNCATE notices, deliveries, delivery_notices, completions, "
-                          "events, occurrences, tasks, plans RESTART IDENTITY CASCADE"))
+                          "events, occurrences, tasks, plans, rate_windows, alerts RESTART IDENTITY CASCADE"))
     yield store
     store.dispose()
 
@@ -404,3 +404,44 @@ def test_postgres_daemons_syncing_one_plan_at_once_take_turns(pg: Store, pg_url:
         s.dispose()
     assert errors == []
     assert len(pg.notices()) == 40
+
+
+def test_postgres_daemons_migrating_a_fresh_database_at_once_all_start() -> None:
+    """Without the advisory lock, 2 of 3 died with duplicate key … pg_type_typname_nsp_index."""
+    import threading
+
+    name = f"reminder_race_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not usable: {type(exc).__name__}")
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+    opened: list[Store] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            opened.append(open_store(url))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert (errors, len(opened)) == ([], 4)
+        with opened[0].engine.connect() as conn:
+            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
+    finally:
+        for s in opened:
+            s.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

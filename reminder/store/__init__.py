@@ -9,6 +9,8 @@ Import this package only inside commands: it pulls in SQLAlchemy.
 from __future__ import annotations
 
 from reminder.store.engine import DaemonLock, create_store_engine, migrate, redact, sqlite_path
+from reminder.store.holds import ADMIN_UNREACHABLE, HeldRoute, HoldsMixin, RetryResult
+from reminder.store.limits import LimitsMixin
 from reminder.store.outbox import Claimed, Delivery, OutboxMixin
 from reminder.store.records import RecordsMixin, TaskStatus
 from reminder.store.schema import (
@@ -16,29 +18,36 @@ from reminder.store.schema import (
     DONE,
     FAILED,
     FOLDED,
+    HELD,
     NO_CHANNEL,
     OBSOLETE,
     PENDING,
     SENDING,
     SENT,
+    STALE,
     UNROUTABLE,
 )
 from reminder.store.sync import SyncMixin, SyncResult
 
 __all__ = [
+    "ADMIN_UNREACHABLE",
     "CANCELLED",
     "DONE",
     "FAILED",
     "FOLDED",
+    "HELD",
     "NO_CHANNEL",
     "OBSOLETE",
     "PENDING",
     "SENDING",
     "SENT",
+    "STALE",
     "UNROUTABLE",
     "Claimed",
     "DaemonLock",
     "Delivery",
+    "HeldRoute",
+    "RetryResult",
     "Store",
     "SyncResult",
     "TaskStatus",
@@ -48,7 +57,7 @@ __all__ = [
 ]
 
 
-class Store(OutboxMixin, SyncMixin, RecordsMixin):
+class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin):
     """Every store operation; each method is one short transaction."""
 
 

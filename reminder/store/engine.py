@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from reminder.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x72656D696E646572  # "reminder": the advisory lock key of schema migrations
 
 
 def redact(url: str) -> str:
@@ -107,6 +108,11 @@ def migrate(engine: Engine) -> None:
     url = redact(str(engine.url))
     try:
         with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                # Daemons started together on a fresh database would each create the tables
+                # (duplicate key in pg_type). The first takes this lock and migrates; the
+                # others wait here until it commits, then find the schema at head.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             current = _current_revisions(connection)
             unknown = current - _all_revisions(config)
             if unknown:

@@ -27,11 +27,16 @@ from sqlalchemy.types import TypeDecorator
 # Outbox statuses. "cancelled" rows carry a reason: obsolete (the plan no longer wants them),
 # done (the occurrence was completed), folded (merged into a later notice of the same
 # occurrence during catch-up), unroutable (the recipient has no contact), nochannel (the
-# deployment has no channel or robot for it yet: revived once the config provides one).
+# deployment has no channel or robot for it yet: revived once the config provides one), stale
+# (`reminder retry` found the task done since, or its next occurrence already due).
+# "held" rows failed because the deployment's configuration is wrong (bad password or webhook
+# key, server refusing connections); ``reason`` holds the fingerprint of the route's config
+# at that moment, so a changed config (or `reminder retry`) sends them again.
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
-STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED)
+HELD = "held"
+STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED, HELD)
 OBSOLETE, DONE, FOLDED, UNROUTABLE = "obsolete", "done", "folded", "unroutable"
-NO_CHANNEL = "nochannel"
+NO_CHANNEL, STALE = "nochannel", "stale"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -186,3 +191,23 @@ class EventRow(Base):
     event_date: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RateWindowRow(Base):
+    """Recent sends over one rate-limited route (a WeCom robot), as epoch seconds on the real
+    clock, shared by every process: one row per route, locked while a sender decides."""
+
+    __tablename__ = "rate_windows"
+
+    route: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sent: Mapped[list[float]] = mapped_column(JSON, default=list)
+
+
+class AlertRow(Base):
+    """A standing condition `reminder status` must show, e.g. the admin cannot be told."""
+
+    __tablename__ = "alerts"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
