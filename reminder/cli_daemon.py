@@ -87,7 +87,7 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
             store, channels, claimant=claimant_id(), timezone=config.timezone,
             retry=config.retry, quiet=config.quiet,
             lease=timedelta(seconds=config.lease_seconds), templates_dir=config.templates,
-            admin=config.admin,
+            admin=config.admin, max_inline_wait=config.max_wait_seconds,
         )
         daemon = Daemon(config, store, dispatcher)
         if once:
@@ -95,8 +95,10 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
             click.echo(
                 f"已发送 {report.sent} 条提醒（{report.messages} 条消息），合并 {report.folded}，"
                 f"待重试 {report.retried}，失败 {report.failed}，延后 {report.deferred}"
+                + (f"，因配置有误暂停 {report.held}" if report.held else "")
                 + (f"；免打扰时段至 {report.quiet_until:%H:%M}" if report.quiet_until else "")
             )
+            _exit_if_admin_unreachable(store)
         else:
             daemon.run()
     finally:
@@ -105,6 +107,21 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
         if lock is not None:
             lock.release()
         store.dispose()
+
+
+def _exit_if_admin_unreachable(store: Any) -> None:
+    """Cron and systemd only notice a failing timer run by its exit status: when failures
+    could not even be reported to the admin, say so and exit non-zero."""
+    from reminder.store import ADMIN_UNREACHABLE
+
+    alert = store.alerts().get(ADMIN_UNREACHABLE)
+    if alert is not None:
+        raise AdminUnreachable(f"有提醒发送失败，且无法通知管理员：{alert[0]}",
+                               hint="修正渠道配置后运行 reminder retry；reminder status 查看详情")
+
+
+class AdminUnreachable(ReminderError):
+    exit_code = 3
 
 
 # -- done / undo / event -----------------------------------------------------------------
@@ -240,8 +257,11 @@ def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> No
     today = _now(config).date()
     rows = [r for r in store.task_status(today) if r.overdue or not overdue]
     errors = store.plan_errors()
+    alerts = store.alerts()
     if as_json:
         click.echo(json.dumps({
+            "alerts": [{"alert": name, "detail": detail, "since": since.isoformat()}
+                       for name, (detail, since) in alerts.items()],
             "plans": [{"plan": p, "error": e, "since": t.isoformat() if t else None}
                       for p, (e, t) in errors.items()],
             "tasks": [{
@@ -250,10 +270,14 @@ def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> No
                 "overdue": r.overdue, "done": r.done,
                 "last_sent": r.last_sent.astimezone(config.tz).isoformat() if r.last_sent else None,
                 "last_stage": r.last_stage, "pending": r.pending, "failures": r.failures,
-                "last_error": r.last_error, "unroutable": list(r.unroutable),
+                "last_error": r.last_error, "unroutable": list(r.unroutable), "held": r.held,
             } for r in rows],
         }, ensure_ascii=False, indent=2))
         return
+    for _name, (detail, since) in alerts.items():
+        click.secho(f"警告：有提醒发送失败，且无法通知管理员（自 {since.astimezone(config.tz):%m-%d %H:%M}）"
+                    f"：{detail}。修正渠道配置后运行 reminder retry。", fg="red", bold=True,
+                    err=True)
     for plan, (error, since) in errors.items():
         when = f"（自 {since.astimezone(config.tz):%m-%d %H:%M}）" if since else ""
         click.echo(f"计划 {plan} 加载失败{when}，仍按上次成功的版本提醒：{error}", err=True)
@@ -269,6 +293,8 @@ def _status_table(rows: list[Any], config: Any) -> None:
     records = []
     for r in rows:
         failures = str(r.failures) if r.failures else ""
+        if r.held:
+            failures += ("；" if failures else "") + f"配置有误暂停 {r.held}"
         if r.unroutable:
             failures += ("；" if failures else "") + "无联系方式：" + "、".join(r.unroutable)
         records.append({
@@ -283,6 +309,30 @@ def _status_table(rows: list[Any], config: Any) -> None:
         ("plan", "计划"), ("task", "任务"), ("title", "内容"), ("next_due", "下次截止"),
         ("state", "状态"), ("last", "最近提醒"), ("pending", "待发"), ("failures", "失败"),
     ))
+
+
+# -- retry -------------------------------------------------------------------------------
+
+@click.command("retry")
+@click.argument("plan", required=False)
+@click.argument("task", required=False)
+@click.option("--failed", is_flag=True, help="也重发已判定失败的提醒（默认只重发因配置有误而暂停的）")
+@click.option("--since", help="只处理此日期（含）以来最后一次尝试的提醒，如 2026-10-09")
+@config_option
+def retry_command(plan: str | None, task: str | None, failed: bool, since: str | None,
+                  config_path: Path | None) -> None:
+    """重新发送暂停或失败的提醒；任务已完成或已到下一期的不再发送。"""
+    from reminder.store import ADMIN_UNREACHABLE
+
+    config = _config(config_path)
+    store = _store(config)
+    now = _now(config)
+    day = parse_day(since, "--since")
+    start = datetime.combine(day, datetime.min.time(), config.tz) if day else None
+    result = store.retry(now, now.date(), plan=plan, task=task, failed=failed, since=start)
+    store.clear_alert(ADMIN_UNREACHABLE)
+    click.echo(f"已重新排队 {result.requeued} 条提醒，守护进程下次唤醒时发送"
+               + (f"；{result.closed} 条因任务已完成或已到下一期而不再发送" if result.closed else ""))
 
 
 # -- test-channel ------------------------------------------------------------------------
@@ -325,4 +375,4 @@ def test_channel_command(name: str, to: tuple[str, ...], config_path: Path | Non
 
 
 COMMANDS = [run_command, done_command, undo_command, event_command, status_command,
-            test_channel_command]
+            retry_command, test_channel_command]

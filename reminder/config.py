@@ -65,6 +65,7 @@ class Config:
     admin: Contact = field(default_factory=lambda: Contact(name=ADMIN))
     tick_seconds: float = 300.0
     lease_seconds: float = 300.0
+    max_wait_seconds: float = 65.0  # longest rate-limit wait done inline, holding the lease
     window_days: int = 60
 
     @property
@@ -259,14 +260,23 @@ class _Reader:
                      wecom_users=tuple(self.strings(t, "wecom_users", "admin")))
 
     def daemon(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        t = self.table(data, "daemon", {"tick_seconds", "lease_seconds", "window_days"})
+        t = self.table(data, "daemon", {"tick_seconds", "lease_seconds", "max_wait_seconds",
+                                        "window_days"})
         values = {
             "tick_seconds": float(self.get(t, "tick_seconds", (int, float), "daemon", 300)),
             "lease_seconds": float(self.get(t, "lease_seconds", (int, float), "daemon", 300)),
+            "max_wait_seconds": float(self.get(t, "max_wait_seconds", (int, float), "daemon", 65)),
             "window_days": self.get(t, "window_days", int, "daemon", 60),
         }
         if min(values.values()) <= 0:
             raise self.fail("应为正数", "daemon")
+        # The lease is renewed while waiting on a rate limit, but a lease shorter than twice
+        # the wait leaves too little margin for a slow database or a stalled renewal.
+        if values["lease_seconds"] < 2 * values["max_wait_seconds"]:
+            raise self.fail(
+                f"lease_seconds（{values['lease_seconds']:g}）应至少为 max_wait_seconds"
+                f"（{values['max_wait_seconds']:g}）的两倍", "daemon.lease_seconds",
+                f"把 lease_seconds 调到 {2 * values['max_wait_seconds']:g} 以上，或调小 max_wait_seconds")
         return values
 
 

@@ -84,6 +84,29 @@ class RateLimiter:
     def record(self, key: tuple[str, str]) -> None:
         self._sent.setdefault(key, deque()).append(self.clock())
 
+    def acquire(self, key: tuple[str, str], limit: tuple[int, float] | None) -> float:
+        """Take a slot (0.0) or say how long until one frees up (nothing taken)."""
+        wait = self.wait(key, limit)
+        if wait <= 0:
+            self.record(key)
+        return wait
+
+
+class StoreRateLimiter:
+    """The same window kept in the database (``rate_windows``), so the limit holds across
+    restarts, `run --once` runs and several daemons; on the real epoch clock, which every
+    process shares."""
+
+    def __init__(self, store: Any, clock: Callable[[], float] = _time.time) -> None:
+        self.store = store
+        self.clock = clock
+
+    def acquire(self, key: tuple[str, str], limit: tuple[int, float] | None) -> float:
+        if not limit:
+            return 0.0
+        count, seconds = limit
+        return float(self.store.take_slot(":".join(key), count, seconds, self.clock()))
+
 
 @dataclass
 class DispatchReport:
@@ -94,6 +117,8 @@ class DispatchReport:
     failed: int = 0
     folded: int = 0
     deferred: int = 0
+    held: int = 0  # held back by a configuration failure (bad password, invalid key …)
+    admin_unreachable: str | None = None  # why the admin could not be told, when not
     quiet_until: datetime | None = None
     errors: list[str] = field(default_factory=list)
 
@@ -148,7 +173,7 @@ class Dispatcher:
         templates_dir: Any = None,
         admin: Any = None,
         stop: threading.Event | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | StoreRateLimiter | None = None,
         rng: random.Random | None = None,
         max_inline_wait: float = 65.0,
     ) -> None:
@@ -163,10 +188,13 @@ class Dispatcher:
         self.templates_dir = templates_dir
         self.admin = admin
         self.stop = stop or threading.Event()
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter or (StoreRateLimiter(store) if hasattr(store, "take_slot")
+                                   else RateLimiter())
         self.rng = rng or random.Random()
         self.max_inline_wait = max_inline_wait
         self._lock = threading.Lock()  # one dispatch at a time per process
+        self._held: dict[str, str] = {}  # route fingerprint -> error, for routes held now
+        self._pass: tuple[list[int], datetime, float] = ([], datetime.min, 0.0)
 
     # -- scheduling ----------------------------------------------------------------------
     def next_wake(self, now: datetime) -> datetime | None:
@@ -189,15 +217,17 @@ class Dispatcher:
         if self.quiet is not None and (end := self.quiet.until(now, self.tz)) is not None:
             report.quiet_until = end  # nothing claimed: the rows wait, they are not dropped
             return report
+        self._revive_held(now)
         claimed = self.store.claim(now, self.claimant, lease=self.lease)
         report.claimed = len(claimed)
         if not claimed:
             return report
+        self._pass = ([c.id for c in claimed], now, _time.monotonic())
         today = now.astimezone(self.tz).date()
         keep, folded = fold(claimed, today, self._has_later_stage)
         report.folded = self.store.fold([c.id for c in folded], self.claimant, now)
         failures: list[tuple[list[Any], str]] = []
-        started = _time.monotonic()
+        started = self._pass[2]
         groups = group_digests(keep)
         for index, group in enumerate(groups):
             if self.stop.is_set():
@@ -207,8 +237,38 @@ class Dispatcher:
             self._renew_if_needed(groups[index:], now, started)
             self._send_group(group, now, today, report, failures)
         if failures:
-            self._report_failures(failures, now)
+            report.admin_unreachable = self._report_failures(failures, now)
         return report
+
+    def _revive_held(self, now: datetime) -> None:
+        """Send held notices again once their route's configuration changed (a new password
+        or key, a fixed address); the others stay held and their routes known broken."""
+        self._held = {}
+        revived = []
+        for route in self.store.held_routes():
+            channel = self.channels.get(route.channel)
+            if channel is not None and _fingerprint(channel, route.addresses) != route.fingerprint:
+                revived.extend(route.ids)
+            else:
+                self._held[route.fingerprint] = "此前发送时发现配置有误"
+        if revived and self.store.release_held(revived, now):
+            from reminder.store import ADMIN_UNREACHABLE
+
+            log.info("渠道配置已更改，重新发送暂停的 %d 条提醒", len(revived))
+            self.store.clear_alert(ADMIN_UNREACHABLE)  # someone fixed the config: they know
+
+    def _wait_renewing(self, wait: float) -> bool:
+        """Wait out a rate limit inline, renewing the pass's lease as the time goes by so no
+        rival daemon takes rows still queued here. True when asked to stop meanwhile."""
+        ids, now, started = self._pass
+        deadline = _time.monotonic() + wait
+        step = max(self.lease.total_seconds() / 3, 0.05)
+        while (left := deadline - _time.monotonic()) > 0:
+            if self.stop.wait(min(left, step)):
+                return True
+            elapsed = _time.monotonic() - started
+            self.store.renew(ids, self.claimant, now + timedelta(seconds=elapsed) + self.lease)
+        return False
 
     def _has_later_stage(self, item: Any) -> bool:
         n = item.notice
@@ -239,6 +299,11 @@ class Dispatcher:
                                                     delivery=None)
             failures.append((group, error))
             return
+        fingerprint = _fingerprint(channel, first.addresses)
+        if fingerprint in self._held:  # this route failed on its configuration: don't knock
+            report.held += self.store.mark_held(ids, self.claimant, now, fingerprint=fingerprint,
+                                                error=self._held[fingerprint], delivery=None)
+            return
         try:
             messages = self.render([c.notice for c in group], channel=first.channel,
                                    today=today, fmt=getattr(channel, "fmt", None))
@@ -255,15 +320,17 @@ class Dispatcher:
         result = delivery = None
         for number, message in enumerate(messages):
             rate_key = (first.channel, _rate_key(channel, message))
-            wait = self.limiter.wait(rate_key, getattr(channel, "rate_limit", None))
-            if wait > 0 and (wait > self.max_inline_wait or self.stop.wait(wait)):
-                # Too long to wait here, or asked to stop: give the rest back untouched.
-                later = now + timedelta(seconds=wait)
-                report.deferred += self.store.release([c.id for c in remaining], self.claimant,
-                                                      now, next_attempt_at=later)
-                return
+            limit = getattr(channel, "rate_limit", None)
+            waited = 0.0
+            while (wait := self.limiter.acquire(rate_key, limit)) > 0:
+                waited += wait
+                if waited > self.max_inline_wait or self._wait_renewing(wait):
+                    # Too long to wait here, or asked to stop: give the rest back untouched.
+                    later = now + timedelta(seconds=wait)
+                    report.deferred += self.store.release([c.id for c in remaining],
+                                                          self.claimant, now, next_attempt_at=later)
+                    return
             result = _safe_send(channel, message)
-            self.limiter.record(rate_key)
             delivery = Delivery(**{**base, "notice_ids": [c.id for c in remaining]},
                                 subject=getattr(message, "subject", "") or "",
                                 result=result.status, provider_code=result.provider_code,
@@ -301,6 +368,17 @@ class Dispatcher:
         first = group[0].notice
         error = f"{result.provider_code or ''} {result.detail or ''}".strip() or result.status
         attempt = max(c.attempts for c in group) + 1
+        if result.status == "config":
+            channel = self.channels[first.channel]
+            fingerprint = _fingerprint(channel, first.addresses)
+            report.held += self.store.mark_held(ids, self.claimant, now, fingerprint=fingerprint,
+                                                error=error, delivery=delivery)
+            log.error("渠道配置有误，提醒暂停发送（修正配置后自动重发，或运行 reminder retry）："
+                      "%s → %s：%s", first.channel, first.recipient, error)
+            if fingerprint not in self._held:  # tell the admin once per broken route
+                self._held[fingerprint] = error
+                failures.append((group, f"配置有误，已暂停发送：{error}"))
+            return
         if result.status == "retryable" and attempt < self.retry.max_attempts:
             wait = result.retry_after or self.retry.delay(attempt, self.rng)
             later = now + timedelta(seconds=wait)
@@ -327,13 +405,19 @@ class Dispatcher:
                             templates_dir=self.templates_dir, **extra)
 
     # -- telling the admin ---------------------------------------------------------------
-    def _report_failures(self, failures: list[tuple[list[Any], str]], now: datetime) -> None:
-        """One message to the admin contact per pass; its own failure is only logged, so a
-        broken channel cannot start a loop of reports about reports."""
+    def _report_failures(self, failures: list[tuple[list[Any], str]],
+                         now: datetime) -> str | None:
+        """One message to the admin contact per pass, over each of its routes that is not
+        itself held. When none gets through, the admin cannot be reached: that is recorded
+        for `reminder status` (and `run --once` exits non-zero), never sent about again."""
+        from reminder.store import ADMIN_UNREACHABLE
+
         admin = self.admin
         if admin is None or not admin.reachable:
             log.error("有 %d 组提醒发送失败，但未配置管理员联系人（[admin]）", len(failures))
-            return
+            why = "未配置管理员联系人（[admin]）"
+            self.store.set_alert(ADMIN_UNREACHABLE, why, now)
+            return why
         from reminder.messages import render_failure_report
 
         rows = [(g[0].notice.recipient, g[0].notice.channel,
@@ -344,20 +428,36 @@ class Dispatcher:
                 templates_dir=self.templates_dir)
         except Exception:  # a broken admin template must not hide the failures themselves
             log.exception("无法生成失败报告；失败的提醒：%s", rows)
-            return
+            return None
         targets = []
         if admin.email:
             targets.append(("email", tuple(admin.email), ()))
         if admin.wecom:
             targets.append(("wecom", (admin.wecom,), tuple(admin.wecom_users)))
+        problems = []
         for name, to, mentions in targets:
             channel = self.channels.get(name)
             if channel is None:
+                problems.append(f"{name}：未配置该渠道")
+                continue
+            if (fingerprint := _fingerprint(channel, to)) in self._held:
+                problems.append(f"{name}：配置有误（{self._held[fingerprint]}）")
                 continue
             result = _safe_send(channel, _message(subject, text, to, mentions))
-            if result.status != "ok":
-                log.error("无法通知管理员（%s）：%s %s", name, result.provider_code or "",
-                          result.detail)
+            if result.status == "ok":
+                self.store.clear_alert(ADMIN_UNREACHABLE)
+                return None
+            problems.append(f"{name}：{result.provider_code or ''} {result.detail}".strip())
+            log.error("无法通知管理员（%s）：%s %s", name, result.provider_code or "",
+                      result.detail)
+        why = "；".join(problems) or "没有可用的渠道"
+        self.store.set_alert(ADMIN_UNREACHABLE, why, now)
+        return why
+
+
+def _fingerprint(channel: Any, addresses: Sequence[str]) -> str:
+    fingerprint = getattr(channel, "fingerprint", None)
+    return str(fingerprint(addresses)) if callable(fingerprint) else getattr(channel, "name", "")
 
 
 def _rate_key(channel: Any, message: Any) -> str:

@@ -93,11 +93,11 @@ def test_partly_refused_is_ok_and_says_who() -> None:
     assert "nobody@example.gov.cn" in result.detail
 
 
-def test_connection_refused_is_retryable() -> None:
+def test_connection_refused_is_configuration() -> None:
     started = time.monotonic()
     result = channel(free_port()).send(message())
-    assert result.status == "retryable"
-    assert result.provider_code == "connection"
+    assert result.status == "config"
+    assert result.provider_code == "refused"
     assert time.monotonic() - started < 5
 
 
@@ -113,13 +113,13 @@ def test_login_over_plain_loopback() -> None:
         assert smtp.messages[0].login == "gongkai"
 
 
-def test_wrong_password_is_permanent_535_and_not_in_repr() -> None:
+def test_wrong_password_is_configuration_535_and_not_in_repr() -> None:
     # This server's 535 does not repeat the password; the echoing one is tested below.
     with smtp_server(users={"gongkai": "right"}) as smtp:
         ch = channel(smtp.port, username="gongkai", password="wrong-pw-123")
         result = ch.send(message())
         assert smtp.messages == []
-    assert (result.status, result.provider_code) == ("permanent", "535")
+    assert (result.status, result.provider_code) == ("config", "535")
     assert "wrong-pw-123" not in repr(ch) and "***" in repr(ch)
     assert "登录失败" in result.detail
 
@@ -136,7 +136,7 @@ def test_password_echoed_in_the_535_reply_is_masked(caplog: pytest.LogCaptureFix
     with caplog.at_level(logging.DEBUG), \
             smtp_server(users={"gongkai": "right"}, echo_credentials=True) as smtp:
         result = channel(smtp.port, username="gongkai", password=ECHOED).send(message())
-    assert (result.status, result.provider_code) == ("permanent", "535")
+    assert (result.status, result.provider_code) == ("config", "535")
     # The server did echo it (else this test could not fail): the mask stands in its place.
     assert "with password ***" in result.detail and ECHOED not in result.detail
     assert "with password ***" in ours(caplog) and ECHOED not in ours(caplog)

@@ -16,6 +16,7 @@ from servers import (
     OK,
     SERVER_ERROR,
     free_port,
+    too_long,
     wecom_server,
 )
 
@@ -52,14 +53,16 @@ def test_success_posts_markdown_with_key_in_query() -> None:
     [
         (FREQ_LIMIT, "retryable", "45009", 60.0),
         (BUSY, "retryable", "-1", None),
-        (INVALID_KEY, "permanent", "93000", None),
+        (INVALID_KEY, "config", "93000", None),
+        (too_long("markdown", 4096), "config", "40058", None),
         ((200, {"errcode": 40008, "errmsg": "invalid message type"}), "permanent", "40008", None),
         (SERVER_ERROR, "retryable", "http 500", None),
         (BAD_GATEWAY, "retryable", "http 502", None),
-        ((404, "not found"), "permanent", "http 404", None),
+        ((404, "not found"), "config", "http 404", None),
         ((200, "<html>captive portal</html>"), "retryable", "http 200", None),
     ],
-    ids=["45009-freq", "-1-busy", "93000-invalid-key", "40008-param", "500", "502", "404",
+    ids=["45009-freq", "-1-busy", "93000-invalid-key", "40058-invalid", "40008-param", "500",
+         "502", "404",
          "not-json"],
 )
 def test_reply_mapping(reply: object, status: str, code: str, retry_after: float | None) -> None:
@@ -72,7 +75,7 @@ def test_reply_mapping(reply: object, status: str, code: str, retry_after: float
 def test_invalid_key_reported_with_hint() -> None:
     with wecom_server(keys={"another-key"}) as server:
         result = channel(server.url).send(md())
-    assert result.status == "permanent"
+    assert result.status == "config"
     assert "webhook key 无效" in result.detail and ROBOT in result.detail
 
 
@@ -86,11 +89,11 @@ def test_hang_times_out_quickly_and_is_retryable() -> None:
     assert KEY not in result.detail
 
 
-def test_connection_refused_is_retryable_and_masks_key(caplog: pytest.LogCaptureFixture) -> None:
+def test_connection_refused_is_configuration_and_masks_key(caplog: pytest.LogCaptureFixture) -> None:
     url = f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send"
     with caplog.at_level(logging.DEBUG):
         result = channel(url).send(md())
-    assert (result.status, result.provider_code) == ("retryable", "connection")
+    assert (result.status, result.provider_code) == ("config", "refused")
     assert "***" in result.detail  # requests named the URL; the key was masked out of it
     assert KEY not in result.detail
     assert KEY not in caplog.text
@@ -110,7 +113,7 @@ def test_key_with_reserved_characters_reaches_wecom_and_is_masked_in_both_forms(
     url = f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send"
     with caplog.at_level(logging.DEBUG):
         result = WeComChannel({ROBOT: PLUS_KEY}, base_url=url, timeout=0.5).send(md())
-    assert (result.status, result.provider_code) == ("retryable", "connection")
+    assert (result.status, result.provider_code) == ("config", "refused")
     assert "key=***" in result.detail and "key=***" in caplog.text
     for form in (PLUS_KEY, encoded, "a1b2", "c3d4", "e5f6"):
         assert form not in result.detail and form not in caplog.text
@@ -125,7 +128,7 @@ def test_key_echoed_by_the_endpoint_is_masked_in_detail_and_log(
                                                   "hint: [1760000000_2_4be1]"})
     with caplog.at_level(logging.DEBUG), wecom_server([rejected]) as server:
         result = WeComChannel({ROBOT: PLUS_KEY}, base_url=server.url, timeout=0.5).send(md())
-    assert (result.status, result.provider_code) == ("permanent", "93000")
+    assert (result.status, result.provider_code) == ("config", "93000")
     # Our own records: urllib3's DEBUG line carries the URL, masked by redact's root filter.
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("reminder."))
     assert "no robot for ***" in result.detail and "no robot for ***" in ours

@@ -28,15 +28,16 @@ KEYS = {"REMINDER_WECOM_GONGKAI": "key-gongkai", "REMINDER_WECOM_YEWU": "key-yew
 MOMENT = "2026-06-23T09:00"  # a Tuesday with reminders for twelve notices
 
 
-def reminder(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **KEYS, "PYTHONUNBUFFERED": "1"}
+def reminder(*args: str, timeout: float = 60,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **KEYS, "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("REMINDER_CONFIG", None)
     return subprocess.run([sys.executable, "-m", "reminder", *args], capture_output=True,
                           text=True, env=env, timeout=timeout)
 
 
 def write_config(tmp_path: Path, smtp: SmtpServer, wecom: WeComServer, *,
-                 plans: str = '["plans"]', extra: str = "") -> Path:
+                 plans: str = '["plans"]', extra: str = "", login: str = "") -> Path:
     path = tmp_path / "config.toml"
     path.write_text(f"""
 plans = {plans}
@@ -49,6 +50,7 @@ security = "none"
 sender = "reminder@example.org"
 sender_name = "局政务公开办"
 timeout = 5
+{f'username = "{login}"' + chr(10) + 'password_env = "REMINDER_SMTP_PASSWORD"' if login else ""}
 [channels.wecom]
 base_url = "{wecom.url}"
 timeout = 5
@@ -214,6 +216,51 @@ def test_bad_config_and_missing_secret_exit_2_with_one_line(
                           'key_env = "REMINDER_WECOM_NEW"')
     result = reminder("run", "--once", "--config", str(config))
     assert result.returncode == 2 and "REMINDER_WECOM_NEW" in result.stderr
+
+
+# -- a wrong password holds the notices instead of losing them ------------------------------
+
+def test_wrong_password_holds_tells_cron_and_a_fixed_password_sends_them(
+        tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(EXAMPLE, tmp_path / "plans" / "demo-2026")
+    with smtp_server(users={"gongkai": "right"}) as smtp, \
+            wecom_server(keys=set(KEYS.values())) as wecom:
+        config = str(write_config(tmp_path, smtp, wecom, login="gongkai"))
+        wrong = {"REMINDER_SMTP_PASSWORD": "wrong-pw"}
+        first = reminder("run", "--once", "--now", MOMENT, "--config", config, env=wrong)
+        # The robots delivered; the e-mails wait, and the admin (e-mail only) cannot be told.
+        assert first.returncode == 3, first.stderr
+        assert "暂停" in first.stdout and "无法通知管理员" in first.stderr
+        assert "Traceback" not in first.stderr and "wrong-pw" not in first.stderr
+        assert smtp.messages == []
+        status = reminder("status", "--config", config, env=wrong)
+        assert "无法通知管理员" in status.stderr and "配置有误暂停" in status.stdout
+        again = reminder("run", "--once", "--now", MOMENT, "--config", config, env=wrong)
+        assert again.returncode == 3 and smtp.messages == []  # held, not knocked on again
+
+        fixed = {"REMINDER_SMTP_PASSWORD": "right"}
+        later = reminder("run", "--once", "--now", MOMENT, "--config", config, env=fixed)
+        assert later.returncode == 0, later.stderr
+        assert len(smtp.messages) >= 1 and all(m.login == "gongkai" for m in smtp.messages)
+        assert "无法通知管理员" not in reminder("status", "--config", config).stderr
+        store = open_store(f"sqlite:///{tmp_path / 'state' / 'reminder.db'}")
+        assert {r.status for r in store.notices() if r.send_at <= datetime.fromisoformat(
+            MOMENT).replace(tzinfo=TZ) and r.status != "cancelled"} == {SENT}
+        store.dispose()
+
+
+def test_retry_requeues_held_notices(setup: dict[str, Any]) -> None:
+    setup["wecom"].replies.extend([INVALID_KEY] * 2)
+    first = reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
+    assert first.returncode == 0 and "暂停" in first.stdout  # the admin heard by e-mail
+    assert "配置有误" in text_of(setup["smtp"].messages[-1])
+    retried = reminder("retry", "--config", setup["config"])
+    assert retried.returncode == 0 and "已重新排队" in retried.stdout
+    assert not retried.stdout.startswith("已重新排队 0 ")
+    again = reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
+    assert again.returncode == 0 and "暂停" not in again.stdout
 
 
 # -- test-channel --------------------------------------------------------------------------

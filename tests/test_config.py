@@ -87,10 +87,13 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     ('[retry]\nbase_seconds = 600\ncap_seconds = 60', "retry"),
     ('[daemon]\ntick_seconds = 0', "daemon"),
     ('[daemon]\nwindow_days = true', "daemon.window_days"),
+    ('[daemon]\nlease_seconds = 20', "daemon.lease_seconds"),
+    ('[daemon]\nlease_seconds = 100\nmax_wait_seconds = 60', "daemon.lease_seconds"),
     ('plans = "x"\nplans2 = 1', "顶层"),
     ("title = ", None),
 ], ids=["timezone", "typo", "inline-password", "inline-key", "security", "missing-host",
-        "wecom-format", "quiet", "retry", "tick", "bool-for-int", "unknown", "toml-syntax"])
+        "wecom-format", "quiet", "retry", "tick", "bool-for-int", "lease-under-2x-default-wait",
+        "lease-under-2x-wait", "unknown", "toml-syntax"])
 def test_mistakes_are_one_line_errors_with_their_place(tmp_path: Path, text: str,
                                                        place: str | None) -> None:
     path = write(tmp_path, text + "\n")

@@ -401,3 +401,166 @@ def test_a_long_pass_renews_its_lease_so_no_other_daemon_takes_its_rows(store: S
     report = d.dispatch(start)
     assert report.sent == 3
     assert stolen == []  # without renewal, the third digest's row would be claimable here
+
+
+# -- configuration failures: held, alerted once, resent when the config changes ---------------
+
+BAD_LOGIN = SendResult(status="config", provider_code="535", detail="邮箱登录失败")
+ADMIN = Contact(name="管理员", email=("admin@example.gov.cn",))
+
+
+class Configured(FakeChannel):
+    """A fake channel whose configuration fingerprint the test can change."""
+
+    config = "v1"
+
+    def fingerprint(self, addresses: Sequence[str]) -> str:
+        return f"{self.name}-{self.config}"
+
+
+def test_config_failure_holds_alerts_once_and_resends_after_the_config_changes(
+        store: Store) -> None:
+    from reminder.store import HELD
+
+    load(store, [notice("1"), notice("2", recipient="办公室"),
+                 notice("3", recipient="财务科", send="2026-06-02")])
+    wecom = Configured("wecom")  # the admin is told over the robot, which works
+    email = Configured(results=[BAD_LOGIN])
+    admin = Contact(name="管理员", wecom="公开办群")
+    d = dispatcher(store, email, wecom, admin=admin)
+    first = d.dispatch(at("2026-06-01"))
+    # One attempt found the password wrong; the second digest was held without knocking.
+    assert (len(email.sent), first.held, first.failed) == (1, 2, 0)
+    assert {s for s, _ in status_of(store).values() if s != PENDING} == {HELD}
+    [alert] = wecom.sent
+    assert "配置有误" in alert.text and "535" in alert.text
+
+    d.dispatch(at("2026-06-02"))  # a new notice on the broken route: held, no second alert
+    assert (len(email.sent), len(wecom.sent)) == (1, 1)
+    assert status_of(store)["3:remind:财务科"][0] == HELD
+
+    email.config = "v2"  # the admin fixed the password
+    report = d.dispatch(at("2026-06-02", "09:05"))
+    assert (report.sent, report.messages) == (3, 3)  # one digest per unit
+    assert {s for s, _ in status_of(store).values()} == {SENT}
+    assert store.alerts() == {}
+
+
+def test_rejected_recipient_is_the_messages_own_failure(store: Store) -> None:
+    load(store, [notice("1"), notice("2", recipient="办公室")])
+    rejected = SendResult(status="permanent", provider_code="550", detail="no such user")
+    email = Configured(results=[rejected])
+    report = dispatcher(store, email, admin=ADMIN).dispatch(at("2026-06-01"))
+    assert (report.failed, report.held, report.sent) == (1, 0, 1)
+    assert status_of(store)["1:remind:法规科"] == (FAILED, None)
+    assert "550" in email.sent[-1].text and email.sent[-1].to == ADMIN.email
+
+
+@pytest.mark.parametrize("admin, expected", [
+    (ADMIN, "email：配置有误"),
+    (Contact(name="管理员"), "未配置管理员联系人"),
+], ids=["admin-behind-the-broken-channel", "no-admin"])
+def test_admin_unreachable_is_recorded_and_cleared_by_a_fixed_config(
+        store: Store, admin: Contact, expected: str) -> None:
+    load(store, [notice("1")])
+    email = Configured(results=[BAD_LOGIN])
+    d = dispatcher(store, email, admin=admin)
+    report = d.dispatch(at("2026-06-01"))
+    assert report.admin_unreachable and expected in report.admin_unreachable
+    assert len(email.sent) == 1  # the report was not sent over the route known broken
+    assert expected in store.alerts()["admin"][0]
+    email.config = "v2"
+    d.dispatch(at("2026-06-01", "09:05"))
+    assert store.alerts() == {}
+
+
+def test_retry_requeues_what_is_still_relevant(store: Store) -> None:
+    from reminder.models import Occurrence
+    from reminder.store import HELD, STALE
+
+    planned = [notice("1"), notice("2", recipient="办公室"), notice("3", recipient="财务科"),
+               notice("4", recipient="人事科", due="2026-03-31", send="2026-03-25")]
+    store.sync_plan(
+        plan_id=PLAN, title="示例方案", path="/p", fingerprint="x",
+        tasks=[Task(id=n.task, title=n.title) for n in planned],
+        occurrences=[Occurrence(plan=PLAN, task="4", kind="recurring", nominal=d, due=d)
+                     for d in (date(2026, 3, 31), date(2026, 5, 31))],
+        notices=planned, window=(date(2026, 1, 1), date(2026, 12, 31)),
+        cutoff=at("2026-01-01", "00:00"), now=at("2026-01-01"))
+    rejected = SendResult(status="permanent", provider_code="550", detail="no such user")
+    email = Configured(results=[BAD_LOGIN])
+    dispatcher(store, email, admin=ADMIN).dispatch(at("2026-03-25"))  # task 4 held
+    email.results = [rejected, BAD_LOGIN]
+    email.config = "v2"
+    dispatcher(store, email, admin=ADMIN).dispatch(at("2026-06-01"))
+    # Task 4 was resent (config changed) and ... rejected; 1, 2, 3 held on the new config.
+    assert status_of(store)["4:remind:人事科"][0] == FAILED
+    assert {status_of(store)[f"{t}:remind:{r}"][0] for t, r in
+            (("1", "法规科"), ("2", "办公室"), ("3", "财务科"))} == {HELD}
+    # Completing a task closes its held notices at once.
+    assert store.mark_done(PLAN, "2", date(2026, 6, 30), by="me", note="", now=at("2026-06-01")) == 1
+
+    now = at("2026-06-02")
+    assert store.retry(now, now.date()).requeued == 2  # without --failed: the held ones only
+    email.results = [rejected, rejected]  # now both are rejected for good
+    assert dispatcher(store, email, admin=ADMIN).dispatch(now).failed == 2
+    result = store.retry(now, now.date(), failed=True)
+    # 1 and 3 are requeued; 4's next occurrence (05-31) is already past, so it stays closed.
+    assert (result.requeued, result.closed) == (2, 1)
+    rows = status_of(store)
+    assert rows["1:remind:法规科"] == (PENDING, None) == rows["3:remind:财务科"]
+    assert rows["2:remind:办公室"] == (CANCELLED, "done")
+    assert rows["4:remind:人事科"][0] == FAILED
+    assert all(r.attempts == 0 for r in store.notices(status=PENDING))
+    assert store.retry(now, now.date(), plan="其他方案").requeued == 0
+    assert STALE == "stale"
+
+
+# -- limits and leases across processes ----------------------------------------------------------
+
+def test_robot_limit_holds_across_a_restart(store: Store) -> None:
+    """Two dispatchers on one database, one after the other, as after a restart."""
+    load(store, [notice(str(i), recipient=f"单位{i}", channel="wecom") for i in range(1, 5)])
+    robot = FakeChannel("wecom", rate_limit=(2, 60))
+    robot.rate_key = lambda message: "同一机器人"  # type: ignore[method-assign]
+    first = dispatcher(store, robot, max_inline_wait=0).dispatch(at("2026-06-01"))
+    assert (first.messages, first.deferred) == (2, 2)
+    restarted = dispatcher(store, robot, max_inline_wait=0)  # no memory of the first one
+    later = restarted.dispatch(at("2026-06-01", "09:01"))  # its date moved, real time did not
+    assert (later.messages, len(robot.sent)) == (0, 2)
+
+
+def test_take_slot_counts_a_sliding_window(store: Store) -> None:
+    assert [store.take_slot("wecom:r", 2, 60, t) for t in (0, 1)] == [0, 0]
+    assert store.take_slot("wecom:r", 2, 60, 30) == 30  # the send at 0 frees a slot at 60
+    assert store.take_slot("wecom:other", 2, 60, 30) == 0
+    assert store.take_slot("wecom:r", 2, 60, 60) == 0
+
+
+def test_waiting_on_a_rate_limit_renews_the_lease(store: Store) -> None:
+    """The issue's duplicates: a lease shorter than the inline wait let a rival take the rows
+    queued behind the wait. Renewed while waiting, a rival finds nothing."""
+    import time as _time
+
+    load(store, [notice(str(i), recipient=f"单位{i}", channel="wecom") for i in range(1, 4)])
+    robot = FakeChannel("wecom", rate_limit=(1, 1.5))
+    robot.rate_key = lambda message: "同一机器人"  # type: ignore[method-assign]
+    start = at("2026-06-01")
+    began = _time.monotonic()
+    stolen: list[Any] = []
+    stop = threading.Event()
+
+    def rival() -> None:
+        while not stop.wait(0.1):
+            rival_now = start + timedelta(seconds=_time.monotonic() - began)
+            stolen.extend(store.claim(rival_now, "rival", lease=timedelta(seconds=60)))
+
+    watcher = threading.Thread(target=rival)
+    watcher.start()
+    try:
+        report = dispatcher(store, robot, lease=timedelta(seconds=0.6),
+                            max_inline_wait=5).dispatch(start)
+    finally:
+        stop.set()
+        watcher.join()
+    assert (report.sent, stolen) == (3, [])

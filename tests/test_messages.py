@@ -308,3 +308,15 @@ def test_test_message() -> None:
     assert isinstance(msg, Message) and msg.to == ("法规科群",)
     assert "测试消息" in msg.subject and "企业微信" in msg.text and msg.markdown
     assert render_test_message("email").html
+
+
+def test_admin_failure_report_puts_each_failure_on_its_own_line() -> None:
+    from reminder.messages import render_failure_report
+
+    subject, text = render_failure_report(
+        [("法规科", "email", ["1"], "550 no such user"), ("办公室", "wecom", ["2", "3"], "93000")],
+        at="2026-06-23 09:00")
+    lines = text.splitlines()
+    assert "- 法规科（email）任务 1：550 no such user" in lines
+    assert "- 办公室（wecom）任务 2、3：93000" in lines
+    assert subject == "【政务公开提醒】2 组提醒发送失败"

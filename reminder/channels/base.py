@@ -8,12 +8,16 @@ so the policy lives in one place and channels stay trivially testable.
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-SendStatus = Literal["ok", "retryable", "permanent"]
+# "config": the deployment's configuration is wrong (bad password or webhook key, a server
+# refusing connections): no retry of this message can help, and no other message would fare
+# better, so the dispatcher holds the notices until the configuration changes.
+SendStatus = Literal["ok", "retryable", "permanent", "config"]
 
 ELLIPSIS = "…"
 
@@ -83,6 +87,25 @@ class Channel(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most channels hold nothing open
         """Release connections or sessions held between sends."""
+
+    def route(self, addresses: Sequence[str]) -> str:
+        """The configured route ``addresses`` go through (a WeCom robot; the one SMTP server)."""
+        return self.name
+
+    def fingerprint(self, addresses: Sequence[str]) -> str:
+        """Changes whenever the configuration of the route to ``addresses`` does, secrets
+        included; notices held by a configuration failure are resent when it changes."""
+        return config_digest(self.name, self.route(addresses))
+
+
+def config_digest(*parts: str | int | None, secret: str | None = None) -> str:
+    """16 hex digits over the parts, and over the secret through scrypt: the result is stored
+    in the database, and a plain hash of a short password could be reversed by guessing."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8"))
+    if secret:
+        digest.update(hashlib.scrypt(secret.encode("utf-8"), salt=b"reminder-route-config",
+                                     n=2**13, r=8, p=1, dklen=16))
+    return digest.hexdigest()[:16]
 
 
 def utf8_len(text: str) -> int:

@@ -17,12 +17,14 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Literal
 
-from reminder.channels.base import Channel, Message, SendResult
+from reminder.channels.base import Channel, Message, SendResult, config_digest
 from reminder.redact import mask
 
 log = logging.getLogger(__name__)
 
 Security = Literal["ssl", "starttls", "none"]
+# Replies that say the login is wrong or missing: the configuration's fault, not the message's.
+AUTH_CODES = {530, 534, 535}
 
 
 class EmailChannel(Channel):
@@ -58,6 +60,11 @@ class EmailChannel(Channel):
         # smtplib's default EHLO name comes from socket.getfqdn(), a DNS lookup that can stall
         # for seconds on hosts without reverse DNS; callers may pass a fixed name.
         self.local_hostname = local_hostname
+        self._fingerprint = config_digest(self.name, host, port, security, username, sender,
+                                          secret=password)
+
+    def fingerprint(self, addresses: object = ()) -> str:
+        return self._fingerprint
 
     def __repr__(self) -> str:
         return (
@@ -102,6 +109,9 @@ class EmailChannel(Channel):
             code, reply = next(iter(exc.recipients.values()))
             return self._by_code(code, f"收件人被拒收：{_recipients(exc.recipients)}", reply)
         except smtplib.SMTPResponseException as exc:  # auth, sender, data, connect replies
+            if exc.smtp_code in AUTH_CODES:
+                return self._result("config", str(exc.smtp_code),
+                                    f"{_what(exc)}：{exc.smtp_code} {_text(exc.smtp_error)}")
             return self._by_code(exc.smtp_code, _what(exc), exc.smtp_error)
         except smtplib.SMTPServerDisconnected as exc:
             return self._result("retryable", "connection", f"邮件服务器断开了连接：{exc}")
@@ -110,7 +120,10 @@ class EmailChannel(Channel):
             return self._result("permanent", "smtp", f"邮件发送失败：{exc}")
         except ssl.SSLCertVerificationError as exc:
             return self._result("permanent", "tls", f"邮件服务器证书校验失败：{exc}")
-        except (ssl.SSLError, OSError) as exc:  # refused, unreachable, timeout, TLS handshake
+        except ConnectionRefusedError as exc:  # nothing listens there: host or port is wrong
+            return self._result("config", "refused",
+                                f"邮件服务器 {self.host}:{self.port} 拒绝连接，请检查地址和端口：{exc}")
+        except (ssl.SSLError, OSError) as exc:  # unreachable, timeout, TLS handshake
             code = "timeout" if isinstance(exc, TimeoutError) else "connection"
             return self._result("retryable", code,
                                 f"无法连接邮件服务器 {self.host}:{self.port}：{exc}")
@@ -141,13 +154,13 @@ class EmailChannel(Channel):
         return smtp
 
     def _by_code(self, code: int, what: str, reply: bytes | str) -> SendResult:
-        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+        text = _text(reply)
         # 4xx are the server's "try again later"; 5xx are final. Odd codes (e.g. -1 from
         # smtplib for a dropped connection) are treated as transient.
         status = "permanent" if 500 <= code < 600 else "retryable"
         return self._result(status, str(code), f"{what}：{code} {text}")
 
-    def _result(self, status: Literal["retryable", "permanent"], code: str,
+    def _result(self, status: Literal["retryable", "permanent", "config"], code: str,
                 detail: str) -> SendResult:
         detail = mask(detail, [self._password])
         log.warning("email to %s:%s failed (%s): %s", self.host, self.port, code, detail)
@@ -162,6 +175,10 @@ def _quit(smtp: smtplib.SMTP) -> None:
         smtp.quit()
     except (smtplib.SMTPException, OSError):
         smtp.close()
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
 def _what(exc: smtplib.SMTPResponseException) -> str:

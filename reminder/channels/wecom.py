@@ -15,7 +15,14 @@ from typing import Literal
 
 import requests
 
-from reminder.channels.base import Channel, Message, SendResult, truncate_bytes, utf8_len
+from reminder.channels.base import (
+    Channel,
+    Message,
+    SendResult,
+    config_digest,
+    truncate_bytes,
+    utf8_len,
+)
 from reminder.redact import mask
 
 log = logging.getLogger(__name__)
@@ -39,6 +46,10 @@ PERMANENT_HINTS: dict[int, str] = {
     40008: "消息类型无效",
     40058: "消息内容超长（不应发生，请报告缺陷）",
 }
+# Codes that mean the robot's configuration is wrong (key invalid or rotated, robot removed or
+# disabled, request refused as invalid): every message over it would fail alike, so its
+# notices are held until the configuration changes instead of failing for good.
+CONFIG_CODES = {93000, 93004, 93008, 40058}
 
 WeComFormat = Literal["markdown", "text"]
 
@@ -70,6 +81,8 @@ class WeComChannel(Channel):
         self.timeout = timeout
         self._session = session
         self._own_session = session is None
+        self._fingerprints = {name: config_digest(self.name, name, base_url, secret=key)
+                              for name, key in self._robots.items()}
 
     def __repr__(self) -> str:
         return (
@@ -87,6 +100,13 @@ class WeComChannel(Channel):
 
     def routes(self, addresses: Sequence[str]) -> bool:
         return bool(addresses) and addresses[0] in self._robots
+
+    def route(self, addresses: Sequence[str]) -> str:
+        return addresses[0] if addresses else ""
+
+    def fingerprint(self, addresses: Sequence[str]) -> str:
+        robot = self.route(addresses)
+        return self._fingerprints.get(robot) or config_digest(self.name, robot, self.base_url)
 
     def close(self) -> None:
         if self._own_session and self._session is not None:
@@ -130,6 +150,9 @@ class WeComChannel(Channel):
         except requests.Timeout as exc:
             return self._fail("retryable", "timeout", f"请求超时（{self.timeout}秒）", exc, key)
         except requests.ConnectionError as exc:
+            if _refused(exc):  # nothing listens at base_url: the address is wrong
+                return self._fail("config", "refused", "企业微信接口拒绝连接，请检查 base_url", exc,
+                                  key)
             return self._fail("retryable", "connection", "无法连接企业微信接口", exc, key)
         except requests.RequestException as exc:
             return self._fail("permanent", "request", "请求无法发出", exc, key)
@@ -142,9 +165,9 @@ class WeComChannel(Channel):
                 status="retryable", provider_code=f"http {status}",
                 detail=f"企业微信接口返回 HTTP {status}",
             )
-        if status >= 400:
+        if status >= 400:  # a wrong base_url: every message would get the same answer
             return SendResult(
-                status="permanent", provider_code=f"http {status}",
+                status="config", provider_code=f"http {status}",
                 detail=f"企业微信接口返回 HTTP {status}，请检查 webhook 地址",
             )
         try:
@@ -167,19 +190,35 @@ class WeComChannel(Channel):
         hint = PERMANENT_HINTS.get(code, "请检查群机器人配置和消息参数")
         log.error("WeCom robot %s rejected a message: errcode %s %s", robot, code, errmsg)
         return SendResult(
-            status="permanent", provider_code=str(code),
+            status="config" if code in CONFIG_CODES else "permanent", provider_code=str(code),
             detail=f"群机器人“{robot}”拒绝发送（{hint}）：{errmsg}",
         )
 
     @staticmethod
     def _fail(
-        status: Literal["retryable", "permanent"], code: str, what: str,
+        status: Literal["retryable", "permanent", "config"], code: str, what: str,
         exc: Exception, key: str,
     ) -> SendResult:
         # requests puts the full URL, key included, into its exception messages.
         detail = mask(f"{what}：{type(exc).__name__}: {exc}", [key])
         log.warning("WeCom send failed: %s", detail)
         return SendResult(status=status, provider_code=code, detail=detail)
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a ConnectionRefusedError sits anywhere in requests' and urllib3's wrappers."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ConnectionRefusedError):
+            return True
+        todo.extend([item.__cause__, item.__context__, getattr(item, "reason", None),
+                     *item.args])
+    return False
 
 
 def _fit(content: str, limit: int) -> str:

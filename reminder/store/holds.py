@@ -22,6 +22,7 @@ from reminder.store.schema import (
     PENDING,
     STALE,
     AlertRow,
+    CompletionRow,
     NoticeRow,
     OccurrenceRow,
 )
@@ -92,18 +93,18 @@ class HoldsMixin(StoreBase):
             if since is not None:
                 query = query.where(NoticeRow.updated_at >= since)
             rows = session.scalars(query).all()
-            occurrences: dict[tuple[str, str], list[tuple[date, str]]] = {}
+            dues: dict[tuple[str, str], list[date]] = {}
             for plan_id, task_id in {(r.plan_id, r.task_id) for r in rows}:
-                occurrences[(plan_id, task_id)] = list(session.execute(
-                    select(OccurrenceRow.due, OccurrenceRow.status).where(
-                        OccurrenceRow.plan_id == plan_id, OccurrenceRow.task_id == task_id)
-                ).tuples())
+                dues[(plan_id, task_id)] = list(session.scalars(select(OccurrenceRow.due).where(
+                    OccurrenceRow.plan_id == plan_id, OccurrenceRow.task_id == task_id)))
+            done = set(session.execute(
+                select(CompletionRow.plan_id, CompletionRow.task_id, CompletionRow.due)
+                .where(CompletionRow.undone_at.is_(None))).all())
             requeue, close = [], []
             for row in rows:
-                occs = occurrences[(row.plan_id, row.task_id)]
-                done = any(d == row.due and s == "done" for d, s in occs)
-                superseded = any(row.due < d <= today for d, _ in occs)
-                (close if done or superseded else requeue).append(row.id)
+                superseded = any(row.due < d <= today for d in dues[(row.plan_id, row.task_id)])
+                finished = (row.plan_id, row.task_id, row.due) in done
+                (close if finished or superseded else requeue).append(row.id)
             if requeue:
                 session.execute(update(NoticeRow).where(NoticeRow.id.in_(requeue)).values(
                     status=PENDING, reason=None, attempts=0, next_attempt_at=now,

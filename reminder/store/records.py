@@ -12,6 +12,7 @@ from reminder.store.schema import (
     CANCELLED,
     DONE,
     FAILED,
+    HELD,
     PENDING,
     SENDING,
     SENT,
@@ -38,6 +39,7 @@ class TaskStatus:
     pending: int
     failures: int
     last_error: str | None
+    held: int  # held back by a configuration failure, resent once it is fixed
     unroutable: tuple[str, ...]  # recipients without any contact in plan.toml
 
 
@@ -77,7 +79,7 @@ class RecordsMixin(StoreBase):
             result = session.execute(
                 update(NoticeRow)
                 .where(*self._occurrence(NoticeRow, plan, task, due),
-                       NoticeRow.status == PENDING)
+                       NoticeRow.status.in_((PENDING, HELD)))
                 .values(status=CANCELLED, reason=DONE, updated_at=now)
             )
             return result.rowcount
@@ -156,6 +158,7 @@ class RecordsMixin(StoreBase):
                 sent = [n for n in notices.get(ident, []) if n.status == SENT and n.sent_at]
                 last = max(sent, key=lambda n: n.sent_at) if sent else None  # type: ignore[arg-type, return-value]
                 failed = [n for n in notices.get(ident, []) if n.status == FAILED]
+                held = [n for n in notices.get(ident, []) if n.status == HELD]
                 result.append(TaskStatus(
                     plan=task.plan_id, task=task.id, title=task.title,
                     next_due=min(open_) if open_ else None,
@@ -165,7 +168,8 @@ class RecordsMixin(StoreBase):
                     last_stage=last.stage if last else None,
                     pending=sum(n.status in (PENDING, SENDING) for n in notices.get(ident, [])),
                     failures=len(failed),
-                    last_error=failed[-1].last_error if failed else None,
+                    last_error=(failed or held)[-1].last_error if failed or held else None,
+                    held=len(held),
                     unroutable=tuple(sorted({n.recipient for n in notices.get(ident, [])
                                              if n.reason == UNROUTABLE})),
                 ))
