@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reminder.calendar import missing_year_note
+from reminder.contacts import named_units
 from reminder.deadlines import Reading, parse, read
 from reminder.occurrences import context, deadlines_of, effective_task, occurrences
 from reminder.planfolder import PLAN_FILE, Plan
@@ -85,6 +86,36 @@ def leftover_findings(plan: Plan, table: str) -> list[Finding]:
     return findings
 
 
+def missing_contacts(plan: Plan) -> list[Finding]:
+    """Each unit the plan names that nobody can reach, with the line of the 通讯录 to fill.
+    A warning while no contact is filled in yet (a plan just imported); once some are, a
+    unit left out is an error."""
+    named = named_units(plan)
+    contacts = {unit: plan.contact(unit) for unit in named}
+    started = any(c is not None and c.reachable for c in contacts.values())
+    level: Literal["error", "warning"] = "error" if started else "warning"
+    book = plan.book
+    findings = []
+    for unit, place in named.items():
+        contact = contacts[unit]
+        if contact is not None and contact.reachable:
+            continue
+        message = f"单位“{unit}”没有联系方式（见{place}），提醒无法送达"
+        if book is None:
+            findings.append(Finding(
+                level=level, file=str(plan.path / PLAN_FILE), place=f"units.{unit}",
+                message=message,
+                hint=f"运行 reminder contacts {plan.path} -o 通讯录.xlsx 生成通讯录，填写后在 "
+                     f"config.toml 写 contacts = \"通讯录.xlsx\"；或在 plan.toml 的 [units.\"{unit}\"] 填写"))
+            continue
+        row = book.row_of(unit)
+        findings.append(Finding(
+            level=level, file=str(book.path), place=f"第 {row} 行" if row else unit,
+            message=message, hint=f"在第 {row} 行填写邮箱或企业微信群" if row else
+            f"添加一行“{unit}”，或运行 reminder contacts {plan.path} -o {book.path}"))
+    return findings
+
+
 def check_plan(plan: Plan) -> list[Finding]:
     plan_file = str(plan.path / PLAN_FILE)
     table = str(plan.table_file)
@@ -135,22 +166,7 @@ def check_plan(plan: Plan) -> list[Finding]:
             add("warning", table, f"任务 {task.id}", "时限以事件为起点，尚未记录事件日期",
                 f"用 reminder event {plan.id} {task.id} 日期 记录，或在 plan.toml 写 event = 日期")
 
-    referenced: dict[str, str] = {}
-    for raw in plan.tasks:
-        for unit in effective_task(plan, raw).units:
-            referenced.setdefault(unit, f"任务 {raw.id}")
-    for plan_date in plan.dates:
-        for unit in plan_date.units:
-            referenced.setdefault(unit, f"dates.{plan_date.name}")
-    for name, place in (((plan.coordinator, "coordinator"),) if plan.coordinator else ()):
-        referenced.setdefault(name, place)
-    for name in plan.escalate_to:
-        referenced.setdefault(name, "escalate_to")
-    for unit, place in referenced.items():
-        contact = plan.contact(unit)
-        if contact is None or not contact.reachable:
-            add("warning", plan_file, f"units.{unit}", f"单位“{unit}”没有联系方式（见{place}），提醒无法送达",
-                f"在 plan.toml 的 [units.\"{unit}\"] 填写 email 或 wecom")
+    findings.extend(missing_contacts(plan))
     if not plan.coordinator:
         add("warning", plan_file, "coordinator", "没有设置协调人，逾期通知只发给责任单位",
             "写 coordinator = \"局政务公开办\" 并在 [units] 中填写其联系方式")

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from reminder.cliutil import parse_day, parse_moment
+from reminder.cliutil import contact_book, parse_day, parse_moment
 from reminder.errors import ConfigError, PlanError, ReminderError
 
 
@@ -133,7 +133,7 @@ def _plan(config: Any, plan_id: str) -> Any | None:
     for folder in config.plan_folders():
         if folder.name == plan_id:
             try:
-                return load_plan(folder, extra_rules=config.rules)
+                return load_plan(folder, extra_rules=config.rules, contacts=contact_book(config))
             except ReminderError as err:
                 click.echo(f"提示：计划文件夹暂时无法加载（{err}），按数据库中的记录处理", err=True)
                 return None

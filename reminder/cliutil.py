@@ -14,6 +14,8 @@ import click
 from reminder.errors import PlanError
 
 if TYPE_CHECKING:
+    from reminder.config import Config
+    from reminder.contacts import ContactBook
     from reminder.planfolder import Plan
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -56,8 +58,10 @@ def parse_moment(text: str | None, zone: str = DEFAULT_ZONE) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
 
 
-def load_plans(paths: Sequence[Path], stack: ExitStack, rules: Sequence[Path] = ()) -> list[Plan]:
-    """Plan folders, or documents imported into a temporary folder just for a look."""
+def load_plans(paths: Sequence[Path], stack: ExitStack, rules: Sequence[Path] = (),
+               contacts: ContactBook | None = None) -> list[Plan]:
+    """Plan folders, or documents imported into a temporary folder just for a look;
+    ``contacts`` is the deployment's 通讯录."""
     from reminder.planfolder import load_plan
 
     plans: list[Plan] = []
@@ -66,13 +70,22 @@ def load_plans(paths: Sequence[Path], stack: ExitStack, rules: Sequence[Path] = 
             from reminder.importers import open_plan_source
 
             path = stack.enter_context(open_plan_source(path))
-        plan = load_plan(path, extra_rules=rules)
+        plan = load_plan(path, extra_rules=rules, contacts=contacts)
         clash = next((p for p in plans if p.id == plan.id), None)
         if clash is not None:
             raise PlanError(f"两个计划文件夹同名（{plan.id}）", file=path,
                             hint=f"与 {clash.path} 重名；计划以文件夹名区分，请改名其一")
         plans.append(plan)
     return plans
+
+
+def contact_book(config: Config | None) -> ContactBook | None:
+    """The 通讯录 the config names, read; None when it names none."""
+    if config is None or config.contacts is None:
+        return None
+    from reminder.contacts import read_book
+
+    return read_book(config.contacts)
 
 
 def warn(message: str) -> None:

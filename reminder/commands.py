@@ -15,6 +15,7 @@ import click
 
 from reminder.calendar import missing_year_note
 from reminder.cliutil import (
+    contact_book,
     format_option,
     load_plans,
     missing_years,
@@ -136,9 +137,10 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
 
     # Arguments first: a typo in --now should not wait for the plans to load.
     moment, first_day, last_day = parse_moment(now), parse_day(start, "--from"), parse_day(end, "--to")
-    events, done = _recorded(config_path) if config_path else ({}, frozenset())
+    config = _deployment(config_path)
+    events, done = _recorded(config) if config else ({}, frozenset())
     with ExitStack() as stack:
-        plans = load_plans(plan_dirs, stack, rules)
+        plans = load_plans(plan_dirs, stack, rules, contact_book(config))
         # Occurrences once per plan: the default window needs all of them, the notices only
         # the open ones.
         occs = {p.id: occurrences(p, events=events) for p in plans}
@@ -188,16 +190,24 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
              width=terminal_width(sys.stdout), notes=[f"预演范围 {first} 至 {last}。", *chase])
 
 
-def _recorded(config_path: Path) -> tuple[dict[Any, date], frozenset[Any]]:
+def _deployment(config_path: Path | None) -> Any:
+    """The config given with --config (its 通讯录 and database), or None."""
+    if config_path is None:
+        return None
+    from reminder.config import load_config
+
+    return load_config(config_path)
+
+
+def _recorded(config: Any) -> tuple[dict[Any, date], frozenset[Any]]:
     """Events and completions the daemon's database holds, read without writing anything
     (no migration, no new file)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from reminder.config import find_config, load_config
     from reminder.errors import StoreError
     from reminder.store import open_store, sqlite_path
 
-    config = load_config(find_config(config_path))
+    config_path = config.path
     db = sqlite_path(config.database_url)
     if db is not None and not db.exists():
         warn(f"数据库 {db} 尚不存在（守护进程还没运行过），按没有完成记录预演")
@@ -222,14 +232,17 @@ def _warn_unparsed(plans: list[Any]) -> None:
 
 @click.command()
 @PLAN_PATHS
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="按部署配置中的通讯录（contacts）检查联系方式")
 @rules_option
-def check(plan_dirs: tuple[Path, ...], rules: tuple[Path, ...]) -> None:
+def check(plan_dirs: tuple[Path, ...], config_path: Path | None, rules: tuple[Path, ...]) -> None:
     """检查计划：无法识别的时限、没有联系方式的单位、缺少节假日数据的年份等。有错误时退出码为 1。"""
     from reminder.checks import check_plan
 
     errors = 0
+    book = contact_book(_deployment(config_path))
     with ExitStack() as stack:
-        for source, plan in zip(plan_dirs, load_plans(plan_dirs, stack, rules), strict=True):
+        for source, plan in zip(plan_dirs, load_plans(plan_dirs, stack, rules, book), strict=True):
             findings = check_plan(plan)
             for finding in findings:
                 line = str(finding)

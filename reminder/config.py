@@ -57,6 +57,7 @@ class Config:
     plans: tuple[Path, ...] = ()
     rules: tuple[Path, ...] = ()
     templates: Path | None = None
+    contacts: Path | None = None  # the 通讯录 (.xlsx or .csv) every plan's units come from
     email: EmailConfig | None = None
     wecom: WeComConfig | None = None
     secrets_file: Path | None = None
@@ -165,7 +166,7 @@ class _Reader:
     def config(self, data: Mapping[str, Any]) -> Config:
         top = self.table(data, "", {"database", "timezone", "plans", "rules", "templates",
                                     "channels", "secrets_file", "quiet_hours", "retry",
-                                    "admin", "daemon"})
+                                    "admin", "daemon", "contacts"})
         tz = self.get(top, "timezone", str, "", "Asia/Shanghai")
         try:
             ZoneInfo(tz)
@@ -179,10 +180,12 @@ class _Reader:
         rules = tuple(self.resolve(p) for p in self.strings(top, "rules", ""))
         templates = self.get(top, "templates", str, "")
         secrets = self.get(top, "secrets_file", str, "")
+        contacts = self.get(top, "contacts", str, "")
         channels = self.table(top.get("channels", {}), "channels", {"email", "wecom"})
         return Config(
             path=self.path, database_url=url or default_database_url(), timezone=tz,
             plans=plans, rules=rules, templates=self.resolve(templates) if templates else None,
+            contacts=self.resolve(contacts) if contacts else None,
             email=self.email(channels["email"]) if "email" in channels else None,
             wecom=self.wecom(channels["wecom"]) if "wecom" in channels else None,
             secrets_file=self.resolve(secrets) if secrets else None,

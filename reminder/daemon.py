@@ -63,13 +63,38 @@ class PlanSet:
         self._loader = loader
         self.good: dict[Path, Loaded] = {}
         self.broken: dict[Path, str] = {}  # folder -> error of its current files
+        self.book: Any = None  # the 通讯录 last read well, and the file state it was read at
+        self.book_mark = ""
 
     def load(self, path: Path) -> Any:
         if self._loader is None:
             from reminder.planfolder import load_plan
 
             self._loader = load_plan
-        return self._loader(path, extra_rules=self.config.rules)
+        if self.book is None:
+            return self._loader(path, extra_rules=self.config.rules)
+        return self._loader(path, extra_rules=self.config.rules, contacts=self.book)
+
+    def _refresh_book(self) -> str:
+        """Re-read the 通讯录 when it changed; a sheet that no longer reads keeps the last
+        good one. Returns its state, part of every plan's fingerprint."""
+        path = self.config.contacts
+        if path is None:
+            return ""
+        try:
+            st = path.stat()
+            mark = f"{st.st_size}|{st.st_mtime_ns}"
+        except OSError:
+            mark = "missing"
+        if mark != self.book_mark:
+            from reminder.contacts import read_book
+
+            self.book_mark = mark
+            try:
+                self.book = read_book(path)
+            except ReminderError as err:
+                log.error("通讯录读取失败%s：%s", "，继续使用上次读到的版本" if self.book else "", err)
+        return mark
 
     def refresh(self, now: datetime) -> bool:
         """Reload changed folders; True when a plan changed. A folder that no longer loads
@@ -80,8 +105,11 @@ class PlanSet:
         except ReminderError as err:  # a folder vanished: keep running what we have
             log.error("%s", err)
             folders = list(self.good)
+        book = self._refresh_book()
         for folder in folders:
             mark = fingerprint(folder)
+            if book:  # an edited 通讯录 re-plans every plan; same length as the store expects
+                mark = hashlib.sha256(f"{mark}|{book}".encode()).hexdigest()
             known = self.good.get(folder)
             if known is not None and known.fingerprint == mark and folder not in self.broken:
                 continue
@@ -98,7 +126,20 @@ class PlanSet:
             self.broken.pop(folder, None)
             self.good[folder] = Loaded(plan=plan, fingerprint=mark)
             changed = True
+            self._log_missing_contacts(plan)
         return changed
+
+    @staticmethod
+    def _log_missing_contacts(plan: Any) -> None:
+        """Each unit nobody can reach is an error for the daemon (check only warns while a
+        plan has no contact at all), said once per load with the line of the sheet to fill."""
+        from reminder.checks import missing_contacts
+        from reminder.planfolder import Plan
+
+        if isinstance(plan, Plan):
+            for gap in missing_contacts(plan):
+                log.error("计划 %s：%s [%s]：%s（%s）", plan.id, gap.file, gap.place, gap.message,
+                          gap.hint)
 
 
 class Daemon:

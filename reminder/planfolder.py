@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reminder.calendar import WorkCalendar, load_calendar
+from reminder.contacts import ContactBook
 from reminder.errors import PlanError
 from reminder.models import CYCLES, Contact, PlanDate, Policy, Task, TaskOverride
 from reminder.policy import build_policy
@@ -56,6 +57,7 @@ class Plan:
     calendar: WorkCalendar
     table_file: Path
     year_guessed_from: str = ""  # [import]: the words the year was guessed from, unconfirmed
+    book: ContactBook | None = None  # the deployment's 通讯录, under the plan's own [units]
 
     def contact(self, name: str) -> Contact | None:
         """The contact for a unit name or one of its aliases."""
@@ -145,6 +147,18 @@ def _units(raw: Any, path: Path) -> dict[str, Contact]:
             aliases=_str_list(spec.get("aliases", []), path, f"{place}.aliases"),
         )
     return units
+
+
+def _with_book(units: dict[str, Contact], book: ContactBook | None) -> dict[str, Contact]:
+    """The 通讯录 under the plan's [units]: a plan entry with an address wins; an empty one
+    (as an import leaves it, to be filled) does not blank the sheet's row."""
+    if book is None:
+        return units
+    merged = dict(book.contacts)
+    for name, contact in units.items():
+        if contact.reachable or name not in merged:
+            merged[name] = contact
+    return merged
 
 
 def _overrides(raw: Any, path: Path) -> dict[str, TaskOverride]:
@@ -240,8 +254,10 @@ def read_tasks(path: Path) -> tuple[Task, ...]:
     return tuple(tasks)
 
 
-def load_plan(path: Path, *, extra_rules: Sequence[Path] = ()) -> Plan:
-    """Load and validate a plan folder; every mistake is a PlanError naming file and place."""
+def load_plan(path: Path, *, extra_rules: Sequence[Path] = (),
+              contacts: ContactBook | None = None) -> Plan:
+    """Load and validate a plan folder; every mistake is a PlanError naming file and place.
+    ``contacts`` (the 通讯录) fill in every unit the plan's [units] do not name."""
     path = Path(path)
     if path.is_file() and path.name == PLAN_FILE:
         path = path.parent
@@ -284,7 +300,7 @@ def load_plan(path: Path, *, extra_rules: Sequence[Path] = ()) -> Plan:
         tasks=read_tasks(table_file),
         dates=_dates(data.get("dates", []), plan_file),
         overrides=_overrides(data.get("tasks", {}), plan_file),
-        units=_units(data.get("units", {}), plan_file),
+        units=_with_book(_units(data.get("units", {}), plan_file), contacts),
         coordinator=str(coordinator) if coordinator else None,
         escalate_to=_str_list(data.get("escalate_to", []), plan_file, "escalate_to"),
         policy=build_policy(policy_raw, file=plan_file),
@@ -292,6 +308,7 @@ def load_plan(path: Path, *, extra_rules: Sequence[Path] = ()) -> Plan:
         calendar=calendar,
         table_file=table_file,
         year_guessed_from=_year_guess(data.get("import"), plan_file),
+        book=contacts,
     )
 
 
