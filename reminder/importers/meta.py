@@ -139,7 +139,28 @@ def looks_like_deadline(text: str, year: int | None = None) -> bool:
 
 _REPORT_VERB = re.compile(r"(报送|上报|报告|提交|反馈)")
 _REPORT_TO = re.compile(r"向([^，,。；;（(]{2,20}?)(?:[（(][^）)]*[）)])?(?:报送|上报|报告|提交|反馈)")
+# "…将…情况报送区政务公开办": the recipient after the verb
+_REPORT_TO_AFTER = re.compile(
+    r"(?:报送|上报|提交|反馈)(?:至|给|到)?([^，,。；;、（(]{2,20}?(?:办公室|办|局|室|处|科|委|组|中心))"
+    r"(?=[，,。；;（(]|$)"
+)
 _QUARTERS = re.compile(r"第([一二三四1-4])(?:季度)?(?=[、和及与]|季度)")
+_HALVES = re.compile(r"(上半年|下半年|全年)")
+# A stated date: a sentence that names none is no report date ("按季度报送…")
+_STATED = re.compile(r"(\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月底|月底前|年底前|日前)")
+
+
+def is_report_sentence(text: str) -> bool:
+    """Prose that asks for a report by a stated date ("请于6月25日前…报送…")."""
+    return bool(_REPORT_VERB.search(text) and _STATED.search(text)) and len(text) >= 12
+
+
+def _when_part(sentence: str) -> str:
+    """The words before what is reported: "于6月25日前、12月20日前将上半年和全年…报送" →
+    "于6月25日前、12月20日前". Periods named as the report's subject are not dates."""
+    cut = min((m.start() for m in re.finditer(r"将|报送|上报|报告|提交|反馈", sentence)),
+              default=len(sentence))
+    return sentence[:cut]
 
 
 def report_dates(lines: Iterable[str], year: int, issued: date | None) -> list[Any]:
@@ -153,13 +174,17 @@ def report_dates(lines: Iterable[str], year: int, issued: date | None) -> list[A
         for sentence in re.split(r"[。；;]", line):
             if not _REPORT_VERB.search(sentence):
                 continue
-            deadlines = [d for d in find_deadlines(sentence, year, issued) if d.kind == "once"]
+            when = _when_part(sentence)
+            deadlines = [d for d in find_deadlines(when, year, issued) if d.kind == "once"]
             if not deadlines:
                 continue
-            to = _REPORT_TO.search(sentence)
-            quarters = _QUARTERS.findall(sentence)
+            to = _REPORT_TO.search(sentence) or _REPORT_TO_AFTER.search(sentence)
+            rest = sentence[len(when) :]
+            periods = [f"第{q}季度" for q in _QUARTERS.findall(rest)]
+            if not periods and len(deadlines) > 1:  # one date with 全年 is just "the report"
+                periods = _HALVES.findall(rest)
             for i, deadline in enumerate(deadlines):
-                what = (f"第{quarters[i]}季度进展报送" if len(quarters) == len(deadlines)
+                what = (f"{periods[i]}进展报送" if len(periods) == len(deadlines)
                         else f"报送（{deadline.text}）")
                 found.setdefault(what, PlanDate(name=what, deadline_text=deadline.text,
                                                 to=to.group(1) if to else ""))

@@ -24,9 +24,11 @@ from reminder.importers.meta import (
     detect_issued,
     detect_title,
     find_deadlines,
+    is_report_sentence,
     report_dates,
     year_evidence,
 )
+from reminder.importers.notice import notice_rows
 from reminder.models import PlanDate, Task
 from reminder.units import split_names, split_units
 
@@ -220,6 +222,9 @@ def _build_one(
 ) -> PlanTable:
     rows = [[clean(c) for c in row] for row in grid.rows]
     rows = [row for row in rows if any(row)]
+    if not rows and (notice := notice_rows([clean(c) for c in grid.context])) is not None:
+        rows, prose = notice  # a notice with numbered items instead of a table (.docx, .html)
+        grid = replace(grid, context=prose, from_text=True)
     if not rows:
         raise ImportFailed("文件中没有找到表格或表格为空", hint="请确认文件包含任务分工表")
     header = (header_from_names(rows, columns) if columns else None) or find_header(rows)
@@ -238,6 +243,7 @@ def _build_one(
     path = _Path()
     carried = ""
     drafts: list[dict] = []
+    prose: list[str] = []  # report sentences that arrived as rows
     candidates = 0  # rows that look like task rows, for the confidence report
     body = rows[header.row + 1 :] if header.row >= 0 else rows
     for row in body:
@@ -251,6 +257,9 @@ def _build_one(
         elif grid.flattened:
             deadline_cell = carried  # a deadline merged down the table arrives once
         section = _is_section_row(row, header)
+        if section is not None and is_report_sentence(section):
+            prose.append(section)  # "请于…前将…报送…" after a table read as text
+            continue
         if section is not None:
             path.section_row(section)
             continue
@@ -286,7 +295,7 @@ def _build_one(
     ids = _assign_ids([d.pop("id") for d in drafts])
     tasks = [Task(id=i, **d) for i, d in zip(ids, drafts, strict=True)]
     tasks, dates = _resolve_deadlines(tasks, year, issued)
-    dates += [d for d in report_dates(grid.context, year, issued)
+    dates += [d for d in report_dates([*grid.context, *prose], year, issued)
               if d.name not in {x.name for x in dates}]
 
     has_deadlines = "deadline" in header.columns and any(t.deadline_text for t in tasks)

@@ -12,6 +12,7 @@ from reminder.importers import stream
 from reminder.importers.header import _kind
 from reminder.importers.html import decode
 from reminder.importers.meta import detect_year
+from reminder.importers.notice import notice_rows
 from reminder.importers.table import Grid
 
 _RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -47,6 +48,8 @@ class TextImporter:
             return _tab_rows(lines)
         if sum(1 for line in nonempty if line.startswith("\t")) >= 3:
             return _tab_groups(lines)
+        if (found := notice_rows(lines)) is not None:
+            return Grid(rows=found[0], context=found[1], from_text=True)
         rows, context = stream.rebuild(lines, year)
         return Grid(rows=rows, context=context, flattened=True)
 
