@@ -10,6 +10,7 @@ from reminder.contacts import named_units
 from reminder.deadlines import Reading, parse, read
 from reminder.occurrences import context, deadlines_of, effective_task, occurrences
 from reminder.planfolder import PLAN_FILE, Plan
+from reminder.rules import probe_rules
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +71,11 @@ def leftover_findings(plan: Plan, table: str) -> list[Finding]:
         place = f"任务 {task.id}"
         if task.deadline_text.strip():
             cell = read(task.deadline_text, ctx, plan.rules)
+            for text, why in cell.ambiguous:
+                findings.append(Finding(
+                    level="error", file=table, place=place,
+                    message=f"时限“{task.deadline_text}”中的“{text}”有歧义：{why}",
+                    hint=_override_hint(plan, task.id)))
             if cell.deadlines and cell.leftover:
                 findings.append(Finding(
                     level="error", file=table, place=place,
@@ -126,10 +132,13 @@ def check_plan(plan: Plan) -> list[Finding]:
             hint: str = "") -> None:
         findings.append(Finding(level=level, file=file, place=place, message=message, hint=hint))
 
+    for error in probe_rules(plan.rules):
+        add("error", error.file or plan_file, f"规则 {error.place}", error.message, error.hint or "")
     unparsed = dict(unparsed_tasks(plan))
     for task_id, text in unparsed.items():
-        add("error", table, f"任务 {task_id}", f"时限“{text}”无法识别",
-            _override_hint(plan, task_id))
+        if not read(text, ctx, plan.rules).ambiguous:  # an ambiguity is named below
+            add("error", table, f"任务 {task_id}", f"时限“{text}”无法识别",
+                _override_hint(plan, task_id))
     findings += leftover_findings(plan, table)
     if plan.default_deadline and not parse(plan.default_deadline, ctx, plan.rules):
         add("error", plan_file, "default_deadline", f"默认时限“{plan.default_deadline}”无法识别")
@@ -158,6 +167,9 @@ def check_plan(plan: Plan) -> list[Finding]:
             add("error", table, f"任务 {task.id}", "没有责任单位，不知道提醒谁",
                 f"在任务表填写牵头单位，或在 plan.toml 的 [tasks.\"{task.id}\"] 写 units = [\"…\"]")
         deadlines = deadlines_of(plan, raw)
+        for note in dict.fromkeys(f"“{d.text}”：{d.note}" for d in deadlines if d.note):
+            add("warning", table, f"任务 {task.id}", f"时限{note}",
+                "由上级确定的时限请在 plan.toml 写明日期，或记录事件日期")
         if not deadlines and task.id not in unparsed:
             add("warning", table, f"任务 {task.id}", "没有时限，不会安排提醒",
                 "填写完成时限，或在 plan.toml 设置 default_deadline")

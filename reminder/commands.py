@@ -40,6 +40,7 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
     """解释一个时限表述如何被解析，如 “次年1月底前”。"""
     from reminder.calendar import load_calendar
     from reminder.deadlines import Context, read
+    from reminder.occurrences import nominal_dates
     from reminder.output import deadline_record, describe_deadline, rule_source
     from reminder.policy import build_policy
     from reminder.rules import load_rules
@@ -49,18 +50,23 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
     calendar, policy = load_calendar(), build_policy()
     reading = read(phrase, Context(year=year, issued=issued_day), load_rules(rules))
     deadlines = reading.deadlines
-    dues = [[calendar.shift(d, policy.shift) for d in dl.dates] for dl in deadlines]
+    nominals = [nominal_dates(dl, calendar) for dl in deadlines]
+    dues = [[calendar.shift(d, policy.shift) for d in n] for n in nominals]
     if as_json:
         records = [deadline_record(dl, due) for dl, due in zip(deadlines, dues, strict=True)]
         click.echo(json.dumps({"phrase": phrase, "understood": reading.understood,
-                               "leftover": list(reading.leftover), "deadlines": records},
-                              ensure_ascii=False, indent=2))
-    elif not deadlines:
-        click.echo(f"“{phrase}”：没有规则能识别这个时限。")
+                               "leftover": list(reading.leftover),
+                               "ambiguous": [{"text": t, "reason": r} for t, r in reading.ambiguous],
+                               "deadlines": records}, ensure_ascii=False, indent=2))
     else:
-        for dl, due in zip(deadlines, dues, strict=True):
+        for text, why in reading.ambiguous:
+            click.echo(f"“{text}”有歧义：{why}")
+        if not deadlines and not reading.ambiguous:
+            click.echo(f"“{phrase}”：没有规则能识别这个时限。")
+        for dl, due, nominal in zip(deadlines, dues, nominals, strict=True):
             source = rule_source(dl.source)
-            click.echo(f"“{dl.text}” → {describe_deadline(dl, due)}  [规则 {dl.rule}，{source}]")
+            click.echo(f"“{dl.text}” → {describe_deadline(dl, due, nominal)}  "
+                       f"[规则 {dl.rule}，{source}]")
     if deadlines and reading.leftover and not as_json:
         click.echo(f"未能识别：{'、'.join(f'“{x}”' for x in reading.leftover)}——"
                    "这部分仍像日期，上面的结果可能不完整，请补充规则或在 plan.toml 中改写时限。")
@@ -76,7 +82,7 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
 @rules_option
 def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
     """列出计划中的任务：编号、章节、标题、牵头与配合单位、时限及其解析结果。"""
-    from reminder.occurrences import deadlines_of, effective_task
+    from reminder.occurrences import deadlines_of, effective_task, nominal_dates
     from reminder.output import deadline_record, describe_deadline, emit
 
     with ExitStack() as stack:
@@ -85,15 +91,15 @@ def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
         for raw in plan.tasks:
             task = effective_task(plan, raw)
             deadlines = deadlines_of(plan, raw)
-            dues = [[plan.calendar.shift(d, plan.policy.shift) for d in dl.dates]
-                    for dl in deadlines]
+            nominals = [nominal_dates(dl, plan.calendar) for dl in deadlines]
+            dues = [[plan.calendar.shift(d, plan.policy.shift) for d in n] for n in nominals]
             records.append({
                 "id": task.id, "section": list(task.section), "title": task.title,
                 "lead": list(task.lead), "support": list(task.support),
                 "deadline_text": task.deadline_text,
                 "deadlines": [deadline_record(dl, due) for dl, due in zip(deadlines, dues, strict=True)],
-                "_summary": "；".join(describe_deadline(dl, due)
-                                     for dl, due in zip(deadlines, dues, strict=True)) or "（未识别）",
+                "_summary": "；".join(describe_deadline(dl, due, n) for dl, due, n
+                                     in zip(deadlines, dues, nominals, strict=True)) or "（未识别）",
                 "_short": task.short_title,
             })
         if as_json:

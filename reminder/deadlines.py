@@ -46,20 +46,37 @@ class Context:
                              f"（可选：{'、'.join(REPORTING_CYCLES)}）")
 
 
-def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly") -> tuple[date, ...]:
-    """Nominal due dates of a recurrence in ``year``: the last day of each period.
+_PERIOD_MONTHS = {"monthly": 1, "bimonthly": 2, "quarterly": 3, "semiannual": 6, "yearly": 12}
+# 每年不少于4次 is quarterly; a count that does not divide the year stays yearly, flagged.
+PER_YEAR = {1: "yearly", 2: "semiannual", 4: "quarterly", 6: "bimonthly", 12: "monthly"}
 
-    ``ongoing`` has no period of its own and takes the plan's ``reporting_cycle``.
+
+def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly", *,
+                month: int | None = None, day: int | None = None, lag: int = 0
+                ) -> tuple[date, ...]:
+    """Nominal due dates of a recurrence in ``year``: by default the last day of each period.
+
+    ``month`` picks a month within each period (每季度首月: 1; for ``yearly`` the calendar
+    month), ``lag`` moves that many months past it (次月: 1), ``day`` picks the day of that
+    month (clamped to its end: 每月31日 is 02-28 in February); without ``day``, the month's
+    end. ``ongoing`` has no period of its own and takes the plan's ``reporting_cycle``.
     """
     if cycle == "ongoing":
         if reporting_cycle == "ongoing":
             raise ValueError("长期任务的报送周期不能也是长期")
         cycle = reporting_cycle
-    months = {"monthly": range(1, 13), "quarterly": (3, 6, 9, 12), "semiannual": (6, 12),
-              "yearly": (12,)}.get(cycle)
-    if months is None:
+    length = _PERIOD_MONTHS.get(cycle)
+    if length is None:
         raise ValueError(f"未知的周期：{cycle!r}")
-    return tuple(_month_end(year, m) for m in months)
+    if month is not None and not 1 <= month <= length:
+        raise ValueError(f"周期内没有第 {month} 个月")
+    dates = []
+    for first in range(1, 13, length):
+        target = first + (length if month is None else month) - 1 + lag
+        y, m = year + (target - 1) // 12, (target - 1) % 12 + 1
+        end = monthrange(y, m)[1]
+        dates.append(date(y, m, end if day is None else min(day, end)))
+    return tuple(dates)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,10 +89,11 @@ class Reading:
     deadlines: tuple[Deadline, ...]
     matched: tuple[str, ...]
     leftover: tuple[str, ...]
+    ambiguous: tuple[tuple[str, str], ...] = ()  # (text, why it names no single date)
 
     @property
     def understood(self) -> bool:
-        return bool(self.deadlines) and not self.leftover
+        return bool(self.deadlines) and not self.leftover and not self.ambiguous
 
 
 # Digits or Chinese numerals next to a date word, or a range mark between date parts: text
@@ -99,12 +117,15 @@ def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
     normal = normalize(text)
     found: list[Deadline] = []
     matched: list[str] = []
+    ambiguous: list[tuple[str, str]] = []
     gaps: list[str] = []
     position = 0
     for match in ruleset.find(normal):
         deadline = _meaning(match, ctx)
         gaps.append(normal[position:match.start])
-        if deadline is None:
+        if match.rule.ambiguous is not None:
+            ambiguous.append((match.text, match.rule.ambiguous))
+        elif deadline is None:
             gaps.append(match.text)
         else:
             found.append(deadline)
@@ -115,7 +136,7 @@ def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
     leftover = tuple(clause for clause in _CLAUSE.findall("".join(gaps).replace("\x00", ","))
                      if _DATE_LIKE.search(clause))
     return Reading(text=normal, deadlines=tuple(_dedupe(found)), matched=tuple(matched),
-                   leftover=leftover)
+                   leftover=leftover, ambiguous=tuple(ambiguous))
 
 
 def parse(text: str, ctx: Context, rules: RuleSet | None = None) -> list[Deadline]:
@@ -166,19 +187,42 @@ def _meaning(match: Match, ctx: Context) -> Deadline | None:
     rule = match.rule
     common = {"rule": rule.name, "source": rule.source, "text": match.text}
     try:
+        if rule.ambiguous is not None:
+            return None
         if rule.none:
-            return Deadline(kind="none", **common)
+            return Deadline(kind="none", note=rule.reason, **common)
         if rule.recur is not None:
-            dates = cycle_dates(rule.recur, ctx.year, ctx.reporting_cycle)
-            return Deadline(kind="recurring", dates=dates, cycle=rule.recur,  # type: ignore[arg-type]
-                            **common)
+            return _recurring(match, ctx, common)
         if rule.after is not None:
             offset = _offset(match)
             return None if offset is None else Deadline(kind="event", after=offset, **common)
-        day = _date(match, ctx)
-        return None if day is None else Deadline(kind="once", dates=(day,), **common)
+        day, start = _date(match, ctx)
+        if day is None or (start is not None and start > day):
+            return None
+        return Deadline(kind="once", dates=(day,), start=start, **common)
     except ValueError:
         return None  # 13月, 2月30日, 第五季度: not a date, so not a deadline
+
+
+def _recurring(match: Match, ctx: Context, common: dict[str, str]) -> Deadline | None:
+    rule = match.rule
+    cycle, note = rule.recur or "", ""
+    after = None
+    if cycle == "per_year":
+        count = _value(match, "count")
+        if count is None or count <= 0:
+            return None
+        cycle = PER_YEAR.get(count, "yearly")
+        if count not in PER_YEAR:
+            note = f"每年{count}次不能均分全年，暂按每年一次提醒，请核对"
+    elif match.groups.get("count") is not None:  # 每季度结束后10日内: after each period
+        after = _offset(match)
+        if after is None:
+            return None
+    dates = cycle_dates(cycle, ctx.year, ctx.reporting_cycle, month=_value(match, "month"),
+                        day=_value(match, "day"), lag=rule.lag or 0)
+    return Deadline(kind="recurring", dates=dates, cycle=cycle, after=after,  # type: ignore[arg-type]
+                    note=note, **common)
 
 
 def _value(match: Match, key: str) -> int | None:
@@ -188,8 +232,7 @@ def _value(match: Match, key: str) -> int | None:
     return match.rule.fixed(key)
 
 
-def _year(match: Match, ctx: Context) -> int | None:
-    raw = match.groups.get("year")
+def _year(raw: str | None, ctx: Context) -> int | None:
     if raw is None:
         return None
     if raw in RELATIVE_YEARS:
@@ -197,39 +240,67 @@ def _year(match: Match, ctx: Context) -> int | None:
     return to_int(raw)
 
 
-def _date(match: Match, ctx: Context) -> date | None:
-    rule = match.rule
-    year = _year(match, ctx)
+def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
+    """The deadline and, for a range, where it opens. The end of a range takes what it
+    does not say from its start: 10月8日至20日 ends on 10月20日."""
+    rule, groups = match.rule, match.groups
+    from_year = _year(groups.get("from_year"), ctx)
+    from_month = groups.get("from_month")
+    from_day = groups.get("from_day")
+    year = _year(groups.get("year"), ctx)
+    year = from_year if year is None else year
+    if rule.date == "years_end":  # 今后两年: this year and the next
+        count = _value(match, "count")
+        if count is None or count <= 0:
+            return None, None
+        return date(ctx.year + count - 1, 12, 31), date(ctx.year, 1, 1)
     if rule.date in ("day", "month_end"):
         month = _value(match, "month")
+        if month is None and from_month is not None:
+            month = to_int(from_month)
         day = _value(match, "day") if rule.date == "day" else None
         if month is None or (rule.date == "day" and day is None):
-            return None
+            return None, None
+        end = _month_day(year, month, day, ctx)
+    else:
+        end = _period_end(rule.date, year if year is not None else ctx.year, match)
+    if end is None or not (from_year or from_month or from_day):
+        return end, None
+    start_month = to_int(from_month) if from_month is not None else (
+        end.month if from_day is not None else 1)
+    start_day = to_int(from_day) if from_day is not None else 1
+    start_year = from_year if from_year is not None else (
+        end.year if (start_month, start_day) <= (end.month, end.day) else end.year - 1)
+    return end, date(start_year, start_month, start_day)
 
-        def make(y: int) -> date:
-            return date(y, month, day) if day is not None else _month_end(y, month)
 
-        if year is not None:
-            return make(year)
-        if ctx.issued is None:
-            return make(ctx.year)
-        # A month/day without a year is the first one on or after the plan's issue date:
-        # "1月31日前" in a plan issued in April 2022 is 2023-01-31.
-        for y in (ctx.issued.year, ctx.issued.year + 1):
-            try:
-                candidate = make(y)
-            except ValueError:
-                continue
-            if candidate >= ctx.issued:
-                return candidate
-        return None
-    year = ctx.year if year is None else year
-    if rule.date == "year_end":
+def _month_day(year: int | None, month: int, day: int | None, ctx: Context) -> date | None:
+    def make(y: int) -> date:
+        return date(y, month, day) if day is not None else _month_end(y, month)
+
+    if year is not None:
+        return make(year)
+    if ctx.issued is None:
+        return make(ctx.year)
+    # A month/day without a year is the first one on or after the plan's issue date:
+    # "1月31日前" in a plan issued in April 2022 is 2023-01-31.
+    for y in (ctx.issued.year, ctx.issued.year + 1):
+        try:
+            candidate = make(y)
+        except ValueError:
+            continue
+        if candidate >= ctx.issued:
+            return candidate
+    return None
+
+
+def _period_end(kind: str | None, year: int, match: Match) -> date | None:
+    if kind == "year_end":
         return date(year, 12, 31)
-    if rule.date == "half_end":
+    if kind == "half_end":
         half = _value(match, "half")
         return None if half not in (1, 2) else _month_end(year, 6 * half)
-    if rule.date == "quarter_end":
+    if kind == "quarter_end":
         quarter = _value(match, "quarter")
         return None if quarter is None or not 1 <= quarter <= 4 else _month_end(year, 3 * quarter)
     return None
@@ -238,9 +309,10 @@ def _date(match: Match, ctx: Context) -> date | None:
 def _offset(match: Match) -> Offset | None:
     rule: Rule = match.rule
     count = _value(match, "count")
-    if count is None or count <= 0:
+    # 当日 is a fixed 0 days; a written 0日内 is a typo, not a deadline.
+    if count is None or count < 0 or (count == 0 and match.groups.get("count") is not None):
         return None
-    unit = rule.after
+    unit = rule.after if rule.after is not None else "unit"
     if unit == "unit":
         word = (match.groups.get("unit") or "").removeprefix("个")
         unit = _UNIT_WORDS.get(word)
@@ -260,7 +332,7 @@ def _dedupe(deadlines: Iterable[Deadline]) -> list[Deadline]:
     seen: set[tuple[object, ...]] = set()
     kept: list[Deadline] = []
     for d in deadlines:
-        key = (d.kind, d.dates, d.cycle, d.after)
+        key = (d.kind, d.dates, d.cycle, d.after, d.start)
         if key not in seen:
             seen.add(key)
             kept.append(d)

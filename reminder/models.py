@@ -11,12 +11,12 @@ from datetime import date, datetime, time
 from typing import Literal
 
 DeadlineKind = Literal["once", "recurring", "event", "none"]
-Cycle = Literal["monthly", "quarterly", "semiannual", "yearly", "ongoing"]
+Cycle = Literal["monthly", "bimonthly", "quarterly", "semiannual", "yearly", "ongoing"]
 OffsetUnit = Literal["day", "workday", "month"]
 Stage = Literal["remind", "due", "overdue", "escalate", "report"]
 ShiftPolicy = Literal["before", "after", "none"]
 
-CYCLES: tuple[str, ...] = ("monthly", "quarterly", "semiannual", "yearly", "ongoing")
+CYCLES: tuple[str, ...] = ("monthly", "bimonthly", "quarterly", "semiannual", "yearly", "ongoing")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,13 +45,18 @@ class Deadline:
 
     ``dates`` are nominal (before the workday shift): one date for ``once``; the plan year's
     occurrences for ``recurring``; the computed date for ``event`` once its event is known,
-    else empty; empty for ``none``.
+    else empty; empty for ``none``. A ``recurring`` deadline with ``after`` falls due that
+    long after each of its ``dates`` (每季度结束后10个工作日内: the quarter ends). ``start``
+    is where a range opens (2024年4月—6月: 04-01); ``note`` says what a reader should know
+    (由上级确定, a yearly count that does not divide the year).
     """
 
     kind: DeadlineKind
     dates: tuple[date, ...] = ()
     cycle: Cycle | None = None
     after: Offset | None = None
+    start: date | None = None
+    note: str = ""
     rule: str
     source: str
     text: str = ""

@@ -59,11 +59,19 @@ def after_event(event: date, offset: Offset, calendar: WorkCalendar) -> date:
     return event + timedelta(days=offset.n)
 
 
+def nominal_dates(deadline: Deadline, calendar: WorkCalendar) -> tuple[date, ...]:
+    """The nominal dates of a dated deadline; a recurring one with ``after`` falls due that
+    long after each period (每季度结束后10个工作日内 counts real workdays)."""
+    if deadline.kind == "recurring" and deadline.after is not None:
+        return tuple(after_event(d, deadline.after, calendar) for d in deadline.dates)
+    return deadline.dates
+
+
 def _task_occurrences(plan: Plan, task: Task, event: date | None) -> list[Occurrence]:
     shift = plan.policy.shift
     result: list[Occurrence] = []
     for deadline in deadlines_of(plan, task):
-        nominals: tuple[date, ...] = deadline.dates
+        nominals = nominal_dates(deadline, plan.calendar)
         if deadline.kind == "event":
             if event is None or deadline.after is None:
                 continue
@@ -108,7 +116,8 @@ def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozen
     for plan_date in plan.dates:
         task_id = plan_date_task_id(plan_date.name)
         for deadline in parse(plan_date.deadline_text, ctx, plan.rules):
-            for nominal in deadline.dates if deadline.kind in ("once", "recurring") else ():
+            for nominal in (nominal_dates(deadline, plan.calendar)
+                            if deadline.kind in ("once", "recurring") else ()):
                 due = plan.calendar.shift(nominal, plan.policy.shift)
                 found.setdefault((task_id, due), Occurrence(
                     plan=plan.id, task=task_id, kind="once", nominal=nominal, due=due,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 WEEKDAYS = "一二三四五六日"
 STAGE_NAMES = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
                "report": "报送"}
-CYCLE_NAMES = {"monthly": "每月", "quarterly": "每季度", "semiannual": "每半年",
+CYCLE_NAMES = {"monthly": "每月", "bimonthly": "每两月", "quarterly": "每季度", "semiannual": "每半年",
                "yearly": "每年", "ongoing": "长期"}
 UNIT_NAMES = {"day": "天", "workday": "个工作日", "month": "个月"}
 CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "none": "无"}
@@ -144,23 +144,31 @@ def deadline_record(d: Deadline, due: Sequence[date]) -> dict[str, Any]:
         "due": [x.isoformat() for x in due],
         "cycle": d.cycle,
         "after": {"n": d.after.n, "unit": d.after.unit} if d.after else None,
+        "start": d.start.isoformat() if d.start else None,
+        "note": d.note,
         "rule": d.rule,
         "source": rule_source(d.source),
     }
 
 
-def describe_deadline(d: Deadline, due: Sequence[date]) -> str:
-    """One line of Chinese for people."""
+def describe_deadline(d: Deadline, due: Sequence[date],
+                      nominal: Sequence[date] | None = None) -> str:
+    """One line of Chinese for people; ``nominal`` are the dates before the workday shift
+    (``d.dates`` unless a recurring deadline counts from each period's end)."""
+    note = f"（{d.note}）" if d.note else ""
     if d.kind == "none":
-        return "无具体时限（及时办理）"
+        return f"无具体时限{note or '（及时办理）'}"
     if d.kind == "event":
         assert d.after is not None
-        return f"事件发生后 {d.after.n} {UNIT_NAMES[d.after.unit]}内（记录事件日期后才有截止日）"
+        return (f"事件发生后 {d.after.n} {UNIT_NAMES[d.after.unit]}内（记录事件日期后才有截止日）"
+                if d.after.n else "事件当日（记录事件日期后才有截止日）")
     shifted = [f"{weekday(x)}" + ("" if x == n else f"（原定 {n.isoformat()}，遇非工作日调整）")
-               for n, x in zip(d.dates, due, strict=False)]
+               for n, x in zip(nominal if nominal is not None else d.dates, due, strict=False)]
     if d.kind == "recurring":
-        return f"{CYCLE_NAMES.get(d.cycle or '', d.cycle)}：" + "；".join(shifted)
-    return "截止 " + "；".join(shifted)
+        after = (f"每期结束后 {d.after.n} {UNIT_NAMES[d.after.unit]}内，" if d.after else "")
+        return f"{CYCLE_NAMES.get(d.cycle or '', d.cycle)}{note}：{after}" + "；".join(shifted)
+    start = f"自 {d.start.isoformat()} 起，" if d.start else ""
+    return f"{start}截止 " + "；".join(shifted) + note
 
 
 def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple[str, str]],

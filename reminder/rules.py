@@ -7,8 +7,10 @@ file, rule name and what to do, because the people who write these files are cle
 programmers.
 
 Rules run on *normalized* text (NFKC, no whitespace), so full-width digits and stray spaces
-never reach a pattern. Patterns run under the ``regex`` module with a timeout, and a rule that
-backtracks catastrophically on probe strings is rejected when it is loaded.
+never reach a pattern. A user's patterns run under the ``regex`` module with a timeout; a
+rule that backtracks exponentially on short probe strings is rejected when it is loaded,
+one that is slow on long text by ``reminder check`` (:func:`probe_rules`), so that
+``explain`` and ``plan`` do not pay for those probes on every start.
 """
 
 from __future__ import annotations
@@ -34,16 +36,23 @@ from reminder.resources import data_dir
 MAX_TEXT = 4000
 #: Seconds one search may take; a linear pattern needs microseconds on MAX_TEXT characters.
 TIMEOUT = 0.25
+#: Distinct texts a rule set remembers its matches for (a plan has a few hundred).
+MEMO_SIZE = 4096
 
 _NUM = NUMERAL_CHARS.replace("两", "")  # 两 is a count word, never part of a date
 # Lookbehinds keep a placeholder from starting inside a longer number: 十二月 is not 二月.
+_YEAR = (rf"(?<!\d)\d{{4}}(?!\d)|(?<![{_NUM}])[〇零○一二三四五六七八九]{{4}}(?![{_NUM}])"
+         r"|今|当|本|次|明|下一|第二|上一?|去")
+_MONTH = rf"(?<!\d)\d{{1,2}}(?!\d)|(?<![{_NUM}])[{_NUM}]{{1,3}}"
+_DAY = rf"(?<!\d)\d{{1,2}}(?!\d)|(?<![{_NUM}])[{_NUM}]{{1,4}}"
 PLACEHOLDERS: dict[str, str] = {
-    "year": (
-        rf"(?<!\d)\d{{4}}(?!\d)|(?<![{_NUM}])[〇零○一二三四五六七八九]{{4}}(?![{_NUM}])"
-        r"|今|当|本|次|明|下一|第二|上一?|去"
-    ),
-    "month": rf"(?<!\d)\d{{1,2}}(?!\d)|(?<![{_NUM}])[{_NUM}]{{1,3}}",
-    "day": rf"(?<!\d)\d{{1,2}}(?!\d)|(?<![{_NUM}])[{_NUM}]{{1,4}}",
+    "year": _YEAR,
+    "month": _MONTH,
+    "day": _DAY,
+    # Where a range opens (2024年4月—6月): the deadline is its end, the start is kept.
+    "from_year": _YEAR,
+    "from_month": _MONTH,
+    "from_day": _DAY,
     "quarter": r"(?<!\d)[1-4](?!\d)|(?<![" + _NUM + r"])[一二三四](?![" + _NUM + r"])",
     "count": rf"(?<!\d)\d{{1,3}}(?!\d)|(?<![{NUMERAL_CHARS}])[{NUMERAL_CHARS}]{{1,5}}",
     "unit": r"个?工作日|个?自然日|天|日|个月|个?(?:周|星期|礼拜)",
@@ -56,17 +65,20 @@ RELATIVE_YEARS: dict[str, int] = {
     "上": -1, "上一": -1, "去": -1,
 }
 
-DATE_RESULTS = ("day", "month_end", "quarter_end", "half_end", "year_end")
+DATE_RESULTS = ("day", "month_end", "quarter_end", "half_end", "year_end", "years_end")
 AFTER_RESULTS = ("day", "workday", "month", "week", "unit")
-RESULT_KEYS = ("date", "recur", "after", "none")
-FIXED_KEYS = ("month", "day", "quarter", "half", "count")
+#: ``per_year`` turns a count (每年不少于4次) into the cycle that spreads it evenly.
+RECUR_RESULTS = (*CYCLES, "per_year")
+RESULT_KEYS = ("date", "recur", "after", "none", "ambiguous")
+# lag: months after each period (次月5日前 is day 5 of the month after each month).
+FIXED_KEYS = ("month", "day", "quarter", "half", "count", "lag")
 _FIXED_RANGES = {"month": (1, 12), "day": (1, 31), "quarter": (1, 4), "half": (1, 2),
-                 "count": (1, 999)}
+                 "count": (0, 999), "lag": (1, 12)}
 _NEEDS: dict[str, tuple[str, ...]] = {
     "day": ("month", "day"), "month_end": ("month",), "quarter_end": ("quarter",),
-    "half_end": ("half",), "year_end": (),
+    "half_end": ("half",), "year_end": (), "years_end": ("count",),
 }
-_KEYS = ("name", "pattern", *RESULT_KEYS, *FIXED_KEYS, "examples")
+_KEYS = ("name", "pattern", *RESULT_KEYS, *FIXED_KEYS, "reason", "examples")
 
 # A {name} that is not a quantifier ({2}, {1,3}) nor part of \p{Han}, \N{...}, \x{...}.
 _PLACEHOLDER = regex.compile(r"(?<!\\[pPNxgu])(?<!\\)\{([A-Za-z_]\w*)\}")
@@ -89,14 +101,22 @@ class Rule:
     recur: str | None = None
     after: str | None = None
     none: bool = False
+    #: Why the phrase gives no date (ambiguous: 12月前 is 12-01 or 12-31), shown to the user.
+    ambiguous: str | None = None
+    #: Why a ``none`` rule has no date of its own (按上级要求: 由上级确定).
+    reason: str = ""
     month: int | None = None
     day: int | None = None
     quarter: int | None = None
     half: int | None = None
     count: int | None = None
+    lag: int | None = None
     examples: tuple[str, ...] = ()
     source: str = field(default="", compare=False)
     tier: int = field(default=0, compare=False)
+    #: Shipped rules: probed for backtracking by the test suite, so they run without the
+    #: per-search timeout (which costs more than most searches).
+    trusted: bool = field(default=False, compare=False)
 
     @property
     def compiled(self) -> regex.Pattern[str]:
@@ -113,11 +133,13 @@ class Rule:
         """The rule as a ``[[rule]]`` table that :func:`load_rules` reads back equal."""
         lines = ["[[rule]]", f"name = {_toml_str(self.name)}",
                  f"pattern = {_toml_str(self.pattern)}"]
-        for key in ("date", "recur", "after"):
+        for key in ("date", "recur", "after", "ambiguous"):
             if getattr(self, key) is not None:
                 lines.append(f"{key} = {_toml_str(getattr(self, key))}")
         if self.none:
             lines.append("none = true")
+        if self.reason:
+            lines.append(f"reason = {_toml_str(self.reason)}")
         lines += [f"{key} = {getattr(self, key)}" for key in FIXED_KEYS
                   if getattr(self, key) is not None]
         if self.examples:
@@ -144,6 +166,8 @@ class RuleSet:
     """Rules in precedence order (user files first, shipped defaults last)."""
 
     rules: tuple[Rule, ...]
+    # A plan repeats its cells (长期, 年底前) and every stage asks again: matches by text.
+    _memo: dict[str, list[Match]] = field(default_factory=dict, compare=False, repr=False)
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
@@ -161,10 +185,19 @@ class RuleSet:
         higher-precedence file wins, then the longer one (12月10日内 is a date, not a 10-day
         offset), then the earlier one, then the rule listed first.
         """
+        known = self._memo.get(text)
+        if known is not None:
+            return list(known)
         found: list[tuple[tuple[int, int, int, int], Match]] = []
+        chars = set(text)
         for index, rule in enumerate(self.rules):
+            needs = _triggers(rule.pattern)
+            if needs is not None and chars.isdisjoint(needs):
+                continue  # a character every match contains is missing: no need to scan
             try:
-                for m in rule.compiled.finditer(text, timeout=TIMEOUT):
+                matches = (rule.compiled.finditer(text) if rule.trusted
+                           else rule.compiled.finditer(text, timeout=TIMEOUT))
+                for m in matches:
                     if m.end() > m.start():
                         groups = {k: v for k, v in m.groupdict().items() if k in PLACEHOLDERS}
                         match = Match(rule, m.start(), m.end(), m.group(), groups)
@@ -177,7 +210,58 @@ class RuleSet:
             if not any(used[match.start:match.end]):
                 used[match.start:match.end] = b"\x01" * (match.end - match.start)
                 taken.append(match)
-        return sorted(taken, key=lambda m: m.start)
+        taken.sort(key=lambda m: m.start)
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()
+        self._memo[text] = taken
+        return list(taken)
+
+
+@cache
+def _triggers(pattern: str) -> frozenset[str] | None:
+    """Characters of which every match of ``pattern`` contains at least one, or None when
+    that cannot be told. Read from the pattern's non-ASCII literals that no ``?``, ``*``,
+    class or placeholder makes optional: 年月日 needs 月, 年底 needs 底 or 末."""
+    text = _PLACEHOLDER.sub("", unicodedata.normalize("NFKC", pattern))
+    alternatives, _ = _requirements(text, 0)
+    chosen = [min(reqs, key=len) for reqs in alternatives if reqs]
+    if len(chosen) < len(alternatives):
+        return None
+    return frozenset().union(*chosen)
+
+
+def _optional(text: str, i: int) -> bool:
+    return text[i:i + 1] in ("?", "*") or text[i:i + 2] == "{0"
+
+
+def _requirements(text: str, i: int) -> tuple[list[list[frozenset[str]]], int]:
+    """For each alternative from ``i`` to the closing parenthesis: sets of characters of
+    which a match must contain one each. Returns them and the index after the group."""
+    alternatives: list[list[frozenset[str]]] = [[]]
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            i += 2
+        elif char == "[":  # a class: skip it, its characters are alternatives
+            i = text.index("]", i + 2) + 1 if "]" in text[i + 2:] else len(text)
+        elif char == "(":
+            look = regex.match(r"\(\?(?:<?[=!]|[a-z]+[:)]|P?<\w+>|:)?", text[i:])
+            prefix = look.group() if look else "("
+            inner, i = _requirements(text, i + len(prefix))
+            lookaround = prefix.startswith(("(?=", "(?!", "(?<=", "(?<!"))
+            chosen = [min(reqs, key=len) for reqs in inner if reqs]
+            if not lookaround and not _optional(text, i) and len(chosen) == len(inner):
+                alternatives[-1].append(frozenset().union(*chosen))
+        elif char == ")":
+            return alternatives, i + 1
+        elif char == "|":
+            alternatives.append([])
+            i += 1
+        else:
+            if not char.isascii() and not _optional(text, i + 1):
+                alternatives[-1].append(frozenset(char))
+            i += 1
+    return alternatives, i
 
 
 def load_rules(extra: Sequence[Path | str] = ()) -> RuleSet:
@@ -210,7 +294,10 @@ def load_rules(extra: Sequence[Path | str] = ()) -> RuleSet:
 
 @cache
 def _defaults() -> tuple[Rule, ...]:
-    return tuple(load_file(data_dir("rules") / "deadlines.toml"))
+    # The test suite compiles, probes and tries the examples of the shipped rules; at run
+    # time a pattern compiles when a text first holds a character it needs.
+    return tuple(replace(r, trusted=True) for r in
+                 load_file(data_dir("rules") / "deadlines.toml", verify=False))
 
 
 @cache
@@ -219,8 +306,13 @@ def _default_set() -> RuleSet:
     return RuleSet(_defaults())
 
 
-def load_file(path: Path, *, tier: int = 0) -> list[Rule]:
-    """Read and check one rule file; any mistake raises :class:`RuleError`."""
+def load_file(path: Path, *, tier: int = 0, verify: bool = True) -> list[Rule]:
+    """Read and check one rule file; any mistake raises :class:`RuleError`.
+
+    ``verify`` compiles each pattern, tries its examples and short strings that make an
+    exponentially backtracking pattern hang; the slower probes for polynomial blow-up are
+    :func:`probe_rules`, which ``check`` runs.
+    """
     try:
         raw = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -243,7 +335,7 @@ def load_file(path: Path, *, tier: int = 0) -> list[Rule]:
         raise RuleError("rule 必须是表数组", file=path, hint="每条规则以 [[rule]] 开头")
     rules: list[Rule] = []
     for number, table in enumerate(tables, start=1):
-        rule = _build(table, path, number, raw, tier)
+        rule = _build(table, path, number, raw, tier, verify)
         if any(r.name == rule.name for r in rules):
             raise RuleError("规则名称重复", file=path, line=_line_of(raw, rule.name),
                             place=rule.name, hint="同一文件中每条规则的 name 必须不同")
@@ -251,7 +343,8 @@ def load_file(path: Path, *, tier: int = 0) -> list[Rule]:
     return rules
 
 
-def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int) -> Rule:
+def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int,
+           verify: bool) -> Rule:
     name = table.get("name")
     place = name if isinstance(name, str) and name.strip() else f"第{number}条规则"
     line = _line_of(raw, name) if isinstance(name, str) else None
@@ -273,10 +366,13 @@ def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int) 
         raise fail(f"每条规则必须且只能有一个结果键{have}", "从 date、recur、after、none 中选一个")
     key = given[0]
     value = table[key]
-    choices = {"date": DATE_RESULTS, "recur": CYCLES, "after": AFTER_RESULTS}.get(key)
+    choices = {"date": DATE_RESULTS, "recur": RECUR_RESULTS, "after": AFTER_RESULTS}.get(key)
     if key == "none":
         if value is not True:
             raise fail("none 只能写作 none = true")
+    elif key == "ambiguous":
+        if not (isinstance(value, str) and value.strip()):
+            raise fail("ambiguous 应写明为什么有歧义", 'ambiguous = "可能指1日前，也可能指月底前"')
     elif value not in choices:
         raise fail(f"{key} 的值 {value!r} 无效", f"可选：{'、'.join(choices)}")
     fixed: dict[str, int] = {}
@@ -287,16 +383,43 @@ def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int) 
             if not isinstance(v, int) or isinstance(v, bool) or not low <= v <= high:
                 raise fail(f"{k} 必须是 {low} 到 {high} 的整数，现为 {v!r}")
             fixed[k] = v
+    reason = table.get("reason", "")
+    if "reason" in table and (key != "none" or not isinstance(reason, str)):
+        raise fail("reason 只用于 none = true 的规则，且须是文字", 'reason = "由上级确定"')
     examples = table.get("examples", [])
     if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
         raise fail("examples 必须是字符串数组", 'examples = ["2021年底前"]')
     rule = Rule(name=name, pattern=pattern, examples=tuple(examples), source=str(path),
-                tier=tier, **{key: value}, **fixed)
-    _check(rule, fail)
+                tier=tier, reason=reason, **{key: value}, **fixed)
+    _check(rule, fail, verify)
     return rule
 
 
-def _check(rule: Rule, fail: Any) -> None:
+def probe_rules(rules: RuleSet, *, trusted: bool = False) -> list[RuleError]:
+    """Rules that backtrack badly on long text (shipped rules too when ``trusted``)."""
+    errors = []
+    for rule in rules:
+        if rule.trusted and not trusted:
+            continue
+        try:
+            _backtracking(rule, lambda message, hint=None, r=rule: RuleError(
+                message, file=r.source or None, place=r.name, hint=hint),
+                _probes(rule.pattern, long=True))
+        except RuleError as error:
+            errors.append(error)
+    return errors
+
+
+def _backtracking(rule: Rule, fail: Any, probes: list[str]) -> None:
+    for probe in probes:
+        try:
+            rule.compiled.search(probe, timeout=TIMEOUT)
+        except TimeoutError:
+            raise fail("正则表达式可能灾难性回溯，匹配长文本时会卡住",
+                       "避免嵌套的重复，如 (a|aa)+、(a+)+；改用有上限的量词") from None
+
+
+def _check(rule: Rule, fail: Any, verify: bool) -> None:
     """Placeholders, regex syntax, backtracking and examples of one rule."""
     unknown = sorted(rule.placeholders - set(PLACEHOLDERS))
     if unknown:
@@ -307,6 +430,8 @@ def _check(rule: Rule, fail: Any) -> None:
         needs = _NEEDS[rule.date]
     elif rule.after is not None:
         needs = ("count", "unit") if rule.after == "unit" else ("count",)
+    elif rule.recur == "per_year":
+        needs = ("count",)
     for need in needs:
         if need not in rule.placeholders and rule.fixed(need) is None:
             if need in ("half", "unit"):
@@ -314,32 +439,29 @@ def _check(rule: Rule, fail: Any) -> None:
             else:
                 hint = f"请在 pattern 中写 {{{need}}}，或写固定值 {need} = …"
             raise fail(f"结果需要“{need}”，但规则没有提供", hint)
+    if not verify:
+        return
     try:
         compiled = rule.compiled
     except regex.error as exc:
         raise fail(f"正则表达式有误：{exc}", "检查括号、转义和量词") from exc
     if compiled.search("") is not None:
         raise fail("正则表达式会匹配空文本", "至少要求一个字符，例如把 * 改为 +")
-    for probe in _probes(rule.pattern):
-        try:
-            compiled.search(probe, timeout=TIMEOUT)
-        except TimeoutError:
-            raise fail("正则表达式可能灾难性回溯，匹配长文本时会卡住",
-                       "避免嵌套的重复，如 (a|aa)+、(a+)+；改用有上限的量词") from None
+    _backtracking(rule, fail, _probes(rule.pattern, long=False))
     for example in rule.examples:
         if compiled.search(normalize(example)) is None:
             raise fail(f"示例“{example}”不能被该规则识别", "修改 pattern 或示例")
 
 
-def _probes(pattern: str) -> list[str]:
+def _probes(pattern: str, *, long: bool) -> list[str]:
     """Strings that make a backtracking pattern explode: runs of a character the pattern
     mentions, ending in a character it cannot match; short runs catch exponential blow-up,
-    a run of the maximal text length catches polynomial blow-up."""
+    ``long`` runs of the maximal text length catch polynomial blow-up."""
     chars = [c for c in dict.fromkeys(_PLACEHOLDER.sub("", pattern)) if c.isalnum()]
     chars = [*chars, "1", "一", "a"][:12]
-    probes = [c * 48 + "\x00" for c in chars]
-    probes += [c * MAX_TEXT + "\x00" for c in chars[:4]]
-    return probes
+    if long:
+        return [c * MAX_TEXT + "\x00" for c in chars[:4]]
+    return [c * 48 + "\x00" for c in chars]
 
 
 @cache

@@ -188,6 +188,146 @@ SENTENCES = [
 ]
 
 
+C24 = Context(year=2024)
+C24_MARCH = Context(year=2024, issued=date(2024, 3, 1))
+
+
+def dates_of(*days: str) -> str:
+    return ",".join(days)
+
+
+# The forms of issue 7, as other offices write them.
+RANGES = [  # (text, ctx, end, start)
+    ("2024年4月—6月", C24, "2024-06-30", "2024-04-01"),
+    ("5月至8月", C24, "2024-08-31", "2024-05-01"),
+    ("1-9月", C24, "2024-09-30", "2024-01-01"),
+    ("10月8日至20日", C24, "2024-10-20", "2024-10-08"),
+    ("8月3日至12日", C24, "2024-08-12", "2024-08-03"),
+    ("3月1日—6月30日", C24, "2024-06-30", "2024-03-01"),
+    ("2024年10月至2025年3月", C24, "2025-03-31", "2024-10-01"),
+    ("11月至次年2月", C24, "2025-02-28", "2024-11-01"),
+    ("2025—2027年", C24, "2027-12-31", "2025-01-01"),
+    ("2025年至2027年", C24, "2027-12-31", "2025-01-01"),
+    ("今后两年", C24, "2025-12-31", "2024-01-01"),
+    ("未来三年", C24, "2026-12-31", "2024-01-01"),
+    ("5月至8月", C24_MARCH, "2024-08-31", "2024-05-01"),
+]
+
+
+@pytest.mark.parametrize(("text", "ctx", "end", "start"), RANGES,
+                         ids=[f"{r[0]}@{r[1].year}" for r in RANGES])
+def test_ranges_end_on_their_last_day_and_keep_their_start(text: str, ctx: Context, end: str,
+                                                             start: str) -> None:
+    (d,) = parse(text, ctx)
+    assert (d.kind, d.dates[0].isoformat(), d.start and d.start.isoformat()) == (
+        "once", end, start)
+    assert read(text, ctx).understood
+
+
+MONTH_ENDS_24 = dates_of(*(f"{m:02d}-{(date(2024 + m // 12, m % 12 + 1, 1) - timedelta(days=1)).day}"
+                           for m in range(1, 13)))
+GRAMMAR = [
+    ("到2027年", C24, ["2027-12-31"]),
+    ("2027年前", C24, ["2027-12-31"]),
+    ("至2028年", C24, ["2028-12-31"]),
+    ("2021年前三季度", C24, ["2021-09-30"]),
+    ("二季度", C24, ["2024-06-30"]),
+    ("2022年三季度", C24, ["2022-09-30"]),
+    ("四季度末", C24, ["2024-12-31"]),
+    ("一季度前完成", C24, ["2024-03-31"]),
+    ("5月上旬", C24, ["2024-05-10"]),
+    ("6月中旬", C24, ["2024-06-20"]),
+    ("2月下旬", C24, ["2024-02-29"]),
+    ("6.30前", C24, ["2024-06-30"]),
+    ("12.31", C24, ["2024-12-31"]),
+    ("增长4.5%", C24, []),  # a decimal, not a date
+    ("6月份", C24, ["2024-06-30"]),
+    ("2024年6月份前", C24, ["2024-06-30"]),
+    ("全年", C24, ["2024-12-31"]),
+    ("报送全年工作总结", C24, []),
+    ("每月10日前", C24, ["monthly:" + dates_of(*(f"{m:02d}-10" for m in range(1, 13))) + "@2024"]),
+    ("每月25日前报送", C24, ["monthly:" + dates_of(*(f"{m:02d}-25" for m in range(1, 13)))
+                             + "@2024"]),
+    ("每月31日前", C24, ["monthly:" + MONTH_ENDS_24 + "@2024"]),  # clamped to each month
+    ("次月5日前", C24, ["monthly:" + dates_of(*(f"{m:02d}-05" for m in range(2, 13)), "01-05")
+                        + "@2024"]),
+    ("每季度首月10日前", C24, ["quarterly:01-10,04-10,07-10,10-10@2024"]),
+    ("每季度结束后次月10日前", C24, ["quarterly:04-10,07-10,10-10,01-10@2024"]),
+    ("每年3月底前", C24, ["yearly:03-31@2024"]),
+    ("每年1月31日前报送一次", C24, ["yearly:01-31@2024"]),
+    ("月度调度", C24, ["monthly:" + MONTH_ENDS_24 + "@2024"]),
+    ("季度会商", C24, ["quarterly:03-31,06-30,09-30,12-31@2024"]),
+    ("年度通报", C24, ["yearly:12-31@2024"]),
+    ("逐月", C24, ["monthly:" + MONTH_ENDS_24 + "@2024"]),
+    ("逐季", C24, ["quarterly:03-31,06-30,09-30,12-31@2024"]),
+    ("季度报表", C24, []),  # a noun alone is no rhythm
+    ("2024年度考核", C24, []),
+    ("每两月", C24, ["bimonthly:02-29,04-30,06-30,08-31,10-31,12-31@2024"]),
+    ("双月", C24, ["bimonthly:02-29,04-30,06-30,08-31,10-31,12-31@2024"]),
+    ("每年不少于4次", C24, ["quarterly:03-31,06-30,09-30,12-31@2024"]),
+    ("全年开展2次", C24, ["semiannual:06-30,12-31@2024"]),
+    ("每年至少12次", C24, ["monthly:" + MONTH_ENDS_24 + "@2024"]),
+    ("每年至少一次", C24, ["yearly:12-31@2024"]),
+    ("定期", C24, ["ongoing:03-31,06-30,09-30,12-31@2024"]),
+    ("不定期", Context(year=2024, reporting_cycle="semiannual"), ["ongoing:06-30,12-31@2024"]),
+    ("即时", C24, ["none"]),
+]
+
+
+@table(GRAMMAR)
+def test_forms_other_offices_write(text: str, ctx: Context, expected: list[str]) -> None:
+    reading = read(text, ctx)
+    assert show(list(reading.deadlines)) == expected
+    assert reading.understood == bool(expected)
+
+
+def test_count_that_does_not_divide_the_year_stays_yearly_and_says_so() -> None:
+    (d,) = parse("每年开展3次", C24)
+    assert (d.cycle, d.dates) == ("yearly", (date(2024, 12, 31),))
+    assert "3次" in d.note and "每年一次" in d.note
+    assert all(not x.note for x in parse("每年4次", C24))
+
+
+def test_after_each_period() -> None:
+    (d,) = parse("每季度结束后10个工作日内", C24)
+    assert (d.kind, d.cycle, str(d.after)) == ("recurring", "quarterly", "10wd")
+    assert d.dates == cycle_dates("quarterly", 2024)  # the periods' ends; the calendar counts on
+    (m,) = parse("每月终了后5日内", C24)
+    assert (m.cycle, str(m.after), len(m.dates)) == ("monthly", "5d", 12)
+
+
+EVENT_FORMS = [
+    ("当日", C24, ["after:0d"]),
+    ("当天办结", C24, ["after:0d"]),
+    ("当场办结,不能当场办结的5个工作日内", C24, ["after:0d", "after:5wd"]),
+    ("次日", C24, ["after:1d"]),
+    ("期满次日", C24, ["after:1d"]),
+    ("收到后3个工作日", C24, ["after:3wd"]),
+    ("超过答复时限2个工作日", C24, ["after:2wd"]),
+    ("自受理之日起15个工作日", C24, ["after:15wd"]),
+    ("1个工作日", C24, ["after:1wd"]),
+]
+
+
+@table(EVENT_FORMS)
+def test_event_phrasings(text: str, ctx: Context, expected: list[str]) -> None:
+    assert show(parse(text, ctx)) == expected
+
+
+@pytest.mark.parametrize("text", ["按上级要求", "根据上级部署", "按照上级通知"])
+def test_set_by_a_superior(text: str) -> None:
+    (d,) = parse(text, C24)
+    assert (d.kind, d.note) == ("none", "由上级确定")
+
+
+@pytest.mark.parametrize("text", ["12月前", "6月以前完成"])
+def test_month_before_stays_ambiguous_and_says_why(text: str) -> None:
+    reading = read(text, C24)
+    assert reading.deadlines == () and not reading.understood
+    ((part, why),) = reading.ambiguous
+    assert part in normalize(text) and "1日前" in why and "月底前" in why
+
+
 @table(RELATIVE_YEARS)
 def test_relative_years(text: str, ctx: Context, expected: list[str]) -> None:
     assert show(parse(text, ctx)) == expected
@@ -230,7 +370,7 @@ LEFTOVERS = [
     ("2021年底前及时公开", ["2021年底前", "及时"], []),
     ("6月底前完成初稿，9月定稿", ["6月底前"], ["9月定稿"]),
     ("2021年12月31日前(2022年继续推进)", ["2021年12月31日前"], ["2022年继续推进"]),
-    ("每年3次", ["每年"], []),  # 次 is no date word
+    ("每年3次", ["每年3次"], []),
     ("13月1日", [], ["13月1日"]),  # matched but no date: its text is leftover
     ("视情况而定", [], []),
     ("对上一年度工作开展回头看,及时整改", ["及时"], []),  # 上一年度 is no date
@@ -270,7 +410,7 @@ SEED_ROWS = [
     ("001", "按照规定于1月31日前发布本单位上年度的《政府信息公开工作年度报告》", C22_APRIL,
      ["2023-01-31"]),
     ("001", "根据上级要求，于3月1日前发布本单位上年度的《法治政府建设情况年度报告》", C22_APRIL,
-     ["2023-03-01"]),
+     ["none", "2023-03-01"]),  # the date wins over 由上级确定 in task_deadlines
     ("001", "每年至少更新一次“开放广东”数据集资料", C22_APRIL, [YEARLY + "@2022"]),
     ("001", "每年至少召开一次会议", C22_APRIL, [YEARLY + "@2022"]),
     ("002", "2021年底前通过政府网站政府信息公开专栏集中公开本部门现行有效规范性文件", C21,

@@ -8,7 +8,15 @@ import pytest
 
 from reminder.deadlines import Context, parse
 from reminder.errors import RuleError
-from reminder.rules import MAX_TEXT, Rule, RuleSet, load_file, load_rules, normalize
+from reminder.rules import (
+    MAX_TEXT,
+    Rule,
+    RuleSet,
+    load_file,
+    load_rules,
+    normalize,
+    probe_rules,
+)
 
 CTX = Context(year=2021)
 
@@ -111,6 +119,19 @@ def test_mistake_names_file_rule_and_problem(tmp_path: Path, body: str, needle: 
     assert needle in message
     assert caught.value.line == 3  # the rule's name line
     assert "\n" not in message
+
+
+def test_slow_on_long_text_is_found_by_probe_rules_not_at_load(tmp_path: Path) -> None:
+    # Polynomial, not exponential: fine on short text, a hang on a whole document.
+    body = '[[rule]]\nname = "慢"\npattern = "(?:年+)+$|(?:年*)*底"\ndate = "year_end"\n'
+    rules = load_rules([write(tmp_path, body)])
+    (error,) = probe_rules(rules)
+    assert error.place == "慢" and "灾难性回溯" in str(error)
+
+
+def test_shipped_rules_pass_every_probe() -> None:
+    assert probe_rules(load_rules(), trusted=True) == []
+    assert all(r.trusted for r in load_rules())
 
 
 def test_missing_name_is_reported_by_position(tmp_path: Path) -> None:
@@ -228,3 +249,11 @@ def test_slow_rule_times_out_instead_of_hanging() -> None:
     found = rules.find("a" * 60 + "!2021年底")
     assert time.perf_counter() - start < 5
     assert [m.rule.name for m in found] == ["年底"]
+
+
+def test_shipped_file_passes_every_load_check() -> None:
+    # At run time the shipped rules load without compiling; here they get every check.
+    from reminder.resources import data_dir
+
+    rules = load_file(data_dir("rules") / "deadlines.toml")
+    assert [r.name for r in rules] == [r.name for r in load_rules()]
