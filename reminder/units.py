@@ -9,6 +9,10 @@ word. A strong word (牵头, 统筹, 负责…) marks the lead; where no clause 
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from functools import cache, cached_property
+
 _OPEN = "（(【["
 _CLOSE = "）)】]"
 _CLAUSE_SEPS = "，,；;。\n"
@@ -150,3 +154,55 @@ def split_names(text: str) -> tuple[str, ...]:
     """Unit names of a cell that holds only one role (a 牵头单位 or 配合单位 column)."""
     lead, support = split_units(text)
     return lead + support
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrgGrammar:
+    """How organisation names are built (rules/units.toml): level word + body + ending, or a
+    collective name. Used where names arrive with nothing between them."""
+
+    levels: tuple[str, ...]
+    endings: tuple[str, ...]
+    collective: tuple[str, ...]
+    max_body: int = 12
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        def alt(words: tuple[str, ...]) -> str:
+            return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+        # A body never holds 各 or 等: they start the next name or close the list.
+        body = rf"(?:(?![各等])[\u4e00-\u9fff（）()]){{1,{self.max_body}}}?"
+        name = rf"(?:{alt(self.levels)}){body}(?:{alt(self.endings)})"
+        stop = r"[、，,；;和及与等\s\d（(]|[一二三四五六七八九十]+、|各"  # where the next thing starts
+        after = rf"(?=$|{stop}|{alt(self.levels)}|{alt(self.collective)})"
+        return re.compile(rf"(?:{alt(self.collective)}|{name}){after}")
+
+    def leading_names(self, text: str) -> tuple[tuple[str, ...], int]:
+        """The unit names that ``text`` starts with, and where they end:
+        "市司法局市政府各部门、各区县政府2推进…" → (("市司法局", "市政府各部门", "各区县政府"), 17)."""
+        names: list[str] = []
+        pos = end = 0
+        while pos < len(text):
+            found = self.pattern.match(text, pos)
+            if found is None:
+                break
+            names.append(found.group(0))
+            pos = end = found.end()
+            while pos < len(text) and text[pos] in "、，,；;和及与 ":
+                pos += 1
+        return tuple(names), end
+
+
+@cache
+def org_grammar() -> OrgGrammar:
+    """The shipped grammar of organisation names."""
+    import tomllib
+
+    from reminder.resources import data_dir
+
+    data = tomllib.loads((data_dir("rules") / "units.toml").read_text(encoding="utf-8"))
+    return OrgGrammar(
+        levels=tuple(data["levels"]), endings=tuple(data["endings"]),
+        collective=tuple(data["collective"]), max_body=int(data.get("max_body", 12)),
+    )

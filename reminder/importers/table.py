@@ -225,6 +225,11 @@ def _build_one(
     if not rows and (notice := notice_rows([clean(c) for c in grid.context])) is not None:
         rows, prose = notice  # a notice with numbered items instead of a table (.docx, .html)
         grid = replace(grid, context=prose, from_text=True)
+    if not rows and grid.notes:
+        from reminder.errors import ImportDoubtful
+
+        raise ImportDoubtful("无法可靠地识别任务：" + "；".join(grid.notes),
+                             hint="请改用原始 Word/Excel 文件，或整理成表格后再导入")
     if not rows:
         raise ImportFailed("文件中没有找到表格或表格为空", hint="请确认文件包含任务分工表")
     header = (header_from_names(rows, columns) if columns else None) or find_header(rows)

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from reminder.importers import stream
+from reminder.importers import pagetext, stream
 from reminder.importers.header import _kind
 from reminder.importers.html import decode
 from reminder.importers.meta import detect_year
@@ -37,6 +37,8 @@ class TextImporter:
         lines = text.split("\n")
         nonempty = [line for line in lines if line.strip()]
         year = detect_year("", text.splitlines())
+        if pagetext.looks_like_reader_text(nonempty):
+            return pagetext.reader_grid(nonempty)
         if _CELL_END.search(text):
             return _scraped(lines)
         if sum(1 for line in nonempty if line.count("|") >= 2) >= 3:
