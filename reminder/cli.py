@@ -11,7 +11,7 @@ import sys
 import click
 
 from reminder.clickzh import install as _chinese
-from reminder.errors import ReminderError
+from reminder.errors import ReminderError, environment_trouble
 
 _chinese()
 
@@ -61,4 +61,10 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as err:
+        line = environment_trouble(err)
+        if line is None:
+            raise
+        click.echo(f"错误：{line}", err=True)
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

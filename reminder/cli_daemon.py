@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from reminder.cliutil import contact_book, parse_day, parse_moment
-from reminder.errors import ConfigError, PlanError, ReminderError
+from reminder.errors import ConfigError, PlanError, ReminderError, StoreError
 
 
 def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -99,6 +99,15 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
                 + (f"；免打扰时段至 {report.quiet_until:%H:%M}" if report.quiet_until else "")
             )
             _exit_if_admin_unreachable(store)
+            if dispatcher.store.unsettled:
+                raise StoreError(f"{len(dispatcher.store.unsettled)} 项已发出的提醒未能记录到数据库"
+                                 "（磁盘已满或数据库被锁定），下次运行可能重发", hint="腾出磁盘空间后再运行")
+            if report.errors:
+                raise StoreError(report.errors[0])
+            problems = _plan_problems(config, store)
+            if problems:
+                raise PlanError(problems[0], hint="修正 config.toml 的 plans 或恢复文件夹；"
+                                                  "reminder status 列出全部问题")
         else:
             daemon.run()
     finally:
@@ -122,6 +131,18 @@ def _exit_if_admin_unreachable(store: Any) -> None:
 
 class AdminUnreachable(ReminderError):
     exit_code = 3
+
+
+def _plan_problems(config: Any, store: Any) -> list[str]:
+    """Configured plan paths that do not exist, and plan folders the database knows that
+    have disappeared: their reminders stop, so they are errors, not notes."""
+    try:
+        folders = config.plan_folders()
+    except ReminderError as err:
+        return [str(err)]
+    present = {folder.name for folder in folders}
+    return [f"计划 {row.id} 的文件夹已不存在：{row.path}" for row in store.plan_rows()
+            if row.id not in present]
 
 
 # -- done / undo / event -----------------------------------------------------------------
@@ -281,7 +302,12 @@ def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> No
     for plan, (error, since) in errors.items():
         when = f"（自 {since.astimezone(config.tz):%m-%d %H:%M}）" if since else ""
         click.echo(f"计划 {plan} 加载失败{when}，仍按上次成功的版本提醒：{error}", err=True)
+    problems = _plan_problems(config, store)
+    for problem in problems:
+        click.secho(f"错误：{problem}", fg="red", err=True)
     _status_table(rows, config)
+    if problems:
+        sys.exit(1)
 
 
 def _status_table(rows: list[Any], config: Any) -> None:

@@ -27,6 +27,7 @@ ENV_CONFIG = "REMINDER_CONFIG"
 SECURITY = ("ssl", "starttls", "none")
 ADMIN = "管理员"  # the admin is a contact like any unit: told when notices fail for good
 WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"  # the robot's key is a query arg
+CREDENTIAL = "secrets.toml"  # the systemd credential's name: LoadCredential=secrets.toml:…
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +120,9 @@ def load_config(path: Path | None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError("配置文件不存在", file=path, hint="参考 config.example.toml") from None
+    except UnicodeDecodeError:
+        raise ConfigError("配置文件不是 UTF-8 编码", file=path,
+                          hint="用文本编辑器另存为 UTF-8（无 BOM）") from None
     except OSError as exc:
         raise ConfigError(f"无法读取配置文件：{exc.strerror}", file=path) from exc
     except tomllib.TOMLDecodeError as exc:
@@ -290,19 +294,54 @@ def _clock(text: str) -> time:
 
 # -- secrets and channels ----------------------------------------------------------------
 
-def read_secrets(config: Config) -> dict[str, Any]:
-    """The secrets file, refused unless only its owner can read it."""
-    path = config.secrets_file
-    if path is None:
-        return {}
+def secret_files(config: Config, environ: Mapping[str, str] | None = None) -> list[Path]:
+    """Where secrets are read from, strongest first: the systemd credential (the service
+    files pass /etc/reminder/secrets.toml with LoadCredential=, which works under
+    DynamicUser=yes), then secrets_file. Environment variables beat both."""
+    environ = os.environ if environ is None else environ
+    found = []
+    credentials = environ.get("CREDENTIALS_DIRECTORY")
+    if credentials and (Path(credentials) / CREDENTIAL).is_file():
+        found.append(Path(credentials) / CREDENTIAL)
+    if config.secrets_file is not None:
+        found.append(config.secrets_file)
+    return found
+
+
+def read_secrets(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every secrets file merged, the stronger one winning per [section] key."""
+    merged: dict[str, Any] = {}
+    for path in reversed(secret_files(config, environ)):
+        for section, values in _read_secret_file(path).items():
+            if isinstance(values, dict) and isinstance(merged.get(section), dict):
+                merged[section] = {**merged[section], **values}
+            else:
+                merged[section] = values
+    return merged
+
+
+def _read_secret_file(path: Path) -> dict[str, Any]:
+    """One secrets file, refused unless only its owner can read it."""
     try:
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise ConfigError("密钥文件的位置是一个目录", file=path, place="secrets_file",
+                              hint="secrets_file 应指向一个 TOML 文件")
+        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError("密钥文件权限过宽", file=path, place="secrets_file",
                               hint=f"执行 chmod 600 {path}")
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError("密钥文件不存在", file=path, place="secrets_file") from None
+    except PermissionError:
+        raise ConfigError("无法读取密钥文件：权限不足", file=path, place="secrets_file",
+                          hint="systemd 服务（DynamicUser=yes）请去掉 secrets_file，改用服务文件中的 "
+                               "LoadCredential=；手动运行时让运行 reminder 的用户拥有此文件") from None
+    except UnicodeDecodeError:
+        raise ConfigError("密钥文件不是 UTF-8 编码", file=path, place="secrets_file") from None
+    except OSError as exc:
+        raise ConfigError(f"无法读取密钥文件：{exc.strerror}", file=path,
+                          place="secrets_file") from None
     except tomllib.TOMLDecodeError as exc:
         # The message may quote a secret, so only the position is shown.
         line = re.search(r"line (\d+)", str(exc))
@@ -323,13 +362,14 @@ def _secret(config: Config, env_name: str | None, section: str, name: str,
     where = f"环境变量 {env_name}" if env_name else "（未指定环境变量）"
     raise ConfigError(f"缺少密钥：{where}未设置，密钥文件中也没有 [{section}] {name}",
                       file=config.path, place=place,
-                      hint="设置该环境变量，或在 secrets_file 中填写")
+                      hint="设置该环境变量，或写入 secrets_file（systemd 下为 LoadCredential= 传入的 "
+                           "secrets.toml）")
 
 
 def build_channels(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Channel objects by channel name ("email", "wecom") with their secrets resolved."""
     environ = os.environ if environ is None else environ
-    secrets = read_secrets(config) if config.secrets_file else {}
+    secrets = read_secrets(config, environ)
     channels: dict[str, Any] = {}
     if config.email is not None:
         from reminder.channels.email import EmailChannel

@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import threading
+import time as _time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,15 @@ from reminder.dispatcher import Dispatcher, DispatchReport
 from reminder.errors import ReminderError
 
 log = logging.getLogger("reminder.daemon")
+
+
+def _add(total: DispatchReport, more: DispatchReport) -> None:
+    for name in ("claimed", "sent", "messages", "retried", "failed", "folded", "deferred",
+                 "held"):
+        setattr(total, name, getattr(total, name) + getattr(more, name))
+    total.admin_unreachable = more.admin_unreachable or total.admin_unreachable
+    total.quiet_until = total.quiet_until or more.quiet_until
+    total.errors.extend(more.errors)
 
 
 def claimant_id() -> str:
@@ -245,9 +255,23 @@ class Daemon:
         return start, end, cutoff
 
     # -- one shot ------------------------------------------------------------------------
-    def run_once(self, now: datetime) -> DispatchReport:
+    def run_once(self, now: datetime, *, settle_for: float = 30.0) -> DispatchReport:
+        """Sync, then dispatch until nothing is due at ``now`` (one claim takes at most a
+        batch; what was deferred or will be retried is due later, so the loop ends). When the
+        database would not record a send, keep trying for ``settle_for`` seconds, since an
+        unrecorded send is sent again by the next run."""
         self.sync(now, force=True)
-        return self.dispatcher.dispatch(now)
+        total = self.dispatcher.dispatch(now)
+        while total.claimed and not total.errors and not self.stop.is_set():
+            more = self.dispatcher.dispatch(now)
+            if not more.claimed:
+                break
+            _add(total, more)
+        deadline = _time.monotonic() + settle_for
+        while (self.dispatcher.store.unsettled and _time.monotonic() < deadline
+               and not self.stop.wait(1.0)):
+            self.dispatcher.store.replay()
+        return total
 
     # -- foreground daemon ---------------------------------------------------------------
     def run(self) -> int:
@@ -342,6 +366,12 @@ class Daemon:
             return action()
         except ReminderError as err:
             log.error("%s", err)
-        except Exception:
-            log.exception("守护进程任务出错，将在下次定时检查时重试")
+        except Exception as exc:
+            from reminder.errors import environment_trouble
+
+            line = environment_trouble(exc)
+            if line is None:
+                log.exception("守护进程任务出错，将在下次定时检查时重试")
+            else:  # expected trouble, said once per attempt without a traceback
+                log.error("%s；将在下次定时检查时重试", line)
         return None

@@ -21,6 +21,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from reminder.errors import environment_trouble
+
 log = logging.getLogger("reminder.dispatcher")
 
 STAGE_ORDER = {"report": 0, "remind": 1, "due": 2, "overdue": 3, "escalate": 4}
@@ -177,7 +179,7 @@ class Dispatcher:
         rng: random.Random | None = None,
         max_inline_wait: float = 65.0,
     ) -> None:
-        self.store = store
+        self.store = _SettlingStore(store)
         self.channels = dict(channels)
         self.claimant = claimant
         self.tz = ZoneInfo(timezone)
@@ -199,6 +201,8 @@ class Dispatcher:
     # -- scheduling ----------------------------------------------------------------------
     def next_wake(self, now: datetime) -> datetime | None:
         """When a notice is next due, moved to the end of quiet hours when it falls in them."""
+        if self.store.unsettled:  # the database cannot take writes: try again in a while
+            return now + timedelta(seconds=30)
         due = self.store.next_wake()
         if due is None:
             return None
@@ -214,6 +218,20 @@ class Dispatcher:
 
     def _dispatch(self, now: datetime) -> DispatchReport:
         report = DispatchReport()
+        if not self.store.replay():
+            report.errors.append(f"数据库仍无法写入，{len(self.store.unsettled)} 条发送结果待记录")
+            log.error("%s；本轮不发送，稍后重试", report.errors[-1])
+            return report
+        try:
+            return self._pass_of(now, report)
+        except _Unsettled as exc:
+            line = environment_trouble(exc.__cause__ or exc) or str(exc)
+            report.errors.append(line)
+            log.error("无法记录发送结果（%s）：已发出的提醒记在内存中，数据库恢复后补记，不会重发；"
+                      "其余提醒稍后发送", line)
+            return report
+
+    def _pass_of(self, now: datetime, report: DispatchReport) -> DispatchReport:
         if self.quiet is not None and (end := self.quiet.until(now, self.tz)) is not None:
             report.quiet_until = end  # nothing claimed: the rows wait, they are not dropped
             return report
@@ -453,6 +471,53 @@ class Dispatcher:
         why = "；".join(problems) or "没有可用的渠道"
         self.store.set_alert(ADMIN_UNREACHABLE, why, now)
         return why
+
+
+class _Unsettled(Exception):
+    """A write settling an outcome failed (disk full, database locked): the pass ends."""
+
+
+class _SettlingStore:
+    """The store as the dispatcher settles outcomes in it. A message that went out must be
+    recorded even when the database cannot take the write just then (disk full, locked past
+    the busy timeout): the write is kept and replayed before anything else is claimed or
+    sent, so this process never sends that digest again."""
+
+    SETTLING = frozenset({"mark_sent", "mark_retry", "mark_failed", "mark_held",
+                          "record_delivery", "release", "fold"})
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.unsettled: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store, name)
+        if name not in self.SETTLING:
+            return attr
+
+        def settle(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except Exception as exc:
+                if environment_trouble(exc) is None:
+                    raise
+                self.unsettled.append((attr, args, kwargs))
+                raise _Unsettled(str(exc)) from exc
+
+        return settle
+
+    def replay(self) -> bool:
+        """Write what could not be written before, in order; False while it still fails."""
+        while self.unsettled:
+            write, args, kwargs = self.unsettled[0]
+            try:
+                write(*args, **kwargs)
+            except Exception as exc:
+                if environment_trouble(exc) is None:
+                    raise
+                return False
+            self.unsettled.pop(0)
+        return True
 
 
 def _fingerprint(channel: Any, addresses: Sequence[str]) -> str:

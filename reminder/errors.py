@@ -6,6 +6,7 @@ bad input without catching programming errors.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -40,6 +41,19 @@ class ReminderError(ValueError):
         if self.hint:
             text += f"（{self.hint}）"
         return " ".join(text.split())  # always one line
+
+
+def environment_trouble(err: BaseException) -> str | None:
+    """One line for what the machine, not the user's input, got wrong mid-command (a database
+    locked or unreachable, a full disk); None for anything else, which is a bug to show."""
+    if type(err).__module__.split(".")[0] == "sqlalchemy":
+        cause = getattr(err, "orig", None) or err
+        text = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        return (f"数据库操作失败：{text}（数据库被锁定时，检查是否有其他进程长时间占用；"
+                "磁盘已满时，腾出空间后重试）")
+    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+        return f"磁盘已满：{err.filename or ''}（腾出空间后重试）"
+    return None
 
 
 class RuleError(ReminderError):

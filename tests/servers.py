@@ -18,6 +18,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -101,9 +102,10 @@ class SmtpServer:
 
 
 class _SmtpHandler:
-    def __init__(self, server: SmtpServer, reject: Mapping[str, str]) -> None:
+    def __init__(self, server: SmtpServer, reject: Mapping[str, str], delay: float = 0) -> None:
         self.server = server
         self.reject = reject
+        self.delay = delay
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -113,6 +115,10 @@ class _SmtpHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:  # a slow server: a client killed now has not delivered the mail
+            import asyncio
+
+            await asyncio.sleep(self.delay)
         login = session.auth_data
         self.server.messages.append(ReceivedMail(
             mail_from=envelope.mail_from,
@@ -130,6 +136,7 @@ def smtp_server(
     users: Mapping[str, str] | None = None,
     reject: Mapping[str, str] | None = None,
     echo_credentials: bool = False,
+    delay: float = 0,
 ) -> Iterator[SmtpServer]:
     """An aiosmtpd server on 127.0.0.1.
 
@@ -138,7 +145,8 @@ def smtp_server(
     with these logins/passwords (535 otherwise). ``reject``: recipient → full SMTP reply,
     e.g. ``{"nobody@example.gov.cn": "550 5.1.1 No such user"}`` or a ``451 …`` for a
     temporary refusal. ``echo_credentials``: a failed AUTH's 535 reply repeats the login and
-    password it was sent, as some servers do, so masking has something to mask.
+    password it was sent, as some servers do, so masking has something to mask. ``delay``:
+    seconds before each mail is accepted (and only then kept).
     """
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -173,7 +181,7 @@ def smtp_server(
         # because aiosmtpd warns about requiring AUTH without TLS. A wrong login still gets 535.
         kwargs["auth_require_tls"] = kwargs["auth_required"] = security == "starttls"
     controller = Controller(
-        _SmtpHandler(state, reject or {}), hostname=LOOPBACK, port=state.port,
+        _SmtpHandler(state, reject or {}, delay), hostname=LOOPBACK, port=state.port,
         server_hostname="localhost",  # else aiosmtpd asks DNS for the FQDN, which may stall
         **kwargs,
     )
@@ -215,6 +223,7 @@ class WebhookRequest:
     body: Any  # parsed JSON, or None if the body was not JSON
     raw: bytes
     content_type: str
+    at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
 
     @property
     def key(self) -> str | None:

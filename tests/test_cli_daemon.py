@@ -354,3 +354,25 @@ def test_verbose_run_writes_no_webhook_key_in_any_form(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'state' / 'reminder.db'}")
     stored = " ".join(f"{r.last_error} {r.provider_code}" for r in store.notices())
     assert not any(k in stored or quote(k, safe="") in stored for k in keys.values())
+
+
+# -- plan folders that are not there -------------------------------------------------------
+
+@pytest.mark.parametrize("break_it", ["plans-path-missing", "plan-folder-disappears"])
+def test_missing_plan_folder_is_an_error_in_status_and_for_run_once(
+        setup: dict[str, Any], tmp_path: Path, break_it: str) -> None:
+    import shutil
+
+    first = reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
+    assert first.returncode == 0, first.stderr
+    if break_it == "plans-path-missing":
+        shutil.rmtree(tmp_path / "plans")
+        words = "方案目录不存在"
+    else:
+        shutil.rmtree(tmp_path / "plans" / "demo-2026")
+        words = "文件夹已不存在"
+    status = reminder("status", "--config", setup["config"])
+    assert status.returncode == 1 and words in status.stderr
+    assert "demo-2026" in status.stdout  # the table still shows what the database knows
+    once = reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
+    assert once.returncode == 1 and words in once.stderr and "Traceback" not in once.stderr

@@ -160,3 +160,70 @@ def test_broken_secrets_file_does_not_echo_its_content(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         build_channels(load_config(write(tmp_path, WECOM_ONLY)), {})
     assert SECRET not in str(info.value)
+
+
+def test_config_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes('timezone = "Asia/Shanghai"\n# 局政务公开办\n'.encode("gbk"))
+    with pytest.raises(ConfigError, match="不是 UTF-8") as info:
+        load_config(path)
+    assert info.value.exit_code == 2 and "\n" not in str(info.value)
+
+
+def gbk_secrets(path: Path) -> None:
+    path.write_bytes('[wecom]\n"公开办群" = "键"\n'.encode("gbk"))
+    path.chmod(0o600)
+
+
+@pytest.mark.parametrize("make, words", [
+    (Path.mkdir, "是一个目录"),
+    (gbk_secrets, "不是 UTF-8"),
+], ids=["directory", "not-utf8"])
+def test_unreadable_secrets_file_is_one_line(tmp_path: Path, make, words: str) -> None:  # type: ignore[no-untyped-def]
+    make(tmp_path / "secrets.toml")
+    with pytest.raises(ConfigError, match=words) as info:
+        build_channels(load_config(write(tmp_path, WECOM_ONLY)), {})
+    assert "secrets_file" in str(info.value)
+
+
+# -- systemd credentials: the service files and the reader agree --------------------------
+
+def unit(name: str) -> list[tuple[str, str]]:
+    """(key, value) of every setting of a unit file, in order (keys may repeat)."""
+    pairs = []
+    for line in (ROOT / "systemd" / name).read_text("utf-8").splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+@pytest.mark.parametrize("service", ["reminder.service", "reminder-once.service"])
+def test_service_files_pass_the_secrets_as_the_credential_the_reader_reads(
+        tmp_path: Path, service: str) -> None:
+    from reminder.config import CREDENTIAL
+
+    settings = unit(service)
+    assert ("DynamicUser", "yes") in settings
+    [credential] = [v for k, v in settings if k == "LoadCredential"]
+    name, _, source = credential.partition(":")
+    assert name == CREDENTIAL and source == "/etc/reminder/secrets.toml"
+    # As systemd sets it up: a private directory, the file 0400, the path in the environment.
+    folder = tmp_path / "credentials"
+    folder.mkdir()
+    write(folder, f'[wecom]\n"公开办群" = "{SECRET}"\n', name).chmod(0o400)
+    config = load_config(write(tmp_path, WECOM_ONLY.replace('secrets_file = "secrets.toml"', "")))
+    channel = build_channels(config, {"CREDENTIALS_DIRECTORY": str(folder)})["wecom"]
+    assert channel._robots["公开办群"] == SECRET
+
+
+def test_credential_wins_over_secrets_file_and_environment_over_both(tmp_path: Path) -> None:
+    folder = tmp_path / "credentials"
+    folder.mkdir()
+    write(folder, '[wecom]\n"公开办群" = "from-credential"\n', "secrets.toml").chmod(0o400)
+    write(tmp_path, '[wecom]\n"公开办群" = "from-file"\n', "secrets.toml").chmod(0o600)
+    config = load_config(write(tmp_path, WECOM_ONLY))
+    env = {"CREDENTIALS_DIRECTORY": str(folder)}
+    assert build_channels(config, env)["wecom"]._robots["公开办群"] == "from-credential"
+    env["REMINDER_WECOM_GONGKAI"] = "from-env"
+    assert build_channels(config, env)["wecom"]._robots["公开办群"] == "from-env"

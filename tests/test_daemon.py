@@ -299,3 +299,19 @@ def test_status_after_sync_uses_short_titles_and_never_calls_ongoing_overdue(
     assert (ongoing.overdue, ongoing.next_due) == (False, date(2026, 9, 30))
     assert rows["5"].overdue and rows["5"].next_due == date(2026, 6, 30)
     assert rows["5"].title == "完成政务新媒体账号清理整合并报送清单"
+
+
+def test_run_once_sends_everything_due_not_just_one_claim(store: Store, plan_dir: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run --once` used to stop after one claim (1,000 notices) and say nothing."""
+    claim = Store.claim
+
+    def small_claims(self: Store, now: datetime, claimant: str, *, lease: timedelta,
+                     limit: int = 1000) -> list[Any]:
+        return claim(self, now, claimant, lease=lease, limit=3)
+
+    monkeypatch.setattr(Store, "claim", small_claims)
+    daemon, _ = make(store, plan_dir)
+    report = daemon.run_once(at("2026-06-23"))
+    assert (report.claimed, report.sent) == (12, 12)
+    assert not [r for r in store.notices() if r.status == PENDING and r.send_at <= at("2026-06-23")]

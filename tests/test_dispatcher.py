@@ -564,3 +564,41 @@ def test_waiting_on_a_rate_limit_renews_the_lease(store: Store) -> None:
         stop.set()
         watcher.join()
     assert (report.sent, stolen) == (3, [])
+
+
+# -- the database refusing writes mid-pass (disk full, locked) ---------------------------------
+
+def test_a_send_the_database_could_not_record_is_recorded_later_and_never_resent(
+        store: Store) -> None:
+    import sqlite3
+
+    from sqlalchemy import event
+
+    load(store, [notice("1"), notice("2", recipient="办公室")])
+    full = threading.Event()
+
+    def disk(cursor: Any, statement: str, parameters: Any, context: Any) -> None:
+        if full.is_set() and statement.lstrip().upper().startswith(("UPDATE", "INSERT")):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    event.listen(store.engine, "do_execute", disk)
+
+    class FillsTheDisk(FakeChannel):
+        def send(self, message: Message) -> Any:
+            if not self.sent:
+                full.set()  # the disk fills while the first message is on its way
+            return super().send(message)
+
+    email = FillsTheDisk()
+    d = dispatcher(store, email)
+    now = at("2026-06-01")
+    report = d.dispatch(now)
+    assert [m.text for m in email.sent] == ["1"]
+    assert report.errors and "disk is full" in report.errors[0]
+    assert d.next_wake(now) == now + timedelta(seconds=30)  # not a busy loop on a full disk
+    assert d.dispatch(now + timedelta(minutes=1)).claimed == 0  # still full: nothing sent
+    full.clear()
+    later = now + timedelta(minutes=10)  # past the lease of the rows left claimed
+    d.dispatch(later)
+    assert [m.text for m in email.sent] == ["1", "2"]  # "1" recorded late, never sent twice
+    assert {s for s, _ in status_of(store).values()} == {SENT}

@@ -445,3 +445,20 @@ def test_postgres_daemons_migrating_a_fresh_database_at_once_all_start() -> None
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_new_state_directory_and_database_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        store = open_store(f"sqlite:///{tmp_path / 'state' / 'reminder.db'}")
+        store.notices()  # WAL files exist once a connection is open
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "state").iterdir()}
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
+    assert modes["reminder.db"] == 0o600
+    assert all(mode == 0o600 for name, mode in modes.items() if name.startswith("reminder.db"))
+    store.dispose()

@@ -51,7 +51,7 @@ def create_store_engine(url: str) -> Engine:
         path = sqlite_path(url)
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                _private(path)
             except OSError as exc:
                 raise StoreError(
                     f"无法创建数据库目录：{exc.strerror}", file=path.parent,
@@ -76,6 +76,18 @@ def create_store_engine(url: str) -> Engine:
     raise StoreError(
         f"不支持的数据库：{backend}", place="database.url", hint="请使用 SQLite 或 PostgreSQL"
     )
+
+
+def _private(path: Path) -> None:
+    """Create the state directory 0700 and the database file 0600 whatever the umask (SQLite
+    gives its -wal and -shm files the database file's mode). Existing folders are left alone:
+    the database may live in a folder the admin chose."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True)
+        path.parent.chmod(0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,180 @@
+"""What the trials share: an outbox of numbered notices, daemon processes, a fresh
+PostgreSQL database, and the figures docs/reliability.md reports (lost, duplicated, the most
+messages per robot in any 60 s, tracebacks)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reminder.models import Notice, Task
+
+TZ = ZoneInfo("Asia/Shanghai")
+PLAN = "trial"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TITLE = re.compile(r"T\d{5}")
+
+
+def notices(count: int, *, per_unit: int, channel: str = "email", robot: str = "公开办群",
+            now: datetime | None = None) -> list[Notice]:
+    """``count`` notices already due, ``per_unit`` to each unit (so one digest carries that
+    many); each task's title T00001… names it in the message that carries it."""
+    now = now or datetime.now(TZ)
+    made = []
+    for i in range(count):
+        unit = f"单位{i // per_unit:04d}"
+        addresses = (f"u{i // per_unit:04d}@example.org",) if channel == "email" else (robot,)
+        made.append(Notice(
+            send_at=now - timedelta(minutes=1), stage="remind", step="1wd", plan=PLAN,
+            plan_title="可靠性试验", task=str(i + 1), title=f"T{i + 1:05d}",
+            due=now.date() + timedelta(days=5), recipient=unit, channel=channel,
+            addresses=addresses, occurrence=""))
+    return made
+
+
+def load(url: str, planned: Sequence[Notice]) -> None:
+    from reminder.store import open_store
+
+    store = open_store(url)
+    now = datetime.now(TZ)
+    store.sync_plan(
+        plan_id=PLAN, title="可靠性试验", path="/trial", fingerprint="x",
+        tasks=[Task(id=n.task, title=n.title) for n in planned], occurrences=[],
+        notices=list(planned), window=(now.date() - timedelta(days=1), now.date() + timedelta(days=30)),
+        cutoff=now - timedelta(days=1), now=now)
+    store.dispose()
+
+
+@dataclass(frozen=True)
+class Figures:
+    notices: int
+    lost: int
+    duplicated: int  # notices delivered more than once (extra copies counted)
+    messages: int
+
+    def line(self) -> str:
+        return (f"{self.notices} notices, {self.messages} messages: lost {self.lost}, "
+                f"duplicated {self.duplicated}")
+
+
+def count(expected: int, texts: Iterable[str]) -> Figures:
+    """Lost and duplicated notices from the texts of every message the servers received."""
+    seen: Counter[str] = Counter()
+    messages = 0
+    for text in texts:
+        messages += 1
+        seen.update(set(TITLE.findall(text)))
+    wanted = {f"T{i + 1:05d}" for i in range(expected)}
+    return Figures(notices=expected, lost=len(wanted - set(seen)),
+                   duplicated=sum(c - 1 for c in seen.values() if c > 1), messages=messages)
+
+
+def max_in_window(times: Sequence[float], seconds: float = 60.0) -> int:
+    """The most events in any window of ``seconds`` (sliding, closed on the left)."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while times[start] <= t - seconds:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def write_config(folder: Path, url: str, *, smtp: Any = None, wecom: Any = None,
+                 lease: float = 4, max_wait: float = 2, extra: str = "") -> Path:
+    path = folder / "config.toml"
+    email = (f'[channels.email]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'
+             f'sender = "reminder@example.org"\ntimeout = 5\n') if smtp else ""
+    robot = (f'[channels.wecom]\nbase_url = "{wecom.url}"\ntimeout = 5\n'
+             f'[channels.wecom.robots."公开办群"]\nkey_env = "TRIAL_KEY"\n') if wecom else ""
+    path.write_text(f"""
+plans = []
+[database]
+url = "{url}"
+{email}{robot}
+[admin]
+email = ["admin@example.org"]
+[daemon]
+tick_seconds = 1
+lease_seconds = {lease}
+max_wait_seconds = {max_wait}
+{extra}
+""", encoding="utf-8")
+    return path
+
+
+KEY = "trial-key-0123456789"
+
+
+def environ() -> dict[str, str]:
+    env = {**os.environ, "TRIAL_KEY": KEY, "PYTHONUNBUFFERED": "1"}
+    env.pop("REMINDER_CONFIG", None)
+    return env
+
+
+def daemon(config: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    handle = open(log, "ab")  # noqa: SIM115 - the process writes it until it ends
+    return subprocess.Popen([sys.executable, "-m", "reminder", "run", "--config", str(config),
+                             *args], stdout=handle, stderr=subprocess.STDOUT, env=environ())
+
+
+def reminder(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "reminder", *args], capture_output=True,
+                          text=True, env=environ(), timeout=timeout)
+
+
+def tracebacks(*logs: Path | str) -> int:
+    return sum((p.read_text("utf-8", "replace") if isinstance(p, Path) else p)
+               .count("Traceback") for p in logs)
+
+
+@contextmanager
+def fresh_postgres() -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+
+    name = f"reminder_trial_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not usable: {type(exc).__name__}")
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def outbox(url: str) -> Counter[str]:
+    from reminder.store import open_store
+
+    store = open_store(url)
+    try:
+        return Counter(r.status for r in store.notices())
+    finally:
+        store.dispose()
+
+
+def report(name: str, text: str) -> None:
+    """Figures go to stdout (pytest -s) and to a file docs/reliability.md is written from."""
+    print(f"[{name}] {text}")
+    out = os.environ.get("RELIABILITY_FIGURES")
+    if out:
+        with open(out, "a", encoding="utf-8") as f:
+            f.write(f"{date.today()} {name}: {text}\n")
