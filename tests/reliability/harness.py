@@ -55,6 +55,14 @@ def load(url: str, planned: Sequence[Notice]) -> None:
         tasks=[Task(id=n.task, title=n.title) for n in planned], occurrences=[],
         notices=list(planned), window=(now.date() - timedelta(days=1), now.date() + timedelta(days=30)),
         cutoff=now - timedelta(days=1), now=now)
+    # No plan folder stands behind these notices: forget the plan, or `status` and
+    # `run --once` rightly report its folder as gone. The outbox rows stay.
+    from sqlalchemy import delete
+
+    from reminder.store.schema import PlanRow
+
+    with store.transaction() as session:
+        session.execute(delete(PlanRow).where(PlanRow.id == PLAN))
     store.dispose()
 
 
