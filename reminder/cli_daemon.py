@@ -34,9 +34,9 @@ def by_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _config(path: Path | None) -> Any:
-    from reminder.config import find_config, load_config
+    from reminder.config import load_config, require_config
 
-    return load_config(find_config(path))
+    return load_config(require_config(path))
 
 
 def _store(config: Any) -> Any:
@@ -175,8 +175,9 @@ def _known_dates(config: Any, store: Any, plan_id: str, task: str) -> list[tuple
                 if o.task == task]
     dates = store.occurrence_dates(plan_id, task)
     if not dates and plan_id not in {row.id for row in store.plan_rows()}:
+        known = "、".join(f.name for f in config.plan_folders()) or "（没有）"
         raise ConfigError(f"未知计划 {plan_id}", file=config.path, place="plans",
-                          hint="计划以文件夹名区分；确认它在配置的 plans 目录中")
+                          hint=f"计划以文件夹名区分，配置中的计划：{known}")
     return [(d, d) for d in dates]
 
 
@@ -201,24 +202,37 @@ def _pick(dates: list[tuple[date, date]], wanted: date | None, candidates: set[d
 @click.argument("plan")
 @click.argument("task")
 @click.option("--occurrence", help="哪一期（截止日期，如 2026-10-09；默认最早未完成的一期）")
+@click.option("--through", help="截止日在这一天及以前的各期都标记完成，如 2026-09-30（补记多期）")
 @click.option("--note", default="", help="备注")
 @by_option
 @config_option
-def done_command(plan: str, task: str, occurrence: str | None, note: str, by: str | None,
-                 config_path: Path | None) -> None:
+def done_command(plan: str, task: str, occurrence: str | None, through: str | None, note: str,
+                 by: str | None, config_path: Path | None) -> None:
     """把任务标记为已完成（取消这一期尚未发送的提醒）。"""
+    if occurrence and through:
+        raise click.UsageError("--occurrence 与 --through 只能用一个")
+    last = parse_day(through, "--through")
     config = _config(config_path)
     store = _store(config)
     dates = _known_dates(config, store, plan, task)
     finished = {d for p, t, d in store.done_set() if (p, t) == (plan, task)}
     open_dates = {d for d, n in dates if d not in finished and n not in finished}
-    due = _pick(dates, parse_day(occurrence, "--occurrence"), open_dates, "未完成", plan, task)
-    if due in finished:
-        click.echo(f"任务 {task}（{due} 截止）此前已标记完成")
-        return
-    cancelled = store.mark_done(plan, task, due, by=by or getpass.getuser(), note=note,
-                                now=_now(config))
-    click.echo(f"已标记完成：{plan} 任务 {task}（{due} 截止），取消待发提醒 {cancelled} 条")
+    if last is not None:
+        picked = sorted(d for d, n in dates if d in open_dates and min(d, n) <= last)
+        if not picked:
+            raise PlanError(f"任务 {task} 在 {last} 及以前没有未完成的一期", place=f"{plan}/{task}",
+                            hint="已完成：" + ("、".join(sorted(d.isoformat() for d in finished)) or "无"))
+    else:
+        due = _pick(dates, parse_day(occurrence, "--occurrence"), open_dates, "未完成", plan, task)
+        if due in finished:
+            click.echo(f"任务 {task}（{due} 截止）此前已标记完成")
+            return
+        picked = [due]
+    cancelled = sum(store.mark_done(plan, task, due, by=by or getpass.getuser(), note=note,
+                                    now=_now(config)) for due in picked)
+    periods = "、".join(d.isoformat() for d in picked)
+    count = f"共 {len(picked)} 期，" if len(picked) > 1 else ""
+    click.echo(f"已标记完成：{plan} 任务 {task}（{count}{periods} 截止），取消待发提醒 {cancelled} 条")
 
 
 @click.command("undo")
@@ -279,6 +293,7 @@ def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> No
     rows = [r for r in store.task_status(today) if r.overdue or not overdue]
     errors = store.plan_errors()
     alerts = store.alerts()
+    missed = _missed_periods(store, rows, today)
     if as_json:
         click.echo(json.dumps({
             "alerts": [{"alert": name, "detail": detail, "since": since.isoformat()}
@@ -292,6 +307,7 @@ def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> No
                 "last_sent": r.last_sent.astimezone(config.tz).isoformat() if r.last_sent else None,
                 "last_stage": r.last_stage, "pending": r.pending, "failures": r.failures,
                 "last_error": r.last_error, "unroutable": list(r.unroutable), "held": r.held,
+                "missed": [d.isoformat() for d in missed.get((r.plan, r.task), [])],
             } for r in rows],
         }, ensure_ascii=False, indent=2))
         return
@@ -306,8 +322,27 @@ def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> No
     for problem in problems:
         click.secho(f"错误：{problem}", fg="red", err=True)
     _status_table(rows, config)
+    for (plan_id, task), dates in missed.items():
+        if len(dates) > 1:
+            click.echo(f"提示：{plan_id} 任务 {task} 有 {len(dates)} 期已过截止日未标记完成"
+                       f"（{dates[0]} 至 {dates[-1]}）；若都已完成，运行 reminder done {plan_id} "
+                       f"{task} --through {dates[-1]}")
     if problems:
         sys.exit(1)
+
+
+def _missed_periods(store: Any, rows: list[Any], today: date) -> dict[tuple[str, str], list[date]]:
+    """Past due dates not marked done, for the overdue tasks: a recurring task left alone
+    for months has several, and one `done --through` clears them."""
+    done = store.done_set()
+    missed = {}
+    for r in rows:
+        if r.overdue:
+            dates = [d for d in store.occurrence_dates(r.plan, r.task)
+                     if d < today and (r.plan, r.task, d) not in done]
+            if dates:
+                missed[(r.plan, r.task)] = dates
+    return missed
 
 
 def _status_table(rows: list[Any], config: Any) -> None:

@@ -98,18 +98,36 @@ def default_database_url() -> str:
     return f"sqlite:///{Path(state) / 'reminder.db'}"
 
 
+def config_places() -> list[Path]:
+    """Where a config is looked for when neither --config nor $REMINDER_CONFIG names one."""
+    import platformdirs
+
+    return [Path(platformdirs.user_config_dir("reminder")) / "config.toml",
+            Path("/etc/reminder/config.toml")]
+
+
 def find_config(explicit: Path | None) -> Path | None:
     if explicit is not None:
         return explicit
     if os.environ.get(ENV_CONFIG):
         return Path(os.environ[ENV_CONFIG])
-    import platformdirs
-
-    for candidate in (Path(platformdirs.user_config_dir("reminder")) / "config.toml",
-                      Path("/etc/reminder/config.toml")):
+    for candidate in config_places():
         if candidate.is_file():
             return candidate
     return None
+
+
+def require_config(explicit: Path | None) -> Path:
+    """The config a daemon command works from. Without one it stops: defaults would open a
+    database in a place nobody chose and answer about plans nobody configured."""
+    found = find_config(explicit)
+    if found is None:
+        looked = "、".join(str(p) for p in config_places())
+        raise ConfigError(
+            f"找不到配置文件（未用 --config 指定，环境变量 {ENV_CONFIG} 未设置，{looked} 都不存在）",
+            hint=f"复制 config.example.toml 为 {config_places()[0]} 并填写 plans 和渠道，"
+                 "或用 --config 指定")
+    return found
 
 
 def load_config(path: Path | None) -> Config:
