@@ -4,12 +4,14 @@ Offices write the cell in free Chinese: "法规科牵头，相关科（室）配
 "区政务公开办牵头，区有关单位落实；各镇（街、园区）", "各相关业务处室落实，局政务公开办督办".
 Each clause (split at top-level ，；。 never inside parentheses) names units and ends with a role
 word. A strong word (牵头, 统筹, 负责…) marks the lead; where no clause has one, the units that
-"落实" lead; with no role words at all every unit leads.
+"落实" lead; with no role words at all the first unit named leads.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
@@ -95,6 +97,9 @@ def _strip_role(clause: str) -> tuple[str, str | None]:
     return text.strip(_TRAILING), role
 
 
+_GROUP_HEADS = ("有关", "相关", "各", "其他")
+
+
 def _names(text: str) -> list[str]:
     names = []
     for raw in _top_level_split(text, _LIST_SEPS):
@@ -103,6 +108,11 @@ def _names(text: str) -> list[str]:
             if name.startswith(junk) and len(name) > len(junk) + 1:
                 name = name[len(junk) :]
         name = name.replace("(", "（").replace(")", "）").strip()
+        head, sep, rest = name.partition("等")
+        if sep and head and head[-1] in _UNIT_END and rest and rest[-1] in _UNIT_END:
+            # "农业农村局等有关部门": the unit named, and the others as a group of their own
+            names.append(head)
+            name = rest if rest.startswith(_GROUP_HEADS) else f"有关{rest}"
         if name and name[-1] in _UNIT_END and len(name) <= 30:
             names.append(name)
     return names
@@ -118,7 +128,7 @@ def split_units(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     >>> split_units("法规科牵头，相关科（室）配合。")
     (('法规科',), ('相关科（室）',))
     >>> split_units("区直各单位；各镇（街、园区）")
-    (('区直各单位', '各镇（街、园区）'), ())
+    (('区直各单位',), ('各镇（街、园区）',))
     """
     text = " ".join((text or "").split()).replace(" ", "")
     clauses: list[tuple[list[str], str | None]] = []
@@ -144,6 +154,9 @@ def split_units(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             (support if role == "support" else lead).extend(names)
         else:
             (lead if role == lead_role else support).extend(names)
+    if lead_role != "strong" and "support" not in roles and len(lead) > 1:
+        # several units and no 牵头/配合 words: the first named leads
+        lead, support = lead[:1], lead[1:] + support
     if not lead:  # "各业务处室配合" alone: whoever is named does the work
         lead, support = lead + support, []
     lead_t = _dedupe(lead)
@@ -206,3 +219,20 @@ def org_grammar() -> OrgGrammar:
         levels=tuple(data["levels"]), endings=tuple(data["endings"]),
         collective=tuple(data["collective"]), max_body=int(data.get("max_body", 12)),
     )
+
+
+def level_aliases(
+    names: Iterable[str], levels: Sequence[str] = ("区", "市", "县", "镇")
+) -> dict[str, str]:
+    """{name as written: the unit's full name} for names written without the plan's level word:
+    in a 区 plan that also names 区市场监管局, "市场监管局" is that unit, not another one. The
+    plan's level is the word most of its names start with."""
+    names = list(dict.fromkeys(names))
+    counts = Counter(n[0] for n in names if n[:1] in levels and len(n) > 2)
+    if not counts:
+        return {}
+    level, count = counts.most_common(1)[0]
+    if count < 2:
+        return {}
+    present = set(names)
+    return {n: level + n for n in names if level + n in present}

@@ -150,3 +150,23 @@ def test_marker_kinds(lines: list[str], ids: list[str], sections: list) -> None:
 
 def test_prose_without_labels_is_no_notice() -> None:
     assert notice_rows(["1. 甲", "2. 乙", "请认真落实。"]) is None
+
+
+DISTRICT = """某区2026年政务公开任务分工
+1. 公开食品抽检结果。（责任单位：区市场监管局；完成时限：每季度）
+2. 公开价格监督检查结果。（责任单位：市场监管局、区发展改革局；完成时限：2026年11月30日前）
+3. 公开涉农补贴发放。（责任单位：区财政局、农业农村局等有关部门；完成时限：2026年12月20日前）
+"""
+
+
+def test_units_are_normalised_with_aliases(tmp_path: Path) -> None:
+    source = tmp_path / "plan.txt"
+    source.write_text(DISTRICT, encoding="utf-8")
+    import_document(source, tmp_path / "plan")
+    tasks = {t.id: t for t in read_tasks_csv(tmp_path / "plan" / "tasks.csv")}
+    # one unit under its full name; several names without 牵头 words: the first leads
+    assert (tasks["2"].lead, tasks["2"].support) == (("区市场监管局",), ("区发展改革局",))
+    assert (tasks["3"].lead, tasks["3"].support) == (("区财政局",), ("农业农村局", "有关部门"))
+    units = tomllib.loads((tmp_path / "plan" / "plan.toml").read_text(encoding="utf-8"))["units"]
+    assert units["区市场监管局"]["aliases"] == ["市场监管局"]
+    assert "市场监管局" not in units and "农业农村局等有关部门" not in units

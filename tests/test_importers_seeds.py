@@ -60,6 +60,11 @@ def test_seed_002_tab_cells_with_empty_merged_units(tmp_path: Path) -> None:
     assert tasks["28"].deadline_text == tasks["32"].deadline_text == "2021年底前"
     assert tasks["20"].section == ("二、紧扣宏观政策落地见效深化政务公开", "（二）不断改进政策解读工作方式")
     assert all(t.units for t in tasks.values())
+    # "卫健局、市场监管局" in this 区 plan are the 区 units it names elsewhere, kept as aliases;
+    # "农业农村局等有关部门" is that bureau plus the group
+    assert tasks["11"].units == ("区科工商信局", "交通运输局", "区卫健局", "区市场监管局", "各镇（街、园区）")
+    assert plan["units"]["区市场监管局"]["aliases"] == ["市场监管局"]
+    assert {"农业农村局", "区有关部门"} <= set(tasks["9"].support)
 
 
 @needs_seeds

@@ -21,9 +21,9 @@ CASES = [
     ("局政务公开办会立法一处、立法二处牵头，各业务处室配合",
      ("局政务公开办", "立法一处", "立法二处"), ("各业务处室",)),
     ("各相关业务处室落实，局政务公开办督办", ("各相关业务处室",), ("局政务公开办",)),
-    ("区直各单位；各镇（街、园区）", ("区直各单位", "各镇（街、园区）"), ()),
+    ("区直各单位；各镇（街、园区）", ("区直各单位",), ("各镇（街、园区）",)),
     ("办公室、市城市地理信息中心、局直属事业单位。",
-     ("办公室", "市城市地理信息中心", "局直属事业单位"), ()),
+     ("办公室",), ("市城市地理信息中心", "局直属事业单位")),
     ("区发改局牵头，区有关部门落实；各镇（街、园区）", ("区发改局",), ("区有关部门", "各镇（街、园区）")),
     ("法规科牵头，各科室按职责分工负责", ("法规科",), ("各科室",)),
     ("办公室（宣传组）、普法处按职责牵头，各相关业务处室配合。",
@@ -34,7 +34,9 @@ CASES = [
     ("局政务公开办牵头督办，管理服务大厅（窗口）处室、及相关处室（单位）配合，结合实际，采取有效措施抓好落实。",
      ("局政务公开办",), ("管理服务大厅（窗口）处室", "相关处室（单位）")),
     ("区委宣传部牵头，区卫健局等部门落实；各镇（街、园区）",
-     ("区委宣传部",), ("区卫健局等部门", "各镇（街、园区）")),
+     ("区委宣传部",), ("区卫健局", "有关部门", "各镇（街、园区）")),
+    ("区民政局、农业农村局等有关部门落实", ("区民政局",), ("农业农村局", "有关部门")),
+    ("相关重大等下决策事项的承办科（室）", ("相关重大等下决策事项的承办科（室）",), ()),
     ("局政务公开办牵头。", ("局政务公开办",), ()),
     ("各业务处室配合", ("各业务处室",), ()),
     ("", (), ()),
@@ -47,8 +49,8 @@ def test_split_units(text: str, lead: tuple[str, ...], support: tuple[str, ...])
 
 
 def test_never_splits_inside_parentheses() -> None:
-    lead, _ = split_units("各镇（街、园区）、区直各单位")
-    assert lead == ("各镇（街、园区）", "区直各单位")
+    lead, support = split_units("各镇（街、园区）、区直各单位")
+    assert (lead, support) == (("各镇（街、园区）",), ("区直各单位",))
 
 
 def test_split_names_reads_one_role_column() -> None:
@@ -61,3 +63,16 @@ def test_names_are_clean_and_disjoint(text: str) -> None:
     assert not set(lead) & set(support)
     for name in lead + support:
         assert name and name[-1] not in "，、；。" and name == name.strip()
+
+
+@pytest.mark.parametrize(("names", "expect"), [
+    pytest.param(["区市场监管局", "市场监管局", "区财政局"], {"市场监管局": "区市场监管局"}, id="district-plan"),
+    pytest.param(["区市场监管局", "市场监管局"], {}, id="one-level-name-is-no-plan-level"),
+    pytest.param(["市市场监管局", "市场监管局", "市财政局", "区市场监管局"], {"市场监管局": "市市场监管局"},
+                 id="city-plan-keeps-its-level"),
+    pytest.param(["区财政局", "区民政局", "交通运输局"], {}, id="no-full-name-no-guess"),
+])
+def test_level_aliases(names: list[str], expect: dict[str, str]) -> None:
+    from reminder.units import level_aliases
+
+    assert level_aliases(names) == expect

@@ -127,6 +127,7 @@ def render(
             doc["units"] = units
         for name in missing:
             doc["units"][name] = _unit_table()
+            doc["units"][name]["aliases"] = list(table.aliases.get(name, ()))
     return tomlkit.dumps(doc)
 
 

@@ -30,7 +30,7 @@ from reminder.importers.meta import (
 )
 from reminder.importers.notice import notice_rows
 from reminder.models import PlanDate, Task
-from reminder.units import split_names, split_units
+from reminder.units import level_aliases, split_names, split_units
 
 _L1 = re.compile(r"^[一二三四五六七八九十百]+\s*[、.．]")
 _L2 = re.compile(r"^[（(]\s*[一二三四五六七八九十]+\s*[）)]")
@@ -68,6 +68,7 @@ class PlanTable:
     warnings: tuple[str, ...]
     confidence: Confidence
     year_from: str = ""  # the words the year was guessed from; "" when the title states it
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # unit -> names as written
 
 
 def clean(text: object) -> str:
@@ -310,6 +311,7 @@ def _build_one(
             warnings.append(f"任务 {task.id} 没有责任单位")
         if not task.deadline_text and default is None:
             warnings.append(f"任务 {task.id} 没有完成时限")
+    tasks, dates, aliases = _merge_aliases(tasks, dates)
     units = [u for t in tasks for u in t.units] + [u for d in dates for u in d.units]
     expected = max(candidates, count_items(c for row in body for c in row))
     if grid.from_text:
@@ -319,8 +321,30 @@ def _build_one(
     return PlanTable(
         tasks=tuple(tasks), columns=header.names(), title=title, year=year, issued=issued,
         default_deadline=default, dates=tuple(dates), units=tuple(dict.fromkeys(units)),
-        warnings=tuple(warnings), confidence=confidence, year_from=year_from,
+        warnings=tuple(warnings), confidence=confidence, year_from=year_from, aliases=aliases,
     )
+
+
+def _merge_aliases(
+    tasks: list[Task], dates: list[PlanDate]
+) -> tuple[list[Task], list[PlanDate], dict[str, tuple[str, ...]]]:
+    """One unit under one name: "市场监管局" in a 区 plan that also names 区市场监管局 becomes
+    区市场监管局, with the short name kept as its alias for contacts."""
+    names = [u for t in tasks for u in t.units] + [u for d in dates for u in d.units]
+    full = level_aliases(names)
+    if not full:
+        return tasks, dates, {}
+
+    def fix(units: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(full.get(u, u) for u in units))
+
+    tasks = [replace(t, lead=fix(t.lead), support=tuple(u for u in fix(t.support) if u not in fix(t.lead)))
+             for t in tasks]
+    dates = [replace(d, units=fix(d.units)) for d in dates]
+    aliases: dict[str, tuple[str, ...]] = {}
+    for short, long in full.items():
+        aliases[long] = (*aliases.get(long, ()), short)
+    return tasks, dates, aliases
 
 
 def _fill_down(drafts: list[dict]) -> None:
