@@ -48,10 +48,16 @@ def days_text(due: date, today: date) -> str:
     return "今天到期" if days == 0 else f"已逾期{-days}天"
 
 
+# WeCom markdown has no escape character, so markup characters in task text become their
+# full-width forms, which read the same in Chinese text.
+_MD_SAFE = str.maketrans({"<": "＜", ">": "＞", "*": "＊", "[": "［", "]": "］", "`": "｀"})
+
+
 def md_safe(text: object) -> str:
     """Keep task text from acting as WeCom markdown markup: ``<@all>`` would mention the
-    whole group and a stray ``<font`` would swallow the rest of the message."""
-    return str(text).replace("<", "＜").replace(">", "＞")
+    whole group, a stray ``<font`` would swallow the rest of the message, ``**…**`` would
+    bold and ``[text](url)`` would turn into a link the office never wrote."""
+    return str(text).translate(_MD_SAFE)
 
 
 # ------------------------------------------------------------------ environment and errors

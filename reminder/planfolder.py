@@ -135,12 +135,18 @@ def _units(raw: Any, path: Path) -> dict[str, Contact]:
             if key not in _UNIT_KEYS:
                 raise PlanError(f"未知的联系方式项 {key}", file=path, place=place,
                                 hint="可用项：" + "、".join(sorted(_UNIT_KEYS)))
+        emails = _str_list(spec.get("email", []), path, f"{place}.email")
+        for address in emails:
+            # A line break in an address would add headers (Bcc: …) to the mail we send.
+            if any(ord(c) < 32 or c == "\x7f" for c in address):
+                raise PlanError(f"邮箱地址中有换行或控制字符：{address!r}", file=path,
+                                place=f"{place}.email", hint="每个地址单独写一项，不要换行")
         wecom = spec.get("wecom") or None
         if wecom is not None and not isinstance(wecom, str):
             raise PlanError("wecom 应为机器人名称", file=path, place=f"{place}.wecom")
         units[name] = Contact(
             name=name,
-            email=_str_list(spec.get("email", []), path, f"{place}.email"),
+            email=emails,
             wecom=wecom,
             wecom_users=_str_list(spec.get("wecom_users", []), path, f"{place}.wecom_users"),
             wecom_mobiles=_str_list(spec.get("wecom_mobiles", []), path, f"{place}.wecom_mobiles"),

@@ -320,3 +320,15 @@ def test_admin_failure_report_puts_each_failure_on_its_own_line() -> None:
     assert "- 法规科（email）任务 1：550 no such user" in lines
     assert "- 办公室（wecom）任务 2、3：93000" in lines
     assert subject == "【政务公开提醒】2 组提醒发送失败"
+
+
+@pytest.mark.parametrize("title, kept, gone", [
+    ("<@all>通知", "＜@all＞通知", "<@all>"),
+    ("**加粗**的任务", "＊＊加粗＊＊的任务", "**加粗**"),
+    ("见[通知](http://127.0.0.1/x)", "见［通知］(http://127.0.0.1/x)", "[通知]("),
+    ("`代码`", "｀代码｀", "`代码`"),
+], ids=["mention", "bold", "link", "code"])
+def test_task_text_cannot_act_as_wecom_markdown(title: str, kept: str, gone: str) -> None:
+    from reminder.messages import md_safe
+
+    assert md_safe(title) == kept and gone not in md_safe(title)

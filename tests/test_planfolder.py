@@ -49,6 +49,8 @@ def test_units_cell_is_split_when_lead_and_support_are_empty(tmp_path: Path) -> 
         pytest.param("year = 2026\nreporting_cycle = \"weekly\"\n", "reporting_cycle", id="bad-cycle"),
         pytest.param("year = 2026\n[tasks.\"1\"]\nskipp = true\n", "tasks.1", id="bad-override"),
         pytest.param("year = 2026\n[units.\"办公室\"]\nemail = 3\n", "units.办公室.email", id="bad-email"),
+        pytest.param("year = 2026\n[units.\"办公室\"]\nemail = [\"a@example.org\\r\\nBcc: x@example.org\"]\n",
+                     "units.办公室.email", id="email-with-crlf"),
         pytest.param("year = 2026\n[[dates]]\nname = \"x\"\n", "dates[0]", id="date-without-deadline"),
         pytest.param("year = 2026\n[policy]\nshift = \"up\"\n", "policy.shift", id="bad-policy"),
     ],
