@@ -93,6 +93,12 @@ class RateLimiter:
             self.record(key)
         return wait
 
+    def done(self, key: tuple[str, str]) -> None:
+        """The send of the slot taken last has finished: count the window from now."""
+        sent = self._sent.get(key)
+        if sent:
+            sent[-1] = max(sent[-1], self.clock())
+
 
 class StoreRateLimiter:
     """The same window kept in the database (``rate_windows``), so the limit holds across
@@ -102,12 +108,23 @@ class StoreRateLimiter:
     def __init__(self, store: Any, clock: Callable[[], float] = _time.time) -> None:
         self.store = store
         self.clock = clock
+        self._taken: dict[tuple[str, str], float] = {}
 
     def acquire(self, key: tuple[str, str], limit: tuple[int, float] | None) -> float:
         if not limit:
             return 0.0
         count, seconds = limit
-        return float(self.store.take_slot(":".join(key), count, seconds, self.clock()))
+        now = self.clock()
+        wait = float(self.store.take_slot(":".join(key), count, seconds, now))
+        if wait <= 0:
+            self._taken[key] = now
+        return wait
+
+    def done(self, key: tuple[str, str]) -> None:
+        """Re-date the slot to the end of its send: the provider counts arrivals, which a
+        slow send puts later than the moment the slot was taken."""
+        if (taken := self._taken.pop(key, None)) is not None:
+            self.store.move_slot(":".join(key), taken, self.clock())
 
 
 @dataclass
@@ -197,6 +214,7 @@ class Dispatcher:
         self._lock = threading.Lock()  # one dispatch at a time per process
         self._held: dict[str, str] = {}  # route fingerprint -> error, for routes held now
         self._pass: tuple[list[int], datetime, float] = ([], datetime.min, 0.0)
+        self._renewed = 0.0  # monotonic time of the pass's last lease renewal
 
     # -- scheduling ----------------------------------------------------------------------
     def next_wake(self, now: datetime) -> datetime | None:
@@ -241,6 +259,7 @@ class Dispatcher:
         if not claimed:
             return report
         self._pass = ([c.id for c in claimed], now, _time.monotonic())
+        self._renewed = self._pass[2]
         today = now.astimezone(self.tz).date()
         keep, folded = fold(claimed, today, self._has_later_stage)
         report.folded = self.store.fold([c.id for c in folded], self.claimant, now)
@@ -252,7 +271,10 @@ class Dispatcher:
                 rest = [c.id for g in groups[index:] for c in g]
                 report.deferred += self.store.release(rest, self.claimant, now)
                 break
-            self._renew_if_needed(groups[index:], now, started)
+            if not self._renew_if_needed(groups[index:], now, started):
+                log.warning("租约已过期，%s 的提醒已由另一进程接手，本进程不再发送",
+                            group[0].notice.recipient)
+                continue
             self._send_group(group, now, today, report, failures)
         if failures:
             report.admin_unreachable = self._report_failures(failures, now)
@@ -286,6 +308,7 @@ class Dispatcher:
                 return True
             elapsed = _time.monotonic() - started
             self.store.renew(ids, self.claimant, now + timedelta(seconds=elapsed) + self.lease)
+            self._renewed = _time.monotonic()
         return False
 
     def _has_later_stage(self, item: Any) -> bool:
@@ -294,13 +317,20 @@ class Dispatcher:
         return bool(stages & {"overdue", "escalate"})
 
     def _renew_if_needed(self, groups: Sequence[Sequence[Any]], now: datetime,
-                         started: float) -> None:
-        # A long pass (rate-limit waits) must not outlive its lease, or another daemon
-        # would take the rows still queued here and send them too.
-        elapsed = _time.monotonic() - started
-        if elapsed > self.lease.total_seconds() / 2:
-            ids = [c.id for g in groups for c in g]
-            self.store.renew(ids, self.claimant, now + timedelta(seconds=elapsed) + self.lease)
+                         started: float) -> bool:
+        """Renew the lease of the rows still queued once a third of it has passed, so a long
+        pass does not outlive it; False when the next group's rows are no longer ours (the
+        lease ran out anyway and a rival daemon took them): sending them would duplicate."""
+        if _time.monotonic() - self._renewed < self.lease.total_seconds() / 3:
+            return True
+        until = now + timedelta(seconds=_time.monotonic() - started) + self.lease
+        head = [c.id for c in groups[0]]
+        held = self.store.renew(head, self.claimant, until)
+        self.store.renew([c.id for g in groups[1:] for c in g], self.claimant, until)
+        if held < len(head):
+            return False  # and check the next group afresh
+        self._renewed = _time.monotonic()
+        return True
 
     def _send_group(self, group: list[Any], now: datetime, today: date,
                     report: DispatchReport, failures: list[tuple[list[Any], str]]) -> None:
@@ -349,6 +379,8 @@ class Dispatcher:
                                                           self.claimant, now, next_attempt_at=later)
                     return
             result = _safe_send(channel, message)
+            if (done := getattr(self.limiter, "done", None)) is not None:
+                done(rate_key)  # the provider counts from arrival: date the slot at the end
             delivery = Delivery(**{**base, "notice_ids": [c.id for c in remaining]},
                                 subject=getattr(message, "subject", "") or "",
                                 result=result.status, provider_code=result.provider_code,

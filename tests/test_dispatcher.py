@@ -602,3 +602,33 @@ def test_a_send_the_database_could_not_record_is_recorded_later_and_never_resent
     d.dispatch(later)
     assert [m.text for m in email.sent] == ["1", "2"]  # "1" recorded late, never sent twice
     assert {s for s, _ in status_of(store).values()} == {SENT}
+
+
+def test_rows_a_rival_took_after_the_lease_ran_out_are_not_sent_again(store: Store) -> None:
+    """A send slower than the whole lease (a stalled server): the rival rightly takes the rows
+    still queued; this pass must then leave them to it instead of sending them too."""
+    import time as _time
+
+    start = at("2026-06-01")
+    began = _time.monotonic()
+    stolen: list[Any] = []
+
+    class Stalls(FakeChannel):
+        def send(self, message: Message) -> Any:
+            _time.sleep(0.5)
+            rival_now = start + timedelta(seconds=_time.monotonic() - began)
+            stolen.extend(store.claim(rival_now, "rival", lease=timedelta(seconds=60)))
+            return super().send(message)
+
+    load(store, [notice("1", recipient="甲"), notice("2", recipient="乙"), notice("3", recipient="丙")])
+    email = Stalls()
+    report = dispatcher(store, email, lease=timedelta(seconds=0.3)).dispatch(start)
+    # The first send outlived the lease, so the rival took all three rows; only the one in
+    # flight went out from here (the at-least-once case), the two queued ones did not.
+    assert ([m.text for m in email.sent], report.sent, len(stolen)) == (["1"], 0, 3)
+
+
+def test_a_slot_is_dated_when_its_send_finished(store: Store) -> None:
+    assert store.take_slot("wecom:r", 1, 60, 0) == 0
+    store.move_slot("wecom:r", 0, 5)  # the send took five seconds
+    assert store.take_slot("wecom:r", 1, 60, 61) == 4  # 60 s after the arrival, not the start

@@ -31,6 +31,18 @@ class LimitsMixin(StoreBase):
             row.sent = [*recent, now]  # a new list: JSON columns do not track in-place edits
             return 0.0
 
+    def move_slot(self, route: str, taken: float, now: float) -> None:
+        """Re-date the send recorded at ``taken`` to ``now`` (when it actually finished)."""
+        with self.transaction() as session:
+            query = select(RateWindowRow).where(RateWindowRow.route == route)
+            if self.dialect == "postgresql":
+                query = query.with_for_update()
+            row = session.scalars(query).one_or_none()
+            if row is not None and taken in (row.sent or []):
+                sent = list(row.sent)
+                sent[sent.index(taken)] = max(taken, now)
+                row.sent = sorted(sent)
+
     def _ensure_route(self, session, route: str) -> None:  # type: ignore[no-untyped-def]
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert

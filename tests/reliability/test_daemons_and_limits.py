@@ -57,7 +57,8 @@ def test_three_daemons_short_lease_one_robot_at_its_limit(tmp_path: Path) -> Non
         errors = tracebacks(*logs)
     report("3-daemons", f"lease 4 s, max wait 2 s, 1 kill+restart; {figures.line()}; "
            f"max per robot in any 60 s {busiest}; tracebacks {errors}")
-    assert (figures.lost, figures.duplicated) == (0, 0)
+    # The SIGKILL may land mid-send: that one message may go out twice (at least once).
+    assert figures.lost == 0 and figures.duplicated <= 1
     assert busiest <= 20
     assert errors == 0
 
