@@ -157,6 +157,40 @@ def test_no_recurring_reminder_reaches_back_into_the_previous_period(monthly: li
         assert all(n.send_at.date() > previous for n in monthly if n.due == due)
 
 
+# "1m" counts calendar months, not days, both before a due date and after the overdue notice.
+@pytest.mark.parametrize(("policy", "task", "stage", "expected"), [
+    ('remind_before = ["1m"]', "7", "remind", ["2021-11-30"]),  # due 12-31
+    ('remind_before = ["2m"]', "7", "remind", ["2021-10-29"]),  # 10-31 is a Sunday → Fri 10-29
+    ('escalate_after = "1m"\nescalate_every = "1m"', "1", "escalate",
+     ["2021-11-11", "2021-12-13"]),  # overdue Mon 10-11; 12-11 is a Saturday → Mon 12-13
+], ids=["remind-1m", "remind-2m-shifted", "escalate-monthly"])
+def test_month_offsets_count_calendar_months(tmp_path: Path, policy: str, task: str, stage: str,
+                                             expected: list[str]) -> None:
+    plan = make(tmp_path, f"\n[policy]\n{policy}\n")
+    assert days(notices(plan), task, stage)[:2] == expected
+
+
+def test_dry_run_window_starts_at_issue_or_year_start_and_ends_a_month_after_the_last_due(
+        tmp_path: Path, plan: Plan) -> None:
+    assert plan_window([plan]) == (date(2021, 7, 23), date(2022, 1, 30) + timedelta(days=30))
+    (tmp_path / "p2021" / "plan.toml").write_text(PLAN.replace("issued = 2021-07-23\n", ""),
+                                                  encoding="utf-8")
+    assert plan_window([load_plan(tmp_path / "p2021")])[0] == date(2021, 1, 1)
+    # A plan with nothing dated yet still has a window: to the year's end, plus the tail.
+    (tmp_path / "p2021" / "tasks.csv").write_text(HEADER + "4,,回应舆情,,办公室,,,及时\n",
+                                                  encoding="utf-8")
+    (tmp_path / "p2021" / "plan.toml").write_text(PLAN.split("[[dates]]")[0] + PLAN.split(
+        'deadline = "今年10月10日前"\n')[1], encoding="utf-8")
+    assert plan_window([load_plan(tmp_path / "p2021")]) == (date(2021, 7, 23), date(2022, 1, 30))
+
+
+def test_each_notice_names_its_occurrence_by_the_nominal_date(plan: Plan) -> None:
+    # 2021-10-10 is a Sunday: due (and every notice's date) is Saturday's make-up workday,
+    # but a completion recorded against "2021-10-10" must still find these notices.
+    items = [n for n in notices(plan) if n.task == "1"]
+    assert {(n.due.isoformat(), n.occurrence) for n in items} == {("2021-10-09", "2021-10-10")}
+
+
 def test_task_without_units_goes_to_coordinator(plan: Plan) -> None:
     assert {n.recipient for n in notices(plan) if n.task == "7" and n.stage == "remind"} == {"公开办"}
 
