@@ -157,14 +157,23 @@ def test_no_recurring_reminder_reaches_back_into_the_previous_period(monthly: li
         assert all(n.send_at.date() > previous for n in monthly if n.due == due)
 
 
-# "1m" counts calendar months, not days, both before a due date and after the overdue notice.
+# Offsets in the policy: "1m" counts calendar months, "1d" calendar days (then off a holiday).
 @pytest.mark.parametrize(("policy", "task", "stage", "expected"), [
     ('remind_before = ["1m"]', "7", "remind", ["2021-11-30"]),  # due 12-31
     ('remind_before = ["2m"]', "7", "remind", ["2021-10-29"]),  # 10-31 is a Sunday → Fri 10-29
     ('escalate_after = "1m"\nescalate_every = "1m"', "1", "escalate",
      ["2021-11-11", "2021-12-13"]),  # overdue Mon 10-11; 12-11 is a Saturday → Mon 12-13
-], ids=["remind-1m", "remind-2m-shifted", "escalate-monthly"])
-def test_month_offsets_count_calendar_months(tmp_path: Path, policy: str, task: str, stage: str,
+    # Calendar days after: 10-10 is a Sunday → the next workday; 10 days on from Mon 10-11.
+    ('overdue_after = "1d"\nescalate_after = "10d"', "1", "overdue", ["2021-10-11"]),
+    ('overdue_after = "1d"\nescalate_after = "10d"', "1", "escalate", ["2021-10-21", "2021-10-28"]),
+    # "0d" would fall on the due day itself, which the "due" notice covers: no reminder then.
+    ('remind_before = ["0d", "1wd"]', "1", "remind", ["2021-10-08"]),
+    # Deadlines not shifted: due Sunday 10-10, yet the due-day and report notices go out on the
+    # workday before (Saturday 10-09 is a make-up workday), never after the deadline.
+    ('shift = "none"', "1", "due", ["2021-10-09"]),
+], ids=["remind-1m", "remind-2m-shifted", "escalate-monthly", "overdue-1d-shifted-after",
+        "escalate-10d", "remind-0d-dropped", "due-notice-unshifted-deadline"])
+def test_policy_offsets_place_each_notice(tmp_path: Path, policy: str, task: str, stage: str,
                                              expected: list[str]) -> None:
     plan = make(tmp_path, f"\n[policy]\n{policy}\n")
     assert days(notices(plan), task, stage)[:2] == expected
@@ -182,6 +191,21 @@ def test_dry_run_window_starts_at_issue_or_year_start_and_ends_a_month_after_the
     (tmp_path / "p2021" / "plan.toml").write_text(PLAN.split("[[dates]]")[0] + PLAN.split(
         'deadline = "今年10月10日前"\n')[1], encoding="utf-8")
     assert plan_window([load_plan(tmp_path / "p2021")]) == (date(2021, 7, 23), date(2022, 1, 30))
+
+
+# A plan date (三季度报送, 10-10, a Sunday): reminders, then the report notice on the workday
+# before the deadline (Saturday 10-09 is a make-up workday), even when deadlines are not shifted.
+@pytest.mark.parametrize(("extra", "one_workday_before"), [
+    ("", "2021-10-08"),  # due shifted to Sat 10-09 first
+    ('\n[policy]\nshift = "none"\n', "2021-10-09"),  # due stays Sun 10-10
+], ids=["shifted-deadline", "unshifted-deadline"])
+def test_plan_date_reminders_then_the_report_notice(tmp_path: Path, extra: str,
+                                                     one_workday_before: str) -> None:
+    steps = sorted((n.send_at.date().isoformat(), n.stage, n.step)
+                   for n in notices(make(tmp_path, extra))
+                   if n.task == "@三季度报送" and n.recipient == "法规科")
+    assert steps == sorted([("2021-09-30", "report", "7d"), (one_workday_before, "report", "1wd"),
+                            ("2021-10-09", "report", "0")])
 
 
 def test_each_notice_names_its_occurrence_by_the_nominal_date(plan: Plan) -> None:
@@ -207,6 +231,25 @@ def test_recurring_escalation_stops_at_next_period(plan: Plan) -> None:
     assert september and max(september) < "2021-12-31"
     # overdue 10-08 (after National Day); 3 workdays on, counting Saturday 10-09's make-up day
     assert september[0] == "2021-10-12"
+
+
+def test_recurring_escalation_runs_until_the_day_before_the_next_due(tmp_path: Path) -> None:
+    plan = make(tmp_path, '\n[policy]\nescalate_every = "1wd"\n')  # every workday
+    september = sorted(n.send_at.date().isoformat() for n in notices(plan)
+                       if n.task == "5" and n.stage == "escalate" and n.due == date(2021, 9, 30))
+    assert september[-1] == "2021-12-30"  # the next period is due Friday 12-31
+
+
+def test_step_names_of_a_once_deadline(plan: Plan) -> None:
+    # The step is part of each notice's key: renaming one re-sends what was already sent.
+    steps = {(n.stage, n.step) for n in notices(plan) if n.task == "1" and n.recipient == "法规科"}
+    assert {s for s in steps if s[0] != "escalate"} == {
+        ("remind", "30d"), ("remind", "7d"), ("remind", "3wd"), ("remind", "1wd"),
+        ("due", "0"), ("overdue", "1wd")}
+    assert ("escalate", "#1") not in steps  # 法规科 is not escalated to
+    escalations = sorted((n.send_at, n.step) for n in notices(plan)
+                         if n.task == "1" and n.stage == "escalate")
+    assert [step for _, step in escalations[:2]] == ["#1", "#2"]
 
 
 def test_event_relative_deadline_counts_workdays(tmp_path: Path) -> None:
