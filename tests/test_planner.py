@@ -102,6 +102,25 @@ def test_stage_recipients(plan: Plan) -> None:
     assert by_stage["escalate"] == {"分管领导"}
 
 
+def test_without_remind_support_only_the_lead_unit_is_reminded(tmp_path: Path) -> None:
+    items = notices(make(tmp_path, "\n[policy]\nremind_support = false\n"))
+    assert {n.recipient for n in items if n.task == "1" and n.stage == "remind"} == {"法规科"}
+
+
+# Without escalate_to, escalations go to the coordinator; with neither, to nobody.
+@pytest.mark.parametrize(("coordinator", "expected"), [
+    ('coordinator = "公开办"\n', {"公开办"}), ("", set()),
+], ids=["coordinator-instead", "nobody"])
+def test_escalation_falls_back_to_the_coordinator(tmp_path: Path, coordinator: str,
+                                                  expected: set[str]) -> None:
+    make(tmp_path)
+    text = PLAN.replace('escalate_to = ["分管领导"]\n', "").replace('coordinator = "公开办"\n',
+                                                                   coordinator)
+    (tmp_path / "p2021" / "plan.toml").write_text(text, encoding="utf-8")
+    items = notices(load_plan(tmp_path / "p2021"))
+    assert {n.recipient for n in items if n.task == "1" and n.stage == "escalate"} == expected
+
+
 def test_channels_carry_addresses_and_mentions(plan: Plan) -> None:
     items = [n for n in notices(plan) if n.task == "1" and n.stage == "remind"]
     wecom = next(n for n in items if n.recipient == "办公室")
