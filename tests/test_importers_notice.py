@@ -170,3 +170,32 @@ def test_units_are_normalised_with_aliases(tmp_path: Path) -> None:
     units = tomllib.loads((tmp_path / "plan" / "plan.toml").read_text(encoding="utf-8"))["units"]
     assert units["区市场监管局"]["aliases"] == ["市场监管局"]
     assert "市场监管局" not in units and "农业农村局等有关部门" not in units
+
+
+def _html_layout(path: Path) -> Path:
+    """A site that lays its page out in a table: the notice sits in one cell."""
+    body = "".join(f"<p>{line}</p>" for line in NOTICE.splitlines())
+    path.write_text(f"<html><body><table><tr><td>首页 &gt; 通知公告</td></tr><tr><td>{body}</td></tr>"
+                    "</table></body></html>", encoding="utf-8")
+    return path
+
+
+def _docx_with_contacts(path: Path) -> Path:
+    """A notice with a small table of contacts that is no task table."""
+    document = docx.Document()
+    for line in NOTICE.splitlines():
+        document.add_paragraph(line)
+    table = document.add_table(rows=2, cols=2)
+    for cell, text in zip(table._cells, ["联系人", "电话", "张三", "010-00000000"], strict=True):
+        cell.text = text
+    document.save(path)
+    return path
+
+
+@pytest.mark.parametrize("write", [_html_layout, _docx_with_contacts], ids=["html-layout-table", "docx-contact-table"])
+def test_notice_beside_a_table_that_is_no_task_table(write, tmp_path: Path) -> None:
+    suffix = ".html" if write is _html_layout else ".docx"
+    import_document(write(tmp_path / f"n{suffix}"), tmp_path / "plan")
+    tasks = {t.id: t for t in read_tasks_csv(tmp_path / "plan" / "tasks.csv")}
+    assert {k: (t.lead, t.deadline_text) for k, t in tasks.items()} == {
+        k: (lead, deadline) for k, (_, lead, _, deadline) in EXPECT.items()}

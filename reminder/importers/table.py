@@ -223,9 +223,16 @@ def _build_one(
 ) -> PlanTable:
     rows = [[clean(c) for c in row] for row in grid.rows]
     rows = [row for row in rows if any(row)]
-    if not rows and (notice := notice_rows([clean(c) for c in grid.context])) is not None:
-        rows, prose = notice  # a notice with numbered items instead of a table (.docx, .html)
-        grid = replace(grid, context=prose, from_text=True)
+    header = (header_from_names(rows, columns) if columns else None) or find_header(rows)
+    if header is None:
+        # No task table: a notice whose numbered items carry their units and deadline
+        # (in paragraphs, or in a page's layout table) is read before guessing columns.
+        lines = [clean(c) for c in grid.context]
+        lines += [line for row in rows for cell in dict.fromkeys(row) for line in cell.split("\n")]
+        if (notice := notice_rows(lines)) is not None:
+            rows, prose = notice
+            grid = replace(grid, context=prose, from_text=True)
+            header = find_header(rows)
     if not rows and grid.notes:
         from reminder.errors import ImportDoubtful
 
@@ -233,7 +240,6 @@ def _build_one(
                              hint="请改用原始 Word/Excel 文件，或整理成表格后再导入")
     if not rows:
         raise ImportFailed("文件中没有找到表格或表格为空", hint="请确认文件包含任务分工表")
-    header = (header_from_names(rows, columns) if columns else None) or find_header(rows)
     if header is None:
         header = infer_header(rows)
     if header is None:
