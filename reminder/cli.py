@@ -27,7 +27,7 @@ def cli() -> None:
 # Core commands live in reminder.commands; the import and daemon commands in their own
 # modules. Each exposes COMMANDS.
 for _module in ("reminder.commands", "reminder.cli_import", "reminder.cli_daemon",
-                "reminder.cli_contacts"):
+                "reminder.cli_contacts", "reminder.cli_web"):
     try:
         for _command in importlib.import_module(_module).COMMANDS:
             cli.add_command(_command)

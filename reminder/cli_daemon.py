@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from reminder.cliutil import contact_book, parse_day, parse_moment
+from reminder.cliutil import parse_day, parse_moment
 from reminder.errors import ConfigError, PlanError, ReminderError, StoreError
 
 
@@ -83,11 +83,14 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
     try:
         if not config.plans:
             logging.getLogger("reminder").warning("配置中没有计划目录（plans），不会产生提醒")
+        from reminder.cli_web import digest_renderer
+
         dispatcher = Dispatcher(
             store, channels, claimant=claimant_id(), timezone=config.timezone,
             retry=config.retry, quiet=config.quiet,
             lease=timedelta(seconds=config.lease_seconds), templates_dir=config.templates,
             admin=config.admin, max_inline_wait=config.max_wait_seconds,
+            render=digest_renderer(config),
         )
         daemon = Daemon(config, store, dispatcher)
         if once:
@@ -108,6 +111,11 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
             if problems:
                 raise PlanError(problems[0], hint="修正 config.toml 的 plans 或恢复文件夹；"
                                                   "reminder status 列出全部问题")
+        elif config.web is not None:
+            from reminder.cli_web import serving
+
+            with serving(config, store):  # the units' pages beside the daemon
+                daemon.run()
         else:
             daemon.run()
     finally:
@@ -148,54 +156,9 @@ def _plan_problems(config: Any, store: Any) -> list[str]:
 # -- done / undo / event -----------------------------------------------------------------
 
 def _plan(config: Any, plan_id: str) -> Any | None:
-    """The plan folder of that id (folder name), loaded; None when it does not load."""
-    from reminder.planfolder import load_plan
+    from reminder.completion import load_plan_of
 
-    for folder in config.plan_folders():
-        if folder.name == plan_id:
-            try:
-                return load_plan(folder, extra_rules=config.rules, contacts=contact_book(config))
-            except ReminderError as err:
-                click.echo(f"提示：计划文件夹暂时无法加载（{err}），按数据库中的记录处理", err=True)
-                return None
-    return None
-
-
-def _known_dates(config: Any, store: Any, plan_id: str, task: str) -> list[tuple[date, date]]:
-    """(due, nominal) of every occurrence of the task: from the plan itself when it loads
-    (works before the daemon ever ran), else from the store."""
-    plan = _plan(config, plan_id)
-    if plan is not None:
-        from reminder.occurrences import occurrences
-
-        if plan.task(task) is None and not task.startswith("@"):
-            raise PlanError(f"计划 {plan_id} 中没有编号为 {task} 的任务", file=plan.path,
-                            hint="用 reminder tasks 查看任务编号")
-        return [(o.due, o.nominal) for o in occurrences(plan, events=store.events())
-                if o.task == task]
-    dates = store.occurrence_dates(plan_id, task)
-    if not dates and plan_id not in {row.id for row in store.plan_rows()}:
-        known = "、".join(f.name for f in config.plan_folders()) or "（没有）"
-        raise ConfigError(f"未知计划 {plan_id}", file=config.path, place="plans",
-                          hint=f"计划以文件夹名区分，配置中的计划：{known}")
-    return [(d, d) for d in dates]
-
-
-def _pick(dates: list[tuple[date, date]], wanted: date | None, candidates: set[date],
-          what: str, plan: str, task: str) -> date:
-    if wanted is not None:
-        for due, nominal in dates:
-            if wanted in (due, nominal):
-                return due
-        if wanted in candidates:
-            return wanted
-        listed = "、".join(d.isoformat() for d, _ in dates[:6]) or "无"
-        raise PlanError(f"任务 {task} 没有 {wanted} 这一期", place=f"{plan}/{task}",
-                        hint=f"已知各期截止日：{listed}")
-    ordered = sorted(d for d, _ in dates if d in candidates) if dates else sorted(candidates)
-    if not ordered:
-        raise PlanError(f"任务 {task} 没有{what}的一期", place=f"{plan}/{task}")
-    return ordered[0]
+    return load_plan_of(config, plan_id, warn=lambda text: click.echo(text, err=True))
 
 
 @click.command("done")
@@ -209,29 +172,27 @@ def _pick(dates: list[tuple[date, date]], wanted: date | None, candidates: set[d
 def done_command(plan: str, task: str, occurrence: str | None, through: str | None, note: str,
                  by: str | None, config_path: Path | None) -> None:
     """把任务标记为已完成（取消这一期尚未发送的提醒）。"""
+    from reminder.completion import load_plan_of, mark_done, open_through
+
     if occurrence and through:
         raise click.UsageError("--occurrence 与 --through 只能用一个")
     last = parse_day(through, "--through")
     config = _config(config_path)
     store = _store(config)
-    dates = _known_dates(config, store, plan, task)
-    finished = {d for p, t, d in store.done_set() if (p, t) == (plan, task)}
-    open_dates = {d for d, n in dates if d not in finished and n not in finished}
-    if last is not None:
-        picked = sorted(d for d, n in dates if d in open_dates and min(d, n) <= last)
-        if not picked:
-            raise PlanError(f"任务 {task} 在 {last} 及以前没有未完成的一期", place=f"{plan}/{task}",
-                            hint="已完成：" + ("、".join(sorted(d.isoformat() for d in finished)) or "无"))
-    else:
-        due = _pick(dates, parse_day(occurrence, "--occurrence"), open_dates, "未完成", plan, task)
-        if due in finished:
-            click.echo(f"任务 {task}（{due} 截止）此前已标记完成")
-            return
-        picked = [due]
-    cancelled = sum(store.mark_done(plan, task, due, by=by or getpass.getuser(), note=note,
-                                    now=_now(config)) for due in picked)
-    periods = "、".join(d.isoformat() for d in picked)
-    count = f"共 {len(picked)} 期，" if len(picked) > 1 else ""
+    warn = lambda text: click.echo(text, err=True)  # noqa: E731
+    loaded = load_plan_of(config, plan, warn)
+    picked: list[date | None] = (
+        list(open_through(config, store, plan, task, last, loaded=loaded, warn=warn))
+        if last is not None else [parse_day(occurrence, "--occurrence")])
+    results = [mark_done(config, store, plan, task, occurrence=due, by=by or getpass.getuser(),
+                         note=note, now=_now(config), loaded=loaded, warn=warn)
+               for due in picked]
+    if len(results) == 1 and results[0].already:
+        click.echo(f"任务 {task}（{results[0].due} 截止）此前已标记完成")
+        return
+    periods = "、".join(r.due.isoformat() for r in results)
+    count = f"共 {len(results)} 期，" if len(results) > 1 else ""
+    cancelled = sum(r.cancelled for r in results)
     click.echo(f"已标记完成：{plan} 任务 {task}（{count}{periods} 截止），取消待发提醒 {cancelled} 条")
 
 
@@ -244,18 +205,12 @@ def done_command(plan: str, task: str, occurrence: str | None, through: str | No
 def undo_command(plan: str, task: str, occurrence: str | None, by: str | None,
                  config_path: Path | None) -> None:
     """撤销完成标记，重新提醒。"""
+    from reminder.completion import reopen
+
     config = _config(config_path)
-    store = _store(config)
-    finished = {d for p, t, d in store.done_set() if (p, t) == (plan, task)}
-    if not finished:
-        raise PlanError(f"任务 {task} 没有已完成的记录", place=f"{plan}/{task}")
-    wanted = parse_day(occurrence, "--occurrence")
-    due = wanted if wanted in finished else (max(finished) if wanted is None else None)
-    if due is None:
-        raise PlanError(f"任务 {task} 的 {wanted} 这一期未标记完成", place=f"{plan}/{task}",
-                        hint="已完成：" + "、".join(sorted(d.isoformat() for d in finished)))
-    revived = store.reopen(plan, task, due, by=by or getpass.getuser(), now=_now(config))
-    click.echo(f"已撤销完成标记：{plan} 任务 {task}（{due} 截止），恢复提醒 {max(revived, 0)} 条")
+    done = reopen(_store(config), plan, task, occurrence=parse_day(occurrence, "--occurrence"),
+                  by=by or getpass.getuser(), now=_now(config))
+    click.echo(f"已撤销完成标记：{plan} 任务 {task}（{done.due} 截止），恢复提醒 {done.revived} 条")
 
 
 @click.command("event")

@@ -51,6 +51,25 @@ class WeComConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WebConfig:
+    """The units' pages: where they are served and the address units reach them by."""
+
+    listen: str = "127.0.0.1:8080"
+    base_url: str = ""  # empty: http://{listen}
+    secret_env: str | None = None  # else [web] secret in the secrets file
+    link_days: int = 60
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host or "127.0.0.1", int(port)
+
+    @property
+    def url(self) -> str:
+        return (self.base_url or f"http://{self.listen}").rstrip("/")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     path: Path | None
     database_url: str
@@ -69,6 +88,8 @@ class Config:
     lease_seconds: float = 300.0
     max_wait_seconds: float = 65.0  # longest rate-limit wait done inline, holding the lease
     window_days: int = 60
+    web: WebConfig | None = None
+    sender_name: str = ""  # the office's name in messages, e.g. 局办公室; else the plan's coordinator
 
     @property
     def tz(self) -> ZoneInfo:
@@ -163,9 +184,9 @@ class _Reader:
         if not isinstance(data, Mapping):
             raise self.fail("应为一个表", place)
         for key in data:
-            if key in {"password", "key", "webhook"}:
+            if key in {"password", "key", "webhook", "secret"}:
                 raise self.fail("密钥不能写在配置文件里", f"{place}.{key}".lstrip("."),
-                                "改用 password_env / key_env 指定环境变量，或写入 secrets_file")
+                                "改用 password_env / key_env / secret_env 指定环境变量，或写入 secrets_file")
             if key not in allowed:
                 raise self.fail(f"未知配置项 {key!r}", place or "顶层",
                                 "可用：" + "、".join(sorted(allowed)))
@@ -188,7 +209,7 @@ class _Reader:
     def config(self, data: Mapping[str, Any]) -> Config:
         top = self.table(data, "", {"database", "timezone", "plans", "rules", "templates",
                                     "channels", "secrets_file", "quiet_hours", "retry",
-                                    "admin", "daemon", "contacts"})
+                                    "admin", "daemon", "contacts", "web", "sender_name"})
         tz = self.get(top, "timezone", str, "", "Asia/Shanghai")
         try:
             ZoneInfo(tz)
@@ -215,6 +236,8 @@ class _Reader:
             retry=self.retry(top.get("retry", {})),
             admin=self.admin(top.get("admin", {})),
             **self.daemon(top.get("daemon", {})),
+            web=self.web(top["web"]) if "web" in top else None,
+            sender_name=self.get(top, "sender_name", str, "", ""),
         )
 
     def strings(self, data: Mapping[str, Any], key: str, place: str) -> list[str]:
@@ -305,6 +328,23 @@ class _Reader:
         return values
 
 
+    def web(self, data: Mapping[str, Any]) -> WebConfig:
+        t = self.table(data, "web", {"listen", "base_url", "secret_env", "link_days"})
+        listen = self.get(t, "listen", str, "web", "127.0.0.1:8080")
+        if not re.fullmatch(r"[\w.\-]*:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5}", listen):
+            raise self.fail(f"监听地址应写作 主机:端口：{listen!r}", "web.listen",
+                            "例如 127.0.0.1:8080")
+        base_url = self.get(t, "base_url", str, "web", "")
+        if base_url and not re.match(r"https?://", base_url):
+            raise self.fail("base_url 应以 http:// 或 https:// 开头", "web.base_url",
+                            "填写单位访问本服务的地址，如 https://reminder.example.gov.cn")
+        days = self.get(t, "link_days", int, "web", 60)
+        if days < 1:
+            raise self.fail("应为正整数", "web.link_days")
+        return WebConfig(listen=listen, base_url=base_url,
+                         secret_env=self.get(t, "secret_env", str, "web"), link_days=days)
+
+
 def _clock(text: str) -> time:
     hour, minute = text.strip().split(":")
     return time(int(hour), int(minute))
@@ -382,6 +422,20 @@ def _secret(config: Config, env_name: str | None, section: str, name: str,
                       file=config.path, place=place,
                       hint="设置该环境变量，或写入 secrets_file（systemd 下为 LoadCredential= 传入的 "
                            "secrets.toml）")
+
+
+def build_links(config: Config, environ: Mapping[str, str] | None = None) -> Any:
+    """The link signer of a deployment with [web]; None without it (messages then carry
+    no links)."""
+    if config.web is None:
+        return None
+    from reminder.links import Links
+
+    environ = os.environ if environ is None else environ
+    secrets = read_secrets(config, environ)
+    secret = _secret(config, config.web.secret_env, "web", "secret", secrets, environ,
+                     "web.secret_env")
+    return Links(secret, base_url=config.web.url, max_age_days=config.web.link_days)
 
 
 def build_channels(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, Any]:

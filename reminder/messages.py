@@ -137,6 +137,13 @@ class _Row:
     stage: str
     step: str
     keys: tuple[str, ...] = ()  # every notice this row stands for
+    url: str = ""  # the unit's page at this task ("" when [web] is not configured)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Link:
+    plan_title: str
+    url: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,6 +168,9 @@ class _Digest:
     due_today: int
     plans: tuple[str, ...]
     sections: tuple[_Section, ...]
+    links: tuple[_Link, ...] = ()  # the recipient's "查看与反馈" page, one per plan
+    sender: str = "政务公开"  # whose reminder this is: 【{sender}提醒】
+    coordinator: str = "政务公开办"  # who registers completions
 
 
 def _natural(task_id: str) -> tuple[int, int | str]:
@@ -171,10 +181,22 @@ def _unique(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-def _digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: date) -> _Digest:
+# (plan, unit, task) -> the signed URL of the unit's page, at the task when task is given.
+LinkMaker = Callable[[str, str, str], str]
+# plan id -> (sender, coordinator) wording for that plan's messages.
+OfficeOf = Callable[[str], tuple[str, str]]
+
+
+def _digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: date,
+            link: LinkMaker | None = None, office: OfficeOf | None = None) -> _Digest:
     recipients = _unique([n.recipient for n in notices])
     if len(recipients) > 1:
         raise ValueError(f"a digest has one recipient, got {recipients}")
+    recipient = recipients[0] if recipients else ""
+
+    def url(plan: str, task: str) -> str:
+        # A plan-level date (@…) has no row on the unit's page: link the page itself.
+        return link(plan, recipient, "" if task.startswith("@") else task) if link else ""
     seen: dict[tuple[str, str, date, str], Notice] = {}
     keys: dict[tuple[str, str, date, str], list[str]] = {}
     for n in notices:  # the same task twice in one stage (two steps due at once) shows once
@@ -198,6 +220,7 @@ def _digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: date) -
                 plan=n.plan, plan_title=n.plan_title or n.plan, due=n.due,
                 due_text=cn_date(n.due), days=days, days_text=days_text(n.due, today),
                 stage=stage, step=n.step, keys=tuple(keys[(n.plan, n.task, n.due, n.stage)]),
+                url=url(n.plan, n.task),
             ))
         sections.append(_Section(
             stage=stage, number=SECTION_NUMBERS[len(sections) % len(SECTION_NUMBERS)],
@@ -205,14 +228,19 @@ def _digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: date) -
             tasks=tuple(rows),
         ))
     tasks = {(r.plan, r.id or r.title, r.due): r for s in sections for r in s.tasks}
+    plans = {r.plan: r.plan_title for r in tasks.values()}
+    sender, coordinator = office(next(iter(plans))) if office and plans else ("", "")
     return _Digest(
-        recipient=recipients[0] if recipients else "",
+        recipient=recipient,
         today=today,
         total=len(tasks),
         overdue=sum(1 for r in tasks.values() if r.days < 0),
         due_today=sum(1 for r in tasks.values() if r.days == 0),
         plans=_unique([r.plan_title for r in tasks.values()]),
         sections=tuple(sections),
+        links=tuple(_Link(plan_title=title, url=link(plan, recipient, ""))
+                    for plan, title in plans.items()) if link else (),
+        sender=sender or "政务公开", coordinator=coordinator or "政务公开办",
     )
 
 
@@ -232,6 +260,8 @@ def render_digest(
     today: date,
     templates_dir: Path | None = None,
     fmt: Literal["markdown", "text"] = "markdown",
+    link: LinkMaker | None = None,
+    office: OfficeOf | None = None,
 ) -> list[Message]:
     """Messages for one digest: notices for one recipient on one channel at one send time.
 
@@ -244,7 +274,7 @@ def render_digest(
     if not notices:
         return []
     env = environment(templates_dir)
-    digest = _digest(env, notices, today)
+    digest = _digest(env, notices, today, link, office)
     context = {"digest": digest, "sections": digest.sections, "today": today}
     subject = _render(env, "email/subject.txt.j2", context)
     subject = " ".join(subject.split())  # one header line, whatever the template did

@@ -142,6 +142,7 @@ class Policy:
     ongoing_remind_before: tuple[Offset, ...] = ()
     report_remind_before: tuple[Offset, ...] = ()
     remind_support: bool = True
+    confirm_done: bool = False  # a unit's "done" from its link waits for the coordinator
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,7 @@ UNIT_SEP = re.compile(r"[；;]")
 _TOP_KEYS = frozenset({
     "title", "year", "issued", "default_deadline", "reporting_cycle", "coordinator",
     "escalate_to", "table", "policy", "dates", "tasks", "units", "note", "source", "import",
+    "sender_name",
 })
 _UNIT_KEYS = frozenset({"email", "wecom", "wecom_users", "wecom_mobiles", "aliases", "note"})
 _SECRET_WORDS = ("key", "secret", "password", "token", "webhook")
@@ -51,6 +52,7 @@ class Plan:
     overrides: Mapping[str, TaskOverride] = field(default_factory=dict)
     units: Mapping[str, Contact] = field(default_factory=dict)
     coordinator: str | None = None
+    sender_name: str = ""  # whose reminders these are in messages: 【{sender_name}提醒】
     escalate_to: tuple[str, ...] = ()
     policy: Policy = field(default_factory=Policy)
     rules: RuleSet
@@ -308,6 +310,7 @@ def load_plan(path: Path, *, extra_rules: Sequence[Path] = (),
         overrides=_overrides(data.get("tasks", {}), plan_file),
         units=_with_book(_units(data.get("units", {}), plan_file), contacts),
         coordinator=str(coordinator) if coordinator else None,
+        sender_name=str(data.get("sender_name") or ""),
         escalate_to=_str_list(data.get("escalate_to", []), plan_file, "escalate_to"),
         policy=build_policy(policy_raw, file=plan_file),
         rules=rules,

@@ -16,7 +16,7 @@ from reminder.resources import data_dir
 
 _OFFSET_KEYS = ("overdue_after", "escalate_after", "escalate_every")
 _OFFSET_LIST_KEYS = ("remind_before", "ongoing_remind_before", "report_remind_before")
-_BOOL_KEYS = ("on_due_day", "remind_support")
+_BOOL_KEYS = ("on_due_day", "remind_support", "confirm_done")
 KNOWN_KEYS = frozenset(
     {"send_time", "timezone", "shift", *_OFFSET_KEYS, *_OFFSET_LIST_KEYS, *_BOOL_KEYS}
 )
@@ -93,6 +93,7 @@ def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | Non
         shift=merged["shift"],
         on_due_day=merged["on_due_day"],
         remind_support=merged["remind_support"],
+        confirm_done=merged["confirm_done"],
         **lists,
         **singles,
     )

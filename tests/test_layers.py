@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("sqlalchemy", "apscheduler", "requests", "jinja2", "docx", "openpyxl", "lxml")
+HEAVY = ("sqlalchemy", "apscheduler", "requests", "jinja2", "docx", "openpyxl", "lxml",
+         "starlette", "uvicorn", "itsdangerous", "icalendar")
 
 
 @pytest.mark.parametrize(

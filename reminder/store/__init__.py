@@ -9,6 +9,7 @@ Import this package only inside commands: it pulls in SQLAlchemy.
 from __future__ import annotations
 
 from reminder.store.engine import DaemonLock, create_store_engine, migrate, redact, sqlite_path
+from reminder.store.feedback import FeedbackMixin
 from reminder.store.holds import ADMIN_UNREACHABLE, HeldRoute, HoldsMixin, RetryResult
 from reminder.store.limits import LimitsMixin
 from reminder.store.outbox import Claimed, Delivery, OutboxMixin
@@ -57,7 +58,8 @@ __all__ = [
 ]
 
 
-class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin):
+class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin,
+            FeedbackMixin):
     """Every store operation; each method is one short transaction."""
 
 

@@ -65,7 +65,7 @@ class RecordsMixin(StoreBase):
             return {(p, t, d) for p, t, d in rows}
 
     def mark_done(self, plan: str, task: str, due: date, *, by: str, note: str,
-                  now: datetime) -> int:
+                  now: datetime, link: str | None = None) -> int:
         """Record a completion and cancel the occurrence's pending notices; returns how many."""
         with self.transaction() as session:
             active = session.scalar(select(CompletionRow.id).where(
@@ -73,7 +73,7 @@ class RecordsMixin(StoreBase):
                 CompletionRow.undone_at.is_(None)))
             if active is None:
                 session.add(CompletionRow(plan_id=plan, task_id=task, due=due, done_by=by,
-                                          done_at=now, note=note))
+                                          done_at=now, note=note, link_id=link))
             session.execute(update(OccurrenceRow).where(
                 *self._occurrence(OccurrenceRow, plan, task, due)).values(status="done"))
             result = session.execute(

@@ -179,6 +179,9 @@ class CompletionRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     undone_by: Mapped[str | None] = mapped_column(Text)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    link_id: Mapped[str | None] = mapped_column(String(20))  # the signed link it came through
+    confirmed_by: Mapped[str | None] = mapped_column(Text)  # policy confirm_done
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EventRow(Base):
@@ -211,3 +214,22 @@ class AlertRow(Base):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     since: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FeedbackRow(Base):
+    """What a unit reported on a task: progress for a period, a difficulty, or the
+    coordinator's note on a rejected completion."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_task", "plan_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date | None] = mapped_column(Date)
+    unit: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(12))  # progress | blocked | rejected
+    period: Mapped[str] = mapped_column(String(20), default="")  # 2026Q3, 2026-07, 2026H2
+    text: Mapped[str] = mapped_column(Text, default="")
+    link_id: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

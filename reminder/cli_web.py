@@ -1,0 +1,136 @@
+"""Commands of the answer-back loop: serve, link, report, calendar; and what `run` needs to
+put links in its messages and serve the units' pages beside the daemon.
+
+Starlette, uvicorn, itsdangerous, openpyxl and icalendar are imported inside the functions,
+so `reminder plan` and the other dry runs never load them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reminder.cli_daemon import _config, _logging, _now, _store, config_option
+from reminder.errors import ConfigError
+
+log = logging.getLogger("reminder.web")
+
+
+class Offices:
+    """plan id -> (sender, coordinator): whose reminders a plan's messages say they are.
+
+    From the plan's ``sender_name``, else the config's ``sender_name`` or the e-mail sender's
+    display name, else the plan's coordinator; a plan is re-read only when its plan.toml
+    changes."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self._cache: dict[str, tuple[float, tuple[str, str]]] = {}
+
+    def __call__(self, plan_id: str) -> tuple[str, str]:
+        from reminder.completion import load_plan_of
+
+        folder = next((f for f in self.config.plan_folders() if f.name == plan_id), None)
+        stamp = (folder / "plan.toml").stat().st_mtime if folder is not None else 0.0
+        cached = self._cache.get(plan_id)
+        if cached is None or cached[0] != stamp:
+            plan = load_plan_of(self.config, plan_id) if folder is not None else None
+            fallback = self.config.sender_name or (
+                self.config.email.sender_name if self.config.email else "")
+            coordinator = (plan.coordinator if plan else None) or ""
+            sender = (plan.sender_name if plan else "") or fallback or coordinator
+            cached = self._cache[plan_id] = (stamp, (sender, coordinator))
+        return cached[1]
+
+
+def digest_renderer(config: Any) -> Callable[..., list[Any]]:
+    """render_digest with the deployment's links (when [web] is configured) and office names."""
+    from reminder.config import build_links
+    from reminder.messages import render_digest
+
+    links = build_links(config)  # fails fast when [web] has no secret
+    return partial(render_digest, office=Offices(config),
+                   link=links.unit_url if links is not None else None)
+
+
+def _server(config: Any, store: Any) -> Any:
+    import uvicorn
+
+    from reminder.web import create_app
+
+    host, port = config.web.host_port
+    # No access log: a request line would carry the link's token; the app logs link ids.
+    return uvicorn.Server(uvicorn.Config(create_app(config, store), host=host, port=port,
+                                         log_level="warning", access_log=False))
+
+
+@contextmanager
+def serving(config: Any, store: Any) -> Iterator[Any]:
+    """The units' pages in a thread of this process, for as long as the block runs."""
+    server = _server(config, store)
+    thread = threading.Thread(target=server.run, name="reminder-web", daemon=True)
+    thread.start()
+    log.info("单位反馈页面：%s（监听 %s）", config.web.url, config.web.listen)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _web_config(config: Any) -> Any:
+    if config.web is None:
+        raise ConfigError("配置中没有 [web]", file=config.path, place="web",
+                          hint='添加 [web]，写明 listen = "127.0.0.1:8080"、base_url 和 secret_env')
+    return config.web
+
+
+@click.command("serve")
+@config_option
+@click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
+def serve_command(config_path: Path | None, verbose: bool) -> None:
+    """只运行单位反馈页面与督办看板（不发送提醒）。"""
+    _logging(verbose)
+    config = _config(config_path)
+    web = _web_config(config)
+    store = _store(config)
+    try:
+        click.echo(f"单位反馈页面：{web.url}（监听 {web.listen}；Ctrl+C 退出）", err=True)
+        _server(config, store).run()
+    finally:
+        store.dispose()
+
+
+@click.command("link")
+@click.argument("plan")
+@click.argument("unit", required=False)
+@click.option("--admin", is_flag=True, help="生成督办看板的链接（给牵头处室），而不是单位页面")
+@config_option
+def link_command(plan: str, unit: str | None, admin: bool, config_path: Path | None) -> None:
+    """打印某单位的“查看与反馈”链接，或用 --admin 打印督办看板链接（均有有效期）。"""
+    from reminder.config import build_links
+
+    config = _config(config_path)
+    _web_config(config)
+    links = build_links(config)
+    if admin == bool(unit):
+        raise click.UsageError("请给出单位名称，或使用 --admin（二者选一）")
+    url = links.url("admin", plan) if admin else links.unit_url(plan, unit or "")
+    click.echo(url)
+    click.echo(f"有效期 {config.web.link_days} 天；更换密钥后失效。", err=True)
+
+
+def _today(config: Any) -> date:
+    now: datetime = _now(config)
+    return now.date()
+
+
+COMMANDS = [serve_command, link_command]

@@ -1,0 +1,116 @@
+"""What the routes share: config, store, links, loaded plans, the POST rate limit, and telling
+the coordinator about a difficulty."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reminder.channels.base import Message
+
+log = logging.getLogger("reminder.web")
+
+
+class RateLimit:
+    """At most ``limit`` POSTs per ``window`` seconds per key (client and link): a leaked or
+    scripted link cannot flood the store or the coordinator's inbox."""
+
+    def __init__(self, limit: int = 30, window: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and now - hits[0] > self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+
+class Site:
+    def __init__(self, config: Any, store: Any, links: Any, *,
+                 channels: dict[str, Any] | None = None,
+                 clock: Callable[[], datetime] | None = None, rate: RateLimit | None = None
+                 ) -> None:
+        self.config, self.store, self.links = config, store, links
+        self._channels = channels
+        self.clock = clock or (lambda: datetime.now(config.tz))
+        self.rate = rate or RateLimit()
+        self._plans: dict[str, tuple[tuple[float, ...], Any]] = {}
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def plan(self, plan_id: str) -> Any | None:
+        """The plan folder of that id, re-read when its files change; None when unknown or
+        broken (the page then says so instead of failing)."""
+        from reminder.completion import load_plan_of
+
+        folder = next((f for f in self.config.plan_folders() if f.name == plan_id), None)
+        if folder is None:
+            return None
+        stamp = tuple(p.stat().st_mtime for p in sorted(Path(folder).iterdir()) if p.is_file())
+        with self._lock:
+            cached = self._plans.get(plan_id)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+        plan = load_plan_of(self.config, plan_id,
+                            warn=lambda text: log.warning("%s：%s", plan_id, text))
+        if plan is not None:
+            with self._lock:
+                self._plans[plan_id] = (stamp, plan)
+        return plan
+
+    def channels(self) -> dict[str, Any]:
+        if self._channels is None:
+            from reminder.config import build_channels
+
+            self._channels = build_channels(self.config)
+        return self._channels
+
+    def tell_coordinator(self, plan: Any, subject: str, text: str) -> bool:
+        """Send at once to the plan's coordinator (else the admin contact)."""
+        contact = (plan.contact(plan.coordinator) if plan.coordinator else None) or self.config.admin
+        return self.tell(contact, subject, text)
+
+    def tell(self, contact: Any, subject: str, text: str) -> bool:
+        """Send one message now to a contact's e-mail and WeCom robot; False when nothing was
+        delivered. A failure is logged, never shown to the person who acted as an error."""
+        sent = False
+        try:
+            channels = self.channels()
+        except Exception as exc:  # a missing secret: the feedback itself is already stored
+            log.error("无法通知牵头处室（渠道配置错误）：%s", exc)
+            return False
+        targets: list[tuple[str, Message]] = []
+        if contact.email and "email" in channels:
+            targets.append(("email", Message(subject=subject, text=text, to=tuple(contact.email))))
+        if contact.wecom and "wecom" in channels:
+            targets.append(("wecom", Message(subject=subject, text=text,
+                                             markdown=f"**{subject}**\n> {text}",
+                                             to=(contact.wecom,),
+                                             mentions=tuple(contact.wecom_users))))
+        for kind, message in targets:
+            try:
+                result = channels[kind].send(message)
+            except Exception as exc:
+                log.error("通知牵头处室失败（%s）：%s", kind, exc)
+                continue
+            if result.status == "ok":
+                sent = True
+            else:
+                log.error("通知牵头处室失败（%s）：%s %s", kind, result.provider_code, result.detail)
+        return sent

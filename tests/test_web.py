@@ -1,0 +1,175 @@
+"""The units' pages and the board, served by uvicorn on 127.0.0.1 over a real SQLite store
+that `reminder run --once` filled; requests and lxml read the pages as a client would."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from lxml import html
+from servers import smtp_server, wecom_server
+from test_cli_daemon import KEYS, reminder
+from webutil import NOW, SECRET_ENV, Deployment, deploy, form_of, post, served, tasks_of
+
+from reminder.store import CANCELLED, PENDING
+from reminder.web.site import RateLimit
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom)
+        with served(config, smtp, wecom) as deployment:
+            yield deployment
+
+
+def counts(store: Any) -> tuple[int, int, int]:
+    return (len(store.completions()), len(store.feedback("demo-2026")),
+            sum(n.status == PENDING for n in store.notices()))
+
+
+def test_unit_page_lists_its_tasks_nearest_first_with_the_markup_contract(site: Deployment) -> None:
+    page = requests.get(site.unit_url("法规科"), timeout=10)
+    assert page.status_code == 200 and "法规科" in page.text
+    tree = html.fromstring(page.text)
+    sections = tree.xpath("//section[@data-task]")
+    # 2 (长期, next report 06-30), 9 (3 months after the 04-08 event), 3 (12-30): nearest first.
+    assert [s.get("data-task") for s in sections] == ["2", "9", "3"]
+    dues = [s.get("data-due") for s in sections]
+    assert dues == sorted(dues) and all(s.get("data-state") == "open" for s in sections)
+    for section in sections:
+        forms = section.xpath('.//form[@method="post"]')
+        assert len(forms) == 1
+        hidden = {i.get("name"): i.get("value") for i in forms[0].xpath(".//input[@type='hidden']")}
+        assert hidden["task"] == section.get("data-task") and hidden["csrf"]
+        assert sorted(b.get("value") for b in forms[0].xpath(".//button[@name='action']")) == [
+            "blocked", "done", "progress"]
+    # Served from the package, no CDN.
+    css = tree.xpath("//link[@rel='stylesheet']/@href")[0]
+    # Relative, so it works behind a reverse proxy under any path prefix.
+    assert css == "../static/style.css" and requests.get(site.base + "/static/style.css", timeout=10).ok
+
+
+def test_get_never_changes_anything(site: Deployment) -> None:
+    before = counts(site.store)
+    for url in (site.unit_url("法规科"), site.admin_url(), site.links.url("feed", "demo-2026", "法规科")):
+        for _ in range(3):  # a mail gateway's prefetch, the WeCom preview, the user
+            assert requests.get(url, timeout=10).status_code == 200
+    assert counts(site.store) == before
+
+
+def test_done_is_reminder_done_and_undo_reverts_it(site: Deployment) -> None:
+    url = site.unit_url("法规科")
+    page = requests.get(url, timeout=10).text
+    pending = [n for n in site.store.notices() if n.task_id == "9" and n.status == PENDING]
+    assert pending
+    result = post(url, page, "9", "done", text="已在门户网站公开")
+    assert result.status_code == 200 and tasks_of(result.text)["9"] == "done"
+    row = next(r for r in site.store.completions() if r.task_id == "9")
+    assert row.done_by.startswith("法规科") and row.link_id and row.link_id in row.done_by
+    assert row.note == "已在门户网站公开" and row.link_id not in url.split("/u/")[1]
+    assert all(n.status == CANCELLED for n in site.store.notices()
+               if n.task_id == "9" and n.due == row.due and n.id in {p.id for p in pending})
+    status = json.loads(reminder("status", "--json", "--config", str(site.config_path)).stdout)
+    assert next(t for t in status["tasks"] if t["task"] == "9")["pending"] == 0
+
+    # The result page offers undo; it revives the cancelled notices.
+    undo = html.fromstring(result.text).xpath("//div[contains(@class,'flash')]//form")[0]
+    data = {i.get("name"): i.get("value") for i in undo.xpath(".//input")}
+    data["due"] = undo.xpath(".//input[@name='due']/@value")
+    back = requests.post(url, data={**data, "action": "undo"}, timeout=10)
+    assert back.status_code == 200 and tasks_of(back.text)["9"] == "open"
+    assert any(n.status == PENDING for n in site.store.notices() if n.task_id == "9")
+
+
+def tampered(url: str) -> str:
+    return url[:-2] + ("AA" if not url.endswith("AA") else "BB")
+
+
+@pytest.mark.parametrize("make_url, task, fields, status", [
+    (lambda s: tampered(s.unit_url("法规科")), "3", {}, 403),
+    (lambda s: s.unit_url("财务科"), "3", {}, 403),  # another unit's task
+    (lambda s: s.admin_url(), "3", {}, 403),  # the board's token on the unit page path
+    (lambda s: s.unit_url("法规科"), "3", {"csrf": "forged"}, 403),
+], ids=["tampered-token", "other-units-task", "admin-token-on-unit-page", "forged-csrf"])
+def test_refused_posts_change_nothing(site: Deployment, make_url: Any, task: str,
+                                      fields: dict[str, str], status: int) -> None:
+    page = requests.get(site.unit_url("法规科"), timeout=10).text
+    before = counts(site.store)
+    url = make_url(site)
+    target = url if "/u/" in url else url.replace("/admin/", "/u/")
+    response = requests.post(target, data={**form_of(page, task), "action": "done", **fields},
+                             timeout=10)
+    assert response.status_code == status
+    assert counts(site.store) == before
+
+
+def test_expired_link_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
+        later = NOW + timedelta(days=400)  # issued "now" (real clock), checked 400 days on
+        with served(config, smtp, wecom, clock=lambda: later) as s:
+            response = requests.get(s.unit_url("法规科"), timeout=10)
+            assert response.status_code == 403 and "过期" in response.text
+
+
+def test_posts_are_rate_limited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
+        with served(config, smtp, wecom, rate=RateLimit(limit=3, window=60)) as s:
+            url = s.unit_url("法规科")
+            page = requests.get(url, timeout=10).text
+            codes = [post(url, page, "3", "progress", text=f"第{i}次").status_code for i in range(5)]
+            assert codes == [200, 200, 200, 429, 429]
+            assert len(s.store.feedback("demo-2026")) == 3
+
+
+def test_progress_is_kept_for_its_period_and_blocked_tells_the_coordinator_at_once(
+        site: Deployment) -> None:
+    url = site.unit_url("法规科")
+    page = requests.get(url, timeout=10).text
+    assert form_of(page, "2")["period"] == "2026Q2"
+    done = post(url, page, "2", "progress", text="已完成初稿，待审核")
+    assert done.status_code == 200 and "已完成初稿，待审核" in done.text
+    mails, posts = len(site.smtp.messages), len(site.wecom.requests)
+    blocked = post(url, page, "9", "blocked", text="上级文件尚未印发")
+    assert blocked.status_code == 200
+    told = site.smtp.messages[mails:]
+    assert [m.rcpt_tos for m in told] == [("gongkai@example.org",)]  # 局政务公开办
+    assert "上级文件尚未印发" in told[0].message.get_body(("plain",)).get_content()
+    robot = site.wecom.requests[posts:]
+    assert [r.key for r in robot] == ["key-gongkai"] and "上级文件尚未印发" in json.dumps(
+        robot[0].body, ensure_ascii=False)
+    rows = site.store.feedback("demo-2026")
+    assert [(r.task_id, r.kind, r.period, r.unit) for r in rows] == [
+        ("2", "progress", "2026Q2", "法规科"), ("9", "blocked", "2026Q2", "法规科")]
+    board = requests.get(site.admin_url(), timeout=10).text
+    assert "已完成初稿，待审核" in board and "上级文件尚未印发" in board
+
+
+def test_every_digest_carries_the_units_own_link_and_email_one_per_task(site: Deployment) -> None:
+    assert site.smtp.messages and site.wecom.requests
+    for mail in site.smtp.messages:
+        text = mail.message.get_body(("plain",)).get_content()
+        html_body = mail.message.get_body(("html",)).get_content()
+        assert "查看与反馈" in text and "查看与反馈" in html_body
+        unit = text.split("：", 1)[0].strip()
+        urls = set(re.findall(r"http://127\.0\.0\.1:\d+/u/[\w.\-]+(?:#t-\w+)?", text))
+        assert any("#t-" in u for u in urls) and any("#t-" not in u for u in urls)
+        page = requests.get(min(urls, key=len), timeout=10)
+        assert page.status_code == 200 and f"<h1>{unit}</h1>" in page.text
+    for post_ in site.wecom.requests:
+        if post_.body["msgtype"] == "markdown":
+            assert re.search(r"\[查看与反馈[^\]]*\]\(http://127\.0\.0\.1:\d+/u/",
+                             post_.body["markdown"]["content"])
