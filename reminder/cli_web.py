@@ -11,7 +11,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -128,9 +127,67 @@ def link_command(plan: str, unit: str | None, admin: bool, config_path: Path | N
     click.echo(f"有效期 {config.web.link_days} 天；更换密钥后失效。", err=True)
 
 
-def _today(config: Any) -> date:
-    now: datetime = _now(config)
-    return now.date()
+def _loaded(config: Any, plan_id: str) -> Any:
+    from reminder.completion import load_plan_of
+
+    plan = load_plan_of(config, plan_id, warn=lambda text: click.echo(text, err=True))
+    if plan is None:
+        known = "、".join(f.name for f in config.plan_folders()) or "（没有）"
+        raise ConfigError(f"未知计划 {plan_id}", file=config.path, place="plans",
+                          hint=f"计划以文件夹名区分，配置中的计划：{known}")
+    return plan
 
 
-COMMANDS = [serve_command, link_command]
+@click.command("report")
+@click.argument("plan")
+@click.option("--period", help="只列这一报告期的进展，如 2026Q3、2026-07、2026H2")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
+              help="输出格式（默认按 -o 的扩展名，否则 xlsx）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出文件，如 台账.xlsx；写 - 时 CSV 输出到标准输出")
+@config_option
+def report_command(plan: str, period: str | None, fmt: str | None, output: Path,
+                   config_path: Path | None) -> None:
+    """生成工作台账：序号、工作任务、牵头单位、配合单位、完成时限、状态、完成日期、进展情况、提醒次数、最后提醒。"""
+    import sys
+
+    from reminder.ledger import ledger_rows, title_of, write_csv, write_xlsx
+
+    config = _config(config_path)
+    loaded = _loaded(config, plan)
+    store = _store(config)
+    now = _now(config)
+    rows = ledger_rows(loaded, store, now.date(), period=period, tz=config.tz)
+    fmt = fmt or ("csv" if output.suffix.lower() == ".csv" or str(output) == "-" else "xlsx")
+    if fmt == "csv":
+        if str(output) == "-":
+            write_csv(rows, sys.stdout)
+        else:
+            # utf-8-sig: Excel on Windows opens it with the Chinese intact.
+            with output.open("w", encoding="utf-8-sig", newline="") as out:
+                write_csv(rows, out)
+    else:
+        write_xlsx(rows, output, title=title_of(loaded, period), made=now)
+    if str(output) != "-":
+        click.echo(f"已生成台账：{output}（{len(rows)} 项任务）", err=True)
+
+
+@click.command("calendar")
+@click.argument("plan")
+@click.option("--unit", help="只导出这个单位的任务（默认全部）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出的 .ics 文件（可导入 Outlook、企业微信日历）")
+@config_option
+def calendar_command(plan: str, unit: str | None, output: Path, config_path: Path | None) -> None:
+    """把计划的截止日期导出为日历文件（.ics），按提醒策略设置提醒。"""
+    from reminder.ical import build_calendar
+
+    config = _config(config_path)
+    loaded = _loaded(config, plan)
+    events = _store(config).events() if config.path is not None else {}
+    body = build_calendar(loaded, events=events, unit=unit, stamp=_now(config))
+    output.write_bytes(body)
+    click.echo(f"已生成日历：{output}（{body.count(b'BEGIN:VEVENT')} 个截止日）", err=True)
+
+
+COMMANDS = [serve_command, link_command, report_command, calendar_command]
