@@ -173,13 +173,17 @@ class Daemon:
         self._scheduler: Any = None
         self._warned_years: set[tuple[str, int]] = set()
         self._warned_channels: set[tuple[str, str]] = set()
+        self._inputs: dict[str, tuple[object, ...]] = {}  # what each plan was last synced from
 
     # -- syncing -------------------------------------------------------------------------
     def sync(self, now: datetime, *, force: bool = False) -> list[Any]:
         """Re-plan and sync the outbox when a plan folder, the date, or the completions and
-        events recorded by commands changed since the last sync (always when ``force``)."""
+        events recorded by commands changed since the last sync (always when ``force``).
+        Only the plans whose own inputs changed (folder fingerprint, date, their completions
+        and events) are planned again, unless ``force``."""
         changed = self.plans.refresh(now)
-        marker = (now.astimezone(self.tz).date(), self.store.change_marker())
+        today = now.astimezone(self.tz).date()
+        marker = (today, self.store.change_marker())
         if not (force or changed or marker != self._synced):
             return []
         if self._planner is None or self._occurrences is None:
@@ -190,6 +194,7 @@ class Daemon:
             self._occurrences = self._occurrences or occurrences
         events, done = self.store.events(), self.store.done_set()
         synced_at = {row.id: row.synced_at for row in self.store.plan_rows()}
+        earliest = self.store.earliest_pending_by_plan()
         results, seen = [], set()
         for folder, loaded in self.plans.good.items():
             plan = loaded.plan
@@ -197,16 +202,25 @@ class Daemon:
                 log.error("计划编号重复（文件夹名相同）：%s，已跳过", folder)
                 continue
             seen.add(plan.id)
-            start, end, cutoff = self.window(plan.id, now, synced_at.get(plan.id))
-            notices = self._planner([plan], start=start, end=end, events=events, done=done)
+            inputs = (loaded.fingerprint, today, folder in self.plans.broken,
+                      frozenset(d for d in done if d[0] == plan.id),
+                      frozenset((k, v) for k, v in events.items() if k[0] == plan.id))
+            if not force and self._inputs.get(plan.id) == inputs:
+                continue
+            start, end, cutoff = self.window(plan.id, now, synced_at.get(plan.id),
+                                             earliest.get(plan.id))
+            # Occurrences once: the notices need the open ones, the store all of them.
+            occs = self._occurrences(plan, events=events)
+            notices = self._planner([plan], start=start, end=end, events=events, done=done,
+                                    occs={plan.id: occs})
             self._warn_missing_years(plan, {n.send_at.year for n in notices} | {end.year})
             result = self.store.sync_plan(
                 plan_id=plan.id, title=plan.title, path=str(folder),
-                fingerprint=loaded.fingerprint, tasks=plan.tasks,
-                occurrences=self._occurrences(plan, events=events), notices=notices,
-                window=(start, end), cutoff=cutoff, now=now, done=done,
+                fingerprint=loaded.fingerprint, tasks=plan.tasks, occurrences=occs,
+                notices=notices, window=(start, end), cutoff=cutoff, now=now, done=done,
                 keep_error=folder in self.plans.broken, routable=self._routable,
             )
+            self._inputs[plan.id] = inputs
             log.info("已同步计划 %s：新增 %d，取消 %d，恢复 %d，更新 %d", plan.id, result.added,
                      result.cancelled, result.revived, result.updated)
             results.append(result)
@@ -238,14 +252,13 @@ class Daemon:
                 self._warned_years.add((plan.id, year))
                 log.warning("计划 %s：%s", plan.id, missing_year_note(year))
 
-    def window(self, plan_id: str, now: datetime,
-               synced_at: datetime | None) -> tuple[date, date, datetime]:
+    def window(self, plan_id: str, now: datetime, synced_at: datetime | None,
+               earliest: datetime | None = None) -> tuple[date, date, datetime]:
         """(first day, last day) to plan, and the cutoff before which new notices are
         history rather than catch-up: the start of today, or the last sync if earlier (so
         notices planned during downtime are still caught up)."""
         local = now.astimezone(self.tz)
         today = local.date()
-        earliest = self.store.earliest_pending(plan_id)
         # Planning back to the oldest pending notice lets sync cancel it if it became obsolete.
         start = min(today, earliest.astimezone(self.tz).date()) if earliest else today
         end = today + timedelta(days=self.config.window_days)
@@ -287,6 +300,7 @@ class Daemon:
         self._scheduler = scheduler
         scheduler.add_job(self._tick, "interval", seconds=self.config.tick_seconds, id="tick")
         previous = self._install_signals()
+        watching = self._start_watching()
         try:
             scheduler.start()
             scheduler.add_job(self._wake, id="wake")  # send what is due right away
@@ -302,10 +316,38 @@ class Daemon:
             # The dispatcher sees self.stop, finishes the message in flight and gives the
             # rest of its claims back; shutdown(wait=True) waits for that job to end.
             self.stop.set()
+            if watching is not None:
+                watching.join()
             scheduler.shutdown(wait=True)
             self._restore_signals(previous)
             log.info("reminder 守护进程已停止")
         return 0
+
+    def _start_watching(self) -> threading.Thread | None:
+        """A thread that turns a change written by another process (done, undo, event, the
+        board) into a sync and wake-up within a second, instead of at the next tick."""
+        make = getattr(self.store, "watcher", None)
+        watcher = make(self.stop) if make is not None else None
+        if watcher is None:
+            return None
+
+        def watch() -> None:
+            try:
+                while not self.stop.is_set():
+                    try:
+                        changed = watcher.wait(1.0)
+                    except Exception:  # the database restarting must not end the daemon
+                        log.exception("监视数据库变化出错，5 秒后重试")
+                        self.stop.wait(5)
+                        continue
+                    if changed and not self.stop.is_set() and self._scheduler is not None:
+                        self._scheduler.add_job(self._tick, id="changed", replace_existing=True)
+            finally:
+                watcher.close()
+
+        thread = threading.Thread(target=watch, name="reminder-watch", daemon=True)
+        thread.start()
+        return thread
 
     def _install_signals(self) -> dict[int, Any]:
         previous: dict[int, Any] = {}

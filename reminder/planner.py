@@ -15,7 +15,14 @@ from dateutil.relativedelta import relativedelta
 
 from reminder.calendar import WorkCalendar
 from reminder.models import Contact, Notice, Occurrence, Offset, Stage
-from reminder.occurrences import Done, Events, effective_task, occurrences, plan_date_task_id
+from reminder.occurrences import (
+    Done,
+    Events,
+    effective_task,
+    occurrences,
+    plan_date_task_id,
+    without_done,
+)
 from reminder.planfolder import Plan
 
 STAGE_ORDER = {"overdue": 0, "escalate": 1, "due": 2, "remind": 3, "report": 4}
@@ -234,14 +241,17 @@ def plan_notices(
     now: datetime | None = None,
     events: Events | None = None,
     done: Done = frozenset(),
+    occs: Mapping[str, Sequence[Occurrence]] | None = None,
 ) -> list[Notice]:
     """Every notice to be sent from ``start`` to ``end`` (inclusive), and at or after
     ``now`` when given, in time order across all plans (held in memory: for many plans
-    stream ``plan_batches`` plan by plan instead)."""
+    stream ``plan_batches`` plan by plan instead). ``occs``: each plan's occurrences (with
+    ``events`` applied), when the caller has them already."""
     notices = [
         n for plan in plans
-        for batch in plan_batches(plan, occurrences(plan, events=events, done=done),
-                                  start=start, end=end, now=now)
+        for batch in plan_batches(
+            plan, without_done(occs[plan.id], done) if occs is not None
+            else occurrences(plan, events=events, done=done), start=start, end=end, now=now)
         for n in batch.notices()
     ]
     # Stable: within one plan and moment the batches are already in order.

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 
 from reminder.errors import StoreError
 from reminder.models import Notice, Occurrence, Task
@@ -28,6 +28,7 @@ from reminder.store import (
     open_store,
 )
 from reminder.store.engine import MIGRATIONS
+from reminder.store.schema import NoticeRow
 
 TZ = ZoneInfo("Asia/Shanghai")
 PLAN = "demo-2026"
@@ -347,7 +348,7 @@ def test_postgres_two_claimants_skip_each_others_rows(pg: Store, pg_url: str) ->
     try:
         # Daemon A has selected and locked two rows but not committed yet...
         with pg.transaction() as session_a:
-            held = session_a.scalars(pg._due_rows(now, 2)).all()
+            held = session_a.execute(pg._due_rows(now, 2)).all()
             assert len(held) == 2
             # ...daemon B must neither wait for A (lock_timeout turns waiting into an error)
             # nor take A's rows.
@@ -356,8 +357,8 @@ def test_postgres_two_claimants_skip_each_others_rows(pg: Store, pg_url: str) ->
             other_claims = _claim_with_lock_timeout(other, now)
             assert len(other_claims) == 4
             assert {c.id for c in other_claims}.isdisjoint(r.id for r in held)
-            for row in held:
-                row.status, row.claimed_by, row.lease_until = SENDING, ME, now + LEASE
+            session_a.execute(update(NoticeRow).where(NoticeRow.id.in_([r.id for r in held]))
+                              .values(status=SENDING, claimed_by=ME, lease_until=now + LEASE))
         assert {r.claimed_by for r in pg.notices()} == {ME, OTHER}
         assert other.claim(now, OTHER, lease=LEASE) == []
     finally:

@@ -8,6 +8,8 @@ Import this package only inside commands: it pulls in SQLAlchemy.
 
 from __future__ import annotations
 
+from typing import Any
+
 from reminder.store.engine import DaemonLock, create_store_engine, migrate, redact, sqlite_path
 from reminder.store.feedback import FeedbackMixin
 from reminder.store.holds import ADMIN_UNREACHABLE, HeldRoute, HoldsMixin, RetryResult
@@ -61,6 +63,12 @@ __all__ = [
 class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin,
             FeedbackMixin):
     """Every store operation; each method is one short transaction."""
+
+    def watcher(self, stop: Any = None) -> Any:
+        """What tells a daemon within a second that another process wrote (see watch.py)."""
+        from reminder.store.watch import watcher
+
+        return watcher(self.engine, stop)
 
 
 def open_store(url: str, *, timezone: str = "Asia/Shanghai", migrate_schema: bool = True) -> Store:

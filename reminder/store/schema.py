@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -103,7 +104,12 @@ class NoticeRow(Base):
 
     __tablename__ = "notices"
     __table_args__ = (
-        Index("ix_notices_due", "status", "next_attempt_at"),
+        # The claim: pending rows due by now, oldest first; partial, so the index holds only
+        # the rows still to send however many sent rows pile up.
+        Index("ix_notices_pending", "next_attempt_at",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        # Expired leases (a daemon died mid-send) and counts by status.
+        Index("ix_notices_status", "status", "lease_until"),
         Index("ix_notices_occurrence", "plan_id", "task_id", "due"),
     )
 
@@ -134,6 +140,9 @@ class NoticeRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Hash of the columns a plan decides (see store.sync.content_hash): sync rewrites a row
+    # only when it differs.
+    content_hash: Mapped[str | None] = mapped_column(String(32))
 
 
 class DeliveryRow(Base):

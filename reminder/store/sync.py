@@ -16,11 +16,13 @@ plan without ever sending anything twice:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 
 from reminder.models import Notice, Occurrence, Task
 from reminder.store.base import StoreBase
@@ -49,6 +51,39 @@ class SyncResult:
     updated: int = 0
 
 
+# Rows per statement in bulk writes: well under SQLite's bound-variable limit, few round trips.
+BATCH = 500
+
+
+def content_hash(notice: Notice) -> str:
+    """Everything sync may rewrite on a not-yet-sent row: equal hashes, nothing to write."""
+    raw = "\x1f".join((
+        notice.plan_title, notice.task, notice.title, notice.due.isoformat(), notice.occurrence,
+        notice.stage, notice.step, notice.recipient, notice.channel,
+        "\x1e".join(notice.addresses), "\x1e".join(notice.mentions), "\x1e".join(notice.mobiles),
+        notice.send_at.isoformat(),
+    ))
+    return hashlib.blake2b(raw.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _content(notice: Notice, digest: str) -> dict[str, Any]:
+    """The row columns a plan decides (addresses, titles and send time are not part of the
+    key, so a corrected e-mail address or send time reaches the existing row)."""
+    return {
+        "plan_id": notice.plan, "plan_title": notice.plan_title, "task_id": notice.task,
+        "title": notice.title, "due": notice.due, "occurrence": notice.occurrence,
+        "stage": notice.stage, "step": notice.step, "recipient": notice.recipient,
+        "channel": notice.channel, "addresses": list(notice.addresses),
+        "mentions": list(notice.mentions), "mobiles": list(notice.mobiles),
+        "send_at": notice.send_at, "content_hash": digest,
+    }
+
+
+def _batches(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(rows), BATCH):
+        yield rows[start:start + BATCH]
+
+
 class SyncMixin(StoreBase):
     def sync_plan(
         self,
@@ -69,13 +104,18 @@ class SyncMixin(StoreBase):
     ) -> SyncResult:
         """``keep_error``: the folder is broken and this is its last good version, so the
         recorded load error stays visible in `reminder status`. ``routable`` says whether the
-        deployment has a channel for a notice (default: every channel is configured)."""
+        deployment has a channel for a notice (default: every channel is configured).
+
+        Rows are compared with the plan by key and content hash and only what differs is
+        written, in bulk statements: a re-sync of an unchanged plan writes no notice row."""
         def can_route(notice: Notice) -> bool:
             return routable is None or routable(notice)
 
         done_set = {d for d in done if d[0] == plan_id}
         wanted = {n.key: n for n in notices if n.plan == plan_id}
         added = cancelled = revived = updated = 0
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         with self.transaction() as session:
             if self.dialect == "postgresql":
                 # Two daemons syncing one plan would both insert its new keys; one would
@@ -95,99 +135,127 @@ class SyncMixin(StoreBase):
 
             existing = {
                 row.key: row
-                for row in session.scalars(select(NoticeRow).where(NoticeRow.plan_id == plan_id))
+                for row in session.execute(
+                    select(NoticeRow.id, NoticeRow.key, NoticeRow.status, NoticeRow.reason,
+                           NoticeRow.attempts, NoticeRow.content_hash, NoticeRow.send_at,
+                           NoticeRow.task_id, NoticeRow.due)
+                    .where(NoticeRow.plan_id == plan_id))
             }
             for key, notice in wanted.items():
                 row = existing.get(key)
                 if row is None:
                     if notice.send_at >= cutoff:
-                        session.add(self._new_row(notice, now, can_route(notice)))
+                        inserts.append(self._new_row(notice, now, can_route(notice)))
                         added += 1
                 elif row.status == PENDING and notice.channel != "none" and not can_route(notice):
-                    row.status, row.reason, row.updated_at = CANCELLED, NO_CHANNEL, now
+                    updates.append({"id": row.id, "status": CANCELLED, "reason": NO_CHANNEL,
+                                    "updated_at": now})
                     cancelled += 1
                 elif row.status == PENDING:
-                    updated += self._refresh(row, notice, now, reschedule=row.attempts == 0)
+                    digest = content_hash(notice)
+                    if digest != row.content_hash:
+                        values = {"id": row.id, **_content(notice, digest), "updated_at": now}
+                        if row.attempts == 0:  # a row waiting out a retry keeps its backoff
+                            values["next_attempt_at"] = notice.send_at
+                        updates.append(values)
+                        updated += 1
                 elif (row.status == CANCELLED and notice.send_at >= cutoff
                       and (row.reason in REVIVABLE
                            or (row.reason == NO_CHANNEL and can_route(notice)))):
-                    self._refresh(row, notice, now)
-                    row.status, row.reason, row.updated_at = PENDING, None, now
+                    updates.append({"id": row.id, **_content(notice, content_hash(notice)),
+                                    "next_attempt_at": notice.send_at, "status": PENDING,
+                                    "reason": None, "updated_at": now})
                     revived += 1
             first, last = window
             for key, row in existing.items():
                 if key in wanted or row.status != PENDING:
                     continue
                 if first <= self.local(row.send_at).date() <= last:
-                    row.status = CANCELLED
-                    row.reason = DONE if (plan_id, row.task_id, row.due) in done_set else OBSOLETE
-                    row.updated_at = now
+                    reason = DONE if (plan_id, row.task_id, row.due) in done_set else OBSOLETE
+                    updates.append({"id": row.id, "status": CANCELLED, "reason": reason,
+                                    "updated_at": now})
                     cancelled += 1
+            for chunk in _batches(inserts):
+                session.execute(insert(NoticeRow), chunk)
+            # Bulk UPDATE by primary key groups the rows by the columns they set.
+            for chunk in _batches(updates):
+                session.execute(update(NoticeRow), chunk)
         return SyncResult(plan=plan_id, added=added, cancelled=cancelled, revived=revived,
                           updated=updated)
 
     def _sync_tasks(self, session, plan_id: str, tasks: Iterable[Task]) -> None:  # type: ignore[no-untyped-def]
-        session.execute(delete(TaskRow).where(TaskRow.plan_id == plan_id))
-        session.add_all(
-            TaskRow(plan_id=plan_id, id=t.id, title=t.short_title, deadline_text=t.deadline_text,
-                    units="；".join(t.units))
-            for t in {t.id: t for t in tasks}.values()
-        )
+        wanted = {
+            t.id: {"plan_id": plan_id, "id": t.id, "title": t.short_title,
+                   "deadline_text": t.deadline_text, "units": "；".join(t.units)}
+            for t in tasks
+        }
+        current = {
+            row.id: row._asdict()
+            for row in session.execute(
+                select(TaskRow.plan_id, TaskRow.id, TaskRow.title, TaskRow.deadline_text,
+                       TaskRow.units).where(TaskRow.plan_id == plan_id))
+        }
+        gone = [i for i in current if i not in wanted]
+        for chunk in _batches(gone):
+            session.execute(delete(TaskRow).where(TaskRow.plan_id == plan_id,
+                                                  TaskRow.id.in_(chunk)))
+        new = [v for i, v in wanted.items() if i not in current]
+        changed = [v for i, v in wanted.items() if i in current and current[i] != v]
+        for chunk in _batches(new):
+            session.execute(insert(TaskRow), chunk)
+        for chunk in _batches(changed):
+            session.execute(update(TaskRow), chunk)
 
     def _sync_occurrences(self, session, plan_id: str, occurrences: Iterable[Occurrence],  # type: ignore[no-untyped-def]
                           done_set: set[tuple[str, str, date]]) -> None:
-        current = {
-            (row.task_id, row.due): row
-            for row in session.scalars(
-                select(OccurrenceRow).where(OccurrenceRow.plan_id == plan_id))
-        }
-        seen = set()
+        wanted: dict[tuple[str, date], dict[str, Any]] = {}
         for occ in occurrences:
-            ident = (occ.task, occ.due)
-            if ident in seen:
-                continue
-            seen.add(ident)
-            row = current.get(ident) or OccurrenceRow(plan_id=plan_id, task_id=occ.task,
-                                                      due=occ.due)
-            row.nominal, row.kind, row.cycle = occ.nominal, occ.kind, occ.cycle
-            row.status = "done" if (plan_id, occ.task, occ.due) in done_set else "open"
-            session.add(row)
-        for ident, row in current.items():
-            if ident not in seen:
-                session.delete(row)
-
-    def _new_row(self, notice: Notice, now: datetime, routable: bool = True) -> NoticeRow:
-        row = NoticeRow(key=notice.key, status=PENDING, attempts=0, created_at=now)
-        self._refresh(row, notice, now)
-        if notice.channel == "none":
-            # Recorded so `reminder status` shows the unit lacks contacts, but never sent.
-            row.status, row.reason = CANCELLED, UNROUTABLE
-        elif not routable:
-            row.status, row.reason = CANCELLED, NO_CHANNEL
-        return row
+            wanted.setdefault((occ.task, occ.due), {
+                "plan_id": plan_id, "task_id": occ.task, "due": occ.due,
+                "nominal": occ.nominal, "kind": occ.kind, "cycle": occ.cycle,
+                "status": "done" if (plan_id, occ.task, occ.due) in done_set else "open",
+            })
+        current = {
+            (row.task_id, row.due): row._asdict()
+            for row in session.execute(
+                select(OccurrenceRow.id, OccurrenceRow.plan_id, OccurrenceRow.task_id,
+                       OccurrenceRow.due, OccurrenceRow.nominal, OccurrenceRow.kind,
+                       OccurrenceRow.cycle, OccurrenceRow.status)
+                .where(OccurrenceRow.plan_id == plan_id))
+        }
+        gone = [row["id"] for ident, row in current.items() if ident not in wanted]
+        for chunk in _batches(gone):
+            session.execute(delete(OccurrenceRow).where(OccurrenceRow.id.in_(chunk)))
+        new = [v for ident, v in wanted.items() if ident not in current]
+        changed = []
+        for ident, values in wanted.items():
+            row = current.get(ident)
+            if row is not None and any(row[k] != v for k, v in values.items()):
+                changed.append({**values, "id": row["id"]})
+        for chunk in _batches(new):
+            session.execute(insert(OccurrenceRow), chunk)
+        for chunk in _batches(changed):
+            session.execute(update(OccurrenceRow), chunk)
 
     @staticmethod
-    def _refresh(row: NoticeRow, notice: Notice, now: datetime, *,
-                 reschedule: bool = True) -> int:
-        """Copy the plan's current wording and addresses onto a not-yet-sent row.
+    def _new_row(notice: Notice, now: datetime, routable: bool = True) -> dict[str, Any]:
+        status, reason = PENDING, None
+        if notice.channel == "none":
+            # Recorded so `reminder status` shows the unit lacks contacts, but never sent.
+            status, reason = CANCELLED, UNROUTABLE
+        elif not routable:
+            status, reason = CANCELLED, NO_CHANNEL
+        return {"key": notice.key, **_content(notice, content_hash(notice)), "status": status,
+                "reason": reason, "attempts": 0, "next_attempt_at": notice.send_at,
+                "created_at": now, "updated_at": now}
 
-        Addresses, titles and send time are not part of the key, so a corrected e-mail
-        address or send time reaches the existing row instead of making a new one."""
-        before = (row.title, row.plan_title, row.addresses, row.mentions, row.mobiles,
-                  row.send_at)
-        row.plan_id, row.plan_title = notice.plan, notice.plan_title
-        row.task_id, row.title, row.due = notice.task, notice.title, notice.due
-        row.occurrence, row.stage, row.step = notice.occurrence, notice.stage, notice.step
-        row.recipient, row.channel = notice.recipient, notice.channel
-        row.addresses, row.mentions = list(notice.addresses), list(notice.mentions)
-        row.mobiles = list(notice.mobiles)
-        row.send_at = notice.send_at
-        if reschedule:  # a row waiting out a retry keeps its backoff
-            row.next_attempt_at = notice.send_at
-        row.updated_at = now
-        after = (row.title, row.plan_title, row.addresses, row.mentions, row.mobiles,
-                 row.send_at)
-        return int(before != after)
+    def earliest_pending_by_plan(self) -> dict[str, datetime]:
+        """The oldest pending send time of every plan, in one query."""
+        with self.transaction() as session:
+            return dict(session.execute(  # type: ignore[arg-type]
+                select(NoticeRow.plan_id, func.min(NoticeRow.send_at))
+                .where(NoticeRow.status == PENDING).group_by(NoticeRow.plan_id)
+            ).all())
 
     def record_plan_error(self, plan_id: str, path: str, message: str, now: datetime) -> None:
         """Remember why a plan folder stopped loading; its last good notices stay as they are."""
