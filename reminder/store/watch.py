@@ -3,7 +3,7 @@ per second on the outbox.
 
 `reminder done`, `undo`, `event` and the board write completions, events and notices from
 their own processes; an idle daemon has nothing scheduled and would otherwise notice only at
-its next tick. PostgreSQL: a trigger (migration 0002) sends NOTIFY on the completions and
+its next tick. PostgreSQL: a trigger (migration 0004) sends NOTIFY on the completions and
 events tables and the daemon LISTENs on a connection of its own. SQLite: ``PRAGMA
 data_version`` on a connection of our own changes whenever any other connection commits a
 change to the file; reading it costs no table access.
