@@ -95,19 +95,20 @@ def bench_sync(tasks: int, kind: str, plans_root: Path) -> dict[str, Any]:
             results = daemon.sync(NOW, force=True)
             first = (time.perf_counter() - t0, cpu() - c0)
             rows = sum(r.added for r in results)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu()
             daemon.sync(NOW, force=True)
-            again = time.perf_counter() - t0
+            again = (time.perf_counter() - t0, cpu() - c0)
             change_one_task(folders[0])
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu()
             changed = daemon.sync(NOW + timedelta(minutes=1))
-            one = time.perf_counter() - t0
+            one = (time.perf_counter() - t0, cpu() - c0)
             change_one_task(folders[0])  # put it back for the next run
             store.dispose()
         finally:
             db.drop()
     return {"tasks": tasks, "db": kind, "rows": rows, "first_s": first[0], "first_cpu": first[1],
-            "resync_s": again, "one_change_s": one, "one_change_plans": len(changed),
+            "resync_s": again[0], "resync_cpu": again[1], "one_change_s": one[0],
+            "one_change_cpu": one[1], "one_change_plans": len(changed),
             "peak_mb": peak_mb()}
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 
 from reminder.models import Notice
 from reminder.store.base import StoreBase
@@ -154,6 +154,12 @@ class OutboxMixin(StoreBase):
             return 0
         provider_code = delivery.provider_code if delivery else None
         with self.transaction() as session:
+            if self.dialect == "postgresql":
+                # Do not wait for the WAL flush of a send's record (the SQLite side runs
+                # synchronous=NORMAL for the same reason): a server crash can lose the last
+                # few hundred milliseconds of these, which means one message sent again,
+                # never one lost. Only this transaction; a user's `done` stays durable.
+                session.execute(text("SET LOCAL synchronous_commit = off"))
             if delivery is not None:
                 values.setdefault("provider_code", provider_code)
             # Core, not the ORM's UPDATE: one statement per digest with no session

@@ -145,7 +145,7 @@ class SyncMixin(StoreBase):
                 row = existing.get(key)
                 if row is None:
                     if notice.send_at >= cutoff:
-                        inserts.append(self._new_row(notice, now, can_route(notice)))
+                        inserts.append(self._new_row(key, notice, now, can_route(notice)))
                         added += 1
                 elif row.status == PENDING and notice.channel != "none" and not can_route(notice):
                     updates.append({"id": row.id, "status": CANCELLED, "reason": NO_CHANNEL,
@@ -175,8 +175,9 @@ class SyncMixin(StoreBase):
                     updates.append({"id": row.id, "status": CANCELLED, "reason": reason,
                                     "updated_at": now})
                     cancelled += 1
+            # Core on the table, not the ORM's bulk insert: no per-row mapper bookkeeping.
             for chunk in _batches(inserts):
-                session.execute(insert(NoticeRow), chunk)
+                session.execute(insert(NoticeRow.__table__), chunk)
             # Bulk UPDATE by primary key groups the rows by the columns they set.
             for chunk in _batches(updates):
                 session.execute(update(NoticeRow), chunk)
@@ -202,7 +203,7 @@ class SyncMixin(StoreBase):
         new = [v for i, v in wanted.items() if i not in current]
         changed = [v for i, v in wanted.items() if i in current and current[i] != v]
         for chunk in _batches(new):
-            session.execute(insert(TaskRow), chunk)
+            session.execute(insert(TaskRow.__table__), chunk)
         for chunk in _batches(changed):
             session.execute(update(TaskRow), chunk)
 
@@ -233,19 +234,19 @@ class SyncMixin(StoreBase):
             if row is not None and any(row[k] != v for k, v in values.items()):
                 changed.append({**values, "id": row["id"]})
         for chunk in _batches(new):
-            session.execute(insert(OccurrenceRow), chunk)
+            session.execute(insert(OccurrenceRow.__table__), chunk)
         for chunk in _batches(changed):
             session.execute(update(OccurrenceRow), chunk)
 
     @staticmethod
-    def _new_row(notice: Notice, now: datetime, routable: bool = True) -> dict[str, Any]:
+    def _new_row(key: str, notice: Notice, now: datetime, routable: bool = True) -> dict[str, Any]:
         status, reason = PENDING, None
         if notice.channel == "none":
             # Recorded so `reminder status` shows the unit lacks contacts, but never sent.
             status, reason = CANCELLED, UNROUTABLE
         elif not routable:
             status, reason = CANCELLED, NO_CHANNEL
-        return {"key": notice.key, **_content(notice, content_hash(notice)), "status": status,
+        return {"key": key, **_content(notice, content_hash(notice)), "status": status,
                 "reason": reason, "attempts": 0, "next_attempt_at": notice.send_at,
                 "created_at": now, "updated_at": now}
 
