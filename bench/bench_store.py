@@ -98,11 +98,13 @@ def bench_sync(tasks: int, kind: str, plans_root: Path) -> dict[str, Any]:
             t0, c0 = time.perf_counter(), cpu()
             daemon.sync(NOW, force=True)
             again = (time.perf_counter() - t0, cpu() - c0)
+            table = folders[0] / "tasks.csv"
+            original = table.read_text(encoding="utf-8")
             change_one_task(folders[0])
             t0, c0 = time.perf_counter(), cpu()
             changed = daemon.sync(NOW + timedelta(minutes=1))
             one = (time.perf_counter() - t0, cpu() - c0)
-            change_one_task(folders[0])  # put it back for the next run
+            table.write_text(original, encoding="utf-8")  # as it was, for the next run
             store.dispose()
         finally:
             db.drop()

@@ -163,6 +163,10 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
             for plan in plans:
                 found = plan_batches(plan, without_done(occs.pop(plan.id), done), start=first,
                                      end=last, now=moment)
+                if not (task_ids or stages or units):
+                    years.update({b.due.year for b in found})
+                    yield from found
+                    continue
                 for batch in found:
                     if (task_ids and batch.task not in task_ids) or (stages and batch.stage not in stages):
                         continue

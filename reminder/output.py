@@ -68,7 +68,7 @@ def write_notices(batches: Iterable[Batch], *, fmt: str, out: TextIO | None = No
     moments: dict[datetime, str] = {}
     days: dict[date, str] = {}
     tails: dict[object, str] = {}
-    cells: dict[str, str] = {}
+    cells: dict[object, str] = {}
     lines: list[str] = []
     count = 0
     for b in batches:
@@ -76,8 +76,12 @@ def write_notices(batches: Iterable[Batch], *, fmt: str, out: TextIO | None = No
             b.send_at, b.send_at.isoformat(timespec="minutes"))
         deadline = days.get(b.due) or days.setdefault(b.due, b.due.isoformat())
         if csv_out:
-            head = ",".join([cells.get(v) or cells.setdefault(v, _csv_cell(v))
-                             for v in (send_at, b.stage, b.plan, b.task, b.title, deadline)]) + ","
+            # Plan, task and title change once per task: their cells are joined once.
+            task = (b.plan, b.task, b.title)
+            middle = cells.get(task)
+            if middle is None:
+                middle = cells[task] = ",".join(_csv_cell(v) for v in task)
+            head = f"{send_at},{b.stage},{middle},{deadline},"
             for target in b.targets:
                 tail = tails.get(target)
                 if tail is None:

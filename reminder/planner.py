@@ -152,7 +152,7 @@ def plan_window(plans: Sequence[Plan], *, events: Events | None = None,
 Target = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Batch:
     """The notices of one step of one occurrence: same time, stage and task, one per
     recipient and channel (``targets``, in recipient then channel order). Writers format
@@ -202,9 +202,12 @@ def plan_batches(
     # recipients are worked out once each, not once per occurrence.
     schedules: dict[tuple[object, ...], list[tuple[date, Stage, str]]] = {}
     targets: dict[tuple[str, Stage], tuple[Target, ...]] = {}
+    orders: dict[str, tuple[int, str]] = {}
     batches: list[Batch] = []
     for occ in occs:
         title = _title(plan, occ)
+        if occ.task not in orders:
+            orders[occ.task] = _order(occ.task)
         shape = (occ.task.startswith("@"), occ.cycle == "ongoing", occ.due, occ.previous_due,
                  occ.next_due)
         steps = schedules.get(shape)
@@ -229,7 +232,7 @@ def plan_batches(
                 ))
     # Two occurrences of one task can share a moment and stage (two deadlines in one
     # cell, both overdue): the earlier due date first.
-    batches.sort(key=lambda b: (b.send_at, STAGE_ORDER[b.stage], _order(b.task), b.due))
+    batches.sort(key=lambda b: (b.send_at, STAGE_ORDER[b.stage], orders[b.task], b.due))
     return batches
 
 
