@@ -199,3 +199,36 @@ def test_notice_beside_a_table_that_is_no_task_table(write, tmp_path: Path) -> N
     tasks = {t.id: t for t in read_tasks_csv(tmp_path / "plan" / "tasks.csv")}
     assert {k: (t.lead, t.deadline_text) for k, t in tasks.items()} == {
         k: (lead, deadline) for k, (_, lead, _, deadline) in EXPECT.items()}
+
+
+def _docx_auto_numbered(path: Path) -> Path:
+    """Word's own list numbering: the "一、" and "1." are in the list definition, not the text."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.append(parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">'
+        '<w:lvl w:ilvl="0"><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:numFmt w:val="decimal"/><w:lvlText w:val="%2."/></w:lvl>'
+        "</w:abstractNum>"))
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    for line in NOTICE.splitlines():
+        level = "0" if line[:2] in ("一、", "二、") else "1" if line[:1].isdigit() else None
+        paragraph = document.add_paragraph(line[2:].strip() if level else line)
+        if level is not None:
+            paragraph._p.get_or_add_pPr().append(parse_xml(
+                f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'))
+    document.save(path)
+    return path
+
+
+def test_word_list_numbers_are_read(tmp_path: Path) -> None:
+    import_document(_docx_auto_numbered(tmp_path / "n.docx"), tmp_path / "plan")
+    tasks = read_tasks_csv(tmp_path / "plan" / "tasks.csv")
+    assert [(t.lead, t.deadline_text) for t in tasks] == [
+        (lead, deadline) for _, lead, _, deadline in EXPECT.values()]
+    # Word restarts the second level under each 一、: 1. 2. / 1. 2., and the ids say so
+    assert [t.id for t in tasks] == ["1", "2", "1-2", "2-2"]
+    assert tasks[2].section == ("二、回应社会关切",)

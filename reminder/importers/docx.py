@@ -32,11 +32,12 @@ class DocxImporter:
         rows: list[list[str]] = []
         context: list[str] = []
         body = document.element.body
+        numbering = _Numbering(document)
         for child in body.iterchildren():
             if child.tag == qn("w:p"):
                 text = _paragraph_text(child)
                 if text.strip():
-                    context.append(text.strip())
+                    context.append(numbering.marker(child) + text.strip())
             elif child.tag == qn("w:tbl"):
                 rows.extend(_table_rows(child))
         return Grid(rows=rows, context=context)
@@ -91,3 +92,71 @@ def _table_rows(tbl) -> list[list[str]]:
             row.extend([text] * span)
         rows.append(row)
     return rows
+
+
+_CN = "一二三四五六七八九"
+
+
+def _chinese(n: int) -> str:
+    if n < 10:
+        return _CN[n - 1] if n > 0 else "〇"
+    tens, ones = divmod(n, 10)
+    return (_CN[tens - 1] if tens > 1 else "") + "十" + (_CN[ones - 1] if ones else "")
+
+
+_FORMATS = {
+    "decimal": str, "chineseCounting": _chinese, "chineseCountingThousand": _chinese,
+    "ideographTraditional": _chinese, "japaneseCounting": _chinese,
+    "decimalEnclosedCircle": lambda n: chr(0x2460 + n - 1) if 0 < n <= 20 else str(n),
+    "decimalEnclosedCircleChinese": lambda n: chr(0x2460 + n - 1) if 0 < n <= 20 else str(n),
+}
+
+
+class _Numbering:
+    """Word's automatic list numbers, which are not in the paragraph's text: a notice's
+    "1." "（一）" "一、" come back as the list definition writes them."""
+
+    def __init__(self, document) -> None:
+        from docx.oxml.ns import qn
+
+        self.levels: dict[tuple[str, str], tuple[str, str]] = {}  # (numId, ilvl) -> (fmt, text)
+        self.counters: dict[str, dict[int, int]] = {}
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstract = {a.get(qn("w:abstractNumId")): a for a in root.iter(qn("w:abstractNum"))}
+        for num in root.iter(qn("w:num")):
+            ref = num.find(qn("w:abstractNumId"))
+            definition = abstract.get(ref.get(qn("w:val")) if ref is not None else None)
+            if definition is None:
+                continue
+            for lvl in definition.iter(qn("w:lvl")):
+                fmt, text = lvl.find(qn("w:numFmt")), lvl.find(qn("w:lvlText"))
+                self.levels[(num.get(qn("w:numId")), lvl.get(qn("w:ilvl")))] = (
+                    fmt.get(qn("w:val")) if fmt is not None else "decimal",
+                    text.get(qn("w:val")) if text is not None else "",
+                )
+
+    def marker(self, p) -> str:
+        from docx.oxml.ns import qn
+
+        num_pr = p.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+        if num_pr is None:
+            return ""
+        num_id = num_pr.find(qn("w:numId"))
+        ilvl = num_pr.find(qn("w:ilvl"))
+        num = num_id.get(qn("w:val")) if num_id is not None else None
+        level = ilvl.get(qn("w:val"), "0") if ilvl is not None else "0"
+        if (num, level) not in self.levels or not level.isdigit():
+            return ""
+        counts = self.counters.setdefault(num, {})
+        depth = int(level)
+        counts[depth] = counts.get(depth, 0) + 1
+        for deeper in [d for d in counts if d > depth]:
+            del counts[deeper]  # a new item restarts the numbers under it
+        text = self.levels[(num, level)][1]
+        for d in range(depth, -1, -1):
+            fmt = self.levels.get((num, str(d)), ("decimal", ""))[0]
+            text = text.replace(f"%{d + 1}", _FORMATS.get(fmt, str)(counts.get(d, 1)))
+        return text
