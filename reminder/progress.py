@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, Literal
 
 from reminder.messages import cn_date, days_text
-from reminder.occurrences import effective_task, occurrences
+from reminder.occurrences import deadlines_of, effective_task, occurrences
 
 State = Literal["done", "confirm", "overdue", "open"]
 STATE_NAMES: dict[str, str] = {"done": "已完成", "confirm": "待确认", "overdue": "逾期",
@@ -44,6 +44,7 @@ class TaskView:
     days_text: str
     missed: tuple[date, ...]  # earlier open occurrences of a recurring task, already overdue
     recurring: bool
+    event: bool  # counted from an event date the coordinator records
     done_dates: tuple[date, ...]  # completed occurrences, oldest first
     done_text: str  # who and when, of the latest completion
     done_note: str
@@ -101,7 +102,8 @@ def task_views(plan: Any, store: Any, today: date, *, unit: str | None = None,
         if unit is not None and not belongs(plan, unit, task.units):
             continue
         mine = occs.get(task.id, [])
-        if not mine:  # skipped, or no date to mark done against
+        event = any(d.kind == "event" for d in deadlines_of(plan, task))
+        if not mine and not event:  # skipped, or no date to mark done against
             continue
         done = finished.get(task.id, {})
         is_done = [o.due in done or o.nominal in done for o in mine]
@@ -111,8 +113,10 @@ def task_views(plan: Any, store: Any, today: date, *, unit: str | None = None,
         current = upcoming[0] if upcoming else (open_[-1] if open_ else None)
         missed = tuple(o.due for o in open_ if current is not None and o.due < current.due)
         latest = max(done.values(), key=lambda r: r.done_at) if done else None
-        if current is None:
-            state: State = "done"
+        if not mine:  # waits for its event date: nothing to do yet
+            state: State = "open"
+        elif current is None:
+            state = "done"
         elif any(o.due < today for o in open_):
             state = "overdue"
         else:
@@ -129,8 +133,9 @@ def task_views(plan: Any, store: Any, today: date, *, unit: str | None = None,
             deadline_text=task.deadline_text, state=state,
             current=current.due if current else None,
             current_text=cn_date(current.due) if current else "",
-            days_text=days_text(current.due, today) if current else "",
-            missed=missed, recurring=len(mine) > 1,
+            days_text=days_text(current.due, today) if current else (
+                "" if mine else "待记录事件日期"),
+            missed=missed, recurring=len(mine) > 1, event=event,
             done_dates=tuple(sorted(done)),
             done_text=f"{latest.done_by} 于 {done_at:%Y-%m-%d %H:%M} 登记" if latest else "",
             done_note=latest.note if latest else "",
