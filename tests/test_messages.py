@@ -332,3 +332,32 @@ def test_task_text_cannot_act_as_wecom_markdown(title: str, kept: str, gone: str
     from reminder.messages import md_safe
 
     assert md_safe(title) == kept and gone not in md_safe(title)
+
+
+# -- office names and links (issue 12) -------------------------------------------------------
+
+@pytest.mark.parametrize("channel, fmt", [("email", "markdown"), ("wecom", "markdown"), ("wecom", "text")],
+                         ids=["email", "wecom-markdown", "wecom-text"])
+def test_another_offices_plan_never_says_zhengwu_gongkai(channel: str, fmt: str) -> None:
+    farm = replace(notice(), plan_title="县农业农村局2026年重点工作任务分工方案")
+    messages = render_digest([farm], channel=channel, today=date(2026, 9, 29), fmt=fmt,  # type: ignore[arg-type]
+                             office=lambda plan: ("县农业农村局办公室", "局办公室"))
+    text = " ".join(m.subject + m.text + m.html + m.markdown for m in messages)
+    assert "【县农业农村局办公室提醒】" in text and "局办公室登记办结" in text
+    assert "政务公开" not in text
+
+
+def test_links_go_in_every_digest_and_email_has_one_per_task() -> None:
+    made: list[tuple[str, str, str]] = []
+
+    def link(plan: str, unit: str, task: str) -> str:
+        made.append((plan, unit, task))
+        return f"https://r.example/u/{unit}" + (f"#t-{task}" if task else "")
+
+    notices = [notice("12"), notice("13")]
+    mail = render_digest(notices, channel="email", today=date(2026, 9, 29), link=link)[0]
+    assert mail.text.count("查看与反馈") == 3  # one per task and the unit's own
+    assert "#t-12" in mail.html and "#t-13" in mail.html
+    robot = render_digest(notices, channel="wecom", today=date(2026, 9, 29), link=link)
+    assert re.search(r"\[查看与反馈\]\(https://r\.example/u/\S+\)", robot[-1].markdown)
+    assert {unit for _, unit, _ in made} == {notices[0].recipient}

@@ -173,3 +173,66 @@ def test_every_digest_carries_the_units_own_link_and_email_one_per_task(site: De
         if post_.body["msgtype"] == "markdown":
             assert re.search(r"\[查看与反馈[^\]]*\]\(http://127\.0\.0\.1:\d+/u/",
                              post_.body["markdown"]["content"])
+
+
+def board_post(site: Deployment, task: str, action: str, **fields: str) -> requests.Response:
+    url = site.admin_url()  # one link: the form's CSRF token is tied to it
+    tree = html.fromstring(requests.get(url, timeout=10).text)
+    csrf = tree.xpath(f'//*[@id="t-{task}"]//input[@name="csrf"]/@value')[0]
+    return requests.post(url, data={"csrf": csrf, "task": task, "action": action,
+                                                 **fields}, timeout=10)
+
+
+def test_confirm_done_policy_waits_for_the_coordinator_who_rejects_then_confirms(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom, policy="confirm_done = true")
+        with served(config, smtp, wecom) as s:
+            url = s.unit_url("法规科")
+            page = requests.get(url, timeout=10).text
+            assert tasks_of(post(url, page, "9", "done", text="规程已印发").text)["9"] == "confirm"
+            assert not any(n.status == PENDING for n in s.store.notices() if n.task_id == "9")
+            mails = len(smtp.messages)
+            rejected = board_post(s, "9", "reject", note="缺少印发文号")
+            assert rejected.status_code == 200 and tasks_of(rejected.text)["9"] == "open"
+            assert any(n.status == PENDING for n in s.store.notices() if n.task_id == "9")
+            told = smtp.messages[mails:]
+            assert [m.rcpt_tos for m in told] == [("fagui@example.org",)]
+            assert "缺少印发文号" in told[0].message.get_body(("plain",)).get_content()
+            assert "缺少印发文号" in requests.get(url, timeout=10).text  # shown to the unit
+
+            page = requests.get(url, timeout=10).text
+            post(url, page, "9", "done", text="补上文号")
+            confirmed = board_post(s, "9", "confirm")
+            assert tasks_of(confirmed.text)["9"] == "done"
+            row = next(r for r in s.store.completions() if r.task_id == "9" and r.undone_at is None)
+            assert row.confirmed_at is not None and "看板" in (row.confirmed_by or "")
+
+
+def test_board_records_an_event_date_marks_done_and_serves_the_ledger(site: Deployment) -> None:
+    assert tasks_of(requests.get(site.admin_url(), timeout=10).text)  # every task listed
+    assert board_post(site, "10", "event", date="2026-07-01").status_code == 200
+    assert site.store.events()[("demo-2026", "10")].isoformat() == "2026-07-01"
+    done = board_post(site, "13", "done", note="已公开")
+    assert done.status_code == 200 and tasks_of(done.text)["13"] == "done"
+    assert any(r.task_id == "13" and "看板" in r.done_by for r in site.store.completions())
+    ledger = requests.get(site.admin_url() + "/ledger.xlsx", timeout=10)
+    assert ledger.status_code == 200 and ledger.content[:2] == b"PK"
+    only_overdue = requests.get(site.admin_url(), params={"state": "done"}, timeout=10).text
+    assert set(tasks_of(only_overdue).values()) == {"done"}
+
+
+@pytest.mark.parametrize("make_url", [
+    lambda s: s.unit_url("法规科").replace("/u/", "/admin/"),
+    lambda s: tampered(s.admin_url()),
+    lambda s: s.links.url("feed", "demo-2026", "法规科").replace("/ics/", "/admin/")[:-4],
+], ids=["unit-link-on-board", "tampered-admin", "feed-link-on-board"])
+def test_board_refuses_other_links(site: Deployment, make_url: Any) -> None:
+    before = counts(site.store)
+    assert requests.get(make_url(site), timeout=10).status_code == 403
+    assert requests.post(make_url(site), data={"task": "3", "action": "done"},
+                         timeout=10).status_code == 403
+    assert counts(site.store) == before

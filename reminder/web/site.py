@@ -93,7 +93,7 @@ class Site:
         try:
             channels = self.channels()
         except Exception as exc:  # a missing secret: the feedback itself is already stored
-            log.error("无法通知牵头处室（渠道配置错误）：%s", exc)
+            log.error("无法发送通知（渠道配置错误）：%s", exc)
             return False
         targets: list[tuple[str, Message]] = []
         if contact.email and "email" in channels:
@@ -107,10 +107,10 @@ class Site:
             try:
                 result = channels[kind].send(message)
             except Exception as exc:
-                log.error("通知牵头处室失败（%s）：%s", kind, exc)
+                log.error("通知发送失败（%s）：%s", kind, exc)
                 continue
             if result.status == "ok":
                 sent = True
             else:
-                log.error("通知牵头处室失败（%s）：%s %s", kind, result.provider_code, result.detail)
+                log.error("通知发送失败（%s）：%s %s", kind, result.provider_code, result.detail)
         return sent
