@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,17 @@ def test_units_counted_per_task() -> None:
     conf = assess(tasks, default_deadline="年底前", expected=2, from_text=True)
     assert (conf.with_unit, conf.with_deadline, conf.long_titles, conf.overlong_titles,
             conf.from_text) == (1, 2, 1, 1, 2)
+
+
+@pytest.mark.parametrize(("lines", "issued", "titles", "expect"), [
+    pytest.param(["关于做好某区2026年政务公开重点工作的通知"], None, [], (2026, ""), id="notice-heading-states-it"),
+    pytest.param(["编制并公开2021年政府信息公开工作年度报告。"], None, [], (2021, "编制并公开2021年政府信息公开工作年度报告。"),
+                 id="prose-is-a-guess"),
+    pytest.param([], date(2021, 7, 19), [], (2021, "印发日期 2021-07-19"), id="issue-date-is-a-guess"),
+    pytest.param([], None, ["做好2022年度统计公开"], (2022, "做好2022年度统计公开"), id="task-text-is-a-guess"),
+    pytest.param(["没有年份"], None, [], (None, ""), id="nothing"),
+])
+def test_year_evidence(lines: list[str], issued, titles: list[str], expect: tuple) -> None:
+    from reminder.importers.meta import year_evidence
+
+    assert year_evidence("", lines, issued, titles) == expect

@@ -14,6 +14,7 @@ from reminder.numerals import to_int
 
 _TITLE_WORDS = re.compile(r"(分工方案|实施方案|工作方案|任务分工|工作要点|任务清单|工作计划|台账|分解表)")
 _YEAR = re.compile(r"(20\d{2})\s*年")
+_HEADING_END = re.compile(r"(通知|方案|要点|清单|计划|台账|分解表|任务表)$")
 _LABELLED_DATE = re.compile(
     r"(?:发布日期|成文日期|印发日期|发文日期|日期)[:：\s]*"
     r"(20\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
@@ -57,7 +58,12 @@ def year_evidence(
     year most named in the tasks, each quoted so the user can judge it."""
     if (found := _YEAR.search(title or "")) is not None:
         return int(found.group(1)), ""
-    for source in (list(lines), None, list(titles)):
+    lines = list(lines)
+    for line in lines:  # the document's own heading ("关于做好2026年…工作的通知") states it too
+        heading = " ".join(line.split()).strip("《》 ")
+        if len(heading) <= 60 and _HEADING_END.search(heading) and (m := _YEAR.search(heading)):
+            return int(m.group(1)), ""
+    for source in (lines, None, list(titles)):
         if source is None:
             if issued:
                 return issued.year, f"印发日期 {issued.isoformat()}"
