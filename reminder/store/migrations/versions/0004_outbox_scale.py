@@ -33,7 +33,7 @@ def upgrade() -> None:
     with op.batch_alter_table("notices") as batch:
         batch.add_column(sa.Column("content_hash", sa.String(32)))
     op.drop_index("ix_notices_due", table_name="notices")
-    op.create_index("ix_notices_pending", "notices", ["next_attempt_at"],
+    op.create_index("ix_notices_pending", "notices", ["next_attempt_at", "id"],
                     postgresql_where=sa.text("status = 'pending'"),
                     sqlite_where=sa.text("status = 'pending'"))
     op.create_index("ix_notices_status", "notices", ["status", "lease_until"])
