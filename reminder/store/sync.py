@@ -265,13 +265,6 @@ class SyncMixin(StoreBase):
             plan.error, plan.error_at = message, now
             session.add(plan)
 
-    def earliest_pending(self, plan_id: str) -> datetime | None:
-        with self.transaction() as session:
-            return session.scalar(
-                select(func.min(NoticeRow.send_at)).where(
-                    NoticeRow.plan_id == plan_id, NoticeRow.status == PENDING)
-            )
-
     def plan_rows(self) -> list[PlanRow]:
         with self.transaction() as session:
             rows = session.scalars(select(PlanRow).order_by(PlanRow.id)).all()
