@@ -311,6 +311,22 @@ def test_now_keeps_only_what_is_still_to_send(plan: Plan) -> None:
     assert len(later) < len(notices(plan))
 
 
+def test_now_keeps_a_notice_due_at_that_very_moment_and_every_later_step(plan: Plan) -> None:
+    # Task 1: due notice Sat 10-09 09:00, overdue Mon 10-11, escalations from 10-14 on.
+    now = datetime(2021, 10, 9, 9, 0, tzinfo=BEIJING)
+    later = [n for n in notices(plan, now=now) if n.task == "1"]
+    assert min(n.send_at for n in later) == now  # sent at 09:00 exactly: still to send
+    everything = [n for n in notices(plan) if n.task == "1" and n.send_at >= now]
+    assert sorted(n.key for n in later) == sorted(n.key for n in everything)
+
+
+def test_window_includes_both_of_its_ends(plan: Plan) -> None:
+    day = date(2021, 10, 9)  # task 1's due notice
+    items = notices(plan, start=day, end=day)
+    assert {(n.task, n.stage) for n in items} >= {("1", "due")}
+    assert {n.send_at.date() for n in items} == {day}
+
+
 def test_send_time_and_order(plan: Plan) -> None:
     items = notices(plan)
     assert all(n.send_at.hour == 9 and n.send_at.utcoffset().total_seconds() == 8 * 3600 for n in items)
