@@ -60,11 +60,29 @@ def digest_renderer(config: Any) -> Callable[..., list[Any]]:
                    link=links.unit_url if links is not None else None)
 
 
+def _check_listen(config: Any) -> None:
+    """Fail with one line before starting, rather than uvicorn's English log line from a
+    thread the daemon would outlive."""
+    import socket
+
+    host, port = config.web.host_port
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        raise ConfigError(f"无法监听 {config.web.listen}：{exc.strerror or exc}", file=config.path,
+                          place="web.listen", hint="端口已被占用时换一个端口，或停止占用它的进程"
+                          ) from None
+
+
 def _server(config: Any, store: Any) -> Any:
     import uvicorn
 
     from reminder.web import create_app
 
+    _check_listen(config)
     host, port = config.web.host_port
     # No access log: a request line would carry the link's token; the app logs link ids.
     return uvicorn.Server(uvicorn.Config(create_app(config, store), host=host, port=port,
@@ -102,8 +120,9 @@ def serve_command(config_path: Path | None, verbose: bool) -> None:
     web = _web_config(config)
     store = _store(config)
     try:
+        server = _server(config, store)
         click.echo(f"单位反馈页面：{web.url}（监听 {web.listen}；Ctrl+C 退出）", err=True)
-        _server(config, store).run()
+        server.run()
     finally:
         store.dispose()
 

@@ -236,3 +236,17 @@ def test_board_refuses_other_links(site: Deployment, make_url: Any) -> None:
     assert requests.post(make_url(site), data={"task": "3", "action": "done"},
                          timeout=10).status_code == 403
     assert counts(site.store) == before
+
+
+def test_serve_on_a_busy_port_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom, \
+            socket.socket() as busy:
+        config, base = deploy(tmp_path, smtp, wecom, run_once=False)
+        busy.bind(("127.0.0.1", int(base.rsplit(":", 1)[1])))
+        busy.listen()
+        result = reminder("serve", "--config", str(config), timeout=30)
+    assert result.returncode == 2 and "无法监听" in result.stderr and "web.listen" in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
