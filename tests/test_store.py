@@ -468,3 +468,14 @@ def test_new_state_directory_and_database_are_private_whatever_the_umask(tmp_pat
     assert modes["reminder.db"] == 0o600
     assert all(mode == 0o600 for name, mode in modes.items() if name.startswith("reminder.db"))
     store.dispose()
+
+
+def test_a_claim_cut_by_its_limit_keeps_the_last_recipients_rows_together(store: Store) -> None:
+    planned = [notice(task=str(i), send="2026-06-01", recipient="法规科") for i in range(1, 4)]
+    planned += [notice(task=str(i), send="2026-06-01", recipient="办公室",
+                       addresses=("bgs@example.gov.cn",)) for i in range(4, 9)]
+    sync(store, planned, at("2026-06-01", "08:00"))
+    claimed = store.claim(at("2026-06-01"), ME, lease=LEASE, limit=4)
+    # The limit took one row of 办公室's five: the other four come along, for one digest.
+    assert sorted(int(c.notice.task) for c in claimed) == list(range(1, 9))
+

@@ -72,11 +72,20 @@ class OutboxMixin(StoreBase):
         """Claim every notice due at ``now`` (and every expired lease) for ``claimant``.
 
         Two index range scans (expired leases, then pending rows by next attempt) reading
-        only the columns a send needs, and one UPDATE for all the claimed ids."""
+        only the columns a send needs, and one UPDATE for all the claimed ids. A batch cut by
+        ``limit`` is completed with the rest of its last recipient's due rows, so that
+        recipient gets one digest, not two (``run --once`` and a takeover of a dead daemon's
+        large claim used to split it)."""
         with self.transaction() as session:
             rows = list(session.execute(self._due_rows(now, limit, leases=True)))
             if len(rows) < limit:
                 rows += session.execute(self._due_rows(now, limit - len(rows)))
+            if rows and len(rows) >= limit:
+                last, taken = rows[-1], [row.id for row in rows]
+                for leases in (True, False):
+                    rows += session.execute(self._due_rows(now, limit, leases=leases).where(
+                        NoticeRow.channel == last.channel, NoticeRow.recipient == last.recipient,
+                        NoticeRow.id.not_in(taken)))
             ids = [row.id for row in rows]
             for start in range(0, len(ids), 500):
                 session.execute(
