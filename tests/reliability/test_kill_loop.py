@@ -51,7 +51,7 @@ def test_sigkill_mid_dispatch_loses_nothing(url: str, tmp_path: Path) -> None:
     rng = random.Random(20)
     log = tmp_path / "daemon.log"
     with smtp_server(delay=0.01) as smtp:
-        config = write_config(tmp_path, url, smtp=smtp, lease=1, max_wait=0.5)
+        config = write_config(tmp_path, url, smtp=smtp, lease=3, max_wait=1)
         kills = mid_send = 0
         while kills < KILLS:
             before = len(smtp.messages)
@@ -68,7 +68,7 @@ def test_sigkill_mid_dispatch_loses_nothing(url: str, tmp_path: Path) -> None:
         assert len(smtp.messages) < NOTICES // PER_UNIT, "the kills came too late to matter"
         final = daemon(config, log)
         try:
-            assert wait_for(lambda: set(outbox(url)) == {"sent"}, 180, step=0.5), outbox(url)
+            assert wait_for(lambda: set(outbox(url)) == {"sent"}, 600, step=0.5), outbox(url)
         finally:
             final.terminate()
             final.wait(30)
