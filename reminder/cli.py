@@ -16,7 +16,8 @@ from reminder.errors import ReminderError, environment_trouble
 _chinese()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             subcommand_metavar="命令 [参数]...")
 @click.help_option("-h", "--help", help="显示帮助并退出")
 @click.version_option(package_name="reminder", message="reminder %(version)s",
                       help="显示版本并退出")
@@ -27,7 +28,7 @@ def cli() -> None:
 # Core commands live in reminder.commands; the import and daemon commands in their own
 # modules. Each exposes COMMANDS.
 for _module in ("reminder.commands", "reminder.cli_import", "reminder.cli_daemon",
-                "reminder.cli_contacts", "reminder.cli_web"):
+                "reminder.cli_contacts", "reminder.cli_web", "reminder.doctor"):
     try:
         for _command in importlib.import_module(_module).COMMANDS:
             cli.add_command(_command)

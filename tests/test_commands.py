@@ -56,7 +56,7 @@ def test_explain_kinds(phrase: str, kind: str, extra: dict) -> None:
         assert deadline[key] == value
 
 
-@pytest.mark.parametrize("command", ["plan", "tasks", "check", "explain", "import", "run", "done"])
+@pytest.mark.parametrize("command", ["plan", "tasks", "check", "explain", "import", "run", "done", "contacts", "doctor"])
 def test_every_command_takes_short_help(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "-h"])
     assert result.exit_code == 0 and "用法：" in result.output and "选项" in result.output

@@ -136,6 +136,30 @@ class EmailChannel(Channel):
                               detail=mask(f"部分收件人被拒收：{_recipients(refused)}", [self._password]))
         return SendResult(status="ok", provider_code="250")
 
+    def check(self) -> SendResult:
+        """Connect, EHLO and log in as a send would, then quit without sending
+        (`reminder doctor`)."""
+        try:
+            smtp = self._connect()
+            try:
+                smtp.ehlo_or_helo_if_needed()
+                if self.username:
+                    smtp.login(self.username, self._password or "")
+            finally:
+                _quit(smtp)
+        except smtplib.SMTPResponseException as exc:
+            status = "config" if exc.smtp_code in AUTH_CODES else "permanent"
+            return self._result(status, str(exc.smtp_code),
+                                f"{_what(exc)}：{exc.smtp_code} {_text(exc.smtp_error)}")
+        except smtplib.SMTPException as exc:  # no AUTH offered, no usable mechanism
+            return self._result("permanent", "smtp", f"邮件服务器不接受登录：{exc}")
+        except ssl.SSLError as exc:
+            return self._result("permanent", "tls", f"与邮件服务器的 TLS 握手失败：{exc}")
+        except OSError as exc:
+            return self._result("retryable", "connection",
+                                f"无法连接邮件服务器 {self.host}:{self.port}：{exc}")
+        return SendResult(status="ok", provider_code="250")
+
     def _connect(self) -> smtplib.SMTP:
         context = self._ssl_context or ssl.create_default_context()
         if self.security == "ssl":

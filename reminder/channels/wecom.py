@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -31,6 +32,8 @@ DEFAULT_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
 MARKDOWN_MAX_BYTES = 4096
 TEXT_MAX_BYTES = 2048
 RATE_LIMIT = (20, 60.0)  # per robot, as documented by WeCom
+# The form of the key= value in a robot's webhook address (a UUID in hex).
+KEY_FORM = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # Codes worth another try later; the value is the pause WeCom implies (None: dispatcher's backoff).
 RETRYABLE_CODES: dict[int, float | None] = {
@@ -94,6 +97,20 @@ class WeComChannel(Channel):
     def robots(self) -> tuple[str, ...]:
         """Robot names only; keys stay private."""
         return tuple(self._robots)
+
+    def key_problems(self) -> dict[str, str]:
+        """What is wrong with the form of each robot's key, by robot name (`reminder doctor`).
+        Only the form: checking a key with WeCom means sending a message. Never the key."""
+        problems = {}
+        for robot, key in self._robots.items():
+            if "key=" in key or key.lower().startswith("http"):
+                problems[robot] = "填的是整个 webhook 地址，只需填 key= 后面的部分"
+            elif key != key.strip():
+                problems[robot] = "key 前后有空格或换行"
+            elif not KEY_FORM.fullmatch(key):
+                problems[robot] = ("key 格式不对：应为 8-4-4-4-12 位十六进制字符"
+                                   "（如 693a91f6-7e1b-4bc4-97a0-0ec2a1fa5aaa）")
+        return problems
 
     def rate_key(self, message: Message) -> str:
         return message.to[0] if message.to else ""

@@ -1,0 +1,128 @@
+"""`reminder doctor` against real parts: aiosmtpd with a login, a loopback WeCom server that
+must receive nothing, a real SQLite file, the example plan."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from servers import SmtpServer, WeComServer, smtp_server, wecom_server
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "demo-2026"
+KEY = "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
+PASSWORD = "s3cret-pw"
+
+
+def reminder(*args: str, home: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("REMINDER_CONFIG", "XDG_CONFIG_HOME")}
+    return subprocess.run([sys.executable, "-m", "reminder", *args], capture_output=True, text=True,
+                          env={**base, "HOME": str(home), **env}, timeout=60, cwd=home)
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[SmtpServer, WeComServer]]:
+    with smtp_server(users={"reminder": PASSWORD}) as smtp, wecom_server(keys={KEY}) as wecom:
+        yield smtp, wecom
+
+
+def _deploy(tmp_path: Path, smtp: SmtpServer, wecom: WeComServer, *, extra: str = "") -> Path:
+    shutil.copytree(EXAMPLE, tmp_path / "plans" / "demo-2026")
+    config = tmp_path / "config.toml"
+    config.write_text(f"""plans = ["plans"]
+[database]
+path = "state/reminder.db"
+[channels.email]
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+username = "reminder"
+password_env = "SMTP_PW"
+sender = "reminder@example.org"
+timeout = 5
+[channels.wecom]
+base_url = "{wecom.url}"
+[channels.wecom.robots."公开办群"]
+key_env = "KEY_A"
+[channels.wecom.robots."业务科室群"]
+key_env = "KEY_B"
+[admin]
+email = ["admin@example.org"]
+{extra}""", encoding="utf-8")
+    return config
+
+
+GOOD = {"SMTP_PW": PASSWORD, "KEY_A": KEY, "KEY_B": KEY}
+
+
+def test_a_ready_deployment_reads_checks_and_sends_nothing(tmp_path: Path, servers) -> None:
+    smtp, wecom = servers
+    config = str(_deploy(tmp_path, smtp, wecom))
+    # Make the database the way a first run does (nothing is due on New Year's Day).
+    assert reminder("run", "--once", "--now", "2026-01-01T09:00", "--config", config, home=tmp_path,
+                    env=GOOD).returncode == 0
+    result = reminder("doctor", "--config", config, home=tmp_path, env=GOOD)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1, result.stdout  # the example plan has warnings (2027 holidays)
+    assert lines[0] == f"正常 配置：{config} 读取正常"
+    assert any(line.startswith("正常 数据库：sqlite:///") and "记录了 1 个计划" in line for line in lines)
+    assert f"正常 邮件：127.0.0.1:{smtp.port}（none） 连接正常，以 reminder 登录成功；未发送任何邮件" in lines
+    assert "正常 企业微信：机器人“公开办群”的 key 格式正确（未发送消息）" in lines
+    assert any(line.startswith("警告 计划：demo-2026：16 项任务，0 个错误") for line in lines)
+    assert "正常 节假日：2026 年有调休安排数据" in lines
+    assert any(line.startswith("警告 节假日：2027 年没有调休安排数据") for line in lines)
+    assert smtp.messages == [] and wecom.requests == []
+    assert PASSWORD not in result.stdout and KEY not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "extra", "line"),
+    [
+        pytest.param({"SMTP_PW": "wrong"}, "", "错误 邮件：127.0.0.1:", id="smtp-wrong-password"),
+        pytest.param({"SMTP_PW": ""}, "", "错误 渠道：", id="smtp-password-missing"),
+        pytest.param({"KEY_A": f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={KEY}"}, "",
+                     "错误 企业微信：机器人“公开办群”：填的是整个 webhook 地址", id="wecom-whole-url"),
+        pytest.param({"KEY_B": "abc"}, "", "错误 企业微信：机器人“业务科室群”：key 格式不对", id="wecom-bad-form"),
+        pytest.param({}, 'contacts = "通讯录.xlsx"', "错误 通讯录：", id="contacts-missing"),
+    ],
+)
+def test_each_problem_is_one_line_and_the_worst_sets_the_exit(tmp_path: Path, servers, env: dict,
+                                                              extra: str, line: str) -> None:
+    smtp, wecom = servers
+    config = _deploy(tmp_path, smtp, wecom)
+    if extra:  # top-level keys go before the first table
+        config.write_text(extra + "\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    result = reminder("doctor", "--config", str(config), home=tmp_path, env={**GOOD, **env})
+    assert result.returncode == 2
+    assert [x for x in result.stdout.splitlines() if x.startswith(line)], result.stdout
+    assert "Traceback" not in result.stderr and smtp.messages == [] and wecom.requests == []
+    for secret in (KEY, PASSWORD, "wrong"):
+        assert secret not in result.stdout
+
+
+def test_a_database_that_is_not_one_is_an_error(tmp_path: Path, servers) -> None:
+    config = _deploy(tmp_path, *servers)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "reminder.db").write_text("not a database", encoding="utf-8")
+    result = reminder("doctor", "--config", str(config), home=tmp_path, env=GOOD)
+    assert result.returncode == 2
+    assert any(x.startswith("错误 数据库：") for x in result.stdout.splitlines()), result.stdout
+
+
+def test_a_database_not_made_yet_is_a_warning(tmp_path: Path, servers) -> None:
+    config = _deploy(tmp_path, *servers)
+    result = reminder("doctor", "--config", str(config), home=tmp_path, env=GOOD)
+    assert f"警告 数据库：{tmp_path / 'state' / 'reminder.db'} 尚不存在（首次运行 reminder run 时创建）" in result.stdout
+    assert not (tmp_path / "state" / "reminder.db").exists()
+
+
+def test_without_a_config_doctor_says_where_it_looked(tmp_path: Path) -> None:
+    result = reminder("doctor", home=tmp_path, env={})
+    assert result.returncode == 2
+    (line,) = result.stdout.splitlines()
+    assert line.startswith("错误 配置：找不到配置文件") and "config.example.toml" in line
