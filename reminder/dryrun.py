@@ -161,7 +161,9 @@ class Summary:
         if not self.messages:
             return ["没有要发送的通知。"]
         assert self.first is not None and self.last is not None
-        stages = [f"{STAGE_NAMES.get(s, s)} {n}，" for s, n in self.stages.items()]
+        order = list(STAGE_NAMES)  # the order a task goes through them
+        stages = [f"{STAGE_NAMES.get(s, s)} {self.stages[s]}，"
+                  for s in sorted(self.stages, key=lambda s: order.index(s) if s in order else 99)]
         stages[-1] = stages[-1][:-1] + "）。"
         parts = [f"共 {self.messages} 条消息（{self.notices} 条通知：", *stages,
                  f"首次发送 {self.first:%Y-%m-%d %H:%M}，", f"最后一次 {self.last:%Y-%m-%d %H:%M}。"]

@@ -110,7 +110,7 @@ def test_default_view_is_one_row_per_message_with_a_summary() -> None:
     rows = _table_rows(text)
     expected = _golden_messages()
     assert len(rows) == expected < 748
-    assert f"共 {expected} 条消息（748 条通知" in text
+    assert f"共 {expected} 条消息（748 条通知：提醒 220，到期 56，逾期 100，督办 324，报送 48）" in text
     assert "首次发送 2026-03-24 09:00" in text and "最后一次 2027-02-26 09:00" in text
     assert "分管局领导" in text.split("首次发送    最后发送")[1]
 
