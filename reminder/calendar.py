@@ -2,8 +2,10 @@
 
 Data comes from chinese-calendar for the years it covers, then from override files
 (`rules/holidays/*.toml`, a plan folder's `holidays/*.toml`) for years it does not cover
-yet. A year nobody covers falls back to weekends-only; callers ask `missing_years()` so the
-user is told, instead of the program crashing or guessing silently.
+yet. A year nobody covers falls back to the statutory holidays the `holidays` package
+computes (New Year, Spring Festival, National Day …) without the State Council's make-up
+workdays: a provisional calendar. Callers ask `missing_years()` so the user is told to add
+the official arrangement, instead of the program crashing or guessing silently.
 
 Override file format::
 
@@ -33,6 +35,14 @@ ONE_DAY = timedelta(days=1)
 def _library_workday(day: date) -> bool:
     # chinese-calendar validates each call by scanning its whole table: ask it once a day.
     return chinese_calendar.is_workday(day)
+
+
+@cache
+def _provisional_holidays(year: int) -> frozenset[date]:
+    # Imported here: only a year chinese-calendar lacks needs it, and it is not light.
+    import holidays
+
+    return frozenset(holidays.country_holidays("CN", years=year))
 
 
 @cache
@@ -80,7 +90,13 @@ class WorkCalendar:
             return False
         if _library_covers(day.year):
             return _library_workday(day)
+        if day.year not in self._covered and day in _provisional_holidays(day.year):
+            return False
         return day.weekday() < 5
+
+    def makeup_workday(self, day: date) -> bool:
+        """A Saturday or Sunday worked in exchange for a holiday (调休上班)."""
+        return day.weekday() >= 5 and self.is_workday(day)
 
     def shift(self, day: date, policy: ShiftPolicy = "before") -> date:
         """Move a deadline off a non-workday: to the last workday before it (the usual
@@ -106,8 +122,9 @@ class WorkCalendar:
 
 def missing_year_note(year: int) -> str:
     """What every command and the daemon's log say about a year without holiday data."""
-    return (f"{year} 年的节假日安排尚无数据，暂按仅周末休息计算"
-            f"（在 rules/holidays/ 或计划文件夹的 holidays/ 中补充 {year}.toml 后即按实际调休计算）")
+    return (f"{year} 年的节假日安排尚无数据，暂按法定节假日（元旦、春节、国庆等）和周末临时计算，"
+            f"未含调休上班日（官方安排发布后在 rules/holidays/ 或计划文件夹的 holidays/ 中补充"
+            f" {year}.toml 即按实际调休计算）")
 
 
 def _as_date(value: object, file: Path, place: str) -> date:
@@ -172,6 +189,12 @@ def _override_files(paths: Sequence[Path]) -> list[Path]:
         elif path.is_file():
             files.append(path)
     return files
+
+
+@cache
+def default_calendar() -> WorkCalendar:
+    """The shipped calendar, for places that render a date without a plan at hand."""
+    return load_calendar()
 
 
 def load_calendar(extra: Sequence[Path] = ()) -> WorkCalendar:

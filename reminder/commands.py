@@ -65,7 +65,7 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
             click.echo(f"“{phrase}”：没有规则能识别这个时限。")
         for dl, due, nominal in zip(deadlines, dues, nominals, strict=True):
             source = rule_source(dl.source)
-            click.echo(f"“{dl.text}” → {describe_deadline(dl, due, nominal)}  "
+            click.echo(f"“{dl.text}” → {describe_deadline(dl, due, nominal, calendar)}  "
                        f"[规则 {dl.rule}，{source}]")
     if deadlines and reading.leftover and not as_json:
         click.echo(f"未能识别：{'、'.join(f'“{x}”' for x in reading.leftover)}——"
@@ -98,7 +98,7 @@ def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
                 "lead": list(task.lead), "support": list(task.support),
                 "deadline_text": task.deadline_text,
                 "deadlines": [deadline_record(dl, due) for dl, due in zip(deadlines, dues, strict=True)],
-                "_summary": "；".join(describe_deadline(dl, due, n) for dl, due, n
+                "_summary": "；".join(describe_deadline(dl, due, n, plan.calendar) for dl, due, n
                                      in zip(deadlines, dues, nominals, strict=True)) or "（未识别）",
                 "_short": task.short_title,
             })

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from reminder.layout import Column, pack
 from reminder.models import Notice
-from reminder.output import CHANNEL_NAMES, STAGE_NAMES
+from reminder.output import CHANNEL_NAMES, STAGE_NAMES, makeup_mark
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,7 +118,7 @@ def notice_view(notices: list[Notice],
     rows = [{
         "send_at": clock(n.send_at), "stage": STAGE_NAMES.get(n.stage, n.stage),
         "plan": n.plan if plans > 1 else None, "title": f"{n.task} {n.title}"
-        if not n.task.startswith("@") else n.title, "deadline": n.due.isoformat(),
+        if not n.task.startswith("@") else n.title, "deadline": n.due.isoformat() + makeup_mark(n.due),
         "unit": n.recipient, "to": address_items(n.channel, n.addresses),
         "channel": CHANNEL_NAMES.get(n.channel, n.channel),
     } for n in notices]

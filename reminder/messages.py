@@ -37,8 +37,11 @@ T = TypeVar("T")
 
 
 def cn_date(value: date) -> str:
-    """``2026-10-09（周五）``."""
-    return f"{value.isoformat()}（周{WEEKDAYS[value.weekday()]}）"
+    """``2026-10-09（周五）``; ``2026-10-10（周六，调休上班）`` on a make-up workday."""
+    from reminder.calendar import default_calendar
+
+    makeup = "，调休上班" if default_calendar().makeup_workday(value) else ""
+    return f"{value.isoformat()}（周{WEEKDAYS[value.weekday()]}{makeup}）"
 
 
 def days_text(due: date, today: date) -> str:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminder.calendar import WorkCalendar, load_calendar
+from reminder.calendar import WorkCalendar, load_calendar, missing_year_note
 from reminder.errors import CalendarError
 
 CAL = load_calendar()
@@ -55,8 +55,13 @@ def test_add_workdays(day: str, n: int, expected: str) -> None:
         pytest.param("2024-10-07", False, id="2024-national-monday-holiday"),
         pytest.param("2025-01-26", True, id="2025-spring-sunday-makeup"),
         pytest.param("2025-02-04", False, id="2025-spring-tuesday-holiday"),
-        pytest.param("2027-01-04", True, id="2027-fallback-monday"),
-        pytest.param("2027-01-03", False, id="2027-fallback-sunday"),
+        pytest.param("2027-01-04", True, id="2027-provisional-monday"),
+        pytest.param("2027-01-03", False, id="2027-provisional-sunday"),
+        # A year chinese-calendar lacks: the statutory holidays of the holidays package.
+        pytest.param("2027-01-01", False, id="2027-provisional-new-year-friday"),
+        pytest.param("2027-02-08", False, id="2027-provisional-spring-festival-monday"),
+        pytest.param("2027-10-01", False, id="2027-provisional-national-day-friday"),
+        pytest.param("2027-10-05", False, id="2027-provisional-national-day-tuesday"),
     ],
 )
 def test_is_workday(day: str, workday: bool) -> None:
@@ -85,6 +90,26 @@ workdays = [2027-02-14]
     assert not cal.is_workday(date(2027, 2, 8))  # a Monday inside the holiday
     assert cal.is_workday(date(2027, 2, 14))  # a Sunday make-up workday
     assert cal.shift(date(2027, 2, 10)) == date(2027, 2, 5)
+    assert cal.is_workday(date(2027, 10, 1))  # the file is the whole year: it wins
+
+
+def test_provisional_year_is_still_reported_as_missing() -> None:
+    assert not CAL.known(2027)
+    assert CAL.shift(date(2027, 1, 1)) == date(2026, 12, 31)
+    note = missing_year_note(2027)
+    assert "临时" in note and "调休" in note and "2027.toml" in note
+
+
+@pytest.mark.parametrize(
+    ("day", "makeup"),
+    [
+        pytest.param("2026-10-10", True, id="2026-10-10-saturday-makeup"),
+        pytest.param("2026-10-17", False, id="plain-saturday"),
+        pytest.param("2026-10-09", False, id="friday"),
+    ],
+)
+def test_makeup_workday(day: str, makeup: bool) -> None:
+    assert CAL.makeup_workday(date.fromisoformat(day)) is makeup
 
 
 def test_later_override_wins(tmp_path: Path) -> None:

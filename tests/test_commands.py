@@ -256,3 +256,29 @@ def test_plan_jsonl_is_the_json_array_line_by_line(tmp_path: Path) -> None:
     array = json.loads(invoke("plan", *folders, "--format", "json", "--unit", "办公室", "--stage", "escalate"))
     assert [json.loads(line) for line in lines] == array
     assert array and {r["stage"] for r in array} == {"escalate"}
+
+
+def test_a_2027_plan_sends_nothing_on_new_year_or_national_day(tmp_path: Path) -> None:
+    folder = tmp_path / "p2027"
+    folder.mkdir()
+    (folder / "plan.toml").write_text('year = 2027\nissued = 2026-12-01\ncoordinator = "办公室"\n'
+                                      '[units."办公室"]\nemail = ["a@example.org"]\n',
+                                      encoding="utf-8")
+    rows = [f"{i},,任务{i},,办公室,,,{text}" for i, text in enumerate(
+        ["2027年1月4日前", "2027年10月8日前", "2027年1月1日", "2027年10月1日前", "每月",
+         "2027年10月11日前"], start=1)]
+    (folder / "tasks.csv").write_text(
+        "序号,章节,工作任务,具体工作,牵头单位,配合单位,责任单位,完成时限\n" + "\n".join(rows) + "\n",
+        encoding="utf-8")
+    result = run("plan", str(folder), "--detail", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    notices = json.loads(result.stdout)
+    days = {n["send_at"][:10] for n in notices} | {n["deadline"] for n in notices}
+    assert len(notices) > 20
+    assert not days & {"2027-01-01", "2027-10-01", "2027-10-04", "2027-02-08"}
+    assert "临时" in result.stderr  # and the user is told the calendar is provisional
+
+
+def test_explain_names_a_makeup_workday() -> None:
+    result = run("explain", "10月11日前", "--year", "2026")
+    assert "2026-10-10 周六（调休上班）" in result.stdout

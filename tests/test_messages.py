@@ -361,3 +361,16 @@ def test_links_go_in_every_digest_and_email_has_one_per_task() -> None:
     robot = render_digest(notices, channel="wecom", today=date(2026, 9, 29), link=link)
     assert re.search(r"\[查看与反馈\]\(https://r\.example/u/\S+\)", robot[-1].markdown)
     assert {unit for _, unit, _ in made} == {notices[0].recipient}
+
+
+@pytest.mark.parametrize(
+    ("day", "text"),
+    [
+        pytest.param(date(2026, 10, 10), "2026-10-10（周六，调休上班）", id="makeup-saturday"),
+        pytest.param(date(2026, 10, 9), "2026-10-09（周五）", id="friday"),
+    ],
+)
+def test_cn_date_names_a_makeup_workday(day: date, text: str) -> None:
+    from reminder.messages import cn_date
+
+    assert cn_date(day) == text
