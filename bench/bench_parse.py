@@ -74,7 +74,12 @@ def main() -> None:
     print(f"load_rules: {load_ms:.1f} ms")
     print(f"parse, first time: {cold:.1f} µs/phrase")
     print(f"parse, again:      {warm:.1f} µs/phrase")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "reminder", "explain", "--year", "2026", "--json"],
+                   input="\n".join(phrases), text=True, check=True, capture_output=True)
+    batch = (time.perf_counter() - start) / len(phrases) * 1e6
     print(f"reminder explain (fresh process): {explain_s:.2f} s")
+    print(f"reminder explain, batch from stdin: {batch:.1f} µs/phrase (process start included)")
 
 
 if __name__ == "__main__":

@@ -30,14 +30,16 @@ PLAN_PATHS = click.argument("plan_dirs", nargs=-1, required=True, metavar="计�
 
 
 @click.command()
-@click.argument("phrase")
+@click.argument("phrase", required=False)
 @click.option("--year", type=int, help="计划年度（默认：发文日期所在年或今年）")
 @click.option("--issued", help="发文日期，如 2022-04-15")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @rules_option
-def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
+def explain(phrase: str | None, year: int | None, issued: str | None, as_json: bool,
             rules: tuple[Path, ...]) -> None:
-    """解释一个时限表述如何被解析，如 “次年1月底前”。"""
+    """解释一个时限表述如何被解析，如 “次年1月底前”。
+
+    不给表述时从标准输入逐行读取，每行输出一个 JSON 对象（批量核对用）。"""
     from reminder.calendar import load_calendar
     from reminder.deadlines import Context, read
     from reminder.occurrences import nominal_dates
@@ -48,16 +50,27 @@ def explain(phrase: str, year: int | None, issued: str | None, as_json: bool,
     issued_day = parse_day(issued, "--issued")
     year = year or (issued_day.year if issued_day else date.today().year)
     calendar, policy = load_calendar(), build_policy()
-    reading = read(phrase, Context(year=year, issued=issued_day), load_rules(rules))
+    ctx, ruleset = Context(year=year, issued=issued_day), load_rules(rules)
+
+    def record(text: str) -> tuple[Any, list[Any], list[Any], dict[str, Any]]:
+        reading = read(text, ctx, ruleset)
+        nominals = [nominal_dates(dl, calendar) for dl in reading.deadlines]
+        dues = [[calendar.shift(d, policy.shift) for d in n] for n in nominals]
+        return reading, nominals, dues, {
+            "phrase": text, "understood": reading.understood, "leftover": list(reading.leftover),
+            "ambiguous": [{"text": t, "reason": r} for t, r in reading.ambiguous],
+            "deadlines": [deadline_record(dl, due)
+                          for dl, due in zip(reading.deadlines, dues, strict=True)]}
+
+    if phrase is None:  # one phrase a line on stdin, one JSON object a line out
+        for line in sys.stdin:
+            if line.strip():
+                click.echo(json.dumps(record(line.strip())[3], ensure_ascii=False))
+        return
+    reading, nominals, dues, data = record(phrase)
     deadlines = reading.deadlines
-    nominals = [nominal_dates(dl, calendar) for dl in deadlines]
-    dues = [[calendar.shift(d, policy.shift) for d in n] for n in nominals]
     if as_json:
-        records = [deadline_record(dl, due) for dl, due in zip(deadlines, dues, strict=True)]
-        click.echo(json.dumps({"phrase": phrase, "understood": reading.understood,
-                               "leftover": list(reading.leftover),
-                               "ambiguous": [{"text": t, "reason": r} for t, r in reading.ambiguous],
-                               "deadlines": records}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         for text, why in reading.ambiguous:
             click.echo(f"“{text}”有歧义：{why}")

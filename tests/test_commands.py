@@ -282,3 +282,14 @@ def test_a_2027_plan_sends_nothing_on_new_year_or_national_day(tmp_path: Path) -
 def test_explain_names_a_makeup_workday() -> None:
     result = run("explain", "10月11日前", "--year", "2026")
     assert "2026-10-10 周六（调休上班）" in result.stdout
+
+
+def test_explain_batch_reads_stdin_one_json_object_a_line() -> None:
+    result = CliRunner().invoke(cli, ["explain", "--year", "2024", "--json"],
+                                input="每月10日前\n\n8月3日至12日\n看情况\n")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [x["phrase"] for x in lines] == ["每月10日前", "8月3日至12日", "看情况"]
+    assert [x["understood"] for x in lines] == [True, True, False]
+    assert lines[1]["deadlines"][0]["start"] == "2024-08-03"
+    assert len(lines[0]["deadlines"][0]["dates"]) == 12
