@@ -100,7 +100,13 @@ def test_unit_marks_done_from_the_link_in_its_mail(browser, tmp_path: Path, monk
             assert f"#t-{task}" in text  # the mail's own per-task link points at it
             section.find_element(By.CSS_SELECTOR, "textarea").send_keys("已完成，见门户网站")
             section.find_element(By.CSS_SELECTOR, "button[name=action][value=done]").click()
-            done = browser.find_element(By.ID, f"t-{task}")
+            # The POST navigates: wait until the old page is gone, or the old section is found.
+            from selenium.webdriver.support import expected_conditions
+            from selenium.webdriver.support.ui import WebDriverWait
+
+            WebDriverWait(browser, 20).until(expected_conditions.staleness_of(section))
+            done = WebDriverWait(browser, 20).until(
+                lambda b: b.find_element(By.ID, f"t-{task}"))
             assert done.get_attribute("data-state") == "done"
             assert done.value_of_css_property("border-left-color") == "rgba(26, 127, 55, 1)"
             assert "撤销" in browser.find_element(By.CSS_SELECTOR, ".flash").text
