@@ -335,3 +335,33 @@ def wecom_server(
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def fresh_postgres(prefix: str = "reminder_test") -> Iterator[str]:
+    """The URL of a new, empty database on the local server, dropped afterwards; the test is
+    skipped, saying why, when no server answers on 127.0.0.1:5432."""
+    import uuid
+
+    import pytest
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any failure means "no server to test against"
+        admin.dispose()
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not usable: {type(exc).__name__}")
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

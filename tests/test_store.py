@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.script import ScriptDirectory
+from servers import fresh_postgres
 from sqlalchemy import create_engine, text, update
 
 from reminder.errors import StoreError
@@ -34,7 +34,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 PLAN = "demo-2026"
 ME, OTHER = "host:1:aaaa", "host:2:bbbb"
 LEASE = timedelta(minutes=5)
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def at(day: str, clock: str = "09:00") -> datetime:
@@ -304,20 +303,8 @@ def test_second_daemon_lock_on_one_sqlite_file_is_refused(tmp_path: Path) -> Non
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    name = f"reminder_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # any failure means "no server to test against"
-        admin.dispose()
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not usable: {type(exc).__name__}")
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres("reminder_test") as url:
+        yield url
 
 
 @pytest.fixture
@@ -415,42 +402,31 @@ def test_postgres_daemons_migrating_a_fresh_database_at_once_all_start() -> None
     """Without the advisory lock, 2 of 3 died with duplicate key … pg_type_typname_nsp_index."""
     import threading
 
-    name = f"reminder_race_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not usable: {type(exc).__name__}")
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
     opened: list[Store] = []
+    with fresh_postgres("reminder_race") as url:
 
-    def start() -> None:
-        barrier.wait()
+        def start() -> None:
+            barrier.wait()
+            try:
+                opened.append(open_store(url))
+            except BaseException as exc:  # collected for the assertion below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start) for _ in range(4)]
         try:
-            opened.append(open_store(url))
-        except BaseException as exc:  # collected for the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert (errors, len(opened)) == ([], 4)
-        with opened[0].engine.connect() as conn:
-            head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-            assert conn.execute(text("select version_num from alembic_version")).scalar() == head
-    finally:
-        for s in opened:
-            s.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            assert (errors, len(opened)) == ([], 4)
+            with opened[0].engine.connect() as conn:
+                head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+                assert conn.execute(text("select version_num from alembic_version")).scalar() == head
+        finally:
+            for store in opened:
+                store.dispose()
 
 
 def test_new_state_directory_and_database_are_private_whatever_the_umask(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
+from servers import fresh_postgres
 
 from reminder.config import Config
 from reminder.daemon import Daemon, PlanSet
@@ -28,7 +27,6 @@ from reminder.store import CANCELLED, SENT, Store, open_store
 from tests.test_daemon import FakePlan, Recorder
 
 TZ = ZoneInfo("Asia/Shanghai")
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DUE = date(2026, 6, 30)
 
 
@@ -37,20 +35,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'reminder.db'}"
         return
-    name = f"reminder_watch_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # any failure means "no server to test against"
-        admin.dispose()
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not usable: {type(exc).__name__}")
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres("reminder_watch") as url:
+        yield url
 
 
 @pytest.fixture

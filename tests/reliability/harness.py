@@ -8,23 +8,18 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from reminder.models import Notice, Task
 
 TZ = ZoneInfo("Asia/Shanghai")
 PLAN = "trial"
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TITLE = re.compile(r"T\d{5}")
 
 
@@ -147,26 +142,6 @@ def reminder(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[st
 def tracebacks(*logs: Path | str) -> int:
     return sum((p.read_text("utf-8", "replace") if isinstance(p, Path) else p)
                .count("Traceback") for p in logs)
-
-
-@contextmanager
-def fresh_postgres() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    name = f"reminder_trial_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not usable: {type(exc).__name__}")
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def outbox(url: str) -> Counter[str]:

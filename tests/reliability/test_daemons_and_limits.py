@@ -11,7 +11,6 @@ from pathlib import Path
 from harness import (
     count,
     daemon,
-    fresh_postgres,
     load,
     max_in_window,
     notices,
@@ -21,7 +20,7 @@ from harness import (
     tracebacks,
     write_config,
 )
-from servers import wecom_server
+from servers import fresh_postgres, wecom_server
 
 MESSAGES = 25  # 20 in the first minute, the rest after it
 

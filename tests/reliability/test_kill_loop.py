@@ -13,7 +13,6 @@ import pytest
 from harness import (
     count,
     daemon,
-    fresh_postgres,
     load,
     notices,
     outbox,
@@ -21,7 +20,7 @@ from harness import (
     tracebacks,
     write_config,
 )
-from servers import smtp_server
+from servers import fresh_postgres, smtp_server
 
 NOTICES = 1000
 PER_UNIT = 4  # 250 digests
