@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from calendar import monthrange
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import MAXYEAR, MINYEAR, date
 
 import regex
@@ -25,7 +25,8 @@ REPORTING_CYCLES = ("monthly", "quarterly", "semiannual", "yearly")
 # "yearly" and "ongoing" add nothing a dated deadline does not already say.
 _RHYTHMS = ("monthly", "quarterly", "semiannual")
 _UNIT_WORDS = {"工作日": "workday", "自然日": "day", "天": "day", "日": "day",
-               "月": "month", "周": "week", "星期": "week", "礼拜": "week"}
+               "月": "month", "周": "week", "星期": "week", "礼拜": "week",
+               "小时": "hour", "钟头": "hour"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +62,9 @@ def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly", *,
     month (clamped to its end: 每月31日 is 02-28 in February); without ``day``, the month's
     end. ``ongoing`` has no period of its own and takes the plan's ``reporting_cycle``.
     """
+    if cycle == "dekadal":  # 逐旬: the 10th, the 20th and the end of every month
+        return tuple(date(year, m, d) for m in range(1, 13)
+                     for d in (10, 20, monthrange(year, m)[1]))
     if cycle == "ongoing":
         if reporting_cycle == "ongoing":
             raise ValueError("长期任务的报送周期不能也是长期")
@@ -96,12 +100,22 @@ class Reading:
         return bool(self.deadlines) and not self.leftover and not self.ambiguous
 
 
+class Unsettled(Exception):
+    """A match whose date the text does not settle (a yearless range mostly over when the
+    plan was issued: this year's or next year's?); reported as ambiguous, never guessed."""
+
+
+#: How close to the issue date the end of a yearless range that opened before it may fall
+#: before the range reads as next year's just as well as this year's.
+_LATE_RANGE = 31
+
+
 # Digits or Chinese numerals next to a date word, or a range mark between date parts: text
 # with these still names a date, so dropping it would silently change a deadline.
 _NUMERAL = "\\d〇零○一二三四五六七八九十两"
 _DATE_LIKE = regex.compile(
     r"(?:\d{4}|[〇零○一二三四五六七八九]{4})年"  # a year; 上一年度 and 三年行动 are no dates
-    rf"|[{_NUMERAL}](?:月|日|号|旬|个?工作日|天|个月|周)|[一二三四1-4]季|[上中下]旬"
+    rf"|[{_NUMERAL}](?:月|日|号|旬|个?工作日|天|个月|周|个?小时)|[一二三四1-4]季|[上中下]旬"
     rf"|[{_NUMERAL}][年月日号]?(?:至|到|—|–|-|~)[{_NUMERAL}]")
 # Leftover is reported clause by clause: the clause is what a clerk can find in the document.
 _CLAUSE = regex.compile(r"[^,;。:、()!?《》“”\[\]]+")
@@ -121,10 +135,15 @@ def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
     gaps: list[str] = []
     position = 0
     for match in ruleset.find(normal):
-        deadline = _meaning(match, ctx)
+        try:
+            deadline = _meaning(match, ctx)
+        except Unsettled as why:
+            deadline, unsettled = None, str(why)
+        else:
+            unsettled = match.rule.ambiguous
         gaps.append(normal[position:match.start])
-        if match.rule.ambiguous is not None:
-            ambiguous.append((match.text, match.rule.ambiguous))
+        if unsettled is not None:
+            ambiguous.append((match.text, unsettled))
         elif deadline is None:
             gaps.append(match.text)
         else:
@@ -133,6 +152,7 @@ def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
         gaps.append("\x00")  # a match separates what lies before it from what follows
         position = match.end
     gaps.append(normal[position:])
+    found = _opened(found, ambiguous)
     leftover = tuple(clause for clause in _CLAUSE.findall("".join(gaps).replace("\x00", ","))
                      if _DATE_LIKE.search(clause))
     return Reading(text=normal, deadlines=tuple(_dedupe(found)), matched=tuple(matched),
@@ -191,11 +211,23 @@ def _meaning(match: Match, ctx: Context) -> Deadline | None:
             return None
         if rule.none:
             return Deadline(kind="none", note=rule.reason, **common)
+        if rule.start is not None:
+            # A start without a year is not rolled past the issue date like a deadline: too
+            # early a start only fails to hold back reminders, too late a one would drop some.
+            year = _year(match.groups.get("year"), ctx)
+            if year is None:
+                year = ctx.issued.year if ctx.issued else ctx.year
+            opens = _month_day(year, _value(match, "month") or 0, _value(match, "day") or 1, ctx)
+            return None if opens is None else Deadline(
+                kind="none", start=opens, note=f"只写了开始日期 {opens.isoformat()}，没有截止日期",
+                **common)
         if rule.recur is not None:
             return _recurring(match, ctx, common)
         if rule.after is not None:
             offset = _offset(match)
-            return None if offset is None else Deadline(kind="event", after=offset, **common)
+            if offset is None:
+                return None
+            return Deadline(kind="event", after=offset, note=_hours_note(match), **common)
         day, start = _date(match, ctx)
         if day is None or (start is not None and start > day):
             return None
@@ -271,7 +303,13 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
     start_day = to_int(from_day) if from_day is not None else 1
     start_year = from_year if from_year is not None else (
         end.year if (start_month, start_day) <= (end.month, end.day) else end.year - 1)
-    return end, date(start_year, start_month, start_day)
+    start = date(start_year, start_month, start_day)
+    issued = ctx.issued
+    if (year is None and issued is not None and start < issued
+            and (end - issued).days <= _LATE_RANGE):
+        raise Unsettled(f"这个范围在方案印发（{issued.isoformat()}）时已大半过去，可能指"
+                        f"{end.year}年，也可能指{end.year + 1}年，请写明年份")
+    return end, start
 
 
 def _month_day(year: int | None, month: int, day: int | None, ctx: Context) -> date | None:
@@ -321,7 +359,47 @@ def _offset(match: Match) -> Offset | None:
     if unit == "week":
         # Plans count weeks in calendar days; 两周内 is 14 days, not 10 workdays.
         return Offset(n=count * 7, unit="day")
+    if unit == "hour":
+        # Reminders are by the day: 24小时 is 1 day, 72小时 3, and 2小时 the event's own day.
+        return Offset(n=count // 24, unit="day")
     return Offset(n=count, unit=unit)  # type: ignore[arg-type]
+
+
+def _hours_note(match: Match) -> str:
+    word = (match.groups.get("unit") or "").removeprefix("个")
+    count = _value(match, "count")
+    if _UNIT_WORDS.get(word) != "hour" or count is None or count % 24 == 0:
+        return ""
+    days = "事件当天" if count < 24 else f"事件后{count // 24}天"
+    return f"时限{count}小时，按{days}提醒，请留意具体时刻"
+
+
+# A phrase with both a start and an event-relative limit (自3月25日起30个工作日内) names its
+# due date only through the workday calendar; saying so beats dropping the start.
+_START_AND_LIMIT = "写了开始日期，期限又从事件起算，请写明截止日期或记录事件日期"
+
+
+def _opened(found: list[Deadline], ambiguous: list[tuple[str, str]]) -> list[Deadline]:
+    """Apply a start (从3月起) to the other deadlines of its phrase: a date keeps it as where
+    its work opens, a rhythm loses the periods before it. A start alone is no deadline."""
+    starts = [d for d in found if d.kind == "none" and d.start is not None]
+    rest = [d for d in found if not (d.kind == "none" and d.start is not None)]
+    if not starts or not any(d.kind in ("once", "recurring", "event") for d in rest):
+        return found
+    opens = starts[0].start
+    assert opens is not None
+    if any(d.kind == "event" for d in rest):
+        ambiguous.extend((s.text, _START_AND_LIMIT) for s in starts)
+        return rest
+    result = []
+    for d in rest:
+        if d.kind == "once" and d.start is None and opens <= d.dates[0]:
+            d = replace(d, start=opens)
+        elif d.kind == "recurring":
+            kept = tuple(x for x in d.dates if x >= opens)
+            d = replace(d, dates=kept or d.dates, start=opens)
+        result.append(d)
+    return result
 
 
 def _month_end(year: int, month: int) -> date:

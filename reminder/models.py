@@ -11,12 +11,13 @@ from datetime import date, datetime, time
 from typing import Literal
 
 DeadlineKind = Literal["once", "recurring", "event", "none"]
-Cycle = Literal["monthly", "bimonthly", "quarterly", "semiannual", "yearly", "ongoing"]
+Cycle = Literal["dekadal", "monthly", "bimonthly", "quarterly", "semiannual", "yearly", "ongoing"]
 OffsetUnit = Literal["day", "workday", "month"]
 Stage = Literal["remind", "due", "overdue", "escalate", "report"]
 ShiftPolicy = Literal["before", "after", "none"]
 
-CYCLES: tuple[str, ...] = ("monthly", "bimonthly", "quarterly", "semiannual", "yearly", "ongoing")
+CYCLES: tuple[str, ...] = ("dekadal", "monthly", "bimonthly", "quarterly", "semiannual", "yearly",
+                           "ongoing")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,8 +48,9 @@ class Deadline:
     occurrences for ``recurring``; the computed date for ``event`` once its event is known,
     else empty; empty for ``none``. A ``recurring`` deadline with ``after`` falls due that
     long after each of its ``dates`` (每季度结束后10个工作日内: the quarter ends). ``start``
-    is where a range opens (2024年4月—6月: 04-01); ``note`` says what a reader should know
-    (由上级确定, a yearly count that does not divide the year).
+    is where a range opens (2024年4月—6月: 04-01) or a phrase says work begins (从3月起); a
+    ``none`` with a ``start`` is a start written alone (从3月25日开始); ``note`` says what a
+    reader should know (由上级确定, a yearly count that does not divide the year).
     """
 
     kind: DeadlineKind

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 WEEKDAYS = "一二三四五六日"
 STAGE_NAMES = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
                "report": "报送"}
-CYCLE_NAMES = {"monthly": "每月", "bimonthly": "每两月", "quarterly": "每季度",
+CYCLE_NAMES = {"dekadal": "每旬", "monthly": "每月", "bimonthly": "每两月", "quarterly": "每季度",
                "semiannual": "每半年", "yearly": "每年", "ongoing": "长期"}
 UNIT_NAMES = {"day": "天", "workday": "个工作日", "month": "个月"}
 CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "none": "无"}
@@ -179,7 +179,7 @@ def describe_deadline(d: Deadline, due: Sequence[date],
     if d.kind == "event":
         assert d.after is not None
         return (f"事件发生后 {d.after.n} {UNIT_NAMES[d.after.unit]}内（记录事件日期后才有截止日）"
-                if d.after.n else "事件当日（记录事件日期后才有截止日）")
+                if d.after.n else "事件当日（记录事件日期后才有截止日）") + note
     shifted = [f"{weekday(x, calendar)}" + ("" if x == n else f"（原定 {n.isoformat()}，遇非工作日调整）")
                for n, x in zip(nominal if nominal is not None else d.dates, due, strict=False)]
     if d.kind == "recurring":

@@ -14,8 +14,9 @@ from typing import Any
 
 from reminder.calendar import WorkCalendar, load_calendar
 from reminder.contacts import ContactBook
+from reminder.deadlines import REPORTING_CYCLES
 from reminder.errors import PlanError
-from reminder.models import CYCLES, Contact, PlanDate, Policy, Task, TaskOverride
+from reminder.models import Contact, PlanDate, Policy, Task, TaskOverride
 from reminder.policy import build_policy
 from reminder.rules import RuleSet, load_rules
 
@@ -286,7 +287,7 @@ def load_plan(path: Path, *, extra_rules: Sequence[Path] = (),
                         hint="写作 year = 2026")
     issued = _date(data["issued"], plan_file, "issued") if data.get("issued") else None
     cycle = data.get("reporting_cycle", "quarterly")
-    if cycle not in CYCLES or cycle == "ongoing":
+    if cycle not in REPORTING_CYCLES:  # bimonthly and dekadal are task rhythms, not reporting
         raise PlanError(f"未知的报送周期 {cycle!r}", file=plan_file, place="reporting_cycle",
                         hint="monthly、quarterly、semiannual 或 yearly")
     table = data.get("table", {})

@@ -55,7 +55,8 @@ PLACEHOLDERS: dict[str, str] = {
     "from_day": _DAY,
     "quarter": r"(?<!\d)[1-4](?!\d)|(?<![" + _NUM + r"])[一二三四](?![" + _NUM + r"])",
     "count": rf"(?<!\d)\d{{1,3}}(?!\d)|(?<![{NUMERAL_CHARS}])[{NUMERAL_CHARS}]{{1,5}}",
-    "unit": r"个?工作日|个?自然日|天|日|个月|个?(?:周|星期|礼拜)",
+    # Hours (24小时内) become days when read: the calendar and the reminders count days.
+    "unit": r"个?工作日|个?自然日|天|日|个月|个?(?:周|星期|礼拜)|个?(?:小时|钟头)",
 }
 # 今年 is the plan year, 次年 the next, 上年 the one before; the year placeholder stops
 # before 年 so that rules read naturally: {year}年{month}月{day}日.
@@ -69,7 +70,10 @@ DATE_RESULTS = ("day", "month_end", "quarter_end", "half_end", "year_end", "year
 AFTER_RESULTS = ("day", "workday", "month", "week", "unit")
 #: ``per_year`` turns a count (每年不少于4次) into the cycle that spreads it evenly.
 RECUR_RESULTS = (*CYCLES, "per_year")
-RESULT_KEYS = ("date", "recur", "after", "none", "ambiguous")
+#: ``start`` marks where work begins (从3月25日开始): no deadline of its own, it opens the
+#: other deadlines of the same phrase; "day" is that day, "month" the month's first.
+START_RESULTS = ("day", "month")
+RESULT_KEYS = ("date", "recur", "after", "none", "ambiguous", "start")
 # lag: months after each period (次月5日前 is day 5 of the month after each month).
 FIXED_KEYS = ("month", "day", "quarter", "half", "count", "lag")
 _FIXED_RANGES = {"month": (1, 12), "day": (1, 31), "quarter": (1, 4), "half": (1, 2),
@@ -80,13 +84,22 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 }
 _KEYS = ("name", "pattern", *RESULT_KEYS, *FIXED_KEYS, "reason", "examples")
 
+# Traditional forms of the characters the grammar keys on (個 內 當 報 …): plans copied from
+# Hong Kong, Macao or Taiwan sources, or converted by an editor, are read like any other.
+_SIMPLIFIED = str.maketrans(
+    "個內當為會請報實時後節週開於務辦結終來隨應從號兩雙場盡長續態級據頭禮鐘調總進發屆間"
+    "過遲滿復計劃彙則堅餘數幾",
+    "个内当为会请报实时后节周开于务办结终来随应从号两双场尽长续态级据头礼钟调总进发届间"
+    "过迟满复计划汇则坚余数几")
+
 # A {name} that is not a quantifier ({2}, {1,3}) nor part of \p{Han}, \N{...}, \x{...}.
 _PLACEHOLDER = regex.compile(r"(?<!\\[pPNxgu])(?<!\\)\{([A-Za-z_]\w*)\}")
 
 
 def normalize(text: str) -> str:
-    """The form rules see: NFKC (２０２１ → 2021, ，→ ,) without any whitespace, capped."""
-    return "".join(unicodedata.normalize("NFKC", text).split())[:MAX_TEXT]
+    """The form rules see: NFKC (２０２１ → 2021, ，→ ,) without any whitespace, the
+    traditional characters the grammar keys on made simplified, capped."""
+    return "".join(unicodedata.normalize("NFKC", text).split())[:MAX_TEXT].translate(_SIMPLIFIED)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +118,7 @@ class Rule:
     ambiguous: str | None = None
     #: Why a ``none`` rule has no date of its own (按上级要求: 由上级确定).
     reason: str = ""
+    start: str | None = None
     month: int | None = None
     day: int | None = None
     quarter: int | None = None
@@ -133,7 +147,7 @@ class Rule:
         """The rule as a ``[[rule]]`` table that :func:`load_rules` reads back equal."""
         lines = ["[[rule]]", f"name = {_toml_str(self.name)}",
                  f"pattern = {_toml_str(self.pattern)}"]
-        for key in ("date", "recur", "after", "ambiguous"):
+        for key in ("date", "recur", "after", "ambiguous", "start"):
             if getattr(self, key) is not None:
                 lines.append(f"{key} = {_toml_str(getattr(self, key))}")
         if self.none:
@@ -363,10 +377,12 @@ def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int,
     given = [k for k in RESULT_KEYS if k in table]
     if len(given) != 1:
         have = f"，现有 {'、'.join(given)}" if given else ""
-        raise fail(f"每条规则必须且只能有一个结果键{have}", "从 date、recur、after、none 中选一个")
+        raise fail(f"每条规则必须且只能有一个结果键{have}",
+                   "从 date、recur、after、none、ambiguous、start 中选一个")
     key = given[0]
     value = table[key]
-    choices = {"date": DATE_RESULTS, "recur": RECUR_RESULTS, "after": AFTER_RESULTS}.get(key)
+    choices = {"date": DATE_RESULTS, "recur": RECUR_RESULTS, "after": AFTER_RESULTS,
+               "start": START_RESULTS}.get(key)
     if key == "none":
         if value is not True:
             raise fail("none 只能写作 none = true")
@@ -432,6 +448,8 @@ def _check(rule: Rule, fail: Any, verify: bool) -> None:
         needs = ("count", "unit") if rule.after == "unit" else ("count",)
     elif rule.recur == "per_year":
         needs = ("count",)
+    elif rule.start is not None:
+        needs = ("month", "day") if rule.start == "day" else ("month",)
     for need in needs:
         if need not in rule.placeholders and rule.fixed(need) is None:
             if need in ("half", "unit"):

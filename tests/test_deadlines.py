@@ -30,8 +30,9 @@ def show(deadlines: list[Deadline]) -> list[str]:
         if d.kind == "once":
             out.append(d.dates[0].isoformat())
         elif d.kind == "recurring":
+            after = f"+{d.after}" if d.after else ""
             out.append(f"{d.cycle}:{','.join(x.strftime('%m-%d') for x in d.dates)}@"
-                       f"{d.dates[0].year}")
+                       f"{d.dates[0].year}{after}")
         elif d.kind == "event":
             out.append(f"after:{d.after}")
         else:
@@ -89,7 +90,8 @@ NO_YEAR = [
 DATES = [
     ("2021年12月31日", C21, ["2021-12-31"]),
     ("２０２１年１２月", C21, ["2021-12-31"]),  # a year and month alone: that month's end
-    ("2021年12月前完成", C21, ["2021-12-31"]),
+    ("2021年12月份前完成", C21, ["2021-12-31"]),  # 月份前: the whole month
+    ("2021年12月为限", C21, ["2021-12-31"]),
     ("根据2021年3月出台的办法开展工作", C21, []),  # a month quoted mid-sentence is no deadline
     ("2021年底", C21, ["2021-12-31"]),
     ("2021年年底前", C21, ["2021-12-31"]),
@@ -272,6 +274,34 @@ GRAMMAR = [
     ("定期", C24, ["ongoing:03-31,06-30,09-30,12-31@2024"]),
     ("不定期", Context(year=2024, reporting_cycle="semiannual"), ["ongoing:06-30,12-31@2024"]),
     ("即时", C24, ["none"]),
+    # Forms that used to give a confident wrong date (gaps.tsv, issue 7).
+    ("应在一月内报告", C24, ["after:1m"]),  # one month, not January
+    ("2024年一月内", C24, ["2024-01-31"]),  # with a year it is January
+    ("年后十日前", C24, ["yearly:12-31@2024+10d"]),
+    ("各市于月后10日前报送", C24, ["monthly:" + MONTH_ENDS_24 + "@2024+10d"]),
+    ("季后15日内", C24, ["quarterly:03-31,06-30,09-30,12-31@2024+15d"]),
+    ("次月十五日内", C24, ["monthly:" + dates_of(*(f"{m:02d}-15" for m in range(2, 13)), "01-15")
+                          + "@2024"]),
+    ("随季报于次季度十五日内报送", C24, ["quarterly:04-15,07-15,10-15,01-15@2024"]),
+    ("月报、季报于次月(季度)十五日内报送", C24, [
+        "monthly:" + dates_of(*(f"{m:02d}-15" for m in range(2, 13)), "01-15") + "@2024",
+        "quarterly:04-15,07-15,10-15,01-15@2024"]),
+    ("在每季度最后一个月的30日前", C24, ["quarterly:03-30,06-30,09-30,12-30@2024"]),
+    ("逐旬", C24, ["dekadal:" + dates_of(*(f"{m:02d}-{d}" for m in range(1, 13) for d in (
+        "10", "20", str((date(2024 + m // 12, m % 12 + 1, 1) - timedelta(days=1)).day))))
+        + "@2024"]),
+    ("一季度一通报", C24, ["quarterly:03-31,06-30,09-30,12-31@2024"]),
+    ("涉及及时性诉求应在24小时内反馈", C24, ["after:1d"]),  # 及时性 is no 及时
+    ("在72小时内给予答复", C24, ["after:3d"]),
+    ("应在2小时内反馈", C24, ["after:0d"]),
+    ("复杂问题不超过5个工作日", C24, ["after:5wd"]),
+    ("时间不得超过15个工作日", C24, ["after:15wd"]),
+    ("办理期限为3个月", C24, ["after:3m"]),
+    ("延长的期限最长不得超过20个工作日", C24, []),  # an extension cap, not a limit
+    # Traditional characters the grammar keys on read like simplified ones.
+    ("請示性公文必須在3個工作日內辦結", C24, ["after:3wd"]),
+    ("當日辦結", C24, ["after:0d"]),
+    ("每季度結束後10個工作日內", C24, ["quarterly:03-31,06-30,09-30,12-31@2024+10wd"]),
 ]
 
 
@@ -280,6 +310,67 @@ def test_forms_other_offices_write(text: str, ctx: Context, expected: list[str])
     reading = read(text, ctx)
     assert show(list(reading.deadlines)) == expected
     assert reading.understood == bool(expected)
+
+
+@pytest.mark.parametrize("text", ["三月内完成", "十二月之内"])
+def test_chinese_month_with_nei_stays_ambiguous(text: str) -> None:
+    # 三月内: three months, or by the end of March? Reported, never guessed.
+    reading = read(text, C24)
+    assert reading.deadlines == () and not reading.understood and reading.ambiguous
+
+
+def test_hour_limits_say_how_they_are_counted() -> None:
+    (two,) = parse("应在2小时内反馈", C24)
+    assert (str(two.after), "2小时" in two.note, "当天" in two.note) == ("0d", True, True)
+    (day,) = parse("24小时内", C24)
+    assert (str(day.after), day.note) == ("1d", "")
+
+
+STARTS = [  # (text, ctx, deadlines as show() writes them, their starts)
+    ("从3月25日开始", C24, ["none"], ["2024-03-25"]),
+    ("从3月25日开始,6月30日前完成", C24, ["2024-06-30"], ["2024-03-25"]),
+    ("自2024年3月起,每月25日前报送", C24,
+     ["monthly:" + dates_of(*(f"{m:02d}-25" for m in range(3, 13))) + "@2024"], ["2024-03-01"]),
+    ("自5月份开始,每季度结束后10日内", C24,
+     ["quarterly:06-30,09-30,12-31@2024+10d"], ["2024-05-01"]),
+]
+
+
+@pytest.mark.parametrize(("text", "ctx", "expected", "starts"), STARTS, ids=[r[0] for r in STARTS])
+def test_a_start_opens_the_deadlines_beside_it(text: str, ctx: Context, expected: list[str],
+                                               starts: list[str]) -> None:
+    reading = read(text, ctx)
+    assert show(list(reading.deadlines)) == expected
+    assert [d.start.isoformat() if d.start else "" for d in reading.deadlines] == starts
+    assert reading.understood
+
+
+LATE = Context(year=2018, issued=date(2018, 12, 24))
+
+
+@pytest.mark.parametrize(("text", "ctx", "expected"), [
+    ("8至12月", LATE, []),  # mostly over at issue: 2018 or 2019? reported
+    ("6至7月", LATE, ["2019-07-31"]),  # wholly past: next year's, as a date would be
+    ("2018年8至12月", LATE, ["2018-12-31"]),  # a written year settles it
+    ("3月至6月", Context(year=2024, issued=date(2024, 3, 15)), ["2024-06-30"]),  # just opened
+    ("1-12月", Context(year=2024, issued=date(2024, 7, 15)), ["2024-12-31"]),
+])
+def test_yearless_range_mostly_over_at_issue_is_ambiguous(text: str, ctx: Context,
+                                                         expected: list[str]) -> None:
+    reading = read(text, ctx)
+    assert show(list(reading.deadlines)) == expected
+    assert reading.understood == bool(expected)
+    assert bool(reading.ambiguous) != bool(expected)
+
+
+def test_a_start_without_a_year_is_not_rolled_past_the_issue_date() -> None:
+    (d,) = parse("从12月19日起至2019年底", LATE)
+    assert (d.dates, d.start) == ((date(2019, 12, 31),), date(2018, 12, 19))
+
+
+def test_a_start_beside_an_event_limit_is_reported_not_dropped() -> None:
+    reading = read("自3月25日起30个工作日内", C24)
+    assert not reading.understood and "开始日期" in reading.ambiguous[0][1]
 
 
 def test_count_that_does_not_divide_the_year_stays_yearly_and_says_so() -> None:
@@ -321,7 +412,9 @@ def test_set_by_a_superior(text: str) -> None:
     assert (d.kind, d.note) == ("none", "由上级确定")
 
 
-@pytest.mark.parametrize("text", ["12月前", "6月以前完成"])
+# 2024年8月前完成: http://www.huanbaole.com/jishu/150187.html (a year does not settle it).
+@pytest.mark.parametrize("text", ["12月前", "6月以前完成", "2021年12月前完成", "2024年8月前完成",
+                                  "次年3月前"])
 def test_month_before_stays_ambiguous_and_says_why(text: str) -> None:
     reading = read(text, C24)
     assert reading.deadlines == () and not reading.understood
@@ -377,7 +470,10 @@ LEFTOVERS = [
     ("对上一年度工作开展回头看,及时整改", ["及时"], []),  # 上一年度 is no date
     ("三年行动计划,年底前完成", ["年底前"], []),
     ("年底前,报送第三、第四季度情况", ["年底前"], ["第四季度情况"]),
-    ("长期,每旬报送", ["长期"], []),
+    ("长期,每旬报送", ["长期", "每旬"], []),
+    ("年底前,24小时内反馈", ["年底前", "24小时内"], []),
+    ("年底前,按24小时反馈", ["年底前"], ["按24小时反馈"]),  # hours are date-like
+    ("3个月后10日内", ["10日内"], ["3个月后"]),  # a count before 月: no monthly rhythm
     ("年底前,下旬报送", ["年底前"], ["下旬报送"]),
     ("年底前,1至3号", ["年底前"], ["1至3号"]),
 ]
@@ -507,6 +603,7 @@ def test_deadline_records_carry_rule_source_and_text() -> None:
 
 
 CYCLES = [
+    ("dekadal", 36, date(2024, 2, 29)),
     ("monthly", 12, date(2024, 2, 29)),
     ("quarterly", 4, date(2024, 9, 30)),
     ("semiannual", 2, date(2024, 6, 30)),

@@ -67,6 +67,8 @@ def test_round_trip_keeps_fixed_values(tmp_path: Path) -> None:
 def test_normalize_folds_width_and_drops_spaces() -> None:
     assert normalize("２０２３年 1月\u300031日，前") == "2023年1月31日,前"
     assert len(normalize("年" * (MAX_TEXT + 50))) == MAX_TEXT
+    # Traditional forms of the characters the grammar keys on; others stay as written.
+    assert normalize("3個工作日內辦結並答覆") == "3个工作日内办结並答覆"
 
 
 def test_quantifiers_and_property_escapes_are_not_placeholders(tmp_path: Path) -> None:
