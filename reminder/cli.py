@@ -16,29 +16,43 @@ from reminder.errors import ReminderError, environment_trouble
 _chinese()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]},
-             subcommand_metavar="命令 [参数]...")
+#: Which module defines each command. Only the invoked command's module is imported, so
+#: `reminder explain` does not load the daemon's logging, getpass or the web commands
+#: (tests/test_cli_lazy.py checks this table against the modules' COMMANDS).
+COMMAND_MODULES: dict[str, str] = {
+    **dict.fromkeys(("explain", "tasks", "plan", "check"), "reminder.commands"),
+    "import": "reminder.cli_import",
+    **dict.fromkeys(("run", "done", "undo", "event", "status", "retry", "test-channel"),
+                    "reminder.cli_daemon"),
+    "contacts": "reminder.cli_contacts",
+    **dict.fromkeys(("serve", "link", "report", "calendar"), "reminder.cli_web"),
+    "doctor": "reminder.doctor",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module when the command is looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            return None
+        command = next(c for c in importlib.import_module(module).COMMANDS
+                       if c.name == cmd_name)
+        command.options_metavar = "[选项]"
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             subcommand_metavar="命令 [参数]...", options_metavar="[选项]")
 @click.help_option("-h", "--help", help="显示帮助并退出")
 @click.version_option(package_name="reminder", message="reminder %(version)s",
                       help="显示版本并退出")
 def cli() -> None:
     """政务公开任务分工方案的截止提醒工具：解析时限、预览提醒计划、按期发送提醒与督办。"""
-
-
-# Core commands live in reminder.commands; the import and daemon commands in their own
-# modules. Each exposes COMMANDS.
-for _module in ("reminder.commands", "reminder.cli_import", "reminder.cli_daemon",
-                "reminder.cli_contacts", "reminder.cli_web", "reminder.doctor"):
-    try:
-        for _command in importlib.import_module(_module).COMMANDS:
-            cli.add_command(_command)
-    except ModuleNotFoundError as exc:  # a module not written yet
-        if exc.name != _module:
-            raise
-
-
-for _command in (cli, *cli.commands.values()):
-    _command.options_metavar = "[选项]"
 
 
 def main() -> None:
