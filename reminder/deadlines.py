@@ -8,10 +8,9 @@ workday shift and event-relative arithmetic belong to the calendar and occurrenc
 
 from __future__ import annotations
 
-from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import MAXYEAR, MINYEAR, date
+from datetime import MAXYEAR, MINYEAR, date, timedelta
 
 import regex
 
@@ -64,7 +63,7 @@ def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly", *,
     """
     if cycle == "dekadal":  # 逐旬: the 10th, the 20th and the end of every month
         return tuple(date(year, m, d) for m in range(1, 13)
-                     for d in (10, 20, monthrange(year, m)[1]))
+                     for d in (10, 20, _month_end(year, m).day))
     if cycle == "ongoing":
         if reporting_cycle == "ongoing":
             raise ValueError("长期任务的报送周期不能也是长期")
@@ -78,7 +77,7 @@ def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly", *,
     for first in range(1, 13, length):
         target = first + (length if month is None else month) - 1 + lag
         y, m = year + (target - 1) // 12, (target - 1) % 12 + 1
-        end = monthrange(y, m)[1]
+        end = _month_end(y, m).day
         dates.append(date(y, m, end if day is None else min(day, end)))
     return tuple(dates)
 
@@ -403,7 +402,10 @@ def _opened(found: list[Deadline], ambiguous: list[tuple[str, str]]) -> list[Dea
 
 
 def _month_end(year: int, month: int) -> date:
-    return date(year, month, monthrange(year, month)[1])
+    # Not calendar.monthrange: the calendar module (and locale) is a cost at every start.
+    if month == 12:
+        return date(year, 12, 31)
+    return date(year, month + 1, 1) - timedelta(days=1)
 
 
 def _dedupe(deadlines: Iterable[Deadline]) -> list[Deadline]:

@@ -6,13 +6,14 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import date, timedelta
-
-from dateutil.relativedelta import relativedelta
+from typing import TYPE_CHECKING
 
 from reminder.calendar import WorkCalendar
 from reminder.deadlines import Context, parse, task_deadlines
 from reminder.models import Deadline, Occurrence, Offset, Task
-from reminder.planfolder import Plan
+
+if TYPE_CHECKING:  # only annotations: `explain` needs no plan folders
+    from reminder.planfolder import Plan
 
 Events = Mapping[tuple[str, str], date]
 Done = AbstractSet[tuple[str, str, date]]
@@ -55,6 +56,8 @@ def after_event(event: date, offset: Offset, calendar: WorkCalendar) -> date:
     if offset.unit == "workday":
         return calendar.add_workdays(event, offset.n)
     if offset.unit == "month":
+        from dateutil.relativedelta import relativedelta  # rare; not worth its import
+
         return event + relativedelta(months=offset.n)
     return event + timedelta(days=offset.n)
 

@@ -206,8 +206,10 @@ class RuleSet:
         chars = set(text)
         for index, rule in enumerate(self.rules):
             needs = _triggers(rule.pattern)
-            if needs is not None and chars.isdisjoint(needs):
-                continue  # a character every match contains is missing: no need to scan
+            if needs is not None and not any(
+                    all(not chars.isdisjoint(need) for need in alternative)
+                    for alternative in needs):
+                continue  # characters every match contains are missing: no need to scan
             try:
                 matches = (rule.compiled.finditer(text) if rule.trusted
                            else rule.compiled.finditer(text, timeout=TIMEOUT))
@@ -232,20 +234,41 @@ class RuleSet:
 
 
 @cache
-def _triggers(pattern: str) -> frozenset[str] | None:
-    """Characters of which every match of ``pattern`` contains at least one, or None when
-    that cannot be told. Read from the pattern's non-ASCII literals that no ``?``, ``*``,
-    class or placeholder makes optional: 年月日 needs 月, 年底 needs 底 or 末."""
-    text = _PLACEHOLDER.sub("", unicodedata.normalize("NFKC", pattern))
-    alternatives, _ = _requirements(text, 0)
-    chosen = [min(reqs, key=len) for reqs in alternatives if reqs]
-    if len(chosen) < len(alternatives):
+def _triggers(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
+    """For each top-level alternative of ``pattern``, sets of characters of which every
+    match of that alternative contains one each; None when some alternative has none.
+    Read from literals and plain character classes that no ``?``, ``*`` or ``{0`` makes
+    optional, placeholders expanded: 年月 needs 年 and 月, {year}-{month}-{day} one of -./.
+    A text that meets no alternative's sets cannot match, so the rule is neither compiled
+    nor run on it (compiling is most of a short run's parsing)."""
+    def group(m: regex.Match[str]) -> str:
+        body = PLACEHOLDERS.get(m.group(1))
+        return f"(?:{body})" if body else ""
+
+    text = _PLACEHOLDER.sub(group, unicodedata.normalize("NFKC", pattern))
+    # Case-insensitive or fuzzy ({e<=1}) matching: no literal is sure to be in a match.
+    if regex.search(r"\(\?[a-zA-Z]*[if]|(?<!\\[pPNxgu])\{[^}]*[eids]", text):
         return None
-    return frozenset().union(*chosen)
+    alternatives, _ = _requirements(text, 0)
+    if not all(alternatives):
+        return None
+    return tuple(tuple(dict.fromkeys(reqs)) for reqs in alternatives)
 
 
 def _optional(text: str, i: int) -> bool:
-    return text[i:i + 1] in ("?", "*") or text[i:i + 2] == "{0"
+    return text[i:i + 1] in ("?", "*") or text[i:i + 2] in ("{0", "{,")
+
+
+def _class(text: str, i: int) -> tuple[frozenset[str] | None, int]:
+    """The characters of a plain class at ``text[i] == "["`` (None for a negated class or
+    one with ranges or escapes) and the index after it."""
+    end = text.find("]", i + 2)
+    if end < 0:
+        return None, len(text)
+    body = text[i + 1:end]
+    if body.startswith("^") or "\\" in body or "-" in body[1:-1] or "[" in body:
+        return None, end + 1
+    return frozenset(body), end + 1
 
 
 def _requirements(text: str, i: int) -> tuple[list[list[frozenset[str]]], int]:
@@ -255,9 +278,14 @@ def _requirements(text: str, i: int) -> tuple[list[list[frozenset[str]]], int]:
     while i < len(text):
         char = text[i]
         if char == "\\":
+            # An escaped punctuation mark is itself (\.); \d, \p{…} and the like are not.
+            if i + 1 < len(text) and not text[i + 1].isalnum() and not _optional(text, i + 2):
+                alternatives[-1].append(frozenset(text[i + 1]))
             i += 2
-        elif char == "[":  # a class: skip it, its characters are alternatives
-            i = text.index("]", i + 2) + 1 if "]" in text[i + 2:] else len(text)
+        elif char == "[":
+            chars, i = _class(text, i)
+            if chars and not _optional(text, i):
+                alternatives[-1].append(chars)
         elif char == "(":
             look = regex.match(r"\(\?(?:<?[=!]|[a-z]+[:)]|P?<\w+>|:)?", text[i:])
             prefix = look.group() if look else "("
