@@ -160,6 +160,7 @@ class Occurrence:
     rule: str = ""
     previous_due: date | None = None  # the occurrence before, for recurring tasks
     next_due: date | None = None  # the occurrence after: its chase replaces this one's
+    start: date | None = None  # where the work opens (5月至8月: 05-01); no reminder before it
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -93,6 +93,7 @@ def _task_occurrences(plan: Plan, task: Task, event: date | None) -> list[Occurr
                 cycle=deadline.cycle, rule=deadline.rule,
                 previous_due=pairs[i - 1][1] if recurring and i else None,
                 next_due=pairs[i + 1][1] if recurring and i + 1 < len(pairs) else None,
+                start=deadline.start,
             ))
     return result
 
@@ -124,7 +125,7 @@ def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozen
                 due = plan.calendar.shift(nominal, plan.policy.shift)
                 found.setdefault((task_id, due), Occurrence(
                     plan=plan.id, task=task_id, kind="once", nominal=nominal, due=due,
-                    rule=deadline.rule,
+                    rule=deadline.rule, start=deadline.start,
                 ))
     ordered = sorted(found.values(), key=lambda o: (o.due, _task_order(o.task)))
     return without_done(ordered, done) if done else ordered

@@ -48,8 +48,9 @@ def after(day: date, offset: Offset, calendar: WorkCalendar) -> date:
 
 
 def _reminders(occ: Occurrence, offsets: Iterable[Offset], plan: Plan) -> list[tuple[date, str]]:
-    """Reminder days before a due date, one per day, none before the plan was issued or
-    before the previous occurrence of a recurring task was due."""
+    """Reminder days before a due date, one per day, none before the plan was issued, before
+    the previous occurrence of a recurring task was due, or before the work opens (a range's
+    start: reminding a unit of work it may not begin yet is noise)."""
     days: dict[date, str] = {}
     for offset in offsets:
         day = before(occ.due, offset, plan.calendar)
@@ -57,6 +58,7 @@ def _reminders(occ: Occurrence, offsets: Iterable[Offset], plan: Plan) -> list[t
             day < occ.due
             and (occ.previous_due is None or day > occ.previous_due)
             and (plan.issued is None or day >= plan.issued)
+            and (occ.start is None or day >= occ.start)
         ):
             days.setdefault(day, str(offset))
     return sorted(days.items())
@@ -209,7 +211,7 @@ def plan_batches(
         if occ.task not in orders:
             orders[occ.task] = _order(occ.task)
         shape = (occ.task.startswith("@"), occ.cycle == "ongoing", occ.due, occ.previous_due,
-                 occ.next_due)
+                 occ.next_due, occ.start)
         steps = schedules.get(shape)
         if steps is None:
             steps = schedules[shape] = schedule(occ, plan, end)

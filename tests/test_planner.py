@@ -277,6 +277,21 @@ def test_event_relative_deadline_counts_workdays(tmp_path: Path) -> None:
     assert days(notices(plan, events={(plan.id, "3"): date(2021, 11, 1)}), "3", "due") == ["2021-11-08"]
 
 
+# A range's deadline is its end; reminders for work whose period has not opened are noise.
+@pytest.mark.parametrize(("cell", "expected"), [
+    # Due Wed 10-20; 30 days before (09-20) is before the range opens on 10-08.
+    ("10月8日至20日", ["2021-10-13", "2021-10-15", "2021-10-19"]),
+    # The same end without a start keeps the 30-day reminder (09-18: 09-20 falls in a holiday).
+    ("10月20日", ["2021-09-18", "2021-10-13", "2021-10-15", "2021-10-19"]),
+    ("从10月8日开始,10月20日前完成", ["2021-10-13", "2021-10-15", "2021-10-19"]),
+], ids=["range", "no-range", "start-then-deadline"])
+def test_no_reminder_before_the_range_opens(tmp_path: Path, cell: str, expected: list[str]) -> None:
+    plan = make(tmp_path, f'\n[tasks."1"]\ndeadline = "{cell}"\n')
+    items = notices(plan)
+    assert days(items, "1", "remind", "法规科") == expected
+    assert days(items, "1", "due") == ["2021-10-20"]
+
+
 def test_none_kind_sends_nothing(plan: Plan) -> None:
     assert not [n for n in notices(plan) if n.task == "4"]
 
