@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TextIO
 
 from reminder.layout import Column, pack
@@ -84,17 +84,29 @@ class Clock:
 
     def __init__(self, times: Iterable[datetime]) -> None:
         self.times = {t.strftime("%H:%M") for t in times}
+        self.marks: dict[date, str] = {}
 
     @property
     def header(self) -> str:
         return "发送日期" if len(self.times) == 1 else "发送时间"
 
     @property
+    def column(self) -> Column:
+        # A make-up-day mark may go to a second line under its date on a narrow terminal.
+        return Column(key="send_at", header=self.header, priority=0, kind="wrap",
+                      min_width=len("2026-10-10 09:00"))
+
+    @property
     def note(self) -> str:
         return f"均在 {next(iter(self.times))} 发送。" if len(self.times) == 1 else ""
 
     def __call__(self, moment: datetime) -> str:
-        return moment.strftime("%Y-%m-%d" if len(self.times) == 1 else "%Y-%m-%d %H:%M")
+        # A send day on a make-up Saturday (调休上班) says so, or it reads as a mistake.
+        day = moment.date()
+        mark = self.marks.get(day)
+        if mark is None:
+            mark = self.marks[day] = makeup_mark(day)
+        return moment.strftime("%Y-%m-%d" if len(self.times) == 1 else "%Y-%m-%d %H:%M") + mark
 
 
 def message_view(msgs: list[Message]) -> tuple[list[dict[str, Any]], list[Column], str]:
@@ -104,7 +116,7 @@ def message_view(msgs: list[Message]) -> tuple[list[dict[str, Any]], list[Column
         "tasks": m.tasks, "to": address_items(m.channel, m.addresses),
     } for m in msgs]
     return rows, [
-        Column(key="send_at", header=clock.header, priority=0),
+        clock.column,
         Column(key="unit", header="收件单位", priority=1),
         Column(key="tasks", header="任务数", priority=3, align="right"),
         Column(key="stages", header="类型", priority=2, kind="items"),
@@ -123,7 +135,7 @@ def notice_view(notices: list[Notice],
         "channel": CHANNEL_NAMES.get(n.channel, n.channel),
     } for n in notices]
     return rows, [
-        Column(key="send_at", header=clock.header, priority=0),
+        clock.column,
         Column(key="stage", header="类型", priority=1),
         Column(key="plan", header="计划", priority=7),
         Column(key="title", header="任务", priority=3, kind="flex", min_width=16),

@@ -148,3 +148,20 @@ def test_show_reads_a_stream_once() -> None:
     summary = show(_once([_notice(24, "1", "a"), _notice(25, "2", "b")]), detail=True, plans=1,
                    out=out, width=80)
     assert summary.notices == 2 and "任务1" in out.getvalue() and "任务2" in out.getvalue()
+
+
+@pytest.mark.parametrize("detail", [False, True], ids=["messages", "detail"])
+def test_a_send_day_on_a_make_up_workday_says_so(detail: bool) -> None:
+    # 2026-10-10 is a Saturday worked in exchange for the National Day holiday.
+    def on(day: int) -> Notice:
+        return Notice(send_at=datetime(2026, 10, day, 9, tzinfo=ZONE), stage="remind",
+                      step="1wd", plan="p", plan_title="P", task="1", title="任务1",
+                      due=date(2026, 10, 12), recipient="a", channel="email",
+                      addresses=("a@example.org",))
+
+    out = io.StringIO()
+    show([on(9), on(10)], detail=detail, plans=1, out=out, width=None)
+    lines = out.getvalue().splitlines()
+    assert any(line.startswith("2026-10-10 周六（调休上班）") for line in lines)
+    friday = next(line for line in lines if line.startswith("2026-10-09"))
+    assert "调休" not in friday
