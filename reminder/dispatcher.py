@@ -21,12 +21,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from reminder.digests import fold, group_digests, recipients
 from reminder.errors import environment_trouble
 
 log = logging.getLogger("reminder.dispatcher")
-
-STAGE_ORDER = {"report": 0, "remind": 1, "due": 2, "overdue": 3, "escalate": 4}
-PRE_DEADLINE = ("remind", "due", "report")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,41 +140,6 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
 
-def fold(claimed: Sequence[Any], today: date,
-         has_later_stage: Callable[[Any], bool]) -> tuple[list[Any], list[Any]]:
-    """Split due notices into (to send, to fold) for catch-up after downtime.
-
-    Of several due notices of one occurrence to one recipient only the latest is sent (two
-    missed reminders, or three missed escalations, make one message). A pre-deadline notice
-    of an occurrence already past its deadline is folded into that occurrence's overdue
-    notice, when one exists, instead of arriving late."""
-    groups: dict[tuple[str, str, date, str, str], list[Any]] = {}
-    for item in claimed:
-        n = item.notice
-        groups.setdefault((n.plan, n.task, n.due, n.recipient, n.channel), []).append(item)
-    keep, folded = [], []
-    for items in groups.values():
-        items.sort(key=lambda c: (c.notice.send_at, STAGE_ORDER.get(c.notice.stage, 9)))
-        latest = items[-1]
-        folded.extend(items[:-1])
-        n = latest.notice
-        if n.stage in PRE_DEADLINE and n.due < today and has_later_stage(latest):
-            folded.append(latest)
-        else:
-            keep.append(latest)
-    keep.sort(key=lambda c: (c.notice.send_at, c.id))
-    return keep, folded
-
-
-def group_digests(claimed: Sequence[Any]) -> list[list[Any]]:
-    """One digest per recipient and channel (and address list), in order of first send time."""
-    groups: dict[tuple[str, str, tuple[str, ...]], list[Any]] = {}
-    for item in claimed:
-        n = item.notice
-        groups.setdefault((n.channel, n.recipient, n.addresses), []).append(item)
-    return list(groups.values())
-
-
 class Dispatcher:
     def __init__(
         self,
@@ -265,7 +228,8 @@ class Dispatcher:
         report.folded = self.store.fold([c.id for c in folded], self.claimant, now)
         failures: list[tuple[list[Any], str]] = []
         started = self._pass[2]
-        groups = group_digests(keep)
+        shared = {name for name, c in self.channels.items() if getattr(c, "shared", False)}
+        groups = group_digests(keep, shared)
         for index, group in enumerate(groups):
             if self.stop.is_set():
                 rest = [c.id for g in groups[index:] for c in g]
@@ -273,7 +237,7 @@ class Dispatcher:
                 break
             if not self._renew_if_needed(groups[index:], now, started):
                 log.warning("租约已过期，%s 的提醒已由另一进程接手，本进程不再发送",
-                            group[0].notice.recipient)
+                            recipients(group))
                 continue
             self._send_group(group, now, today, report, failures)
         if failures:
@@ -337,9 +301,9 @@ class Dispatcher:
         from reminder.store import Delivery
 
         ids = [c.id for c in group]
-        first = group[0].notice
+        first, who = group[0].notice, recipients(group)
         channel = self.channels.get(first.channel)
-        base = {"channel": first.channel, "recipient": first.recipient,
+        base = {"channel": first.channel, "recipient": who,
                 "addresses": first.addresses, "notice_ids": ids}
         if channel is None:
             error = f"未配置渠道 {first.channel}"
@@ -356,7 +320,7 @@ class Dispatcher:
             messages = self.render([c.notice for c in group], channel=first.channel,
                                    today=today, fmt=getattr(channel, "fmt", None))
         except Exception as exc:  # a template mistake must not stop the other digests
-            log.exception("渲染消息失败：%s", first.recipient)
+            log.exception("渲染消息失败：%s", who)
             error = f"渲染消息失败：{exc}"
             report.failed += self.store.mark_failed(ids, self.claimant, now, error=error,
                                                     delivery=None)
@@ -400,7 +364,7 @@ class Dispatcher:
             if result is not None and result.status != "ok":  # only the @-message failed
                 self.store.record_delivery(delivery, self.claimant, now)
                 log.warning("@提醒消息发送失败（提醒本身已送达）：%s → %s：%s", first.channel,
-                            first.recipient, result.detail)
+                            who, result.detail)
             return
         ids = [c.id for c in remaining]
         if result is None:  # the renderer had nothing to say
@@ -408,14 +372,14 @@ class Dispatcher:
                                                 Delivery(**{**base, "notice_ids": ids}))
         elif result.status == "ok":
             report.sent += self.store.mark_sent(ids, self.claimant, now, delivery)
-            log.info("已发送 %s → %s（%d 项）", first.channel, first.recipient, len(group))
+            log.info("已发送 %s → %s（%d 项）", first.channel, who, len(group))
         else:
             self._after_failure(remaining, result, delivery, now, report, failures)
 
     def _after_failure(self, group: list[Any], result: Any, delivery: Any, now: datetime,
                        report: DispatchReport, failures: list[tuple[list[Any], str]]) -> None:
         ids = [c.id for c in group]
-        first = group[0].notice
+        first, who = group[0].notice, recipients(group)
         error = f"{result.provider_code or ''} {result.detail or ''}".strip() or result.status
         attempt = max(c.attempts for c in group) + 1
         if result.status == "config":
@@ -424,7 +388,7 @@ class Dispatcher:
             report.held += self.store.mark_held(ids, self.claimant, now, fingerprint=fingerprint,
                                                 error=error, delivery=delivery)
             log.error("渠道配置有误，提醒暂停发送（修正配置后自动重发，或运行 reminder retry）："
-                      "%s → %s：%s", first.channel, first.recipient, error)
+                      "%s → %s：%s", first.channel, who, error)
             if fingerprint not in self._held:  # tell the admin once per broken route
                 self._held[fingerprint] = error
                 failures.append((group, f"配置有误，已暂停发送：{error}"))
@@ -436,12 +400,12 @@ class Dispatcher:
                                                     next_attempt_at=later, error=error,
                                                     delivery=delivery)
             log.warning("发送失败，%s 后重试（第 %d 次）：%s → %s：%s", later.astimezone(self.tz)
-                        .strftime("%H:%M:%S"), attempt, first.channel, first.recipient, error)
+                        .strftime("%H:%M:%S"), attempt, first.channel, who, error)
             return
         report.failed += self.store.mark_failed(ids, self.claimant, now, error=error,
                                                 delivery=delivery)
-        report.errors.append(f"{first.recipient}: {error}")
-        log.error("发送失败，不再重试：%s → %s：%s", first.channel, first.recipient, error)
+        report.errors.append(f"{who}: {error}")
+        log.error("发送失败，不再重试：%s → %s：%s", first.channel, who, error)
         failures.append((group, error))
 
     def render(self, notices: list[Any], *, channel: str, today: date,
@@ -470,7 +434,7 @@ class Dispatcher:
             return why
         from reminder.messages import render_failure_report
 
-        rows = [(g[0].notice.recipient, g[0].notice.channel,
+        rows = [(recipients(g), g[0].notice.channel,
                  sorted({c.notice.task for c in g}), error) for g, error in failures]
         try:
             subject, text = render_failure_report(

@@ -266,7 +266,8 @@ def render_digest(
     link: LinkMaker | None = None,
     office: OfficeOf | None = None,
 ) -> list[Message]:
-    """Messages for one digest: notices for one recipient on one channel at one send time.
+    """Messages for one digest: notices for one recipient on one channel at one send time,
+    or, on WeCom, for the several units on one robot at that time (see reminder.posts).
 
     ``email`` gives one Message (text + HTML). ``wecom`` gives the digest's parts, each within
     the WeCom limit for ``fmt`` (pass the channel's own ``fmt``), with @mentions on part 1;
@@ -277,6 +278,10 @@ def render_digest(
     if not notices:
         return []
     env = environment(templates_dir)
+    if channel == "wecom" and len(_unique([n.recipient for n in notices])) > 1:
+        from reminder.posts import render_post  # several units on one robot: one post
+
+        return render_post(env, notices, today=today, fmt=fmt, link=link, office=office)
     digest = _digest(env, notices, today, link, office)
     context = {"digest": digest, "sections": digest.sections, "today": today}
     subject = _render(env, "email/subject.txt.j2", context)

@@ -110,10 +110,20 @@ def test_run_once_delivers_exactly_what_plan_lists_in_digests_and_only_once(
         titles = {r.title for r in sent if r.channel == "email" and r.addresses == list(
             mail.rcpt_tos)}
         assert titles and all(t in text_of(mail) for t in titles)
-    # One WeCom digest per unit (plus the text message that @-mentions mobile numbers).
-    wecom_units = {n["unit"] for n in listed if n["channel"] == "wecom"}
-    markdown = [r for r in wecom.requests if r.body["msgtype"] == "markdown"]
-    assert len(markdown) == len(wecom_units)
+    # One WeCom post per robot, a section per unit on it (plus the text message that
+    # @-mentions mobile numbers): 业务科室群 carries 信息中心 and 数据资源科 in one post.
+    robots: dict[str, set[str]] = {}
+    for n in listed:
+        if n["channel"] == "wecom":
+            robots.setdefault(n["recipients"][0], set()).add(n["unit"])
+    markdown = [r.body["markdown"]["content"] for r in wecom.requests
+                if r.body["msgtype"] == "markdown"]
+    assert len(markdown) == len(robots) == 2
+    assert {len(units) for units in robots.values()} == {1, 2}
+    for units in robots.values():
+        [post] = [m for m in markdown if all(u in m for u in units)]
+        if len(units) > 1:
+            assert all(f"**▍{u}：" in post for u in units)
     assert {r.key for r in wecom.requests} == set(KEYS.values())
 
     before = (len(smtp.messages), len(wecom.requests))

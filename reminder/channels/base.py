@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -71,6 +71,9 @@ class Channel(ABC):
     name: str = ""
     max_bytes: int | None = None  # per message body, in UTF-8 bytes; None: no practical limit
     rate_limit: tuple[int, float] | None = None  # (messages, seconds) per rate_key
+    # Posts to a place several recipients share (a group chat): the dispatcher makes one
+    # message per route and moment for all of them, a section each.
+    shared: bool = False
 
     @abstractmethod
     def send(self, message: Message) -> SendResult:
@@ -146,7 +149,8 @@ def split_blocks(
 
 
 def split_parts(
-    header: str, blocks: Sequence[str], footer: str, max_bytes: int, *, sep: str = "\n"
+    header: str, blocks: Sequence[str], footer: str, max_bytes: int, *, sep: str = "\n",
+    carry: Callable[[int], str] | None = None,
 ) -> list[tuple[str, tuple[int, ...]]]:
     """Pack whole blocks into parts of at most ``max_bytes`` UTF-8 bytes; each part comes
     with the indexes of the blocks it holds.
@@ -154,7 +158,9 @@ def split_parts(
     Each part repeats the header and footer so it reads on its own; when there are several
     parts, the header's first line gets "（第1/3部分）". A block is never split across parts;
     a single block too long for any part is truncated with an ellipsis instead, so the
-    provider's length error can never occur.
+    provider's length error can never occur. ``carry(i)``, when given, is a line put before
+    block ``i`` when that block opens a later part (whose section it continues), so a part
+    never starts with tasks of nobody.
     """
     whole = _assemble(header, blocks, footer, sep)
     if utf8_len(whole) <= max_bytes:
@@ -164,7 +170,7 @@ def split_parts(
         # Reserve room for the widest marker with this many digits, then check the count fits.
         widest = "9" * digits
         reserve = _with_marker(header, f"（第{widest}/{widest}部分）")
-        chunks = _pack(reserve, blocks, footer, max_bytes, sep)
+        chunks = _pack(reserve, blocks, footer, max_bytes, sep, carry)
         if len(chunks) < 10**digits:
             break
         digits += 1
@@ -180,7 +186,8 @@ def split_parts(
 
 
 def _pack(
-    header: str, blocks: Sequence[str], footer: str, max_bytes: int, sep: str
+    header: str, blocks: Sequence[str], footer: str, max_bytes: int, sep: str,
+    carry: Callable[[int], str] | None = None,
 ) -> list[list[tuple[int, str]]]:
     # Bytes a part spends on everything but its blocks when it holds exactly one block.
     overhead = utf8_len(_assemble(header, ["x"], footer, sep)) - 1
@@ -196,6 +203,9 @@ def _pack(
         if current and size + cost > max_bytes:
             chunks.append(current)
             current, size = [], overhead - utf8_len(sep)
+            if carry is not None and (lead := carry(index)):
+                block = truncate_bytes(lead + "\n" + blocks[index], room)
+                cost = utf8_len(block) + utf8_len(sep)
         current.append((index, block))
         size += cost
     if current or not chunks:

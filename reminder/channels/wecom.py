@@ -66,6 +66,7 @@ class WeComChannel(Channel):
     name = "wecom"
     max_bytes = MARKDOWN_MAX_BYTES
     rate_limit = RATE_LIMIT
+    shared = True  # a group chat: units on one robot share a post, a section each
 
     def __init__(
         self,
