@@ -120,24 +120,65 @@ def test_later_override_wins(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "fragment"),
+    ("text", "fragments"),
     [
-        pytest.param("holidays = [\"2027-13-01\"]\n", "holidays[0]", id="bad-date"),
-        pytest.param("holidays = [2027-01-01]\nworkdays = [2027-01-01]\n", "同时", id="both"),
-        pytest.param("holiday = []\n", "未知的键", id="unknown-key"),
-        pytest.param("holidays = [\n", "TOML", id="syntax"),
-        pytest.param("holidays = [{ from = 2027-01-05, to = 2027-01-01 }]\n", "结束日期", id="range"),
-        pytest.param("year = \"2027\"\n", "year", id="year-type"),
+        pytest.param("holidays = [\"2027-13-01\"]\n",
+                     ["holidays[0]", "无法识别的日期 '2027-13-01'", "2027-01-01"], id="bad-date"),
+        pytest.param("holidays = [2027-01-01, { from = \"x\" }]\n",
+                     ["holidays[1]", "无法识别的日期 'x'", "2027-01-01"], id="bad-range-start"),
+        pytest.param("holidays = [{ from = 2027-01-01, to = 5 }]\n",
+                     ["holidays[0]", "无法识别的日期 5"], id="bad-range-end"),
+        pytest.param("workdays = [2027-01-02, \"二月\"]\n",
+                     ["workdays[1]", "无法识别的日期 '二月'"], id="bad-workday"),
+        pytest.param("holidays = [2027-01-01]\nworkdays = [2027-01-01]\n",
+                     ["2027-01-01 同时列为节假日和调休上班日", "删去其中一处"], id="both"),
+        pytest.param("holiday = []\nnotes = 1\n",
+                     ["未知的键 holiday, notes", "只能使用 year、holidays、workdays、note、source"],
+                     id="unknown-keys"),
+        pytest.param("holidays = [\n", ["TOML 格式错误"], id="syntax"),
+        pytest.param("holidays = [{ from = 2027-01-05, to = 2027-01-01 }]\n",
+                     ["holidays[0]", "结束日期早于开始日期"], id="range"),
+        pytest.param("year = \"2027\"\n", ["year", "year 应为年份，而不是 '2027'"], id="year-type"),
+        pytest.param("year = 1989\n", ["year 应为年份，而不是 1989"], id="year-too-early"),
+        pytest.param("year = 2101\n", ["year 应为年份，而不是 2101"], id="year-too-late"),
+        pytest.param(b"note = \"\xff\"\n", ["无法读取"], id="not-utf8"),
     ],
 )
-def test_override_mistakes_name_the_file(tmp_path: Path, text: str, fragment: str) -> None:
-    path = _write(tmp_path / "bad.toml", text)
+def test_override_mistakes_name_the_file(
+    tmp_path: Path, text: str | bytes, fragments: list[str]
+) -> None:
+    """Each mistake is one line naming the file, the place and what is wrong, so the clerk
+    who keeps the holiday files can fix it without reading code."""
+    path = tmp_path / "bad.toml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        _write(path, text)
     with pytest.raises(CalendarError) as info:
         load_calendar([path])
     message = str(info.value)
     assert str(path) in message
-    assert fragment in message
+    for fragment in fragments:
+        assert fragment in message
     assert "\n" not in message
+
+
+def test_override_file_with_every_allowed_key_and_edge_years(tmp_path: Path) -> None:
+    """note and source are allowed; a holiday given as a table without ``to`` is one day;
+    the years 1990 and 2100 are inside the accepted range."""
+    _write(tmp_path / "a.toml", """
+year = 2100
+note = "国务院办公厅通知"
+source = "https://example.invalid/notice"
+holidays = [{ from = 2100-01-04, name = "元旦调整" }]
+workdays = ["2100-01-09"]
+""")
+    _write(tmp_path / "b.toml", "year = 1990\n")
+    cal = load_calendar([tmp_path])
+    assert cal.known(2100) and cal.known(1990)
+    assert not cal.is_workday(date(2100, 1, 4))  # a Monday made a holiday
+    assert cal.is_workday(date(2100, 1, 5))  # only that one day
+    assert cal.is_workday(date(2100, 1, 9))  # a Saturday make-up workday, written as text
 
 
 days = st.dates(min_value=date(2005, 1, 1), max_value=date(2030, 12, 31))
