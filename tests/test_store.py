@@ -287,6 +287,69 @@ def test_retry_and_release(store: Store) -> None:
         PENDING, 1, "timeout", None)
 
 
+def test_renew_extends_only_the_claimants_rows_still_sending(store: Store) -> None:
+    """A long pass keeps its own queued rows; it must not extend another daemon's lease, a
+    row it already finished, or a row it did not name."""
+    sync(store, [notice(task=t, send="2026-06-01") for t in ("1", "2", "3")]
+         + [notice(task="4", send="2026-06-01", recipient="办公室")], at("2026-06-01", "08:00"))
+    mine = store.claim(at("2026-06-01"), ME, lease=LEASE, limit=3)
+    ids = {c.notice.task: c.id for c in mine}
+    assert store.mark_sent([ids["3"]], ME, at("2026-06-01", "09:01"),
+                           Delivery(channel="email", recipient="法规科")) == 1
+    [theirs] = store.claim(at("2026-06-01"), OTHER, lease=LEASE)
+    assert store.renew([], ME, at("2026-06-01", "10:00")) == 0
+    later = at("2026-06-01", "09:30")
+    assert store.renew([ids["1"], ids["3"], theirs.id], ME, later) == 1
+    leases = {r.task_id: (r.status, r.lease_until) for r in store.notices()}
+    assert leases["1"] == (SENDING, later)
+    assert leases["2"] == (SENDING, at("2026-06-01", "09:05"))  # not named: unchanged
+    assert leases["4"] == (SENDING, at("2026-06-01", "09:05"))  # OTHER's row: unchanged
+    assert leases["3"][0] == SENT
+
+
+def test_live_stages_match_the_whole_occurrence_and_skip_cancelled(store: Store) -> None:
+    """What a late sender asks before an escalation: exactly this plan, task, due date,
+    recipient and channel, not cancelled."""
+    sync(store, [
+        notice(send="2026-06-23"),
+        notice(send="2026-07-01", stage="overdue", step="1d"),
+        notice(task="2", send="2026-06-23", stage="escalate", step="#1"),
+        notice(due="2026-09-30", send="2026-09-23", stage="escalate", step="#1"),
+        notice(send="2026-06-23", stage="due", step="0", recipient="办公室",
+               addresses=("ban@example.gov.cn",)),
+        notice(send="2026-06-23", stage="escalate", step="#1", channel="wecom",
+               addresses=("办公室群",)),
+    ], at("2026-06-01", "08:00"))
+    args = (PLAN, "1", date(2026, 6, 30), "法规科", "email")
+    assert store.live_stages(*args) == {"remind", "overdue"}
+    assert store.live_stages("another-plan", *args[1:]) == set()
+    store.mark_done(PLAN, "1", date(2026, 6, 30), by="法规科", note="", now=at("2026-06-02"))
+    assert store.live_stages(*args) == set()
+
+
+def test_notices_filter_by_column_in_send_order(store: Store) -> None:
+    sync(store, [notice(task="2", send="2026-06-05"), notice(task="1", send="2026-06-20"),
+                 notice(task="3", send="2026-06-05", recipient="办公室")],
+         at("2026-06-01", "08:00"))
+    assert [(r.task_id, r.send_at.date().isoformat()) for r in store.notices()] == [
+        ("2", "2026-06-05"), ("3", "2026-06-05"), ("1", "2026-06-20")]
+    assert [r.task_id for r in store.notices(recipient="办公室")] == ["3"]
+    assert [r.task_id for r in store.notices(recipient="法规科", task_id="1")] == ["1"]
+
+
+def test_a_split_digests_message_is_recorded_before_its_notices_finish(store: Store) -> None:
+    sync(store, [notice(send="2026-06-01")], at("2026-06-01", "08:00"))
+    [c] = store.claim(at("2026-06-01"), ME, lease=LEASE)
+    store.record_delivery(Delivery(channel="wecom", recipient="法规科", provider_code="0",
+                                   detail="part 1/2", notice_ids=[c.id]),
+                          ME, at("2026-06-01", "09:00:30"))
+    [d] = store.deliveries()
+    assert (d.channel, d.recipient, d.claimant, d.provider_code, d.detail) == (
+        "wecom", "法规科", ME, "0", "part 1/2")
+    assert d.attempted_at == at("2026-06-01", "09:00:30")
+    assert store.notices()[0].status == SENDING  # the notice itself is not finished yet
+
+
 # -- one daemon per SQLite file ------------------------------------------------------------
 
 def test_second_daemon_lock_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
