@@ -209,3 +209,17 @@ def test_empty_calendar_is_weekends_only_for_uncovered_years() -> None:
     cal = WorkCalendar()
     assert cal.is_workday(date(2030, 1, 7))
     assert not cal.is_workday(date(2030, 1, 6))
+
+
+def test_shipped_holiday_folder_is_read_before_a_plans_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rules/holidays/ ships years chinese-calendar lacks; a plan folder's file still wins."""
+    shipped = tmp_path / "data" / "rules" / "holidays"
+    shipped.mkdir(parents=True)
+    _write(shipped / "2031.toml", "year = 2031\nholidays = [2031-06-02]\n")
+    monkeypatch.setattr("reminder.calendar.data_dir", lambda name: tmp_path / "data" / name)
+    assert load_calendar().known(2031)
+    assert not load_calendar().is_workday(date(2031, 6, 2))
+    plan_file = _write(tmp_path / "plan-2031.toml", "workdays = [2031-06-02]\n")
+    assert load_calendar([plan_file]).is_workday(date(2031, 6, 2))
