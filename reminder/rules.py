@@ -183,8 +183,36 @@ class RuleSet:
     # A plan repeats its cells (长期, 年底前) and every stage asks again: matches by text.
     _memo: dict[str, list[Match]] = field(default_factory=dict, compare=False, repr=False)
 
+    _filter: list[Any] = field(default_factory=list, compare=False, repr=False)
+
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
+
+    def _prefilter(self) -> tuple[dict[str, int], list[tuple[int, Rule, list[int] | None]]]:
+        """Each rule's requirements (:func:`_triggers`) as bits: a character maps to the
+        bits of the requirements it meets, an alternative to the bits it needs. A text
+        then costs one OR per distinct character and one AND per alternative."""
+        if not self._filter:
+            masks: dict[str, int] = {}
+            plan: list[tuple[int, Rule, list[int] | None]] = []
+            bit = 1
+            for index, rule in enumerate(self.rules):
+                needs = _triggers(rule.pattern)
+                if needs is None:
+                    plan.append((index, rule, None))
+                    continue
+                alternatives = []
+                for alternative in needs:
+                    need = 0
+                    for chars in alternative:
+                        for char in chars:
+                            masks[char] = masks.get(char, 0) | bit
+                        need |= bit
+                        bit <<= 1
+                    alternatives.append(need)
+                plan.append((index, rule, alternatives))
+            self._filter.extend((masks, plan))
+        return self._filter[0], self._filter[1]
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -203,13 +231,17 @@ class RuleSet:
         if known is not None:
             return list(known)
         found: list[tuple[tuple[int, int, int, int], Match]] = []
-        chars = set(text)
-        for index, rule in enumerate(self.rules):
-            needs = _triggers(rule.pattern)
-            if needs is not None and not any(
-                    all(not chars.isdisjoint(need) for need in alternative)
-                    for alternative in needs):
-                continue  # characters every match contains are missing: no need to scan
+        masks, plan = self._prefilter()
+        met = 0  # one bit per requirement (see _prefilter) that a character of text meets
+        for char in set(text):
+            met |= masks.get(char, 0)
+        for index, rule, alternatives in plan:
+            if alternatives is not None:
+                for need in alternatives:
+                    if met & need == need:
+                        break
+                else:
+                    continue  # characters every match contains are missing: no need to scan
             try:
                 matches = (rule.compiled.finditer(text) if rule.trusted
                            else rule.compiled.finditer(text, timeout=TIMEOUT))
