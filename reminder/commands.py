@@ -6,7 +6,6 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -187,7 +186,7 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
                         targets = tuple(t for t in batch.targets if t[0] in units)
                         if not targets:
                             continue
-                        batch = replace(batch, targets=targets)
+                        batch = batch._replace(targets=targets)
                     years.add(batch.due.year)
                     yield batch
 
