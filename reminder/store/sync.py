@@ -84,6 +84,69 @@ def _batches(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield rows[start:start + BATCH]
 
 
+#: The columns of a new outbox row, in the order of the values ``_NewRows.add`` builds.
+INSERT_COLUMNS = ("key", "plan_id", "plan_title", "task_id", "title", "due", "occurrence",
+                  "stage", "step", "recipient", "channel", "addresses", "mentions", "mobiles",
+                  "send_at", "content_hash", "status", "reason", "attempts", "next_attempt_at",
+                  "created_at", "updated_at")
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+class _NewRows:
+    """New outbox rows as bound values for one ``executemany``.
+
+    Each value goes through its column's own SQLAlchemy type, so a row is stored exactly as
+    a Core insert stores it (tests/test_store_bulk.py), but once per distinct value: a
+    plan's thousands of rows share a few send times, dates and address lists, and
+    converting every value of every row (datetimes to naive UTC text, lists to JSON) plus
+    SQLAlchemy's per-row parameter handling was most of a first sync's time."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        dialect = session.get_bind().dialect
+        table = NoticeRow.__table__
+        self.converters = []
+        for index, name in enumerate(INSERT_COLUMNS):
+            process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                self.converters.append((index, process, {}))
+        mark = _PLACEHOLDER.get(dialect.paramstyle)
+        self.sql = (None if mark is None else
+                    f"INSERT INTO {table.name} ({', '.join(INSERT_COLUMNS)}) "
+                    f"VALUES ({', '.join([mark] * len(INSERT_COLUMNS))})")
+        self.rows: list[list[Any]] = []
+
+    def add(self, key: str, notice: Notice, now: datetime, routable: bool) -> None:
+        status, reason = PENDING, None
+        if notice.channel == "none":
+            # Recorded so `reminder status` shows the unit lacks contacts, but never sent.
+            status, reason = CANCELLED, UNROUTABLE
+        elif not routable:
+            status, reason = CANCELLED, NO_CHANNEL
+        row = [key, notice.plan, notice.plan_title, notice.task, notice.title, notice.due,
+               notice.occurrence, notice.stage, notice.step, notice.recipient, notice.channel,
+               notice.addresses, notice.mentions, notice.mobiles, notice.send_at,
+               content_hash(notice), status, reason, 0, notice.send_at, now, now]
+        for index, process, memo in self.converters:
+            value = row[index]  # hashable: a string, date, datetime or tuple of strings
+            converted = memo.get(value, memo)
+            if converted is memo:
+                converted = memo[value] = process(value)
+            row[index] = converted
+        self.rows.append(row)
+
+    def write(self) -> None:
+        if self.sql is None:  # a driver with another parameter style: the usual Core insert
+            for chunk in _batches(self.rows):
+                self.session.execute(insert(NoticeRow.__table__),
+                                     [dict(zip(INSERT_COLUMNS, row, strict=True))
+                                      for row in chunk])
+            return
+        connection = self.session.connection()
+        for chunk in _batches(self.rows):
+            connection.exec_driver_sql(self.sql, [tuple(row) for row in chunk])
+
+
 class SyncMixin(StoreBase):
     def sync_plan(
         self,
@@ -114,7 +177,6 @@ class SyncMixin(StoreBase):
         done_set = {d for d in done if d[0] == plan_id}
         wanted = {n.key: n for n in notices if n.plan == plan_id}
         added = cancelled = revived = updated = 0
-        inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         with self.transaction() as session:
             if self.dialect == "postgresql":
@@ -132,6 +194,7 @@ class SyncMixin(StoreBase):
             session.flush()
             self._sync_tasks(session, plan_id, tasks)
             self._sync_occurrences(session, plan_id, occurrences, done_set)
+            inserts = _NewRows(session)
 
             existing = {
                 row.key: row
@@ -145,7 +208,7 @@ class SyncMixin(StoreBase):
                 row = existing.get(key)
                 if row is None:
                     if notice.send_at >= cutoff:
-                        inserts.append(self._new_row(key, notice, now, can_route(notice)))
+                        inserts.add(key, notice, now, can_route(notice))
                         added += 1
                 elif row.status == PENDING and notice.channel != "none" and not can_route(notice):
                     updates.append({"id": row.id, "status": CANCELLED, "reason": NO_CHANNEL,
@@ -175,9 +238,7 @@ class SyncMixin(StoreBase):
                     updates.append({"id": row.id, "status": CANCELLED, "reason": reason,
                                     "updated_at": now})
                     cancelled += 1
-            # Core on the table, not the ORM's bulk insert: no per-row mapper bookkeeping.
-            for chunk in _batches(inserts):
-                session.execute(insert(NoticeRow.__table__), chunk)
+            inserts.write()
             # Bulk UPDATE by primary key groups the rows by the columns they set.
             for chunk in _batches(updates):
                 session.execute(update(NoticeRow), chunk)
@@ -237,18 +298,6 @@ class SyncMixin(StoreBase):
             session.execute(insert(OccurrenceRow.__table__), chunk)
         for chunk in _batches(changed):
             session.execute(update(OccurrenceRow), chunk)
-
-    @staticmethod
-    def _new_row(key: str, notice: Notice, now: datetime, routable: bool = True) -> dict[str, Any]:
-        status, reason = PENDING, None
-        if notice.channel == "none":
-            # Recorded so `reminder status` shows the unit lacks contacts, but never sent.
-            status, reason = CANCELLED, UNROUTABLE
-        elif not routable:
-            status, reason = CANCELLED, NO_CHANNEL
-        return {"key": key, **_content(notice, content_hash(notice)), "status": status,
-                "reason": reason, "attempts": 0, "next_attempt_at": notice.send_at,
-                "created_at": now, "updated_at": now}
 
     def earliest_pending_by_plan(self) -> dict[str, datetime]:
         """The oldest pending send time of every plan, in one query."""
