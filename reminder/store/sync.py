@@ -143,6 +143,15 @@ class _NewRows:
                                       for row in chunk])
             return
         connection = self.session.connection()
+        if connection.dialect.driver == "psycopg" and self.rows:
+            # COPY: one stream instead of a statement per row, several times less work for
+            # the server (psycopg adapts the converted values as it does for INSERT).
+            with connection.connection.cursor() as cursor, cursor.copy(
+                    f"COPY {NoticeRow.__tablename__} ({', '.join(INSERT_COLUMNS)}) "
+                    "FROM STDIN") as copy:
+                for row in self.rows:
+                    copy.write_row(row)
+            return
         for chunk in _batches(self.rows):
             connection.exec_driver_sql(self.sql, [tuple(row) for row in chunk])
 
