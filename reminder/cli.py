@@ -25,7 +25,7 @@ COMMAND_MODULES: dict[str, str] = {
     **dict.fromkeys(("run", "done", "undo", "event", "status", "retry", "test-channel"),
                     "reminder.cli_daemon"),
     "contacts": "reminder.cli_contacts",
-    **dict.fromkeys(("serve", "link", "report", "calendar"), "reminder.cli_web"),
+    **dict.fromkeys(("serve", "link", "report", "calendar", "web-password"), "reminder.cli_web"),
     "doctor": "reminder.doctor",
 }
 

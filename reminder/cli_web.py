@@ -209,4 +209,68 @@ def calendar_command(plan: str, unit: str | None, output: Path, config_path: Pat
     click.echo(f"已生成日历：{output}（{body.count(b'BEGIN:VEVENT')} 个截止日）", err=True)
 
 
-COMMANDS = [serve_command, link_command, report_command, calendar_command]
+def write_secret(path: Path, section: str, key: str, value: str) -> None:
+    """Set ``[section] key`` in a secrets file, keeping everything else in it as written;
+    the file is replaced whole and only its owner can read it."""
+    import os
+
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        doc = tomlkit.parse(text)
+    except ParseError as exc:  # its message may quote a secret: the line only
+        raise ConfigError(f"密钥文件 TOML 语法错误（第 {exc.line} 行）", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"无法读取密钥文件：{getattr(exc, 'strerror', None) or exc}",
+                          file=path) from None
+    if not isinstance(doc.get(section), dict):
+        doc[section] = tomlkit.table()
+    doc[section][key] = value  # type: ignore[index]
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.new")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(tomlkit.dumps(doc))
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o600)  # an umask or an older file of that name: owner only
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ConfigError(f"无法写入密钥文件：{exc.strerror or exc}", file=path) from None
+
+
+@click.command("web-password")
+@click.option("--file", "target", type=click.Path(dir_okay=False, path_type=Path),
+              help="写入哪个密钥文件（默认为配置中的 secrets_file；systemd 下为 /etc/reminder/secrets.toml）")
+@config_option
+def web_password_command(target: Path | None, config_path: Path | None) -> None:
+    """设置督办看板的登录密码：输入两次，只把加盐哈希写入密钥文件的 [web] password_hash。"""
+    from reminder.passwords import MIN_LENGTH, hash_password
+
+    config = _config(config_path)
+    web = _web_config(config)
+    path = target or config.secrets_file
+    if path is None:
+        raise ConfigError("配置中没有 secrets_file，不知道把密码哈希写到哪里", file=config.path,
+                          place="secrets_file", hint="在 config.toml 中设置 secrets_file，或用 --file "
+                          "指定密钥文件（systemd 下为 /etc/reminder/secrets.toml）")
+    for _ in range(3):
+        password = click.prompt("新的看板密码", hide_input=True, prompt_suffix="：", err=True)
+        if len(password) < MIN_LENGTH:
+            click.echo(f"密码至少 {MIN_LENGTH} 个字符，请重新输入。", err=True)
+            continue
+        if click.prompt("再输入一次", hide_input=True, prompt_suffix="：", err=True) != password:
+            click.echo("两次输入不一致，请重新输入。", err=True)
+            continue
+        break
+    else:
+        raise click.ClickException("三次都没有设置成功，看板密码未更改。")
+    write_secret(Path(path), "web", "password_hash", hash_password(password))
+    click.echo(f"已保存看板密码（只保存哈希）：{path} 中的 [web] password_hash。"
+               f"在 {web.url}/board 登录；已登录的会话随之失效。", err=True)
+
+
+COMMANDS = [serve_command, link_command, report_command, calendar_command, web_password_command]

@@ -9,6 +9,7 @@ the token is the key to the page.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -50,8 +51,15 @@ class Links:
         if not secret:
             raise ValueError("an empty secret would make every link forgeable")
         self._serializer = URLSafeTimedSerializer(secret, salt="reminder-link")
+        self._secret = secret
         self.base_url = base_url.rstrip("/")
         self.max_age = timedelta(days=max_age_days)
+
+    def derived(self, purpose: str) -> str:
+        """A key for ``purpose`` (the board's session cookie) from the server secret: it
+        rotates with the secret, and knowing it reveals nothing about the link signatures."""
+        return hmac.new(self._secret.encode("utf-8"), purpose.encode("utf-8"),
+                        hashlib.sha256).hexdigest()
 
     def token(self, kind: Kind, plan: str, unit: str = "") -> str:
         return self._serializer.dumps([kind, plan, unit])

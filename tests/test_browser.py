@@ -127,3 +127,43 @@ def test_unit_marks_done_from_the_link_in_its_mail(browser, tmp_path: Path, monk
         without = reminder("plan", str(config.parent / "plans" / "demo-2026"), "--now", MOMENT,
                            "--format", "json")
         assert [n for n in json.loads(without.stdout) if n["task"] == task]  # it was there before
+
+
+def test_coordinator_logs_in_with_the_board_password_on_a_phone(  # type: ignore[no-untyped-def]
+        browser, tmp_path: Path, monkeypatch) -> None:
+    """The password path to the board, at 390 px: a wrong password is refused in Chinese,
+    the right one opens the plan list and the board (the session cookie set by the app)."""
+    from click.testing import CliRunner
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from reminder.cli import cli
+
+    monkeypatch.setenv(SECRET_ENV, "browser-secret")
+    shots = shots_dir(tmp_path)
+    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
+        config.write_text('secrets_file = "secrets.toml"\n' + config.read_text("utf-8"), "utf-8")
+        typed = CliRunner().invoke(cli, ["web-password", "--config", str(config)],
+                                   input="看板密码-2026\n看板密码-2026\n")
+        assert typed.exit_code == 0, typed.output
+        with served(config, smtp, wecom) as site:
+            size(browser, 390)
+            browser.get(site.base + "/board")
+
+            def submit(password: str) -> None:
+                field = browser.find_element(By.NAME, "password")
+                field.send_keys(password)
+                browser.find_element(By.CSS_SELECTOR, "button[value=login]").click()
+                WebDriverWait(browser, 20).until(lambda b: b.find_elements(
+                    By.CSS_SELECTOR, ".flash, ul.plans"))
+
+            submit("不对的密码")
+            assert "密码不正确" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+            assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+            full_page(browser, shots / "board-login-phone.png", 390)
+            submit("看板密码-2026")
+            browser.find_element(By.LINK_TEXT, "示例市数据管理局2026年政务公开工作要点分工方案").click()
+            WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR,
+                                                                       "tr[data-task]"))
+            assert browser.find_element(By.TAG_NAME, "h1").text == "督办看板"

@@ -1,5 +1,7 @@
-"""The units' pages and the board, served by uvicorn on 127.0.0.1 over a real SQLite store
-that `reminder run --once` filled; requests and lxml read the pages as a client would."""
+"""The units' pages and the board, served by uvicorn on 127.0.0.1 over a real store that
+`reminder run --once` filled; requests and lxml read the pages as a client would. The tests
+that write (done, undo, progress, blocked, the board's actions, refusals) run on SQLite and
+on PostgreSQL (`both`; skipped with the reason when no server answers on 127.0.0.1:5432)."""
 
 from __future__ import annotations
 
@@ -15,21 +17,46 @@ import requests
 from lxml import html
 from servers import smtp_server, wecom_server
 from test_cli_daemon import KEYS, reminder
-from webutil import NOW, SECRET_ENV, Deployment, deploy, form_of, post, served, tasks_of
+from webutil import (
+    NOW,
+    SECRET_ENV,
+    STORES,
+    Deployment,
+    deploy,
+    form_of,
+    post,
+    served,
+    store_url,
+    tasks_of,
+)
 
 from reminder.store import CANCELLED, PENDING
 from reminder.web.site import RateLimit
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str = "sqlite",
+             policy: str = "") -> Iterator[Deployment]:
     monkeypatch.setenv(SECRET_ENV, "test-secret")
     for name, value in KEYS.items():
         monkeypatch.setenv(name, value)
-    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
-        config, _ = deploy(tmp_path, smtp, wecom)
+    with store_url(kind) as url, smtp_server() as smtp, \
+            wecom_server(keys=set(KEYS.values())) as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom, database=url, policy=policy)
         with served(config, smtp, wecom) as deployment:
+            assert deployment.store.engine.dialect.name == kind
             yield deployment
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    yield from deployed(tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=STORES)
+def both(request: pytest.FixtureRequest, tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    """The same deployment on SQLite and on PostgreSQL."""
+    yield from deployed(tmp_path, monkeypatch, request.param)
 
 
 def counts(store: Any) -> tuple[int, int, int]:
@@ -67,7 +94,8 @@ def test_get_never_changes_anything(site: Deployment) -> None:
     assert counts(site.store) == before
 
 
-def test_done_is_reminder_done_and_undo_reverts_it(site: Deployment) -> None:
+def test_done_is_reminder_done_and_undo_reverts_it(both: Deployment) -> None:
+    site = both
     url = site.unit_url("法规科")
     page = requests.get(url, timeout=10).text
     pending = [n for n in site.store.notices() if n.task_id == "9" and n.status == PENDING]
@@ -101,8 +129,9 @@ def tampered(url: str) -> str:
     (lambda s: s.admin_url(), "3", {}, 403),  # the board's token on the unit page path
     (lambda s: s.unit_url("法规科"), "3", {"csrf": "forged"}, 403),
 ], ids=["tampered-token", "other-units-task", "admin-token-on-unit-page", "forged-csrf"])
-def test_refused_posts_change_nothing(site: Deployment, make_url: Any, task: str,
+def test_refused_posts_change_nothing(both: Deployment, make_url: Any, task: str,
                                       fields: dict[str, str], status: int) -> None:
+    site = both
     page = requests.get(site.unit_url("法规科"), timeout=10).text
     before = counts(site.store)
     url = make_url(site)
@@ -136,7 +165,8 @@ def test_posts_are_rate_limited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_progress_is_kept_for_its_period_and_blocked_tells_the_coordinator_at_once(
-        site: Deployment) -> None:
+        both: Deployment) -> None:
+    site = both
     url = site.unit_url("法规科")
     page = requests.get(url, timeout=10).text
     assert form_of(page, "2")["period"] == "2026Q2"
@@ -183,36 +213,39 @@ def board_post(site: Deployment, task: str, action: str, **fields: str) -> reque
                                                  **fields}, timeout=10)
 
 
+@pytest.fixture(params=STORES)
+def confirming(request: pytest.FixtureRequest, tmp_path: Path,
+               monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    """Both stores, under the policy confirm_done = true."""
+    yield from deployed(tmp_path, monkeypatch, request.param, policy="confirm_done = true")
+
+
 def test_confirm_done_policy_waits_for_the_coordinator_who_rejects_then_confirms(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
-        config, _ = deploy(tmp_path, smtp, wecom, policy="confirm_done = true")
-        with served(config, smtp, wecom) as s:
-            url = s.unit_url("法规科")
-            page = requests.get(url, timeout=10).text
-            assert tasks_of(post(url, page, "9", "done", text="规程已印发").text)["9"] == "confirm"
-            assert not any(n.status == PENDING for n in s.store.notices() if n.task_id == "9")
-            mails = len(smtp.messages)
-            rejected = board_post(s, "9", "reject", note="缺少印发文号")
-            assert rejected.status_code == 200 and tasks_of(rejected.text)["9"] == "open"
-            assert any(n.status == PENDING for n in s.store.notices() if n.task_id == "9")
-            told = smtp.messages[mails:]
-            assert [m.rcpt_tos for m in told] == [("fagui@example.org",)]
-            assert "缺少印发文号" in told[0].message.get_body(("plain",)).get_content()
-            assert "缺少印发文号" in requests.get(url, timeout=10).text  # shown to the unit
+        confirming: Deployment) -> None:
+    s, smtp = confirming, confirming.smtp
+    url = s.unit_url("法规科")
+    page = requests.get(url, timeout=10).text
+    assert tasks_of(post(url, page, "9", "done", text="规程已印发").text)["9"] == "confirm"
+    assert not any(n.status == PENDING for n in s.store.notices() if n.task_id == "9")
+    mails = len(smtp.messages)
+    rejected = board_post(s, "9", "reject", note="缺少印发文号")
+    assert rejected.status_code == 200 and tasks_of(rejected.text)["9"] == "open"
+    assert any(n.status == PENDING for n in s.store.notices() if n.task_id == "9")
+    told = smtp.messages[mails:]
+    assert [m.rcpt_tos for m in told] == [("fagui@example.org",)]
+    assert "缺少印发文号" in told[0].message.get_body(("plain",)).get_content()
+    assert "缺少印发文号" in requests.get(url, timeout=10).text  # shown to the unit
 
-            page = requests.get(url, timeout=10).text
-            post(url, page, "9", "done", text="补上文号")
-            confirmed = board_post(s, "9", "confirm")
-            assert tasks_of(confirmed.text)["9"] == "done"
-            row = next(r for r in s.store.completions() if r.task_id == "9" and r.undone_at is None)
-            assert row.confirmed_at is not None and "看板" in (row.confirmed_by or "")
+    page = requests.get(url, timeout=10).text
+    post(url, page, "9", "done", text="补上文号")
+    confirmed = board_post(s, "9", "confirm")
+    assert tasks_of(confirmed.text)["9"] == "done"
+    row = next(r for r in s.store.completions() if r.task_id == "9" and r.undone_at is None)
+    assert row.confirmed_at is not None and "看板" in (row.confirmed_by or "")
 
 
-def test_board_records_an_event_date_marks_done_and_serves_the_ledger(site: Deployment) -> None:
+def test_board_records_an_event_date_marks_done_and_serves_the_ledger(both: Deployment) -> None:
+    site = both
     assert tasks_of(requests.get(site.admin_url(), timeout=10).text)  # every task listed
     assert board_post(site, "10", "event", date="2026-07-01").status_code == 200
     assert site.store.events()[("demo-2026", "10")].isoformat() == "2026-07-01"
@@ -230,7 +263,8 @@ def test_board_records_an_event_date_marks_done_and_serves_the_ledger(site: Depl
     lambda s: tampered(s.admin_url()),
     lambda s: s.links.url("feed", "demo-2026", "法规科").replace("/ics/", "/admin/")[:-4],
 ], ids=["unit-link-on-board", "tampered-admin", "feed-link-on-board"])
-def test_board_refuses_other_links(site: Deployment, make_url: Any) -> None:
+def test_board_refuses_other_links(both: Deployment, make_url: Any) -> None:
+    site = both
     before = counts(site.store)
     assert requests.get(make_url(site), timeout=10).status_code == 403
     assert requests.post(make_url(site), data={"task": "3", "action": "done"},

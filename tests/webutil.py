@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 from lxml import html
-from servers import SmtpServer, WeComServer, free_port
+from servers import SmtpServer, WeComServer, free_port, fresh_postgres
 from test_cli_daemon import EXAMPLE, MOMENT, TZ, reminder, write_config
 
 SECRET_ENV = "REMINDER_WEB_SECRET"
@@ -42,7 +42,9 @@ class Deployment:
 
 
 def deploy(tmp_path: Path, smtp: SmtpServer, wecom: WeComServer, *, policy: str = "",
-           run_once: bool = True) -> tuple[Path, str]:
+           run_once: bool = True, database: str | None = None) -> tuple[Path, str]:
+    """The example plan deployed with [web]; ``database`` is a store URL (PostgreSQL) in
+    place of the SQLite file under ``state/``."""
     folder = tmp_path / "plans" / "demo-2026"
     shutil.copytree(EXAMPLE, folder)
     if policy:
@@ -52,6 +54,11 @@ def deploy(tmp_path: Path, smtp: SmtpServer, wecom: WeComServer, *, policy: str 
     port = free_port()
     config = write_config(tmp_path, smtp, wecom, extra=(
         f'[web]\nlisten = "127.0.0.1:{port}"\nsecret_env = "{SECRET_ENV}"\n'))
+    if database:
+        text = config.read_text(encoding="utf-8")
+        assert 'path = "state/reminder.db"' in text
+        config.write_text(text.replace('path = "state/reminder.db"', f'url = "{database}"'),
+                          encoding="utf-8")
     if run_once:
         result = reminder("run", "--once", "--now", MOMENT, "--config", str(config))
         assert result.returncode == 0, result.stderr
@@ -60,7 +67,8 @@ def deploy(tmp_path: Path, smtp: SmtpServer, wecom: WeComServer, *, policy: str 
 
 @contextmanager
 def served(config_path: Path, smtp: SmtpServer, wecom: WeComServer, *,
-           clock: Any = None, rate: Any = None) -> Iterator[Deployment]:
+           clock: Any = None, rate: Any = None, login_rate: Any = None
+           ) -> Iterator[Deployment]:
     """The app of that config in a uvicorn thread; ``clock`` fixes "now" for the pages."""
     import uvicorn
 
@@ -71,7 +79,8 @@ def served(config_path: Path, smtp: SmtpServer, wecom: WeComServer, *,
     config = _config(config_path)
     store = _store(config)
     links = build_links(config)
-    app = create_app(config, store, clock=clock or (lambda: NOW), rate=rate)
+    app = create_app(config, store, clock=clock or (lambda: NOW), rate=rate,
+                     login_rate=login_rate)
     host, port = config.web.host_port
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            access_log=False))
@@ -89,6 +98,20 @@ def served(config_path: Path, smtp: SmtpServer, wecom: WeComServer, *,
         server.should_exit = True
         thread.join(timeout=10)
         store.dispose()
+
+
+STORES = ["sqlite", "postgresql"]
+
+
+@contextmanager
+def store_url(kind: str) -> Iterator[str | None]:
+    """None for the SQLite file; a fresh PostgreSQL database (skipped, saying why, when no
+    server answers on 127.0.0.1:5432) for "postgresql"."""
+    if kind == "sqlite":
+        yield None
+    else:
+        with fresh_postgres("reminder_web") as url:
+            yield url
 
 
 def tasks_of(page: str) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Routes: /u/{token} (a unit's page), /admin/{token} (the coordinator's board),
-/ics/{token}.ics (a unit's calendar feed), /static (CSS served from the package).
+/board (password login, then /board/{plan}: the same board), /ics/{token}.ics (a unit's
+calendar feed), /static (CSS served from the package).
 
 GET never changes anything: mail gateways and the WeCom in-app browser open links on their
 own. Every POST carries the page's CSRF token and is rate-limited; a token that is tampered
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -80,23 +83,35 @@ async def health(request: Request) -> Response:
 
 
 def create_app(config: Any, store: Any, *, links: Any = None, channels: dict[str, Any] | None = None,
-               clock: Any = None, rate: RateLimit | None = None) -> Starlette:
-    from reminder.web import board, calendar_feed, unit
+               clock: Any = None, rate: RateLimit | None = None,
+               login_rate: RateLimit | None = None) -> Starlette:
+    from reminder.web import board, calendar_feed, login, unit
 
     if links is None:
         from reminder.config import build_links
 
         links = build_links(config)
-    site = Site(config, store, links, channels=channels, clock=clock, rate=rate)
+    site = Site(config, store, links, channels=channels, clock=clock, rate=rate,
+                login_rate=login_rate)
+    # The board's password session: signed with a key derived from the server secret, so
+    # rotating the secret ends every session as it voids every link.
+    session = Middleware(SessionMiddleware, secret_key=links.derived("board-session"),
+                         session_cookie="reminder_board", max_age=login.SESSION_SECONDS,
+                         same_site="strict", https_only=config.web.url.startswith("https:"))
     app = Starlette(routes=[
         Route("/u/{token}", unit.show, methods=["GET"]),
         Route("/u/{token}", unit.act, methods=["POST"]),
         Route("/admin/{token}", board.show, methods=["GET"]),
         Route("/admin/{token}", board.act, methods=["POST"]),
         Route("/admin/{token}/ledger.xlsx", board.ledger, methods=["GET"]),
+        Route("/board", login.show, methods=["GET"]),
+        Route("/board", login.act, methods=["POST"]),
+        Route("/board/{plan}", board.show, methods=["GET"]),
+        Route("/board/{plan}", board.act, methods=["POST"]),
+        Route("/board/{plan}/ledger.xlsx", board.ledger, methods=["GET"]),
         Route("/ics/{token}.ics", calendar_feed.feed, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-    ], exception_handlers={Refused: refused})
+    ], middleware=[session], exception_handlers={Refused: refused})
     app.state.site = site
     return app

@@ -17,7 +17,8 @@ from reminder.completion import mark_done, reopen
 from reminder.errors import ReminderError
 from reminder.links import Grant
 from reminder.progress import STATE_NAMES, counts, period_of, task_views
-from reminder.web.app import Refused, checked_form, grant_of, page
+from reminder.web.app import Refused, checked_form, page
+from reminder.web.login import admin_grant, board_path
 from reminder.web.site import Site
 
 log = logging.getLogger("reminder.web")
@@ -62,11 +63,11 @@ def _context(site: Site, grant: Grant, plan: Any, query: dict[str, str], token: 
 
 async def show(request: Request) -> Response:
     site: Site = request.app.state.site
-    grant = grant_of(request, "admin")
+    grant = admin_grant(request)
     plan = _plan(site, grant)
     log.info("看板：%s（链接 %s）", plan.id, grant.link_id)
     context = await run_in_threadpool(_context, site, grant, plan, dict(request.query_params),
-                                       request.path_params["token"])
+                                       board_path(request))
     return page(request, "board.html", context)
 
 
@@ -112,7 +113,7 @@ def _handle(site: Site, grant: Grant, plan: Any, form: dict[str, Any]) -> str:
 
 async def act(request: Request) -> Response:
     site: Site = request.app.state.site
-    grant = grant_of(request, "admin")
+    grant = admin_grant(request)
     plan = _plan(site, grant)
     form = await checked_form(request, grant)
 
@@ -121,8 +122,8 @@ async def act(request: Request) -> Response:
             flash, error = _handle(site, grant, plan, form), False
         except ReminderError as err:
             flash, error = f"未能完成：{err}", True
-        return _context(site, grant, plan, dict(request.query_params),
-                        request.path_params["token"], flash=flash, error=error)
+        return _context(site, grant, plan, dict(request.query_params), board_path(request),
+                        flash=flash, error=error)
 
     return page(request, "board.html", await run_in_threadpool(work))
 
@@ -131,7 +132,7 @@ async def ledger(request: Request) -> Response:
     from reminder.ledger import ledger_rows, title_of, write_xlsx
 
     site: Site = request.app.state.site
-    grant = grant_of(request, "admin")
+    grant = admin_grant(request)
     plan = _plan(site, grant)
     period = request.query_params.get("period") or None
 

@@ -42,12 +42,14 @@ class RateLimit:
 class Site:
     def __init__(self, config: Any, store: Any, links: Any, *,
                  channels: dict[str, Any] | None = None,
-                 clock: Callable[[], datetime] | None = None, rate: RateLimit | None = None
-                 ) -> None:
+                 clock: Callable[[], datetime] | None = None, rate: RateLimit | None = None,
+                 login_rate: RateLimit | None = None) -> None:
         self.config, self.store, self.links = config, store, links
         self._channels = channels
         self.clock = clock or (lambda: datetime.now(config.tz))
         self.rate = rate or RateLimit()
+        # Password guesses: a few per client, and a ceiling for all clients together.
+        self.login_rate = login_rate or RateLimit(limit=5, window=300.0)
         self._plans: dict[str, tuple[tuple[float, ...], Any]] = {}
         self._lock = threading.Lock()
 
@@ -73,6 +75,21 @@ class Site:
             with self._lock:
                 self._plans[plan_id] = (stamp, plan)
         return plan
+
+    def password_hash(self) -> str | None:
+        """The board password's hash from the secrets file ([web] password_hash), read anew
+        each time so a new password applies at once; None when there is none or the file
+        cannot be read (the admin link still works; the error is logged, not shown)."""
+        from reminder.config import read_secrets
+        from reminder.errors import ConfigError
+
+        try:
+            web = read_secrets(self.config).get("web")
+        except ConfigError as exc:
+            log.error("无法读取看板密码：%s", exc)
+            return None
+        value = web.get("password_hash") if isinstance(web, dict) else None
+        return value if isinstance(value, str) and value else None
 
     def channels(self) -> dict[str, Any]:
         if self._channels is None:

@@ -1,0 +1,151 @@
+"""The board by password: `reminder web-password` writes only a salted hash into the secrets
+file; /board logs in with it (rate-limited, 403 and a Chinese message when wrong, never
+logged), and the session opens the same board as the signed admin link."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+from lxml import html
+from servers import smtp_server, wecom_server
+from test_cli_daemon import KEYS, reminder
+from webutil import SECRET_ENV, Deployment, deploy, served, tasks_of
+
+from reminder.cli import cli
+from reminder.passwords import check_password, hash_password
+from reminder.web.site import RateLimit
+
+PASSWORD = "督办看板-2026"
+
+
+def with_secrets_file(config: Path, text: str = "") -> Path:
+    secrets = config.parent / "secrets.toml"
+    if text:
+        secrets.write_text(text, encoding="utf-8")
+        secrets.chmod(0o600)
+    body = config.read_text(encoding="utf-8")
+    config.write_text('secrets_file = "secrets.toml"\n' + body, encoding="utf-8")
+    return secrets
+
+
+def set_password(config: Path, *typed: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["web-password", "--config", str(config)],
+                                input="".join(f"{t}\n" for t in typed))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom)
+        with_secrets_file(config, '[smtp]\npassword = "keep-me"\n')
+        assert set_password(config, PASSWORD, PASSWORD)[0] == 0
+        with served(config, smtp, wecom, login_rate=RateLimit(limit=4, window=300)) as s:
+            yield s
+
+
+def login(site: Deployment, password: str, session: requests.Session | None = None
+          ) -> requests.Response:
+    client = session or requests.Session()
+    return client.post(site.base + "/board", data={"action": "login", "password": password},
+                       timeout=10, allow_redirects=False)
+
+
+def test_web_password_writes_only_a_salted_hash_and_keeps_the_other_secrets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    with smtp_server() as smtp, wecom_server() as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
+    secrets = with_secrets_file(config, '# 密钥\n[smtp]\npassword = "keep-me"\n')
+    code, output = set_password(config, "short", PASSWORD, "different!", PASSWORD, PASSWORD)
+    assert code == 0, output
+    assert "至少 8 个字符" in output and "两次输入不一致" in output and "password_hash" in output
+    text = secrets.read_text(encoding="utf-8")
+    assert PASSWORD not in text and PASSWORD not in output
+    assert text.startswith('# 密钥\n[smtp]\npassword = "keep-me"\n')  # kept as written
+    stored = text.split('password_hash = "')[1].split('"')[0]
+    assert stored.startswith("scrypt$") and check_password(PASSWORD, stored)
+    assert not check_password(PASSWORD + "x", stored)
+    assert hash_password(PASSWORD) != hash_password(PASSWORD)  # salted
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    # Three failed tries change nothing and say so; no secrets_file is one clear line.
+    code, output = set_password(config, "a", "b", "c")
+    assert code == 1 and "未更改" in output and secrets.read_text(encoding="utf-8") == text
+    config.write_text(config.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
+    result = reminder("web-password", "--config", str(config))
+    assert result.returncode == 2 and "secrets_file" in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_password_opens_the_board_and_its_actions(board: Deployment,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    form = html.fromstring(requests.get(board.base + "/board", timeout=10).text)
+    assert form.xpath("//input[@type='password' and @name='password']")
+    before = len(board.store.completions())
+    with caplog.at_level(logging.DEBUG):
+        wrong = login(board, "guess-1234")
+        assert wrong.status_code == 403 and "密码不正确" in wrong.text
+        assert "set-cookie" not in wrong.headers
+        session = requests.Session()
+        ok = login(board, PASSWORD, session)
+        assert ok.status_code == 303 and ok.headers["location"] == "board"
+        plans = html.fromstring(session.get(board.base + "/board", timeout=10).text)
+        assert plans.xpath("//a/@href") == ["board/demo-2026"]
+        url = board.base + "/board/demo-2026"
+        page = session.get(url, timeout=10)
+        assert page.status_code == 200 and tasks_of(page.text)
+        csrf = html.fromstring(page.text).xpath('//*[@id="t-13"]//input[@name="csrf"]/@value')[0]
+        done = session.post(url, data={"csrf": csrf, "task": "13", "action": "done"}, timeout=10)
+        assert done.status_code == 200 and tasks_of(done.text)["13"] == "done"
+        ledger = session.get(url + "/ledger.xlsx", timeout=10)
+        assert ledger.status_code == 200 and ledger.content[:2] == b"PK"
+    assert len(board.store.completions()) == before + 1
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "看板登录失败" in logged and PASSWORD not in logged and "guess-1234" not in logged
+
+    # Without the session: refused, nothing changes; a forged CSRF with it: refused too.
+    stranger = requests.Session()
+    assert stranger.get(url, timeout=10).status_code == 403
+    assert stranger.post(url, data={"csrf": csrf, "task": "3", "action": "done"},
+                         timeout=10).status_code == 403
+    assert session.post(url, data={"csrf": "forged", "task": "3", "action": "done"},
+                        timeout=10).status_code == 403
+    assert len(board.store.completions()) == before + 1
+
+    # A new password ends the sessions opened with the old one; logout ends this one.
+    assert set_password(board.config_path, PASSWORD + "2", PASSWORD + "2")[0] == 0
+    assert session.get(url, timeout=10).status_code == 403
+    assert login(board, PASSWORD + "2", session).status_code == 303
+    assert session.get(url, timeout=10).status_code == 200
+    session.post(board.base + "/board", data={"action": "logout"}, timeout=10)
+    assert session.get(url, timeout=10).status_code == 403
+
+
+def test_login_attempts_are_rate_limited(board: Deployment) -> None:
+    codes = [login(board, f"guess-{i:04}").status_code for i in range(4)]
+    assert codes == [403] * 4
+    blocked = login(board, PASSWORD)  # even the right one, until the window passes
+    assert blocked.status_code == 429 and "尝试次数过多" in blocked.text
+    assert "set-cookie" not in blocked.headers
+
+
+def test_without_a_password_the_board_says_how_to_get_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    with smtp_server() as smtp, wecom_server() as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
+        with served(config, smtp, wecom) as s:
+            page = requests.get(s.base + "/board", timeout=10)
+            assert page.status_code == 200 and "未设置看板密码" in page.text
+            assert "reminder link" in page.text and "reminder web-password" in page.text
+            assert login(s, "anything-at-all").status_code == 403
+            assert requests.get(s.base + "/board/demo-2026", timeout=10).status_code == 403
