@@ -518,3 +518,62 @@ def test_a_claim_cut_by_its_limit_keeps_the_last_recipients_rows_together(store:
     # The limit took one row of 办公室's five: the other four come along, for one digest.
     assert sorted(int(c.notice.task) for c in claimed) == list(range(1, 9))
 
+
+
+def test_a_claim_takes_the_oldest_due_rows_first_and_respects_its_limit(store: Store) -> None:
+    """Under a backlog the oldest notices go first, expired leases before pending rows, and
+    a limit cut completes only its last recipient's rows on that channel."""
+    planned = [notice(task="1", send="2026-06-03", recipient="甲", addresses=("a@x.cn",)),
+               notice(task="2", send="2026-06-01", recipient="乙", addresses=("b@x.cn",)),
+               notice(task="3", send="2026-06-02", recipient="丙", addresses=("c@x.cn",)),
+               notice(task="4", send="2026-06-02", recipient="丙", channel="wecom",
+                      addresses=("丙群",)),
+               notice(task="5", send="2026-06-01", recipient="丁", addresses=("d@x.cn",))]
+    sync(store, planned, at("2026-06-01", "08:00"))
+    stalled = store.claim(at("2026-06-01"), OTHER, lease=LEASE, limit=2)
+    assert [c.notice.task for c in stalled] == ["2", "5"]  # 06-01 first; id breaks the tie
+    now = at("2026-06-04")
+    assert [c.notice.task for c in store.claim(now, ME, lease=LEASE, limit=1)] == ["2"]
+    first = store.claim(now, ME, lease=LEASE, limit=2)
+    assert [c.notice.task for c in first] == ["5", "3"]  # OTHER's expired lease goes first
+    assert [c.notice.channel for c in first] == ["email", "email"]
+    assert [c.notice.task for c in store.claim(now, ME, lease=LEASE)] == ["4", "1"]
+
+
+def test_a_claim_of_more_rows_than_one_update_batch_takes_them_all(store: Store) -> None:
+    sync(store, [notice(task=str(i), send="2026-06-01") for i in range(1, 1203)],
+         at("2026-06-01", "08:00"))
+    claimed = store.claim(at("2026-06-01"), ME, lease=LEASE, limit=2000)
+    assert len(claimed) == 1202
+    assert {(r.status, r.claimed_by) for r in store.notices()} == {(SENDING, ME)}
+
+
+def test_sent_records_when_and_clears_the_last_error(store: Store) -> None:
+    sync(store, [notice(send="2026-06-01")], at("2026-06-01", "08:00"))
+    [c] = store.claim(at("2026-06-01"), ME, lease=LEASE)
+    store.mark_retry([c.id], ME, at("2026-06-01"), next_attempt_at=at("2026-06-01", "09:02"),
+                     error="timeout", delivery=None)
+    [c] = store.claim(at("2026-06-01", "09:02"), ME, lease=LEASE)
+    assert store.mark_sent([], ME, at("2026-06-01", "09:03"),
+                           Delivery(channel="email", recipient="法规科")) == 0
+    sent = at("2026-06-01", "09:03")
+    assert store.mark_sent([c.id], ME, sent, Delivery(
+        channel="email", recipient="法规科", addresses=("fagui@example.gov.cn",),
+        subject="【提醒】任务1", notice_ids=[c.id])) == 1
+    [row] = store.notices()
+    assert (row.status, row.sent_at, row.last_error, row.attempts, row.lease_until) == (
+        SENT, sent, None, 2, None)
+    [delivery] = store.deliveries()
+    assert (delivery.addresses, delivery.subject) == (["fagui@example.gov.cn"], "【提醒】任务1")
+
+
+def test_postgres_marks_sent_in_its_own_commit_mode(pg: Store) -> None:
+    """The send record's transaction sets its own synchronous_commit (see _finish): the
+    statement must be valid PostgreSQL, and the row and its delivery must be recorded."""
+    sync(pg, [notice(send="2026-06-01")], at("2026-06-01", "08:00"))
+    [c] = pg.claim(at("2026-06-01"), ME, lease=LEASE)
+    assert pg.mark_sent([c.id], ME, at("2026-06-01", "09:01"), Delivery(
+        channel="email", recipient="法规科", notice_ids=[c.id])) == 1
+    [row] = pg.notices()
+    assert (row.status, row.sent_at) == (SENT, at("2026-06-01", "09:01"))
+    assert len(pg.deliveries()) == 1

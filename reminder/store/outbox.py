@@ -36,10 +36,8 @@ class Claimed:
     """A notice claimed for sending, with the outbox facts the dispatcher needs."""
 
     id: int
-    key: str
     notice: Notice
     attempts: int
-    next_attempt_at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,10 +54,10 @@ class Delivery:
     notice_ids: Sequence[int] = field(default_factory=tuple)
 
 
-# What a send needs of a row: the notice, its key, attempts and schedule, nothing else.
+# What a send needs of a row: the notice and its attempts (for the back-off), nothing else.
 CLAIM_COLUMNS = (
-    NoticeRow.id, NoticeRow.key, NoticeRow.attempts, NoticeRow.next_attempt_at,
-    NoticeRow.send_at, NoticeRow.stage, NoticeRow.step, NoticeRow.plan_id, NoticeRow.plan_title,
+    NoticeRow.id, NoticeRow.attempts, NoticeRow.send_at, NoticeRow.stage, NoticeRow.step,
+    NoticeRow.plan_id, NoticeRow.plan_title,
     NoticeRow.task_id, NoticeRow.title, NoticeRow.due, NoticeRow.recipient, NoticeRow.channel,
     NoticeRow.addresses, NoticeRow.mentions, NoticeRow.mobiles, NoticeRow.occurrence,
 )
@@ -107,10 +105,7 @@ class OutboxMixin(StoreBase):
         return query
 
     def _claimed(self, row: Any) -> Claimed:
-        return Claimed(
-            id=row.id, key=row.key, notice=self.to_notice(row), attempts=row.attempts,
-            next_attempt_at=row.next_attempt_at,
-        )
+        return Claimed(id=row.id, notice=self.to_notice(row), attempts=row.attempts)
 
     def mark_sent(self, ids: Sequence[int], claimant: str, now: datetime,
                   delivery: Delivery) -> int:
