@@ -102,10 +102,12 @@ class SmtpServer:
 
 
 class _SmtpHandler:
-    def __init__(self, server: SmtpServer, reject: Mapping[str, str], delay: float = 0) -> None:
+    def __init__(self, server: SmtpServer, reject: Mapping[str, str], delay: float = 0,
+                 reject_data: str | None = None) -> None:
         self.server = server
         self.reject = reject
         self.delay = delay
+        self.reject_data = reject_data
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -115,6 +117,8 @@ class _SmtpHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.reject_data:
+            return self.reject_data
         if self.delay:  # a slow server: a client killed now has not delivered the mail
             import asyncio
 
@@ -137,6 +141,7 @@ def smtp_server(
     reject: Mapping[str, str] | None = None,
     echo_credentials: bool = False,
     delay: float = 0,
+    reject_data: str | None = None,
 ) -> Iterator[SmtpServer]:
     """An aiosmtpd server on 127.0.0.1.
 
@@ -146,7 +151,8 @@ def smtp_server(
     e.g. ``{"nobody@example.gov.cn": "550 5.1.1 No such user"}`` or a ``451 …`` for a
     temporary refusal. ``echo_credentials``: a failed AUTH's 535 reply repeats the login and
     password it was sent, as some servers do, so masking has something to mask. ``delay``:
-    seconds before each mail is accepted (and only then kept).
+    seconds before each mail is accepted (and only then kept). ``reject_data``: the reply
+    to every mail's content (e.g. ``554 5.6.0 Message content rejected``), nothing kept.
     """
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -181,7 +187,7 @@ def smtp_server(
         # because aiosmtpd warns about requiring AUTH without TLS. A wrong login still gets 535.
         kwargs["auth_require_tls"] = kwargs["auth_required"] = security == "starttls"
     controller = Controller(
-        _SmtpHandler(state, reject or {}, delay), hostname=LOOPBACK, port=state.port,
+        _SmtpHandler(state, reject or {}, delay, reject_data), hostname=LOOPBACK, port=state.port,
         server_hostname="localhost",  # else aiosmtpd asks DNS for the FQDN, which may stall
         **kwargs,
     )

@@ -72,25 +72,55 @@ def test_text_only_message_is_not_multipart() -> None:
     ("reply", "status", "code"),
     [
         ("550 5.1.1 No such user", "permanent", "550"),
+        ("500 5.5.2 Syntax error", "permanent", "500"),
+        ("599 unusual but final", "permanent", "599"),
         ("451 4.3.0 Try again later", "retryable", "451"),
     ],
-    ids=["550-bad-recipient", "451-temporary"],
+    ids=["550-bad-recipient", "500-first-final-code", "599-last-final-code", "451-temporary"],
 )
 def test_refused_recipient(reply: str, status: str, code: str) -> None:
     with smtp_server(reject={"nobody@example.gov.cn": reply}) as smtp:
         result = channel(smtp.port).send(message(("nobody@example.gov.cn",)))
         assert smtp.messages == []
     assert (result.status, result.provider_code) == (status, code)
-    assert "nobody@example.gov.cn" in result.detail
+    # What the clerk reads: who was refused, the code, and the server's own words (decoded).
+    assert result.detail == f"收件人被拒收：nobody@example.gov.cn（{code}）：{reply}"
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [("554 5.6.0 Message content rejected", "permanent"),
+     ("452 4.3.1 Insufficient system storage", "retryable")],
+    ids=["554-final", "452-temporary"],
+)
+def test_refused_content_says_so_in_chinese(reply: str, status: str) -> None:
+    with smtp_server(reject_data=reply) as smtp:
+        result = channel(smtp.port).send(message())
+        assert smtp.messages == []
+    assert (result.status, result.provider_code) == (status, reply[:3])
+    assert result.detail == f"邮件内容被拒收：{reply}"
+
+
+def test_every_recipient_is_named_in_the_to_header() -> None:
+    with smtp_server() as smtp:
+        result = channel(smtp.port).send(message(("a@example.gov.cn", "b@example.gov.cn")))
+        assert result.status == "ok"
+        [mail] = smtp.messages
+    assert mail.rcpt_tos == ("a@example.gov.cn", "b@example.gov.cn")
+    assert [a.addr_spec for a in mail.message["To"].addresses] == [
+        "a@example.gov.cn", "b@example.gov.cn"]
 
 
 def test_partly_refused_is_ok_and_says_who() -> None:
-    with smtp_server(reject={"nobody@example.gov.cn": "550 5.1.1 No such user"}) as smtp:
-        result = channel(smtp.port).send(message(("fagui@example.gov.cn", "nobody@example.gov.cn")))
+    reject = {"nobody@example.gov.cn": "550 5.1.1 No such user",
+              "full@example.gov.cn": "452 4.2.2 Mailbox full"}
+    with smtp_server(reject=reject) as smtp:
+        result = channel(smtp.port).send(message(
+            ("fagui@example.gov.cn", "nobody@example.gov.cn", "full@example.gov.cn")))
         assert smtp.messages[0].rcpt_tos == ("fagui@example.gov.cn",)
     assert result.status == "ok"
-    assert result.provider_code == "550"
-    assert "nobody@example.gov.cn" in result.detail
+    assert result.provider_code == "452,550"
+    assert result.detail == "部分收件人被拒收：nobody@example.gov.cn（550）；full@example.gov.cn（452）"
 
 
 def test_connection_refused_is_configuration() -> None:
@@ -121,7 +151,8 @@ def test_wrong_password_is_configuration_535_and_not_in_repr() -> None:
         assert smtp.messages == []
     assert (result.status, result.provider_code) == ("config", "535")
     assert "wrong-pw-123" not in repr(ch) and "***" in repr(ch)
-    assert "登录失败" in result.detail
+    assert result.detail.startswith("邮箱登录失败，请检查用户名和密码：535 ")
+    assert "password=None" in repr(channel(smtp.port))  # no password: nothing to hide
 
 
 ECHOED = "Wr0ng+pw/123"  # what a server that repeats credentials puts in its 535 reply

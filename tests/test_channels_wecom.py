@@ -208,3 +208,42 @@ def test_routes_only_to_configured_robots() -> None:
     assert channel.routes(("公开办群",))
     assert not channel.routes(("别的群",))
     assert not channel.routes(())
+
+
+def test_a_dropped_connection_is_retryable_not_a_wrong_address() -> None:
+    """Only a refused connection means base_url is wrong (held until the config changes);
+    a server that accepts and hangs up is a passing fault, retried like a timeout."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def hang_up() -> None:
+        for _ in range(4):  # requests may retry on a fresh connection
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/cgi-bin/webhook/send"
+    try:
+        result = channel(url).send(md())
+    finally:
+        listener.close()
+    assert (result.status, result.provider_code) == ("retryable", "connection")
+    assert result.detail.startswith("无法连接企业微信接口：")
+    assert KEY not in result.detail
+
+
+def test_a_failure_naming_the_bare_key_is_masked(caplog: pytest.LogCaptureFixture) -> None:
+    """Not only ``key=…`` in a URL: an error that quotes the key alone is masked too."""
+    with caplog.at_level(logging.WARNING):
+        result = WeComChannel._fail("retryable", "connection", "无法连接企业微信接口",
+                                    OSError(f"proxy refused token {KEY}"), KEY)
+    assert result.detail == "无法连接企业微信接口：OSError: proxy refused token ***"
+    assert (result.status, result.provider_code) == ("retryable", "connection")
+    assert KEY not in caplog.text and "proxy refused token ***" in caplog.text

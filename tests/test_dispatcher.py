@@ -187,7 +187,11 @@ def test_late_reminder_without_an_overdue_notice_is_still_sent(store: Store) -> 
     ("12:00", "13:30", "2026-06-02T12:10", "2026-06-02T13:30"),
     ("12:00", "13:30", "2026-06-02T13:30", None),
     ("09:00", "09:00", "2026-06-02T09:00", None),
-], ids=["evening", "early-morning", "at-end", "before-start", "lunch", "lunch-end", "empty"])
+    ("21:00", "08:00", "2026-06-01T21:00", "2026-06-02T08:00"),
+    ("12:00", "13:30", "2026-06-02T12:00", "2026-06-02T13:30"),
+    ("12:00", "13:30", "2026-06-02T11:59", None),
+], ids=["evening", "early-morning", "at-end", "before-start", "lunch", "lunch-end", "empty",
+        "at-start", "lunch-at-start", "before-lunch"])
 def test_quiet_hours_until(start: str, end: str, moment: str, expected: str | None) -> None:
     quiet = QuietHours(start=time.fromisoformat(start), end=time.fromisoformat(end))
     got = quiet.until(datetime.fromisoformat(moment).replace(tzinfo=TZ), TZ)
@@ -317,6 +321,27 @@ def test_rate_limiter_window() -> None:
     assert limiter.wait(("wecom", "r"), (1, 60)) == 60
     assert limiter.wait(("wecom", "other"), (1, 60)) == 0
     assert limiter.wait(("wecom", "r"), None) == 0
+
+
+def test_rate_limiter_slots_free_exactly_a_window_after_each_send_ends() -> None:
+    """A slot frees ``seconds`` after the send that took it *finished* (a slow post still
+    counts against the provider's window), not a moment before: a robot that takes 20 a
+    minute answers 45009 to the 21st."""
+    clock = [0.0]
+    limiter, key = RateLimiter(clock=lambda: clock[0]), ("wecom", "r")
+    assert limiter.acquire(key, (2, 60)) == 0
+    limiter.done(key)
+    clock[0] = 5.0
+    assert limiter.acquire(key, (2, 60)) == 0
+    clock[0] = 10.0
+    limiter.done(key)  # the second post took 5 s: its slot counts from 10
+    clock[0] = 59.5
+    assert limiter.acquire(key, (2, 60)) == pytest.approx(0.5)  # nothing taken
+    clock[0] = 60.0
+    assert limiter.acquire(key, (2, 60)) == 0  # the first slot is free at 60 exactly
+    assert limiter.acquire(key, (2, 60)) == pytest.approx(10.0)
+    limiter.done(("wecom", "never-used"))  # nothing to finish: no error, no slot
+    assert limiter.wait(("wecom", "never-used"), (1, 60)) == 0
 
 
 def test_stop_finishes_the_message_in_flight_and_gives_the_rest_back(store: Store) -> None:
@@ -632,3 +657,31 @@ def test_a_slot_is_dated_when_its_send_finished(store: Store) -> None:
     assert store.take_slot("wecom:r", 1, 60, 0) == 0
     store.move_slot("wecom:r", 0, 5)  # the send took five seconds
     assert store.take_slot("wecom:r", 1, 60, 61) == 4  # 60 s after the arrival, not the start
+
+
+def test_a_late_reminder_folds_into_an_escalation_when_there_is_no_overdue_stage(
+        store: Store) -> None:
+    """A policy without an overdue stage still has its escalation: the missed reminder is
+    folded into it rather than sent as if the deadline were ahead."""
+    load(store, [notice("1", due="2026-06-05", send="2026-06-04", step="1wd"),
+                 notice("1", due="2026-06-05", send="2026-06-10", stage="escalate", step="#1")])
+    email = FakeChannel()
+    report = dispatcher(store, email).dispatch(at("2026-06-08", "10:00"))
+    assert (len(email.sent), report.folded) == (0, 1)
+    assert status_of(store)["1:remind:法规科"] == (CANCELLED, FOLDED)
+
+
+def test_failure_report_over_the_robot_quotes_each_line_and_mentions_the_admin(
+        store: Store) -> None:
+    load(store, [notice("1")])
+    email = FakeChannel(results=[SendResult(status="permanent", provider_code="550",
+                                            detail="mailbox unavailable")])
+    wecom = FakeChannel("wecom")
+    admin = Contact(name="管理员", wecom="公开办群", wecom_users=("zhangsan",))
+    dispatcher(store, email, wecom, admin=admin).dispatch(at("2026-06-01"))
+    [report] = wecom.sent
+    assert report.to == ("公开办群",) and report.mentions == ("zhangsan",)
+    assert report.html == "" and report.mobiles == ()
+    assert "\n- " in report.text and "\n- " not in report.markdown
+    assert report.markdown == report.text.replace("\n- ", "\n> ")
+    assert "法规科" in report.markdown and "550" in report.markdown
