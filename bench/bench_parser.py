@@ -32,7 +32,10 @@ QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
 CN_QUARTER = {1: "一", 2: "二", 3: "三", 4: "四"}
 
 
-def generated(count: int, seed: int = 9) -> list[tuple[str, int, date]]:
+Phrase = tuple[str, int, date, date | None]  # text, plan year, expected date, issue date
+
+
+def generated(count: int, seed: int = 9) -> list[Phrase]:
     """(phrase, plan year, expected nominal date), all phrases distinct."""
     rng = random.Random(seed)
     found: dict[str, tuple[int, date]] = {}
@@ -65,55 +68,59 @@ def generated(count: int, seed: int = 9) -> list[tuple[str, int, date]]:
         else:
             item = (f"{month}月底前", year, date(year, month, last))
         found.setdefault(item[0], (item[1], item[2]))
-    return [(phrase, year, due) for phrase, (year, due) in found.items()]
+    return [(phrase, year, due, None) for phrase, (year, due) in found.items()]
 
 
-def corpus() -> list[tuple[str, int, date]]:
-    """The grammar corpus' phrases that name one expected date (other rows are skipped)."""
+def corpus() -> list[Phrase]:
+    """The grammar corpus' phrases whose meaning is one dated deadline (``YYYY-MM-DD``, or
+    ``YYYY-MM-DD from …`` for a range) and whose plan year is stated; other rows are skipped.
+    Both parsers get the plan year and the issue date when the source gives one."""
     if not CORPUS.exists():
         return []
     rows = []
     for line in CORPUS.read_text(encoding="utf-8").splitlines():
         cells = line.split("\t")
-        if len(cells) < 2 or line.startswith("#"):
+        if line.startswith("#") or len(cells) < 4 or cells[0] == "phrase":
             continue
-        dates = ISO.findall("\t".join(cells[1:]))
-        years = [int(c) for c in cells[1:] if c.strip().isdigit() and len(c.strip()) == 4]
-        if len(dates) == 1:
-            expected = date.fromisoformat(dates[0])
-            rows.append((cells[0], years[0] if years else expected.year, expected))
+        phrase, year, meaning = cells[0], cells[1].strip(), cells[3].strip()
+        found = ISO.fullmatch(meaning.split(" from ")[0])
+        if found and year.isdigit() and ";" not in meaning:
+            issued = date.fromisoformat(cells[2]) if ISO.fullmatch(cells[2].strip()) else None
+            rows.append((phrase, int(year), date.fromisoformat(found.group(1)), issued))
     return rows
 
 
-def ours(phrases: list[tuple[str, int, date]], warm: list[tuple[str, int, date]]
-         ) -> tuple[list[date | None], float]:
+def ours(phrases: list[Phrase], warm: list[Phrase]) -> tuple[list[date | None], float]:
     from reminder.deadlines import Context, parse
     from reminder.rules import load_rules
 
     rules = load_rules()
-    contexts = {year: Context(year=year) for _, year, _ in phrases + warm}
-    for phrase, year, _ in warm:  # compiles the rules; other phrases, so no memo is hit
-        parse(phrase, contexts[year], rules)
+    contexts = {(y, i): Context(year=y, issued=i) for _, y, _, i in phrases + warm}
+    for phrase, year, _, issued in warm:  # compiles the rules; other phrases: no memo is hit
+        parse(phrase, contexts[year, issued], rules)
     answers: list[date | None] = []
     started = time.process_time()
-    for phrase, year, _ in phrases:
-        found = [d for d in parse(phrase, contexts[year], rules) if d.dates]
+    for phrase, year, _, issued in phrases:
+        found = [d for d in parse(phrase, contexts[year, issued], rules) if d.dates]
         answers.append(found[0].dates[0] if found else None)
     return answers, time.process_time() - started
 
 
-def jionlp(phrases: list[tuple[str, int, date]], warm: list[tuple[str, int, date]]
-           ) -> tuple[list[date | None], float]:
+def jionlp(phrases: list[Phrase], warm: list[Phrase]) -> tuple[list[date | None], float]:
     import jionlp as jio
 
-    bases = {year: {"year": year, "month": 1, "day": 1} for _, year, _ in phrases + warm}
-    for phrase, year, _ in warm:  # loads its tables, as ours compiles its rules
-        jio.ner.extract_time(phrase, time_base=bases[year])
+    def base(year: int, issued: date | None) -> dict[str, int]:
+        start = issued or date(year, 1, 1)
+        return {"year": start.year, "month": start.month, "day": start.day}
+
+    for phrase, year, _, issued in warm:  # loads its tables, as ours compiles its rules
+        jio.ner.extract_time(phrase, time_base=base(year, issued))
+    bases = [base(year, issued) for _, year, _, issued in phrases]
     answers: list[date | None] = []
     started = time.process_time()
-    for phrase, year, _ in phrases:
+    for (phrase, *_), time_base in zip(phrases, bases, strict=True):
         try:
-            found = jio.ner.extract_time(phrase, time_base=bases[year], with_parsing=True)
+            found = jio.ner.extract_time(phrase, time_base=time_base, with_parsing=True)
         except Exception:  # JioNLP raises on some inputs; count it as not understood
             found = []
         answer = None
@@ -129,12 +136,12 @@ def jionlp(phrases: list[tuple[str, int, date]], warm: list[tuple[str, int, date
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     phrases = corpus() + generated(count)
-    seen = {p for p, _, _ in phrases}
+    seen = {p for p, *_ in phrases}
     warm = [w for w in generated(300, seed=1) if w[0] not in seen][:200]
     results = {"phrases": len(phrases), "from_corpus": len(phrases) - count}
     for name, run in (("reminder", ours), ("jionlp", jionlp)):
         answers, seconds = run(phrases, warm)
-        right = sum(a == expected for a, (_, _, expected) in zip(answers, phrases, strict=True))
+        right = sum(a == expected for a, (_, _, expected, _) in zip(answers, phrases, strict=True))
         results[name] = {"accuracy": right / len(phrases), "us_per_phrase": seconds / len(phrases) * 1e6}
     import jionlp as jio
 

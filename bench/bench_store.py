@@ -128,7 +128,7 @@ def bench_dispatch(kind: str, count: int = 1000) -> dict[str, Any]:
     now = datetime(2026, 6, 1, 9, 0, tzinfo=TZ)
     notices = [Notice(send_at=now, stage="remind", step="1wd", plan="bench", plan_title="压测方案",
                       task=str(i), title=f"任务{i}", due=now.date() + timedelta(days=3),
-                      recipient=f"单位{i:04d}", channel="wecom", addresses=("群",))
+                      recipient=f"单位{i:04d}", channel="wecom", addresses=(f"群{i}",))
                for i in range(count)]
     with tempfile.TemporaryDirectory() as tmp, wecom_server() as server:
         session = requests.Session()
@@ -145,7 +145,9 @@ def bench_dispatch(kind: str, count: int = 1000) -> dict[str, Any]:
                             tasks=(), occurrences=(), notices=notices,
                             window=(now.date(), now.date()), cutoff=now - timedelta(hours=1),
                             now=now - timedelta(hours=1))
-            channel = WeComChannel({"群": "k"}, base_url=server.url)
+            # A robot per unit: units sharing a robot share one post (issue 12), and this
+            # measures the cost of one message, so each notice is a message of its own.
+            channel = WeComChannel({f"群{i}": "k" for i in range(count)}, base_url=server.url)
             channel.rate_limit = None  # the stand-in has no limit; measure our own cost
             dispatcher = Dispatcher(store, {"wecom": channel}, claimant="bench")
             t0 = time.perf_counter()

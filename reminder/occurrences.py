@@ -46,8 +46,10 @@ def effective_task(plan: Plan, task: Task) -> Task:
 def deadlines_of(plan: Plan, task: Task) -> list[Deadline]:
     cache = plan.deadline_cache
     if task.id not in cache:
-        cache[task.id] = task_deadlines(effective_task(plan, task), context(plan), plan.rules,
-                                        plan.default_deadline)
+        found = task_deadlines(effective_task(plan, task), context(plan), plan.rules,
+                               plan.default_deadline)
+        shared = plan.deadline_values  # equal deadlines of many tasks kept once (memory)
+        cache[task.id] = [shared.setdefault(d, d) for d in found]
     return cache[task.id]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,12 @@ class Plan:
     @cached_property
     def deadline_cache(self) -> dict[str, list[Any]]:
         """Parsed deadlines by task id: the window, the notices and the checks all ask."""
+        return {}
+
+    @cached_property
+    def deadline_values(self) -> dict[Any, Any]:
+        """One instance of each distinct parsed deadline: the tasks of a plan repeat a few
+        cells (年底前, 每季度), and a daemon keeps every task's deadlines between syncs."""
         return {}
 
 
@@ -209,7 +216,8 @@ def _dates(raw: Any, path: Path) -> tuple[PlanDate, ...]:
 
 
 def _split(cell: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in UNIT_SEP.split(cell) if p.strip())
+    # Interned: the same few unit names recur in every row, and a daemon keeps every task.
+    return tuple(sys.intern(p.strip()) for p in UNIT_SEP.split(cell) if p.strip())
 
 
 def read_tasks(path: Path) -> tuple[Task, ...]:
@@ -253,12 +261,13 @@ def read_tasks(path: Path) -> tuple[Task, ...]:
         tasks.append(Task(
             id=task_id,
             title=cell("title"),
-            section=tuple(p.strip() for p in cell("section").split(SECTION_SEP) if p.strip()),
+            section=tuple(sys.intern(p.strip()) for p in cell("section").split(SECTION_SEP)
+                          if p.strip()),
             detail=cell("detail"),
             lead=lead,
             support=support,
-            units_text=cell("units"),
-            deadline_text=cell("deadline"),
+            units_text=sys.intern(cell("units")),
+            deadline_text=sys.intern(cell("deadline")),
         ))
     return tuple(tasks)
 
