@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.sql.elements import ClauseElement
 
 from reminder.models import Notice
 from reminder.store.base import StoreBase
@@ -167,13 +169,16 @@ class OutboxMixin(StoreBase):
             if delivery is not None:
                 values.setdefault("provider_code", provider_code)
             # Core, not the ORM's UPDATE: one statement per digest with no session
-            # bookkeeping (this runs once per message sent).
-            notices = NoticeRow.__table__
+            # bookkeeping (this runs once per message sent); built once per set of columns,
+            # since building and keying a statement cost more than running it.
+            # attempts=NoticeRow.attempts + 1 (an expression) counts an attempt in SQL.
+            bump = isinstance(values.get("attempts"), ClauseElement)
+            if bump:
+                del values["attempts"]
             result = session.execute(
-                update(notices)
-                .where(notices.c.id.in_(list(ids)), notices.c.claimed_by == claimant,
-                       notices.c.status == SENDING)
-                .values(claimed_by=None, lease_until=None, updated_at=now, **values)
+                _finish_statement(tuple(sorted(values)), bump),
+                {"ids": list(ids), "claimant": claimant, "now": now,
+                 **{f"set_{k}": v for k, v in values.items()}},
             )
             if delivery is not None:
                 self._add_delivery(session, delivery, claimant, now)
@@ -182,7 +187,7 @@ class OutboxMixin(StoreBase):
     @staticmethod
     def _add_delivery(session, delivery: Delivery, claimant: str, now: datetime) -> None:  # type: ignore[no-untyped-def]
         delivery_id = session.execute(
-            insert(DeliveryRow.__table__).returning(DeliveryRow.__table__.c.id),
+            _DELIVERY_INSERT,
             {"channel": delivery.channel, "recipient": delivery.recipient,
              "addresses": list(delivery.addresses), "subject": delivery.subject,
              "attempted_at": now, "result": delivery.result,
@@ -190,7 +195,7 @@ class OutboxMixin(StoreBase):
              "claimant": claimant},
         ).scalar_one()
         if delivery.notice_ids:
-            session.execute(insert(DeliveryNoticeRow.__table__),
+            session.execute(_DELIVERY_NOTICE_INSERT,
                             [{"delivery_id": delivery_id, "notice_id": i}
                              for i in delivery.notice_ids])
 
@@ -235,3 +240,21 @@ class OutboxMixin(StoreBase):
             session.expunge_all()
             return list(rows)
 
+
+
+_DELIVERY_INSERT = insert(DeliveryRow.__table__).returning(DeliveryRow.__table__.c.id)
+_DELIVERY_NOTICE_INSERT = insert(DeliveryNoticeRow.__table__)
+
+
+@cache
+def _finish_statement(columns: tuple[str, ...], bump: bool) -> Any:
+    """UPDATE of a digest's claimed rows setting ``columns`` (bound as ``set_<column>``),
+    counting an attempt when ``bump``."""
+    notices = NoticeRow.__table__
+    values: dict[str, Any] = {c: bindparam(f"set_{c}") for c in columns}
+    if bump:
+        values["attempts"] = notices.c.attempts + 1
+    return (update(notices)
+            .where(notices.c.id.in_(bindparam("ids", expanding=True)),
+                   notices.c.claimed_by == bindparam("claimant"), notices.c.status == SENDING)
+            .values(claimed_by=None, lease_until=None, updated_at=bindparam("now"), **values))
