@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import sqlite3
+import threading
 import time
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -226,3 +230,94 @@ def test_starttls_required_but_server_lacks_it_is_permanent() -> None:
     with smtp_server() as smtp:
         result = channel(smtp.port, security="starttls").send(message())
     assert result.status == "permanent"
+
+
+@tls
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_untrusted_certificate_is_refused_in_both_tls_modes(security: str) -> None:
+    """smtplib's own default for implicit TLS does not verify the certificate; the channel's
+    must, or a password would go to whoever answers on that port."""
+    with smtp_server(security=security) as smtp:
+        result = channel(smtp.port, security=security).send(message())
+        assert smtp.messages == []
+    assert (result.status, result.provider_code) == ("permanent", "tls")
+
+
+@contextlib.contextmanager
+def silent_server(*, greet: bool = False) -> Iterator[int]:
+    """Accepts TCP connections; says nothing (or only its 220 greeting, then hangs up on the
+    next command)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            # Hang up after a while even if the client would wait forever, so a client
+            # without a timeout fails the test instead of hanging it.
+            threading.Timer(5, conn.close).start()
+            if greet:
+                conn.sendall(b"220 test ESMTP\r\n")
+                conn.recv(1024)
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
+@pytest.mark.parametrize("security", ["none", "ssl"])
+def test_a_server_that_never_answers_times_out(security: str) -> None:
+    """Without the timeout a silent server would hold the daemon's dispatch pass forever."""
+    with silent_server() as port:
+        started = time.monotonic()
+        result = channel(port, security=security, timeout=0.5).send(message())
+        elapsed = time.monotonic() - started
+    assert (result.status, result.provider_code) == ("retryable", "timeout")
+    assert elapsed < 3
+
+
+def test_a_server_that_hangs_up_is_retried() -> None:
+    with silent_server(greet=True) as port:
+        result = channel(port).send(message())
+    assert (result.status, result.provider_code) == ("retryable", "connection")
+    assert result.detail.startswith("邮件服务器断开了连接：")
+
+
+def test_no_recipient_and_a_malformed_address_are_final_and_say_why() -> None:
+    result = channel(free_port()).send(message(()))
+    assert (result.status, result.provider_code, result.detail) == (
+        "permanent", "no-recipient", "没有收件人邮箱地址")
+    result = channel(free_port()).send(message(("a@example.gov.cn\r\nBcc: x@evil.example",)))
+    assert (result.status, result.provider_code) == ("permanent", "address")
+    assert result.detail.startswith("邮件无法生成：")
+
+
+@pytest.mark.parametrize("change", [
+    {"host": "127.0.0.2"}, {"port": 2525}, {"security": "ssl"}, {"username": "other"},
+    {"sender": "other@example.gov.cn"}, {"password": "new-password"},
+], ids=lambda change: next(iter(change)))
+def test_fingerprint_changes_with_every_setting_of_the_route(change: dict) -> None:
+    """Held notices are resent when the fingerprint changes: fixing any one setting must
+    change it, the password included."""
+    base = {"host": "127.0.0.1", "port": 25, "security": "none", "username": "gongkai",
+            "password": "old-password", "sender": SENDER}
+
+    def make(**kw: object) -> EmailChannel:
+        options = base | kw
+        return EmailChannel(str(options.pop("host")), int(options.pop("port")),  # type: ignore[arg-type]
+                            str(options.pop("security")), **options)  # type: ignore[arg-type]
+
+    before = make().fingerprint(["a@example.gov.cn"])
+    assert make().fingerprint(["a@example.gov.cn"]) == before
+    assert make(**change).fingerprint(["a@example.gov.cn"]) != before

@@ -114,6 +114,10 @@ class EmailChannel(Channel):
                                     f"{_what(exc)}：{exc.smtp_code} {_text(exc.smtp_error)}")
             return self._by_code(exc.smtp_code, _what(exc), exc.smtp_error)
         except smtplib.SMTPServerDisconnected as exc:
+            # smtplib reports a reply that never came as a disconnect; say what happened.
+            if isinstance(exc.__context__, TimeoutError):
+                return self._result("retryable", "timeout",
+                                    f"邮件服务器 {self.timeout:g} 秒内没有应答：{exc}")
             return self._result("retryable", "connection", f"邮件服务器断开了连接：{exc}")
         except smtplib.SMTPException as exc:  # no STARTTLS / AUTH support, no usable mechanism
             # (before OSError: smtplib's exceptions subclass it but are not network trouble)
