@@ -83,14 +83,14 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
     try:
         if not config.plans:
             logging.getLogger("reminder").warning("配置中没有计划目录（plans），不会产生提醒")
-        from reminder.cli_web import digest_renderer
+        from reminder.cli_web import digest_renderer, office_name
 
         dispatcher = Dispatcher(
             store, channels, claimant=claimant_id(), timezone=config.timezone,
             retry=config.retry, quiet=config.quiet,
             lease=timedelta(seconds=config.lease_seconds), templates_dir=config.templates,
             admin=config.admin, max_inline_wait=config.max_wait_seconds,
-            render=digest_renderer(config),
+            render=digest_renderer(config), sender_name=office_name(config),
         )
         daemon = Daemon(config, store, dispatcher)
         if once:
@@ -376,9 +376,10 @@ def test_channel_command(name: str, to: tuple[str, ...], config_path: Path | Non
     if not to:
         raise ConfigError("不知道发给谁", file=config.path, place="admin",
                           hint="用 --to 指定，或在 [admin] 中填写 email / wecom")
+    from reminder.cli_web import office_name
     from reminder.messages import render_test_message
 
-    message = render_test_message(kind, to=tuple(to), now=_now(config))
+    message = render_test_message(kind, to=tuple(to), now=_now(config), sender=office_name(config))
     try:
         result = channels[kind].send(message)
     finally:

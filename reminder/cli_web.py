@@ -23,6 +23,12 @@ from reminder.errors import ConfigError
 log = logging.getLogger("reminder.web")
 
 
+def office_name(config: Any) -> str:
+    """The deployment's own name for messages not about one plan (the admin's failure
+    report, test-channel): config sender_name, else the e-mail sender's display name."""
+    return config.sender_name or (config.email.sender_name if config.email else "")
+
+
 class Offices:
     """plan id -> (sender, coordinator): whose reminders a plan's messages say they are.
 
@@ -42,8 +48,7 @@ class Offices:
         cached = self._cache.get(plan_id)
         if cached is None or cached[0] != stamp:
             plan = load_plan_of(self.config, plan_id) if folder is not None else None
-            fallback = self.config.sender_name or (
-                self.config.email.sender_name if self.config.email else "")
+            fallback = office_name(self.config)
             coordinator = (plan.coordinator if plan else None) or ""
             sender = (plan.sender_name if plan else "") or fallback or coordinator
             cached = self._cache[plan_id] = (stamp, (sender, coordinator))

@@ -158,6 +158,7 @@ class Dispatcher:
         limiter: RateLimiter | StoreRateLimiter | None = None,
         rng: random.Random | None = None,
         max_inline_wait: float = 65.0,
+        sender_name: str = "",
     ) -> None:
         self.store = _SettlingStore(store)
         self.channels = dict(channels)
@@ -174,6 +175,7 @@ class Dispatcher:
                                    else RateLimiter())
         self.rng = rng or random.Random()
         self.max_inline_wait = max_inline_wait
+        self.sender_name = sender_name  # the office the admin's failure report speaks for
         self._lock = threading.Lock()  # one dispatch at a time per process
         self._held: dict[str, str] = {}  # route fingerprint -> error, for routes held now
         self._pass: tuple[list[int], datetime, float] = ([], datetime.min, 0.0)
@@ -439,7 +441,7 @@ class Dispatcher:
         try:
             subject, text = render_failure_report(
                 rows, at=f"{now.astimezone(self.tz):%Y-%m-%d %H:%M}",
-                templates_dir=self.templates_dir)
+                templates_dir=self.templates_dir, sender=self.sender_name)
         except Exception:  # a broken admin template must not hide the failures themselves
             log.exception("无法生成失败报告；失败的提醒：%s", rows)
             return None

@@ -299,14 +299,15 @@ def render_digest(
 
 
 def render_failure_report(failures: Sequence[tuple[str, str, Sequence[str], str]], *,
-                          at: str, templates_dir: Path | None = None) -> tuple[str, str]:
+                          at: str, templates_dir: Path | None = None,
+                          sender: str = "") -> tuple[str, str]:
     """(subject, text) telling the admin which digests failed for good; each failure is
-    (recipient, channel, task ids, error)."""
+    (recipient, channel, task ids, error). ``sender`` is the deployment's office name."""
     env = environment(templates_dir)
     context = {"at": at, "failures": [
         {"recipient": r, "channel": c, "tasks": list(t), "error": e} for r, c, t, e in failures]}
-    return f"【政务公开提醒】{len(failures)} 组提醒发送失败", _render(env, "admin/failures.txt.j2",
-                                                                 context)
+    return (f"【{sender or '政务公开'}提醒】{len(failures)} 组提醒发送失败",
+            _render(env, "admin/failures.txt.j2", context))
 
 
 def _render(env: SandboxedEnvironment, name: str, context: dict[str, Any]) -> str:
@@ -363,14 +364,16 @@ def _wecom(
 
 
 def render_test_message(
-    channel: str, *, to: Sequence[str] = (), now: datetime | None = None
+    channel: str, *, to: Sequence[str] = (), now: datetime | None = None, sender: str = ""
 ) -> Message:
-    """What ``reminder test-channel`` sends: proves the channel works, and says so in Chinese."""
+    """What ``reminder test-channel`` sends: proves the channel works, and says so in Chinese,
+    in the name of the deployment's office (``sender``: a 农业农村局 is not 政务公开)."""
     when = f"（发送时间：{now:%Y-%m-%d %H:%M}）" if now else ""
     names = {"email": "邮件", "wecom": "企业微信群机器人"}
     what = names.get(channel, channel)
-    subject = "【政务公开提醒】测试消息"
-    text = (f"这是政务公开任务提醒系统发出的测试消息{when}。"
+    sender = sender or "政务公开"
+    subject = f"【{sender}提醒】测试消息"
+    text = (f"这是{sender}任务提醒系统发出的测试消息{when}。"
             f"收到本消息，说明{what}渠道配置正确，无需回复。")
     return Message(
         subject=subject, text=text, to=tuple(to),

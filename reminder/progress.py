@@ -45,6 +45,7 @@ class TaskView:
     missed: tuple[date, ...]  # earlier open occurrences of a recurring task, already overdue
     recurring: bool
     event: bool  # counted from an event date the coordinator records
+    standing: bool  # no date at all (及时, 长期 without a rhythm): progress only, never done
     done_dates: tuple[date, ...]  # completed occurrences, oldest first
     done_text: str  # who and when, of the latest completion
     done_note: str
@@ -101,10 +102,14 @@ def task_views(plan: Any, store: Any, today: date, *, unit: str | None = None,
         task = effective_task(plan, raw)
         if unit is not None and not belongs(plan, unit, task.units):
             continue
+        override = plan.overrides.get(task.id)
+        if override is not None and override.skip:
+            continue
         mine = occs.get(task.id, [])
         event = any(d.kind == "event" for d in deadlines_of(plan, task))
-        if not mine and not event:  # skipped, or no date to mark done against
-            continue
+        # A task with no date (及时) is still the unit's duty: it stays on the page, the
+        # board and the 台账 to report progress on, with nothing to mark done.
+        standing = not mine and not event
         done = finished.get(task.id, {})
         is_done = [o.due in done or o.nominal in done for o in mine]
         open_ = [o for o, d in zip(mine, is_done, strict=True) if not d
@@ -134,8 +139,8 @@ def task_views(plan: Any, store: Any, today: date, *, unit: str | None = None,
             current=current.due if current else None,
             current_text=cn_date(current.due) if current else "",
             days_text=days_text(current.due, today) if current else (
-                "" if mine else "待记录事件日期"),
-            missed=missed, recurring=len(mine) > 1, event=event,
+                "" if mine else "无固定时限" if standing else "待记录事件日期"),
+            missed=missed, recurring=len(mine) > 1, event=event, standing=standing,
             done_dates=tuple(sorted(done)),
             done_text=f"{latest.done_by} 于 {done_at:%Y-%m-%d %H:%M} 登记" if latest else "",
             done_note=latest.note if latest else "",

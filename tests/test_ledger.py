@@ -59,6 +59,15 @@ def test_csv_to_stdout(config: Path) -> None:
     assert any("上季度的话" in r[7] for r in rows)  # no --period: every note
 
 
+def test_every_task_of_the_plan_is_a_row_even_without_a_date(config: Path) -> None:
+    """The 台账 lists the plan's tasks in its own order, none missing: task 11 (及时, no
+    date to remind by) is still a duty the office reports on."""
+    result = reminder("report", "demo-2026", "--format", "csv", "-o", "-", "--config", str(config))
+    rows = {r[0]: r for r in list(csv.reader(io.StringIO(result.stdout)))[1:]}
+    assert list(rows) == [str(i) for i in range(1, 17)]
+    assert (rows["11"][4], rows["11"][5], rows["11"][6]) == ("及时", "进行中", "")
+
+
 def test_unknown_plan_is_one_line(config: Path, tmp_path: Path) -> None:
     result = reminder("report", "nope", "-o", str(tmp_path / "x.xlsx"), "--config", str(config))
     assert result.returncode != 0 and "未知计划 nope" in result.stderr

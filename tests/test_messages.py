@@ -322,6 +322,18 @@ def test_admin_failure_report_puts_each_failure_on_its_own_line() -> None:
     assert subject == "【政务公开提醒】2 组提醒发送失败"
 
 
+def test_deployment_messages_speak_for_the_configured_office() -> None:
+    """A 农业农村局 deployment's admin report and test message do not say 政务公开."""
+    from reminder.messages import render_failure_report
+
+    subject, _ = render_failure_report([("法规科", "email", ["1"], "550")], at="09:00",
+                                       sender="区农业农村局办公室")
+    assert subject == "【区农业农村局办公室提醒】1 组提醒发送失败"
+    test = render_test_message("wecom", sender="区农业农村局办公室")
+    assert test.subject == "【区农业农村局办公室提醒】测试消息"
+    assert "政务公开" not in test.text + test.markdown
+
+
 @pytest.mark.parametrize("title, kept, gone", [
     ("<@all>通知", "＜@all＞通知", "<@all>"),
     ("**加粗**的任务", "＊＊加粗＊＊的任务", "**加粗**"),

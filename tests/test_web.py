@@ -86,6 +86,24 @@ def test_unit_page_lists_its_tasks_nearest_first_with_the_markup_contract(site: 
     assert css == "../static/style.css" and requests.get(site.base + "/static/style.css", timeout=10).ok
 
 
+def test_a_task_without_a_date_takes_progress_but_is_never_marked_done(site: Deployment) -> None:
+    """Task 11 (办公室, 及时): no date to remind by or mark done against, yet the unit reports on
+    it; a crafted 已完成 changes nothing."""
+    url = site.unit_url("办公室")
+    page = requests.get(url, timeout=10).text
+    section = html.fromstring(page).xpath('//section[@data-task="11"]')[0]
+    assert "无固定时限" in section.text_content() and section.get("data-state") == "open"
+    assert sorted(section.xpath(".//button[@name='action']/@value")) == ["blocked", "progress"]
+    reported = post(url, page, "11", "progress", text="本季度回应舆情 3 件")
+    assert reported.status_code == 200 and "已报送任务 11" in reported.text
+    before = counts(site.store)
+    crafted = post(url, page, "11", "done")
+    assert crafted.status_code == 200 and "无需登记完成" in crafted.text
+    assert counts(site.store) == before and not site.store.completions()
+    board = requests.get(site.admin_url(), timeout=10).text
+    assert tasks_of(board)["11"] == "open" and "本季度回应舆情 3 件" in board
+
+
 def test_get_never_changes_anything(site: Deployment) -> None:
     before = counts(site.store)
     for url in (site.unit_url("法规科"), site.admin_url(), site.links.url("feed", "demo-2026", "法规科")):

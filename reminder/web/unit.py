@@ -71,6 +71,9 @@ def _handle(site: Site, grant: Grant, plan: Any, form: dict[str, Any]) -> dict[s
     log.info("单位操作 %s：%s / %s 任务 %s（链接 %s）", action, plan.id, grant.unit, task.id,
              grant.link_id)
     if action == "done":
+        if task.standing:
+            return {"flash": f"任务 {task.id} 没有固定完成时限，无需登记完成；请按期报送进展。",
+                    "error": True}
         wanted = [task.current] if task.current else []
         if form.get("missed") == "1":
             wanted = [*task.missed, *wanted]

@@ -24,9 +24,10 @@ TITLE = re.compile(r"T\d{5}")
 
 
 def notices(count: int, *, per_unit: int, channel: str = "email", robot: str = "公开办群",
-            now: datetime | None = None) -> list[Notice]:
+            now: datetime | None = None, pad: int = 0) -> list[Notice]:
     """``count`` notices already due, ``per_unit`` to each unit (so one digest carries that
-    many); each task's title T00001… names it in the message that carries it."""
+    many); each task's title T00001… names it in the message that carries it. ``pad``
+    characters lengthen each title: at 1,200 a WeCom message has room for one task only."""
     now = now or datetime.now(TZ)
     made = []
     for i in range(count):
@@ -34,7 +35,7 @@ def notices(count: int, *, per_unit: int, channel: str = "email", robot: str = "
         addresses = (f"u{i // per_unit:04d}@example.org",) if channel == "email" else (robot,)
         made.append(Notice(
             send_at=now - timedelta(minutes=1), stage="remind", step="1wd", plan=PLAN,
-            plan_title="可靠性试验", task=str(i + 1), title=f"T{i + 1:05d}",
+            plan_title="可靠性试验", task=str(i + 1), title=f"T{i + 1:05d}" + "政" * pad,
             due=now.date() + timedelta(days=5), recipient=unit, channel=channel,
             addresses=addresses, occurrence=""))
     return made

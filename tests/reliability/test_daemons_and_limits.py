@@ -29,7 +29,9 @@ def test_three_daemons_short_lease_one_robot_at_its_limit(tmp_path: Path) -> Non
     from harness import KEY
 
     with fresh_postgres() as url, wecom_server(keys={KEY}) as wecom:
-        load(url, notices(MESSAGES, per_unit=1, channel="wecom"))
+        # Units on one robot share a post, so each task is made long enough to need a
+        # message of its own: 25 messages to one robot, as before posts were shared.
+        load(url, notices(MESSAGES, per_unit=1, channel="wecom", pad=1200))
         # The case: a lease far shorter than the minute the robot makes us wait.
         config = write_config(tmp_path, url, wecom=wecom, lease=4, max_wait=2)
         logs = [tmp_path / f"daemon{i}.log" for i in range(4)]
