@@ -98,6 +98,8 @@ def test_password_opens_the_board_and_its_actions(board: Deployment,
         session = requests.Session()
         ok = login(board, PASSWORD, session)
         assert ok.status_code == 303 and ok.headers["location"] == "board"
+        cookie = ok.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and PASSWORD not in cookie
         plans = html.fromstring(session.get(board.base + "/board", timeout=10).text)
         assert plans.xpath("//a/@href") == ["board/demo-2026"]
         url = board.base + "/board/demo-2026"

@@ -94,10 +94,12 @@ def create_app(config: Any, store: Any, *, links: Any = None, channels: dict[str
     site = Site(config, store, links, channels=channels, clock=clock, rate=rate,
                 login_rate=login_rate)
     # The board's password session: signed with a key derived from the server secret, so
-    # rotating the secret ends every session as it voids every link.
+    # rotating the secret ends every session as it voids every link. SameSite=Lax keeps it
+    # off cross-site POSTs (the forms' CSRF tokens check them too) yet lets a bookmark or a
+    # link in WeCom open the board without logging in again.
     session = Middleware(SessionMiddleware, secret_key=links.derived("board-session"),
                          session_cookie="reminder_board", max_age=login.SESSION_SECONDS,
-                         same_site="strict", https_only=config.web.url.startswith("https:"))
+                         same_site="lax", https_only=config.web.url.startswith("https:"))
     app = Starlette(routes=[
         Route("/u/{token}", unit.show, methods=["GET"]),
         Route("/u/{token}", unit.act, methods=["POST"]),
