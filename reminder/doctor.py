@@ -43,6 +43,7 @@ def diagnose(config_path: Path | None, now: datetime | None = None) -> Iterator[
     today = (now or datetime.now(config.tz)).date()
     yield from _database(config)
     yield from _channels(config)
+    yield from _web(config)
     book = None
     if config.contacts is not None:
         from reminder.contacts import read_book
@@ -126,6 +127,43 @@ def _channels(config: Any) -> Iterator[Finding]:
     if not (config.admin.email or config.admin.wecom):
         yield Finding(level="warning", area="管理员",
                       message="[admin] 没有邮箱或企业微信群，发送失败时无人得知")
+
+
+def _web(config: Any) -> Iterator[Finding]:
+    """[web]: the signing secret (never shown), the address in every link, the board's
+    password. Without [web] messages carry no links, which is a choice, not a finding."""
+    if config.web is None:
+        return
+    from reminder.config import build_links, read_secrets
+    from reminder.passwords import well_formed
+
+    try:
+        links = build_links(config)
+    except ReminderError as err:
+        yield Finding(level="error", area="反馈页面", message=str(err))
+        return
+    if not links.strong:
+        yield Finding(level="warning", area="反馈页面", message="签名密钥太短（少于 16 个字符），链接"
+                      "可能被猜出；用 python3 -c 'import secrets; print(secrets.token_urlsafe(32))' 生成")
+    host = config.web.host_port[0]
+    if not config.web.base_url and host in ("127.0.0.1", "localhost", "::1", "[::1]"):
+        yield Finding(level="warning", area="反馈页面", message=f"未设置 base_url，链接指向 "
+                      f"{config.web.url}，只有本机能打开；经反向代理时填写单位能访问的地址")
+    else:
+        yield Finding(level="ok", area="反馈页面", message=f"链接指向 {config.web.url}，签名密钥已配置")
+    try:
+        stored = (read_secrets(config).get("web") or {}).get("password_hash")
+    except ReminderError as err:
+        yield Finding(level="error", area="督办看板", message=str(err))
+        return
+    if stored is None:
+        yield Finding(level="ok", area="督办看板", message="未设置密码：用 reminder link 计划 --admin "
+                      "打开（或运行 reminder web-password 设置）")
+    elif not isinstance(stored, str) or not well_formed(stored):
+        yield Finding(level="error", area="督办看板", message="密钥文件中的 [web] password_hash 格式"
+                      "不对，无法登录；运行 reminder web-password 重新设置")
+    else:
+        yield Finding(level="ok", area="督办看板", message=f"已设置密码（{config.web.url}/board 登录）")
 
 
 def _plans(config: Any, book: Any, today: date) -> Iterator[Finding]:

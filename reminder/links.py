@@ -55,6 +55,11 @@ class Links:
         self.base_url = base_url.rstrip("/")
         self.max_age = timedelta(days=max_age_days)
 
+    @property
+    def strong(self) -> bool:
+        """Long enough that the HMAC cannot be forged by guessing the secret."""
+        return len(self._secret) >= 16
+
     def derived(self, purpose: str) -> str:
         """A key for ``purpose`` (the board's session cookie) from the server secret: it
         rotates with the secret, and knowing it reveals nothing about the link signatures."""

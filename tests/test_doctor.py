@@ -126,3 +126,32 @@ def test_without_a_config_doctor_says_where_it_looked(tmp_path: Path) -> None:
     assert result.returncode == 2
     (line,) = result.stdout.splitlines()
     assert line.startswith("错误 配置：找不到配置文件") and "config.example.toml" in line
+
+
+WEB = '[web]\nlisten = "127.0.0.1:18099"\nsecret_env = "WEB_SECRET"\n'
+LONG = "kP3v-8yQ2rT6wZ1xB5nM9cF4hJ7dL0sA"
+
+
+@pytest.mark.parametrize(("extra", "env", "secrets", "wanted"), [
+    pytest.param(WEB, {}, "", ["错误 反馈页面：…缺少密钥：环境变量 WEB_SECRET"], id="no-secret"),
+    pytest.param(WEB, {"WEB_SECRET": "short"}, "", ["警告 反馈页面：签名密钥太短",
+                                                     "警告 反馈页面：未设置 base_url"], id="weak"),
+    pytest.param(WEB + 'base_url = "https://gov.example.cn/reminder"\n', {"WEB_SECRET": LONG}, "",
+                 ["正常 反馈页面：链接指向 https://gov.example.cn/reminder，签名密钥已配置",
+                  "正常 督办看板：未设置密码"], id="ready"),
+    pytest.param(WEB, {"WEB_SECRET": LONG}, '[web]\npassword_hash = "hunter2"\n',
+                 ["错误 督办看板：密钥文件中的 [web] password_hash 格式不对"], id="plain-password"),
+])
+def test_web_findings(tmp_path: Path, servers, extra: str, env: dict, secrets: str,
+                      wanted: list[str]) -> None:
+    config = _deploy(tmp_path, *servers, extra=extra)
+    if secrets:
+        (tmp_path / "secrets.toml").write_text(secrets, encoding="utf-8")
+        (tmp_path / "secrets.toml").chmod(0o600)
+        config.write_text('secrets_file = "secrets.toml"\n' + config.read_text("utf-8"), "utf-8")
+    result = reminder("doctor", "--config", str(config), home=tmp_path, env={**GOOD, **env})
+    lines = result.stdout.splitlines()
+    for line in wanted:  # "start…middle": the line starts with one and holds the other
+        start, _, middle = line.partition("…")
+        assert any(x.startswith(start) and middle in x for x in lines), result.stdout
+    assert LONG not in result.stdout and "hunter2" not in result.stdout
