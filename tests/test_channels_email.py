@@ -321,3 +321,35 @@ def test_fingerprint_changes_with_every_setting_of_the_route(change: dict) -> No
     before = make().fingerprint(["a@example.gov.cn"])
     assert make().fingerprint(["a@example.gov.cn"]) == before
     assert make(**change).fingerprint(["a@example.gov.cn"]) != before
+
+
+def test_check_logs_in_and_sends_nothing() -> None:
+    """`reminder doctor`'s probe, in-process (the doctor's own tests run a subprocess)."""
+    with smtp_server(users={"gongkai": "s3cret-pw"}) as smtp:
+        good = channel(smtp.port, username="gongkai", password="s3cret-pw").check()
+        bad = channel(smtp.port, username="gongkai", password="wrong-pw-123").check()
+        anonymous = channel(smtp.port).check()
+        assert smtp.messages == []
+    assert (good.status, good.provider_code) == ("ok", "250")
+    assert (bad.status, bad.provider_code) == ("config", "535")
+    assert bad.detail.startswith("邮箱登录失败，请检查用户名和密码：535 ")
+    assert "wrong-pw-123" not in bad.detail
+    assert anonymous.status == "ok"  # no login configured: connecting is the whole check
+    refused = channel(free_port()).check()
+    assert (refused.status, refused.provider_code) == ("retryable", "connection")
+    assert refused.detail.startswith("无法连接邮件服务器 127.0.0.1:")
+
+
+def test_check_against_a_server_without_login_says_so() -> None:
+    with smtp_server() as smtp:
+        result = channel(smtp.port, username="gongkai", password="pw").check()
+    assert (result.status, result.provider_code) == ("permanent", "smtp")
+    assert result.detail.startswith("邮件服务器不接受登录：")
+
+
+@tls
+def test_check_refuses_an_untrusted_certificate() -> None:
+    with smtp_server(security="ssl") as smtp:
+        result = channel(smtp.port, security="ssl").check()
+    assert (result.status, result.provider_code) == ("permanent", "tls")
+    assert result.detail.startswith("与邮件服务器的 TLS 握手失败：")

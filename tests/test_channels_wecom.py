@@ -247,3 +247,27 @@ def test_a_failure_naming_the_bare_key_is_masked(caplog: pytest.LogCaptureFixtur
     assert result.detail == "无法连接企业微信接口：OSError: proxy refused token ***"
     assert (result.status, result.provider_code) == ("retryable", "connection")
     assert KEY not in caplog.text and "proxy refused token ***" in caplog.text
+
+
+HEX_KEY = "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"  # a key of the right form
+
+
+@pytest.mark.parametrize(("key", "problem"), [
+    (HEX_KEY, None),
+    (f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={HEX_KEY}", "填的是整个 webhook 地址"),
+    (f"key={HEX_KEY}", "填的是整个 webhook 地址"),
+    (f"HTTP://example.invalid/{HEX_KEY}", "填的是整个 webhook 地址"),
+    (f" {HEX_KEY}\n", "key 前后有空格或换行"),
+    ("abc", "key 格式不对：应为 8-4-4-4-12 位十六进制字符"),
+    (HEX_KEY.replace("-", ""), "key 格式不对"),
+], ids=["good", "whole-url", "key=", "upper-http", "whitespace", "short", "no-dashes"])
+def test_key_problems_name_the_robot_and_never_the_key(key: str, problem: str | None) -> None:
+    """What `reminder doctor` says of each robot's key (checked in-process here; the doctor's
+    own tests run it as a subprocess)."""
+    problems = WeComChannel({ROBOT: key, "好机器人": HEX_KEY}).key_problems()
+    if problem is None:
+        assert problems == {}
+    else:
+        assert list(problems) == [ROBOT]
+        assert problems[ROBOT].startswith(problem)
+        assert HEX_KEY not in problems[ROBOT]
