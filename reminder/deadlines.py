@@ -105,7 +105,7 @@ class Unsettled(Exception):
 
 
 #: How close to the issue date the end of a yearless range that opened before it may fall
-#: before the range reads as next year's just as well as this year's.
+#: before the range reads as next year's just as well as this year's (when most of it is past).
 _LATE_RANGE = 31
 
 
@@ -304,8 +304,12 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
         end.year if (start_month, start_day) <= (end.month, end.day) else end.year - 1)
     start = date(start_year, start_month, start_day)
     issued = ctx.issued
+    # Only a range mostly over at the issue date is in doubt (8至12月 issued 12-24: 145 days
+    # past, 7 to go). One that opened days before it (7月1日—7月31日 issued 07-03) is the
+    # notice's own period; one ending months later (1-12月 issued in July) is plainly this year's.
     if (year is None and issued is not None and start < issued
-            and (end - issued).days <= _LATE_RANGE):
+            and (end - issued).days <= _LATE_RANGE
+            and (issued - start).days > (end - issued).days):
         raise Unsettled(f"这个范围在方案印发（{issued.isoformat()}）时已大半过去，可能指"
                         f"{end.year}年，也可能指{end.year + 1}年，请写明年份")
     return end, start

@@ -354,6 +354,16 @@ LATE = Context(year=2018, issued=date(2018, 12, 24))
     ("2018年8至12月", LATE, ["2018-12-31"]),  # a written year settles it
     ("3月至6月", Context(year=2024, issued=date(2024, 3, 15)), ["2024-06-30"]),  # just opened
     ("1-12月", Context(year=2024, issued=date(2024, 7, 15)), ["2024-12-31"]),
+    # Opened days before the issue date: the notice's own period, not 大半过去.
+    ("7月1日—7月31日", Context(year=2014, issued=date(2014, 7, 3)), ["2014-07-31"]),
+    ("10月11-31日", Context(year=2020, issued=date(2020, 10, 15)), ["2020-10-31"]),
+    # The boundary: 12月1日至31日 has 30 days from start to end; at 12-16 as much is past
+    # (15 days) as is to come (15) and this year's reading stands; a day later most is past.
+    ("12月1日至31日", Context(year=2024, issued=date(2024, 12, 16)), ["2024-12-31"]),
+    ("12月1日至31日", Context(year=2024, issued=date(2024, 12, 17)), []),
+    # Most past, but the end more than 31 days off: plainly this year's; 31 days: in doubt.
+    ("1-10月", Context(year=2024, issued=date(2024, 9, 29)), ["2024-10-31"]),
+    ("1-10月", Context(year=2024, issued=date(2024, 9, 30)), []),
 ])
 def test_yearless_range_mostly_over_at_issue_is_ambiguous(text: str, ctx: Context,
                                                          expected: list[str]) -> None:
