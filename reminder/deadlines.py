@@ -61,6 +61,13 @@ def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly", *,
     month (clamped to its end: 每月31日 is 02-28 in February); without ``day``, the month's
     end. ``ongoing`` has no period of its own and takes the plan's ``reporting_cycle``.
     """
+    if cycle == "weekly":  # 每周二前: every Tuesday (``day`` 1–7, Monday first); else Sunday
+        weekday = 7 if day is None else day
+        if not 1 <= weekday <= 7:
+            raise ValueError(f"星期几无效：{weekday}")
+        first = date(year, 1, 1) + timedelta(days=(weekday - date(year, 1, 1).isoweekday()) % 7)
+        return tuple(first + timedelta(weeks=n)
+                     for n in range(53) if (first + timedelta(weeks=n)).year == year)
     if cycle == "dekadal":  # 逐旬: the 10th, the 20th and the end of every month
         return tuple(date(year, m, d) for m in range(1, 13)
                      for d in (10, 20, _month_end(year, m).day))
@@ -250,10 +257,22 @@ def _recurring(match: Match, ctx: Context, common: dict[str, str]) -> Deadline |
         after = _offset(match)
         if after is None:
             return None
+    day = _value(match, "day")
+    if cycle == "weekly":
+        raw = match.groups.get("weekday")
+        day = None if raw is None else (7 if raw in "日天" else to_int(raw))
     dates = cycle_dates(cycle, ctx.year, ctx.reporting_cycle, month=_value(match, "month"),
-                        day=_value(match, "day"), lag=rule.lag or 0)
+                        day=day, lag=rule.lag or 0)
+    start = None
+    if match.groups.get("from_month") is not None and len(dates) == 1:
+        # 每年3月15日到6月15日: the period opens each year on its first day; 每年9月至次年
+        # 4月30日 opens in the year before the one it ends in.
+        start = date(dates[0].year, _value(match, "from_month") or 1,
+                     _value(match, "from_day") or 1)
+        if start > dates[0]:
+            start = start.replace(year=start.year - 1)
     return Deadline(kind="recurring", dates=dates, cycle=cycle, after=after,  # type: ignore[arg-type]
-                    note=note, **common)
+                    start=start, note=note, **common)
 
 
 def _value(match: Match, key: str) -> int | None:
@@ -285,6 +304,8 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
         if count is None or count <= 0:
             return None, None
         return date(ctx.year + count - 1, 12, 31), date(ctx.year, 1, 1)
+    if rule.date == "lunar_eve":
+        return _lunar_eve(_value(match, "month") or 1, _value(match, "day") or 1, year, ctx), None
     if rule.date in ("day", "month_end"):
         month = _value(match, "month")
         if month is None and from_month is not None:
@@ -313,6 +334,33 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
         raise Unsettled(f"这个范围在方案印发（{issued.isoformat()}）时已大半过去，可能指"
                         f"{end.year}年，也可能指{end.year + 1}年，请写明年份")
     return end, start
+
+
+def _lunar_eve(month: int, day: int, year: int | None, ctx: Context) -> date | None:
+    """The day before a festival of the Chinese calendar (春节前), in the given year or else
+    the first on or after the issue date, like a month/day without a year."""
+    # Imported here: only a festival needs the lunisolar tables (holidays covers 1901–2099).
+    from holidays.calendars.chinese import _ChineseLunisolar
+
+    festival = {(1, 1): "lunar_new_year_date", (5, 5): "dragon_boat_date",
+                (8, 15): "mid_autumn_date"}.get((month, day))
+    if festival is None:
+        return None
+    lunisolar = _ChineseLunisolar()
+
+    def eve(y: int) -> date | None:
+        found, _ = getattr(lunisolar, festival)(y)
+        return None if found is None else found - timedelta(days=1)
+
+    if year is not None:
+        return eve(year)
+    if ctx.issued is None:
+        return eve(ctx.year)
+    for y in (ctx.issued.year, ctx.issued.year + 1):
+        candidate = eve(y)
+        if candidate is not None and candidate >= ctx.issued:
+            return candidate
+    return None
 
 
 def _month_day(year: int | None, month: int, day: int | None, ctx: Context) -> date | None:

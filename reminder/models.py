@@ -11,12 +11,13 @@ from datetime import date, datetime, time
 from typing import Literal
 
 DeadlineKind = Literal["once", "recurring", "event", "none"]
-Cycle = Literal["dekadal", "monthly", "bimonthly", "quarterly", "semiannual", "yearly", "ongoing"]
+Cycle = Literal["weekly", "dekadal", "monthly", "bimonthly", "quarterly", "semiannual", "yearly",
+                "ongoing"]
 OffsetUnit = Literal["day", "workday", "month"]
 Stage = Literal["remind", "due", "overdue", "escalate", "report"]
 ShiftPolicy = Literal["before", "after", "none"]
 
-CYCLES: tuple[str, ...] = ("dekadal", "monthly", "bimonthly", "quarterly", "semiannual", "yearly",
+CYCLES: tuple[str, ...] = ("weekly", "dekadal", "monthly", "bimonthly", "quarterly", "semiannual", "yearly",
                            "ongoing")
 
 

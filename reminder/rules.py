@@ -56,6 +56,8 @@ PLACEHOLDERS: dict[str, str] = {
     "quarter": r"(?<!\d)[1-4](?!\d)|(?<![" + _NUM + r"])[一二三四](?![" + _NUM + r"])",
     "count": rf"(?<!\d)\d{{1,3}}(?!\d)|(?<![{NUMERAL_CHARS}])[{NUMERAL_CHARS}]{{1,5}}",
     # Hours (24小时内) become days when read: the calendar and the reminders count days.
+    # A day of the week (每周二前): 日/天 is Sunday, read as 7 like the digit.
+    "weekday": r"[一二三四五六日天1-7](?!\d)",
     "unit": r"个?工作日|个?自然日|天|日|个月|个?(?:周|星期|礼拜)|个?(?:小时|钟头)",
 }
 # 今年 is the plan year, 次年 the next, 上年 the one before; the year placeholder stops
@@ -66,7 +68,9 @@ RELATIVE_YEARS: dict[str, int] = {
     "上": -1, "上一": -1, "去": -1,
 }
 
-DATE_RESULTS = ("day", "month_end", "quarter_end", "half_end", "year_end", "years_end")
+#: ``lunar_eve``: the day before a festival of the Chinese calendar (春节前: month 1, day 1).
+DATE_RESULTS = ("day", "month_end", "quarter_end", "half_end", "year_end", "years_end",
+                "lunar_eve")
 AFTER_RESULTS = ("day", "workday", "month", "week", "unit")
 #: ``per_year`` turns a count (每年不少于4次) into the cycle that spreads it evenly.
 RECUR_RESULTS = (*CYCLES, "per_year")
@@ -80,7 +84,7 @@ _FIXED_RANGES = {"month": (1, 12), "day": (1, 31), "quarter": (1, 4), "half": (1
                  "count": (0, 999), "lag": (1, 12)}
 _NEEDS: dict[str, tuple[str, ...]] = {
     "day": ("month", "day"), "month_end": ("month",), "quarter_end": ("quarter",),
-    "half_end": ("half",), "year_end": (), "years_end": ("count",),
+    "half_end": ("half",), "year_end": (), "years_end": ("count",), "lunar_eve": ("month", "day"),
 }
 _KEYS = ("name", "pattern", *RESULT_KEYS, *FIXED_KEYS, "reason", "examples")
 

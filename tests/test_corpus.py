@@ -14,6 +14,7 @@ from reminder.models import Deadline
 CORPUS = Path(__file__).resolve().parent / "corpus" / "phrases.tsv"
 GAPS = CORPUS.with_name("gaps.tsv")
 CONFIDENT_WRONG = "confident wrong date"
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
 def _rows(path: Path = CORPUS) -> list[dict[str, str]]:
@@ -39,6 +40,8 @@ def meaning(d: Deadline) -> str:
         return d.dates[0].isoformat() + start
     if d.kind == "recurring":
         after = f"+{d.after}" if d.after else ""
+        if d.cycle == "weekly":  # 52 dates say less than their weekday
+            return f"weekly:{WEEKDAYS[d.dates[0].weekday()]}{after}"
         return f"{d.cycle}:{','.join(x.strftime('%m-%d') for x in d.dates)}{after}"
     if d.kind == "event":
         return f"after:{d.after}"

@@ -6,6 +6,7 @@ import time
 import unicodedata
 from calendar import isleap
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -629,7 +630,7 @@ def test_cycle_dates(cycle: str, count: int, member: date) -> None:
     assert list(dates) == sorted(dates) and dates[-1] == date(2024, 12, 31)
 
 
-@pytest.mark.parametrize("bad", ["weekly", "ongoing"])
+@pytest.mark.parametrize("bad", ["fortnightly", "ongoing"])
 def test_bad_cycles(bad: str) -> None:
     with pytest.raises(ValueError):
         cycle_dates("ongoing", 2021, bad) if bad == "ongoing" else cycle_dates(bad, 2021)
@@ -698,3 +699,81 @@ def test_month_day_is_first_occurrence_after_issue(issued: date, md: date) -> No
         assert got.year == issued.year + 1
         if (md.month, md.day) != (2, 29) or isleap(issued.year):
             assert date(issued.year, md.month, md.day) < issued
+
+
+@pytest.mark.parametrize(("text", "ctx", "dates", "start"), [
+    ("从每年3月15日到6月15日为春季森林防火期", C24, ["2024-06-15"], "2024-03-15"),
+    ("每年9月至次年4月30日", Context(year=2022), ["2022-04-30"], "2021-09-01"),  # across the year end
+    ("每年5月至9月", C24, ["2024-09-30"], "2024-05-01"),
+])
+def test_a_yearly_range_falls_due_each_year_at_its_end(text: str, ctx: Context, dates: list[str],
+                                                        start: str) -> None:
+    reading = read(text, ctx)
+    (d,) = reading.deadlines
+    assert (d.kind, d.cycle) == ("recurring", "yearly") and reading.understood
+    assert ([x.isoformat() for x in d.dates], d.start and d.start.isoformat()) == (dates, start)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("受理机关当场不能答复 15个工作日内答复", ["after:15wd"]),  # the negated branch only
+    ("不能当场办结的,5个工作日内办结", ["after:5wd"]),
+    ("能当场答复的当场答复,不能当场答复的15个工作日内答复", ["after:0d", "after:15wd"]),
+    ("当场无法答复的,于3日内答复", ["after:3d"]),
+])
+def test_a_negated_on_the_spot_is_no_deadline(text: str, expected: list[str]) -> None:
+    reading = read(text, C24)
+    assert [f"after:{d.after}" for d in reading.deadlines] == expected and reading.understood
+
+
+@pytest.mark.parametrize(("text", "ctx", "expected"), [
+    # Spring Festival 2010-02-14, 2024-02-10, 2025-01-29, 2027-02-06: 春节前 is the eve.
+    ("春节前能整改的要立即整改", Context(year=2010, issued=date(2010, 1, 13)), "2010-02-13"),
+    ("春节前", Context(year=2024, issued=date(2024, 1, 5)), "2024-02-09"),
+    ("春节前", Context(year=2024, issued=date(2024, 3, 1)), "2025-01-28"),  # past: the next one
+    ("2027年春节前", C24, "2027-02-05"),  # beyond chinese-calendar's years
+    ("春节前", Context(year=2027), "2027-02-05"),
+    ("端午节前", Context(year=2024, issued=date(2024, 3, 1)), "2024-06-09"),  # 2024-06-10
+    ("中秋节前", Context(year=2024, issued=date(2024, 3, 1)), "2024-09-16"),  # 2024-09-17
+    ("国庆节前完成", Context(year=2024, issued=date(2024, 3, 1)), "2024-09-30"),
+    ("元旦前", Context(year=2024, issued=date(2024, 3, 1)), "2024-12-31"),
+    ("五一前", Context(year=2024, issued=date(2024, 6, 1)), "2025-04-30"),
+])
+def test_a_festival_deadline_is_its_eve_on_the_real_calendar(text: str, ctx: Context,
+                                                             expected: str) -> None:
+    reading = read(text, ctx)
+    once = [d.dates[0].isoformat() for d in reading.deadlines if d.kind == "once"]
+    assert once == [expected] and reading.understood
+
+
+def test_around_a_festival_is_no_deadline() -> None:
+    assert not parse("春节前后开展走访慰问", C24)
+
+
+@pytest.mark.parametrize(("day", "year", "count", "first", "last"), [
+    (2, 2024, 53, date(2024, 1, 2), date(2024, 12, 31)),  # 2024 has 53 Tuesdays
+    (5, 2024, 52, date(2024, 1, 5), date(2024, 12, 27)),
+    (1, 2024, 53, date(2024, 1, 1), date(2024, 12, 30)),
+    (None, 2023, 53, date(2023, 1, 1), date(2023, 12, 31)),  # no day: the week's end, Sunday
+    (7, 2027, 52, date(2027, 1, 3), date(2027, 12, 26)),
+])
+def test_weekly_dates_are_every_such_weekday_of_the_year(day: int | None, year: int, count: int,
+                                                        first: date, last: date) -> None:
+    dates = cycle_dates("weekly", year, day=day)
+    assert (len(dates), dates[0], dates[-1]) == (count, first, last)
+    assert {d.isoweekday() for d in dates} == {day or 7}
+    assert all(b - a == timedelta(days=7) for a, b in pairwise(dates))
+
+
+@pytest.mark.parametrize(("text", "weekday"), [
+    ("于每周二前", 2), ("每周五下班前报送", 5), ("每周星期一上午报送", 1), ("每星期五", 5),
+    ("每周二中午12時前報送", 2), ("每周日", 7), ("每个礼拜三", 3),
+    ("每周一次", None), ("每周一至周五", None), ("每周一、三、五", None),  # no single day
+])
+def test_weekly_deadline_by_weekday(text: str, weekday: int | None) -> None:
+    reading = read(text, C24)
+    if weekday is None:
+        assert not any(d.cycle == "weekly" for d in reading.deadlines)
+        return
+    (d,) = reading.deadlines
+    assert (d.kind, d.cycle, reading.understood) == ("recurring", "weekly", True)
+    assert {x.isoweekday() for x in d.dates} == {weekday} and len(d.dates) >= 52

@@ -399,3 +399,19 @@ def test_every_notice_is_on_a_workday_and_stages_keep_their_order(day: date) -> 
             assert sent > due
     overdue = min(n.send_at for n in items if n.stage == "overdue")
     assert all(n.send_at > overdue for n in items if n.stage == "escalate")
+
+
+def test_a_weekly_deadline_gives_one_occurrence_and_one_due_notice_a_week(tmp_path: Path) -> None:
+    plan = make(tmp_path, '\n[tasks."1"]\ndeadline = "每周五下班前报送"\n')
+    dues = sorted(o.due for o in occurrences(plan) if o.task == "1")
+    # Fridays from the issue date (Fri 07-23) to 12-31: 24; Fri 10-01 is National Day, so
+    # that week's falls due on the workday before, Thu 09-30.
+    assert len(dues) == 24 and (dues[0], dues[-1]) == (date(2021, 7, 23), date(2021, 12, 31))
+    assert date(2021, 9, 30) in dues and date(2021, 10, 1) not in dues
+    assert len({d.isocalendar()[:2] for d in dues}) == len(dues)  # one a week
+    items = notices(plan)
+    assert days(items, "1", "due") == [d.isoformat() for d in dues]
+    # Reminders stay inside their own week: none on or before the previous Friday.
+    for previous, due in pairwise(dues):
+        sent = [n.send_at.date() for n in items if n.task == "1" and n.due == due]
+        assert sent and all(previous < day for day in sent)

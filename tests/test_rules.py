@@ -96,7 +96,7 @@ MISTAKES = {
     "unit needs placeholder": ('name = "x"\npattern = "{count}内"\nafter = "unit"', "unit"),
     "after needs count": ('name = "x"\npattern = "数日内"\nafter = "day"', "count"),
     "bad date value": ('name = "x"\npattern = "月中"\ndate = "mid_month"', "mid_month"),
-    "bad cycle": ('name = "x"\npattern = "每周"\nrecur = "weekly"', "weekly"),
+    "bad cycle": ('name = "x"\npattern = "每两周"\nrecur = "fortnightly"', "fortnightly"),
     "none false": ('name = "x"\npattern = "及时"\nnone = false', "none = true"),
     "month out of range": (
         'name = "x"\npattern = "年中"\ndate = "month_end"\nmonth = 13', "1 到 12"),
@@ -189,12 +189,12 @@ date = "half_end"
 half = 1
 
 [[rule]]
-name = "国庆节前"        # a phrase the defaults do not know
-pattern = '国庆(?:节)?(?:之前|前)'
+name = "汛前"            # a phrase the defaults do not know (the flood season is local)
+pattern = '汛(?:期)?(?:之前|前)'
 date = "day"
-month = 9
-day = 30
-examples = ["国庆节前"]
+month = 5
+day = 31
+examples = ["汛前"]
 
 [[rule]]
 name = "N日内按工作日"    # same span as the shipped 期限内, but a user rule wins
@@ -213,7 +213,7 @@ def test_user_rules_override_and_add(tmp_path: Path) -> None:
     found = parse("年底前", CTX, rules)
     assert [d.dates for d in found] == [(date(2021, 6, 30),)]
     assert found[0].source.endswith("plan.toml")
-    assert [d.dates for d in parse("国庆节前完成", CTX, rules)] == [(date(2021, 9, 30),)]
+    assert [d.dates for d in parse("汛前完成", CTX, rules)] == [(date(2021, 5, 31),)]
     (event,) = parse("十日内", CTX, rules)
     assert (event.rule, event.after and event.after.unit) == ("N日内按工作日", "workday")
     # precedence comes before length: the user's shorter match beats the default 12月10日内
@@ -221,7 +221,7 @@ def test_user_rules_override_and_add(tmp_path: Path) -> None:
     assert [d.rule for d in parse("12月10日内", CTX)] == ["年月日"]
     # the defaults themselves are untouched
     assert parse("年底前", CTX)[0].dates == (date(2021, 12, 31),)
-    assert parse("国庆节前", CTX) == []
+    assert parse("汛前", CTX) == []
 
 
 def test_earlier_extra_wins_over_later(tmp_path: Path) -> None:
