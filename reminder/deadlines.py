@@ -68,9 +68,10 @@ def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly", *,
         first = date(year, 1, 1) + timedelta(days=(weekday - date(year, 1, 1).isoweekday()) % 7)
         return tuple(first + timedelta(weeks=n)
                      for n in range(53) if (first + timedelta(weeks=n)).year == year)
-    if cycle == "dekadal":  # 逐旬: the 10th, the 20th and the end of every month
+    if cycle in ("dekadal", "semimonthly"):  # 逐旬: the 10th, 20th and month's end; 半月: 15th
+        days = (10, 20) if cycle == "dekadal" else (15,)
         return tuple(date(year, m, d) for m in range(1, 13)
-                     for d in (10, 20, _month_end(year, m).day))
+                     for d in (*days, _month_end(year, m).day))
     if cycle == "ongoing":
         if reporting_cycle == "ongoing":
             raise ValueError("长期任务的报送周期不能也是长期")
@@ -111,6 +112,9 @@ class Unsettled(Exception):
     plan was issued: this year's or next year's?); reported as ambiguous, never guessed."""
 
 
+_DEKAD_START = {"上": 1, "中": 11, "下": 21}
+_DEKAD_END = {"上": 10, "中": 20}
+
 #: How close to the issue date the end of a yearless range that opened before it may fall
 #: before the range reads as next year's just as well as this year's (when most of it is past).
 _LATE_RANGE = 31
@@ -123,6 +127,8 @@ _DATE_LIKE = regex.compile(
     r"(?:\d{4}|[〇零○一二三四五六七八九]{4})年"  # a year; 上一年度 and 三年行动 are no dates
     rf"|[{_NUMERAL}](?:月|日|号|旬|个?工作日|天|个月|周|个?小时)|[一二三四1-4]季|[上中下]旬"
     rf"|[{_NUMERAL}][年月日号]?(?:至|到|—|–|-|~)[{_NUMERAL}]")
+# A document's title (《2005年环保专项行动工作总结》) names what to send, never when.
+_TITLE = regex.compile(r"《[^《》]*》")
 # Leftover is reported clause by clause: the clause is what a clerk can find in the document.
 _CLAUSE = regex.compile(r"[^,;。:、()!?《》“”\[\]]+")
 
@@ -159,8 +165,8 @@ def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
         position = match.end
     gaps.append(normal[position:])
     found = _opened(found, ambiguous)
-    leftover = tuple(clause for clause in _CLAUSE.findall("".join(gaps).replace("\x00", ","))
-                     if _DATE_LIKE.search(clause))
+    rest = _TITLE.sub(",", "".join(gaps)).replace("\x00", ",")
+    leftover = tuple(clause for clause in _CLAUSE.findall(rest) if _DATE_LIKE.search(clause))
     return Reading(text=normal, deadlines=tuple(_dedupe(found)), matched=tuple(matched),
                    leftover=leftover, ambiguous=tuple(ambiguous))
 
@@ -311,6 +317,8 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
         if month is None and from_month is not None:
             month = to_int(from_month)
         day = _value(match, "day") if rule.date == "day" else None
+        if rule.date == "month_end" and groups.get("dekad") is not None:
+            day = _DEKAD_END.get(groups["dekad"])  # 下旬: the month's end
         if month is None or (rule.date == "day" and day is None):
             return None, None
         end = _month_day(year, month, day, ctx)
@@ -320,7 +328,8 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
         return end, None
     start_month = to_int(from_month) if from_month is not None else (
         end.month if from_day is not None else 1)
-    start_day = to_int(from_day) if from_day is not None else 1
+    start_day = to_int(from_day) if from_day is not None else _DEKAD_START.get(
+        groups.get("from_dekad") or "", 1)
     start_year = from_year if from_year is not None else (
         end.year if (start_month, start_day) <= (end.month, end.day) else end.year - 1)
     start = date(start_year, start_month, start_day)

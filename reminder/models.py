@@ -11,14 +11,14 @@ from datetime import date, datetime, time
 from typing import Literal
 
 DeadlineKind = Literal["once", "recurring", "event", "none"]
-Cycle = Literal["weekly", "dekadal", "monthly", "bimonthly", "quarterly", "semiannual", "yearly",
-                "ongoing"]
+Cycle = Literal["weekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",
+                "semiannual", "yearly", "ongoing"]
 OffsetUnit = Literal["day", "workday", "month"]
 Stage = Literal["remind", "due", "overdue", "escalate", "report"]
 ShiftPolicy = Literal["before", "after", "none"]
 
-CYCLES: tuple[str, ...] = ("weekly", "dekadal", "monthly", "bimonthly", "quarterly", "semiannual", "yearly",
-                           "ongoing")
+CYCLES: tuple[str, ...] = ("weekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",
+                           "semiannual", "yearly", "ongoing")
 
 
 @dataclass(frozen=True, kw_only=True)

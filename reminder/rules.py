@@ -53,6 +53,10 @@ PLACEHOLDERS: dict[str, str] = {
     "from_year": _YEAR,
     "from_month": _MONTH,
     "from_day": _DAY,
+    # A range by dekads (9月上旬至10月中旬): where it opens (上 1, 中 11, 下 21) and ends
+    # (上 the 10th, 中 the 20th, 下 the month's end).
+    "from_dekad": r"[上中下](?=旬)",
+    "dekad": r"[上中下](?=旬)",
     "quarter": r"(?<!\d)[1-4](?!\d)|(?<![" + _NUM + r"])[一二三四](?![" + _NUM + r"])",
     "count": rf"(?<!\d)\d{{1,3}}(?!\d)|(?<![{NUMERAL_CHARS}])[{NUMERAL_CHARS}]{{1,5}}",
     # Hours (24小时内) become days when read: the calendar and the reminders count days.

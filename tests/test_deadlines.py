@@ -705,6 +705,7 @@ def test_month_day_is_first_occurrence_after_issue(issued: date, md: date) -> No
     ("从每年3月15日到6月15日为春季森林防火期", C24, ["2024-06-15"], "2024-03-15"),
     ("每年9月至次年4月30日", Context(year=2022), ["2022-04-30"], "2021-09-01"),  # across the year end
     ("每年5月至9月", C24, ["2024-09-30"], "2024-05-01"),
+    ("齐河县主汛期集中在每年6至9月", C24, ["2024-09-30"], "2024-06-01"),  # 月 only at the end
 ])
 def test_a_yearly_range_falls_due_each_year_at_its_end(text: str, ctx: Context, dates: list[str],
                                                         start: str) -> None:
@@ -777,3 +778,48 @@ def test_weekly_deadline_by_weekday(text: str, weekday: int | None) -> None:
     (d,) = reading.deadlines
     assert (d.kind, d.cycle, reading.understood) == ("recurring", "weekly", True)
     assert {x.isoweekday() for x in d.dates} == {weekday} and len(d.dates) >= 52
+
+
+@pytest.mark.parametrize(("text", "cycles"), [
+    ("原则上一月一汇总,一季一调度,半年一小结,一年一总结",
+     ["monthly", "quarterly", "semiannual", "yearly"]),
+    ("半月一調度,一月一督查", ["semimonthly", "monthly"]),
+    ("以每半个月为周期对工程进展进行调度", ["semimonthly"]),
+    ("上半月完成", []),  # a part of a month, not a rhythm
+    ("前半月", []),
+])
+def test_one_report_a_period_names_its_rhythm(text: str, cycles: list[str]) -> None:
+    reading = read(text, C24)
+    assert [d.cycle for d in reading.deadlines] == cycles
+    assert reading.understood == bool(cycles)
+
+
+def test_semimonthly_dates_are_the_15th_and_the_month_end() -> None:
+    dates = cycle_dates("semimonthly", 2024)
+    assert len(dates) == 24 and dates[:4] == (date(2024, 1, 15), date(2024, 1, 31),
+                                              date(2024, 2, 15), date(2024, 2, 29))
+
+
+# A range by dekads is one deadline at its end, opening at its start: 自9月上旬至9月底 once
+# read as 09-10 and 09-30, two deadlines, both "understood".
+@pytest.mark.parametrize(("text", "end", "start"), [
+    ("综合督查自9月上旬至9月底", "2024-09-30", "2024-09-01"),
+    ("10月中旬至11月中旬", "2024-11-20", "2024-10-11"),
+    ("12月下旬至次年1月上旬", "2025-01-10", "2024-12-21"),
+    ("5月初至6月底", "2024-06-30", "2024-05-01"),
+    ("9月中旬至10月20日", "2024-10-20", "2024-09-11"),
+    ("决定从5月初起到6月25日", "2024-06-25", "2024-05-01"),
+    ("9月上旬至下旬", "2024-09-30", "2024-09-01"),
+])
+def test_a_range_by_dekads_ends_at_its_last_dekad(text: str, end: str, start: str) -> None:
+    reading = read(text, C24)
+    (d,) = reading.deadlines
+    assert (d.dates[0].isoformat(), d.start and d.start.isoformat()) == (end, start)
+    assert reading.understood
+
+
+def test_a_range_of_the_year_before_stays_in_that_year() -> None:
+    # Once read as 2011-12-31 from 2011-01-01: the start rule and 12月31日止 apart, both yearless.
+    ctx = Context(year=2011, issued=date(2011, 12, 2))
+    (d,) = parse("年度报告应涵盖上年度1月1日起至12月31日止的工作情况", ctx)
+    assert (d.dates, d.start) == ((date(2010, 12, 31),), date(2010, 1, 1))
