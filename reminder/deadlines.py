@@ -125,7 +125,8 @@ _LATE_RANGE = 31
 _NUMERAL = "\\d〇零○一二三四五六七八九十两"
 _DATE_LIKE = regex.compile(
     r"(?:\d{4}|[〇零○一二三四五六七八九]{4})年"  # a year; 上一年度 and 三年行动 are no dates
-    rf"|[{_NUMERAL}](?:月|日|号|旬|个?工作日|天|个月|周|个?小时)|[一二三四1-4]季|[上中下]旬"
+    # 上一个月 / 下一个月 name a period (the report of last month), not a date.
+    rf"|(?<![上下])[{_NUMERAL}](?:月|日|号|旬|个?工作日|天|个月|周|个?小时)|[一二三四1-4]季|[上中下]旬"
     rf"|[{_NUMERAL}][年月日号]?(?:至|到|—|–|-|~)[{_NUMERAL}]")
 # A document's title (《2005年环保专项行动工作总结》) names what to send, never when.
 _TITLE = regex.compile(r"《[^《》]*》")

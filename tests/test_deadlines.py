@@ -720,6 +720,8 @@ def test_a_yearly_range_falls_due_each_year_at_its_end(text: str, ctx: Context, 
     ("不能当场办结的,5个工作日内办结", ["after:5wd"]),
     ("能当场答复的当场答复,不能当场答复的15个工作日内答复", ["after:0d", "after:15wd"]),
     ("当场无法答复的,于3日内答复", ["after:3d"]),
+    ("需要补正的应当当场或者在五日内一次性告知申请人", ["after:5d"]),  # the later of two
+    ("除可以当场作出的行政许可决定外,应当自受理申请之日起二十日内作出决定", ["after:20d"]),
 ])
 def test_a_negated_on_the_spot_is_no_deadline(text: str, expected: list[str]) -> None:
     reading = read(text, C24)
@@ -823,3 +825,28 @@ def test_a_range_of_the_year_before_stays_in_that_year() -> None:
     ctx = Context(year=2011, issued=date(2011, 12, 2))
     (d,) = parse("年度报告应涵盖上年度1月1日起至12月31日止的工作情况", ctx)
     assert (d.dates, d.start) == ((date(2010, 12, 31),), date(2010, 1, 1))
+
+
+def test_last_month_as_a_report_period_is_not_leftover() -> None:
+    reading = read("每月10日前要将上一个月的工作情况书面报送", C24)
+    assert reading.understood and not reading.leftover
+    assert read("每月10日前报送,3个月内完成", C24).understood  # a count of months still reads
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("港口镇禁毒示范创建三年行动工作方案(2022-2024)", "2024-12-31 from 2022-01-01"),
+    ("南区全民禁毒工程实施方案(2017—2019)", "2019-12-31 from 2017-01-01"),
+    ("三年行动方案(2020-2022年)", "2022-12-31 from 2020-01-01"),
+])
+def test_a_year_range_in_brackets_is_the_plans_period(text: str, expected: str) -> None:
+    (d,) = parse(text, C24)
+    assert f"{d.dates[0].isoformat()} from {d.start.isoformat() if d.start else ''}" == expected
+
+
+@pytest.mark.parametrize("text", ["建筑业企业须于每月月后20天内登录平台填报上月的统计数据",
+                                  "每季度季后15日内报送"])
+def test_every_period_then_days_after_it_is_one_rhythm(text: str) -> None:
+    # 每月月后20天内 once gave a month-end rhythm besides the +20d one: a reminder on a day
+    # that is no deadline.
+    (d,) = parse(text, C24)
+    assert d.kind == "recurring" and d.after is not None
