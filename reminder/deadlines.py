@@ -312,7 +312,10 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
             return None, None
         return date(ctx.year + count - 1, 12, 31), date(ctx.year, 1, 1)
     if rule.date == "lunar_eve":
-        return _lunar_eve(_value(match, "month") or 1, _value(match, "day") or 1, year, ctx), None
+        eve = _lunar_eve(_value(match, "month") or 1, _value(match, "day") or 1, year, ctx)
+        if eve is None:  # no table for that year (or festival): say so, never drop it
+            raise Unsettled("无法从农历算出这个节日的日期，请写明具体日期")
+        return eve, None
     if rule.date in ("day", "month_end"):
         month = _value(match, "month")
         if month is None and from_month is not None:
@@ -350,7 +353,10 @@ def _lunar_eve(month: int, day: int, year: int | None, ctx: Context) -> date | N
     """The day before a festival of the Chinese calendar (春节前), in the given year or else
     the first on or after the issue date, like a month/day without a year."""
     # Imported here: only a festival needs the lunisolar tables (holidays covers 1901–2099).
-    from holidays.calendars.chinese import _ChineseLunisolar
+    try:
+        from holidays.calendars.chinese import _ChineseLunisolar
+    except ImportError:  # a holidays release that moved its tables
+        return None
 
     festival = {(1, 1): "lunar_new_year_date", (5, 5): "dragon_boat_date",
                 (8, 15): "mid_autumn_date"}.get((month, day))

@@ -850,3 +850,9 @@ def test_every_period_then_days_after_it_is_one_rhythm(text: str) -> None:
     # that is no deadline.
     (d,) = parse(text, C24)
     assert d.kind == "recurring" and d.after is not None
+
+
+def test_a_festival_beyond_the_lunisolar_tables_is_reported_not_dropped() -> None:
+    reading = read("2150年春节前完成", C24)
+    assert not reading.deadlines and not reading.understood
+    assert "农历" in reading.ambiguous[0][1]
