@@ -278,21 +278,29 @@ def _triggers(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
     """For each top-level alternative of ``pattern``, sets of characters of which every
     match of that alternative contains one each; None when some alternative has none.
     Read from literals and plain character classes that no ``?``, ``*`` or ``{0`` makes
-    optional, placeholders expanded: 年月 needs 年 and 月, {year}-{month}-{day} one of -./.
+    optional, placeholders as their bodies: 年月 needs 年 and 月, {year}-{month}-{day} one
+    of -./.
     A text that meets no alternative's sets cannot match, so the rule is neither compiled
     nor run on it (compiling is most of a short run's parsing)."""
-    def group(m: regex.Match[str]) -> str:
-        body = PLACEHOLDERS.get(m.group(1))
-        return f"(?:{body})" if body else ""
-
-    text = _PLACEHOLDER.sub(group, unicodedata.normalize("NFKC", pattern))
+    text = unicodedata.normalize("NFKC", pattern)
     # Case-insensitive or fuzzy ({e<=1}) matching: no literal is sure to be in a match.
-    if regex.search(r"\(\?[a-zA-Z]*[if]|(?<!\\[pPNxgu])\{[^}]*[eids]", text):
+    if regex.search(r"\(\?[a-zA-Z]*[if]|(?<!\\[pPNxgu])\{[^}]*[eids]",
+                    _PLACEHOLDER.sub("", text)):
         return None
     alternatives, _ = _requirements(text, 0)
     if not all(alternatives):
         return None
     return tuple(tuple(dict.fromkeys(reqs)) for reqs in alternatives)
+
+
+@cache
+def _placeholder_need(name: str) -> frozenset[str] | None:
+    body = PLACEHOLDERS.get(name)
+    if body is None:
+        return None
+    inner, _ = _requirements(unicodedata.normalize("NFKC", body), 0)
+    chosen = [min(reqs, key=len) for reqs in inner if reqs]
+    return frozenset().union(*chosen) if len(chosen) == len(inner) else None
 
 
 def _optional(text: str, i: int) -> bool:
@@ -322,6 +330,12 @@ def _requirements(text: str, i: int) -> tuple[list[list[frozenset[str]]], int]:
             if i + 1 < len(text) and not text[i + 1].isalnum() and not _optional(text, i + 2):
                 alternatives[-1].append(frozenset(text[i + 1]))
             i += 2
+        elif char == "{" and (placeholder := _PLACEHOLDER.match(text, i)) is not None:
+            # As the group it becomes when compiled, read once per placeholder.
+            need = _placeholder_need(placeholder.group(1))
+            i = placeholder.end()
+            if need and not _optional(text, i):
+                alternatives[-1].append(need)
         elif char == "[":
             chars, i = _class(text, i)
             if chars and not _optional(text, i):
@@ -429,9 +443,11 @@ def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int,
            verify: bool) -> Rule:
     name = table.get("name")
     place = name if isinstance(name, str) and name.strip() else f"第{number}条规则"
-    line = _line_of(raw, name) if isinstance(name, str) else None
 
     def fail(message: str, hint: str | None = None) -> RuleError:
+        # The line is looked up only for an error: scanning the file per rule cost more
+        # than reading the rules.
+        line = _line_of(raw, name) if isinstance(name, str) else None
         return RuleError(message, file=path, line=line, place=place, hint=hint)
 
     unknown = sorted(set(table) - set(_KEYS))
