@@ -219,7 +219,8 @@ def bench_claim(kind: str, rows: int = 1_000_000, limit: int = 1000) -> dict[str
             t0 = time.perf_counter()
             claimed = store.claim(now, "bench", lease=timedelta(minutes=5), limit=limit)
             whole = time.perf_counter() - t0
-            assert len(claimed) == limit
+            # The claim completes its last recipient's due rows (one digest, not two).
+            assert len(claimed) >= limit
             store.dispose()
         finally:
             db.drop()
