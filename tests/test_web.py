@@ -102,6 +102,10 @@ def test_a_task_without_a_date_takes_progress_but_is_never_marked_done(site: Dep
     assert counts(site.store) == before and not site.store.completions()
     board = requests.get(site.admin_url(), timeout=10).text
     assert tasks_of(board)["11"] == "open" and "本季度回应舆情 3 件" in board
+    # 16 (monthly) is overdue by its earlier months while its next date is ahead: the board
+    # says why, next to that date.
+    row = html.fromstring(board).xpath('//tr[@data-task="16"]')[0]
+    assert row.get("data-state") == "overdue" and "此前 3 期未办结" in row.text_content()
 
 
 def test_get_never_changes_anything(site: Deployment) -> None:
