@@ -109,6 +109,10 @@ class NoticeRow(Base):
         # the index order even where thousands of rows share one send time (09:00).
         Index("ix_notices_pending", "next_attempt_at", "id",
               postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        # A claim cut by its limit completes its last recipient's due rows (one digest, not
+        # two): without this, that query walks every due row of the backlog (3 s at 1M rows).
+        Index("ix_notices_pending_recipient", "recipient", "channel", "next_attempt_at",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
         # Expired leases (a daemon died mid-send) and counts by status.
         Index("ix_notices_status", "status", "lease_until"),
         Index("ix_notices_occurrence", "plan_id", "task_id", "due"),
