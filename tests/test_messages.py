@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -13,7 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from servers import wecom_server
 
-from reminder.channels.base import Message, split_blocks, truncate_bytes, utf8_len
+from reminder.channels.base import (
+    Message,
+    split_blocks,
+    split_parts,
+    truncate_bytes,
+    utf8_len,
+)
 from reminder.channels.wecom import MARKDOWN_MAX_BYTES, WeComChannel, mention_suffix
 from reminder.errors import ConfigError
 from reminder.messages import cn_date, days_text, render_digest, render_test_message
@@ -103,6 +111,39 @@ def test_split_property(blocks: list[str], max_bytes: int) -> None:
     assert len(found) == len(blocks)
     for original, got in zip(blocks, found, strict=True):
         assert got == original or (got.endswith("…") and original.startswith(got[:-1]))
+
+
+def _tight(header: str, blocks: list[str], footer: str, max_bytes: int, sep: str,
+           carry: Callable[[int], str] | None = None) -> list[tuple[str, tuple[int, ...]]]:
+    """split_parts, checked to fill each part as far as the byte limit allows: every part
+    fits, and the block that opens the next part would not have fitted in it (with fewer
+    than 10 parts every marker is as wide as the one reserved, so this is exact)."""
+    parts = split_parts(header, blocks, footer, max_bytes, sep=sep, carry=carry)
+    assert all(utf8_len(body) <= max_bytes for body, _ in parts)
+    if len(parts) < 10:
+        for (body, _), (_, following) in itertools.pairwise(parts):
+            assert utf8_len(body + sep + blocks[following[0]]) > max_bytes
+    assert [i for _, indexes in parts for i in indexes] == list(range(len(blocks)))
+    return parts
+
+
+@pytest.mark.parametrize("max_bytes", range(90, 160))
+def test_split_fills_each_part_to_the_exact_byte(max_bytes: int) -> None:
+    """Off-by-one slack in the part overhead would send one part more than needed; a
+    deficit would build a part over the limit (which WeCom refuses with 40058)."""
+    blocks = ["a" * n for n in (17, 23, 31, 9, 40, 12, 28, 35, 5, 19, 26, 14)]
+    _tight("标题", blocks, "尾", max_bytes, "\n")
+    _tight("标题\n第二行", blocks, "", max_bytes, "\n\n")
+    parts = _tight("标题", blocks, "尾", max_bytes, "\n\n",
+                   carry=lambda i: "（续）" if i % 3 else "")
+    for body, indexes in parts[1:]:  # a part opening inside a run says so, once
+        lead = "（续）\n" if indexes[0] % 3 else ""
+        assert body.split("\n\n")[1] == lead + blocks[indexes[0]]
+
+
+def test_split_refuses_a_header_that_leaves_no_room() -> None:
+    with pytest.raises(ValueError, match="header and footer leave no room for content in 40 bytes"):
+        split_parts("标题" * 6, ["a" * 30, "b" * 30], "尾", 40)
 
 
 # ------------------------------------------------------------------ email digest
