@@ -463,9 +463,9 @@ class Dispatcher:
             if result.status == "ok":
                 self.store.clear_alert(ADMIN_UNREACHABLE)
                 return None
-            problems.append(f"{name}：{result.provider_code or ''} {result.detail}".strip())
-            log.error("无法通知管理员（%s）：%s %s", name, result.provider_code or "",
-                      result.detail)
+            said = f"{result.provider_code or ''} {result.detail}".strip()
+            problems.append(f"{name}：{said}")
+            log.error("无法通知管理员（%s）：%s", name, said)
         why = "；".join(problems) or "没有可用的渠道"
         self.store.set_alert(ADMIN_UNREACHABLE, why, now)
         return why

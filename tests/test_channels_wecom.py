@@ -203,6 +203,29 @@ def test_rate_key_is_robot_and_limits_are_class_data() -> None:
     assert channel("http://unused").rate_key(md()) == ROBOT
 
 
+def test_a_message_without_a_robot_has_an_empty_rate_key_and_fails_cleanly() -> None:
+    wecom = channel("http://127.0.0.1:9/send")
+    lost = Message(subject="提醒", text="纯文本正文", markdown="**提醒**")
+    assert wecom.rate_key(lost) == "" and wecom.route(()) == ""
+    result = wecom.send(lost)
+    assert (result.status, result.provider_code) == ("permanent", "no-robot")
+
+
+def test_a_robots_fingerprint_changes_with_its_key_and_address_only() -> None:
+    """Notices held by a configuration failure are resent when the fingerprint of their
+    robot's route changes: a new key or base_url must change it, nothing else may."""
+    def fp(robots: dict[str, str], url: str = "http://127.0.0.1:9/send", robot: str = ROBOT) -> str:
+        return WeComChannel(robots, base_url=url).fingerprint((robot,))
+
+    same = fp({ROBOT: KEY})
+    assert fp({ROBOT: KEY, "别的群": "k2"}) == same  # another robot's key is not this route
+    assert fp({ROBOT: KEY + "0"}) != same  # the key rotated
+    assert fp({ROBOT: KEY}, url="http://127.0.0.1:10/send") != same
+    assert fp({ROBOT: KEY, "别的群": KEY}, robot="别的群") != same
+    assert fp({}) != same and fp({"别的群": KEY}) != same  # the robot no longer configured
+    assert KEY not in same and len(same) == 16
+
+
 def test_routes_only_to_configured_robots() -> None:
     channel = WeComChannel(robots={"公开办群": "k1"}, base_url="http://127.0.0.1:9/send")
     assert channel.routes(("公开办群",))

@@ -3,6 +3,7 @@ tested against loopback servers in test_channels_*.py and end to end in test_cli
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Iterator, Sequence
@@ -457,6 +458,8 @@ def test_config_failure_holds_alerts_once_and_resends_after_the_config_changes(
     # One attempt found the password wrong; the second digest was held without knocking.
     assert (len(email.sent), first.held, first.failed) == (1, 2, 0)
     assert {s for s, _ in status_of(store).values() if s != PENDING} == {HELD}
+    # The digest held without an attempt stores the route's error all the same.
+    assert [r.last_error for r in store.notices() if r.status == HELD] == ["535 邮箱登录失败"] * 2
     [alert] = wecom.sent
     assert "配置有误" in alert.text and "535" in alert.text
 
@@ -482,8 +485,8 @@ def test_rejected_recipient_is_the_messages_own_failure(store: Store) -> None:
 
 
 @pytest.mark.parametrize("admin, expected", [
-    (ADMIN, "email：配置有误"),
-    (Contact(name="管理员"), "未配置管理员联系人"),
+    (ADMIN, "email：配置有误（535 邮箱登录失败）"),
+    (Contact(name="管理员"), "未配置管理员联系人（[admin]）"),
 ], ids=["admin-behind-the-broken-channel", "no-admin"])
 def test_admin_unreachable_is_recorded_and_cleared_by_a_fixed_config(
         store: Store, admin: Contact, expected: str) -> None:
@@ -491,9 +494,9 @@ def test_admin_unreachable_is_recorded_and_cleared_by_a_fixed_config(
     email = Configured(results=[BAD_LOGIN])
     d = dispatcher(store, email, admin=admin)
     report = d.dispatch(at("2026-06-01"))
-    assert report.admin_unreachable and expected in report.admin_unreachable
+    assert report.admin_unreachable == expected  # as `reminder status` shows it
     assert len(email.sent) == 1  # the report was not sent over the route known broken
-    assert expected in store.alerts()["admin"][0]
+    assert store.alerts()["admin"][0] == expected
     email.config = "v2"
     d.dispatch(at("2026-06-01", "09:05"))
     assert store.alerts() == {}
@@ -685,3 +688,107 @@ def test_failure_report_over_the_robot_quotes_each_line_and_mentions_the_admin(
     assert "\n- " in report.text and "\n- " not in report.markdown
     assert report.markdown == report.text.replace("\n- ", "\n> ")
     assert "法规科" in report.markdown and "550" in report.markdown
+
+
+# -- the error a clerk reads, retry bookkeeping, the admin's report (survivors of the
+#    2026-11-23 mutation run of _after_failure and _report_failures) ---------------------------
+
+@pytest.mark.parametrize("result, stored", [
+    (SendResult(status="retryable", provider_code="http 502", detail=""), "http 502"),
+    (SendResult(status="retryable", provider_code=None, detail="连接被重置"), "连接被重置"),
+    (SendResult(status="retryable", provider_code=None, detail=""), "retryable"),
+    (RuntimeError("boom"), "RuntimeError: boom"),
+], ids=["code-only", "detail-only", "neither", "channel-raised"])
+def test_the_error_stored_for_reminder_status_is_exactly_what_the_channel_said(
+        store: Store, result: Any, stored: str) -> None:
+    load(store, [notice("1")])
+    dispatcher(store, FakeChannel(results=[result])).dispatch(at("2026-06-01"))
+    [row] = store.notices()
+    assert (row.status, row.last_error) == (PENDING, stored)
+
+
+def test_every_digest_retried_in_a_pass_is_counted_and_logged_in_office_time(
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    load(store, [notice("1"), notice("2", recipient="办公室"), notice("3", recipient="办公室")])
+    later = SendResult(status="retryable", provider_code="451", detail="try later", retry_after=60)
+    caplog.set_level(logging.WARNING, "reminder.dispatcher")
+    report = dispatcher(store, FakeChannel(results=[later, later])).dispatch(at("2026-06-01"))
+    assert (report.retried, report.sent) == (3, 0)
+    assert [r.getMessage() for r in caplog.records] == [
+        "发送失败，09:01:00 后重试（第 1 次）：email → 法规科：451 try later",
+        "发送失败，09:01:00 后重试（第 1 次）：email → 办公室：451 try later"]
+
+
+REFUSED = SendResult(status="permanent", provider_code="550", detail="no such user")
+
+
+def test_the_admins_report_reads_exactly_with_the_office_time(store: Store) -> None:
+    load(store, [notice("1"), notice("2")])
+    email = FakeChannel(results=[REFUSED])
+    report = dispatcher(store, email, admin=ADMIN).dispatch(at("2026-06-01"))
+    assert report.admin_unreachable is None and store.alerts() == {}
+    assert email.sent[-1].to == ADMIN.email
+    assert email.sent[-1].text == (
+        "以下提醒发送失败（2026-06-01 09:00）：\n"
+        "- 法规科（email）任务 1、2：550 no such user\n"
+        "\n"
+        "因配置有误而暂停的提醒，修正配置后会自动重发，也可运行 reminder retry；其余已停止重试。\n"
+        "请检查渠道配置与联系人后，用 reminder status 查看详情。\n")
+
+
+def test_the_admins_report_uses_the_offices_own_template(store: Store, tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "admin").mkdir()
+    template = tmp_path / "admin" / "failures.txt.j2"
+    template.write_text("{{ at }}：{{ failures | length }} 组失败", encoding="utf-8")
+    load(store, [notice("1"), notice("2", send="2026-06-02")])
+    email = FakeChannel(results=[REFUSED, OK, REFUSED])
+    d = dispatcher(store, email, admin=ADMIN, templates_dir=tmp_path)
+    d.dispatch(at("2026-06-01"))
+    assert email.sent[-1].text == "2026-06-01 09:00：1 组失败\n"
+    # A broken template of the office's: the failures still reach the log, nothing crashes.
+    template.write_text("{{ failures.nope }}", encoding="utf-8")
+    caplog.set_level(logging.ERROR, "reminder.dispatcher")
+    report = d.dispatch(at("2026-06-02"))
+    assert (report.failed, len(email.sent)) == (1, 3)
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("无法生成")] == [
+        "无法生成失败报告；失败的提醒：[('法规科', 'email', ['2'], '550 no such user')]"]
+
+
+def test_admin_unreachable_names_each_route_and_is_cleared_once_a_report_gets_through(
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    load(store, [notice("1"), notice("2", send="2026-06-02")])
+    email = FakeChannel(results=[REFUSED, SendResult(status="permanent", provider_code="550",
+                                                     detail="mailbox unavailable"), REFUSED])
+    wecom = FakeChannel("wecom", results=[ConnectionError("robot down")])
+    admin = Contact(name="管理员", email=("admin@example.gov.cn",), wecom="公开办群")
+    d = dispatcher(store, email, wecom, admin=admin)
+    caplog.set_level(logging.ERROR, "reminder.dispatcher")
+    report = d.dispatch(at("2026-06-01"))
+    why = "email：550 mailbox unavailable；wecom：ConnectionError: robot down"  # no stray space
+    assert report.admin_unreachable == why and store.alerts()["admin"][0] == why
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("无法通知")] == [
+        "无法通知管理员（email）：550 mailbox unavailable",
+        "无法通知管理员（wecom）：ConnectionError: robot down"]
+    report = d.dispatch(at("2026-06-02"))  # the next report gets through by e-mail
+    assert report.admin_unreachable is None and store.alerts() == {}
+    assert (len(email.sent), len(wecom.sent)) == (4, 1)
+
+
+def test_the_admins_report_goes_on_to_the_next_route_when_one_cannot_take_it(
+        store: Store) -> None:
+    load(store, [notice("1", channel="wecom"), notice("2", send="2026-06-02")])
+    admin = Contact(name="管理员", email=("admin@example.gov.cn",), wecom="公开办群")
+    # No e-mail channel configured, and the robot refuses the report too.
+    wecom = FakeChannel("wecom", results=[REFUSED, REFUSED])
+    report = dispatcher(store, wecom, admin=admin).dispatch(at("2026-06-01"))
+    assert report.admin_unreachable == "email：未配置该渠道；wecom：550 no such user"
+    assert [m.to for m in wecom.sent] == [("法规科群",), ("公开办群",)]
+    # The e-mail route held by a wrong password: the report goes over the robot.
+    email = Configured(results=[BAD_LOGIN])
+    wecom = FakeChannel("wecom")
+    report = dispatcher(store, email, wecom, admin=admin).dispatch(at("2026-06-02"))
+    assert (report.held, len(email.sent)) == (1, 1)
+    assert report.admin_unreachable is None and store.alerts() == {}
+    [told] = wecom.sent
+    assert told.to == ("公开办群",) and "配置有误，已暂停发送：535 邮箱登录失败" in told.text

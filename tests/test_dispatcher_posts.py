@@ -4,6 +4,7 @@ stand-in (tests/servers.py). Email stays one digest per unit."""
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from servers import BUSY, OK, wecom_server
+from servers import BUSY, INVALID_KEY, OK, wecom_server
 
 from reminder.channels.base import Message, SendResult
 from reminder.channels.wecom import WeComChannel
@@ -168,3 +169,64 @@ def test_a_robot_failure_leaves_the_other_robots_post_alone(store: Store) -> Non
         report = dispatcher(store, server.url).dispatch(at("2026-06-01") + timedelta(minutes=1))
     assert (report.retried, report.sent) == (2, 1)
     assert status(store) == {"1:法规科": PENDING, "2:办公室": PENDING, "3:信息中心": SENT}
+
+
+def test_robots_with_a_bad_key_are_held_without_knocking_until_their_key_changes(
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """Two robots answer 93000 (key invalid): each is asked once, every notice stores its
+    robot's error for `reminder status`, a next pass with the same keys sends nothing, and a
+    new key for one robot resends that robot's notices only."""
+    from reminder.store import HELD
+
+    load(store, [notice("1", "法规科"), notice("2", "办公室"),
+                 notice("3", "法规科", clock="09:05"),  # due by now too: in the same post
+                 notice("4", "信息中心", "业务科室群")])
+    caplog.set_level(logging.ERROR, "reminder.dispatcher")
+    with wecom_server(keys=set()) as server:  # every key is refused
+        report = dispatcher(store, server.url).dispatch(at("2026-06-01", "09:10"))
+        assert len(server.requests) == 2 and (report.held, report.sent) == (4, 0)
+        assert sorted(r.key for r in server.requests) == ["key-gongkai", "key-yewu"]
+        errors = {robot: f"93000 群机器人“{robot}”拒绝发送（webhook key 无效或机器人已被移出群聊，"
+                         f"请联系管理员检查配置）：{INVALID_KEY[1]['errmsg']}"
+                  for robot in ROBOTS}
+        rows = {r.task_id: r for r in store.notices()}
+        assert {t: (r.status, r.last_error) for t, r in rows.items()} == {
+            "1": (HELD, errors["公开办群"]), "2": (HELD, errors["公开办群"]),
+            "3": (HELD, errors["公开办群"]), "4": (HELD, errors["业务科室群"])}
+        assert sorted((d.recipient, d.result, d.provider_code) for d in store.deliveries()) == [
+            ("信息中心", "config", "93000"), ("法规科、办公室", "config", "93000")]
+        assert sorted(r.getMessage() for r in caplog.records if r.name == "reminder.dispatcher") == [
+            "有 2 组提醒发送失败，但未配置管理员联系人（[admin]）",
+            "渠道配置有误，提醒暂停发送（修正配置后自动重发，或运行 reminder retry）："
+            f"wecom → 信息中心：{errors['业务科室群']}",
+            "渠道配置有误，提醒暂停发送（修正配置后自动重发，或运行 reminder retry）："
+            f"wecom → 法规科、办公室：{errors['公开办群']}"]
+        assert store.alerts()["admin"][0] == "未配置管理员联系人（[admin]）"
+
+        again = dispatcher(store, server.url).dispatch(at("2026-06-01", "09:20"))
+        assert len(server.requests) == 2 and again.held == 0  # nothing new, nobody knocked
+        assert {r.status for r in store.notices()} == {HELD}
+
+        server.keys = {"key-new"}
+        fixed = Dispatcher(store, {"wecom": WeComChannel(
+            {**ROBOTS, "公开办群": "key-new"}, base_url=server.url, timeout=2)},
+            claimant="me", render=partial(render_digest, link=link), rng=random.Random(7))
+        fixed.dispatch(at("2026-06-01", "09:30"))
+        assert [r.key for r in server.requests[2:]] == ["key-new"]  # revived together: one post
+    assert status(store) == {"1:法规科": SENT, "2:办公室": SENT, "3:法规科": SENT,
+                             "4:信息中心": HELD}
+
+
+def test_the_admins_report_never_knocks_on_the_robot_just_found_broken(store: Store) -> None:
+    from reminder.models import Contact
+
+    load(store, [notice("1", "法规科"), notice("2", "办公室")])
+    admin = Contact(name="管理员", wecom="公开办群", wecom_users=("admin",))
+    with wecom_server(keys=set()) as server:
+        d = Dispatcher(store, {"wecom": WeComChannel(ROBOTS, base_url=server.url, timeout=2)},
+                       claimant="me", render=partial(render_digest, link=link), admin=admin)
+        report = d.dispatch(at("2026-06-01"))
+    assert len(server.requests) == 1  # the post; the report was not tried on the same robot
+    assert report.admin_unreachable == (
+        "wecom：配置有误（93000 群机器人“公开办群”拒绝发送（webhook key 无效或机器人已被移出群聊，"
+        f"请联系管理员检查配置）：{INVALID_KEY[1]['errmsg']}）")
