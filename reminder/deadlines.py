@@ -444,6 +444,9 @@ def _hours_note(match: Match) -> str:
 # A phrase with both a start and an event-relative limit (自3月25日起30个工作日内) names its
 # due date only through the workday calendar; saying so beats dropping the start.
 _START_AND_LIMIT = "写了开始日期，期限又从事件起算，请写明截止日期或记录事件日期"
+# A start after the deadline beside it: the two were read in different years, or one is
+# miswritten; a date would be a guess.
+_START_AFTER_END = "开始日期晚于截止日期，请写明各自的年份"
 
 
 def _opened(found: list[Deadline], ambiguous: list[tuple[str, str]]) -> list[Deadline]:
@@ -460,11 +463,17 @@ def _opened(found: list[Deadline], ambiguous: list[tuple[str, str]]) -> list[Dea
         return rest
     result = []
     for d in rest:
-        if d.kind == "once" and d.start is None and opens <= d.dates[0]:
+        if d.kind == "once" and d.start is None:
+            if d.dates[0] < opens:  # 从明年3月起…6月30日前: which year's June is meant?
+                ambiguous.append((d.text, _START_AFTER_END))
+                continue
             d = replace(d, start=opens)
         elif d.kind == "recurring":
             kept = tuple(x for x in d.dates if x >= opens)
-            d = replace(d, dates=kept or d.dates, start=opens)
+            if not kept:
+                ambiguous.append((d.text, _START_AFTER_END))
+                continue
+            d = replace(d, dates=kept, start=opens)
         result.append(d)
     return result
 

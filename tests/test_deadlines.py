@@ -374,6 +374,34 @@ def test_yearless_range_mostly_over_at_issue_is_ambiguous(text: str, ctx: Contex
     assert bool(reading.ambiguous) != bool(expected)
 
 
+def test_the_doubt_names_both_years_it_could_mean() -> None:
+    reading = read("8至12月", LATE)
+    assert "2018年，也可能指2019年" in reading.ambiguous[0][1]
+
+
+def test_a_start_takes_the_year_it_names() -> None:
+    (d,) = read("从2023年3月25日开始,6月30日前完成", C24).deadlines
+    assert d.start == date(2023, 3, 25)
+
+
+@pytest.mark.parametrize("text", [
+    "从明年3月1日开始,6月30日前完成", "自2025年1月起,每季度末报送", "自2025年1月起,2024年底前完成"])
+def test_a_start_after_its_deadline_is_reported_not_dropped(text: str) -> None:
+    """The start names next year, the deadline this year's date: which one is meant? Silently
+    keeping this year's date (and dropping the start) was a confident wrong date."""
+    reading = read(text, C24)
+    assert reading.deadlines == () and not reading.understood
+    assert "开始日期晚于截止日期" in reading.ambiguous[0][1]
+
+
+def test_a_lag_past_december_falls_in_the_next_year() -> None:
+    """次月5日前 for December's report is 5 January of the next year, not of the year before."""
+    dates = cycle_dates("monthly", 2024, day=5, lag=1)
+    assert (dates[0], dates[-1], len(dates)) == (date(2024, 2, 5), date(2025, 1, 5), 12)
+    quarterly = cycle_dates("quarterly", 2024, month=1, day=15, lag=3)
+    assert quarterly[-1] == date(2025, 1, 15)
+
+
 def test_a_start_without_a_year_is_not_rolled_past_the_issue_date() -> None:
     (d,) = parse("从12月19日起至2019年底", LATE)
     assert (d.dates, d.start) == ((date(2019, 12, 31),), date(2018, 12, 19))
