@@ -281,13 +281,15 @@ def test_an_offices_own_post_templates_get_today_and_a_one_line_subject(tmp_path
     (tmp_path / "wecom" / "units.md.j2").write_text(units, encoding="utf-8")
     (tmp_path / "wecom" / "digest.md.j2").write_text(digest, encoding="utf-8")
     (tmp_path / "wecom" / "mention.txt.j2").write_text(
-        "{{ today }}／{{ digest.today }}：请{{ digest.recipient }}查看。", encoding="utf-8")
+        "{{ today }}／{{ digest.today }}：请{{ digest.recipient }}查看，办结告知{{ digest.coordinator }}。",
+        encoding="utf-8")
     notices = [notice("1", "法规科"), notice("2", "信息中心", mobiles=("13800000003",))]
-    post, extra = render_digest(notices, channel="wecom", today=TODAY, templates_dir=tmp_path)
-    assert post.markdown.startswith("**【政务公开提醒】2026-10-06（周二）·2个单位：2项任务**\n")
+    post, extra = render_digest(notices, channel="wecom", today=TODAY, templates_dir=tmp_path,
+                                office=office)
+    assert post.markdown.startswith("**【农业农村局提醒】2026-10-06（周二）·2个单位：2项任务**\n")
     assert post.markdown.count("**即将到期任务（1项，截至2026-10-06）**") == 2
-    assert post.subject == "【政务公开提醒】 法规科、信息中心：2项任务"
-    assert extra.text == "2026-10-06／2026-10-06：请信息中心查看。"
+    assert post.subject == "【农业农村局提醒】 法规科、信息中心：2项任务"
+    assert extra.text == "2026-10-06／2026-10-06：请信息中心查看，办结告知局办公室。"
 
 
 def test_a_post_template_missing_a_macro_is_one_line_naming_the_file(tmp_path: Path) -> None:
