@@ -792,3 +792,14 @@ def test_the_admins_report_goes_on_to_the_next_route_when_one_cannot_take_it(
     assert report.admin_unreachable is None and store.alerts() == {}
     [told] = wecom.sent
     assert told.to == ("公开办群",) and "配置有误，已暂停发送：535 邮箱登录失败" in told.text
+
+
+def test_a_reminder_missed_on_the_due_day_itself_is_still_sent_that_day(store: Store) -> None:
+    """Only a deadline already past folds its missed reminders into the overdue notice: on
+    the due day the unit can still make it, so the late reminder goes out at once."""
+    load(store, [notice("1", due="2026-06-08", send="2026-06-08", step="0wd", clock="09:00"),
+                 notice("1", due="2026-06-08", send="2026-06-09", stage="overdue", step="1wd")])
+    email = FakeChannel()
+    report = dispatcher(store, email).dispatch(at("2026-06-08", "11:00"))
+    assert ([m.text for m in email.sent], report.folded) == (["1"], 0)
+    assert status_of(store)["1:overdue:法规科"] == (PENDING, None)

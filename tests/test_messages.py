@@ -141,6 +141,20 @@ def test_split_fills_each_part_to_the_exact_byte(max_bytes: int) -> None:
         assert body.split("\n\n")[1] == lead + blocks[indexes[0]]
 
 
+def test_a_task_that_fits_only_without_its_continuation_line_is_kept_whole(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The 「（续）」 line gives way to the task: cutting a task whose notice is then marked
+    sent loses what the unit was asked to do. Only a block longer than a whole part is cut,
+    and that is logged as an error."""
+    whole = split_parts("标题", ["a" * 40, "b" * 65], "尾", 100, carry=lambda i: "（续）")
+    assert whole[1][0].endswith("\n" + "b" * 65 + "\n尾") and "（续）" not in whole[1][0]
+    assert "…" not in whole[1][0] and not caplog.records
+    with caplog.at_level(logging.ERROR):
+        cut = split_parts("标题", ["a" * 10, "c" * 300], "尾", 100)
+    assert cut[1][0].rstrip("尾\n").endswith("…")
+    assert [r.levelname for r in caplog.records] == ["ERROR"]
+
+
 def test_split_refuses_a_header_that_leaves_no_room() -> None:
     with pytest.raises(ValueError, match="header and footer leave no room for content in 40 bytes"):
         split_parts("标题" * 6, ["a" * 30, "b" * 30], "尾", 40)

@@ -9,6 +9,7 @@ so the policy lives in one place and channels stay trivially testable.
 from __future__ import annotations
 
 import hashlib
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -198,13 +199,22 @@ def _pack(
     current: list[tuple[int, str]] = []
     size = overhead - utf8_len(sep)  # bytes of header+footer with no block at all
     for index, block in enumerate(blocks):
-        block = truncate_bytes(block, room)
+        if utf8_len(block) > room:
+            # One task longer than a whole message: its end is lost while its notice will
+            # be marked sent, so say so loudly (titles of ~1,300 characters get here).
+            logging.getLogger(__name__).error(
+                "a block of %d bytes is cut to fit a message of %d bytes: its end is lost",
+                utf8_len(block), max_bytes)
+            block = truncate_bytes(block, room)
         cost = utf8_len(block) + utf8_len(sep)
         if current and size + cost > max_bytes:
             chunks.append(current)
             current, size = [], overhead - utf8_len(sep)
-            if carry is not None and (lead := carry(index)):
-                block = truncate_bytes(lead + "\n" + blocks[index], room)
+            # The continuation line (▍办公室（续）) only when the task still fits whole with
+            # it: a heading is worth less than the end of a task.
+            if carry is not None and (lead := carry(index)) and utf8_len(
+                    led := lead + "\n" + block) <= room:
+                block = led
                 cost = utf8_len(block) + utf8_len(sep)
         current.append((index, block))
         size += cost
