@@ -193,6 +193,7 @@ SENTENCES = [
 
 
 C24 = Context(year=2024)
+C26 = Context(year=2026)
 C24_MARCH = Context(year=2024, issued=date(2024, 3, 1))
 
 
@@ -884,3 +885,15 @@ def test_a_festival_beyond_the_lunisolar_tables_is_reported_not_dropped() -> Non
     reading = read("2150年春节前完成", C24)
     assert not reading.deadlines and not reading.understood
     assert "农历" in reading.ambiguous[0][1]
+
+
+def test_an_assessment_is_no_rhythm_and_a_year_alone_can_open_one() -> None:
+    """Found trying phrases as a new user: 纳入年度考核 gave a yearly 12-31 deadline beside the
+    real one, and 自明年起 was dropped while this year's half-year dates stood."""
+    reading = read("于2026年11月底前完成，逾期未完成的纳入年度考核", C26)
+    assert show(list(reading.deadlines)) == ["2026-11-30"] and reading.understood
+    (d,) = read("从2026年起，每季度末报送", C26).deadlines
+    assert d.start == date(2026, 1, 1) and len(d.dates) == 4
+    later = read("自明年起每半年报送一次", C26)
+    assert later.deadlines == () and not later.understood
+    assert "开始日期晚于截止日期" in later.ambiguous[0][1]
