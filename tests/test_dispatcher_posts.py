@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from servers import BUSY, INVALID_KEY, OK, wecom_server
+from test_dispatcher import load
 
 from reminder.channels.base import Message, SendResult
 from reminder.channels.wecom import WeComChannel
 from reminder.dispatcher import Dispatcher
 from reminder.messages import render_digest
-from reminder.models import Notice, Task
+from reminder.models import Notice
 from reminder.store import PENDING, SENT, Store, open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -60,15 +61,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s = open_store(f"sqlite:///{tmp_path / 'reminder.db'}")
     yield s
     s.dispose()
-
-
-def load(store: Store, notices: list[Notice]) -> None:
-    store.sync_plan(
-        plan_id=PLAN, title="示例方案", path="/p", fingerprint="x",
-        tasks=[Task(id=n.task, title=n.title) for n in notices], occurrences=[],
-        notices=notices, window=(date(2026, 1, 1), date(2026, 12, 31)),
-        cutoff=at("2026-01-01", "00:00"), now=at("2026-01-01"),
-    )
 
 
 def link(plan: str, unit: str, task: str) -> str:
