@@ -49,8 +49,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--generated", type=int, default=3000)
     args = parser.parse_args()
-    from reminder.deadlines import Context, parse
-    from reminder.rules import load_rules
+    from reminder.parse.deadlines import Context, parse
+    from reminder.parse.rules import load_rules
 
     start = time.perf_counter()
     rules = load_rules()

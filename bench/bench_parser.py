@@ -91,8 +91,8 @@ def corpus() -> list[Phrase]:
 
 
 def ours(phrases: list[Phrase], warm: list[Phrase]) -> tuple[list[date | None], float]:
-    from reminder.deadlines import Context, parse
-    from reminder.rules import load_rules
+    from reminder.parse.deadlines import Context, parse
+    from reminder.parse.rules import load_rules
 
     rules = load_rules()
     contexts = {(y, i): Context(year=y, issued=i) for _, y, _, i in phrases + warm}

@@ -50,8 +50,8 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=50)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from reminder.planfolder import load_plan
-    from reminder.planner import plan_notices, plan_window
+    from reminder.plan.folder import load_plan
+    from reminder.plan.planner import plan_notices, plan_window
 
     with tempfile.TemporaryDirectory() as tmp:
         folders = make_plans(Path(tmp), args.plans, args.tasks)

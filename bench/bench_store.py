@@ -74,8 +74,8 @@ class Accepting:
 
 def daemon_for(url: str, root: Path) -> Any:
     from reminder.config import Config
-    from reminder.daemon import Daemon
-    from reminder.dispatcher import Dispatcher
+    from reminder.delivery.daemon import Daemon
+    from reminder.delivery.dispatcher import Dispatcher
     from reminder.store import open_store
 
     store = open_store(url)
@@ -119,8 +119,8 @@ def bench_dispatch(kind: str, count: int = 1000) -> dict[str, Any]:
     against the same number of bare ``requests.Session().post`` calls to it."""
     import requests
 
-    from reminder.channels.wecom import WeComChannel
-    from reminder.dispatcher import Dispatcher
+    from reminder.delivery.channels.wecom import WeComChannel
+    from reminder.delivery.dispatcher import Dispatcher
     from reminder.models import Notice
     from reminder.store import open_store
     from tests.servers import wecom_server
@@ -257,8 +257,8 @@ def bench_wakeup(kind: str, runs: int = 5) -> dict[str, Any]:
     import threading
 
     from reminder.config import Config
-    from reminder.daemon import Daemon, PlanSet
-    from reminder.dispatcher import Dispatcher
+    from reminder.delivery.daemon import Daemon, PlanSet
+    from reminder.delivery.dispatcher import Dispatcher
     from reminder.models import Notice
     from reminder.store import open_store
 
@@ -282,7 +282,7 @@ def bench_wakeup(kind: str, runs: int = 5) -> dict[str, Any]:
             return True
 
         def send(self, message: Any) -> Any:
-            from reminder.channels.base import SendResult
+            from reminder.delivery.channels.base import SendResult
 
             self.at = time.time()
             self.sent.set()
@@ -352,7 +352,7 @@ def bench_wakeup(kind: str, runs: int = 5) -> dict[str, Any]:
 def bench_daemon_rss(tasks: int, plans_root: Path) -> dict[str, Any]:
     """Resident memory of a daemon process with every plan of the deployment loaded."""
     from reminder.config import Config
-    from reminder.daemon import PlanSet
+    from reminder.delivery.daemon import PlanSet
 
     deployment(plans_root, tasks)
     config = Config(path=None, database_url="sqlite://", plans=(plans_root,))
@@ -361,7 +361,7 @@ def bench_daemon_rss(tasks: int, plans_root: Path) -> dict[str, Any]:
         def record_plan_error(self, *args: Any) -> None:
             raise AssertionError(args)
 
-    from reminder.occurrences import occurrences
+    from reminder.plan.occurrences import occurrences
 
     plans = PlanSet(config, NoStore())
     t0 = time.perf_counter()

@@ -1,3 +1,3 @@
-from reminder.cli import main
+from reminder.cli.main import main
 
 main()

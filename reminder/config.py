@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reminder import redact
-from reminder.dispatcher import QuietHours, RetryPolicy
+from reminder.delivery.dispatcher import QuietHours, RetryPolicy
 from reminder.errors import ConfigError
 from reminder.models import Contact
 
@@ -429,7 +429,7 @@ def build_links(config: Config, environ: Mapping[str, str] | None = None) -> Any
     no links)."""
     if config.web is None:
         return None
-    from reminder.links import Links
+    from reminder.answerback.links import Links
 
     environ = os.environ if environ is None else environ
     secrets = read_secrets(config, environ)
@@ -444,7 +444,7 @@ def build_channels(config: Config, environ: Mapping[str, str] | None = None) -> 
     secrets = read_secrets(config, environ)
     channels: dict[str, Any] = {}
     if config.email is not None:
-        from reminder.channels.email import EmailChannel
+        from reminder.delivery.channels.email import EmailChannel
 
         e = config.email
         password = None
@@ -455,7 +455,7 @@ def build_channels(config: Config, environ: Mapping[str, str] | None = None) -> 
             host=e.host, port=e.port, security=e.security, username=e.username,
             password=password, sender=e.sender, sender_name=e.sender_name, timeout=e.timeout)
     if config.wecom is not None:
-        from reminder.channels.wecom import WeComChannel
+        from reminder.delivery.channels.wecom import WeComChannel
 
         w = config.wecom
         keys = {name: _secret(config, env, "wecom", name, secrets, environ,

@@ -137,7 +137,7 @@ def test_coordinator_logs_in_with_the_board_password_on_a_phone(  # type: ignore
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from reminder.cli import cli
+    from reminder.cli.main import cli
 
     monkeypatch.setenv(SECRET_ENV, "browser-secret")
     shots = shots_dir(tmp_path)

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminder.calendar import WorkCalendar, load_calendar, missing_year_note
 from reminder.errors import CalendarError
+from reminder.plan.calendar import WorkCalendar, load_calendar, missing_year_note
 
 CAL = load_calendar()
 
@@ -218,7 +218,7 @@ def test_shipped_holiday_folder_is_read_before_a_plans_own(
     shipped = tmp_path / "data" / "rules" / "holidays"
     shipped.mkdir(parents=True)
     _write(shipped / "2031.toml", "year = 2031\nholidays = [2031-06-02]\n")
-    monkeypatch.setattr("reminder.calendar.data_dir", lambda name: tmp_path / "data" / name)
+    monkeypatch.setattr("reminder.plan.calendar.data_dir", lambda name: tmp_path / "data" / name)
     assert load_calendar().known(2031)
     assert not load_calendar().is_workday(date(2031, 6, 2))
     plan_file = _write(tmp_path / "plan-2031.toml", "workdays = [2031-06-02]\n")

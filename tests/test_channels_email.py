@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from servers import free_port, smtp_server, tls_cert
 
-from reminder.channels.base import Message
-from reminder.channels.email import EmailChannel
-from reminder.dispatcher import Dispatcher
+from reminder.delivery.channels.base import Message
+from reminder.delivery.channels.email import EmailChannel
+from reminder.delivery.dispatcher import Dispatcher
 from reminder.models import Notice, Task
 from reminder.store import open_store
 

@@ -20,8 +20,8 @@ from servers import (
     wecom_server,
 )
 
-from reminder.channels.base import Message
-from reminder.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES, WeComChannel
+from reminder.delivery.channels.base import Message
+from reminder.delivery.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES, WeComChannel
 
 KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 ROBOT = "法规科群"

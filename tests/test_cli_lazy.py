@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from reminder.cli import COMMAND_MODULES, cli
+from reminder.cli.main import COMMAND_MODULES, cli
 
 
 def test_the_table_names_every_command_of_its_modules() -> None:
@@ -32,13 +32,13 @@ def test_an_unknown_command_is_a_usage_error() -> None:
 
 
 def test_explain_loads_only_its_own_command_module() -> None:
-    others = sorted(set(COMMAND_MODULES.values()) - {"reminder.commands"})
+    others = sorted(set(COMMAND_MODULES.values()) - {"reminder.cli.commands"})
     code = (
         "import atexit, sys\n"
         "atexit.register(lambda: sys.stderr.write('LOADED=' + ','.join(sorted("
         f"set(sys.modules) & set({others!r}))) + '\\n'))\n"
         "sys.argv = ['reminder', 'explain', '2021年底']\n"
-        "from reminder.cli import main\n"
+        "from reminder.cli.main import main\n"
         "main()\n"
     )
     root = Path(__file__).resolve().parent.parent

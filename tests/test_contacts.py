@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 from servers import smtp_server
 
-from reminder.contacts import TO_FILL, read_book, write_book
 from reminder.errors import ConfigError
 from reminder.models import Contact
-from reminder.planfolder import load_plan
+from reminder.plan.contacts import TO_FILL, read_book, write_book
+from reminder.plan.folder import load_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "demo-2026"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reminder.deadlines import Context, read
 from reminder.models import Deadline
+from reminder.parse.deadlines import Context, read
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "phrases.tsv"
 GAPS = CORPUS.with_name("gaps.tsv")

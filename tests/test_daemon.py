@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminder.calendar import WorkCalendar
-from reminder.channels.base import Channel, Message, SendResult
 from reminder.config import Config
-from reminder.daemon import Daemon, PlanSet, fingerprint
-from reminder.dispatcher import Dispatcher
+from reminder.delivery.channels.base import Channel, Message, SendResult
+from reminder.delivery.daemon import Daemon, PlanSet, fingerprint
+from reminder.delivery.dispatcher import Dispatcher
 from reminder.models import Notice
+from reminder.plan.calendar import WorkCalendar
 from reminder.store import CANCELLED, DONE, NO_CHANNEL, OBSOLETE, PENDING, SENT, Store, open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -89,8 +89,8 @@ def edit(plan_dir: Path, extra: str) -> None:
 
 def test_sync_at_start_is_idempotent_and_matches_the_planner(store: Store, plan_dir: Path
                                                              ) -> None:
-    from reminder.planfolder import load_plan
-    from reminder.planner import plan_notices
+    from reminder.plan.folder import load_plan
+    from reminder.plan.planner import plan_notices
 
     daemon, _ = make(store, plan_dir)
     now = at("2026-06-01", "08:00")

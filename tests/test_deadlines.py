@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminder.deadlines import Context, cycle_dates, parse, read, task_deadlines, understood
 from reminder.models import Deadline, Task
-from reminder.rules import load_rules, normalize
+from reminder.parse.deadlines import Context, cycle_dates, parse, read, task_deadlines, understood
+from reminder.parse.rules import load_rules, normalize
 
 C21 = Context(year=2021)
 C21_JULY = Context(year=2021, issued=date(2021, 7, 19))  # 004, 广州市司法局
@@ -669,8 +669,8 @@ def test_bad_cycles(bad: str) -> None:
 
 def test_import_stays_light() -> None:
     # A fresh interpreter: in this one other tests may already have imported anything.
-    code = ("import sys, reminder.deadlines; reminder.deadlines.parse('年底', "
-            "reminder.deadlines.Context(year=2021)); print(sorted({m.split('.')[0] for m in "
+    code = ("import sys, reminder.parse.deadlines; reminder.parse.deadlines.parse('年底', "
+            "reminder.parse.deadlines.Context(year=2021)); print(sorted({m.split('.')[0] for m in "
             "sys.modules} & {'sqlalchemy', 'apscheduler', 'requests', 'jinja2'}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)

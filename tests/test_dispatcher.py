@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminder.channels.base import Message, SendResult
-from reminder.dispatcher import Dispatcher, QuietHours, RateLimiter, RetryPolicy
+from reminder.delivery.channels.base import Message, SendResult
+from reminder.delivery.dispatcher import Dispatcher, QuietHours, RateLimiter, RetryPolicy
 from reminder.models import Contact, Notice, Task
 from reminder.store import CANCELLED, FAILED, FOLDED, PENDING, SENT, Store, open_store
 

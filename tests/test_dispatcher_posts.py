@@ -18,10 +18,10 @@ import pytest
 from servers import BUSY, INVALID_KEY, OK, wecom_server
 from test_dispatcher import load
 
-from reminder.channels.base import Message, SendResult
-from reminder.channels.wecom import WeComChannel
-from reminder.dispatcher import Dispatcher
-from reminder.messages import render_digest
+from reminder.delivery.channels.base import Message, SendResult
+from reminder.delivery.channels.wecom import WeComChannel
+from reminder.delivery.dispatcher import Dispatcher
+from reminder.delivery.render.messages import render_digest
 from reminder.models import Notice
 from reminder.store import PENDING, SENT, Store, open_store
 

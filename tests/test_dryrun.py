@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from rich.cells import cell_len
 
-from reminder.cli import cli
-from reminder.dryrun import Summary, messages, show
+from reminder.cli.dryrun import Summary, messages, show
+from reminder.cli.main import cli
 from reminder.models import Notice
 
 ROOT = Path(__file__).resolve().parent.parent

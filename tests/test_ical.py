@@ -10,9 +10,9 @@ import pytest
 from icalendar import Calendar
 from test_cli_daemon import EXAMPLE, reminder
 
-from reminder.ical import alarm_offsets, build_calendar
-from reminder.occurrences import occurrences
-from reminder.planfolder import load_plan
+from reminder.answerback.ical import alarm_offsets, build_calendar
+from reminder.plan.folder import load_plan
+from reminder.plan.occurrences import occurrences
 
 STAMP = datetime(2026, 6, 23, 9, 0)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reminder.cli import cli
+from reminder.cli.main import cli
 from reminder.errors import ImportDoubtful
 from reminder.importers import import_document
 from reminder.importers.confidence import Confidence, count_items

@@ -45,7 +45,7 @@ def test_imports_tasks_units_and_deadlines(spec: Spec, fmt: str, tmp_path: Path)
 
 @pytest.mark.parametrize(("spec", "fmt"), CASES, ids=[f"{s.name}-{f}" for s, f in CASES])
 def test_deadlines_reach_the_engine(spec: Spec, fmt: str, tmp_path: Path) -> None:
-    from reminder.deadlines import Context, task_deadlines
+    from reminder.parse.deadlines import Context, task_deadlines
 
     import_document(_write(spec, fmt, tmp_path), tmp_path / "plan")
     plan = tomllib.loads((tmp_path / "plan" / "plan.toml").read_text(encoding="utf-8"))
@@ -73,7 +73,7 @@ def test_tasks_csv_is_the_canonical_table(tmp_path: Path) -> None:
 def test_commands_accept_the_document_directly(spec: Spec, command: str, tmp_path: Path) -> None:
     from test_importers_common import write_docx
 
-    from reminder.cli import cli
+    from reminder.cli.main import cli
 
     source = write_docx(spec, tmp_path / f"{spec.name}.docx")
     result = CliRunner().invoke(cli, [command, str(source)])
@@ -85,7 +85,7 @@ def test_commands_accept_the_document_directly(spec: Spec, command: str, tmp_pat
 def test_import_command_prints_a_summary(tmp_path: Path) -> None:
     from test_importers_common import JUSTICE, write_xlsx
 
-    from reminder.cli import cli
+    from reminder.cli.main import cli
 
     source = write_xlsx(JUSTICE, tmp_path / "j.xlsx")
     result = CliRunner().invoke(cli, ["import", str(source), "-o", str(tmp_path / "plan")])

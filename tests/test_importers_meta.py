@@ -44,8 +44,8 @@ def test_word_plan_with_report_paragraph_after_the_table(tmp_path: Path) -> None
     doc.save(source)
     import_document(source, tmp_path / "out")
 
-    from reminder.planfolder import load_plan
-    from reminder.planner import plan_notices, plan_window
+    from reminder.plan.folder import load_plan
+    from reminder.plan.planner import plan_notices, plan_window
 
     plan = load_plan(tmp_path / "out")
     assert [(d.name, d.deadline_text, d.to) for d in plan.dates] == [

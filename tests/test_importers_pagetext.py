@@ -10,7 +10,7 @@ from reminder.errors import ImportDoubtful
 from reminder.importers import import_document
 from reminder.importers.pagetext import looks_like_reader_text, strip_chrome
 from reminder.importers.writer import read_tasks_csv
-from reminder.units import org_grammar
+from reminder.parse.units import org_grammar
 
 # Written for this test after the shape such sites give: chrome lines, page fragments numbered
 # "N、", the header words again at each page break, cells run together, units as bare names.

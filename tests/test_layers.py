@@ -13,7 +13,7 @@ HEAVY = ("sqlalchemy", "apscheduler", "requests", "jinja2", "docx", "openpyxl", 
 
 @pytest.mark.parametrize(
     "module",
-    ["reminder.planner", "reminder.checks", "reminder.commands", "reminder.cli"],
+    ["reminder.plan.planner", "reminder.plan.checks", "reminder.cli.commands", "reminder.cli.main"],
 )
 def test_core_and_cli_import_nothing_heavy(module: str) -> None:
     code = (
@@ -45,7 +45,7 @@ def test_dry_run_commands_import_nothing_heavy_until_a_table(args: list[str]) ->
         "atexit.register(lambda: sys.stderr.write('HEAVY=' + ','.join(sorted("
         f"{{m.split('.')[0] for m in sys.modules}} & set({heavy!r}))) + '\\n'))\n"
         f"sys.argv = ['reminder', *{args!r}]\n"
-        "from reminder.cli import main\n"
+        "from reminder.cli.main import main\n"
         "main()\n"
     )
     root = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def test_the_table_view_does_import_rich() -> None:
         "import atexit, sys\n"
         "atexit.register(lambda: sys.stderr.write('RICH=' + str('rich' in sys.modules) + '\\n'))\n"
         f"sys.argv = ['reminder', 'plan', {EXAMPLE!r}]\n"
-        "from reminder.cli import main\n"
+        "from reminder.cli.main import main\n"
         "main()\n"
     )
     root = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ import io
 import pytest
 from rich.cells import cell_len
 
-from reminder.layout import Column, cells, fit, pack, render
+from reminder.cli.layout import Column, cells, fit, pack, render
 
 COLUMNS = [
     Column(key="time", header="时间", priority=0),
@@ -97,7 +97,7 @@ def test_cells(value: object, expected: tuple) -> None:
     ],
 )
 def test_wrapped_text_breaks_after_punctuation_or_spaces(text: str, width: int, lines: list[str]) -> None:
-    from reminder.layout import wrap_text
+    from reminder.cli.layout import wrap_text
 
     assert wrap_text([text], width) == lines
     assert all(cell_len(line) <= width for line in lines)

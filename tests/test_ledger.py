@@ -12,8 +12,8 @@ from servers import smtp_server, wecom_server
 from test_cli_daemon import KEYS, reminder
 from webutil import NOW, SECRET_ENV, deploy
 
-from reminder.cli_daemon import _config, _store
-from reminder.ledger import HEADERS
+from reminder.answerback.ledger import HEADERS
+from reminder.cli.daemon import _config, _store
 
 
 @pytest.fixture

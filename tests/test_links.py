@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reminder.links import LinkError, Links, link_id
+from reminder.answerback.links import LinkError, Links, link_id
 
 BASE = "https://reminder.example.gov.cn/"
 

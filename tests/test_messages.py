@@ -1,4 +1,4 @@
-"""Digest rendering (reminder.messages) and the shared splitter (reminder.channels.base)."""
+"""Digest rendering (reminder.delivery.render.messages) and the shared splitter (reminder.delivery.channels.base)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from servers import wecom_server
 
-from reminder.channels.base import (
+from reminder.delivery.channels.base import (
     Message,
     split_blocks,
     split_parts,
     truncate_bytes,
     utf8_len,
 )
-from reminder.channels.wecom import MARKDOWN_MAX_BYTES, WeComChannel, mention_suffix
+from reminder.delivery.channels.wecom import MARKDOWN_MAX_BYTES, WeComChannel, mention_suffix
+from reminder.delivery.render.messages import cn_date, days_text, render_digest, render_test_message
 from reminder.errors import ConfigError
-from reminder.messages import cn_date, days_text, render_digest, render_test_message
 from reminder.models import Notice
 
 TODAY = date(2026, 10, 6)  # a Tuesday
@@ -366,7 +366,7 @@ def test_test_message() -> None:
 
 
 def test_admin_failure_report_puts_each_failure_on_its_own_line() -> None:
-    from reminder.messages import render_failure_report
+    from reminder.delivery.render.messages import render_failure_report
 
     subject, text = render_failure_report(
         [("法规科", "email", ["1"], "550 no such user"), ("办公室", "wecom", ["2", "3"], "93000")],
@@ -379,7 +379,7 @@ def test_admin_failure_report_puts_each_failure_on_its_own_line() -> None:
 
 def test_deployment_messages_speak_for_the_configured_office() -> None:
     """A 农业农村局 deployment's admin report and test message do not say 政务公开."""
-    from reminder.messages import render_failure_report
+    from reminder.delivery.render.messages import render_failure_report
 
     subject, _ = render_failure_report([("法规科", "email", ["1"], "550")], at="09:00",
                                        sender="区农业农村局办公室")
@@ -396,7 +396,7 @@ def test_deployment_messages_speak_for_the_configured_office() -> None:
     ("`代码`", "｀代码｀", "`代码`"),
 ], ids=["mention", "bold", "link", "code"])
 def test_task_text_cannot_act_as_wecom_markdown(title: str, kept: str, gone: str) -> None:
-    from reminder.messages import md_safe
+    from reminder.delivery.render.messages import md_safe
 
     assert md_safe(title) == kept and gone not in md_safe(title)
 
@@ -438,6 +438,6 @@ def test_links_go_in_every_digest_and_email_has_one_per_task() -> None:
     ],
 )
 def test_cn_date_names_a_makeup_workday(day: date, text: str) -> None:
-    from reminder.messages import cn_date
+    from reminder.delivery.render.messages import cn_date
 
     assert cn_date(day) == text

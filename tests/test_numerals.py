@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminder.numerals import to_int
+from reminder.parse.numerals import to_int
 
 VALUES = [
     ("2021", 2021),

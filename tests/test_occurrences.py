@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from reminder.calendar import load_calendar
-from reminder.deadlines import Context
 from reminder.models import Deadline, Offset
-from reminder.occurrences import (
+from reminder.parse.deadlines import Context
+from reminder.plan.calendar import load_calendar
+from reminder.plan.folder import Plan, load_plan
+from reminder.plan.occurrences import (
     after_event,
     context,
     effective_task,
     nominal_dates,
     occurrences,
 )
-from reminder.planfolder import Plan, load_plan
 
 CAL = load_calendar()
 HEADER = "序号,工作任务,牵头单位,配合单位,完成时限\n"

@@ -2,7 +2,7 @@ import io
 
 import pytest
 
-from reminder.output import emit
+from reminder.cli.output import emit
 
 ROWS = [{"title": "《政策解读办法[试行]》[/]", "unit": "[bold]法规科[/bold]"}]
 COLUMNS = (("title", "标题"), ("unit", "单位"))
@@ -29,7 +29,7 @@ def _batches():
     from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
-    from reminder.planner import Batch
+    from reminder.plan.planner import Batch
 
     at = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     targets = (("法规科", "email", ("a@example.org", "b@example.org"), (), ()),
@@ -44,7 +44,7 @@ def _batches():
 def test_csv_writer_matches_the_csv_module_cell_for_cell() -> None:
     import csv
 
-    from reminder.output import CSV_FIELDS, notice_record, write_notices
+    from reminder.cli.output import CSV_FIELDS, notice_record, write_notices
 
     batches = _batches()
     out = io.StringIO()
@@ -64,7 +64,7 @@ def test_csv_writer_matches_the_csv_module_cell_for_cell() -> None:
 def test_json_writers_give_the_notice_records_with_their_keys(fmt: str) -> None:
     import json
 
-    from reminder.output import notice_record, write_notices
+    from reminder.cli.output import notice_record, write_notices
 
     batches = _batches()
     out = io.StringIO()
@@ -77,7 +77,7 @@ def test_json_writers_give_the_notice_records_with_their_keys(fmt: str) -> None:
 @pytest.mark.parametrize(("fmt", "expected"), [("json", "[]\n"), ("jsonl", ""),
                                                ("csv", "send_at,stage,plan,task,title,deadline,unit,recipients,channel\n")])
 def test_writers_with_no_notices(fmt: str, expected: str) -> None:
-    from reminder.output import write_notices
+    from reminder.cli.output import write_notices
 
     out = io.StringIO()
     assert write_notices([], fmt=fmt, out=out) == 0
@@ -85,7 +85,7 @@ def test_writers_with_no_notices(fmt: str, expected: str) -> None:
 
 
 def test_writer_flushes_in_chunks_rather_than_holding_every_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    from reminder import output
+    from reminder.cli import output
 
     monkeypatch.setattr(output, "CHUNK", 4)
     writes: list[str] = []

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from reminder.errors import PlanError, ReminderError
-from reminder.planfolder import COLUMNS, load_plan, read_tasks
+from reminder.plan.folder import COLUMNS, load_plan, read_tasks
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo-2026"
 HEADER = ",".join(zh for _, zh in COLUMNS)

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reminder.models import Notice
-from reminder.occurrences import occurrences
-from reminder.planfolder import Plan, load_plan
-from reminder.planner import plan_notices, plan_window
+from reminder.plan.folder import Plan, load_plan
+from reminder.plan.occurrences import occurrences
+from reminder.plan.planner import plan_notices, plan_window
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 HEADER = "序号,章节,工作任务,具体工作,牵头单位,配合单位,责任单位,完成时限\n"

@@ -5,7 +5,7 @@ import pytest
 
 from reminder.errors import PolicyError
 from reminder.models import Offset
-from reminder.policy import build_policy
+from reminder.plan.policy import build_policy
 
 
 def test_defaults_are_the_issue_policy() -> None:

@@ -1,4 +1,4 @@
-"""One WeCom robot post for several units (reminder.posts): a section per unit with its own
+"""One WeCom robot post for several units (reminder.delivery.render.posts): a section per unit with its own
 @mentions and link, split between tasks within WeCom's byte limits."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from servers import wecom_server
 
-from reminder.channels.base import utf8_len
-from reminder.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES, WeComChannel
+from reminder.delivery.channels.base import utf8_len
+from reminder.delivery.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES, WeComChannel
+from reminder.delivery.render.messages import render_digest
 from reminder.errors import ConfigError
-from reminder.messages import render_digest
 from reminder.models import Notice
 from reminder.resources import data_dir
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reminder.rules import RuleSet, _defaults, _triggers, load_rules, normalize
+from reminder.parse.rules import RuleSet, _defaults, _triggers, load_rules, normalize
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reminder.deadlines import Context, parse
 from reminder.errors import RuleError
-from reminder.rules import (
+from reminder.parse.deadlines import Context, parse
+from reminder.parse.rules import (
     MAX_TEXT,
     Rule,
     RuleSet,

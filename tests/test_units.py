@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminder.units import split_names, split_units
+from reminder.parse.units import split_names, split_units
 
 CASES = [
     ("法规科牵头，相关科（室）配合。", ("法规科",), ("相关科（室）",)),
@@ -73,6 +73,6 @@ def test_names_are_clean_and_disjoint(text: str) -> None:
     pytest.param(["区财政局", "区民政局", "交通运输局"], {}, id="no-full-name-no-guess"),
 ])
 def test_level_aliases(names: list[str], expect: dict[str, str]) -> None:
-    from reminder.units import level_aliases
+    from reminder.parse.units import level_aliases
 
     assert level_aliases(names) == expect

@@ -20,8 +20,8 @@ import pytest
 from servers import fresh_postgres
 
 from reminder.config import Config
-from reminder.daemon import Daemon, PlanSet
-from reminder.dispatcher import Dispatcher
+from reminder.delivery.daemon import Daemon, PlanSet
+from reminder.delivery.dispatcher import Dispatcher
 from reminder.models import Notice
 from reminder.store import CANCELLED, SENT, Store, open_store
 from tests.test_daemon import FakePlan, Recorder

@@ -17,8 +17,8 @@ from servers import smtp_server, wecom_server
 from test_cli_daemon import KEYS, reminder
 from webutil import SECRET_ENV, Deployment, deploy, served, tasks_of
 
-from reminder.cli import cli
-from reminder.passwords import check_password, hash_password
+from reminder.answerback.passwords import check_password, hash_password
+from reminder.cli.main import cli
 from reminder.web.site import RateLimit
 
 PASSWORD = "督办看板-2026"

@@ -72,7 +72,7 @@ def served(config_path: Path, smtp: SmtpServer, wecom: WeComServer, *,
     """The app of that config in a uvicorn thread; ``clock`` fixes "now" for the pages."""
     import uvicorn
 
-    from reminder.cli_daemon import _config, _store
+    from reminder.cli.daemon import _config, _store
     from reminder.config import build_links
     from reminder.web import create_app
 

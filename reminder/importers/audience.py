@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from reminder.importers.meta import looks_like_deadline
 from reminder.models import PlanDate, Task, short_text
-from reminder.units import split_names
+from reminder.parse.units import split_names
 
 _CLAUSES = re.compile(r"[；;\n]+")
 _WHEN = re.compile(

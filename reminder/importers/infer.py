@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from reminder.importers.header import Header
 from reminder.importers.meta import looks_like_deadline
-from reminder.units import split_units
+from reminder.parse.units import split_units
 
 _NUMBERED = re.compile(r"^\s*\d{1,3}\s*[.．、]\s*\S")
 _DIGITS = re.compile(r"^\s*\d{1,4}\s*[.．、]?\s*$")

@@ -10,7 +10,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from reminder.numerals import to_int
+from reminder.parse.numerals import to_int
 
 _TITLE_WORDS = re.compile(r"(分工方案|实施方案|工作方案|任务分工|工作要点|任务清单|工作计划|台账|分解表)")
 _YEAR = re.compile(r"(20\d{2})\s*年")
@@ -104,7 +104,7 @@ def detect_issued(lines: Iterable[str]) -> date | None:
 def _engine() -> Any:
     """The deadline engine's parse() and Context, or None while it is not installed."""
     try:
-        from reminder.deadlines import Context, parse
+        from reminder.parse.deadlines import Context, parse
     except ImportError:
         return None
     return Context, parse

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from reminder.importers.header import _GROUP_WORDS, _REQ_WORDS, _WORDS
 from reminder.importers.table import Grid
-from reminder.units import org_grammar
+from reminder.parse.units import org_grammar
 
 _FILE_LINE = re.compile(r"^\S.{0,80}\.(?:docx?|wps|pdf|xlsx?|txt)\s*$", re.I)
 _CHROME_WORDS = re.compile(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from reminder.importers.header import _kind
 from reminder.importers.meta import looks_like_deadline
-from reminder.units import split_units
+from reminder.parse.units import split_units
 
 HEADER = ["序号", "工作任务", "具体要求", "责任单位", "完成时限"]
 _BARE = re.compile(r"^\s*(\d{1,3})\s*[.．、]?\s*$")

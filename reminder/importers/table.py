@@ -30,7 +30,7 @@ from reminder.importers.meta import (
 )
 from reminder.importers.notice import notice_rows
 from reminder.models import PlanDate, Task
-from reminder.units import level_aliases, split_names, split_units
+from reminder.parse.units import level_aliases, split_names, split_units
 
 _L1 = re.compile(r"^[一二三四五六七八九十百]+\s*[、.．]")
 _L2 = re.compile(r"^[（(]\s*[一二三四五六七八九十]+\s*[）)]")

@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from reminder.links import Grant, LinkError
+from reminder.answerback.links import Grant, LinkError
 from reminder.web.site import RateLimit, Site
 
 HERE = Path(__file__).resolve().parent

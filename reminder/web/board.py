@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reminder.completion import mark_done, reopen
+from reminder.answerback.completion import mark_done, reopen
+from reminder.answerback.links import Grant
+from reminder.answerback.progress import STATE_NAMES, counts, period_of, task_views
 from reminder.errors import ReminderError
-from reminder.links import Grant
-from reminder.progress import STATE_NAMES, counts, period_of, task_views
 from reminder.web.app import Refused, checked_form, page
 from reminder.web.login import admin_grant, board_path
 from reminder.web.site import Site
@@ -129,7 +129,7 @@ async def act(request: Request) -> Response:
 
 
 async def ledger(request: Request) -> Response:
-    from reminder.ledger import ledger_rows, title_of, write_xlsx
+    from reminder.answerback.ledger import ledger_rows, title_of, write_xlsx
 
     site: Site = request.app.state.site
     grant = admin_grant(request)

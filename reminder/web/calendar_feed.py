@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reminder.ical import build_calendar
+from reminder.answerback.ical import build_calendar
 from reminder.web.app import Refused, grant_of
 from reminder.web.site import Site
 

@@ -19,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reminder.links import Grant
-from reminder.passwords import check_password, stamp
+from reminder.answerback.links import Grant
+from reminder.answerback.passwords import check_password, stamp
 from reminder.web.app import Refused, grant_of, page
 from reminder.web.site import Site
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reminder.channels.base import Message
+from reminder.delivery.channels.base import Message
 
 log = logging.getLogger("reminder.web")
 
@@ -59,7 +59,7 @@ class Site:
     def plan(self, plan_id: str) -> Any | None:
         """The plan folder of that id, re-read when its files change; None when unknown or
         broken (the page then says so instead of failing)."""
-        from reminder.completion import load_plan_of
+        from reminder.answerback.completion import load_plan_of
 
         folder = next((f for f in self.config.plan_folders() if f.name == plan_id), None)
         if folder is None:

@@ -10,10 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reminder.completion import mark_done, reopen
+from reminder.answerback.completion import mark_done, reopen
+from reminder.answerback.links import Grant
+from reminder.answerback.progress import TaskView, period_of, task_views
 from reminder.errors import ReminderError
-from reminder.links import Grant
-from reminder.progress import TaskView, period_of, task_views
 from reminder.web.app import Refused, checked_form, grant_of, page
 from reminder.web.site import Site
 

@@ -1,0 +1,131 @@
+"""The 台账: one row per task as offices hand it in (序号 … 最后提醒), to .xlsx or .csv.
+
+openpyxl is imported inside ``write_xlsx``; the rows are plain records from progress.py.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from reminder.answerback.progress import task_views
+
+HEADERS = ("序号", "工作任务", "牵头单位", "配合单位", "完成时限", "状态", "完成日期", "进展情况",
+           "提醒次数", "最后提醒")
+WIDTHS = (6, 48, 16, 20, 18, 8, 12, 40, 8, 16)
+FILLS = {"逾期": "F8D7DA", "已完成": "D4EDDA", "待确认": "FFF3CD"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerRow:
+    no: str
+    title: str
+    lead: str
+    support: str
+    deadline: str
+    state: str
+    done_date: str
+    progress: str
+    reminders: int
+    last_reminder: str
+
+    def cells(self) -> tuple[Any, ...]:
+        return (self.no, self.title, self.lead, self.support, self.deadline, self.state,
+                self.done_date, self.progress, self.reminders, self.last_reminder)
+
+
+def ledger_rows(plan: Any, store: Any, today: date, *, period: str | None = None,
+                tz: Any = None) -> list[LedgerRow]:
+    """The plan's tasks in table order. ``period`` (e.g. 2026Q3) keeps that period's progress
+    notes only; without it every note is listed, newest first."""
+    views = {v.id: v for v in task_views(plan, store, today, tz=tz)}
+    sent = store.notice_counts(plan.id)
+    rows = []
+    for task in plan.tasks:
+        view = views.get(task.id)
+        if view is None:
+            continue
+        notes = [n for n in view.notes if period is None or n.period == period]
+        count, last = sent.get(task.id, (0, None))
+        deadline = view.current.isoformat() if view.current else (
+            view.last_done.isoformat() if view.last_done else "")
+        if view.deadline_text and view.deadline_text != deadline:
+            deadline = f"{deadline}\n（{view.deadline_text}）" if deadline else view.deadline_text
+        rows.append(LedgerRow(
+            no=task.id, title=task.title, lead="、".join(view.lead),
+            support="、".join(view.support), deadline=deadline, state=view.state_name,
+            done_date=view.last_done.isoformat() if view.state in ("done", "confirm")
+            and view.last_done else "",
+            progress="\n".join(
+                f"{n.period} {n.unit}：{n.text}" if n.kind == "progress" else
+                f"{n.period} {n.unit}（{n.kind_name}）：{n.text}" for n in notes)
+            or (view.done_note if view.state == "done" else ""),
+            reminders=count,
+            last_reminder=(last.astimezone(tz) if tz else last).strftime("%Y-%m-%d %H:%M")
+            if last else "",
+        ))
+    return rows
+
+
+def title_of(plan: Any, period: str | None) -> str:
+    return f"{plan.title}工作台账" + (f"（{period}）" if period else "")
+
+
+def write_csv(rows: Sequence[LedgerRow], out: IO[str]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    for row in rows:
+        writer.writerow(row.cells())
+
+
+def write_xlsx(rows: Sequence[LedgerRow], target: Path | IO[bytes], *, title: str,
+               made: datetime) -> None:
+    """Title row, bold frozen header, widths, wrapped text, overdue/done fills, landscape A4
+    with the header repeated on every printed page."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "台账"
+    last = get_column_letter(len(HEADERS))
+    sheet.append([title])
+    sheet.merge_cells(f"A1:{last}1")
+    sheet["A1"].font = Font(bold=True, size=16)
+    sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    sheet.row_dimensions[1].height = 30
+    sheet.append([f"制表日期：{made:%Y-%m-%d}"])
+    sheet.merge_cells(f"A2:{last}2")
+    sheet["A2"].alignment = Alignment(horizontal="right")
+    sheet.append(list(HEADERS))
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="D9E1F2")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+    for row in rows:
+        sheet.append(list(row.cells()))
+        fill = FILLS.get(row.state)
+        for cell in sheet[sheet.max_row]:
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            cell.border = border
+            if fill:
+                cell.fill = PatternFill("solid", fgColor=fill)
+    for index, width in enumerate(WIDTHS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A4"
+    sheet.print_title_rows = "3:3"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    book.save(target)

@@ -1,0 +1,165 @@
+"""Where each task of a plan stands (done, overdue, open, awaiting confirmation): for the
+unit's page, the board and the 台账, built from the plan folder and the store as plain frozen
+records. The web routes render these and never query the store themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from reminder.delivery.render.messages import cn_date, days_text
+from reminder.plan.occurrences import deadlines_of, effective_task, occurrences
+
+State = Literal["done", "confirm", "overdue", "open"]
+STATE_NAMES: dict[str, str] = {"done": "已完成", "confirm": "待确认", "overdue": "逾期",
+                               "open": "进行中"}
+KIND_NAMES = {"progress": "进展", "blocked": "困难", "rejected": "退回"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Note:
+    kind: str
+    kind_name: str
+    unit: str
+    period: str
+    text: str
+    when: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskView:
+    id: str
+    title: str
+    detail: str
+    lead: tuple[str, ...]
+    support: tuple[str, ...]
+    role: str  # 牵头 / 配合 for the unit looking at it; "" on the board
+    deadline_text: str
+    state: State
+    current: date | None  # the occurrence 已完成 marks
+    current_text: str
+    days_text: str
+    missed: tuple[date, ...]  # earlier open occurrences of a recurring task, already overdue
+    recurring: bool
+    event: bool  # counted from an event date the coordinator records
+    standing: bool  # no date at all (及时, 长期 without a rhythm): progress only, never done
+    done_dates: tuple[date, ...]  # completed occurrences, oldest first
+    done_text: str  # who and when, of the latest completion
+    done_note: str
+    notes: tuple[Note, ...]  # newest first
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES[self.state]
+
+    @property
+    def last_done(self) -> date | None:
+        return self.done_dates[-1] if self.done_dates else None
+
+
+def period_of(day: date, cycle: str) -> str:
+    """The reporting period a day falls in: 2026Q3, 2026-07, 2026H2 or 2026."""
+    if cycle == "monthly":
+        return f"{day.year}-{day.month:02d}"
+    if cycle == "semiannual":
+        return f"{day.year}H{1 if day.month <= 6 else 2}"
+    if cycle == "yearly":
+        return str(day.year)
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def belongs(plan: Any, unit: str, names: Sequence[str]) -> bool:
+    """Whether ``unit`` is among ``names`` (as written or by one of its aliases)."""
+    for name in names:
+        contact = plan.contact(name)
+        if name == unit or (contact is not None and contact.name == unit):
+            return True
+    return False
+
+
+def task_views(plan: Any, store: Any, today: date, *, unit: str | None = None,
+               tz: Any = None) -> list[TaskView]:
+    """Every task of the plan (or of one unit), the nearest deadline first and done ones last."""
+    events = store.events()
+    occs: dict[str, list[Any]] = {}
+    for occ in occurrences(plan, events=events):
+        occs.setdefault(occ.task, []).append(occ)
+    finished: dict[str, dict[date, Any]] = {}
+    for row in store.completions(plan.id):
+        if row.undone_at is None:
+            finished.setdefault(row.task_id, {})[row.due] = row
+    notes: dict[str, list[Note]] = {}
+    for f in store.feedback(plan.id):
+        when = f.created_at.astimezone(tz) if tz else f.created_at
+        notes.setdefault(f.task_id, []).insert(0, Note(
+            kind=f.kind, kind_name=KIND_NAMES.get(f.kind, f.kind), unit=f.unit, period=f.period,
+            text=f.text, when=f"{when:%m-%d %H:%M}"))
+    views = []
+    for raw in plan.tasks:
+        task = effective_task(plan, raw)
+        if unit is not None and not belongs(plan, unit, task.units):
+            continue
+        override = plan.overrides.get(task.id)
+        if override is not None and override.skip:
+            continue
+        mine = occs.get(task.id, [])
+        event = any(d.kind == "event" for d in deadlines_of(plan, task))
+        # A task with no date (及时) is still the unit's duty: it stays on the page, the
+        # board and the 台账 to report progress on, with nothing to mark done.
+        standing = not mine and not event
+        done = finished.get(task.id, {})
+        is_done = [o.due in done or o.nominal in done for o in mine]
+        open_ = [o for o, d in zip(mine, is_done, strict=True) if not d
+                 and not (o.cycle == "ongoing" and o.due < today)]
+        upcoming = [o for o in open_ if o.due >= today]
+        current = upcoming[0] if upcoming else (open_[-1] if open_ else None)
+        missed = tuple(o.due for o in open_ if current is not None and o.due < current.due)
+        latest = max(done.values(), key=lambda r: r.done_at) if done else None
+        if not mine:  # waits for its event date: nothing to do yet
+            state: State = "open"
+        elif current is None:
+            state = "done"
+        elif any(o.due < today for o in open_):
+            state = "overdue"
+        else:
+            state = "open"
+        if state == "done" and latest is not None and plan.policy.confirm_done \
+                and latest.link_id and latest.confirmed_at is None:
+            state = "confirm"
+        done_at = latest.done_at.astimezone(tz) if latest and tz else (latest.done_at if latest
+                                                                        else None)
+        views.append(TaskView(
+            id=task.id, title=task.title, detail=task.detail, lead=task.lead,
+            support=tuple(u for u in task.support if u not in task.lead),
+            role=("牵头" if belongs(plan, unit, task.lead) else "配合") if unit else "",
+            deadline_text=task.deadline_text, state=state,
+            current=current.due if current else None,
+            current_text=cn_date(current.due) if current else "",
+            days_text=days_text(current.due, today) if current else (
+                "" if mine else "无固定时限" if standing else "待记录事件日期"),
+            missed=missed, recurring=len(mine) > 1, event=event, standing=standing,
+            done_dates=tuple(sorted(done)),
+            done_text=f"{latest.done_by} 于 {done_at:%Y-%m-%d %H:%M} 登记" if latest else "",
+            done_note=latest.note if latest else "",
+            notes=tuple(notes.get(task.id, ())),
+        ))
+    order = {"overdue": 0, "open": 1, "confirm": 2, "done": 3}
+    return sorted(views, key=lambda v: (order[v.state], v.current or date.max))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Counts:
+    done: int
+    open: int
+    overdue: int
+    confirm: int
+
+
+def counts(views: Sequence[TaskView]) -> Counts:
+    return Counts(done=sum(v.state == "done" for v in views),
+                  open=sum(v.state == "open" for v in views),
+                  overdue=sum(v.state == "overdue" for v in views),
+                  confirm=sum(v.state == "confirm" for v in views))

@@ -1,0 +1,395 @@
+"""Commands of the daemon issue: run, done, undo, event, status, test-channel.
+
+Thin over config, store, dispatcher and daemon; SQLAlchemy, APScheduler and the channels are
+imported inside the command functions so `reminder plan` never loads them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reminder.cli.common import parse_day, parse_moment
+from reminder.errors import ConfigError, PlanError, ReminderError, StoreError
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+        help="配置文件（默认：$REMINDER_CONFIG、~/.config/reminder/config.toml 或 "
+             "/etc/reminder/config.toml）",
+    )(func)
+
+
+def by_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--by", default=None, help="操作人（默认：当前登录用户）")(func)
+
+
+def _config(path: Path | None) -> Any:
+    from reminder.config import load_config, require_config
+
+    return load_config(require_config(path))
+
+
+def _store(config: Any) -> Any:
+    from reminder.store import open_store
+
+    return open_store(config.database_url, timezone=config.timezone)
+
+
+def _now(config: Any) -> datetime:
+    return datetime.now(config.tz)
+
+
+def _logging(verbose: bool) -> None:
+    from reminder.redact import configure
+
+    configure(verbose, sys.stderr)
+
+
+# -- run ---------------------------------------------------------------------------------
+
+@click.command("run")
+@config_option
+@click.option("--once", is_flag=True, help="只发送此刻已到期的提醒，然后退出（供定时器或测试使用）")
+@click.option("--now", help="与 --once 同用：把此刻当作这个时间，如 2026-10-09T09:00")
+@click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
+def run_command(config_path: Path | None, once: bool, now: str | None, verbose: bool) -> None:
+    """在前台运行提醒守护进程（日志写到标准错误；SIGTERM/SIGINT 发完当前消息后退出）。"""
+    if now is not None and not once:
+        raise click.UsageError("--now 只能与 --once 一起使用")
+    _logging(verbose)
+    from reminder.config import build_channels
+    from reminder.delivery.daemon import Daemon, claimant_id
+    from reminder.delivery.dispatcher import Dispatcher
+    from reminder.store import DaemonLock, sqlite_path
+
+    config = _config(config_path)
+    moment = parse_moment(now, config.timezone) if now else None
+    channels = build_channels(config)  # before touching the database: fail fast on secrets
+    store = _store(config)
+    database = sqlite_path(config.database_url)
+    lock = DaemonLock(database) if database is not None else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        if not config.plans:
+            logging.getLogger("reminder").warning("配置中没有计划目录（plans），不会产生提醒")
+        from reminder.cli.web import digest_renderer, office_name
+
+        dispatcher = Dispatcher(
+            store, channels, claimant=claimant_id(), timezone=config.timezone,
+            retry=config.retry, quiet=config.quiet,
+            lease=timedelta(seconds=config.lease_seconds), templates_dir=config.templates,
+            admin=config.admin, max_inline_wait=config.max_wait_seconds,
+            render=digest_renderer(config), sender_name=office_name(config),
+        )
+        daemon = Daemon(config, store, dispatcher)
+        if once:
+            report = daemon.run_once(moment or _now(config))
+            click.echo(
+                f"已发送 {report.sent} 条提醒（{report.messages} 条消息），合并 {report.folded}，"
+                f"待重试 {report.retried}，失败 {report.failed}，延后 {report.deferred}"
+                + (f"，因配置有误暂停 {report.held}" if report.held else "")
+                + (f"；免打扰时段至 {report.quiet_until:%H:%M}" if report.quiet_until else "")
+            )
+            _exit_if_admin_unreachable(store)
+            if dispatcher.store.unsettled:
+                raise StoreError(f"{len(dispatcher.store.unsettled)} 项已发出的提醒未能记录到数据库"
+                                 "（磁盘已满或数据库被锁定），下次运行可能重发", hint="腾出磁盘空间后再运行")
+            if report.errors:
+                raise StoreError(report.errors[0])
+            problems = _plan_problems(config, store)
+            if problems:
+                raise PlanError(problems[0], hint="修正 config.toml 的 plans 或恢复文件夹；"
+                                                  "reminder status 列出全部问题")
+        elif config.web is not None:
+            from reminder.cli.web import serving
+
+            with serving(config, store):  # the units' pages beside the daemon
+                daemon.run()
+        else:
+            daemon.run()
+    finally:
+        for channel in channels.values():
+            channel.close()
+        if lock is not None:
+            lock.release()
+        store.dispose()
+
+
+def _exit_if_admin_unreachable(store: Any) -> None:
+    """Cron and systemd only notice a failing timer run by its exit status: when failures
+    could not even be reported to the admin, say so and exit non-zero."""
+    from reminder.store import ADMIN_UNREACHABLE
+
+    alert = store.alerts().get(ADMIN_UNREACHABLE)
+    if alert is not None:
+        raise AdminUnreachable(f"有提醒发送失败，且无法通知管理员：{alert[0]}",
+                               hint="修正渠道配置后运行 reminder retry；reminder status 查看详情")
+
+
+class AdminUnreachable(ReminderError):
+    exit_code = 3
+
+
+def _plan_problems(config: Any, store: Any) -> list[str]:
+    """Configured plan paths that do not exist, and plan folders the database knows that
+    have disappeared: their reminders stop, so they are errors, not notes."""
+    try:
+        folders = config.plan_folders()
+    except ReminderError as err:
+        return [str(err)]
+    present = {folder.name for folder in folders}
+    return [f"计划 {row.id} 的文件夹已不存在：{row.path}" for row in store.plan_rows()
+            if row.id not in present]
+
+
+# -- done / undo / event -----------------------------------------------------------------
+
+def _plan(config: Any, plan_id: str) -> Any | None:
+    from reminder.answerback.completion import load_plan_of
+
+    return load_plan_of(config, plan_id, warn=lambda text: click.echo(text, err=True))
+
+
+@click.command("done")
+@click.argument("plan")
+@click.argument("task")
+@click.option("--occurrence", help="哪一期（截止日期，如 2026-10-09；默认最早未完成的一期）")
+@click.option("--through", help="截止日在这一天及以前的各期都标记完成，如 2026-09-30（补记多期）")
+@click.option("--note", default="", help="备注")
+@by_option
+@config_option
+def done_command(plan: str, task: str, occurrence: str | None, through: str | None, note: str,
+                 by: str | None, config_path: Path | None) -> None:
+    """把任务标记为已完成（取消这一期尚未发送的提醒）。"""
+    from reminder.answerback.completion import load_plan_of, mark_done, open_through
+
+    if occurrence and through:
+        raise click.UsageError("--occurrence 与 --through 只能用一个")
+    last = parse_day(through, "--through")
+    config = _config(config_path)
+    store = _store(config)
+    warn = lambda text: click.echo(text, err=True)  # noqa: E731
+    loaded = load_plan_of(config, plan, warn)
+    picked: list[date | None] = (
+        list(open_through(config, store, plan, task, last, loaded=loaded, warn=warn))
+        if last is not None else [parse_day(occurrence, "--occurrence")])
+    results = [mark_done(config, store, plan, task, occurrence=due, by=by or getpass.getuser(),
+                         note=note, now=_now(config), loaded=loaded, warn=warn)
+               for due in picked]
+    if len(results) == 1 and results[0].already:
+        click.echo(f"任务 {task}（{results[0].due} 截止）此前已标记完成")
+        return
+    periods = "、".join(r.due.isoformat() for r in results)
+    count = f"共 {len(results)} 期，" if len(results) > 1 else ""
+    cancelled = sum(r.cancelled for r in results)
+    click.echo(f"已标记完成：{plan} 任务 {task}（{count}{periods} 截止），取消待发提醒 {cancelled} 条")
+
+
+@click.command("undo")
+@click.argument("plan")
+@click.argument("task")
+@click.option("--occurrence", help="哪一期（截止日期；默认最近完成的一期）")
+@by_option
+@config_option
+def undo_command(plan: str, task: str, occurrence: str | None, by: str | None,
+                 config_path: Path | None) -> None:
+    """撤销完成标记，重新提醒。"""
+    from reminder.answerback.completion import reopen
+
+    config = _config(config_path)
+    done = reopen(_store(config), plan, task, occurrence=parse_day(occurrence, "--occurrence"),
+                  by=by or getpass.getuser(), now=_now(config))
+    click.echo(f"已撤销完成标记：{plan} 任务 {task}（{done.due} 截止），恢复提醒 {done.revived} 条")
+
+
+@click.command("event")
+@click.argument("plan")
+@click.argument("task")
+@click.argument("day", metavar="DATE")
+@by_option
+@config_option
+def event_command(plan: str, task: str, day: str, by: str | None,
+                  config_path: Path | None) -> None:
+    """记录事件日期（如“收到申请后5个工作日内”的收到日），事件相对时限由此起算。"""
+    config = _config(config_path)
+    when = parse_day(day, "DATE")
+    assert when is not None
+    store = _store(config)
+    loaded = _plan(config, plan)
+    if loaded is not None and loaded.task(task) is None:
+        raise PlanError(f"计划 {plan} 中没有编号为 {task} 的任务", file=loaded.path)
+    store.set_event(plan, task, when, by=by or getpass.getuser(), now=_now(config))
+    click.echo(f"已记录：{plan} 任务 {task} 的事件日期为 {when}；"
+               "运行中的守护进程会在下次检查时重新计划")
+
+
+# -- status ------------------------------------------------------------------------------
+
+@click.command("status")
+@click.option("--overdue", is_flag=True, help="只列出已逾期的任务")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@config_option
+def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> None:
+    """各任务的下一截止日、是否完成、最近一次提醒和发送失败情况。"""
+    config = _config(config_path)
+    store = _store(config)
+    today = _now(config).date()
+    rows = [r for r in store.task_status(today) if r.overdue or not overdue]
+    errors = store.plan_errors()
+    alerts = store.alerts()
+    missed = _missed_periods(store, rows, today)
+    if as_json:
+        click.echo(json.dumps({
+            "alerts": [{"alert": name, "detail": detail, "since": since.isoformat()}
+                       for name, (detail, since) in alerts.items()],
+            "plans": [{"plan": p, "error": e, "since": t.isoformat() if t else None}
+                      for p, (e, t) in errors.items()],
+            "tasks": [{
+                "plan": r.plan, "task": r.task, "title": r.title,
+                "next_due": r.next_due.isoformat() if r.next_due else None,
+                "overdue": r.overdue, "done": r.done,
+                "last_sent": r.last_sent.astimezone(config.tz).isoformat() if r.last_sent else None,
+                "last_stage": r.last_stage, "pending": r.pending, "failures": r.failures,
+                "last_error": r.last_error, "unroutable": list(r.unroutable), "held": r.held,
+                "missed": [d.isoformat() for d in missed.get((r.plan, r.task), [])],
+            } for r in rows],
+        }, ensure_ascii=False, indent=2))
+        return
+    for _name, (detail, since) in alerts.items():
+        click.secho(f"警告：有提醒发送失败，且无法通知管理员（自 {since.astimezone(config.tz):%m-%d %H:%M}）"
+                    f"：{detail}。修正渠道配置后运行 reminder retry。", fg="red", bold=True,
+                    err=True)
+    for plan, (error, since) in errors.items():
+        when = f"（自 {since.astimezone(config.tz):%m-%d %H:%M}）" if since else ""
+        click.echo(f"计划 {plan} 加载失败{when}，仍按上次成功的版本提醒：{error}", err=True)
+    problems = _plan_problems(config, store)
+    for problem in problems:
+        click.secho(f"错误：{problem}", fg="red", err=True)
+    _status_table(rows, config)
+    for (plan_id, task), dates in missed.items():
+        if len(dates) > 1:
+            click.echo(f"提示：{plan_id} 任务 {task} 有 {len(dates)} 期已过截止日未标记完成"
+                       f"（{dates[0]} 至 {dates[-1]}）；若都已完成，运行 reminder done {plan_id} "
+                       f"{task} --through {dates[-1]}")
+    if problems:
+        sys.exit(1)
+
+
+def _missed_periods(store: Any, rows: list[Any], today: date) -> dict[tuple[str, str], list[date]]:
+    """Past due dates not marked done, for the overdue tasks: a recurring task left alone
+    for months has several, and one `done --through` clears them."""
+    done = store.done_set()
+    missed = {}
+    for r in rows:
+        if r.overdue:
+            dates = [d for d in store.occurrence_dates(r.plan, r.task)
+                     if d < today and (r.plan, r.task, d) not in done]
+            if dates:
+                missed[(r.plan, r.task)] = dates
+    return missed
+
+
+def _status_table(rows: list[Any], config: Any) -> None:
+    from reminder.cli.output import STAGE_NAMES, emit
+
+    if not rows:
+        click.echo("没有任务记录（守护进程尚未同步计划，或没有符合条件的任务）")
+        return
+    records = []
+    for r in rows:
+        failures = str(r.failures) if r.failures else ""
+        if r.held:
+            failures += ("；" if failures else "") + f"配置有误暂停 {r.held}"
+        if r.unroutable:
+            failures += ("；" if failures else "") + "无联系方式：" + "、".join(r.unroutable)
+        records.append({
+            "plan": r.plan, "task": r.task, "title": r.title,
+            "next_due": r.next_due.isoformat() if r.next_due else "—",
+            "state": "已完成" if r.done else ("逾期" if r.overdue else "进行中"),
+            "last": (f"{r.last_sent.astimezone(config.tz):%m-%d %H:%M} "
+                     f"{STAGE_NAMES.get(r.last_stage, '')}" if r.last_sent else "—"),
+            "pending": r.pending, "failures": failures,
+        })
+    emit(records, fmt="table", wrap=("failures",), columns=(
+        ("plan", "计划"), ("task", "任务"), ("title", "内容"), ("next_due", "下次截止"),
+        ("state", "状态"), ("last", "最近提醒"), ("pending", "待发"), ("failures", "失败"),
+    ))
+
+
+# -- retry -------------------------------------------------------------------------------
+
+@click.command("retry")
+@click.argument("plan", required=False)
+@click.argument("task", required=False)
+@click.option("--failed", is_flag=True, help="也重发已判定失败的提醒（默认只重发因配置有误而暂停的）")
+@click.option("--since", help="只处理此日期（含）以来最后一次尝试的提醒，如 2026-10-09")
+@config_option
+def retry_command(plan: str | None, task: str | None, failed: bool, since: str | None,
+                  config_path: Path | None) -> None:
+    """重新发送暂停或失败的提醒；任务已完成或已到下一期的不再发送。"""
+    from reminder.store import ADMIN_UNREACHABLE
+
+    config = _config(config_path)
+    store = _store(config)
+    now = _now(config)
+    day = parse_day(since, "--since")
+    start = datetime.combine(day, datetime.min.time(), config.tz) if day else None
+    result = store.retry(now, now.date(), plan=plan, task=task, failed=failed, since=start)
+    store.clear_alert(ADMIN_UNREACHABLE)
+    click.echo(f"已重新排队 {result.requeued} 条提醒，守护进程下次唤醒时发送"
+               + (f"；{result.closed} 条因任务已完成或已到下一期而不再发送" if result.closed else ""))
+
+
+# -- test-channel ------------------------------------------------------------------------
+
+@click.command("test-channel")
+@click.argument("name")
+@click.option("--to", "to", multiple=True, help="收件地址（默认：[admin] 中的联系人）")
+@config_option
+def test_channel_command(name: str, to: tuple[str, ...], config_path: Path | None) -> None:
+    """发送一条测试消息并显示服务方的回复。NAME 为 email、wecom 或企业微信机器人名。"""
+    from reminder.config import build_channels
+
+    config = _config(config_path)
+    channels = build_channels(config)
+    robots = tuple(config.wecom.robots) if config.wecom else ()
+    kind = "wecom" if name in robots else name
+    if kind not in channels:
+        raise ConfigError(f"未配置渠道 {name}", file=config.path, place="channels",
+                          hint="可用：" + "、".join([*channels, *robots]) if channels else
+                          "在 [channels.email] 或 [channels.wecom] 中配置")
+    if not to:
+        to = ((name,) if name in robots else
+              (config.admin.email if kind == "email" else
+               ((config.admin.wecom,) if config.admin.wecom else ())))
+    if not to:
+        raise ConfigError("不知道发给谁", file=config.path, place="admin",
+                          hint="用 --to 指定，或在 [admin] 中填写 email / wecom")
+    from reminder.cli.web import office_name
+    from reminder.delivery.render.messages import render_test_message
+
+    message = render_test_message(kind, to=tuple(to), now=_now(config), sender=office_name(config))
+    try:
+        result = channels[kind].send(message)
+    finally:
+        channels[kind].close()
+    labels = {"ok": "成功", "retryable": "暂时失败（可重试）", "permanent": "失败"}
+    click.echo(f"{labels.get(result.status, result.status)}：代码 {result.provider_code or '—'}"
+               f"；回复 {result.detail or '—'}")
+    if result.status != "ok":
+        sys.exit(1)
+
+
+COMMANDS = [run_command, done_command, undo_command, event_command, status_command,
+            retry_command, test_channel_command]

@@ -1,0 +1,228 @@
+"""Rendering rows as a table, JSON or CSV: the one place that knows output formats."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TextIO
+
+from reminder.models import Deadline, Notice, notice_key
+
+if TYPE_CHECKING:
+    from reminder.plan.calendar import WorkCalendar
+    from reminder.plan.planner import Batch
+
+WEEKDAYS = "一二三四五六日"
+STAGE_NAMES = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
+               "report": "报送"}
+CYCLE_NAMES = {"weekly": "每周", "semimonthly": "每半月", "dekadal": "每旬", "monthly": "每月",
+               "bimonthly": "每两月", "quarterly": "每季度", "semiannual": "每半年", "yearly": "每年",
+               "ongoing": "长期"}
+UNIT_NAMES = {"day": "天", "workday": "个工作日", "month": "个月"}
+CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "none": "无"}
+
+
+def weekday(day: date, calendar: WorkCalendar | None = None) -> str:
+    """``2026-10-10 周六（调休上班）``: a weekend day worked in exchange says so, or a
+    reader would take a deadline on a Saturday for a mistake."""
+    makeup = "（调休上班）" if calendar is not None and calendar.makeup_workday(day) else ""
+    return f"{day.isoformat()} 周{WEEKDAYS[day.weekday()]}{makeup}"
+
+
+def makeup_mark(day: date) -> str:
+    """`` 周六（调休上班）`` when ``day`` is a make-up workday on the shipped calendar, else
+    nothing: the dry run names only the days a reader would otherwise doubt."""
+    from reminder.plan.calendar import default_calendar
+
+    cal = default_calendar()
+    return f" 周{WEEKDAYS[day.weekday()]}（调休上班）" if cal.makeup_workday(day) else ""
+
+
+def notice_record(n: Notice) -> dict[str, Any]:
+    """The machine-readable form (JSON and CSV) of a notice."""
+    return {
+        "send_at": n.send_at.isoformat(timespec="minutes"),
+        "stage": n.stage,
+        "step": n.step,
+        "plan": n.plan,
+        "task": n.task,
+        "title": n.title,
+        "deadline": n.due.isoformat(),
+        "unit": n.recipient,
+        "recipients": list(n.addresses),
+        "channel": n.channel,
+        "key": n.key,
+    }
+
+
+# The machine-readable columns of a notice, in order (CSV prints all but step and key).
+NOTICE_FIELDS = ("send_at", "stage", "step", "plan", "task", "title", "deadline", "unit",
+                 "recipients", "channel", "key")
+CSV_FIELDS = tuple(f for f in NOTICE_FIELDS if f not in ("step", "key"))
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]').search
+# Lines are written in chunks of this many: few write calls, memory flat however many plans.
+CHUNK = 4096
+
+
+def write_notices(batches: Iterable[Batch], *, fmt: str, out: TextIO | None = None) -> int:
+    """Stream notices as CSV, a JSON array or JSON Lines, batch by batch, in bounded memory;
+    returns how many were written. The shared part of a batch (time, stage, task, title) is
+    formatted once and each (unit, channel, addresses) once per run; the sha256 key only
+    for the formats that print it."""
+    out = out or sys.stdout
+    csv_out = fmt == "csv"
+    if csv_out:
+        out.write(",".join(CSV_FIELDS) + "\n")
+    elif fmt == "json":
+        out.write("[")
+    moments: dict[datetime, str] = {}
+    days: dict[date, str] = {}
+    tails: dict[object, str] = {}
+    cells: dict[object, str] = {}
+    lines: list[str] = []
+    count = 0
+    for b in batches:
+        send_at = moments.get(b.send_at) or moments.setdefault(
+            b.send_at, b.send_at.isoformat(timespec="minutes"))
+        deadline = days.get(b.due) or days.setdefault(b.due, b.due.isoformat())
+        if csv_out:
+            # Plan, task and title change once per task: their cells are joined once.
+            task = (b.plan, b.task, b.title)
+            middle = cells.get(task)
+            if middle is None:
+                middle = cells[task] = ",".join(_csv_cell(v) for v in task)
+            head = f"{send_at},{b.stage},{middle},{deadline},"
+            for target in b.targets:
+                tail = tails.get(target)
+                if tail is None:
+                    tail = tails[target] = ",".join((_csv_cell(target[0]),
+                                                     _csv_cell("，".join(target[2])),
+                                                     _csv_cell(target[1]))) + "\n"
+                lines.append(head + tail)
+        else:
+            head = json.dumps({"send_at": send_at, "stage": b.stage, "step": b.step,
+                               "plan": b.plan, "task": b.task, "title": b.title,
+                               "deadline": deadline}, ensure_ascii=False)[:-1] + ", "
+            for target in b.targets:
+                tail = tails.get(target)
+                if tail is None:
+                    tail = tails[target] = json.dumps(
+                        {"unit": target[0], "recipients": list(target[2]),
+                         "channel": target[1]}, ensure_ascii=False)[1:-1]
+                key = notice_key(b.plan, b.task, b.due, b.stage, b.step, target[0], target[1])
+                lines.append(f'{head}{tail}, "key": "{key}"}}')
+        if len(lines) >= CHUNK:
+            count += _flush(lines, out, fmt, first=count == 0)
+    count += _flush(lines, out, fmt, first=count == 0)
+    if fmt == "json":
+        out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _flush(lines: list[str], out: TextIO, fmt: str, *, first: bool) -> int:
+    if not lines:
+        return 0
+    if fmt == "csv":
+        out.write("".join(lines))
+    elif fmt == "json":
+        out.write(("\n" if first else ",\n") + ",\n".join(lines))
+    else:
+        out.write("\n".join(lines) + "\n")
+    count = len(lines)
+    lines.clear()
+    return count
+
+
+def _csv_cell(text: str) -> str:
+    """A CSV field as the csv module writes it (minimal quoting), without its per-row cost."""
+    if _NEEDS_QUOTES(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def rule_source(source: str) -> str:
+    """Shipped rule files by their name in the project (rules/…), user files as given."""
+    from pathlib import Path
+
+    from reminder.resources import data_dir
+
+    shipped = data_dir("rules")
+    path = Path(source)
+    return f"rules/{path.relative_to(shipped)}" if path.is_relative_to(shipped) else source
+
+
+def deadline_record(d: Deadline, due: Sequence[date]) -> dict[str, Any]:
+    return {
+        "kind": d.kind,
+        "dates": [x.isoformat() for x in d.dates],
+        "due": [x.isoformat() for x in due],
+        "cycle": d.cycle,
+        "after": {"n": d.after.n, "unit": d.after.unit} if d.after else None,
+        "start": d.start.isoformat() if d.start else None,
+        "note": d.note,
+        "rule": d.rule,
+        "source": rule_source(d.source),
+    }
+
+
+def describe_deadline(d: Deadline, due: Sequence[date],
+                      nominal: Sequence[date] | None = None,
+                      calendar: WorkCalendar | None = None) -> str:
+    """One line of Chinese for people; ``nominal`` are the dates before the workday shift
+    (``d.dates`` unless a recurring deadline counts from each period's end)."""
+    note = f"（{d.note}）" if d.note else ""
+    if d.kind == "none":
+        return f"无具体时限{note or '（及时办理）'}"
+    if d.kind == "event":
+        assert d.after is not None
+        return (f"事件发生后 {d.after.n} {UNIT_NAMES[d.after.unit]}内（记录事件日期后才有截止日）"
+                if d.after.n else "事件当日（记录事件日期后才有截止日）") + note
+    shifted = [f"{weekday(x, calendar)}" + ("" if x == n else f"（原定 {n.isoformat()}，遇非工作日调整）")
+               for n, x in zip(nominal if nominal is not None else d.dates, due, strict=False)]
+    if d.kind == "recurring":
+        after = (f"每期结束后 {d.after.n} {UNIT_NAMES[d.after.unit]}内，" if d.after else "")
+        return f"{CYCLE_NAMES.get(d.cycle or '', d.cycle)}{note}：{after}" + "；".join(shifted)
+    start = f"自 {d.start.isoformat()} 起，" if d.start else ""
+    return f"{start}截止 " + "；".join(shifted) + note
+
+
+def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple[str, str]],
+         out: TextIO | None = None, wrap: Sequence[str] = ("recipients",),
+         width: int | None = 0) -> None:
+    """Print rows; ``columns`` are (key, Chinese header) for table and CSV. A table fits
+    ``width`` cells (0: the terminal's; None: unwrapped lines) keeping columns in the given
+    order of importance; only the ``wrap`` columns may wrap: a wrapped date or id doubles
+    every row's height."""
+    out = out or sys.stdout
+    if fmt == "json":
+        json.dump(list(rows), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([key for key, _ in columns])
+        for row in rows:
+            writer.writerow([_flat(row.get(key)) for key, _ in columns])
+        return
+    from reminder.cli.layout import Column, render, terminal_width
+
+    render(rows, [Column(key=key, header=header, priority=i,
+                         kind="wrap" if key in wrap else "fixed", min_width=12)
+                  for i, (key, header) in enumerate(columns)],
+           out, terminal_width(out) if width == 0 else width)
+
+
+def _flat(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "，".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,281 @@
+"""Commands of the answer-back loop: serve, link, report, calendar; and what `run` needs to
+put links in its messages and serve the units' pages beside the daemon.
+
+Starlette, uvicorn, itsdangerous, openpyxl and icalendar are imported inside the functions,
+so `reminder plan` and the other dry runs never load them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reminder.cli.daemon import _config, _logging, _now, _store, config_option
+from reminder.errors import ConfigError
+
+log = logging.getLogger("reminder.web")
+
+
+def office_name(config: Any) -> str:
+    """The deployment's own name for messages not about one plan (the admin's failure
+    report, test-channel): config sender_name, else the e-mail sender's display name."""
+    return config.sender_name or (config.email.sender_name if config.email else "")
+
+
+class Offices:
+    """plan id -> (sender, coordinator): whose reminders a plan's messages say they are.
+
+    From the plan's ``sender_name``, else the config's ``sender_name`` or the e-mail sender's
+    display name, else the plan's coordinator; a plan is re-read only when its plan.toml
+    changes."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self._cache: dict[str, tuple[float, tuple[str, str]]] = {}
+
+    def __call__(self, plan_id: str) -> tuple[str, str]:
+        from reminder.answerback.completion import load_plan_of
+
+        folder = next((f for f in self.config.plan_folders() if f.name == plan_id), None)
+        stamp = (folder / "plan.toml").stat().st_mtime if folder is not None else 0.0
+        cached = self._cache.get(plan_id)
+        if cached is None or cached[0] != stamp:
+            plan = load_plan_of(self.config, plan_id) if folder is not None else None
+            fallback = office_name(self.config)
+            coordinator = (plan.coordinator if plan else None) or ""
+            sender = (plan.sender_name if plan else "") or fallback or coordinator
+            cached = self._cache[plan_id] = (stamp, (sender, coordinator))
+        return cached[1]
+
+
+def digest_renderer(config: Any) -> Callable[..., list[Any]]:
+    """render_digest with the deployment's links (when [web] is configured) and office names."""
+    from reminder.config import build_links
+    from reminder.delivery.render.messages import render_digest
+
+    links = build_links(config)  # fails fast when [web] has no secret
+    return partial(render_digest, office=Offices(config),
+                   link=links.unit_url if links is not None else None)
+
+
+def _check_listen(config: Any) -> None:
+    """Fail with one line before starting, rather than uvicorn's English log line from a
+    thread the daemon would outlive."""
+    import socket
+
+    host, port = config.web.host_port
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        raise ConfigError(f"无法监听 {config.web.listen}：{exc.strerror or exc}", file=config.path,
+                          place="web.listen", hint="端口已被占用时换一个端口，或停止占用它的进程"
+                          ) from None
+
+
+def _server(config: Any, store: Any) -> Any:
+    import uvicorn
+
+    from reminder.web import create_app
+
+    _check_listen(config)
+    host, port = config.web.host_port
+    # No access log: a request line would carry the link's token; the app logs link ids.
+    return uvicorn.Server(uvicorn.Config(create_app(config, store), host=host, port=port,
+                                         log_level="warning", access_log=False))
+
+
+@contextmanager
+def serving(config: Any, store: Any) -> Iterator[Any]:
+    """The units' pages in a thread of this process, for as long as the block runs."""
+    server = _server(config, store)
+    thread = threading.Thread(target=server.run, name="reminder-web", daemon=True)
+    thread.start()
+    log.info("单位反馈页面：%s（监听 %s）", config.web.url, config.web.listen)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _web_config(config: Any) -> Any:
+    if config.web is None:
+        raise ConfigError("配置中没有 [web]", file=config.path, place="web",
+                          hint='添加 [web]，写明 listen = "127.0.0.1:8080"、base_url 和 secret_env')
+    return config.web
+
+
+@click.command("serve")
+@config_option
+@click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
+def serve_command(config_path: Path | None, verbose: bool) -> None:
+    """只运行单位反馈页面与督办看板（不发送提醒）。"""
+    _logging(verbose)
+    config = _config(config_path)
+    web = _web_config(config)
+    store = _store(config)
+    try:
+        server = _server(config, store)
+        click.echo(f"单位反馈页面：{web.url}（监听 {web.listen}；Ctrl+C 退出）", err=True)
+        server.run()
+    finally:
+        store.dispose()
+
+
+@click.command("link")
+@click.argument("plan")
+@click.argument("unit", required=False)
+@click.option("--admin", is_flag=True, help="生成督办看板的链接（给牵头处室），而不是单位页面")
+@config_option
+def link_command(plan: str, unit: str | None, admin: bool, config_path: Path | None) -> None:
+    """打印某单位的“查看与反馈”链接，或用 --admin 打印督办看板链接（均有有效期）。"""
+    from reminder.config import build_links
+
+    config = _config(config_path)
+    _web_config(config)
+    links = build_links(config)
+    if admin == bool(unit):
+        raise click.UsageError("请给出单位名称，或使用 --admin（二者选一）")
+    url = links.url("admin", plan) if admin else links.unit_url(plan, unit or "")
+    click.echo(url)
+    click.echo(f"有效期 {config.web.link_days} 天；更换密钥后失效。", err=True)
+
+
+def _loaded(config: Any, plan_id: str) -> Any:
+    from reminder.answerback.completion import load_plan_of
+
+    plan = load_plan_of(config, plan_id, warn=lambda text: click.echo(text, err=True))
+    if plan is None:
+        known = "、".join(f.name for f in config.plan_folders()) or "（没有）"
+        raise ConfigError(f"未知计划 {plan_id}", file=config.path, place="plans",
+                          hint=f"计划以文件夹名区分，配置中的计划：{known}")
+    return plan
+
+
+@click.command("report")
+@click.argument("plan")
+@click.option("--period", help="只列这一报告期的进展，如 2026Q3、2026-07、2026H2")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
+              help="输出格式（默认按 -o 的扩展名，否则 xlsx）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出文件，如 台账.xlsx；写 - 时 CSV 输出到标准输出")
+@config_option
+def report_command(plan: str, period: str | None, fmt: str | None, output: Path,
+                   config_path: Path | None) -> None:
+    """生成工作台账：序号、工作任务、牵头单位、配合单位、完成时限、状态、完成日期、进展情况、提醒次数、最后提醒。"""
+    import sys
+
+    from reminder.answerback.ledger import ledger_rows, title_of, write_csv, write_xlsx
+
+    config = _config(config_path)
+    loaded = _loaded(config, plan)
+    store = _store(config)
+    now = _now(config)
+    rows = ledger_rows(loaded, store, now.date(), period=period, tz=config.tz)
+    fmt = fmt or ("csv" if output.suffix.lower() == ".csv" or str(output) == "-" else "xlsx")
+    if fmt == "csv":
+        if str(output) == "-":
+            write_csv(rows, sys.stdout)
+        else:
+            # utf-8-sig: Excel on Windows opens it with the Chinese intact.
+            with output.open("w", encoding="utf-8-sig", newline="") as out:
+                write_csv(rows, out)
+    else:
+        write_xlsx(rows, output, title=title_of(loaded, period), made=now)
+    if str(output) != "-":
+        click.echo(f"已生成台账：{output}（{len(rows)} 项任务）", err=True)
+
+
+@click.command("calendar")
+@click.argument("plan")
+@click.option("--unit", help="只导出这个单位的任务（默认全部）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出的 .ics 文件（可导入 Outlook、企业微信日历）")
+@config_option
+def calendar_command(plan: str, unit: str | None, output: Path, config_path: Path | None) -> None:
+    """把计划的截止日期导出为日历文件（.ics），按提醒策略设置提醒。"""
+    from reminder.answerback.ical import build_calendar
+
+    config = _config(config_path)
+    loaded = _loaded(config, plan)
+    events = _store(config).events() if config.path is not None else {}
+    body = build_calendar(loaded, events=events, unit=unit, stamp=_now(config))
+    output.write_bytes(body)
+    click.echo(f"已生成日历：{output}（{body.count(b'BEGIN:VEVENT')} 个截止日）", err=True)
+
+
+def write_secret(path: Path, section: str, key: str, value: str) -> None:
+    """Set ``[section] key`` in a secrets file, keeping everything else in it as written;
+    the file is replaced whole and only its owner can read it."""
+    import os
+
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        doc = tomlkit.parse(text)
+    except ParseError as exc:  # its message may quote a secret: the line only
+        raise ConfigError(f"密钥文件 TOML 语法错误（第 {exc.line} 行）", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"无法读取密钥文件：{getattr(exc, 'strerror', None) or exc}",
+                          file=path) from None
+    if not isinstance(doc.get(section), dict):
+        doc[section] = tomlkit.table()
+    doc[section][key] = value  # type: ignore[index]
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.new")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(tomlkit.dumps(doc))
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o600)  # an umask or an older file of that name: owner only
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ConfigError(f"无法写入密钥文件：{exc.strerror or exc}", file=path) from None
+
+
+@click.command("web-password")
+@click.option("--file", "target", type=click.Path(dir_okay=False, path_type=Path),
+              help="写入哪个密钥文件（默认为配置中的 secrets_file；systemd 下为 /etc/reminder/secrets.toml）")
+@config_option
+def web_password_command(target: Path | None, config_path: Path | None) -> None:
+    """设置督办看板的登录密码：输入两次，只把加盐哈希写入密钥文件的 [web] password_hash。"""
+    from reminder.answerback.passwords import MIN_LENGTH, hash_password
+
+    config = _config(config_path)
+    web = _web_config(config)
+    path = target or config.secrets_file
+    if path is None:
+        raise ConfigError("配置中没有 secrets_file，不知道把密码哈希写到哪里", file=config.path,
+                          place="secrets_file", hint="在 config.toml 中设置 secrets_file，或用 --file "
+                          "指定密钥文件（systemd 下为 /etc/reminder/secrets.toml）")
+    for _ in range(3):
+        password = click.prompt("新的看板密码", hide_input=True, prompt_suffix="：", err=True)
+        if len(password) < MIN_LENGTH:
+            click.echo(f"密码至少 {MIN_LENGTH} 个字符，请重新输入。", err=True)
+            continue
+        if click.prompt("再输入一次", hide_input=True, prompt_suffix="：", err=True) != password:
+            click.echo("两次输入不一致，请重新输入。", err=True)
+            continue
+        break
+    else:
+        raise click.ClickException("三次都没有设置成功，看板密码未更改。")
+    write_secret(Path(path), "web", "password_hash", hash_password(password))
+    click.echo(f"已保存看板密码（只保存哈希）：{path} 中的 [web] password_hash。"
+               f"在 {web.url}/board 登录；已登录的会话随之失效。", err=True)
+
+
+COMMANDS = [serve_command, link_command, report_command, calendar_command, web_password_command]

@@ -1,0 +1,554 @@
+"""The one place where time passes: claim due notices, fold, group into digests, send.
+
+Retry with backoff, rate limiting and quiet hours live here once; channels only say whether a
+send was ok, retryable or permanent. The store's outbox is the truth: this module keeps no
+state between calls except the rate limiter's recent sends.
+
+Heavy modules (the store, channels, messages) are imported lazily or passed in, so that
+``reminder.config`` can import the small value classes below cheaply.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time as _time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reminder.delivery.digests import fold, group_digests, recipients
+from reminder.errors import environment_trouble
+
+log = logging.getLogger("reminder.dispatcher")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base: float = 60.0  # seconds before the first retry (before jitter)
+    cap: float = 3600.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+        Exponential with "equal jitter": half the step is fixed, half random, so retries of
+        many notices spread out but none comes back sooner than half its step or after cap."""
+        step = min(self.cap, self.base * 2 ** max(0, attempt - 1))
+        return step / 2 + rng.uniform(0, step / 2)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuietHours:
+    """Local time range in which nothing is sent; it may wrap midnight (21:00–08:00)."""
+
+    start: time
+    end: time
+
+    def until(self, moment: datetime, tz: ZoneInfo) -> datetime | None:
+        """End of the quiet period containing ``moment``, or None when not quiet."""
+        local = moment.astimezone(tz)
+        clock = local.time().replace(tzinfo=None)
+        today_end = datetime.combine(local.date(), self.end, tz)
+        if self.start == self.end:
+            return None
+        if self.start < self.end:
+            return today_end if self.start <= clock < self.end else None
+        if clock >= self.start:
+            return datetime.combine(local.date() + timedelta(days=1), self.end, tz)
+        return today_end if clock < self.end else None
+
+
+class RateLimiter:
+    """Sliding-window limit per (channel, rate key), on the real (monotonic) clock: the
+    provider counts real seconds even when ``run --once --now`` simulates the date."""
+
+    def __init__(self, clock: Callable[[], float] = _time.monotonic) -> None:
+        self.clock = clock
+        self._sent: dict[tuple[str, str], deque[float]] = {}
+
+    def wait(self, key: tuple[str, str], limit: tuple[int, float] | None) -> float:
+        if not limit:
+            return 0.0
+        count, seconds = limit
+        sent = self._sent.setdefault(key, deque())
+        now = self.clock()
+        while sent and sent[0] <= now - seconds:
+            sent.popleft()
+        return 0.0 if len(sent) < count else sent[0] + seconds - now
+
+    def record(self, key: tuple[str, str]) -> None:
+        self._sent.setdefault(key, deque()).append(self.clock())
+
+    def acquire(self, key: tuple[str, str], limit: tuple[int, float] | None) -> float:
+        """Take a slot (0.0) or say how long until one frees up (nothing taken)."""
+        wait = self.wait(key, limit)
+        if wait <= 0:
+            self.record(key)
+        return wait
+
+    def done(self, key: tuple[str, str]) -> None:
+        """The send of the slot taken last has finished: count the window from now."""
+        sent = self._sent.get(key)
+        if sent:
+            sent[-1] = max(sent[-1], self.clock())
+
+
+class StoreRateLimiter:
+    """The same window kept in the database (``rate_windows``), so the limit holds across
+    restarts, `run --once` runs and several daemons; on the real epoch clock, which every
+    process shares."""
+
+    def __init__(self, store: Any, clock: Callable[[], float] = _time.time) -> None:
+        self.store = store
+        self.clock = clock
+        self._taken: dict[tuple[str, str], float] = {}
+
+    def acquire(self, key: tuple[str, str], limit: tuple[int, float] | None) -> float:
+        if not limit:
+            return 0.0
+        count, seconds = limit
+        now = self.clock()
+        wait = float(self.store.take_slot(":".join(key), count, seconds, now))
+        if wait <= 0:
+            self._taken[key] = now
+        return wait
+
+    def done(self, key: tuple[str, str]) -> None:
+        """Re-date the slot to the end of its send: the provider counts arrivals, which a
+        slow send puts later than the moment the slot was taken."""
+        if (taken := self._taken.pop(key, None)) is not None:
+            self.store.move_slot(":".join(key), taken, self.clock())
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0  # notices
+    messages: int = 0  # messages delivered (digests, possibly split)
+    retried: int = 0
+    failed: int = 0
+    folded: int = 0
+    deferred: int = 0
+    held: int = 0  # held back by a configuration failure (bad password, invalid key …)
+    admin_unreachable: str | None = None  # why the admin could not be told, when not
+    quiet_until: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Any,
+        channels: Mapping[str, Any],
+        *,
+        claimant: str,
+        timezone: str = "Asia/Shanghai",
+        retry: RetryPolicy | None = None,
+        quiet: QuietHours | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        render: Callable[..., list[Any]] | None = None,
+        templates_dir: Any = None,
+        admin: Any = None,
+        stop: threading.Event | None = None,
+        limiter: RateLimiter | StoreRateLimiter | None = None,
+        rng: random.Random | None = None,
+        max_inline_wait: float = 65.0,
+        sender_name: str = "",
+    ) -> None:
+        self.store = _SettlingStore(store)
+        self.channels = dict(channels)
+        self.claimant = claimant
+        self.tz = ZoneInfo(timezone)
+        self.retry = retry or RetryPolicy()
+        self.quiet = quiet
+        self.lease = lease
+        self._render = render
+        self.templates_dir = templates_dir
+        self.admin = admin
+        self.stop = stop or threading.Event()
+        self.limiter = limiter or (StoreRateLimiter(store) if hasattr(store, "take_slot")
+                                   else RateLimiter())
+        self.rng = rng or random.Random()
+        self.max_inline_wait = max_inline_wait
+        self.sender_name = sender_name  # the office the admin's failure report speaks for
+        self._lock = threading.Lock()  # one dispatch at a time per process
+        self._held: dict[str, str] = {}  # route fingerprint -> error, for routes held now
+        self._pass: tuple[list[int], datetime, float] = ([], datetime.min, 0.0)
+        self._renewed = 0.0  # monotonic time of the pass's last lease renewal
+
+    # -- scheduling ----------------------------------------------------------------------
+    def next_wake(self, now: datetime) -> datetime | None:
+        """When a notice is next due, moved to the end of quiet hours when it falls in them."""
+        if self.store.unsettled:  # the database cannot take writes: try again in a while
+            return now + timedelta(seconds=30)
+        due = self.store.next_wake()
+        if due is None:
+            return None
+        due = max(due, now)
+        if self.quiet is not None:
+            return self.quiet.until(due, self.tz) or due
+        return due
+
+    # -- one pass ------------------------------------------------------------------------
+    def dispatch(self, now: datetime) -> DispatchReport:
+        with self._lock:
+            return self._dispatch(now)
+
+    def _dispatch(self, now: datetime) -> DispatchReport:
+        report = DispatchReport()
+        if not self.store.replay():
+            report.errors.append(f"数据库仍无法写入，{len(self.store.unsettled)} 条发送结果待记录")
+            log.error("%s；本轮不发送，稍后重试", report.errors[-1])
+            return report
+        try:
+            return self._pass_of(now, report)
+        except _Unsettled as exc:
+            line = environment_trouble(exc.__cause__ or exc) or str(exc)
+            report.errors.append(line)
+            log.error("无法记录发送结果（%s）：已发出的提醒记在内存中，数据库恢复后补记，不会重发；"
+                      "其余提醒稍后发送", line)
+            return report
+
+    def _pass_of(self, now: datetime, report: DispatchReport) -> DispatchReport:
+        if self.quiet is not None and (end := self.quiet.until(now, self.tz)) is not None:
+            report.quiet_until = end  # nothing claimed: the rows wait, they are not dropped
+            return report
+        self._revive_held(now)
+        claimed = self.store.claim(now, self.claimant, lease=self.lease)
+        report.claimed = len(claimed)
+        if not claimed:
+            return report
+        self._pass = ([c.id for c in claimed], now, _time.monotonic())
+        self._renewed = self._pass[2]
+        today = now.astimezone(self.tz).date()
+        keep, folded = fold(claimed, today, self._has_later_stage)
+        report.folded = self.store.fold([c.id for c in folded], self.claimant, now)
+        failures: list[tuple[list[Any], str]] = []
+        started = self._pass[2]
+        shared = {name for name, c in self.channels.items() if getattr(c, "shared", False)}
+        groups = group_digests(keep, shared)
+        for index, group in enumerate(groups):
+            if self.stop.is_set():
+                rest = [c.id for g in groups[index:] for c in g]
+                report.deferred += self.store.release(rest, self.claimant, now)
+                break
+            if not self._renew_if_needed(groups[index:], now, started):
+                log.warning("租约已过期，%s 的提醒已由另一进程接手，本进程不再发送",
+                            recipients(group))
+                continue
+            self._send_group(group, now, today, report, failures)
+        if failures:
+            report.admin_unreachable = self._report_failures(failures, now)
+        return report
+
+    def _revive_held(self, now: datetime) -> None:
+        """Send held notices again once their route's configuration changed (a new password
+        or key, a fixed address); the others stay held and their routes known broken."""
+        self._held = {}
+        revived = []
+        for route in self.store.held_routes():
+            channel = self.channels.get(route.channel)
+            if channel is not None and _fingerprint(channel, route.addresses) != route.fingerprint:
+                revived.extend(route.ids)
+            else:
+                self._held[route.fingerprint] = "此前发送时发现配置有误"
+        if revived and self.store.release_held(revived, now):
+            from reminder.store import ADMIN_UNREACHABLE
+
+            log.info("渠道配置已更改，重新发送暂停的 %d 条提醒", len(revived))
+            self.store.clear_alert(ADMIN_UNREACHABLE)  # someone fixed the config: they know
+
+    def _wait_renewing(self, wait: float) -> bool:
+        """Wait out a rate limit inline, renewing the pass's lease as the time goes by so no
+        rival daemon takes rows still queued here. True when asked to stop meanwhile."""
+        ids, now, started = self._pass
+        deadline = _time.monotonic() + wait
+        step = max(self.lease.total_seconds() / 3, 0.05)
+        while (left := deadline - _time.monotonic()) > 0:
+            if self.stop.wait(min(left, step)):
+                return True
+            elapsed = _time.monotonic() - started
+            self.store.renew(ids, self.claimant, now + timedelta(seconds=elapsed) + self.lease)
+            self._renewed = _time.monotonic()
+        return False
+
+    def _has_later_stage(self, item: Any) -> bool:
+        n = item.notice
+        stages = self.store.live_stages(n.plan, n.task, n.due, n.recipient, n.channel)
+        return bool(stages & {"overdue", "escalate"})
+
+    def _renew_if_needed(self, groups: Sequence[Sequence[Any]], now: datetime,
+                         started: float) -> bool:
+        """Renew the lease of the rows still queued once a third of it has passed, so a long
+        pass does not outlive it; False when the next group's rows are no longer ours (the
+        lease ran out anyway and a rival daemon took them): sending them would duplicate."""
+        if _time.monotonic() - self._renewed < self.lease.total_seconds() / 3:
+            return True
+        until = now + timedelta(seconds=_time.monotonic() - started) + self.lease
+        head = [c.id for c in groups[0]]
+        held = self.store.renew(head, self.claimant, until)
+        self.store.renew([c.id for g in groups[1:] for c in g], self.claimant, until)
+        if held < len(head):
+            return False  # and check the next group afresh
+        self._renewed = _time.monotonic()
+        return True
+
+    def _send_group(self, group: list[Any], now: datetime, today: date,
+                    report: DispatchReport, failures: list[tuple[list[Any], str]]) -> None:
+        from reminder.store import Delivery
+
+        ids = [c.id for c in group]
+        first, who = group[0].notice, recipients(group)
+        channel = self.channels.get(first.channel)
+        base = {"channel": first.channel, "recipient": who,
+                "addresses": first.addresses, "notice_ids": ids}
+        if channel is None:
+            error = f"未配置渠道 {first.channel}"
+            report.failed += self.store.mark_failed(ids, self.claimant, now, error=error,
+                                                    delivery=None)
+            failures.append((group, error))
+            return
+        fingerprint = _fingerprint(channel, first.addresses)
+        if fingerprint in self._held:  # this route failed on its configuration: don't knock
+            report.held += self.store.mark_held(ids, self.claimant, now, fingerprint=fingerprint,
+                                                error=self._held[fingerprint], delivery=None)
+            return
+        try:
+            messages = self.render([c.notice for c in group], channel=first.channel,
+                                   today=today, fmt=getattr(channel, "fmt", None))
+        except Exception as exc:  # a template mistake must not stop the other digests
+            log.exception("渲染消息失败：%s", who)
+            error = f"渲染消息失败：{exc}"
+            report.failed += self.store.mark_failed(ids, self.claimant, now, error=error,
+                                                    delivery=None)
+            failures.append((group, error))
+            return
+        # Notices are settled part by part: once the message carrying a task went out, that
+        # task's notices are sent, so a retry or deferral of a later part never repeats it.
+        remaining = list(group)
+        result = delivery = None
+        for number, message in enumerate(messages):
+            rate_key = (first.channel, _rate_key(channel, message))
+            limit = getattr(channel, "rate_limit", None)
+            waited = 0.0
+            while (wait := self.limiter.acquire(rate_key, limit)) > 0:
+                waited += wait
+                if waited > self.max_inline_wait or self._wait_renewing(wait):
+                    # Too long to wait here, or asked to stop: give the rest back untouched.
+                    later = now + timedelta(seconds=wait)
+                    report.deferred += self.store.release([c.id for c in remaining],
+                                                          self.claimant, now, next_attempt_at=later)
+                    return
+            result = _safe_send(channel, message)
+            if (done := getattr(self.limiter, "done", None)) is not None:
+                done(rate_key)  # the provider counts from arrival: date the slot at the end
+            delivery = Delivery(**{**base, "notice_ids": [c.id for c in remaining]},
+                                subject=getattr(message, "subject", "") or "",
+                                result=result.status, provider_code=result.provider_code,
+                                detail=result.detail or "")
+            if result.status != "ok":
+                break
+            report.messages += 1
+            carried = set(getattr(message, "keys", ()) or ())
+            done = [c for c in remaining if c.notice.key in carried]
+            if done and number < len(messages) - 1:
+                report.sent += self.store.mark_sent([c.id for c in done], self.claimant, now,
+                                                    replace(delivery, notice_ids=[c.id for c in done]))
+                remaining = [c for c in remaining if c.notice.key not in carried]
+            elif number < len(messages) - 1:
+                self.store.record_delivery(delivery, self.claimant, now)
+        if not remaining:
+            if result is not None and result.status != "ok":  # only the @-message failed
+                self.store.record_delivery(delivery, self.claimant, now)
+                log.warning("@提醒消息发送失败（提醒本身已送达）：%s → %s：%s", first.channel,
+                            who, result.detail)
+            return
+        ids = [c.id for c in remaining]
+        if result is None:  # the renderer had nothing to say
+            report.sent += self.store.mark_sent(ids, self.claimant, now,
+                                                Delivery(**{**base, "notice_ids": ids}))
+        elif result.status == "ok":
+            report.sent += self.store.mark_sent(ids, self.claimant, now, delivery)
+            log.info("已发送 %s → %s（%d 项）", first.channel, who, len(group))
+        else:
+            self._after_failure(remaining, result, delivery, now, report, failures)
+
+    def _after_failure(self, group: list[Any], result: Any, delivery: Any, now: datetime,
+                       report: DispatchReport, failures: list[tuple[list[Any], str]]) -> None:
+        ids = [c.id for c in group]
+        first, who = group[0].notice, recipients(group)
+        error = f"{result.provider_code or ''} {result.detail or ''}".strip() or result.status
+        attempt = max(c.attempts for c in group) + 1
+        if result.status == "config":
+            channel = self.channels[first.channel]
+            fingerprint = _fingerprint(channel, first.addresses)
+            report.held += self.store.mark_held(ids, self.claimant, now, fingerprint=fingerprint,
+                                                error=error, delivery=delivery)
+            log.error("渠道配置有误，提醒暂停发送（修正配置后自动重发，或运行 reminder retry）："
+                      "%s → %s：%s", first.channel, who, error)
+            if fingerprint not in self._held:  # tell the admin once per broken route
+                self._held[fingerprint] = error
+                failures.append((group, f"配置有误，已暂停发送：{error}"))
+            return
+        if result.status == "retryable" and attempt < self.retry.max_attempts:
+            wait = result.retry_after or self.retry.delay(attempt, self.rng)
+            later = now + timedelta(seconds=wait)
+            report.retried += self.store.mark_retry(ids, self.claimant, now,
+                                                    next_attempt_at=later, error=error,
+                                                    delivery=delivery)
+            log.warning("发送失败，%s 后重试（第 %d 次）：%s → %s：%s", later.astimezone(self.tz)
+                        .strftime("%H:%M:%S"), attempt, first.channel, who, error)
+            return
+        report.failed += self.store.mark_failed(ids, self.claimant, now, error=error,
+                                                delivery=delivery)
+        report.errors.append(f"{who}: {error}")
+        log.error("发送失败，不再重试：%s → %s：%s", first.channel, who, error)
+        failures.append((group, error))
+
+    def render(self, notices: list[Any], *, channel: str, today: date,
+               fmt: str | None = None) -> list[Any]:
+        if self._render is None:
+            from reminder.delivery.render.messages import render_digest
+
+            self._render = render_digest
+        extra = {"fmt": fmt} if fmt else {}  # WeCom: split for the robot's own format
+        return self._render(notices, channel=channel, today=today,
+                            templates_dir=self.templates_dir, **extra)
+
+    # -- telling the admin ---------------------------------------------------------------
+    def _report_failures(self, failures: list[tuple[list[Any], str]],
+                         now: datetime) -> str | None:
+        """One message to the admin contact per pass, over each of its routes that is not
+        itself held. When none gets through, the admin cannot be reached: that is recorded
+        for `reminder status` (and `run --once` exits non-zero), never sent about again."""
+        from reminder.store import ADMIN_UNREACHABLE
+
+        admin = self.admin
+        if admin is None or not admin.reachable:
+            log.error("有 %d 组提醒发送失败，但未配置管理员联系人（[admin]）", len(failures))
+            why = "未配置管理员联系人（[admin]）"
+            self.store.set_alert(ADMIN_UNREACHABLE, why, now)
+            return why
+        from reminder.delivery.render.messages import render_failure_report
+
+        rows = [(recipients(g), g[0].notice.channel,
+                 sorted({c.notice.task for c in g}), error) for g, error in failures]
+        try:
+            subject, text = render_failure_report(
+                rows, at=f"{now.astimezone(self.tz):%Y-%m-%d %H:%M}",
+                templates_dir=self.templates_dir, sender=self.sender_name)
+        except Exception:  # a broken admin template must not hide the failures themselves
+            log.exception("无法生成失败报告；失败的提醒：%s", rows)
+            return None
+        targets = []
+        if admin.email:
+            targets.append(("email", tuple(admin.email), ()))
+        if admin.wecom:
+            targets.append(("wecom", (admin.wecom,), tuple(admin.wecom_users)))
+        problems = []
+        for name, to, mentions in targets:
+            channel = self.channels.get(name)
+            if channel is None:
+                problems.append(f"{name}：未配置该渠道")
+                continue
+            if (fingerprint := _fingerprint(channel, to)) in self._held:
+                problems.append(f"{name}：配置有误（{self._held[fingerprint]}）")
+                continue
+            result = _safe_send(channel, _message(subject, text, to, mentions))
+            if result.status == "ok":
+                self.store.clear_alert(ADMIN_UNREACHABLE)
+                return None
+            said = f"{result.provider_code or ''} {result.detail}".strip()
+            problems.append(f"{name}：{said}")
+            log.error("无法通知管理员（%s）：%s", name, said)
+        why = "；".join(problems) or "没有可用的渠道"
+        self.store.set_alert(ADMIN_UNREACHABLE, why, now)
+        return why
+
+
+class _Unsettled(Exception):
+    """A write settling an outcome failed (disk full, database locked): the pass ends."""
+
+
+class _SettlingStore:
+    """The store as the dispatcher settles outcomes in it. A message that went out must be
+    recorded even when the database cannot take the write just then (disk full, locked past
+    the busy timeout): the write is kept and replayed before anything else is claimed or
+    sent, so this process never sends that digest again."""
+
+    SETTLING = frozenset({"mark_sent", "mark_retry", "mark_failed", "mark_held",
+                          "record_delivery", "release", "fold"})
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.unsettled: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store, name)
+        if name not in self.SETTLING:
+            return attr
+
+        def settle(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except Exception as exc:
+                if environment_trouble(exc) is None:
+                    raise
+                self.unsettled.append((attr, args, kwargs))
+                raise _Unsettled(str(exc)) from exc
+
+        return settle
+
+    def replay(self) -> bool:
+        """Write what could not be written before, in order; False while it still fails."""
+        while self.unsettled:
+            write, args, kwargs = self.unsettled[0]
+            try:
+                write(*args, **kwargs)
+            except Exception as exc:
+                if environment_trouble(exc) is None:
+                    raise
+                return False
+            self.unsettled.pop(0)
+        return True
+
+
+def _fingerprint(channel: Any, addresses: Sequence[str]) -> str:
+    fingerprint = getattr(channel, "fingerprint", None)
+    return str(fingerprint(addresses)) if callable(fingerprint) else getattr(channel, "name", "")
+
+
+def _rate_key(channel: Any, message: Any) -> str:
+    rate_key = getattr(channel, "rate_key", None)
+    return str(rate_key(message)) if callable(rate_key) else ""
+
+
+@dataclass(frozen=True)
+class _Failure:
+    status: str
+    provider_code: str | None
+    detail: str
+    retry_after: float | None = None
+
+
+def _safe_send(channel: Any, message: Any) -> Any:
+    """A channel that raises instead of returning a result is treated as a transient
+    failure, so one bug or odd network error cannot kill the daemon."""
+    try:
+        return channel.send(message)
+    except Exception as exc:
+        log.exception("渠道 %s 抛出异常", getattr(channel, "name", "?"))
+        return _Failure("retryable", None, f"{type(exc).__name__}: {exc}")
+
+
+def _message(subject: str, text: str, to: tuple[str, ...], mentions: tuple[str, ...]) -> Any:
+    from reminder.delivery.channels.base import Message
+
+    markdown = text.replace("\n- ", "\n> ")
+    return Message(subject=subject, text=text, markdown=markdown, html="", to=to,
+                   mentions=mentions, mobiles=())

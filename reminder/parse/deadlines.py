@@ -1,0 +1,496 @@
+"""Deadline phrases → :class:`~reminder.models.Deadline` records.
+
+The grammar lives in rule files (:mod:`reminder.parse.rules`); this module only gives the matches
+their meaning against a plan's :class:`Context`: which year 今年 is, which 1月31日 a plan issued
+in April means, which dates a quarterly task falls due on. Dates here are nominal: the
+workday shift and event-relative arithmetic belong to the calendar and occurrence stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import MAXYEAR, MINYEAR, date, timedelta
+
+import regex
+
+from reminder.models import Deadline, Offset, Task
+from reminder.parse.numerals import to_int
+from reminder.parse.rules import RELATIVE_YEARS, Match, Rule, RuleSet, load_rules, normalize
+
+#: Cycles a plan may report on; "ongoing" tasks are reminded on one of them.
+REPORTING_CYCLES = ("monthly", "quarterly", "semiannual", "yearly")
+# Recurrences worth adding to a dated task: the real working rhythm of e.g. "按季度核查".
+# "yearly" and "ongoing" add nothing a dated deadline does not already say.
+_RHYTHMS = ("monthly", "quarterly", "semiannual")
+_UNIT_WORDS = {"工作日": "workday", "自然日": "day", "天": "day", "日": "day",
+               "月": "month", "周": "week", "星期": "week", "礼拜": "week",
+               "小时": "hour", "钟头": "hour"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Context:
+    """What a phrase is read against: the plan year, when the plan was issued (a month/day
+    without a year is its first occurrence on or after that), and the plan's reporting cycle
+    (the dates of ongoing tasks such as 长期)."""
+
+    year: int
+    issued: date | None = None
+    reporting_cycle: str = "quarterly"
+
+    def __post_init__(self) -> None:
+        if not MINYEAR <= self.year <= MAXYEAR:
+            raise ValueError(f"方案年度无效：{self.year}")
+        if self.reporting_cycle not in REPORTING_CYCLES:
+            raise ValueError(f"报送周期无效：{self.reporting_cycle!r}"
+                             f"（可选：{'、'.join(REPORTING_CYCLES)}）")
+
+
+_PERIOD_MONTHS = {"monthly": 1, "bimonthly": 2, "quarterly": 3, "semiannual": 6, "yearly": 12}
+# 每年不少于4次 is quarterly; a count that does not divide the year stays yearly, flagged.
+PER_YEAR = {1: "yearly", 2: "semiannual", 4: "quarterly", 6: "bimonthly", 12: "monthly"}
+
+
+def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly", *,
+                month: int | None = None, day: int | None = None, lag: int = 0
+                ) -> tuple[date, ...]:
+    """Nominal due dates of a recurrence in ``year``: by default the last day of each period.
+
+    ``month`` picks a month within each period (每季度首月: 1; for ``yearly`` the calendar
+    month), ``lag`` moves that many months past it (次月: 1), ``day`` picks the day of that
+    month (clamped to its end: 每月31日 is 02-28 in February); without ``day``, the month's
+    end. ``ongoing`` has no period of its own and takes the plan's ``reporting_cycle``.
+    """
+    if cycle == "weekly":  # 每周二前: every Tuesday (``day`` 1–7, Monday first); else Sunday
+        weekday = 7 if day is None else day
+        if not 1 <= weekday <= 7:
+            raise ValueError(f"星期几无效：{weekday}")
+        first = date(year, 1, 1) + timedelta(days=(weekday - date(year, 1, 1).isoweekday()) % 7)
+        return tuple(first + timedelta(weeks=n)
+                     for n in range(53) if (first + timedelta(weeks=n)).year == year)
+    if cycle in ("dekadal", "semimonthly"):  # 逐旬: the 10th, 20th and month's end; 半月: 15th
+        days = (10, 20) if cycle == "dekadal" else (15,)
+        return tuple(date(year, m, d) for m in range(1, 13)
+                     for d in (*days, _month_end(year, m).day))
+    if cycle == "ongoing":
+        if reporting_cycle == "ongoing":
+            raise ValueError("长期任务的报送周期不能也是长期")
+        cycle = reporting_cycle
+    length = _PERIOD_MONTHS.get(cycle)
+    if length is None:
+        raise ValueError(f"未知的周期：{cycle!r}")
+    if month is not None and not 1 <= month <= length:
+        raise ValueError(f"周期内没有第 {month} 个月")
+    dates = []
+    for first in range(1, 13, length):
+        target = first + (length if month is None else month) - 1 + lag
+        y, m = year + (target - 1) // 12, (target - 1) % 12 + 1
+        end = _month_end(y, m).day
+        dates.append(date(y, m, end if day is None else min(day, end)))
+    return tuple(dates)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reading:
+    """What the rules made of a phrase, and what they did not: ``leftover`` holds the
+    pieces no rule matched that still look like a date (8月3日至12日 read as 8月3日 leaves
+    至12日), so a caller can refuse a half-understood deadline instead of trusting it."""
+
+    text: str  # normalized
+    deadlines: tuple[Deadline, ...]
+    matched: tuple[str, ...]
+    leftover: tuple[str, ...]
+    ambiguous: tuple[tuple[str, str], ...] = ()  # (text, why it names no single date)
+
+    @property
+    def understood(self) -> bool:
+        return bool(self.deadlines) and not self.leftover and not self.ambiguous
+
+
+class Unsettled(Exception):
+    """A match whose date the text does not settle (a yearless range mostly over when the
+    plan was issued: this year's or next year's?); reported as ambiguous, never guessed."""
+
+
+_DEKAD_START = {"上": 1, "中": 11, "下": 21}
+_DEKAD_END = {"上": 10, "中": 20}
+
+#: How close to the issue date the end of a yearless range that opened before it may fall
+#: before the range reads as next year's just as well as this year's (when most of it is past).
+_LATE_RANGE = 31
+
+
+# Digits or Chinese numerals next to a date word, or a range mark between date parts: text
+# with these still names a date, so dropping it would silently change a deadline.
+_NUMERAL = "\\d〇零○一二三四五六七八九十两"
+_DATE_LIKE = regex.compile(
+    r"(?:\d{4}|[〇零○一二三四五六七八九]{4})年"  # a year; 上一年度 and 三年行动 are no dates
+    # 上一个月 / 下一个月 name a period (the report of last month), not a date.
+    rf"|(?<![上下])[{_NUMERAL}](?:月|日|号|旬|个?工作日|天|个月|周|个?小时)|[一二三四1-4]季|[上中下]旬"
+    rf"|[{_NUMERAL}][年月日号]?(?:至|到|—|–|-|~)[{_NUMERAL}]")
+# A document's title (《2005年环保专项行动工作总结》) names what to send, never when.
+_TITLE = regex.compile(r"《[^《》]*》")
+# Leftover is reported clause by clause: the clause is what a clerk can find in the document.
+_CLAUSE = regex.compile(r"[^,;。:、()!?《》“”\[\]]+")
+
+
+def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
+    """Every deadline in ``text`` with the parts no rule understood.
+
+    A phrase naming an impossible date (2月30日) gives no deadline rather than an error,
+    and its text counts as leftover, because plans contain typos.
+    """
+    ruleset = rules if rules is not None else load_rules()
+    normal = normalize(text)
+    found: list[Deadline] = []
+    matched: list[str] = []
+    ambiguous: list[tuple[str, str]] = []
+    gaps: list[str] = []
+    position = 0
+    for match in ruleset.find(normal):
+        try:
+            deadline = _meaning(match, ctx)
+        except Unsettled as why:
+            deadline, unsettled = None, str(why)
+        else:
+            unsettled = match.rule.ambiguous
+        gaps.append(normal[position:match.start])
+        if unsettled is not None:
+            ambiguous.append((match.text, unsettled))
+        elif deadline is None:
+            gaps.append(match.text)
+        else:
+            found.append(deadline)
+            matched.append(match.text)
+        gaps.append("\x00")  # a match separates what lies before it from what follows
+        position = match.end
+    gaps.append(normal[position:])
+    found = _opened(found, ambiguous)
+    rest = _TITLE.sub(",", "".join(gaps)).replace("\x00", ",")
+    leftover = tuple(clause for clause in _CLAUSE.findall(rest) if _DATE_LIKE.search(clause))
+    return Reading(text=normal, deadlines=tuple(_dedupe(found)), matched=tuple(matched),
+                   leftover=leftover, ambiguous=tuple(ambiguous))
+
+
+def parse(text: str, ctx: Context, rules: RuleSet | None = None) -> list[Deadline]:
+    """Every deadline in ``text``, in text order, identical ones once; see :func:`read`."""
+    return list(read(text, ctx, rules).deadlines)
+
+
+def task_deadlines(task: Task, ctx: Context, rules: RuleSet | None = None,
+                   default_text: str = "") -> list[Deadline]:
+    """The deadlines of one task.
+
+    1. The deadline cell, when it yields anything, plus the monthly/quarterly/semiannual
+       rhythms its title or detail mention (按季度核查 next to 2021年底).
+    2. Otherwise the deadlines written inside title and detail (2021年底前通过政府网站…),
+       except kind ``none``: every other requirement says 及时, which is no deadline.
+    3. Otherwise, and only when the deadline cell is empty, the plan's ``default_text``
+       (e.g. 年底前). A non-empty cell that nothing understood does *not* fall back to the
+       default: the plan loader reports that cell as an unknown phrase instead of silently
+       guessing a date.
+
+    Kind ``none`` is dropped whenever a real deadline sits beside it (2021年底前及时公开).
+    """
+    ruleset = rules if rules is not None else load_rules()
+    # Title and detail are parsed apart so that no phrase is glued across their boundary.
+    in_body = parse(task.title, ctx, ruleset) + parse(task.detail, ctx, ruleset)
+    cell = parse(task.deadline_text, ctx, ruleset) if task.deadline_text.strip() else []
+    if cell:
+        result = cell + [d for d in in_body if d.kind == "recurring" and d.cycle in _RHYTHMS]
+    else:
+        result = [d for d in in_body if d.kind != "none"]
+        if not result and not task.deadline_text.strip() and default_text.strip():
+            result = parse(default_text, ctx, ruleset)
+    result = _dedupe(result)
+    if any(d.kind != "none" for d in result):
+        result = [d for d in result if d.kind != "none"]
+    return result
+
+
+def understood(text: str, ctx: Context, rules: RuleSet | None = None) -> bool:
+    """Whether any rule finds a deadline in ``text``; the loader reports cells where not."""
+    return bool(parse(text, ctx, rules))
+
+
+# -- meaning of one match ---------------------------------------------------------------
+
+
+def _meaning(match: Match, ctx: Context) -> Deadline | None:
+    rule = match.rule
+    common = {"rule": rule.name, "source": rule.source, "text": match.text}
+    try:
+        if rule.ambiguous is not None:
+            return None
+        if rule.none:
+            return Deadline(kind="none", note=rule.reason, **common)
+        if rule.start is not None:
+            # A start without a year is not rolled past the issue date like a deadline: too
+            # early a start only fails to hold back reminders, too late a one would drop some.
+            year = _year(match.groups.get("year"), ctx)
+            if year is None:
+                year = ctx.issued.year if ctx.issued else ctx.year
+            opens = _month_day(year, _value(match, "month") or 0, _value(match, "day") or 1, ctx)
+            return None if opens is None else Deadline(
+                kind="none", start=opens, note=f"只写了开始日期 {opens.isoformat()}，没有截止日期",
+                **common)
+        if rule.recur is not None:
+            return _recurring(match, ctx, common)
+        if rule.after is not None:
+            offset = _offset(match)
+            if offset is None:
+                return None
+            return Deadline(kind="event", after=offset, note=_hours_note(match), **common)
+        day, start = _date(match, ctx)
+        if day is None or (start is not None and start > day):
+            return None
+        return Deadline(kind="once", dates=(day,), start=start, **common)
+    except ValueError:
+        return None  # 13月, 2月30日, 第五季度: not a date, so not a deadline
+
+
+def _recurring(match: Match, ctx: Context, common: dict[str, str]) -> Deadline | None:
+    rule = match.rule
+    cycle, note = rule.recur or "", ""
+    after = None
+    if cycle == "per_year":
+        count = _value(match, "count")
+        if count is None or count <= 0:
+            return None
+        cycle = PER_YEAR.get(count, "yearly")
+        if count not in PER_YEAR:
+            note = f"每年{count}次不能均分全年，暂按每年一次提醒，请核对"
+    elif match.groups.get("count") is not None:  # 每季度结束后10日内: after each period
+        after = _offset(match)
+        if after is None:
+            return None
+    day = _value(match, "day")
+    if cycle == "weekly":
+        raw = match.groups.get("weekday")
+        day = None if raw is None else (7 if raw in "日天" else to_int(raw))
+    dates = cycle_dates(cycle, ctx.year, ctx.reporting_cycle, month=_value(match, "month"),
+                        day=day, lag=rule.lag or 0)
+    start = None
+    if match.groups.get("from_month") is not None and len(dates) == 1:
+        # 每年3月15日到6月15日: the period opens each year on its first day; 每年9月至次年
+        # 4月30日 opens in the year before the one it ends in.
+        start = date(dates[0].year, _value(match, "from_month") or 1,
+                     _value(match, "from_day") or 1)
+        if start > dates[0]:
+            start = start.replace(year=start.year - 1)
+    return Deadline(kind="recurring", dates=dates, cycle=cycle, after=after,  # type: ignore[arg-type]
+                    start=start, note=note, **common)
+
+
+def _value(match: Match, key: str) -> int | None:
+    raw = match.groups.get(key)
+    if raw is not None:
+        return to_int(raw)
+    return match.rule.fixed(key)
+
+
+def _year(raw: str | None, ctx: Context) -> int | None:
+    if raw is None:
+        return None
+    if raw in RELATIVE_YEARS:
+        return ctx.year + RELATIVE_YEARS[raw]
+    return to_int(raw)
+
+
+def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
+    """The deadline and, for a range, where it opens. The end of a range takes what it
+    does not say from its start: 10月8日至20日 ends on 10月20日."""
+    rule, groups = match.rule, match.groups
+    from_year = _year(groups.get("from_year"), ctx)
+    from_month = groups.get("from_month")
+    from_day = groups.get("from_day")
+    year = _year(groups.get("year"), ctx)
+    year = from_year if year is None else year
+    if rule.date == "years_end":  # 今后两年: this year and the next
+        count = _value(match, "count")
+        if count is None or count <= 0:
+            return None, None
+        return date(ctx.year + count - 1, 12, 31), date(ctx.year, 1, 1)
+    if rule.date == "lunar_eve":
+        eve = _lunar_eve(_value(match, "month") or 1, _value(match, "day") or 1, year, ctx)
+        if eve is None:  # no table for that year (or festival): say so, never drop it
+            raise Unsettled("无法从农历算出这个节日的日期，请写明具体日期")
+        return eve, None
+    if rule.date in ("day", "month_end"):
+        month = _value(match, "month")
+        if month is None and from_month is not None:
+            month = to_int(from_month)
+        day = _value(match, "day") if rule.date == "day" else None
+        if rule.date == "month_end" and groups.get("dekad") is not None:
+            day = _DEKAD_END.get(groups["dekad"])  # 下旬: the month's end
+        if month is None or (rule.date == "day" and day is None):
+            return None, None
+        end = _month_day(year, month, day, ctx)
+    else:
+        end = _period_end(rule.date, year if year is not None else ctx.year, match)
+    if end is None or not (from_year or from_month or from_day):
+        return end, None
+    start_month = to_int(from_month) if from_month is not None else (
+        end.month if from_day is not None else 1)
+    start_day = to_int(from_day) if from_day is not None else _DEKAD_START.get(
+        groups.get("from_dekad") or "", 1)
+    start_year = from_year if from_year is not None else (
+        end.year if (start_month, start_day) <= (end.month, end.day) else end.year - 1)
+    start = date(start_year, start_month, start_day)
+    issued = ctx.issued
+    # Only a range mostly over at the issue date is in doubt (8至12月 issued 12-24: 145 days
+    # past, 7 to go). One that opened days before it (7月1日—7月31日 issued 07-03) is the
+    # notice's own period; one ending months later (1-12月 issued in July) is plainly this year's.
+    if (year is None and issued is not None and start < issued
+            and (end - issued).days <= _LATE_RANGE
+            and (issued - start).days > (end - issued).days):
+        raise Unsettled(f"这个范围在方案印发（{issued.isoformat()}）时已大半过去，可能指"
+                        f"{end.year}年，也可能指{end.year + 1}年，请写明年份")
+    return end, start
+
+
+def _lunar_eve(month: int, day: int, year: int | None, ctx: Context) -> date | None:
+    """The day before a festival of the Chinese calendar (春节前), in the given year or else
+    the first on or after the issue date, like a month/day without a year."""
+    # Imported here: only a festival needs the lunisolar tables (holidays covers 1901–2099).
+    try:
+        from holidays.calendars.chinese import _ChineseLunisolar
+    except ImportError:  # a holidays release that moved its tables
+        return None
+
+    festival = {(1, 1): "lunar_new_year_date", (5, 5): "dragon_boat_date",
+                (8, 15): "mid_autumn_date"}.get((month, day))
+    if festival is None:
+        return None
+    lunisolar = _ChineseLunisolar()
+
+    def eve(y: int) -> date | None:
+        found, _ = getattr(lunisolar, festival)(y)
+        return None if found is None else found - timedelta(days=1)
+
+    if year is not None:
+        return eve(year)
+    if ctx.issued is None:
+        return eve(ctx.year)
+    for y in (ctx.issued.year, ctx.issued.year + 1):
+        candidate = eve(y)
+        if candidate is not None and candidate >= ctx.issued:
+            return candidate
+    return None
+
+
+def _month_day(year: int | None, month: int, day: int | None, ctx: Context) -> date | None:
+    def make(y: int) -> date:
+        return date(y, month, day) if day is not None else _month_end(y, month)
+
+    if year is not None:
+        return make(year)
+    if ctx.issued is None:
+        return make(ctx.year)
+    # A month/day without a year is the first one on or after the plan's issue date:
+    # "1月31日前" in a plan issued in April 2022 is 2023-01-31.
+    for y in (ctx.issued.year, ctx.issued.year + 1):
+        try:
+            candidate = make(y)
+        except ValueError:
+            continue
+        if candidate >= ctx.issued:
+            return candidate
+    return None
+
+
+def _period_end(kind: str | None, year: int, match: Match) -> date | None:
+    if kind == "year_end":
+        return date(year, 12, 31)
+    if kind == "half_end":
+        half = _value(match, "half")
+        return None if half not in (1, 2) else _month_end(year, 6 * half)
+    if kind == "quarter_end":
+        quarter = _value(match, "quarter")
+        return None if quarter is None or not 1 <= quarter <= 4 else _month_end(year, 3 * quarter)
+    return None
+
+
+def _offset(match: Match) -> Offset | None:
+    rule: Rule = match.rule
+    count = _value(match, "count")
+    # 当日 is a fixed 0 days; a written 0日内 is a typo, not a deadline.
+    if count is None or count < 0 or (count == 0 and match.groups.get("count") is not None):
+        return None
+    unit = rule.after if rule.after is not None else "unit"
+    if unit == "unit":
+        word = (match.groups.get("unit") or "").removeprefix("个")
+        unit = _UNIT_WORDS.get(word)
+        if unit is None:
+            return None
+    if unit == "week":
+        # Plans count weeks in calendar days; 两周内 is 14 days, not 10 workdays.
+        return Offset(n=count * 7, unit="day")
+    if unit == "hour":
+        # Reminders are by the day: 24小时 is 1 day, 72小时 3, and 2小时 the event's own day.
+        return Offset(n=count // 24, unit="day")
+    return Offset(n=count, unit=unit)  # type: ignore[arg-type]
+
+
+def _hours_note(match: Match) -> str:
+    word = (match.groups.get("unit") or "").removeprefix("个")
+    count = _value(match, "count")
+    if _UNIT_WORDS.get(word) != "hour" or count is None or count % 24 == 0:
+        return ""
+    days = "事件当天" if count < 24 else f"事件后{count // 24}天"
+    return f"时限{count}小时，按{days}提醒，请留意具体时刻"
+
+
+# A phrase with both a start and an event-relative limit (自3月25日起30个工作日内) names its
+# due date only through the workday calendar; saying so beats dropping the start.
+_START_AND_LIMIT = "写了开始日期，期限又从事件起算，请写明截止日期或记录事件日期"
+# A start after the deadline beside it: the two were read in different years, or one is
+# miswritten; a date would be a guess.
+_START_AFTER_END = "开始日期晚于截止日期，请写明各自的年份"
+
+
+def _opened(found: list[Deadline], ambiguous: list[tuple[str, str]]) -> list[Deadline]:
+    """Apply a start (从3月起) to the other deadlines of its phrase: a date keeps it as where
+    its work opens, a rhythm loses the periods before it. A start alone is no deadline."""
+    starts = [d for d in found if d.kind == "none" and d.start is not None]
+    rest = [d for d in found if not (d.kind == "none" and d.start is not None)]
+    if not starts or not any(d.kind in ("once", "recurring", "event") for d in rest):
+        return found
+    opens = starts[0].start
+    assert opens is not None
+    if any(d.kind == "event" for d in rest):
+        ambiguous.extend((s.text, _START_AND_LIMIT) for s in starts)
+        return rest
+    result = []
+    for d in rest:
+        if d.kind == "once" and d.start is None:
+            if d.dates[0] < opens:  # 从明年3月起…6月30日前: which year's June is meant?
+                ambiguous.append((d.text, _START_AFTER_END))
+                continue
+            d = replace(d, start=opens)
+        elif d.kind == "recurring":
+            kept = tuple(x for x in d.dates if x >= opens)
+            if not kept:
+                ambiguous.append((d.text, _START_AFTER_END))
+                continue
+            d = replace(d, dates=kept, start=opens)
+        result.append(d)
+    return result
+
+
+def _month_end(year: int, month: int) -> date:
+    # Not calendar.monthrange: the calendar module (and locale) is a cost at every start.
+    if month == 12:
+        return date(year, 12, 31)
+    return date(year, month + 1, 1) - timedelta(days=1)
+
+
+def _dedupe(deadlines: Iterable[Deadline]) -> list[Deadline]:
+    seen: set[tuple[object, ...]] = set()
+    kept: list[Deadline] = []
+    for d in deadlines:
+        key = (d.kind, d.dates, d.cycle, d.after, d.start)
+        if key not in seen:
+            seen.add(key)
+            kept.append(d)
+    return kept

@@ -1,0 +1,253 @@
+"""The office's 通讯录: unit contacts kept in a spreadsheet (.xlsx or .csv), deployment-wide.
+
+Columns 单位, 别名, 邮箱, 企业微信群, 企业微信成员, 手机; a cell may hold several values
+separated by 、 ; or a new line. A plan's own [units] override a row of the same name.
+``write_book`` adds the units plans name to the sheet without touching what is filled in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reminder.errors import ConfigError
+from reminder.models import Contact
+
+if TYPE_CHECKING:
+    from reminder.plan.folder import Plan
+
+HEADERS = ("单位", "别名", "邮箱", "企业微信群", "企业微信成员", "手机")
+FIELDS = ("name", "aliases", "email", "wecom", "wecom_users", "wecom_mobiles")
+SPLIT = re.compile(r"[、;；,，\r\n]+")
+TO_FILL = "FFF2CC"  # the pale yellow offices use for "fill this in"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactBook:
+    path: Path
+    contacts: Mapping[str, Contact] = field(default_factory=dict)
+    rows: Mapping[str, int] = field(default_factory=dict)  # unit -> sheet row (header is 1)
+
+    @property
+    def filled(self) -> int:
+        return sum(1 for c in self.contacts.values() if c.reachable)
+
+    def row_of(self, name: str) -> int | None:
+        if name in self.rows:
+            return self.rows[name]
+        return next((self.rows[c.name] for c in self.contacts.values() if name in c.aliases), None)
+
+
+def split(cell: Any) -> tuple[str, ...]:
+    if cell is None:
+        return ()
+    return tuple(p.strip() for p in SPLIT.split(str(cell)) if p.strip())
+
+
+def _read_rows(path: Path) -> list[list[Any]]:
+    if path.suffix.lower() == ".csv":
+        raw = path.read_bytes()
+        for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+            try:
+                return list(csv.reader(io.StringIO(raw.decode(encoding))))
+            except UnicodeDecodeError:
+                continue
+        raise ConfigError("通讯录编码无法识别", file=path, hint="用 Excel 另存为 UTF-8 CSV 或 .xlsx")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise ConfigError("通讯录应为 .xlsx 或 .csv", file=path)
+    import zipfile
+
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+        book.close()
+        return rows
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+        raise ConfigError("通讯录已损坏，无法读取", file=path,
+                          hint=f"用 Excel/WPS 打开后重新保存（{type(exc).__name__}）") from None
+
+
+def _columns(header: Sequence[Any], path: Path) -> dict[str, int]:
+    names = [str(h).strip() if h is not None else "" for h in header]
+    index = {f: names.index(h) for f, h in zip(FIELDS, HEADERS, strict=True) if h in names}
+    if "name" not in index:
+        raise ConfigError("通讯录缺少“单位”列", file=path, line=1,
+                          hint="第一行应为 " + "、".join(HEADERS))
+    return index
+
+
+def read_book(path: Path) -> ContactBook:
+    """Read the sheet; every mistake names its line."""
+    try:
+        rows = _read_rows(path)
+    except FileNotFoundError:
+        raise ConfigError("通讯录文件不存在", file=path, place="contacts",
+                          hint=f"用 reminder contacts 计划文件夹 -o {path.name} 生成") from None
+    if not rows:
+        raise ConfigError("通讯录是空的", file=path, hint="第一行应为 " + "、".join(HEADERS))
+    index = _columns(rows[0], path)
+    contacts: dict[str, Contact] = {}
+    lines: dict[str, int] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        values = {f: split(row[i]) if i < len(row) else () for f, i in index.items()}
+        if not values["name"]:
+            continue
+        name = str(row[index["name"]]).strip()
+        if name in lines:
+            raise ConfigError(f"单位“{name}”重复（第 {lines[name]} 行已有）", file=path, line=line,
+                              hint="每个单位一行，多个地址写在同一格，用、分隔")
+        for address in values.get("email", ()):
+            if "@" not in address:
+                raise ConfigError(f"邮箱“{address}”不像邮件地址", file=path, line=line,
+                                  place="邮箱", hint="写作 name@example.gov.cn")
+        robots = values.get("wecom", ())
+        if len(robots) > 1:
+            raise ConfigError("企业微信群只能填一个机器人名", file=path, line=line, place="企业微信群",
+                              hint="其他群另起一行并用别名区分")
+        contacts[name] = Contact(
+            name=name, aliases=values.get("aliases", ()), email=values.get("email", ()),
+            wecom=robots[0] if robots else None, wecom_users=values.get("wecom_users", ()),
+            wecom_mobiles=values.get("wecom_mobiles", ()),
+        )
+        lines[name] = line
+    return ContactBook(path=path, contacts=contacts, rows=lines)
+
+
+def named_units(plan: Plan) -> dict[str, str]:
+    """Every unit or person a plan addresses, with the first place that names it."""
+    from reminder.plan.occurrences import effective_task
+
+    named: dict[str, str] = {}
+    for raw in plan.tasks:
+        for unit in effective_task(plan, raw).units:
+            named.setdefault(unit, f"任务 {raw.id}")
+    for plan_date in plan.dates:
+        for unit in plan_date.units:
+            named.setdefault(unit, f"dates.{plan_date.name}")
+    if plan.coordinator:
+        named.setdefault(plan.coordinator, "coordinator")
+    for name in plan.escalate_to:
+        named.setdefault(name, "escalate_to")
+    return named
+
+
+def _cells(contact: Contact) -> list[str]:
+    return ["、".join(contact.aliases), "、".join(contact.email), contact.wecom or "",
+            "、".join(contact.wecom_users), "、".join(contact.wecom_mobiles)]
+
+
+def write_book(path: Path, units: Iterable[str], known: Mapping[str, Contact]) -> list[str]:
+    """Add every unit not yet in the sheet (filled from ``known`` when it is known), fill
+    empty rows that ``known`` can fill, and mark the rows still to fill. Rows and columns
+    already there are kept as they are. Returns the units still without a contact."""
+    book = read_book(path) if path.exists() else ContactBook(path=path)
+    wanted = [u for u in dict.fromkeys(units) if book.row_of(u) is None]
+    if path.suffix.lower() == ".csv":
+        return _write_csv(path, book, wanted, known)
+    return _write_xlsx(path, book, wanted, known)
+
+
+def _merged(name: str, book: ContactBook, known: Mapping[str, Contact]) -> Contact | None:
+    have = book.contacts.get(name)
+    if have is not None and have.reachable:
+        return None  # filled in by hand: never overwritten
+    return known.get(name)
+
+
+def _write_csv(path: Path, book: ContactBook, wanted: list[str],
+               known: Mapping[str, Contact]) -> list[str]:
+    rows = _read_rows(path) if path.exists() else [list(HEADERS)]
+    index = _columns(rows[0], path)
+    width = max(len(rows[0]), len(HEADERS))
+    for name, line in book.rows.items():
+        fill = _merged(name, book, known)
+        if fill is not None:
+            row = rows[line - 1] + [""] * (width - len(rows[line - 1]))
+            for f, value in zip(FIELDS[1:], _cells(fill), strict=True):
+                if f in index and not str(row[index[f]] or "").strip():
+                    row[index[f]] = value
+            rows[line - 1] = row
+    for name in wanted:
+        row = [""] * width
+        row[index["name"]] = name
+        for f, value in zip(FIELDS[1:], _cells(known.get(name, Contact(name=name))), strict=True):
+            if f in index:
+                row[index[f]] = value
+        rows.append(row)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    _replace(path, buffer.getvalue().encode("utf-8-sig"))
+    return _missing(path)
+
+
+def _write_xlsx(path: Path, book: ContactBook, wanted: list[str],
+                known: Mapping[str, Contact]) -> list[str]:
+    import openpyxl
+    from openpyxl.styles import Font, PatternFill
+
+    if path.exists():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(path)
+        sheet = workbook.worksheets[0]
+    else:
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.title = "通讯录"
+        sheet.append(list(HEADERS))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for letter, width in zip("ABCDEF", (18, 14, 30, 14, 16, 16), strict=True):
+            sheet.column_dimensions[letter].width = width
+        sheet.freeze_panes = "A2"
+    index = _columns([c.value for c in sheet[1]], path)
+    for name, line in book.rows.items():
+        fill = _merged(name, book, known)
+        if fill is not None:
+            for f, value in zip(FIELDS[1:], _cells(fill), strict=True):
+                cell = sheet.cell(row=line, column=index[f] + 1) if f in index else None
+                if cell is not None and not str(cell.value or "").strip():
+                    cell.value = value or None
+    for name in wanted:
+        line = sheet.max_row + 1
+        sheet.cell(row=line, column=index["name"] + 1, value=name)
+        for f, value in zip(FIELDS[1:], _cells(known.get(name, Contact(name=name))), strict=True):
+            if f in index and value:
+                sheet.cell(row=line, column=index[f] + 1, value=value)
+    todo = PatternFill(fill_type="solid", start_color=TO_FILL, end_color=TO_FILL)
+    plain = PatternFill(fill_type=None)
+    for line in range(2, sheet.max_row + 1):
+        def value(f: str, line: int = line) -> str:
+            return str(sheet.cell(row=line, column=index[f] + 1).value or "").strip() if f in index else ""
+
+        if not value("name"):
+            continue
+        empty = not value("email") and not value("wecom")
+        for column in (index[f] + 1 for f in FIELDS if f in index):
+            sheet.cell(row=line, column=column).fill = todo if empty else plain
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    _replace(path, buffer.getvalue())
+    return _missing(path)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write beside and rename: an interrupted run never leaves half a sheet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def _missing(path: Path) -> list[str]:
+    return [c.name for c in read_book(path).contacts.values() if not c.reachable]

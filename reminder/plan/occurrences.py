@@ -1,0 +1,145 @@
+"""From a plan's tasks and their parsed deadlines to concrete due dates on the calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from reminder.models import Deadline, Occurrence, Offset, Task
+from reminder.parse.deadlines import Context, parse, task_deadlines
+from reminder.plan.calendar import WorkCalendar
+
+if TYPE_CHECKING:  # only annotations: `explain` needs no plan folders
+    from reminder.plan.folder import Plan
+
+Events = Mapping[tuple[str, str], date]
+Done = AbstractSet[tuple[str, str, date]]
+
+
+def plan_date_task_id(name: str) -> str:
+    """Plan-level dates share the occurrence machinery under a task id that no table uses."""
+    return f"@{name}"
+
+
+def context(plan: Plan) -> Context:
+    return Context(year=plan.year, issued=plan.issued, reporting_cycle=plan.reporting_cycle)
+
+
+def effective_task(plan: Plan, task: Task) -> Task:
+    """The task with its plan.toml override applied (deadline text, units)."""
+    override = plan.overrides.get(task.id)
+    if override is None:
+        return task
+    changes: dict[str, object] = {}
+    if override.deadline is not None:
+        changes["deadline_text"] = override.deadline
+    if override.units is not None:
+        changes["lead"], changes["support"] = override.units, ()
+    if not changes:
+        return task
+    return replace(task, **changes)  # type: ignore[arg-type]
+
+
+def deadlines_of(plan: Plan, task: Task) -> list[Deadline]:
+    cache = plan.deadline_cache
+    if task.id not in cache:
+        found = task_deadlines(effective_task(plan, task), context(plan), plan.rules,
+                               plan.default_deadline)
+        shared = plan.deadline_values  # equal deadlines of many tasks kept once (memory)
+        cache[task.id] = [shared.setdefault(d, d) for d in found]
+    return cache[task.id]
+
+
+def after_event(event: date, offset: Offset, calendar: WorkCalendar) -> date:
+    """The nominal deadline ``offset`` after an event ("5个工作日内" counts real workdays)."""
+    if offset.unit == "workday":
+        return calendar.add_workdays(event, offset.n)
+    if offset.unit == "month":
+        from dateutil.relativedelta import relativedelta  # rare; not worth its import
+
+        return event + relativedelta(months=offset.n)
+    return event + timedelta(days=offset.n)
+
+
+def nominal_dates(deadline: Deadline, calendar: WorkCalendar) -> tuple[date, ...]:
+    """The nominal dates of a dated deadline; a recurring one with ``after`` falls due that
+    long after each period (每季度结束后10个工作日内 counts real workdays)."""
+    if deadline.kind == "recurring" and deadline.after is not None:
+        return tuple(after_event(d, deadline.after, calendar) for d in deadline.dates)
+    return deadline.dates
+
+
+def _task_occurrences(plan: Plan, task: Task, event: date | None) -> list[Occurrence]:
+    shift = plan.policy.shift
+    result: list[Occurrence] = []
+    for deadline in deadlines_of(plan, task):
+        nominals = nominal_dates(deadline, plan.calendar)
+        if deadline.kind == "event":
+            if event is None or deadline.after is None:
+                continue
+            nominals = (after_event(event, deadline.after, plan.calendar),)
+        elif deadline.kind == "none":
+            continue
+        pairs = [(n, plan.calendar.shift(n, shift)) for n in nominals]
+        for i, (nominal, due) in enumerate(pairs):
+            # A plan cannot ask for work due before it was issued (the Q1 report of a
+            # plan issued in July): such occurrences are history, not reminders.
+            if plan.issued and due < plan.issued:
+                continue
+            recurring = deadline.kind == "recurring"
+            result.append(Occurrence(
+                plan=plan.id, task=task.id, kind=deadline.kind, nominal=nominal, due=due,
+                cycle=deadline.cycle, rule=deadline.rule,
+                previous_due=pairs[i - 1][1] if recurring and i else None,
+                next_due=pairs[i + 1][1] if recurring and i + 1 < len(pairs) else None,
+                start=deadline.start,
+            ))
+    return result
+
+
+def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozenset()
+                ) -> list[Occurrence]:
+    """Every open occurrence of the plan's tasks and plan-level dates, by due date.
+
+    ``events`` (from plan.toml or the store) give event-relative deadlines their date;
+    ``done`` removes completed occurrences, matched by due or nominal date.
+    """
+    events = events or {}
+    found: dict[tuple[str, date], Occurrence] = {}
+    for task in plan.tasks:
+        override = plan.overrides.get(task.id)
+        if override is not None and override.skip:
+            continue
+        event = events.get((plan.id, task.id)) or (override.event if override else None)
+        for occ in _task_occurrences(plan, task, event):
+            # Several phrases can name the same day ("2021年底" in the cell and
+            # "2021年底前" in the requirement): one occurrence.
+            found.setdefault((occ.task, occ.due), occ)
+    ctx = context(plan)
+    for plan_date in plan.dates:
+        task_id = plan_date_task_id(plan_date.name)
+        for deadline in parse(plan_date.deadline_text, ctx, plan.rules):
+            for nominal in (nominal_dates(deadline, plan.calendar)
+                            if deadline.kind in ("once", "recurring") else ()):
+                due = plan.calendar.shift(nominal, plan.policy.shift)
+                found.setdefault((task_id, due), Occurrence(
+                    plan=plan.id, task=task_id, kind="once", nominal=nominal, due=due,
+                    rule=deadline.rule, start=deadline.start,
+                ))
+    ordered = sorted(found.values(), key=lambda o: (o.due, _task_order(o.task)))
+    return without_done(ordered, done) if done else ordered
+
+
+def without_done(occs: Iterable[Occurrence], done: Done) -> list[Occurrence]:
+    """The occurrences not completed, matched by due or nominal date: lets a caller compute
+    occurrences once and drop the completed ones where only open ones count."""
+    return [occ for occ in occs
+            if (occ.plan, occ.task, occ.due) not in done
+            and (occ.plan, occ.task, occ.nominal) not in done]
+
+
+def _task_order(task_id: str) -> tuple[int, str]:
+    return (int(task_id), "") if task_id.isdigit() else (10**9, task_id)

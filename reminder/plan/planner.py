@@ -1,0 +1,278 @@
+"""The dry run's engine: every notice the policy asks for, as a pure function of the plans.
+
+The daemon calls the same function with events and completions from its store, so what
+`reminder plan` shows is exactly what `reminder run` sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+from reminder.models import Contact, Notice, Occurrence, Offset, Stage
+from reminder.plan.calendar import WorkCalendar
+from reminder.plan.folder import Plan
+from reminder.plan.occurrences import (
+    Done,
+    Events,
+    effective_task,
+    occurrences,
+    plan_date_task_id,
+    without_done,
+)
+
+STAGE_ORDER = {"overdue": 0, "escalate": 1, "due": 2, "remind": 3, "report": 4}
+# The default dry-run window reaches this far past the last due date: enough to show the
+# overdue notice, the first escalation and its first repeat.
+DEFAULT_TAIL = timedelta(days=30)
+
+
+def before(due: date, offset: Offset, calendar: WorkCalendar) -> date:
+    """The workday ``offset`` before ``due``; a reminder that would fall on a non-workday
+    goes out on the workday before it."""
+    if offset.unit == "workday":
+        return calendar.add_workdays(due, -offset.n)
+    day = due - relativedelta(months=offset.n) if offset.unit == "month" else due - timedelta(days=offset.n)
+    return calendar.shift(day, "before")
+
+
+def after(day: date, offset: Offset, calendar: WorkCalendar) -> date:
+    if offset.unit == "workday":
+        return calendar.add_workdays(day, offset.n)
+    later = day + relativedelta(months=offset.n) if offset.unit == "month" else day + timedelta(days=offset.n)
+    return calendar.shift(later, "after")
+
+
+def _reminders(occ: Occurrence, offsets: Iterable[Offset], plan: Plan) -> list[tuple[date, str]]:
+    """Reminder days before a due date, one per day, none before the plan was issued, before
+    the previous occurrence of a recurring task was due, or before the work opens (a range's
+    start: reminding a unit of work it may not begin yet is noise)."""
+    days: dict[date, str] = {}
+    for offset in offsets:
+        day = before(occ.due, offset, plan.calendar)
+        if (
+            day < occ.due
+            and (occ.previous_due is None or day > occ.previous_due)
+            and (plan.issued is None or day >= plan.issued)
+            and (occ.start is None or day >= occ.start)
+        ):
+            days.setdefault(day, str(offset))
+    return sorted(days.items())
+
+
+def schedule(occ: Occurrence, plan: Plan, end: date) -> list[tuple[date, Stage, str]]:
+    """(send day, stage, step) for one occurrence up to ``end``."""
+    policy, calendar = plan.policy, plan.calendar
+    if occ.task.startswith("@"):
+        steps: list[tuple[date, Stage, str]] = [
+            (d, "report", s) for d, s in _reminders(occ, policy.report_remind_before, plan)
+        ]
+        return [*steps, (calendar.shift(occ.due, "before"), "report", "0")]
+    if occ.cycle == "ongoing":
+        return [(d, "remind", s) for d, s in _reminders(occ, policy.ongoing_remind_before, plan)]
+    steps = [(d, "remind", s) for d, s in _reminders(occ, policy.remind_before, plan)]
+    if policy.on_due_day:
+        steps.append((calendar.shift(occ.due, "before"), "due", "0"))
+    overdue = after(occ.due, policy.overdue_after, calendar)
+    steps.append((overdue, "overdue", str(policy.overdue_after)))
+    # A recurring task's next period brings its own reminders and overdue notice; chasing
+    # the old period past that would only stack duplicate escalations.
+    last = min(end, occ.next_due - timedelta(days=1)) if occ.next_due else end
+    escalation, n = after(overdue, policy.escalate_after, calendar), 1
+    while escalation <= last:
+        steps.append((escalation, "escalate", f"#{n}"))
+        escalation, n = after(escalation, policy.escalate_every, calendar), n + 1
+    return steps
+
+
+def _contact(plan: Plan, name: str) -> Contact:
+    return plan.contact(name) or Contact(name=name)
+
+
+def recipients(plan: Plan, occ: Occurrence, stage: Stage) -> list[Contact]:
+    """Who a stage addresses: units for reminders, lead units and the coordinator when
+    overdue, the escalation contacts (or the coordinator) for escalations."""
+    names: list[str]
+    if occ.task.startswith("@"):
+        plan_date = next(d for d in plan.dates if plan_date_task_id(d.name) == occ.task)
+        names = list(plan_date.units) or _all_units(plan)
+    else:
+        task = effective_task(plan, plan.task(occ.task))  # type: ignore[arg-type]
+        if stage in ("remind", "due"):
+            names = list(task.units if plan.policy.remind_support else task.lead or task.units)
+        elif stage == "overdue":
+            names = [*(task.lead or task.units), *([plan.coordinator] if plan.coordinator else [])]
+        else:
+            names = list(plan.escalate_to) or ([plan.coordinator] if plan.coordinator else [])
+        if not names and plan.coordinator:
+            names = [plan.coordinator]
+    seen: dict[str, Contact] = {}
+    for name in names:
+        contact = _contact(plan, name)
+        seen.setdefault(contact.name, contact)
+    return list(seen.values())
+
+
+def _all_units(plan: Plan) -> list[str]:
+    names: dict[str, None] = {}
+    for task in plan.tasks:
+        for unit in effective_task(plan, task).units:
+            names[unit] = None
+    return list(names)
+
+
+Route = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _channels(contact: Contact) -> list[Route]:
+    """(channel, addresses, mentions, mobiles) for each way the contact can be reached."""
+    routes: list[Route] = []
+    if contact.email:
+        routes.append(("email", contact.email, (), ()))
+    if contact.wecom:
+        routes.append(("wecom", (contact.wecom,), contact.wecom_users, contact.wecom_mobiles))
+    return routes or [("none", (), (), ())]
+
+
+def plan_window(plans: Sequence[Plan], *, events: Events | None = None,
+                occs: Mapping[str, Sequence[Occurrence]] | None = None) -> tuple[date, date]:
+    """The default dry-run window: from the earliest issue date (or the plan year's start)
+    to a month past the last due date. ``occs``: each plan's occurrences, when the caller
+    has them already."""
+    start = min(p.issued or date(p.year, 1, 1) for p in plans)
+    dues = [o.due for p in plans
+            for o in (occs[p.id] if occs is not None else occurrences(p, events=events))]
+    end = max(dues, default=max(date(p.year, 12, 31) for p in plans)) + DEFAULT_TAIL
+    return start, end
+
+
+# (recipient, channel, addresses, mentions, mobiles): one notice of a batch.
+Target = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+class Batch(NamedTuple):
+    """The notices of one step of one occurrence: same time, stage and task, one per
+    recipient and channel (``targets``, in recipient then channel order). Writers format
+    the shared part once; ``notices()`` gives the records the store and the table use.
+
+    A named tuple, not a frozen dataclass like the other records: a big dry run makes
+    hundreds of thousands of these, and a frozen dataclass takes three times as long to
+    build (one ``object.__setattr__`` per field). Immutable all the same."""
+
+    send_at: datetime
+    stage: Stage
+    step: str
+    plan: str
+    plan_title: str
+    task: str
+    title: str
+    due: date
+    occurrence: str
+    targets: tuple[Target, ...]
+
+    def notices(self) -> Iterator[Notice]:
+        for recipient, channel, addresses, mentions, mobiles in self.targets:
+            yield Notice(
+                send_at=self.send_at, stage=self.stage, step=self.step, plan=self.plan,
+                plan_title=self.plan_title, task=self.task, title=self.title, due=self.due,
+                recipient=recipient, channel=channel, addresses=addresses,
+                mentions=mentions, mobiles=mobiles, occurrence=self.occurrence,
+            )
+
+
+def _targets(plan: Plan, occ: Occurrence, stage: Stage) -> tuple[Target, ...]:
+    found = [(c.name, channel, addresses, mentions, mobiles)
+             for c in recipients(plan, occ, stage)
+             for channel, addresses, mentions, mobiles in _channels(c)]
+    return tuple(sorted(found, key=lambda t: (t[0], t[1])))
+
+
+def plan_batches(
+    plan: Plan,
+    occs: Iterable[Occurrence],
+    *,
+    start: date,
+    end: date,
+    now: datetime | None = None,
+) -> list[Batch]:
+    """One plan's notices from ``start`` to ``end`` (and at or after ``now``), as batches in
+    time order. ``occs`` are the plan's open occurrences (see ``occurrences``)."""
+    zone = ZoneInfo(plan.policy.timezone)
+    moments: dict[date, datetime] = {}
+    # Many tasks share a due date and many occurrences a task: their schedules and
+    # recipients are worked out once each, not once per occurrence.
+    schedules: dict[tuple[object, ...], list[tuple[date, Stage, str]]] = {}
+    targets: dict[tuple[str, Stage], tuple[Target, ...]] = {}
+    orders: dict[str, tuple[int, str]] = {}
+    titles: dict[str, str] = {}
+    batches: list[Batch] = []
+    for occ in occs:
+        nominal = occ.nominal.isoformat()
+        title = titles.get(occ.task)
+        if title is None:
+            title = titles[occ.task] = _title(plan, occ)
+            orders[occ.task] = _order(occ.task)
+        shape = (occ.task.startswith("@"), occ.cycle == "ongoing", occ.due, occ.previous_due,
+                 occ.next_due, occ.start)
+        steps = schedules.get(shape)
+        if steps is None:
+            steps = schedules[shape] = schedule(occ, plan, end)
+        for day, stage, step in steps:
+            if not start <= day <= end:
+                continue
+            send_at = moments.get(day)
+            if send_at is None:
+                send_at = moments[day] = datetime.combine(day, plan.policy.send_time, tzinfo=zone)
+            if now is not None and send_at < now:
+                continue
+            found = targets.get((occ.task, stage))
+            if found is None:
+                found = targets[occ.task, stage] = _targets(plan, occ, stage)
+            if found:
+                batches.append(Batch(send_at, stage, step, plan.id, plan.title, occ.task, title,
+                                     occ.due, nominal, found))
+    # Two occurrences of one task can share a moment and stage (two deadlines in one
+    # cell, both overdue): the earlier due date first.
+    batches.sort(key=lambda b: (b.send_at, STAGE_ORDER[b.stage], orders[b.task], b.due))
+    return batches
+
+
+def plan_notices(
+    plans: Sequence[Plan],
+    *,
+    start: date,
+    end: date,
+    now: datetime | None = None,
+    events: Events | None = None,
+    done: Done = frozenset(),
+    occs: Mapping[str, Sequence[Occurrence]] | None = None,
+) -> list[Notice]:
+    """Every notice to be sent from ``start`` to ``end`` (inclusive), and at or after
+    ``now`` when given, in time order across all plans (held in memory: for many plans
+    stream ``plan_batches`` plan by plan instead). ``occs``: each plan's occurrences (with
+    ``events`` applied), when the caller has them already."""
+    notices = [
+        n for plan in plans
+        for batch in plan_batches(
+            plan, without_done(occs[plan.id], done) if occs is not None
+            else occurrences(plan, events=events, done=done), start=start, end=end, now=now)
+        for n in batch.notices()
+    ]
+    # Stable: within one plan and moment the batches are already in order.
+    notices.sort(key=lambda n: (n.send_at, n.plan))
+    return notices
+
+
+def _title(plan: Plan, occ: Occurrence) -> str:
+    if occ.task.startswith("@"):
+        return occ.task[1:]
+    task = plan.task(occ.task)
+    return task.short_title if task else occ.task
+
+
+def _order(task_id: str) -> tuple[int, str]:
+    return (int(task_id), "") if task_id.isdigit() else (10**9, task_id)
