@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from clirun import EXAMPLE, MOMENT, TZ, reminder, write_config
 from lxml import html
 from servers import SmtpServer, WeComServer, free_port, fresh_postgres
-from test_cli_daemon import EXAMPLE, MOMENT, TZ, reminder, write_config
 
 SECRET_ENV = "REMINDER_WEB_SECRET"
 NOW = datetime.fromisoformat(MOMENT).replace(tzinfo=TZ)

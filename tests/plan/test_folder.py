@@ -5,7 +5,7 @@ import pytest
 from reminder.errors import PlanError, ReminderError
 from reminder.plan.folder import COLUMNS, load_plan, read_tasks
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo-2026"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "demo-2026"
 HEADER = ",".join(zh for _, zh in COLUMNS)
 
 

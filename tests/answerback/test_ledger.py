@@ -7,9 +7,9 @@ import io
 from pathlib import Path
 
 import pytest
+from clirun import KEYS, reminder
 from openpyxl import load_workbook
 from servers import smtp_server, wecom_server
-from test_cli_daemon import KEYS, reminder
 from webutil import NOW, SECRET_ENV, deploy
 
 from reminder.answerback.ledger import HEADERS

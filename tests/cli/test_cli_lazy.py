@@ -41,6 +41,6 @@ def test_explain_loads_only_its_own_command_module() -> None:
         "from reminder.cli.main import main\n"
         "main()\n"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
     assert "LOADED=\n" in out.stderr, out.stderr

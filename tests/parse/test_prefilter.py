@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from reminder.parse.rules import RuleSet, _defaults, _triggers, load_rules, normalize
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = Path(__file__).parent.parent / "corpus"
 
 
 def passes(pattern: str, text: str) -> bool:

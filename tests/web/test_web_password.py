@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
+from clirun import KEYS, reminder
 from lxml import html
 from servers import smtp_server, wecom_server
-from test_cli_daemon import KEYS, reminder
 from webutil import SECRET_ENV, Deployment, deploy, served, tasks_of
 
 from reminder.answerback.passwords import check_password, hash_password

@@ -11,7 +11,7 @@ import pytest
 from reminder.models import Deadline
 from reminder.parse.deadlines import Context, read
 
-CORPUS = Path(__file__).resolve().parent / "corpus" / "phrases.tsv"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "phrases.tsv"
 GAPS = CORPUS.with_name("gaps.tsv")
 CONFIDENT_WRONG = "confident wrong date"
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")

@@ -13,56 +13,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
+from clirun import EXAMPLE, KEYS, MOMENT, ROOT, TZ, reminder, write_config  # noqa: F401
 from servers import INVALID_KEY, SmtpServer, WeComServer, smtp_server, wecom_server
 
 from reminder.models import Notice
 from reminder.store import SENT, open_store
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "demo-2026"
-TZ = ZoneInfo("Asia/Shanghai")
-KEYS = {"REMINDER_WECOM_GONGKAI": "key-gongkai", "REMINDER_WECOM_YEWU": "key-yewu"}
-MOMENT = "2026-06-23T09:00"  # a Tuesday with reminders for twelve notices
-
-
-def reminder(*args: str, timeout: float = 60,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **KEYS, "PYTHONUNBUFFERED": "1", **(env or {})}
-    env.pop("REMINDER_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "reminder", *args], capture_output=True,
-                          text=True, env=env, timeout=timeout)
-
-
-def write_config(tmp_path: Path, smtp: SmtpServer, wecom: WeComServer, *,
-                 plans: str = '["plans"]', extra: str = "", login: str = "") -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(f"""
-plans = {plans}
-[database]
-path = "state/reminder.db"
-[channels.email]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-sender = "reminder@example.org"
-sender_name = "局政务公开办"
-timeout = 5
-{f'username = "{login}"' + chr(10) + 'password_env = "REMINDER_SMTP_PASSWORD"' if login else ""}
-[channels.wecom]
-base_url = "{wecom.url}"
-timeout = 5
-[channels.wecom.robots."公开办群"]
-key_env = "REMINDER_WECOM_GONGKAI"
-[channels.wecom.robots."业务科室群"]
-key_env = "REMINDER_WECOM_YEWU"
-[admin]
-email = ["admin@example.org"]
-{extra}
-""", encoding="utf-8")
-    return path
 
 
 @pytest.fixture

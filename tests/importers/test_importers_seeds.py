@@ -10,7 +10,7 @@ import pytest
 from reminder.importers import import_document
 from reminder.importers.writer import read_tasks_csv
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 needs_seeds = pytest.mark.skipif(
     not SEEDS.is_dir(), reason=f"seed plans not present at {SEEDS} (they are not part of the project)"
 )

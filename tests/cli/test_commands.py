@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from reminder.cli.main import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "demo-2026"
-GOLDEN = Path(__file__).resolve().parent / "golden" / "demo-2026-plan.csv"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "demo-2026-plan.csv"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

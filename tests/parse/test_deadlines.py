@@ -21,7 +21,7 @@ C21 = Context(year=2021)
 C21_JULY = Context(year=2021, issued=date(2021, 7, 19))  # 004, 广州市司法局
 C22 = Context(year=2022)
 C22_APRIL = Context(year=2022, issued=date(2022, 4, 15))  # 001
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 
 def show(deadlines: list[Deadline]) -> list[str]:

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from servers import fresh_postgres
+from test_daemon import FakePlan, Recorder
 
 from reminder.config import Config
 from reminder.delivery.daemon import Daemon, PlanSet
 from reminder.delivery.dispatcher import Dispatcher
 from reminder.models import Notice
 from reminder.store import CANCELLED, SENT, Store, open_store
-from tests.test_daemon import FakePlan, Recorder
 
 TZ = ZoneInfo("Asia/Shanghai")
 DUE = date(2026, 6, 30)
@@ -55,7 +55,7 @@ def in_other_process(url: str, action: str) -> None:
         f"s.{action}\n"
         "s.dispose()\n"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, timeout=60)
 
 

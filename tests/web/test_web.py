@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import requests
+from clirun import KEYS, reminder
 from lxml import html
 from servers import smtp_server, wecom_server
-from test_cli_daemon import KEYS, reminder
 from webutil import (
     NOW,
     SECRET_ENV,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from servers import SmtpServer, WeComServer, smtp_server, wecom_server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "demo-2026"
 KEY = "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
 PASSWORD = "s3cret-pw"

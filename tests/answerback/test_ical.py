@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from clirun import EXAMPLE, reminder
 from icalendar import Calendar
-from test_cli_daemon import EXAMPLE, reminder
 
 from reminder.answerback.ical import alarm_offsets, build_calendar
 from reminder.plan.folder import load_plan

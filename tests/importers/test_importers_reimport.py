@@ -146,7 +146,7 @@ def test_our_own_tasks_csv_imports_back_unchanged(tmp_path: Path) -> None:
     the same 16 tasks, sections, units and deadlines (an empty deadline stays empty)."""
     import csv
 
-    source = Path(__file__).resolve().parent.parent / "examples" / "demo-2026" / "tasks.csv"
+    source = Path(__file__).resolve().parents[2] / "examples" / "demo-2026" / "tasks.csv"
     import_document(source, tmp_path / "plan")
     got = (tmp_path / "plan" / "tasks.csv").read_text(encoding="utf-8-sig")
     want = source.read_text(encoding="utf-8-sig")

@@ -25,7 +25,7 @@ from reminder.plan.calendar import WorkCalendar
 from reminder.store import CANCELLED, DONE, NO_CHANNEL, OBSOLETE, PENDING, SENT, Store, open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo-2026"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "demo-2026"
 PLAN = "demo-2026"
 
 

@@ -15,9 +15,9 @@ from reminder.cli.dryrun import Summary, messages, show
 from reminder.cli.main import cli
 from reminder.models import Notice
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "demo-2026"
-GOLDEN = Path(__file__).resolve().parent / "golden" / "demo-2026-plan.csv"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "demo-2026-plan.csv"
 ZONE = ZoneInfo("Asia/Shanghai")
 
 

@@ -20,7 +20,7 @@ from reminder.models import Contact
 from reminder.plan.contacts import TO_FILL, read_book, write_book
 from reminder.plan.folder import load_plan
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "demo-2026"
 HEADER = "单位,别名,邮箱,企业微信群,企业微信成员,手机\n"
 
