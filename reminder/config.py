@@ -19,9 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reminder import redact
-from reminder.delivery.dispatcher import QuietHours, RetryPolicy
 from reminder.errors import ConfigError
-from reminder.models import Contact
+from reminder.models import Contact, QuietHours, RetryPolicy
 
 ENV_CONFIG = "REMINDER_CONFIG"
 SECURITY = ("ssl", "starttls", "none")
@@ -407,7 +406,7 @@ def _read_secret_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"密钥文件 TOML 语法错误{where}", file=path) from None
 
 
-def _secret(config: Config, env_name: str | None, section: str, name: str,
+def secret_value(config: Config, env_name: str | None, section: str, name: str,
             secrets: Mapping[str, Any], environ: Mapping[str, str], place: str) -> str:
     value = environ.get(env_name) if env_name else None
     if not value:
@@ -422,45 +421,3 @@ def _secret(config: Config, env_name: str | None, section: str, name: str,
                       file=config.path, place=place,
                       hint="设置该环境变量，或写入 secrets_file（systemd 下为 LoadCredential= 传入的 "
                            "secrets.toml）")
-
-
-def build_links(config: Config, environ: Mapping[str, str] | None = None) -> Any:
-    """The link signer of a deployment with [web]; None without it (messages then carry
-    no links)."""
-    if config.web is None:
-        return None
-    from reminder.answerback.links import Links
-
-    environ = os.environ if environ is None else environ
-    secrets = read_secrets(config, environ)
-    secret = _secret(config, config.web.secret_env, "web", "secret", secrets, environ,
-                     "web.secret_env")
-    return Links(secret, base_url=config.web.url, max_age_days=config.web.link_days)
-
-
-def build_channels(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Channel objects by channel name ("email", "wecom") with their secrets resolved."""
-    environ = os.environ if environ is None else environ
-    secrets = read_secrets(config, environ)
-    channels: dict[str, Any] = {}
-    if config.email is not None:
-        from reminder.delivery.channels.email import EmailChannel
-
-        e = config.email
-        password = None
-        if e.username:
-            password = _secret(config, e.password_env, "smtp", "password", secrets, environ,
-                               "channels.email.password_env")
-        channels["email"] = EmailChannel(
-            host=e.host, port=e.port, security=e.security, username=e.username,
-            password=password, sender=e.sender, sender_name=e.sender_name, timeout=e.timeout)
-    if config.wecom is not None:
-        from reminder.delivery.channels.wecom import WeComChannel
-
-        w = config.wecom
-        keys = {name: _secret(config, env, "wecom", name, secrets, environ,
-                              f"channels.wecom.robots.{name}.key_env")
-                for name, env in w.robots.items()}
-        channels["wecom"] = WeComChannel(robots=keys, base_url=w.base_url, fmt=w.fmt,
-                                         timeout=w.timeout)
-    return channels

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reminder.config import build_channels, default_database_url, find_config, load_config
+from reminder.config import default_database_url, find_config, load_config
 from reminder.errors import ConfigError
+from reminder.wiring import build_channels
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"

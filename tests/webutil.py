@@ -72,15 +72,13 @@ def served(config_path: Path, smtp: SmtpServer, wecom: WeComServer, *,
     """The app of that config in a uvicorn thread; ``clock`` fixes "now" for the pages."""
     import uvicorn
 
-    from reminder.cli.daemon import _config, _store
-    from reminder.config import build_links
-    from reminder.web import create_app
+    from reminder import wiring
+    from reminder.cli.web import web_app
 
-    config = _config(config_path)
-    store = _store(config)
-    links = build_links(config)
-    app = create_app(config, store, clock=clock or (lambda: NOW), rate=rate,
-                     login_rate=login_rate)
+    config = wiring.load(config_path)
+    store = wiring.open_store(config)
+    links = wiring.build_links(config)
+    app = web_app(config, store, clock=clock or (lambda: NOW), rate=rate, login_rate=login_rate)
     host, port = config.web.host_port
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            access_log=False))

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reminder.errors import ConfigError, PlanError, ReminderError
+from reminder.errors import ConfigError, PlanError
+
+if TYPE_CHECKING:
+    from reminder.plan.cache import PlanCache
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,32 +34,11 @@ class Reopened:
     revived: int
 
 
-def load_plan_of(config: Any, plan_id: str,
-                 warn: Callable[[str], None] | None = None) -> Any | None:
-    """The plan folder of that id (folder name), loaded; None when it does not load."""
-    from reminder.plan.folder import load_plan
-
-    for folder in config.plan_folders():
-        if folder.name == plan_id:
-            try:
-                book = None
-                if getattr(config, "contacts", None) is not None:
-                    from reminder.plan.contacts import read_book
-
-                    book = read_book(config.contacts)
-                return load_plan(folder, extra_rules=config.rules, contacts=book)
-            except ReminderError as err:
-                if warn is not None:
-                    warn(f"提示：计划文件夹暂时无法加载（{err}），按数据库中的记录处理")
-                return None
-    return None
-
-
-def known_dates(config: Any, store: Any, plan_id: str, task: str, plan: Any | None = None,
+def known_dates(plans: PlanCache, store: Any, plan_id: str, task: str, plan: Any | None = None,
                 warn: Callable[[str], None] | None = None) -> list[tuple[date, date]]:
     """(due, nominal) of every occurrence of the task: from the plan itself when it loads
     (works before the daemon ever ran), else from the store."""
-    plan = plan if plan is not None else load_plan_of(config, plan_id, warn)
+    plan = plan if plan is not None else plans.get(plan_id, warn)
     if plan is not None:
         from reminder.plan.occurrences import occurrences
 
@@ -67,8 +49,8 @@ def known_dates(config: Any, store: Any, plan_id: str, task: str, plan: Any | No
                 if o.task == task]
     dates = store.occurrence_dates(plan_id, task)
     if not dates and plan_id not in {row.id for row in store.plan_rows()}:
-        known = "、".join(f.name for f in config.plan_folders()) or "（没有）"
-        raise ConfigError(f"未知计划 {plan_id}", file=config.path, place="plans",
+        known = "、".join(f.name for f in plans.folders()) or "（没有）"
+        raise ConfigError(f"未知计划 {plan_id}", file=plans.source, place="plans",
                           hint=f"计划以文件夹名区分，配置中的计划：{known}")
     return [(d, d) for d in dates]
 
@@ -94,12 +76,12 @@ def finished_dates(store: Any, plan: str, task: str) -> set[date]:
     return {d for p, t, d in store.done_set() if (p, t) == (plan, task)}
 
 
-def open_through(config: Any, store: Any, plan: str, task: str, last: date, *,
+def open_through(plans: PlanCache, store: Any, plan: str, task: str, last: date, *,
                  loaded: Any | None = None, warn: Callable[[str], None] | None = None
                  ) -> list[date]:
     """The open occurrences due (or nominally due) on or before ``last``: catching up on
     several missed periods at once."""
-    dates = known_dates(config, store, plan, task, loaded, warn)
+    dates = known_dates(plans, store, plan, task, loaded, warn)
     finished = finished_dates(store, plan, task)
     picked = sorted(d for d, n in dates
                     if d not in finished and n not in finished and min(d, n) <= last)
@@ -109,12 +91,12 @@ def open_through(config: Any, store: Any, plan: str, task: str, last: date, *,
     return picked
 
 
-def mark_done(config: Any, store: Any, plan: str, task: str, *, occurrence: date | None,
+def mark_done(plans: PlanCache, store: Any, plan: str, task: str, *, occurrence: date | None,
               by: str, note: str, now: datetime, link: str | None = None,
               loaded: Any | None = None, warn: Callable[[str], None] | None = None) -> Completed:
     """Record the occurrence (default: the earliest open one) done and cancel its pending
     notices. ``link`` is the id of the signed link it was marked through, if any."""
-    dates = known_dates(config, store, plan, task, loaded, warn)
+    dates = known_dates(plans, store, plan, task, loaded, warn)
     finished = finished_dates(store, plan, task)
     open_dates = {d for d, n in dates if d not in finished and n not in finished}
     due = pick(dates, occurrence, open_dates, "未完成", plan, task)

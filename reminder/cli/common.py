@@ -29,6 +29,27 @@ def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+        help="配置文件（默认：$REMINDER_CONFIG、~/.config/reminder/config.toml 或 "
+             "/etc/reminder/config.toml）",
+    )(func)
+
+
+def by_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--by", default=None, help="操作人（默认：当前登录用户）")(func)
+
+
+def logging_to_terminal(verbose: bool) -> None:
+    """The daemon's and the pages' log lines on stderr, secrets masked."""
+    import sys
+
+    from reminder.redact import configure
+
+    configure(verbose, sys.stderr)
+
+
 def rules_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--rules", "rules", multiple=True, type=click.Path(exists=True, path_type=Path),

@@ -10,50 +10,15 @@ import getpass
 import json
 import logging
 import sys
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reminder.cli.common import parse_day, parse_moment
+from reminder import wiring
+from reminder.cli.common import by_option, config_option, logging_to_terminal, parse_day, parse_moment
 from reminder.errors import ConfigError, PlanError, ReminderError, StoreError
-
-
-def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-        help="配置文件（默认：$REMINDER_CONFIG、~/.config/reminder/config.toml 或 "
-             "/etc/reminder/config.toml）",
-    )(func)
-
-
-def by_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--by", default=None, help="操作人（默认：当前登录用户）")(func)
-
-
-def _config(path: Path | None) -> Any:
-    from reminder.config import load_config, require_config
-
-    return load_config(require_config(path))
-
-
-def _store(config: Any) -> Any:
-    from reminder.store import open_store
-
-    return open_store(config.database_url, timezone=config.timezone)
-
-
-def _now(config: Any) -> datetime:
-    return datetime.now(config.tz)
-
-
-def _logging(verbose: bool) -> None:
-    from reminder.redact import configure
-
-    configure(verbose, sys.stderr)
-
 
 # -- run ---------------------------------------------------------------------------------
 
@@ -66,16 +31,16 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
     """在前台运行提醒守护进程（日志写到标准错误；SIGTERM/SIGINT 发完当前消息后退出）。"""
     if now is not None and not once:
         raise click.UsageError("--now 只能与 --once 一起使用")
-    _logging(verbose)
-    from reminder.config import build_channels
-    from reminder.delivery.daemon import Daemon, claimant_id
+    logging_to_terminal(verbose)
+    from reminder.delivery.daemon import Daemon, PlanSet, claimant_id
     from reminder.delivery.dispatcher import Dispatcher
     from reminder.store import DaemonLock, sqlite_path
 
-    config = _config(config_path)
+    config = wiring.load(config_path)
     moment = parse_moment(now, config.timezone) if now else None
-    channels = build_channels(config)  # before touching the database: fail fast on secrets
-    store = _store(config)
+    channels = wiring.build_channels(config)  # before touching the database: fail fast on secrets
+    store = wiring.open_store(config)
+    plans = wiring.plan_cache(config)  # one cache for the daemon, its messages and its pages
     database = sqlite_path(config.database_url)
     lock = DaemonLock(database) if database is not None else None
     if lock is not None:
@@ -83,18 +48,16 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
     try:
         if not config.plans:
             logging.getLogger("reminder").warning("配置中没有计划目录（plans），不会产生提醒")
-        from reminder.cli.web import digest_renderer, office_name
-
         dispatcher = Dispatcher(
             store, channels, claimant=claimant_id(), timezone=config.timezone,
             retry=config.retry, quiet=config.quiet,
             lease=timedelta(seconds=config.lease_seconds), templates_dir=config.templates,
             admin=config.admin, max_inline_wait=config.max_wait_seconds,
-            render=digest_renderer(config), sender_name=office_name(config),
+            render=wiring.digest_renderer(config, plans), sender_name=wiring.office_name(config),
         )
-        daemon = Daemon(config, store, dispatcher)
+        daemon = Daemon(config, store, dispatcher, plans=PlanSet(config, store, cache=plans))
         if once:
-            report = daemon.run_once(moment or _now(config))
+            report = daemon.run_once(moment or wiring.now(config))
             click.echo(
                 f"已发送 {report.sent} 条提醒（{report.messages} 条消息），合并 {report.folded}，"
                 f"待重试 {report.retried}，失败 {report.failed}，延后 {report.deferred}"
@@ -114,7 +77,7 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
         elif config.web is not None:
             from reminder.cli.web import serving
 
-            with serving(config, store):  # the units' pages beside the daemon
+            with serving(config, store, plans):  # the units' pages beside the daemon
                 daemon.run()
         else:
             daemon.run()
@@ -156,9 +119,7 @@ def _plan_problems(config: Any, store: Any) -> list[str]:
 # -- done / undo / event -----------------------------------------------------------------
 
 def _plan(config: Any, plan_id: str) -> Any | None:
-    from reminder.answerback.completion import load_plan_of
-
-    return load_plan_of(config, plan_id, warn=lambda text: click.echo(text, err=True))
+    return wiring.plan_cache(config).get(plan_id, warn=lambda text: click.echo(text, err=True))
 
 
 @click.command("done")
@@ -172,20 +133,21 @@ def _plan(config: Any, plan_id: str) -> Any | None:
 def done_command(plan: str, task: str, occurrence: str | None, through: str | None, note: str,
                  by: str | None, config_path: Path | None) -> None:
     """把任务标记为已完成（取消这一期尚未发送的提醒）。"""
-    from reminder.answerback.completion import load_plan_of, mark_done, open_through
+    from reminder.answerback.completion import mark_done, open_through
 
     if occurrence and through:
         raise click.UsageError("--occurrence 与 --through 只能用一个")
     last = parse_day(through, "--through")
-    config = _config(config_path)
-    store = _store(config)
+    config = wiring.load(config_path)
+    store = wiring.open_store(config)
     warn = lambda text: click.echo(text, err=True)  # noqa: E731
-    loaded = load_plan_of(config, plan, warn)
+    plans = wiring.plan_cache(config)
+    loaded = plans.get(plan, warn)
     picked: list[date | None] = (
-        list(open_through(config, store, plan, task, last, loaded=loaded, warn=warn))
+        list(open_through(plans, store, plan, task, last, loaded=loaded, warn=warn))
         if last is not None else [parse_day(occurrence, "--occurrence")])
-    results = [mark_done(config, store, plan, task, occurrence=due, by=by or getpass.getuser(),
-                         note=note, now=_now(config), loaded=loaded, warn=warn)
+    results = [mark_done(plans, store, plan, task, occurrence=due, by=by or getpass.getuser(),
+                         note=note, now=wiring.now(config), loaded=loaded, warn=warn)
                for due in picked]
     if len(results) == 1 and results[0].already:
         click.echo(f"任务 {task}（{results[0].due} 截止）此前已标记完成")
@@ -207,9 +169,9 @@ def undo_command(plan: str, task: str, occurrence: str | None, by: str | None,
     """撤销完成标记，重新提醒。"""
     from reminder.answerback.completion import reopen
 
-    config = _config(config_path)
-    done = reopen(_store(config), plan, task, occurrence=parse_day(occurrence, "--occurrence"),
-                  by=by or getpass.getuser(), now=_now(config))
+    config = wiring.load(config_path)
+    done = reopen(wiring.open_store(config), plan, task, occurrence=parse_day(occurrence, "--occurrence"),
+                  by=by or getpass.getuser(), now=wiring.now(config))
     click.echo(f"已撤销完成标记：{plan} 任务 {task}（{done.due} 截止），恢复提醒 {done.revived} 条")
 
 
@@ -222,14 +184,14 @@ def undo_command(plan: str, task: str, occurrence: str | None, by: str | None,
 def event_command(plan: str, task: str, day: str, by: str | None,
                   config_path: Path | None) -> None:
     """记录事件日期（如“收到申请后5个工作日内”的收到日），事件相对时限由此起算。"""
-    config = _config(config_path)
+    config = wiring.load(config_path)
     when = parse_day(day, "DATE")
     assert when is not None
-    store = _store(config)
+    store = wiring.open_store(config)
     loaded = _plan(config, plan)
     if loaded is not None and loaded.task(task) is None:
         raise PlanError(f"计划 {plan} 中没有编号为 {task} 的任务", file=loaded.path)
-    store.set_event(plan, task, when, by=by or getpass.getuser(), now=_now(config))
+    store.set_event(plan, task, when, by=by or getpass.getuser(), now=wiring.now(config))
     click.echo(f"已记录：{plan} 任务 {task} 的事件日期为 {when}；"
                "运行中的守护进程会在下次检查时重新计划")
 
@@ -242,9 +204,9 @@ def event_command(plan: str, task: str, day: str, by: str | None,
 @config_option
 def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> None:
     """各任务的下一截止日、是否完成、最近一次提醒和发送失败情况。"""
-    config = _config(config_path)
-    store = _store(config)
-    today = _now(config).date()
+    config = wiring.load(config_path)
+    store = wiring.open_store(config)
+    today = wiring.now(config).date()
     rows = [r for r in store.task_status(today) if r.overdue or not overdue]
     errors = store.plan_errors()
     alerts = store.alerts()
@@ -340,9 +302,9 @@ def retry_command(plan: str | None, task: str | None, failed: bool, since: str |
     """重新发送暂停或失败的提醒；任务已完成或已到下一期的不再发送。"""
     from reminder.store import ADMIN_UNREACHABLE
 
-    config = _config(config_path)
-    store = _store(config)
-    now = _now(config)
+    config = wiring.load(config_path)
+    store = wiring.open_store(config)
+    now = wiring.now(config)
     day = parse_day(since, "--since")
     start = datetime.combine(day, datetime.min.time(), config.tz) if day else None
     result = store.retry(now, now.date(), plan=plan, task=task, failed=failed, since=start)
@@ -359,10 +321,9 @@ def retry_command(plan: str | None, task: str | None, failed: bool, since: str |
 @config_option
 def test_channel_command(name: str, to: tuple[str, ...], config_path: Path | None) -> None:
     """发送一条测试消息并显示服务方的回复。NAME 为 email、wecom 或企业微信机器人名。"""
-    from reminder.config import build_channels
 
-    config = _config(config_path)
-    channels = build_channels(config)
+    config = wiring.load(config_path)
+    channels = wiring.build_channels(config)
     robots = tuple(config.wecom.robots) if config.wecom else ()
     kind = "wecom" if name in robots else name
     if kind not in channels:
@@ -376,10 +337,10 @@ def test_channel_command(name: str, to: tuple[str, ...], config_path: Path | Non
     if not to:
         raise ConfigError("不知道发给谁", file=config.path, place="admin",
                           hint="用 --to 指定，或在 [admin] 中填写 email / wecom")
-    from reminder.cli.web import office_name
     from reminder.delivery.render.messages import render_test_message
 
-    message = render_test_message(kind, to=tuple(to), now=_now(config), sender=office_name(config))
+    message = render_test_message(kind, to=tuple(to), now=wiring.now(config),
+                                  sender=wiring.office_name(config))
     try:
         result = channels[kind].send(message)
     finally:

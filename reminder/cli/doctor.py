@@ -90,7 +90,7 @@ def _database(config: Any) -> Iterator[Finding]:
 
 
 def _channels(config: Any) -> Iterator[Finding]:
-    from reminder.config import build_channels
+    from reminder.wiring import build_channels
 
     try:
         channels = build_channels(config)
@@ -135,7 +135,8 @@ def _web(config: Any) -> Iterator[Finding]:
     if config.web is None:
         return
     from reminder.answerback.passwords import well_formed
-    from reminder.config import build_links, read_secrets
+    from reminder.config import read_secrets
+    from reminder.wiring import build_links
 
     try:
         links = build_links(config)

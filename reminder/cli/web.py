@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -17,52 +17,11 @@ from typing import Any
 
 import click
 
-from reminder.cli.daemon import _config, _logging, _now, _store, config_option
+from reminder import wiring
+from reminder.cli.common import config_option, logging_to_terminal
 from reminder.errors import ConfigError
 
 log = logging.getLogger("reminder.web")
-
-
-def office_name(config: Any) -> str:
-    """The deployment's own name for messages not about one plan (the admin's failure
-    report, test-channel): config sender_name, else the e-mail sender's display name."""
-    return config.sender_name or (config.email.sender_name if config.email else "")
-
-
-class Offices:
-    """plan id -> (sender, coordinator): whose reminders a plan's messages say they are.
-
-    From the plan's ``sender_name``, else the config's ``sender_name`` or the e-mail sender's
-    display name, else the plan's coordinator; a plan is re-read only when its plan.toml
-    changes."""
-
-    def __init__(self, config: Any) -> None:
-        self.config = config
-        self._cache: dict[str, tuple[float, tuple[str, str]]] = {}
-
-    def __call__(self, plan_id: str) -> tuple[str, str]:
-        from reminder.answerback.completion import load_plan_of
-
-        folder = next((f for f in self.config.plan_folders() if f.name == plan_id), None)
-        stamp = (folder / "plan.toml").stat().st_mtime if folder is not None else 0.0
-        cached = self._cache.get(plan_id)
-        if cached is None or cached[0] != stamp:
-            plan = load_plan_of(self.config, plan_id) if folder is not None else None
-            fallback = office_name(self.config)
-            coordinator = (plan.coordinator if plan else None) or ""
-            sender = (plan.sender_name if plan else "") or fallback or coordinator
-            cached = self._cache[plan_id] = (stamp, (sender, coordinator))
-        return cached[1]
-
-
-def digest_renderer(config: Any) -> Callable[..., list[Any]]:
-    """render_digest with the deployment's links (when [web] is configured) and office names."""
-    from reminder.config import build_links
-    from reminder.delivery.render.messages import render_digest
-
-    links = build_links(config)  # fails fast when [web] has no secret
-    return partial(render_digest, office=Offices(config),
-                   link=links.unit_url if links is not None else None)
 
 
 def _check_listen(config: Any) -> None:
@@ -82,22 +41,30 @@ def _check_listen(config: Any) -> None:
                           ) from None
 
 
-def _server(config: Any, store: Any) -> Any:
-    import uvicorn
-
+def web_app(config: Any, store: Any, plans: Any = None, **options: Any) -> Any:
+    """The pages of this deployment over its store, sharing ``plans`` with the daemon when
+    they run in one process."""
     from reminder.web import create_app
+
+    return create_app(config, store, links=wiring.build_links(config),
+                      plans=plans or wiring.plan_cache(config),
+                      channels=partial(wiring.build_channels, config), **options)
+
+
+def _server(config: Any, store: Any, plans: Any = None) -> Any:
+    import uvicorn
 
     _check_listen(config)
     host, port = config.web.host_port
     # No access log: a request line would carry the link's token; the app logs link ids.
-    return uvicorn.Server(uvicorn.Config(create_app(config, store), host=host, port=port,
+    return uvicorn.Server(uvicorn.Config(web_app(config, store, plans), host=host, port=port,
                                          log_level="warning", access_log=False))
 
 
 @contextmanager
-def serving(config: Any, store: Any) -> Iterator[Any]:
+def serving(config: Any, store: Any, plans: Any = None) -> Iterator[Any]:
     """The units' pages in a thread of this process, for as long as the block runs."""
-    server = _server(config, store)
+    server = _server(config, store, plans)
     thread = threading.Thread(target=server.run, name="reminder-web", daemon=True)
     thread.start()
     log.info("单位反馈页面：%s（监听 %s）", config.web.url, config.web.listen)
@@ -120,10 +87,10 @@ def _web_config(config: Any) -> Any:
 @click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
 def serve_command(config_path: Path | None, verbose: bool) -> None:
     """只运行单位反馈页面与督办看板（不发送提醒）。"""
-    _logging(verbose)
-    config = _config(config_path)
+    logging_to_terminal(verbose)
+    config = wiring.load(config_path)
     web = _web_config(config)
-    store = _store(config)
+    store = wiring.open_store(config)
     try:
         server = _server(config, store)
         click.echo(f"单位反馈页面：{web.url}（监听 {web.listen}；Ctrl+C 退出）", err=True)
@@ -139,11 +106,9 @@ def serve_command(config_path: Path | None, verbose: bool) -> None:
 @config_option
 def link_command(plan: str, unit: str | None, admin: bool, config_path: Path | None) -> None:
     """打印某单位的“查看与反馈”链接，或用 --admin 打印督办看板链接（均有有效期）。"""
-    from reminder.config import build_links
-
-    config = _config(config_path)
+    config = wiring.load(config_path)
     _web_config(config)
-    links = build_links(config)
+    links = wiring.build_links(config)
     if admin == bool(unit):
         raise click.UsageError("请给出单位名称，或使用 --admin（二者选一）")
     url = links.url("admin", plan) if admin else links.unit_url(plan, unit or "")
@@ -152,9 +117,7 @@ def link_command(plan: str, unit: str | None, admin: bool, config_path: Path | N
 
 
 def _loaded(config: Any, plan_id: str) -> Any:
-    from reminder.answerback.completion import load_plan_of
-
-    plan = load_plan_of(config, plan_id, warn=lambda text: click.echo(text, err=True))
+    plan = wiring.plan_cache(config).get(plan_id, warn=lambda text: click.echo(text, err=True))
     if plan is None:
         known = "、".join(f.name for f in config.plan_folders()) or "（没有）"
         raise ConfigError(f"未知计划 {plan_id}", file=config.path, place="plans",
@@ -177,10 +140,10 @@ def report_command(plan: str, period: str | None, fmt: str | None, output: Path,
 
     from reminder.answerback.ledger import ledger_rows, title_of, write_csv, write_xlsx
 
-    config = _config(config_path)
+    config = wiring.load(config_path)
     loaded = _loaded(config, plan)
-    store = _store(config)
-    now = _now(config)
+    store = wiring.open_store(config)
+    now = wiring.now(config)
     rows = ledger_rows(loaded, store, now.date(), period=period, tz=config.tz)
     fmt = fmt or ("csv" if output.suffix.lower() == ".csv" or str(output) == "-" else "xlsx")
     if fmt == "csv":
@@ -206,10 +169,10 @@ def calendar_command(plan: str, unit: str | None, output: Path, config_path: Pat
     """把计划的截止日期导出为日历文件（.ics），按提醒策略设置提醒。"""
     from reminder.answerback.ical import build_calendar
 
-    config = _config(config_path)
+    config = wiring.load(config_path)
     loaded = _loaded(config, plan)
-    events = _store(config).events() if config.path is not None else {}
-    body = build_calendar(loaded, events=events, unit=unit, stamp=_now(config))
+    events = wiring.open_store(config).events() if config.path is not None else {}
+    body = build_calendar(loaded, events=events, unit=unit, stamp=wiring.now(config))
     output.write_bytes(body)
     click.echo(f"已生成日历：{output}（{body.count(b'BEGIN:VEVENT')} 个截止日）", err=True)
 
@@ -255,7 +218,7 @@ def web_password_command(target: Path | None, config_path: Path | None) -> None:
     """设置督办看板的登录密码：输入两次，只把加盐哈希写入密钥文件的 [web] password_hash。"""
     from reminder.answerback.passwords import MIN_LENGTH, hash_password
 
-    config = _config(config_path)
+    config = wiring.load(config_path)
     web = _web_config(config)
     path = target or config.secrets_file
     if path is None:

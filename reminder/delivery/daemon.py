@@ -10,7 +10,6 @@ Threads: signal handlers only set flags; the main thread turns flags into jobs; 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import signal
@@ -19,7 +18,6 @@ import threading
 import time as _time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from zoneinfo import ZoneInfo
 from reminder.config import Config
 from reminder.delivery.dispatcher import Dispatcher, DispatchReport
 from reminder.errors import ReminderError
+from reminder.plan.cache import Loaded, PlanCache
 
 log = logging.getLogger("reminder.daemon")
 
@@ -46,98 +45,40 @@ def claimant_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def fingerprint(folder: Path) -> str:
-    """Changes whenever a file in the plan folder is added, removed or rewritten."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not any(p.startswith(".") or p == "__pycache__"
-                                      for p in path.relative_to(folder).parts):
-            st = path.stat()
-            digest.update(f"{path.relative_to(folder)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
-@dataclass
-class Loaded:
-    plan: Any
-    fingerprint: str
-
-
 class PlanSet:
-    """The configured plan folders and the last version of each that loaded."""
+    """The daemon's view of the shared plan cache: every folder kept up to date, errors
+    logged and recorded in the store, the last good version of a broken folder kept."""
 
-    def __init__(self, config: Config, store: Any,
-                 loader: Callable[..., Any] | None = None) -> None:
-        self.config = config
+    def __init__(self, config: Config, store: Any, loader: Callable[..., Any] | None = None,
+                 cache: PlanCache | None = None) -> None:
         self.store = store
-        self._loader = loader
-        self.good: dict[Path, Loaded] = {}
-        self.broken: dict[Path, str] = {}  # folder -> error of its current files
-        self.book: Any = None  # the 通讯录 last read well, and the file state it was read at
-        self.book_mark = ""
+        self.cache = cache or PlanCache(config.plan_folders, rules=config.rules,
+                                        contacts=config.contacts, loader=loader,
+                                        source=config.path)
+        self.cache._on_book_error = _book_error
 
-    def load(self, path: Path) -> Any:
-        if self._loader is None:
-            from reminder.plan.folder import load_plan
+    @property
+    def good(self) -> dict[Path, Loaded]:
+        return self.cache.good
 
-            self._loader = load_plan
-        if self.book is None:
-            return self._loader(path, extra_rules=self.config.rules)
-        return self._loader(path, extra_rules=self.config.rules, contacts=self.book)
-
-    def _refresh_book(self) -> str:
-        """Re-read the 通讯录 when it changed; a sheet that no longer reads keeps the last
-        good one. Returns its state, part of every plan's fingerprint."""
-        path = self.config.contacts
-        if path is None:
-            return ""
-        try:
-            st = path.stat()
-            mark = f"{st.st_size}|{st.st_mtime_ns}"
-        except OSError:
-            mark = "missing"
-        if mark != self.book_mark:
-            from reminder.plan.contacts import read_book
-
-            self.book_mark = mark
-            try:
-                self.book = read_book(path)
-            except ReminderError as err:
-                log.error("通讯录读取失败%s：%s", "，继续使用上次读到的版本" if self.book else "", err)
-        return mark
+    @property
+    def broken(self) -> dict[Path, Any]:
+        return self.cache.broken
 
     def refresh(self, now: datetime) -> bool:
-        """Reload changed folders; True when a plan changed. A folder that no longer loads
-        keeps its last good version, and its error goes to the log and the store."""
-        changed = False
-        try:
-            folders = self.config.plan_folders()
-        except ReminderError as err:  # a folder vanished: keep running what we have
-            log.error("%s", err)
-            folders = list(self.good)
-        book = self._refresh_book()
-        for folder in folders:
-            mark = fingerprint(folder)
-            if book:  # an edited 通讯录 re-plans every plan; same length as the store expects
-                mark = hashlib.sha256(f"{mark}|{book}".encode()).hexdigest()
-            known = self.good.get(folder)
-            if known is not None and known.fingerprint == mark and folder not in self.broken:
-                continue
-            if folder in self.broken and self.broken[folder] == mark:
-                continue
-            try:
-                plan = self.load(folder)
-            except ReminderError as err:
-                self.broken[folder] = mark
-                keeping = "，继续使用上次成功加载的版本" if known else ""
-                log.error("计划文件夹加载失败%s：%s", keeping, err)
-                self.store.record_plan_error(folder.name, str(folder), str(err), now)
-                continue
-            self.broken.pop(folder, None)
-            self.good[folder] = Loaded(plan=plan, fingerprint=mark)
-            changed = True
-            self._log_missing_contacts(plan)
-        return changed
+        """Reload changed folders; True when a plan changed."""
+
+        def failed(folder: Path, err: ReminderError, keeping: bool) -> None:
+            if folder == Path():
+                log.error("%s", err)
+                return
+            log.error("计划文件夹加载失败%s：%s", "，继续使用上次成功加载的版本" if keeping else "", err)
+            self.store.record_plan_error(folder.name, str(folder), str(err), now)
+
+        loaded = self.cache.refresh(failed)
+        for folder in loaded:
+            self._log_missing_contacts(self.cache.good[folder].plan)
+        return bool(loaded)
 
     @staticmethod
     def _log_missing_contacts(plan: Any) -> None:
@@ -150,6 +91,10 @@ class PlanSet:
             for gap in missing_contacts(plan):
                 log.error("计划 %s：%s [%s]：%s（%s）", plan.id, gap.file, gap.place, gap.message,
                           gap.hint)
+
+
+def _book_error(err: ReminderError, keeping: bool) -> None:
+    log.error("通讯录读取失败%s：%s", "，继续使用上次读到的版本" if keeping else "", err)
 
 
 class Daemon:

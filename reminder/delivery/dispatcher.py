@@ -4,8 +4,7 @@ Retry with backoff, rate limiting and quiet hours live here once; channels only 
 send was ok, retryable or permanent. The store's outbox is the truth: this module keeps no
 state between calls except the rate limiter's recent sends.
 
-Heavy modules (the store, channels, messages) are imported lazily or passed in, so that
-``reminder.config`` can import the small value classes below cheaply.
+Heavy modules (the store, channels, messages) are imported lazily or passed in.
 """
 
 from __future__ import annotations
@@ -14,115 +13,18 @@ import logging
 import random
 import threading
 import time as _time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from reminder.delivery.digests import fold, group_digests, recipients
+from reminder.delivery.ratelimit import RateLimiter, StoreRateLimiter
 from reminder.errors import environment_trouble
+from reminder.models import QuietHours, RetryPolicy
 
 log = logging.getLogger("reminder.dispatcher")
-
-
-@dataclass(frozen=True, kw_only=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    base: float = 60.0  # seconds before the first retry (before jitter)
-    cap: float = 3600.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based).
-
-        Exponential with "equal jitter": half the step is fixed, half random, so retries of
-        many notices spread out but none comes back sooner than half its step or after cap."""
-        step = min(self.cap, self.base * 2 ** max(0, attempt - 1))
-        return step / 2 + rng.uniform(0, step / 2)
-
-
-@dataclass(frozen=True, kw_only=True)
-class QuietHours:
-    """Local time range in which nothing is sent; it may wrap midnight (21:00–08:00)."""
-
-    start: time
-    end: time
-
-    def until(self, moment: datetime, tz: ZoneInfo) -> datetime | None:
-        """End of the quiet period containing ``moment``, or None when not quiet."""
-        local = moment.astimezone(tz)
-        clock = local.time().replace(tzinfo=None)
-        today_end = datetime.combine(local.date(), self.end, tz)
-        if self.start == self.end:
-            return None
-        if self.start < self.end:
-            return today_end if self.start <= clock < self.end else None
-        if clock >= self.start:
-            return datetime.combine(local.date() + timedelta(days=1), self.end, tz)
-        return today_end if clock < self.end else None
-
-
-class RateLimiter:
-    """Sliding-window limit per (channel, rate key), on the real (monotonic) clock: the
-    provider counts real seconds even when ``run --once --now`` simulates the date."""
-
-    def __init__(self, clock: Callable[[], float] = _time.monotonic) -> None:
-        self.clock = clock
-        self._sent: dict[tuple[str, str], deque[float]] = {}
-
-    def wait(self, key: tuple[str, str], limit: tuple[int, float] | None) -> float:
-        if not limit:
-            return 0.0
-        count, seconds = limit
-        sent = self._sent.setdefault(key, deque())
-        now = self.clock()
-        while sent and sent[0] <= now - seconds:
-            sent.popleft()
-        return 0.0 if len(sent) < count else sent[0] + seconds - now
-
-    def record(self, key: tuple[str, str]) -> None:
-        self._sent.setdefault(key, deque()).append(self.clock())
-
-    def acquire(self, key: tuple[str, str], limit: tuple[int, float] | None) -> float:
-        """Take a slot (0.0) or say how long until one frees up (nothing taken)."""
-        wait = self.wait(key, limit)
-        if wait <= 0:
-            self.record(key)
-        return wait
-
-    def done(self, key: tuple[str, str]) -> None:
-        """The send of the slot taken last has finished: count the window from now."""
-        sent = self._sent.get(key)
-        if sent:
-            sent[-1] = max(sent[-1], self.clock())
-
-
-class StoreRateLimiter:
-    """The same window kept in the database (``rate_windows``), so the limit holds across
-    restarts, `run --once` runs and several daemons; on the real epoch clock, which every
-    process shares."""
-
-    def __init__(self, store: Any, clock: Callable[[], float] = _time.time) -> None:
-        self.store = store
-        self.clock = clock
-        self._taken: dict[tuple[str, str], float] = {}
-
-    def acquire(self, key: tuple[str, str], limit: tuple[int, float] | None) -> float:
-        if not limit:
-            return 0.0
-        count, seconds = limit
-        now = self.clock()
-        wait = float(self.store.take_slot(":".join(key), count, seconds, now))
-        if wait <= 0:
-            self._taken[key] = now
-        return wait
-
-    def done(self, key: tuple[str, str]) -> None:
-        """Re-date the slot to the end of its send: the provider counts arrivals, which a
-        slow send puts later than the moment the slot was taken."""
-        if (taken := self._taken.pop(key, None)) is not None:
-            self.store.move_slot(":".join(key), taken, self.clock())
 
 
 @dataclass

@@ -10,8 +10,9 @@ with, expired, of another kind or for another unit gets 403 and changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,6 +25,9 @@ from starlette.templating import Jinja2Templates
 
 from reminder.answerback.links import Grant, LinkError
 from reminder.web.site import RateLimit, Site
+
+if TYPE_CHECKING:
+    from reminder.plan.cache import PlanCache
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("reminder.web")
@@ -82,16 +86,14 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def create_app(config: Any, store: Any, *, links: Any = None, channels: dict[str, Any] | None = None,
-               clock: Any = None, rate: RateLimit | None = None,
-               login_rate: RateLimit | None = None) -> Starlette:
+def create_app(config: Any, store: Any, *, links: Any, plans: PlanCache,
+               channels: Callable[[], dict[str, Any]], clock: Any = None,
+               rate: RateLimit | None = None, login_rate: RateLimit | None = None) -> Starlette:
+    """The pages over one deployment's parts, built by ``reminder.wiring``: the link signer,
+    the shared plan cache and the channels (built when a page first sends)."""
     from reminder.web import board, calendar_feed, login, unit
 
-    if links is None:
-        from reminder.config import build_links
-
-        links = build_links(config)
-    site = Site(config, store, links, channels=channels, clock=clock, rate=rate,
+    site = Site(config, store, links, plans=plans, channels=channels, clock=clock, rate=rate,
                 login_rate=login_rate)
     # The board's password session: signed with a key derived from the server secret, so
     # rotating the secret ends every session as it voids every link. SameSite=Lax keeps it

@@ -81,7 +81,7 @@ def _handle(site: Site, grant: Grant, plan: Any, form: dict[str, Any]) -> str:
     by = f"{plan.coordinator or '牵头处室'}（看板，链接 {grant.link_id}）"
     log.info("看板操作 %s：%s 任务 %s（链接 %s）", action, plan.id, task.id, grant.link_id)
     if action == "done":
-        done = mark_done(site.config, site.store, plan.id, task.id, occurrence=task.current,
+        done = mark_done(site.plans, site.store, plan.id, task.id, occurrence=task.current,
                          by=by, note=note, now=now)
         return f"已标记任务 {task.id}（{done.due} 截止）完成，取消待发提醒 {done.cancelled} 条。"
     if action == "undo":

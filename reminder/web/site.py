@@ -4,15 +4,16 @@ the coordinator about a difficulty."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reminder.delivery.channels.base import Message
+from reminder.delivery.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from reminder.plan.cache import PlanCache
 
 log = logging.getLogger("reminder.web")
 
@@ -23,58 +24,34 @@ class RateLimit:
 
     def __init__(self, limit: int = 30, window: float = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.limit, self.window = limit, window
+        self._window = RateLimiter(clock)
 
     def allow(self, key: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and now - hits[0] > self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
+        return self._window.acquire(key, (self.limit, self.window)) <= 0
 
 
 class Site:
-    def __init__(self, config: Any, store: Any, links: Any, *,
-                 channels: dict[str, Any] | None = None,
+    def __init__(self, config: Any, store: Any, links: Any, *, plans: PlanCache,
+                 channels: Callable[[], dict[str, Any]],
                  clock: Callable[[], datetime] | None = None, rate: RateLimit | None = None,
                  login_rate: RateLimit | None = None) -> None:
         self.config, self.store, self.links = config, store, links
-        self._channels = channels
+        self.plans = plans
+        self._build_channels = channels
+        self._channels: dict[str, Any] | None = None
         self.clock = clock or (lambda: datetime.now(config.tz))
         self.rate = rate or RateLimit()
         # Password guesses: a few per client, and a ceiling for all clients together.
         self.login_rate = login_rate or RateLimit(limit=5, window=300.0)
-        self._plans: dict[str, tuple[tuple[float, ...], Any]] = {}
-        self._lock = threading.Lock()
 
     def now(self) -> datetime:
         return self.clock()
 
     def plan(self, plan_id: str) -> Any | None:
-        """The plan folder of that id, re-read when its files change; None when unknown or
-        broken (the page then says so instead of failing)."""
-        from reminder.answerback.completion import load_plan_of
-
-        folder = next((f for f in self.config.plan_folders() if f.name == plan_id), None)
-        if folder is None:
-            return None
-        stamp = tuple(p.stat().st_mtime for p in sorted(Path(folder).iterdir()) if p.is_file())
-        with self._lock:
-            cached = self._plans.get(plan_id)
-            if cached is not None and cached[0] == stamp:
-                return cached[1]
-        plan = load_plan_of(self.config, plan_id,
-                            warn=lambda text: log.warning("%s：%s", plan_id, text))
-        if plan is not None:
-            with self._lock:
-                self._plans[plan_id] = (stamp, plan)
-        return plan
+        """The plan folder of that id as its files are now; None when unknown or broken (the
+        page then says so instead of failing)."""
+        return self.plans.get(plan_id, warn=lambda text: log.warning("%s：%s", plan_id, text))
 
     def password_hash(self) -> str | None:
         """The board password's hash from the secrets file ([web] password_hash), read anew
@@ -93,9 +70,7 @@ class Site:
 
     def channels(self) -> dict[str, Any]:
         if self._channels is None:
-            from reminder.config import build_channels
-
-            self._channels = build_channels(self.config)
+            self._channels = self._build_channels()
         return self._channels
 
     def tell_coordinator(self, plan: Any, subject: str, text: str) -> bool:

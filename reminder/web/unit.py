@@ -81,7 +81,7 @@ def _handle(site: Site, grant: Grant, plan: Any, form: dict[str, Any]) -> dict[s
             return {"flash": f"任务 {task.id} 已经登记完成。"}
         marked = []
         for due in wanted:
-            done = mark_done(site.config, site.store, plan.id, task.id, occurrence=due, by=by,
+            done = mark_done(site.plans, site.store, plan.id, task.id, occurrence=due, by=by,
                              note=_text(form, "note") or _text(form, "text"), now=now,
                              link=grant.link_id, loaded=plan)
             marked.append(done.due)

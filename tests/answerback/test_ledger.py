@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from servers import smtp_server, wecom_server
 from webutil import NOW, SECRET_ENV, deploy
 
+from reminder import wiring
 from reminder.answerback.ledger import HEADERS
-from reminder.cli.daemon import _config, _store
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(SECRET_ENV, "test-secret")
     with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
         path, _ = deploy(tmp_path, smtp, wecom)
-    store = _store(_config(path))
+    store = wiring.open_store(wiring.load(path))
     store.add_feedback("demo-2026", "2", unit="法规科", kind="progress", text="目录已更新 35 条",
                        now=NOW, period="2026Q2")
     store.add_feedback("demo-2026", "2", unit="法规科", kind="progress", text="上季度的话",

@@ -18,9 +18,10 @@ import pytest
 
 from reminder.config import Config
 from reminder.delivery.channels.base import Channel, Message, SendResult
-from reminder.delivery.daemon import Daemon, PlanSet, fingerprint
+from reminder.delivery.daemon import Daemon, PlanSet
 from reminder.delivery.dispatcher import Dispatcher
 from reminder.models import Notice
+from reminder.plan.cache import fingerprint
 from reminder.plan.calendar import WorkCalendar
 from reminder.store import CANCELLED, DONE, NO_CHANNEL, OBSOLETE, PENDING, SENT, Store, open_store
 

@@ -1,0 +1,81 @@
+"""Sliding-window rate limits: one in-memory window (per process: the web's POST and login
+limits, a dispatcher without a database) and the same window kept in the store, shared by
+every daemon and `run --once` (the WeCom robot's 20 a minute)."""
+
+from __future__ import annotations
+
+import threading
+import time as _time
+from collections import deque
+from collections.abc import Callable, Hashable
+from typing import Any
+
+Limit = tuple[int, float]  # (count, seconds)
+
+
+class RateLimiter:
+    """Sliding-window limit per key, on the real (monotonic) clock: the provider counts real
+    seconds even when ``run --once --now`` simulates the date. Thread-safe: the web app
+    calls it from its worker threads."""
+
+    def __init__(self, clock: Callable[[], float] = _time.monotonic) -> None:
+        self.clock = clock
+        self._sent: dict[Hashable, deque[float]] = {}
+        self._lock = threading.RLock()
+
+    def wait(self, key: Hashable, limit: Limit | None) -> float:
+        if not limit:
+            return 0.0
+        count, seconds = limit
+        with self._lock:
+            sent = self._sent.setdefault(key, deque())
+            now = self.clock()
+            while sent and sent[0] <= now - seconds:
+                sent.popleft()
+            return 0.0 if len(sent) < count else sent[0] + seconds - now
+
+    def record(self, key: Hashable) -> None:
+        with self._lock:
+            self._sent.setdefault(key, deque()).append(self.clock())
+
+    def acquire(self, key: Hashable, limit: Limit | None) -> float:
+        """Take a slot (0.0) or say how long until one frees up (nothing taken)."""
+        with self._lock:
+            wait = self.wait(key, limit)
+            if wait <= 0:
+                self.record(key)
+            return wait
+
+    def done(self, key: Hashable) -> None:
+        """The send of the slot taken last has finished: count the window from now."""
+        with self._lock:
+            sent = self._sent.get(key)
+            if sent:
+                sent[-1] = max(sent[-1], self.clock())
+
+
+class StoreRateLimiter:
+    """The same window kept in the database (``rate_windows``), so the limit holds across
+    restarts, `run --once` runs and several daemons; on the real epoch clock, which every
+    process shares."""
+
+    def __init__(self, store: Any, clock: Callable[[], float] = _time.time) -> None:
+        self.store = store
+        self.clock = clock
+        self._taken: dict[tuple[str, str], float] = {}
+
+    def acquire(self, key: tuple[str, str], limit: Limit | None) -> float:
+        if not limit:
+            return 0.0
+        count, seconds = limit
+        now = self.clock()
+        wait = float(self.store.take_slot(":".join(key), count, seconds, now))
+        if wait <= 0:
+            self._taken[key] = now
+        return wait
+
+    def done(self, key: tuple[str, str]) -> None:
+        """Re-date the slot to the end of its send: the provider counts arrivals, which a
+        slow send puts later than the moment the slot was taken."""
+        if (taken := self._taken.pop(key, None)) is not None:
+            self.store.move_slot(":".join(key), taken, self.clock())
