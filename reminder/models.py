@@ -21,6 +21,18 @@ OffsetUnit = Literal["day", "workday", "month"]
 Stage = Literal["remind", "due", "overdue", "escalate", "report"]
 ShiftPolicy = Literal["before", "after", "none"]
 
+# The stages an occurrence goes through, in the order it reaches them: of two notices of
+# one occurrence sent at one moment, the later stage is the one to keep.
+STAGE_LIFECYCLE: dict[str, int] = {"report": 0, "remind": 1, "due": 2, "overdue": 3, "escalate": 4}
+# The order a reader meets them, most urgent first: sections of a message, the dry run.
+STAGE_URGENCY: dict[str, int] = {"overdue": 0, "escalate": 1, "due": 2, "remind": 3, "report": 4}
+
+
+def task_order(task_id: str) -> tuple[int, int, str]:
+    """Tasks in their plan's numbering: 2 before 10, numbered before named (@dates)."""
+    return (0, int(task_id), "") if task_id.isdigit() else (1, 0, task_id)
+
+
 CYCLES: tuple[str, ...] = ("weekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",
                            "semiannual", "yearly", "ongoing")
 

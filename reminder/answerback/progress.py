@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from reminder.delivery.render.messages import cn_date, days_text
 from reminder.plan.occurrences import deadlines_of, effective_task, occurrences
+from reminder.plan.wording import cn_date, days_text
 
 State = Literal["done", "confirm", "overdue", "open"]
 STATE_NAMES: dict[str, str] = {"done": "已完成", "confirm": "待确认", "overdue": "逾期",

@@ -199,7 +199,7 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
             return
         from reminder.cli.dryrun import show
         from reminder.cli.layout import terminal_width
-        from reminder.cli.output import UNIT_NAMES
+        from reminder.plan.wording import UNIT_NAMES
 
         notices = [n for b in batches() for n in b.notices()]
         notices.sort(key=lambda n: (n.send_at, n.plan))  # stable: each plan is in order already

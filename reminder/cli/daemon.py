@@ -263,7 +263,8 @@ def _missed_periods(store: Any, rows: list[Any], today: date) -> dict[tuple[str,
 
 
 def _status_table(rows: list[Any], config: Any) -> None:
-    from reminder.cli.output import STAGE_NAMES, emit
+    from reminder.cli.output import emit
+    from reminder.plan.wording import STAGE_NAMES
 
     if not rows:
         click.echo("没有任务记录（守护进程尚未同步计划，或没有符合条件的任务）")

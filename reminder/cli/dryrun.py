@@ -14,8 +14,9 @@ from datetime import date, datetime
 from typing import Any, TextIO
 
 from reminder.cli.layout import Column, pack
-from reminder.cli.output import CHANNEL_NAMES, STAGE_NAMES, makeup_mark
+from reminder.cli.output import CHANNEL_NAMES
 from reminder.models import Notice
+from reminder.plan.wording import STAGE_NAMES, makeup_mark
 
 
 @dataclass(frozen=True, kw_only=True)

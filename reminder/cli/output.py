@@ -11,35 +11,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from reminder.models import Deadline, Notice, notice_key
+from reminder.plan.wording import CYCLE_NAMES, UNIT_NAMES, day_with_weekday
 
 if TYPE_CHECKING:
     from reminder.plan.calendar import WorkCalendar
     from reminder.plan.planner import Batch
 
-WEEKDAYS = "一二三四五六日"
-STAGE_NAMES = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
-               "report": "报送"}
-CYCLE_NAMES = {"weekly": "每周", "semimonthly": "每半月", "dekadal": "每旬", "monthly": "每月",
-               "bimonthly": "每两月", "quarterly": "每季度", "semiannual": "每半年", "yearly": "每年",
-               "ongoing": "长期"}
-UNIT_NAMES = {"day": "天", "workday": "个工作日", "month": "个月"}
 CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "none": "无"}
-
-
-def weekday(day: date, calendar: WorkCalendar | None = None) -> str:
-    """``2026-10-10 周六（调休上班）``: a weekend day worked in exchange says so, or a
-    reader would take a deadline on a Saturday for a mistake."""
-    makeup = "（调休上班）" if calendar is not None and calendar.makeup_workday(day) else ""
-    return f"{day.isoformat()} 周{WEEKDAYS[day.weekday()]}{makeup}"
-
-
-def makeup_mark(day: date) -> str:
-    """`` 周六（调休上班）`` when ``day`` is a make-up workday on the shipped calendar, else
-    nothing: the dry run names only the days a reader would otherwise doubt."""
-    from reminder.plan.calendar import default_calendar
-
-    cal = default_calendar()
-    return f" 周{WEEKDAYS[day.weekday()]}（调休上班）" if cal.makeup_workday(day) else ""
 
 
 def notice_record(n: Notice) -> dict[str, Any]:
@@ -181,7 +159,7 @@ def describe_deadline(d: Deadline, due: Sequence[date],
         assert d.after is not None
         return (f"事件发生后 {d.after.n} {UNIT_NAMES[d.after.unit]}内（记录事件日期后才有截止日）"
                 if d.after.n else "事件当日（记录事件日期后才有截止日）") + note
-    shifted = [f"{weekday(x, calendar)}" + ("" if x == n else f"（原定 {n.isoformat()}，遇非工作日调整）")
+    shifted = [day_with_weekday(x, calendar) + ("" if x == n else f"（原定 {n.isoformat()}，遇非工作日调整）")
                for n, x in zip(nominal if nominal is not None else d.dates, due, strict=False)]
     if d.kind == "recurring":
         after = (f"每期结束后 {d.after.n} {UNIT_NAMES[d.after.unit]}内，" if d.after else "")

@@ -10,7 +10,8 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import date
 from typing import Any
 
-STAGE_ORDER = {"report": 0, "remind": 1, "due": 2, "overdue": 3, "escalate": 4}
+from reminder.models import STAGE_LIFECYCLE
+
 PRE_DEADLINE = ("remind", "due", "report")
 
 
@@ -28,7 +29,7 @@ def fold(claimed: Sequence[Any], today: date,
         groups.setdefault((n.plan, n.task, n.due, n.recipient, n.channel), []).append(item)
     keep, folded = [], []
     for items in groups.values():
-        items.sort(key=lambda c: (c.notice.send_at, STAGE_ORDER.get(c.notice.stage, 9)))
+        items.sort(key=lambda c: (c.notice.send_at, STAGE_LIFECYCLE.get(c.notice.stage, 9)))
         latest = items[-1]
         folded.extend(items[:-1])
         n = latest.notice

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from reminder.models import Deadline, Occurrence, Offset, Task
+from reminder.models import Deadline, Occurrence, Offset, Task, task_order
 from reminder.parse.deadlines import Context, parse, task_deadlines
 from reminder.plan.calendar import WorkCalendar
 
@@ -129,7 +129,7 @@ def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozen
                     plan=plan.id, task=task_id, kind="once", nominal=nominal, due=due,
                     rule=deadline.rule, start=deadline.start,
                 ))
-    ordered = sorted(found.values(), key=lambda o: (o.due, _task_order(o.task)))
+    ordered = sorted(found.values(), key=lambda o: (o.due, task_order(o.task)))
     return without_done(ordered, done) if done else ordered
 
 
@@ -139,7 +139,3 @@ def without_done(occs: Iterable[Occurrence], done: Done) -> list[Occurrence]:
     return [occ for occ in occs
             if (occ.plan, occ.task, occ.due) not in done
             and (occ.plan, occ.task, occ.nominal) not in done]
-
-
-def _task_order(task_id: str) -> tuple[int, str]:
-    return (int(task_id), "") if task_id.isdigit() else (10**9, task_id)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from reminder.models import Contact, Notice, Occurrence, Offset, Stage
+from reminder.models import STAGE_URGENCY, Contact, Notice, Occurrence, Offset, Stage, task_order
 from reminder.plan.calendar import WorkCalendar
 from reminder.plan.folder import Plan
 from reminder.plan.occurrences import (
@@ -25,7 +25,6 @@ from reminder.plan.occurrences import (
     without_done,
 )
 
-STAGE_ORDER = {"overdue": 0, "escalate": 1, "due": 2, "remind": 3, "report": 4}
 # The default dry-run window reaches this far past the last due date: enough to show the
 # overdue notice, the first escalation and its first repeat.
 DEFAULT_TAIL = timedelta(days=30)
@@ -215,7 +214,7 @@ def plan_batches(
         title = titles.get(occ.task)
         if title is None:
             title = titles[occ.task] = _title(plan, occ)
-            orders[occ.task] = _order(occ.task)
+            orders[occ.task] = task_order(occ.task)
         shape = (occ.task.startswith("@"), occ.cycle == "ongoing", occ.due, occ.previous_due,
                  occ.next_due, occ.start)
         steps = schedules.get(shape)
@@ -237,7 +236,7 @@ def plan_batches(
                                      occ.due, nominal, found))
     # Two occurrences of one task can share a moment and stage (two deadlines in one
     # cell, both overdue): the earlier due date first.
-    batches.sort(key=lambda b: (b.send_at, STAGE_ORDER[b.stage], orders[b.task], b.due))
+    batches.sort(key=lambda b: (b.send_at, STAGE_URGENCY[b.stage], orders[b.task], b.due))
     return batches
 
 
@@ -273,6 +272,3 @@ def _title(plan: Plan, occ: Occurrence) -> str:
     task = plan.task(occ.task)
     return task.short_title if task else occ.task
 
-
-def _order(task_id: str) -> tuple[int, str]:
-    return (int(task_id), "") if task_id.isdigit() else (10**9, task_id)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 
+from reminder.models import task_order
 from reminder.store.base import StoreBase
 from reminder.store.schema import (
     CANCELLED,
@@ -149,7 +150,7 @@ class RecordsMixin(StoreBase):
             for n in session.scalars(select(NoticeRow).order_by(NoticeRow.id)):
                 notices.setdefault((n.plan_id, n.task_id), []).append(n)
             result = []
-            for task in sorted(tasks, key=lambda t: (t.plan_id, _natural(t.id))):
+            for task in sorted(tasks, key=lambda t: (t.plan_id, task_order(t.id))):
                 ident = (task.plan_id, task.id)
                 mine = occs.get(ident, [])
                 # A 长期 task's past reporting dates are history, not overdue work.
@@ -181,7 +182,3 @@ class RecordsMixin(StoreBase):
                 p.id: (p.error, p.error_at)
                 for p in session.scalars(select(PlanRow).where(PlanRow.error.is_not(None)))
             }
-
-
-def _natural(text: str) -> tuple[int, str]:
-    return (int(text), "") if text.isdigit() else (1 << 30, text)

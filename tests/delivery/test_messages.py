@@ -23,9 +23,10 @@ from reminder.delivery.channels.base import (
     utf8_len,
 )
 from reminder.delivery.channels.wecom import MARKDOWN_MAX_BYTES, WeComChannel, mention_suffix
-from reminder.delivery.render.messages import cn_date, days_text, render_digest, render_test_message
+from reminder.delivery.render.messages import render_digest, render_test_message
 from reminder.errors import ConfigError
 from reminder.models import Notice
+from reminder.plan.wording import cn_date, days_text
 
 TODAY = date(2026, 10, 6)  # a Tuesday
 PLAN = "某市某局2026年政务公开工作要点分工方案"
@@ -438,6 +439,5 @@ def test_links_go_in_every_digest_and_email_has_one_per_task() -> None:
     ],
 )
 def test_cn_date_names_a_makeup_workday(day: date, text: str) -> None:
-    from reminder.delivery.render.messages import cn_date
 
     assert cn_date(day) == text

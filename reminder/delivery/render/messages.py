@@ -25,30 +25,14 @@ from jinja2.sandbox import SandboxedEnvironment
 from reminder.delivery.channels.base import Message, split_parts
 from reminder.delivery.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES, mention_suffix
 from reminder.errors import ConfigError
-from reminder.models import Notice
+from reminder.models import STAGE_URGENCY, Notice, task_order
+from reminder.plan.wording import cn_date, days_text
 from reminder.resources import data_dir
 
-STAGE_ORDER: tuple[str, ...] = ("overdue", "escalate", "due", "remind", "report")
-WEEKDAYS = "一二三四五六日"
 SECTION_NUMBERS = "一二三四五六七八九十"
 BLOCK_SEP = "\n\n"
 
 T = TypeVar("T")
-
-
-def cn_date(value: date) -> str:
-    """``2026-10-09（周五）``; ``2026-10-10（周六，调休上班）`` on a make-up workday."""
-    from reminder.plan.calendar import default_calendar
-
-    makeup = "，调休上班" if default_calendar().makeup_workday(value) else ""
-    return f"{value.isoformat()}（周{WEEKDAYS[value.weekday()]}{makeup}）"
-
-
-def days_text(due: date, today: date) -> str:
-    days = (due - today).days
-    if days > 0:
-        return f"还剩{days}天"
-    return "今天到期" if days == 0 else f"已逾期{-days}天"
 
 
 # WeCom markdown has no escape character, so markup characters in task text become their
@@ -176,10 +160,6 @@ class _Digest:
     coordinator: str = "政务公开办"  # who registers completions
 
 
-def _natural(task_id: str) -> tuple[int, int | str]:
-    return (0, int(task_id)) if task_id.isdigit() else (1, task_id)
-
-
 def _unique(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
@@ -210,12 +190,11 @@ def _digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: date,
         by_stage.setdefault(n.stage, []).append(n)
     sections: list[_Section] = []
     no = 0
-    for stage in sorted(by_stage, key=lambda s: (STAGE_ORDER.index(s)
-                                                 if s in STAGE_ORDER else len(STAGE_ORDER), s)):
+    for stage in sorted(by_stage, key=lambda s: (STAGE_URGENCY.get(s, len(STAGE_URGENCY)), s)):
         wording = _guard(env, f"stage/{stage}.j2",
                          lambda s=stage: env.get_template(f"stage/{s}.j2").module)
         rows = []
-        for n in sorted(by_stage[stage], key=lambda n: (n.due, n.plan, _natural(n.task))):
+        for n in sorted(by_stage[stage], key=lambda n: (n.due, n.plan, task_order(n.task))):
             no += 1
             days = (n.due - today).days
             rows.append(_Row(

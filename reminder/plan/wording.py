@@ -1,0 +1,61 @@
+"""The one Chinese wording of dates, stages and rhythms that users read: in messages, in the
+dry run's table, on the pages and in the 台账. Pure; the make-up workday test reads the
+shipped calendar."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reminder.plan.calendar import WorkCalendar
+
+WEEKDAYS = "一二三四五六日"
+STAGE_NAMES = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
+               "report": "报送"}
+CYCLE_NAMES = {"weekly": "每周", "semimonthly": "每半月", "dekadal": "每旬", "monthly": "每月",
+               "bimonthly": "每两月", "quarterly": "每季度", "semiannual": "每半年", "yearly": "每年",
+               "ongoing": "长期"}
+UNIT_NAMES = {"day": "天", "workday": "个工作日", "month": "个月"}
+
+
+def weekday_name(day: date) -> str:
+    """``周五``."""
+    return f"周{WEEKDAYS[day.weekday()]}"
+
+
+def _makeup(day: date, calendar: WorkCalendar | None) -> bool:
+    if calendar is None:
+        from reminder.plan.calendar import default_calendar
+
+        calendar = default_calendar()
+    return calendar.makeup_workday(day)
+
+
+def cn_date(day: date, calendar: WorkCalendar | None = None) -> str:
+    """``2026-10-09（周五）``; ``2026-10-10（周六，调休上班）`` on a make-up workday (of
+    ``calendar``, else the shipped one): the form messages and pages use."""
+    makeup = "，调休上班" if _makeup(day, calendar) else ""
+    return f"{day.isoformat()}（{weekday_name(day)}{makeup}）"
+
+
+def day_with_weekday(day: date, calendar: WorkCalendar | None = None) -> str:
+    """``2026-10-10 周六（调休上班）``: the dry run's column form. A weekend day worked in
+    exchange says so, or a reader would take a deadline on a Saturday for a mistake; without
+    a calendar no make-up day is named."""
+    makeup = "（调休上班）" if calendar is not None and calendar.makeup_workday(day) else ""
+    return f"{day.isoformat()} {weekday_name(day)}{makeup}"
+
+
+def makeup_mark(day: date) -> str:
+    """`` 周六（调休上班）`` when ``day`` is a make-up workday on the shipped calendar, else
+    nothing: the dry run names only the days a reader would otherwise doubt."""
+    return f" {weekday_name(day)}（调休上班）" if _makeup(day, None) else ""
+
+
+def days_text(due: date, today: date) -> str:
+    """``还剩3天`` / ``今天到期`` / ``已逾期5天``."""
+    days = (due - today).days
+    if days > 0:
+        return f"还剩{days}天"
+    return "今天到期" if days == 0 else f"已逾期{-days}天"
