@@ -397,7 +397,7 @@ def test_deployment_messages_speak_for_the_configured_office() -> None:
     ("`代码`", "｀代码｀", "`代码`"),
 ], ids=["mention", "bold", "link", "code"])
 def test_task_text_cannot_act_as_wecom_markdown(title: str, kept: str, gone: str) -> None:
-    from reminder.delivery.render.messages import md_safe
+    from reminder.delivery.render.environment import md_safe
 
     assert md_safe(title) == kept and gone not in md_safe(title)
 

@@ -17,22 +17,14 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from reminder.delivery.channels.base import Message, split_parts
 from reminder.delivery.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES
-from reminder.delivery.render.messages import (
-    BLOCK_SEP,
-    LinkMaker,
-    OfficeOf,
-    _Digest,
-    _digest,
-    _guard,
-    _render,
-    _unique,
-)
+from reminder.delivery.render.digest import BLOCK_SEP, Digest, LinkMaker, OfficeOf, build_digest, unique
+from reminder.delivery.render.environment import guarded, render_template
 from reminder.models import Notice
 
 
 @dataclass(frozen=True, kw_only=True)
 class _Post:
-    units: tuple[_Digest, ...]
+    units: tuple[Digest, ...]
     sender: str
     coordinator: str
 
@@ -61,14 +53,14 @@ def render_post(env: SandboxedEnvironment, notices: Sequence[Notice], *, today: 
     by_unit: dict[str, list[Notice]] = {}
     for n in notices:
         by_unit.setdefault(n.recipient, []).append(n)
-    units = [(_digest(env, group, today, link, office), group) for group in by_unit.values()]
+    units = [(build_digest(env, group, today, link, office), group) for group in by_unit.values()]
     post = _Post(units=tuple(d for d, _ in units), sender=units[0][0].sender,
                  coordinator=units[0][0].coordinator)
     markdown = fmt == "markdown"
     digest_name = "wecom/digest.md.j2" if markdown else "wecom/digest.txt.j2"
     name = "wecom/units.md.j2" if markdown else "wecom/units.txt.j2"
-    mentions = [_unique([m for n in group for m in n.mentions]) for _, group in units]
-    mobiles = [_unique([m for n in group for m in n.mobiles]) for _, group in units]
+    mentions = [unique([m for n in group for m in n.mentions]) for _, group in units]
+    mobiles = [unique([m for n in group for m in n.mobiles]) for _, group in units]
 
     # Per block: its text, the unit it belongs to, whether it opens that unit, its keys.
     blocks: list[tuple[str, int, bool, tuple[str, ...]]] = []
@@ -98,7 +90,7 @@ def render_post(env: SandboxedEnvironment, notices: Sequence[Notice], *, today: 
             limit, sep=BLOCK_SEP, carry=lambda i: "" if blocks[i][2] else more[blocks[i][1]])
         return " ".join(str(own.subject(post)).split()), parts
 
-    subject, parts = _guard(env, name, build)
+    subject, parts = guarded(env, name, build)
     robot = notices[0].addresses[:1]
     opened = [{blocks[i][1] for i in indexes if blocks[i][2]} for _, indexes in parts]
     with_mobiles = [d for (d, _), m in zip(units, mobiles, strict=True) if m] if markdown else []
@@ -107,20 +99,20 @@ def render_post(env: SandboxedEnvironment, notices: Sequence[Notice], *, today: 
         Message(
             subject=subject, text=body, markdown=body if markdown else "", to=robot,
             part=number, parts=total,
-            mentions=() if markdown else _unique([m for u in sorted(units_in)
+            mentions=() if markdown else unique([m for u in sorted(units_in)
                                                   for m in mentions[u]]),
-            mobiles=() if markdown else _unique([m for u in sorted(units_in)
+            mobiles=() if markdown else unique([m for u in sorted(units_in)
                                                  for m in mobiles[u]]),
             keys=tuple(key for i in indexes for key in blocks[i][3]),
         )
         for number, ((body, indexes), units_in) in enumerate(zip(parts, opened, strict=True), 1)
     ]
     if with_mobiles:  # markdown cannot mention by mobile: one short text message for them
-        called = _Digest(recipient="、".join(d.recipient for d in with_mobiles), today=today,
+        called = Digest(recipient="、".join(d.recipient for d in with_mobiles), today=today,
                          total=sum(d.total for d in with_mobiles),
                          overdue=sum(d.overdue for d in with_mobiles), due_today=0, plans=(),
                          sections=(), sender=post.sender, coordinator=post.coordinator)
-        text = _render(env, "wecom/mention.txt.j2", {"digest": called, "today": today}).strip()
+        text = render_template(env, "wecom/mention.txt.j2", {"digest": called, "today": today}).strip()
         messages.append(Message(subject=subject, text=text, to=robot, part=total, parts=total,
-                                mobiles=_unique([m for ms in mobiles for m in ms])))
+                                mobiles=unique([m for ms in mobiles for m in ms])))
     return messages
