@@ -26,7 +26,8 @@ def contacts_command(plan_dirs: tuple[Path, ...], output: Path, config_path: Pat
     列为 单位、别名、邮箱、企业微信群、企业微信成员、手机；一格可写多个，用、；或换行分隔。
     填好后在 config.toml 写 contacts = "通讯录.xlsx"。"""
     from reminder.config import load_config
-    from reminder.plan.contacts import named_units, write_book
+    from reminder.plan.contacts import write_book
+    from reminder.plan.occurrences import named_units
 
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise ConfigError("通讯录应为 .xlsx 或 .csv", file=output, hint="例如 -o 通讯录.xlsx")

@@ -6,30 +6,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import click
 
-from reminder.errors import ReminderError
+from reminder.errors import Finding, ReminderError
 
 Level = Literal["ok", "warning", "error"]
 STATUS = {"ok": 0, "warning": 1, "error": 2}
-LABELS = {"ok": "正常", "warning": "警告", "error": "错误"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Finding:
-    level: Level
-    area: str
-    message: str
-
-    def __str__(self) -> str:
-        return " ".join(f"{LABELS[self.level]} {self.area}：{self.message}".split())
-
-
 def diagnose(config_path: Path | None, now: datetime | None = None) -> Iterator[Finding]:
     from reminder.config import load_config, require_config
 

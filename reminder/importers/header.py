@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 ROLES = ("id", "section", "title", "detail", "units", "lead", "support", "deadline")
 
 # Column of groups ("（一）做好各类规划主动公开"): a section path when a requirement column exists.
-_GROUP_WORDS = (
+GROUP_WORDS = (
     "工作任务", "重点任务", "主要任务", "任务分类", "工作类别", "任务类别", "工作项目", "重点工作",
     "工作事项", "任务名称", "项目", "任务",
 )
 # Columns of requirements: the first is the task's title, a second one its detail.
-_REQ_WORDS = (
+REQUIREMENT_WORDS = (
     "具体要求", "贯彻举措", "具体工作", "工作要求", "任务内容", "工作内容", "具体任务", "工作措施",
     "主要内容", "落实举措", "具体措施", "具体内容", "工作举措", "目标要求", "任务要求", "措施",
 )
-_WORDS: dict[str, tuple[str, ...]] = {
+HEADER_WORDS: dict[str, tuple[str, ...]] = {
     "id": ("序号", "编号", "序"),
     # Our own tasks.csv names its section column so; with it, 工作任务 is the title.
     "section": ("章节",),
@@ -46,12 +46,12 @@ def norm(text: str) -> str:
     return _PAREN.sub("", "".join(text.split())).strip("：:*")
 
 
-def _kind(cell: str) -> tuple[str, int] | None:
+def column_kind(cell: str) -> tuple[str, int] | None:
     """Which header word a cell is, as (kind, rank) — rank orders synonyms by preference."""
     text = norm(cell)
     if not text or len(text) > 14:
         return None
-    for kind, words in (("group", _GROUP_WORDS), ("req", _REQ_WORDS), *_WORDS.items()):
+    for kind, words in (("group", GROUP_WORDS), ("req", REQUIREMENT_WORDS), *HEADER_WORDS.items()):
         for rank, word in enumerate(words):
             if text == word or (len(word) >= 2 and word in text and len(text) <= len(word) + 4):
                 return kind, rank
@@ -83,7 +83,7 @@ def assign(cells: Sequence[str]) -> dict[str, int]:
     reqs: list[tuple[int, int]] = []
     columns: dict[str, int] = {}
     for i, cell in enumerate(cells):
-        found = _kind(cell)
+        found = column_kind(cell)
         if found is None or i in columns.values():
             continue
         kind, rank = found

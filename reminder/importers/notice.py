@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reminder.importers.header import _kind
+from reminder.importers.header import column_kind
 
 HEADER = ["序号", "具体要求", "牵头单位", "配合单位", "责任单位", "完成时限"]
 _ROLE_COLUMN = {"lead": 2, "support": 3, "units": 4, "deadline": 5}
@@ -47,7 +47,7 @@ def labels(text: str) -> dict[str, str] | None:
     parts: dict[str, str] = {}
     for m, nxt in zip(found, [*found[1:], None], strict=True):
         word = m.group(1)
-        kind = _LABEL_ONLY.get(word) or (_kind(word) or ("",))[0]
+        kind = _LABEL_ONLY.get(word) or (column_kind(word) or ("",))[0]
         if kind not in _ROLES:
             return None
         value = text[m.end() : nxt.start() if nxt else len(text)]

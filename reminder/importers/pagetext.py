@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reminder.importers.header import _GROUP_WORDS, _REQ_WORDS, _WORDS
+from reminder.importers.header import GROUP_WORDS, HEADER_WORDS, REQUIREMENT_WORDS
 from reminder.importers.table import Grid
 from reminder.parse.units import org_grammar
 
@@ -31,7 +31,8 @@ _FRAGMENT_NO = re.compile(r"^\s*(\d{1,3})\s*、")
 _MEASURE = re.compile(r"(?<![\d.．])(\d{1,2})\s*[.．]\s*(?!\d)")
 _SENTENCE_END = "。；;"
 _HEADER_WORDS = sorted(
-    {w for w in (*_GROUP_WORDS, *_REQ_WORDS, *(x for ws in _WORDS.values() for x in ws)) if len(w) >= 2},
+    {w for w in (*GROUP_WORDS, *REQUIREMENT_WORDS, *(x for ws in HEADER_WORDS.values() for x in ws))
+     if len(w) >= 2},
     key=len, reverse=True,
 )
 _HEADER_RUN = re.compile(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reminder.importers.header import _kind
+from reminder.importers.header import column_kind
 from reminder.importers.meta import looks_like_deadline
 from reminder.parse.units import split_units
 
@@ -76,7 +76,7 @@ def rebuild(cells: Sequence[str], year: int | None) -> tuple[list[list[str]], li
     start = first
     while not by_number and start > 0 and _MARKED.match(cells[start - 1]):
         start -= 1
-    context = [c for c in cells[:start] if _kind(c) is None]
+    context = [c for c in cells[:start] if column_kind(c) is None]
     rows: list[list[str]] = [HEADER]
     current: list[str] | None = None
     number = ""

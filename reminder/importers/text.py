@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from reminder.importers import pagetext, stream
-from reminder.importers.header import _kind
+from reminder.importers.header import column_kind
 from reminder.importers.html import decode
 from reminder.importers.meta import detect_year
 from reminder.importers.notice import notice_rows
@@ -123,7 +123,7 @@ def _scraped(lines: list[str]) -> Grid:
         if not line.strip():
             continue
         words = line.split()
-        if header is None and len(words) >= 3 and all(_kind(w) for w in words):
+        if header is None and len(words) >= 3 and all(column_kind(w) for w in words):
             header = words
             rows.append(words)
             continue

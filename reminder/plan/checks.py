@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from reminder.errors import Finding
 from reminder.parse.deadlines import Reading, parse, read
 from reminder.parse.rules import probe_rules
 from reminder.plan.calendar import missing_year_note
-from reminder.plan.contacts import named_units
 from reminder.plan.folder import PLAN_FILE, Plan
-from reminder.plan.occurrences import context, deadlines_of, effective_task, occurrences
-
-
-@dataclass(frozen=True, kw_only=True)
-class Finding:
-    level: Literal["error", "warning"]
-    file: str
-    place: str
-    message: str
-    hint: str = ""
-
-    def __str__(self) -> str:
-        label = "错误" if self.level == "error" else "警告"
-        hint = f"（{self.hint}）" if self.hint else ""
-        return f"{label} {self.file} [{self.place}]：{self.message}{hint}"
+from reminder.plan.occurrences import context, deadlines_of, effective_task, named_units, occurrences
 
 
 def unparsed_tasks(plan: Plan) -> list[tuple[str, str]]:

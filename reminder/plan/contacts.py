@@ -14,13 +14,10 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reminder.errors import ConfigError
 from reminder.models import Contact
-
-if TYPE_CHECKING:
-    from reminder.plan.folder import Plan
 
 HEADERS = ("单位", "别名", "邮箱", "企业微信群", "企业微信成员", "手机")
 FIELDS = ("name", "aliases", "email", "wecom", "wecom_users", "wecom_mobiles")
@@ -121,24 +118,6 @@ def read_book(path: Path) -> ContactBook:
         )
         lines[name] = line
     return ContactBook(path=path, contacts=contacts, rows=lines)
-
-
-def named_units(plan: Plan) -> dict[str, str]:
-    """Every unit or person a plan addresses, with the first place that names it."""
-    from reminder.plan.occurrences import effective_task
-
-    named: dict[str, str] = {}
-    for raw in plan.tasks:
-        for unit in effective_task(plan, raw).units:
-            named.setdefault(unit, f"任务 {raw.id}")
-    for plan_date in plan.dates:
-        for unit in plan_date.units:
-            named.setdefault(unit, f"dates.{plan_date.name}")
-    if plan.coordinator:
-        named.setdefault(plan.coordinator, "coordinator")
-    for name in plan.escalate_to:
-        named.setdefault(name, "escalate_to")
-    return named
 
 
 def _cells(contact: Contact) -> list[str]:

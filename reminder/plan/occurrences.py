@@ -43,6 +43,22 @@ def effective_task(plan: Plan, task: Task) -> Task:
     return replace(task, **changes)  # type: ignore[arg-type]
 
 
+def named_units(plan: Plan) -> dict[str, str]:
+    """Every unit or person a plan addresses, with the first place that names it."""
+    named: dict[str, str] = {}
+    for raw in plan.tasks:
+        for unit in effective_task(plan, raw).units:
+            named.setdefault(unit, f"任务 {raw.id}")
+    for plan_date in plan.dates:
+        for unit in plan_date.units:
+            named.setdefault(unit, f"dates.{plan_date.name}")
+    if plan.coordinator:
+        named.setdefault(plan.coordinator, "coordinator")
+    for name in plan.escalate_to:
+        named.setdefault(name, "escalate_to")
+    return named
+
+
 def deadlines_of(plan: Plan, task: Task) -> list[Deadline]:
     cache = plan.deadline_cache
     if task.id not in cache:
