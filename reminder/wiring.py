@@ -86,7 +86,7 @@ def plan_cache(config: Config) -> PlanCache:
     from reminder.plan.cache import PlanCache
 
     return PlanCache(config.plan_folders, rules=config.rules, contacts=config.contacts,
-                     source=config.path)
+                     timezone=config.timezone, source=config.path)
 
 
 def office_name(config: Config) -> str:

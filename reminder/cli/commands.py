@@ -158,7 +158,8 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
     config = _deployment(config_path)
     events, done = _recorded(config) if config else ({}, frozenset())
     with ExitStack() as stack:
-        plans = load_plans(plan_dirs, stack, rules, contact_book(config))
+        plans = load_plans(plan_dirs, stack, rules, contact_book(config),
+                           config.timezone if config else None)
         # Occurrences once per plan: the default window needs all of them, the notices only
         # the open ones.
         occs = {p.id: occurrences(p, events=events) for p in plans}
@@ -262,9 +263,12 @@ def check(plan_dirs: tuple[Path, ...], config_path: Path | None, rules: tuple[Pa
     from reminder.plan.checks import check_plan
 
     errors = 0
-    book = contact_book(_deployment(config_path))
+    config = _deployment(config_path)
+    book = contact_book(config)
+    zone = config.timezone if config else None
     with ExitStack() as stack:
-        for source, plan in zip(plan_dirs, load_plans(plan_dirs, stack, rules, book), strict=True):
+        for source, plan in zip(plan_dirs, load_plans(plan_dirs, stack, rules, book, zone),
+                                strict=True):
             findings = check_plan(plan)
             for finding in findings:
                 line = str(finding)

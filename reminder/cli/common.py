@@ -80,9 +80,9 @@ def parse_moment(text: str | None, zone: str = DEFAULT_ZONE) -> datetime | None:
 
 
 def load_plans(paths: Sequence[Path], stack: ExitStack, rules: Sequence[Path] = (),
-               contacts: ContactBook | None = None) -> list[Plan]:
+               contacts: ContactBook | None = None, timezone: str | None = None) -> list[Plan]:
     """Plan folders, or documents imported into a temporary folder just for a look;
-    ``contacts`` is the deployment's 通讯录."""
+    ``contacts`` is the deployment's 通讯录, ``timezone`` its timezone."""
     from reminder.plan.folder import load_plan
 
     plans: list[Plan] = []
@@ -91,7 +91,7 @@ def load_plans(paths: Sequence[Path], stack: ExitStack, rules: Sequence[Path] = 
             from reminder.importers import open_plan_source
 
             path = stack.enter_context(open_plan_source(path))
-        plan = load_plan(path, extra_rules=rules, contacts=contacts)
+        plan = load_plan(path, extra_rules=rules, contacts=contacts, timezone=timezone)
         clash = next((p for p in plans if p.id == plan.id), None)
         if clash is not None:
             raise PlanError(f"两个计划文件夹同名（{plan.id}）", file=path,

@@ -170,7 +170,8 @@ def _plans(config: Any, book: Any, today: date) -> Iterator[Finding]:
     calendars = []
     for folder in folders:
         try:
-            plan = load_plan(folder, extra_rules=config.rules, contacts=book)
+            plan = load_plan(folder, extra_rules=config.rules, contacts=book,
+                             timezone=config.timezone)
         except ReminderError as err:
             yield Finding(level="error", area="计划", message=str(err))
             continue

@@ -54,6 +54,7 @@ class PlanSet:
         self.store = store
         self.cache = cache or PlanCache(config.plan_folders, rules=config.rules,
                                         contacts=config.contacts, loader=loader,
+                                        timezone=config.timezone,
                                         source=config.path)
         self.cache._on_book_error = _book_error
 

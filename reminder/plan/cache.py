@@ -43,13 +43,15 @@ class PlanCache:
     re-plans every plan, and a sheet that no longer reads keeps the last good one."""
 
     def __init__(self, folders: Callable[[], Sequence[Path]], *, rules: Sequence[Path] = (),
-                 contacts: Path | None = None, loader: Callable[..., Any] | None = None,
+                 contacts: Path | None = None, timezone: str | None = None,
+                 loader: Callable[..., Any] | None = None,
                  on_book_error: Callable[[ReminderError, bool], None] | None = None,
                  source: Path | None = None) -> None:
         self._folders = folders
         self.source = source  # the config file that lists the folders, for errors
         self.rules = tuple(rules)
         self.contacts = contacts
+        self.timezone = timezone  # the deployment's: it wins over a policy's
         self._loader = loader
         self._on_book_error = on_book_error
         self.good: dict[Path, Loaded] = {}
@@ -57,6 +59,7 @@ class PlanCache:
         self.book: Any = None  # the 通讯录 last read well, and the file state it was read at
         self.book_mark = ""
         self._lock = threading.RLock()
+        self._told: set[tuple[Path, str]] = set()  # broken versions refresh() reported
 
     def folders(self) -> list[Path]:
         return list(self._folders())
@@ -66,9 +69,12 @@ class PlanCache:
             from reminder.plan.folder import load_plan
 
             self._loader = load_plan
-        if self.book is None:
-            return self._loader(path, extra_rules=self.rules)
-        return self._loader(path, extra_rules=self.rules, contacts=self.book)
+        options: dict[str, Any] = {"extra_rules": self.rules}
+        if self.book is not None:
+            options["contacts"] = self.book
+        if self.timezone is not None:
+            options["timezone"] = self.timezone
+        return self._loader(path, **options)
 
     def _refresh_book(self) -> str:
         """Re-read the 通讯录 when it changed. Returns its state, part of every fingerprint."""
@@ -133,8 +139,13 @@ class PlanCache:
                 try:
                     if self._update(folder, book):
                         loaded.append(folder)
-                except ReminderError as err:
-                    on_error(folder, err, folder in self.good)
+                except ReminderError:
+                    pass
+                broken = self.broken.get(folder)
+                # Told once per version of the files, even when a page's get() found it first.
+                if broken is not None and (folder, broken[0]) not in self._told:
+                    self._told.add((folder, broken[0]))
+                    on_error(folder, broken[1], folder in self.good)
             return loaded
 
     def get(self, plan_id: str, warn: Callable[[str], None] | None = None) -> Any | None:

@@ -273,9 +273,12 @@ def read_tasks(path: Path) -> tuple[Task, ...]:
 
 
 def load_plan(path: Path, *, extra_rules: Sequence[Path] = (),
-              contacts: ContactBook | None = None) -> Plan:
+              contacts: ContactBook | None = None, timezone: str | None = None) -> Plan:
     """Load and validate a plan folder; every mistake is a PlanError naming file and place.
-    ``contacts`` (the 通讯录) fill in every unit the plan's [units] do not name."""
+    ``contacts`` (the 通讯录) fill in every unit the plan's [units] do not name.
+
+    ``timezone`` is the deployment's (config.toml): one office, one timezone, so it wins
+    over any policy's; without a config the policy's applies (rules/policy.toml)."""
     path = Path(path)
     if path.is_file() and path.name == PLAN_FILE:
         path = path.parent
@@ -322,7 +325,7 @@ def load_plan(path: Path, *, extra_rules: Sequence[Path] = (),
         coordinator=str(coordinator) if coordinator else None,
         sender_name=str(data.get("sender_name") or ""),
         escalate_to=_str_list(data.get("escalate_to", []), plan_file, "escalate_to"),
-        policy=build_policy(policy_raw, file=plan_file),
+        policy=build_policy(policy_raw, file=plan_file, timezone=timezone),
         rules=rules,
         calendar=calendar,
         table_file=table_file,

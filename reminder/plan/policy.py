@@ -45,7 +45,8 @@ def _offset(value: Any, file: Path, key: str) -> Offset:
     return offset
 
 
-def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | None = None) -> Policy:
+def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | None = None,
+                 timezone: str | None = None) -> Policy:
     """Merge ``overrides`` (a plan's [policy] table, read from ``file``) over the defaults."""
     source = file or default_policy_file()
     merged = dict(_defaults())
@@ -89,7 +90,7 @@ def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | Non
         raise PolicyError("escalate_every 不能为 0", file=source, place="policy.escalate_every")
     return Policy(
         send_time=send_time,
-        timezone=str(merged["timezone"]),
+        timezone=timezone or str(merged["timezone"]),
         shift=merged["shift"],
         on_due_day=merged["on_due_day"],
         remind_support=merged["remind_support"],

@@ -17,8 +17,8 @@ from reminder.answerback.completion import mark_done, reopen
 from reminder.answerback.links import Grant
 from reminder.answerback.progress import STATE_NAMES, counts, period_of, task_views
 from reminder.errors import ReminderError
-from reminder.web.app import Refused, checked_form, page
 from reminder.web.login import admin_grant, board_path
+from reminder.web.pages import Refused, checked_form, page
 from reminder.web.site import Site
 
 log = logging.getLogger("reminder.web")

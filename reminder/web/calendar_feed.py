@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reminder.answerback.ical import build_calendar
-from reminder.web.app import Refused, grant_of
+from reminder.web.pages import Refused, grant_of
 from reminder.web.site import Site
 
 log = logging.getLogger("reminder.web")

@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from reminder.answerback.links import Grant
 from reminder.answerback.passwords import check_password, stamp
-from reminder.web.app import Refused, grant_of, page
+from reminder.web.pages import Refused, grant_of, page
 from reminder.web.site import Site
 
 log = logging.getLogger("reminder.web")

@@ -14,7 +14,7 @@ from reminder.answerback.completion import mark_done, reopen
 from reminder.answerback.links import Grant
 from reminder.answerback.progress import TaskView, period_of, task_views
 from reminder.errors import ReminderError
-from reminder.web.app import Refused, checked_form, grant_of, page
+from reminder.web.pages import Refused, checked_form, grant_of, page
 from reminder.web.site import Site
 
 log = logging.getLogger("reminder.web")

@@ -91,3 +91,20 @@ def test_table_without_title_column(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as info:
         load_plan(folder)
     assert "工作任务" in str(info.value)
+
+
+def test_the_deployments_timezone_wins_over_the_policys(tmp_path: Path) -> None:
+    """One office, one timezone: a plan loaded for a deployment sends at 09:00 of the
+    config's timezone even where its [policy] names another."""
+    import shutil
+
+    from reminder.plan.cache import PlanCache
+
+    folder = tmp_path / "demo"
+    shutil.copytree(EXAMPLE, folder)
+    text = (folder / "plan.toml").read_text(encoding="utf-8")
+    (folder / "plan.toml").write_text(text.replace("[policy]", '[policy]\ntimezone = "Europe/Berlin"', 1),
+                                      encoding="utf-8")
+    assert load_plan(folder).policy.timezone == "Europe/Berlin"
+    cache = PlanCache(lambda: [folder], timezone="Asia/Urumqi")
+    assert cache.get("demo").policy.timezone == "Asia/Urumqi"
