@@ -57,8 +57,22 @@ def _server(config: Any, store: Any, plans: Any = None) -> Any:
     _check_listen(config)
     host, port = config.web.host_port
     # No access log: a request line would carry the link's token; the app logs link ids.
-    return uvicorn.Server(uvicorn.Config(web_app(config, store, plans), host=host, port=port,
-                                         log_level="warning", access_log=False))
+    # log_config=None: uvicorn's own log config gives its loggers a stderr handler and stops
+    # them propagating, so an error it logs for a failed request would skip the SecretFilter.
+    server = uvicorn.Server(uvicorn.Config(web_app(config, store, plans), host=host, port=port,
+                                           log_level="warning", access_log=False,
+                                           log_config=None))
+    _route_uvicorn_logs()
+    return server
+
+
+def _route_uvicorn_logs() -> None:
+    """Send uvicorn's records to the root handler, where redact's SecretFilter masks them.
+    Also undoes a log config an earlier uvicorn.Config in this process may have applied."""
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
 
 
 @contextmanager

@@ -130,6 +130,8 @@ def test_without_a_config_doctor_says_where_it_looked(tmp_path: Path) -> None:
 
 WEB = '[web]\nlisten = "127.0.0.1:18099"\nsecret_env = "WEB_SECRET"\n'
 LONG = "kP3v-8yQ2rT6wZ1xB5nM9cF4hJ7dL0sA"
+OLD_HASH = "scrypt$16384$8$1$1Z32tpAr42oTY9m2X7cLfw$1zIW3zPMXHAS2zz0jH_gSLwUMdGRtpWW0aLc4WKfQIM"
+NEW_HASH = "scrypt$131072$8$1$MDEyMzQ1Njc4OWFiY2RlZg$eLmx3vo6MiHUlA2KZa4UGeO-pF2dsWuksM96deSJGPU"
 
 
 @pytest.mark.parametrize(("extra", "env", "secrets", "wanted"), [
@@ -141,6 +143,14 @@ LONG = "kP3v-8yQ2rT6wZ1xB5nM9cF4hJ7dL0sA"
                   "正常 督办看板：未设置密码"], id="ready"),
     pytest.param(WEB, {"WEB_SECRET": LONG}, '[web]\npassword_hash = "hunter2"\n',
                  ["错误 督办看板：密钥文件中的 [web] password_hash 格式不对"], id="plain-password"),
+    # Hashes from before N was raised to 2^17 still log in, so doctor must not call them bad.
+    pytest.param(WEB, {"WEB_SECRET": LONG}, f'[web]\npassword_hash = "{OLD_HASH}"\n',
+                 ["正常 督办看板：已设置密码"], id="hash-n-2-14"),
+    pytest.param(WEB, {"WEB_SECRET": LONG}, f'[web]\npassword_hash = "{NEW_HASH}"\n',
+                 ["正常 督办看板：已设置密码"], id="hash-n-2-17"),
+    pytest.param(WEB, {"WEB_SECRET": LONG},
+                 f'[web]\npassword_hash = "{OLD_HASH.replace("$16384$", f"${2**24}$")}"\n',
+                 ["错误 督办看板：密钥文件中的 [web] password_hash 格式不对"], id="hash-n-2-24"),
 ])
 def test_web_findings(tmp_path: Path, servers, extra: str, env: dict, secrets: str,
                       wanted: list[str]) -> None:
