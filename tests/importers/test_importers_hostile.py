@@ -20,7 +20,7 @@ import pytest
 from test_importers_common import CONGHUA, write_docx, write_xlsx
 
 from reminder.errors import ImportFailed
-from reminder.importers import read_grid
+from reminder.importers import import_document, read_grid
 from reminder.importers.writer import read_tasks_csv
 
 # The ceiling the test puts on the importing process: a bomb that is not bounded by the
@@ -303,3 +303,114 @@ def test_the_reader_runs_in_a_child_and_its_grid_comes_back(tmp_path: Path, monk
 
     monkeypatch.setattr(csv_reader.CsvImporter, "read", lambda self, path, data: Grid(rows=[[str(os.getpid())]]))
     assert read_grid(_csv(tmp_path)).rows != [[str(os.getpid())]]
+
+
+# -- 14. DTDs anywhere in any part --------------------------------------------------------------
+
+COMMENT = b"<!-- " + b"x" * 5000 + b" -->"  # the old check read only the first 4 KB of a part
+ATTACKS = {
+    "doctype": b"<!DOCTYPE d>",
+    "external entity": b'<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>',
+    "billion laughs": b'<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+                      + b"".join(b'<!ENTITY %s "%s">' % (bytes([c + 1]), b"&%s;" % bytes([c]) * 10)
+                                 for c in range(ord("a"), ord("i")))
+                      + b"]>",
+}
+# The entity each attack makes a parser expand, written into the part's first text.
+USE = {"doctype": b"", "external entity": b"&xxe;", "billion laughs": b"&i;"}
+PARTS = {
+    "docx": ("word/document.xml", b"<w:t>", write_docx),
+    "xlsx sheet": ("xl/worksheets/sheet1.xml", b"<t>", write_xlsx),
+    "xlsx strings": ("xl/sharedStrings.xml", b"<t>", lambda spec, path: _shared_strings(write_xlsx(spec, path))),
+}
+
+
+def _shared_strings(path: Path) -> Path:
+    """The workbook as Excel writes it: cell texts in xl/sharedStrings.xml (openpyxl writes
+    them inline)."""
+    strings: list[bytes] = []
+
+    def share(match: re.Match[bytes]) -> bytes:
+        strings.append(match.group(2))
+        return b'<c r="%s" t="s"><v>%d</v></c>' % (match.group(1), len(strings) - 1)
+
+    with zipfile.ZipFile(path) as src:
+        parts = {item.filename: src.read(item) for item in src.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(rb'<c r="(\w+)" t="inlineStr"><is><t>(.*?)</t></is></c>', share, parts[sheet])
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d">' % len(strings)
+        + b"".join(b"<si><t>%s</t></si>" % text for text in strings) + b"</sst>")
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", (
+        b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in parts.items():
+            dst.writestr(name, data)
+    return path
+
+
+def test_the_shared_strings_workbook_imports(tmp_path: Path) -> None:
+    source = _shared_strings(write_xlsx(CONGHUA, tmp_path / "s.xlsx"))
+    assert b"inlineStr" not in zipfile.ZipFile(source).read("xl/worksheets/sheet1.xml")
+    assert import_document(source, tmp_path / "plan").tasks == CONGHUA.tasks
+
+
+def _declare(xml: bytes, attack: str, text_tag: bytes) -> bytes:
+    """The attack's DTD after the XML declaration and a 5 KB comment, its entity in a cell."""
+    declaration, rest = xml.split(b"?>", 1) if xml.startswith(b"<?xml") else (b"", xml)
+    rest = rest.replace(text_tag, text_tag + USE[attack], 1)
+    return (declaration + b"?>" if declaration else b"") + COMMENT + ATTACKS[attack] + rest
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+@pytest.mark.parametrize("part", list(PARTS))
+def test_a_dtd_after_a_long_comment_is_refused(part: str, attack: str, tmp_path: Path) -> None:
+    """Before: the .docx XXE imported with exit 0 and one task fewer (the entity's cell lost),
+    the .xlsx ones exited 1 with tracebacks (undefined entity, amplification limit)."""
+    member, text_tag, write = PARTS[part]
+    source = write(CONGHUA, tmp_path / f"ok.{part[:4]}")
+    evil = _rewrite(source, tmp_path / f"evil.{part[:4]}", member,
+                    lambda xml: _declare(xml, attack, text_tag))
+    assert ATTACKS[attack] in zipfile.ZipFile(evil).read(member)
+    result, _ = _import_cli(evil, tmp_path / "plan")
+    _assert_refused(result, "DOCTYPE", member)
+    assert not (tmp_path / "plan").exists()
+
+
+def xml_declares(head: bytes) -> bool:
+    """The old check."""
+    return b"<!DOCTYPE" in head or b"<!ENTITY" in head
+
+
+def test_a_dtd_in_a_utf16_part_is_refused(tmp_path: Path) -> None:
+    source = write_xlsx(CONGHUA, tmp_path / "ok.xlsx")
+    evil = _rewrite(source, tmp_path / "evil.xlsx", "xl/workbook.xml", lambda xml: (
+        b'<?xml version="1.0" encoding="UTF-16"?>' + COMMENT + ATTACKS["external entity"] + xml
+    ).decode("utf-8").encode("utf-16"))
+    assert not xml_declares(zipfile.ZipFile(evil).read("xl/workbook.xml")[:4096])
+    with pytest.raises(ImportFailed, match="DOCTYPE"):
+        import_document(evil, tmp_path / "plan")
+
+
+def test_a_dtd_in_a_part_that_is_not_well_formed_is_refused(tmp_path: Path) -> None:
+    """A part lxml cannot parse is searched for the declaration instead."""
+    source = write_docx(CONGHUA, tmp_path / "ok.docx")
+    with zipfile.ZipFile(source, "a") as archive:
+        archive.writestr("word/vmlDrawing1.vml", b"<xml><br>" + COMMENT * 20 + ATTACKS["doctype"])
+    with pytest.raises(ImportFailed, match="DOCTYPE") as caught:
+        import_document(source, tmp_path / "plan")
+    assert caught.value.place == "word/vmlDrawing1.vml"
+
+
+def test_a_part_that_is_not_well_formed_but_declares_nothing_is_left_to_the_reader(tmp_path: Path) -> None:
+    """Excel writes VML drawings (cell comments) that are not well-formed XML."""
+    source = write_xlsx(CONGHUA, tmp_path / "ok.xlsx")
+    with zipfile.ZipFile(source, "a") as archive:
+        archive.writestr("xl/drawings/vmlDrawing1.vml", b"<xml><o:shapelayout><br></xml>")
+        archive.writestr("xl/media/image1.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    assert import_document(source, tmp_path / "plan").tasks == CONGHUA.tasks
