@@ -414,3 +414,29 @@ def test_a_part_that_is_not_well_formed_but_declares_nothing_is_left_to_the_read
         archive.writestr("xl/drawings/vmlDrawing1.vml", b"<xml><o:shapelayout><br></xml>")
         archive.writestr("xl/media/image1.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
     assert import_document(source, tmp_path / "plan").tasks == CONGHUA.tasks
+
+
+# -- 15. CSV encodings: the BOM first --------------------------------------------------------
+
+CSV_TEXT = "序号,具体要求,责任单位,完成时限\n1,做好䶮字号网站的信息公开,办公室,2026年6月30日\n2,更新目录,法规科,长期\n"
+ENCODINGS = {
+    "utf-16-be with BOM": b"\xfe\xff" + CSV_TEXT.encode("utf-16-be"),
+    "utf-16-le with BOM": b"\xff\xfe" + CSV_TEXT.encode("utf-16-le"),
+    "utf-8 with BOM": b"\xef\xbb\xbf" + CSV_TEXT.encode("utf-8"),
+    "utf-32-be with BOM": b"\x00\x00\xfe\xff" + CSV_TEXT.encode("utf-32-be"),
+    "utf-32-le with BOM": b"\xff\xfe\x00\x00" + CSV_TEXT.encode("utf-32-le"),
+    "gb18030": CSV_TEXT.encode("gb18030"),
+    "gb18030 with BOM": b"\x84\x31\x95\x33" + CSV_TEXT.encode("gb18030"),
+}
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_csv_is_decoded_by_its_bom_first(encoding: str, tmp_path: Path) -> None:
+    """Before: a UTF-16 BE file with its BOM was decoded as little-endian, and said to have no
+    header. 䶮 is outside GBK, so a GB18030 file read as GBK would lose it."""
+    source = tmp_path / "plan.csv"
+    source.write_bytes(ENCODINGS[encoding])
+    assert read_grid(source).rows[:3] == [row.split(",") for row in CSV_TEXT.splitlines()]
+    import_document(source, tmp_path / "plan")
+    tasks = read_tasks_csv(tmp_path / "plan" / "tasks.csv")
+    assert [t.title for t in tasks] == ["做好䶮字号网站的信息公开", "更新目录"]
