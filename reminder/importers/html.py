@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from reminder.errors import ImportFailed
+from reminder.importers.safety import WorkLimit
 from reminder.importers.table import Grid
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
@@ -72,8 +73,9 @@ class HtmlImporter:
 
         tables = [t for t in root.iter("table") if not t.xpath(".//table")]
         rows: list[list[str]] = []
+        limit = WorkLimit(path)
         for table in tables:
-            rows.extend(_table_rows(table))
+            rows.extend(_table_rows(table, limit))
         context = [t.text_content().strip() for t in root.iter("title", "h1", "h2", "h3")]
         for table in tables:  # layout tables stay: the title often sits in one
             table.drop_tree()
@@ -103,9 +105,10 @@ def _span(cell, name: str) -> int:
         return 1
 
 
-def _table_rows(table) -> list[list[str]]:
+def _table_rows(table, limit: WorkLimit) -> list[list[str]]:
     """The usual rowspan/colspan walk: cells carried down by rowspan fill their grid slots
-    before the next cell of the row is placed."""
+    before the next cell of the row is placed. Every row counts against the limit: a few
+    cells spanning 500 x 500 each are a quarter of a million cells apiece."""
     rows: list[list[str]] = []
     pending: dict[int, tuple[int, str]] = {}  # column -> (rows left, text)
 
@@ -134,5 +137,6 @@ def _table_rows(table) -> list[list[str]]:
             if len(row) not in pending:
                 row.append("")
             carry(row)
+        limit.row(len(row))
         rows.append(row)
     return rows

@@ -146,12 +146,15 @@ class _XmlScan:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.elements = 0
+        self.counts: dict[str, int] = {}  # part -> elements, to name the largest when refused
+        self.current = ""
 
     def doctype(self, *_: object) -> None:
         raise _Refused("doctype")
 
     def start(self, *_: object) -> None:
         self.elements += 1
+        self.counts[self.current] = self.counts.get(self.current, 0) + 1
         if self.elements > MAX_XML_ELEMENTS:
             raise _Refused("elements")
 
@@ -161,6 +164,7 @@ class _XmlScan:
     def part(self, name: str, stream: io.BufferedIOBase) -> None:
         from lxml import etree
 
+        self.current = name
         parser = etree.XMLParser(target=self, resolve_entities=False, no_network=True,
                                  load_dtd=False, huge_tree=False)
         previous, chunk = b"", stream.read(self._CHUNK)
@@ -183,8 +187,9 @@ class _XmlScan:
 
     def _refuse(self, why: str, name: str) -> None:
         if why == "elements":
+            largest = max(self.counts, key=self.counts.__getitem__)
             raise ImportFailed(f"文件内容超过上限（XML 元素多于 {MAX_XML_ELEMENTS:,} 个），拒绝读取",
-                               file=self.path, place=name, hint=_TRIM)
+                               file=self.path, place=largest, hint=_TRIM)
         raise ImportFailed("文件包含不安全的 XML 声明（DOCTYPE），拒绝读取", file=self.path,
                            place=name, hint="请用 Word/WPS/Excel 打开后另存，再导入")
 

@@ -251,6 +251,23 @@ def test_xlsx_cells_out_at_the_last_column_count_against_the_cell_cap(tmp_path: 
     _assert_refused(result, "500,000 个单元格的上限")
 
 
+def test_csv_past_the_row_cap_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "long.csv"
+    source.write_bytes(b"a,b\n" * 100_001)
+    with pytest.raises(ImportFailed, match="100,000 行的上限"):
+        read_grid(source)
+
+
+def test_html_spans_count_against_the_cell_cap(tmp_path: Path) -> None:
+    """1,001 cells of colspan=500 in one row: 25 KB for half a million cells."""
+    source = tmp_path / "wide.html"
+    source.write_text("<html><body><table><tr>" + '<td colspan="500">x</td>' * 1001
+                      + "</tr></table></body></html>", encoding="utf-8")
+    assert source.stat().st_size < 30_000
+    with pytest.raises(ImportFailed, match="500,000 个单元格的上限"):
+        read_grid(source)
+
+
 # -- 13. the ceiling under the caps --------------------------------------------------------
 
 
