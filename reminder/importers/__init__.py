@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from reminder.errors import ImportDoubtful, ImportFailed
-from reminder.importers.safety import MAX_BYTES, check_size, check_zip, old_format
+from reminder.importers.safety import MAX_BYTES, check_size, check_zip, old_format, run_bounded
 from reminder.importers.table import Grid, PlanTable, build_table
 from reminder.importers.writer import ImportReport, write_plan
 
@@ -85,7 +85,8 @@ def reader_for(path: Path, data: bytes) -> Reader:
 
 
 def read_grid(source: Path, *, max_bytes: int = MAX_BYTES) -> Grid:
-    """Check the file (size before reading; signature; zip safety) and read its table."""
+    """Check the file (size before reading; signature; zip safety) and read its table in a
+    child process with a ceiling on memory and time (safety.run_bounded)."""
     check_size(source, max_bytes)
     try:
         data = source.read_bytes()
@@ -96,7 +97,7 @@ def read_grid(source: Path, *, max_bytes: int = MAX_BYTES) -> Grid:
     reader = reader_for(source, data)
     if source.suffix.lower() in _ZIPPED:
         check_zip(source, data)
-    return reader.read(source, data)
+    return run_bounded(source, lambda: reader.read(source, data))
 
 
 def import_document(

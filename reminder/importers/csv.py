@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reminder.errors import ImportFailed
 from reminder.importers.html import decode
+from reminder.importers.safety import WorkLimit
 from reminder.importers.table import Grid
 
 
@@ -23,8 +24,12 @@ class CsvImporter:
         except csv.Error:
             delimiter = ","
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        limit = WorkLimit(path)
+        rows: list[list[str]] = []
         try:
-            rows = list(reader)
+            for row in reader:
+                limit.row(len(row))
+                rows.append(row)
         except csv.Error as exc:
             raise ImportFailed(f"CSV 格式错误：{exc}", file=path, line=reader.line_num,
                                hint="用 Excel 或 WPS 打开后另存为 CSV（UTF-8）") from None

@@ -1,10 +1,15 @@
-"""Word .docx: every table's rows with gridSpan and vMerge expanded, plus the paragraphs."""
+"""Word .docx: every table's rows with gridSpan and vMerge expanded, plus the paragraphs.
+
+safety.check_zip has counted the elements before python-docx builds its tree; here every
+paragraph and cell counts against safety.WorkLimit, and spans are clipped to what Word can
+write, so a cell claiming gridSpan="1000000000" is not a billion copies of its text."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from reminder.errors import ImportFailed
+from reminder.importers.safety import MAX_SPAN, WorkLimit
 from reminder.importers.table import Grid
 
 
@@ -29,23 +34,33 @@ class DocxImporter:
                 raise ImportFailed("Word 文件已损坏，无法读取", file=path) from None
             raise
 
+        limit = WorkLimit(path)
         rows: list[list[str]] = []
         context: list[str] = []
         body = document.element.body
         numbering = _Numbering(document)
         for child in body.iterchildren():
             if child.tag == qn("w:p"):
-                text = _paragraph_text(child)
+                text = _paragraph_text(child, limit)
                 if text.strip():
                     context.append(numbering.marker(child) + text.strip())
             elif child.tag == qn("w:tbl"):
-                rows.extend(_table_rows(child))
+                rows.extend(_table_rows(child, limit))
         return Grid(rows=rows, context=context)
 
 
-def _paragraph_text(p) -> str:
+def _span(value: str | None, default: int) -> int:
+    """A gridSpan or gridBefore count, clipped to a real table's width; garbage is the default."""
+    try:
+        return max(0, min(int(value or default), MAX_SPAN))
+    except ValueError:
+        return default
+
+
+def _paragraph_text(p, limit: WorkLimit) -> str:
     from docx.oxml.ns import qn
 
+    limit.paragraph()
     parts = []
     for node in p.iter(qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")):
         if node.tag == qn("w:t"):
@@ -57,14 +72,14 @@ def _paragraph_text(p) -> str:
     return "".join(parts)
 
 
-def _cell_text(tc) -> str:
+def _cell_text(tc, limit: WorkLimit) -> str:
     from docx.oxml.ns import qn
 
     # Only the cell's own paragraphs: a nested table is read as its own text lines.
-    return "\n".join(_paragraph_text(p) for p in tc.iter(qn("w:p")))
+    return "\n".join(_paragraph_text(p, limit) for p in tc.iter(qn("w:p")))
 
 
-def _table_rows(tbl) -> list[list[str]]:
+def _table_rows(tbl, limit: WorkLimit) -> list[list[str]]:
     """Expand a table: gridSpan copies a cell rightwards, vMerge="continue" copies the cell
     above at the same grid column, gridBefore leaves leading columns empty."""
     from docx.oxml.ns import qn
@@ -74,7 +89,7 @@ def _table_rows(tbl) -> list[list[str]]:
         row: list[str] = []
         before = tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}")
         if before is not None:
-            row.extend([""] * int(before.get(qn("w:val"), "0") or 0))
+            row.extend([""] * _span(before.get(qn("w:val")), 0))
         for tc in tr.iterchildren(qn("w:tc")):
             span = 1
             merge = None
@@ -82,14 +97,15 @@ def _table_rows(tbl) -> list[list[str]]:
             if tc_pr is not None:
                 grid_span = tc_pr.find(qn("w:gridSpan"))
                 if grid_span is not None:
-                    span = max(1, int(grid_span.get(qn("w:val"), "1") or 1))
+                    span = max(1, _span(grid_span.get(qn("w:val")), 1))
                 v_merge = tc_pr.find(qn("w:vMerge"))
                 if v_merge is not None:
                     merge = v_merge.get(qn("w:val"), "continue")
             col = len(row)
             continued = merge == "continue" and rows and col < len(rows[-1])
-            text = rows[-1][col] if continued else _cell_text(tc)
+            text = rows[-1][col] if continued else _cell_text(tc, limit)
             row.extend([text] * span)
+        limit.row(len(row))
         rows.append(row)
     return rows
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
 from reminder.errors import ImportFailed
+from reminder.importers.safety import WorkLimit
 from reminder.importers.table import Grid
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
@@ -14,10 +16,20 @@ _ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-
 _BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "tr", "title")
 
 
+# Every byte order mark a codec here can read, longest first: UTF-32 LE's begins with UTF-16
+# LE's. A mark names the byte order too, so the codec is the one with that order (a bare
+# "utf-16" after the mark is stripped would read big-endian text as little-endian).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (b"\x84\x31\x95\x33", "gb18030"), (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
 def decode(data: bytes) -> str:
     """BOM, then the page's meta charset, then strict UTF-8, then charset detection; GBK is
     read as GB18030 so characters outside GB2312 survive."""
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+    for bom, codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, errors="replace")
     declared = _META_CHARSET.search(data[:4096])
@@ -61,8 +73,9 @@ class HtmlImporter:
 
         tables = [t for t in root.iter("table") if not t.xpath(".//table")]
         rows: list[list[str]] = []
+        limit = WorkLimit(path)
         for table in tables:
-            rows.extend(_table_rows(table))
+            rows.extend(_table_rows(table, limit))
         context = [t.text_content().strip() for t in root.iter("title", "h1", "h2", "h3")]
         for table in tables:  # layout tables stay: the title often sits in one
             table.drop_tree()
@@ -92,9 +105,10 @@ def _span(cell, name: str) -> int:
         return 1
 
 
-def _table_rows(table) -> list[list[str]]:
+def _table_rows(table, limit: WorkLimit) -> list[list[str]]:
     """The usual rowspan/colspan walk: cells carried down by rowspan fill their grid slots
-    before the next cell of the row is placed."""
+    before the next cell of the row is placed. Every row counts against the limit: a few
+    cells spanning 500 x 500 each are a quarter of a million cells apiece."""
     rows: list[list[str]] = []
     pending: dict[int, tuple[int, str]] = {}  # column -> (rows left, text)
 
@@ -123,5 +137,6 @@ def _table_rows(table) -> list[list[str]]:
             if len(row) not in pending:
                 row.append("")
             carry(row)
+        limit.row(len(row))
         rows.append(row)
     return rows
