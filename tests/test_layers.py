@@ -77,7 +77,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "reminder"
 # inside a function counts: it is the same dependency, paid later). store and importers are
 # siblings that never import each other.
 LAYERS: dict[str, int] = {
-    "models": 0, "errors": 0, "config": 0, "resources": 0, "redact": 0,
+    "models": 0, "errors": 0, "config": 0, "resources": 0, "redact": 0, "encoding": 0,
     "parse": 1, "plan": 2, "store": 3, "importers": 3, "delivery": 4, "answerback": 5,
     "wiring": 6, "web": 7, "cli": 8, "__main__": 9, "__init__": 0,
 }

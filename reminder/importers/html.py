@@ -2,54 +2,19 @@
 
 from __future__ import annotations
 
-import codecs
-import re
 from pathlib import Path
 
+from reminder.encoding import declared_charset, decode_text
 from reminder.errors import ImportFailed
 from reminder.importers.safety import WorkLimit
 from reminder.importers.table import Grid
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
-# Chinese sites label GBK pages gb2312 (a subset); GB18030 reads all three.
-_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030"}
 _BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "tr", "title")
 
 
-# Every byte order mark a codec here can read, longest first: UTF-32 LE's begins with UTF-16
-# LE's. A mark names the byte order too, so the codec is the one with that order (a bare
-# "utf-16" after the mark is stripped would read big-endian text as little-endian).
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (b"\x84\x31\x95\x33", "gb18030"), (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-
 def decode(data: bytes) -> str:
-    """BOM, then the page's meta charset, then strict UTF-8, then charset detection; GBK is
-    read as GB18030 so characters outside GB2312 survive."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(codec, errors="replace")
-    declared = _META_CHARSET.search(data[:4096])
-    candidates = []
-    if declared:
-        name = declared.group(1).decode("ascii", "ignore").lower()
-        candidates.append(_ALIASES.get(name, name))
-    candidates += ["utf-8", "gb18030"]
-    for codec in candidates:
-        try:
-            return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is not None:
-        encoding = _ALIASES.get(best.encoding.lower(), best.encoding)
-        return data.decode(encoding, errors="replace")
-    return data.decode("gb18030", errors="replace")
+    """A saved page's text: its byte order mark, else its meta charset, else as any text."""
+    return decode_text(data, declared=declared_charset(data))
 
 
 class HtmlImporter:

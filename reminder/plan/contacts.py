@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reminder.encoding import decode_text
 from reminder.errors import ConfigError
 from reminder.models import Contact
 
@@ -49,13 +50,9 @@ def split(cell: Any) -> tuple[str, ...]:
 
 def _read_rows(path: Path) -> list[list[Any]]:
     if path.suffix.lower() == ".csv":
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
-            try:
-                return list(csv.reader(io.StringIO(raw.decode(encoding))))
-            except UnicodeDecodeError:
-                continue
-        raise ConfigError("通讯录编码无法识别", file=path, hint="用 Excel 另存为 UTF-8 CSV 或 .xlsx")
+        # Excel in China saves CSV as GBK, or as UTF-16 ("Unicode text"): decoded as the
+        # importers decode a table.
+        return list(csv.reader(io.StringIO(decode_text(path.read_bytes()))))
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise ConfigError("通讯录应为 .xlsx 或 .csv", file=path)
     import zipfile

@@ -208,3 +208,15 @@ def test_run_logs_each_unit_without_contact_as_an_error(tmp_path: Path) -> None:
     result = reminder("run", "--once", "--now", "2026-06-23T09:00", "--config", str(_config(tmp_path, sheet)))
     assert result.returncode == 0, result.stderr
     assert f"ERROR reminder.daemon: 计划 demo-2026：{sheet} [第 2 行]：单位“法规科”没有联系方式" in result.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "gb18030"])
+def test_a_csv_sheet_reads_in_every_encoding_excel_saves(tmp_path: Path, encoding: str) -> None:
+    """The 通讯录 is decoded as the importers decode a table: Excel's "Unicode text" is
+    UTF-16 with a BOM, which the old utf-8-sig/gb18030 pair refused."""
+    from reminder.plan.contacts import read_book
+
+    path = tmp_path / "通讯录.csv"
+    path.write_bytes("单位,别名,邮箱\n法规科,,fagui@example.org\n".encode(encoding))
+    book = read_book(path)
+    assert book.contacts["法规科"].email == ("fagui@example.org",)
