@@ -19,6 +19,7 @@ from reminder.config import Config, read_secrets, secret_value
 
 if TYPE_CHECKING:
     from reminder.answerback.links import Links
+    from reminder.delivery.channels.base import Channel
     from reminder.plan.cache import PlanCache
 
 
@@ -58,7 +59,7 @@ def build_channels(config: Config, environ: Mapping[str, str] | None = None) -> 
     """Channel objects by channel name ("email", "wecom") with their secrets resolved."""
     environ = os.environ if environ is None else environ
     secrets = read_secrets(config, environ)
-    channels: dict[str, Any] = {}
+    channels: dict[str, Channel] = {}
     if config.email is not None:
         from reminder.delivery.channels.email import EmailChannel
 

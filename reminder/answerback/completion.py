@@ -15,6 +15,7 @@ from reminder.errors import ConfigError, PlanError
 
 if TYPE_CHECKING:
     from reminder.plan.cache import PlanCache
+    from reminder.store import Store
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,7 +35,7 @@ class Reopened:
     revived: int
 
 
-def known_dates(plans: PlanCache, store: Any, plan_id: str, task: str, plan: Any | None = None,
+def known_dates(plans: PlanCache, store: Store, plan_id: str, task: str, plan: Any | None = None,
                 warn: Callable[[str], None] | None = None) -> list[tuple[date, date]]:
     """(due, nominal) of every occurrence of the task: from the plan itself when it loads
     (works before the daemon ever ran), else from the store."""
@@ -72,11 +73,11 @@ def pick(dates: list[tuple[date, date]], wanted: date | None, candidates: set[da
     return ordered[0]
 
 
-def finished_dates(store: Any, plan: str, task: str) -> set[date]:
+def finished_dates(store: Store, plan: str, task: str) -> set[date]:
     return {d for p, t, d in store.done_set() if (p, t) == (plan, task)}
 
 
-def open_through(plans: PlanCache, store: Any, plan: str, task: str, last: date, *,
+def open_through(plans: PlanCache, store: Store, plan: str, task: str, last: date, *,
                  loaded: Any | None = None, warn: Callable[[str], None] | None = None
                  ) -> list[date]:
     """The open occurrences due (or nominally due) on or before ``last``: catching up on
@@ -91,7 +92,7 @@ def open_through(plans: PlanCache, store: Any, plan: str, task: str, last: date,
     return picked
 
 
-def mark_done(plans: PlanCache, store: Any, plan: str, task: str, *, occurrence: date | None,
+def mark_done(plans: PlanCache, store: Store, plan: str, task: str, *, occurrence: date | None,
               by: str, note: str, now: datetime, link: str | None = None,
               loaded: Any | None = None, warn: Callable[[str], None] | None = None) -> Completed:
     """Record the occurrence (default: the earliest open one) done and cancel its pending
@@ -106,7 +107,7 @@ def mark_done(plans: PlanCache, store: Any, plan: str, task: str, *, occurrence:
     return Completed(plan=plan, task=task, due=due, cancelled=cancelled, already=False)
 
 
-def reopen(store: Any, plan: str, task: str, *, occurrence: date | None, by: str,
+def reopen(store: Store, plan: str, task: str, *, occurrence: date | None, by: str,
            now: datetime) -> Reopened:
     """Undo a completion (default: the latest one); its cancelled notices become pending."""
     finished = finished_dates(store, plan, task)

@@ -10,9 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from reminder.answerback.progress import task_views
+
+if TYPE_CHECKING:
+    from reminder.store import Store
 
 HEADERS = ("序号", "工作任务", "牵头单位", "配合单位", "完成时限", "状态", "完成日期", "进展情况",
            "提醒次数", "最后提醒")
@@ -38,7 +41,7 @@ class LedgerRow:
                 self.done_date, self.progress, self.reminders, self.last_reminder)
 
 
-def ledger_rows(plan: Any, store: Any, today: date, *, period: str | None = None,
+def ledger_rows(plan: Any, store: Store, today: date, *, period: str | None = None,
                 tz: Any = None) -> list[LedgerRow]:
     """The plan's tasks in table order. ``period`` (e.g. 2026Q3) keeps that period's progress
     notes only; without it every note is listed, newest first."""

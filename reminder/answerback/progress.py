@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from reminder.plan.occurrences import deadlines_of, effective_task, occurrences
 from reminder.plan.wording import cn_date, days_text
+
+if TYPE_CHECKING:
+    from reminder.store import Store
 
 State = Literal["done", "confirm", "overdue", "open"]
 STATE_NAMES: dict[str, str] = {"done": "已完成", "confirm": "待确认", "overdue": "逾期",
@@ -80,7 +83,7 @@ def belongs(plan: Any, unit: str, names: Sequence[str]) -> bool:
     return False
 
 
-def task_views(plan: Any, store: Any, today: date, *, unit: str | None = None,
+def task_views(plan: Any, store: Store, today: date, *, unit: str | None = None,
                tz: Any = None) -> list[TaskView]:
     """Every task of the plan (or of one unit), the nearest deadline first and done ones last."""
     events = store.events()

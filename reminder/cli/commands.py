@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +23,9 @@ from reminder.cli.common import (
     warn,
 )
 from reminder.plan.calendar import missing_year_note
+
+if TYPE_CHECKING:
+    from reminder.config import Config
 
 PLAN_PATHS = click.argument("plan_dirs", nargs=-1, required=True, metavar="计划文件夹…",
                             type=click.Path(exists=True, path_type=Path))
@@ -222,7 +225,7 @@ def _deployment(config_path: Path | None) -> Any:
     return load_config(config_path)
 
 
-def _recorded(config: Any) -> tuple[dict[Any, date], frozenset[Any]]:
+def _recorded(config: Config) -> tuple[dict[Any, date], frozenset[Any]]:
     """Events and completions the daemon's database holds, read without writing anything
     (no migration, no new file)."""
     from sqlalchemy.exc import SQLAlchemyError

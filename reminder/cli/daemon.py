@@ -12,13 +12,17 @@ import logging
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reminder import wiring
 from reminder.cli.common import by_option, config_option, logging_to_terminal, parse_day, parse_moment
 from reminder.errors import ConfigError, PlanError, ReminderError, StoreError
+
+if TYPE_CHECKING:
+    from reminder.config import Config
+    from reminder.store import Store
 
 # -- run ---------------------------------------------------------------------------------
 
@@ -89,7 +93,7 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
         store.dispose()
 
 
-def _exit_if_admin_unreachable(store: Any) -> None:
+def _exit_if_admin_unreachable(store: Store) -> None:
     """Cron and systemd only notice a failing timer run by its exit status: when failures
     could not even be reported to the admin, say so and exit non-zero."""
     from reminder.store import ADMIN_UNREACHABLE
@@ -104,7 +108,7 @@ class AdminUnreachable(ReminderError):
     exit_code = 3
 
 
-def _plan_problems(config: Any, store: Any) -> list[str]:
+def _plan_problems(config: Config, store: Store) -> list[str]:
     """Configured plan paths that do not exist, and plan folders the database knows that
     have disappeared: their reminders stop, so they are errors, not notes."""
     try:
@@ -118,7 +122,7 @@ def _plan_problems(config: Any, store: Any) -> list[str]:
 
 # -- done / undo / event -----------------------------------------------------------------
 
-def _plan(config: Any, plan_id: str) -> Any | None:
+def _plan(config: Config, plan_id: str) -> Any | None:
     return wiring.plan_cache(config).get(plan_id, warn=lambda text: click.echo(text, err=True))
 
 
@@ -248,7 +252,7 @@ def status_command(overdue: bool, as_json: bool, config_path: Path | None) -> No
         sys.exit(1)
 
 
-def _missed_periods(store: Any, rows: list[Any], today: date) -> dict[tuple[str, str], list[date]]:
+def _missed_periods(store: Store, rows: list[Any], today: date) -> dict[tuple[str, str], list[date]]:
     """Past due dates not marked done, for the overdue tasks: a recurring task left alone
     for months has several, and one `done --through` clears them."""
     done = store.done_set()
@@ -262,7 +266,7 @@ def _missed_periods(store: Any, rows: list[Any], today: date) -> dict[tuple[str,
     return missed
 
 
-def _status_table(rows: list[Any], config: Any) -> None:
+def _status_table(rows: list[Any], config: Config) -> None:
     from reminder.cli.output import emit
     from reminder.plan.wording import STAGE_NAMES
 

@@ -8,11 +8,14 @@ import os
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from reminder.errors import Finding, ReminderError
+
+if TYPE_CHECKING:
+    from reminder.config import Config
 
 Level = Literal["ok", "warning", "error"]
 STATUS = {"ok": 0, "warning": 1, "error": 2}
@@ -43,7 +46,7 @@ def diagnose(config_path: Path | None, now: datetime | None = None) -> Iterator[
     yield from _plans(config, book, today)
 
 
-def _database(config: Any) -> Iterator[Finding]:
+def _database(config: Config) -> Iterator[Finding]:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -75,7 +78,7 @@ def _database(config: Any) -> Iterator[Finding]:
         store.dispose()
 
 
-def _channels(config: Any) -> Iterator[Finding]:
+def _channels(config: Config) -> Iterator[Finding]:
     from reminder.wiring import build_channels
 
     try:
@@ -115,7 +118,7 @@ def _channels(config: Any) -> Iterator[Finding]:
                       message="[admin] 没有邮箱或企业微信群，发送失败时无人得知")
 
 
-def _web(config: Any) -> Iterator[Finding]:
+def _web(config: Config) -> Iterator[Finding]:
     """[web]: the signing secret (never shown), the address in every link, the board's
     password. Without [web] messages carry no links, which is a choice, not a finding."""
     if config.web is None:
@@ -153,7 +156,7 @@ def _web(config: Any) -> Iterator[Finding]:
         yield Finding(level="ok", area="督办看板", message=f"已设置密码（{config.web.url}/board 登录）")
 
 
-def _plans(config: Any, book: Any, today: date) -> Iterator[Finding]:
+def _plans(config: Config, book: Any, today: date) -> Iterator[Finding]:
     from reminder.plan.checks import check_plan
     from reminder.plan.folder import load_plan
     from reminder.plan.occurrences import occurrences

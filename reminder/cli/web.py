@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,10 +21,14 @@ from reminder import wiring
 from reminder.cli.common import config_option, logging_to_terminal
 from reminder.errors import ConfigError
 
+if TYPE_CHECKING:
+    from reminder.config import Config
+    from reminder.store import Store
+
 log = logging.getLogger("reminder.web")
 
 
-def _check_listen(config: Any) -> None:
+def _check_listen(config: Config) -> None:
     """Fail with one line before starting, rather than uvicorn's English log line from a
     thread the daemon would outlive."""
     import socket
@@ -41,7 +45,7 @@ def _check_listen(config: Any) -> None:
                           ) from None
 
 
-def web_app(config: Any, store: Any, plans: Any = None, **options: Any) -> Any:
+def web_app(config: Config, store: Store, plans: Any = None, **options: Any) -> Any:
     """The pages of this deployment over its store, sharing ``plans`` with the daemon when
     they run in one process."""
     from reminder.web import create_app
@@ -51,7 +55,7 @@ def web_app(config: Any, store: Any, plans: Any = None, **options: Any) -> Any:
                       channels=partial(wiring.build_channels, config), **options)
 
 
-def _server(config: Any, store: Any, plans: Any = None) -> Any:
+def _server(config: Config, store: Store, plans: Any = None) -> Any:
     import uvicorn
 
     _check_listen(config)
@@ -76,7 +80,7 @@ def _route_uvicorn_logs() -> None:
 
 
 @contextmanager
-def serving(config: Any, store: Any, plans: Any = None) -> Iterator[Any]:
+def serving(config: Config, store: Store, plans: Any = None) -> Iterator[Any]:
     """The units' pages in a thread of this process, for as long as the block runs."""
     server = _server(config, store, plans)
     thread = threading.Thread(target=server.run, name="reminder-web", daemon=True)
@@ -89,7 +93,7 @@ def serving(config: Any, store: Any, plans: Any = None) -> Iterator[Any]:
         thread.join(timeout=10)
 
 
-def _web_config(config: Any) -> Any:
+def _web_config(config: Config) -> Any:
     if config.web is None:
         raise ConfigError("配置中没有 [web]", file=config.path, place="web",
                           hint='添加 [web]，写明 listen = "127.0.0.1:8080"、base_url 和 secret_env')
@@ -130,7 +134,7 @@ def link_command(plan: str, unit: str | None, admin: bool, config_path: Path | N
     click.echo(f"有效期 {config.web.link_days} 天；更换密钥后失效。", err=True)
 
 
-def _loaded(config: Any, plan_id: str) -> Any:
+def _loaded(config: Config, plan_id: str) -> Any:
     plan = wiring.plan_cache(config).get(plan_id, warn=lambda text: click.echo(text, err=True))
     if plan is None:
         known = "、".join(f.name for f in config.plan_folders()) or "（没有）"

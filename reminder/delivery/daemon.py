@@ -20,13 +20,16 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from reminder.config import Config
 from reminder.delivery.dispatcher import Dispatcher, DispatchReport
 from reminder.errors import ReminderError
 from reminder.plan.cache import Loaded, PlanCache
+
+if TYPE_CHECKING:
+    from reminder.store import Store
 
 log = logging.getLogger("reminder.daemon")
 
@@ -49,7 +52,7 @@ class PlanSet:
     """The daemon's view of the shared plan cache: every folder kept up to date, errors
     logged and recorded in the store, the last good version of a broken folder kept."""
 
-    def __init__(self, config: Config, store: Any, loader: Callable[..., Any] | None = None,
+    def __init__(self, config: Config, store: Store, loader: Callable[..., Any] | None = None,
                  cache: PlanCache | None = None) -> None:
         self.store = store
         self.cache = cache or PlanCache(config.plan_folders, rules=config.rules,
@@ -99,7 +102,7 @@ def _book_error(err: ReminderError, keeping: bool) -> None:
 
 
 class Daemon:
-    def __init__(self, config: Config, store: Any, dispatcher: Dispatcher, *,
+    def __init__(self, config: Config, store: Store, dispatcher: Dispatcher, *,
                  clock: Callable[[], datetime] | None = None,
                  planner: Callable[..., list[Any]] | None = None,
                  occurrences: Callable[..., list[Any]] | None = None,

@@ -16,13 +16,16 @@ import time as _time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from reminder.delivery.digests import fold, group_digests, recipients
 from reminder.delivery.ratelimit import RateLimiter, StoreRateLimiter
 from reminder.errors import environment_trouble
 from reminder.models import QuietHours, RetryPolicy
+
+if TYPE_CHECKING:
+    from reminder.store import Store
 
 log = logging.getLogger("reminder.dispatcher")
 
@@ -45,7 +48,7 @@ class DispatchReport:
 class Dispatcher:
     def __init__(
         self,
-        store: Any,
+        store: Store,
         channels: Mapping[str, Any],
         *,
         claimant: str,
@@ -386,7 +389,7 @@ class _SettlingStore:
     SETTLING = frozenset({"mark_sent", "mark_retry", "mark_failed", "mark_held",
                           "record_delivery", "release", "fold"})
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self.unsettled: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
 

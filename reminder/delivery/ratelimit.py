@@ -8,7 +8,10 @@ import threading
 import time as _time
 from collections import deque
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reminder.store import Store
 
 Limit = tuple[int, float]  # (count, seconds)
 
@@ -59,7 +62,7 @@ class StoreRateLimiter:
     restarts, `run --once` runs and several daemons; on the real epoch clock, which every
     process shares."""
 
-    def __init__(self, store: Any, clock: Callable[[], float] = _time.time) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float] = _time.time) -> None:
         self.store = store
         self.clock = clock
         self._taken: dict[tuple[str, str], float] = {}

@@ -25,7 +25,9 @@ from reminder.web.pages import Refused, refused
 from reminder.web.site import RateLimit, Site
 
 if TYPE_CHECKING:
+    from reminder.config import Config
     from reminder.plan.cache import PlanCache
+    from reminder.store import Store
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,7 +36,7 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def create_app(config: Any, store: Any, *, links: Any, plans: PlanCache,
+def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
                channels: Callable[[], dict[str, Any]], clock: Any = None,
                rate: RateLimit | None = None, login_rate: RateLimit | None = None) -> Starlette:
     """The pages over one deployment's parts, built by ``reminder.wiring``: the link signer,

@@ -13,7 +13,10 @@ from reminder.delivery.channels.base import Message
 from reminder.delivery.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
+    from reminder.config import Config
+    from reminder.delivery.channels.base import Channel
     from reminder.plan.cache import PlanCache
+    from reminder.store import Store
 
 log = logging.getLogger("reminder.web")
 
@@ -32,14 +35,14 @@ class RateLimit:
 
 
 class Site:
-    def __init__(self, config: Any, store: Any, links: Any, *, plans: PlanCache,
+    def __init__(self, config: Config, store: Store, links: Any, *, plans: PlanCache,
                  channels: Callable[[], dict[str, Any]],
                  clock: Callable[[], datetime] | None = None, rate: RateLimit | None = None,
                  login_rate: RateLimit | None = None) -> None:
         self.config, self.store, self.links = config, store, links
         self.plans = plans
         self._build_channels = channels
-        self._channels: dict[str, Any] | None = None
+        self._channels: dict[str, Channel] | None = None
         self.clock = clock or (lambda: datetime.now(config.tz))
         self.rate = rate or RateLimit()
         # Password guesses: a few per client, and a ceiling for all clients together.
