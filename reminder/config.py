@@ -8,25 +8,64 @@ out of every repr, log line and database row.
 from __future__ import annotations
 
 import os
+import random
 import re
 import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reminder import redact
 from reminder.errors import ConfigError
-from reminder.models import Contact, QuietHours, RetryPolicy
+from reminder.models import Contact
 
 ENV_CONFIG = "REMINDER_CONFIG"
 SECURITY = ("ssl", "starttls", "none")
 ADMIN = "管理员"  # the admin is a contact like any unit: told when notices fail for good
 WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"  # the robot's key is a query arg
 CREDENTIAL = "secrets.toml"  # the systemd credential's name: LoadCredential=secrets.toml:…
+
+
+# -- delivery settings: read here, applied by the dispatcher --------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base: float = 60.0  # seconds before the first retry (before jitter)
+    cap: float = 3600.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+        Exponential with "equal jitter": half the step is fixed, half random, so retries of
+        many notices spread out but none comes back sooner than half its step or after cap."""
+        step = min(self.cap, self.base * 2 ** max(0, attempt - 1))
+        return step / 2 + rng.uniform(0, step / 2)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuietHours:
+    """Local time range in which nothing is sent; it may wrap midnight (21:00–08:00)."""
+
+    start: time
+    end: time
+
+    def until(self, moment: datetime, tz: ZoneInfo) -> datetime | None:
+        """End of the quiet period containing ``moment``, or None when not quiet."""
+        local = moment.astimezone(tz)
+        clock = local.time().replace(tzinfo=None)
+        today_end = datetime.combine(local.date(), self.end, tz)
+        if self.start == self.end:
+            return None
+        if self.start < self.end:
+            return today_end if self.start <= clock < self.end else None
+        if clock >= self.start:
+            return datetime.combine(local.date() + timedelta(days=1), self.end, tz)
+        return today_end if clock < self.end else None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,9 +7,7 @@ bad input without catching programming errors.
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 
 class ReminderError(ValueError):
@@ -101,26 +99,3 @@ class StoreError(ReminderError):
     """The database cannot be used as asked (locked, wrong schema, ...)."""
 
     exit_code = 2
-
-
-LEVEL_NAMES = {"ok": "正常", "warning": "警告", "error": "错误"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Finding:
-    """What `check` and `doctor` report without stopping: a problem in a file at a place
-    (`check`), or the state of one area of a deployment (`doctor`: area set, no file)."""
-
-    level: Literal["ok", "warning", "error"]
-    message: str
-    file: str = ""
-    place: str = ""
-    hint: str = ""
-    area: str = ""
-
-    def __str__(self) -> str:
-        label = LEVEL_NAMES[self.level]
-        if self.area:
-            return " ".join(f"{label} {self.area}：{self.message}".split())
-        hint = f"（{self.hint}）" if self.hint else ""
-        return f"{label} {self.file} [{self.place}]：{self.message}{hint}"

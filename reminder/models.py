@@ -5,14 +5,9 @@ document ─importers→ Task ─deadlines→ Deadline ─occurrences→ Occurre
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    import random
-    from zoneinfo import ZoneInfo
+from datetime import date, datetime, time
+from typing import Literal
 
 DeadlineKind = Literal["once", "recurring", "event", "none"]
 Cycle = Literal["weekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",
@@ -210,42 +205,17 @@ def notice_key(plan: str, task: str, due: date, stage: str, step: str, recipient
                channel: str) -> str:
     """A notice's key from its identifying fields (writers compute it without a Notice)."""
     raw = "|".join((plan, task, due.isoformat(), stage, step, recipient, channel))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+    return _digest(raw)
 
 
-# -- delivery settings: read by config, applied by the dispatcher -------------------------
+def _digest(raw: str) -> str:
+    """Imports hashlib (its OpenSSL binding is 2-3 ms) on the first key, then replaces itself:
+    `reminder explain` never makes a key, a dry run makes millions at no extra cost."""
+    global _digest
+    import hashlib
 
-@dataclass(frozen=True, kw_only=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    base: float = 60.0  # seconds before the first retry (before jitter)
-    cap: float = 3600.0
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based).
-
-        Exponential with "equal jitter": half the step is fixed, half random, so retries of
-        many notices spread out but none comes back sooner than half its step or after cap."""
-        step = min(self.cap, self.base * 2 ** max(0, attempt - 1))
-        return step / 2 + rng.uniform(0, step / 2)
-
-
-@dataclass(frozen=True, kw_only=True)
-class QuietHours:
-    """Local time range in which nothing is sent; it may wrap midnight (21:00–08:00)."""
-
-    start: time
-    end: time
-
-    def until(self, moment: datetime, tz: ZoneInfo) -> datetime | None:
-        """End of the quiet period containing ``moment``, or None when not quiet."""
-        local = moment.astimezone(tz)
-        clock = local.time().replace(tzinfo=None)
-        today_end = datetime.combine(local.date(), self.end, tz)
-        if self.start == self.end:
-            return None
-        if self.start < self.end:
-            return today_end if self.start <= clock < self.end else None
-        if clock >= self.start:
-            return datetime.combine(local.date() + timedelta(days=1), self.end, tz)
-        return today_end if clock < self.end else None
+    _digest = digest
+    return digest(raw)

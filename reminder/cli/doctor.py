@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from reminder.errors import Finding, ReminderError
+from reminder.errors import ReminderError
+from reminder.plan.checks import Finding
 
 if TYPE_CHECKING:
     from reminder.config import Config

@@ -19,10 +19,10 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from reminder.config import QuietHours, RetryPolicy
 from reminder.delivery.digests import fold, group_digests, recipients
 from reminder.delivery.ratelimit import RateLimiter, StoreRateLimiter
 from reminder.errors import environment_trouble
-from reminder.models import QuietHours, RetryPolicy
 
 if TYPE_CHECKING:
     from reminder.store import Store

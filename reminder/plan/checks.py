@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
-from reminder.errors import Finding
 from reminder.parse.deadlines import Reading, parse, read
 from reminder.parse.rules import probe_rules
 from reminder.plan.calendar import missing_year_note
 from reminder.plan.folder import PLAN_FILE, Plan
 from reminder.plan.occurrences import context, deadlines_of, effective_task, named_units, occurrences
+
+LEVEL_NAMES = {"ok": "正常", "warning": "警告", "error": "错误"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """What `check` and `doctor` report without stopping: a problem in a file at a place
+    (`check`), or the state of one area of a deployment (`doctor`: area set, no file)."""
+
+    level: Literal["ok", "warning", "error"]
+    message: str
+    file: str = ""
+    place: str = ""
+    hint: str = ""
+    area: str = ""
+
+    def __str__(self) -> str:
+        label = LEVEL_NAMES[self.level]
+        if self.area:
+            return " ".join(f"{label} {self.area}：{self.message}".split())
+        hint = f"（{self.hint}）" if self.hint else ""
+        return f"{label} {self.file} [{self.place}]：{self.message}{hint}"
 
 
 def unparsed_tasks(plan: Plan) -> list[tuple[str, str]]:

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from reminder.config import QuietHours, RetryPolicy
 from reminder.delivery.channels.base import Message, SendResult
 from reminder.delivery.dispatcher import Dispatcher
 from reminder.delivery.ratelimit import RateLimiter
-from reminder.models import Contact, Notice, QuietHours, RetryPolicy, Task
+from reminder.models import Contact, Notice, Task
 from reminder.store import CANCELLED, FAILED, FOLDED, PENDING, SENT, Store, open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
