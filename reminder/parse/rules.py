@@ -90,7 +90,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "day": ("month", "day"), "month_end": ("month",), "quarter_end": ("quarter",),
     "half_end": ("half",), "year_end": (), "years_end": ("count",), "lunar_eve": ("month", "day"),
 }
-_KEYS = ("name", "pattern", *RESULT_KEYS, *FIXED_KEYS, "reason", "examples")
+_KEYS = ("name", "pattern", *RESULT_KEYS, *FIXED_KEYS, "reason", "not_in", "examples")
 
 # Traditional forms of the characters the grammar keys on (個 內 當 報 …): plans copied from
 # Hong Kong, Macao or Taiwan sources, or converted by an editor, are read like any other.
@@ -133,6 +133,10 @@ class Rule:
     half: int | None = None
     count: int | None = None
     lag: int | None = None
+    #: Longer words the rule must not fire inside (定期 in 规定期限, 年内 in 半年内): a match
+    #: that one of them overlaps without lying wholly inside the match is no match. This is
+    #: the one word-boundary mechanism; patterns need no lookarounds for it.
+    not_in: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     source: str = field(default="", compare=False)
     tier: int = field(default=0, compare=False)
@@ -164,6 +168,8 @@ class Rule:
             lines.append(f"reason = {_toml_str(self.reason)}")
         lines += [f"{key} = {getattr(self, key)}" for key in FIXED_KEYS
                   if getattr(self, key) is not None]
+        if self.not_in:
+            lines.append(f"not_in = [{', '.join(_toml_str(w) for w in self.not_in)}]")
         if self.examples:
             lines.append(f"examples = [{', '.join(_toml_str(e) for e in self.examples)}]")
         return "\n".join(lines) + "\n"
@@ -254,7 +260,8 @@ class RuleSet:
                 matches = (rule.compiled.finditer(text) if rule.trusted
                            else rule.compiled.finditer(text, timeout=TIMEOUT))
                 for m in matches:
-                    if m.end() > m.start():
+                    if m.end() > m.start() and not (
+                            rule.not_in and inside_word(text, m.start(), m.end(), rule.not_in)):
                         groups = {k: v for k, v in m.groupdict().items() if k in PLACEHOLDERS}
                         match = Match(rule, m.start(), m.end(), m.group(), groups)
                         found.append(((rule.tier, m.start() - m.end(), m.start(), index), match))
@@ -271,6 +278,21 @@ class RuleSet:
             self._memo.clear()
         self._memo[text] = taken
         return list(taken)
+
+
+def inside_word(text: str, start: int, end: int, words: Sequence[str]) -> bool:
+    """Whether one of ``words`` occurs in ``text`` across the match ``text[start:end]``:
+    overlapping it without lying wholly inside it, so that the match would start or end in
+    the middle of that word (规定 across 定期 in 规定期限; 纳入年度考核 around 年度考核)."""
+    for word in words:
+        size = len(word)
+        low = max(0, start - size + 1)
+        at = text.find(word, low, end + size - 1)
+        while at >= 0 and at < end:
+            if at + size > start and (at < start or at + size > end):
+                return True
+            at = text.find(word, at + 1, end + size - 1)
+    return False
 
 
 @cache
@@ -486,11 +508,16 @@ def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int,
     reason = table.get("reason", "")
     if "reason" in table and (key != "none" or not isinstance(reason, str)):
         raise fail("reason 只用于 none = true 的规则，且须是文字", 'reason = "由上级确定"')
+    not_in = table.get("not_in", [])
+    if not isinstance(not_in, list) or not all(isinstance(w, str) and w.strip() for w in not_in):
+        raise fail("not_in 必须是非空字符串的数组：规则不能在其中匹配的较长词语",
+                   'not_in = ["规定期限", "半年内"]')
     examples = table.get("examples", [])
     if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
         raise fail("examples 必须是字符串数组", 'examples = ["2021年底前"]')
     rule = Rule(name=name, pattern=pattern, examples=tuple(examples), source=str(path),
-                tier=tier, reason=reason, **{key: value}, **fixed)
+                tier=tier, reason=reason, not_in=tuple(normalize(w) for w in not_in),
+                **{key: value}, **fixed)
     _check(rule, fail, verify)
     return rule
 
