@@ -153,6 +153,9 @@ class Policy:
     send_time: time = time(9, 0)
     timezone: str = "Asia/Shanghai"
     shift: ShiftPolicy = "before"
+    #: Limits counted from a moment (N日内 after an event or a period's end): 民法典 第二百零三条
+    #: ends them on the first workday after a holiday.
+    limit_shift: ShiftPolicy = "after"
     remind_before: tuple[Offset, ...] = ()
     on_due_day: bool = True
     overdue_after: Offset = field(default_factory=lambda: Offset(n=1, unit="workday"))

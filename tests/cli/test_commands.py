@@ -293,3 +293,13 @@ def test_explain_batch_reads_stdin_one_json_object_a_line() -> None:
     assert [x["understood"] for x in lines] == [True, True, False]
     assert lines[1]["deadlines"][0]["start"] == "2024-08-03"
     assert len(lines[0]["deadlines"][0]["dates"]) == 12
+
+
+def test_explain_names_the_holiday_policy_of_each_kind_of_deadline() -> None:
+    """Issue 23 §3: a limit counted from a moment follows limit_shift (after, 民法典 第二百零三条),
+    a calendar deadline follows shift (before); explain says which."""
+    limit = invoke("explain", "每个季度结束后5日内报送", "--year", "2026")
+    assert "limit_shift = after" in limit and "民法典第二百零三条" in limit
+    assert "2026-10-08" in limit and "2026-09-30" not in limit
+    calendar = invoke("explain", "10月3日前", "--year", "2026")
+    assert "shift = before" in calendar and "2026-09-30" in calendar
