@@ -177,12 +177,24 @@ def parse(text: str, ctx: Context, rules: RuleSet | None = None) -> list[Deadlin
     return list(read(text, ctx, rules).deadlines)
 
 
+#: Where a task's deadline was read, as the task table names the column.
+CELL, TITLE, DETAIL, DEFAULT = "完成时限", "工作任务", "具体工作", "默认时限"
+
+
 def task_deadlines(task: Task, ctx: Context, rules: RuleSet | None = None,
                    default_text: str = "") -> list[Deadline]:
-    """The deadlines of one task.
+    """The deadlines of one task (see :func:`sourced_deadlines`)."""
+    return [d for d, _ in sourced_deadlines(task, ctx, rules, default_text)]
+
+
+def sourced_deadlines(task: Task, ctx: Context, rules: RuleSet | None = None,
+                      default_text: str = "") -> list[tuple[Deadline, str]]:
+    """The deadlines of one task, each with the column it was read from.
 
     1. The deadline cell, when it yields anything, plus the monthly/quarterly/semiannual
-       rhythms its title or detail mention (按季度核查 next to 2021年底).
+       rhythms its title or detail mention (按季度核查 next to 2021年底) when the cell has no
+       series of that rhythm: 每月10日前 in the cell and 每月报送 in the title are one task
+       with one monthly series, not two (the 10th and the month's end).
     2. Otherwise the deadlines written inside title and detail (2021年底前通过政府网站…),
        except kind ``none``: every other requirement says 及时, which is no deadline.
     3. Otherwise, and only when the deadline cell is empty, the plan's ``default_text``
@@ -190,22 +202,41 @@ def task_deadlines(task: Task, ctx: Context, rules: RuleSet | None = None,
        default: the plan loader reports that cell as an unknown phrase instead of silently
        guessing a date.
 
-    Kind ``none`` is dropped whenever a real deadline sits beside it (2021年底前及时公开).
+    Kind ``none`` is dropped whenever a real deadline sits beside it (2021年底前及时公开);
+    within one column, two series of the same rhythm are one (the first, which is where
+    the text is most specific in practice: 每月10日前报送，每月…).
     """
     ruleset = rules if rules is not None else load_rules()
     # Title and detail are parsed apart so that no phrase is glued across their boundary.
-    in_body = parse(task.title, ctx, ruleset) + parse(task.detail, ctx, ruleset)
-    cell = parse(task.deadline_text, ctx, ruleset) if task.deadline_text.strip() else []
+    in_body = ([(d, TITLE) for d in parse(task.title, ctx, ruleset)]
+               + [(d, DETAIL) for d in parse(task.detail, ctx, ruleset)])
+    cell = ([(d, CELL) for d in parse(task.deadline_text, ctx, ruleset)]
+            if task.deadline_text.strip() else [])
     if cell:
-        result = cell + [d for d in in_body if d.kind == "recurring" and d.cycle in _RHYTHMS]
+        rhythms = {d.cycle for d, _ in cell if d.kind == "recurring"}
+        result = cell + [(d, where) for d, where in in_body
+                         if d.kind == "recurring" and d.cycle in _RHYTHMS
+                         and d.cycle not in rhythms]
     else:
-        result = [d for d in in_body if d.kind != "none"]
+        result = [(d, where) for d, where in in_body if d.kind != "none"]
         if not result and not task.deadline_text.strip() and default_text.strip():
-            result = parse(default_text, ctx, ruleset)
-    result = _dedupe(result)
-    if any(d.kind != "none" for d in result):
-        result = [d for d in result if d.kind != "none"]
-    return result
+            result = [(d, DEFAULT) for d in parse(default_text, ctx, ruleset)]
+    kept: list[tuple[Deadline, str]] = []
+    seen: set[tuple[object, ...]] = set()
+    series: set[tuple[str | None, str]] = set()
+    for d, where in result:
+        key = (d.kind, d.dates, d.cycle, d.after, d.start)
+        if key in seen:
+            continue
+        if d.kind == "recurring" and (d.cycle, where) in series:
+            continue  # the same rhythm twice in one column is one series
+        seen.add(key)
+        if d.kind == "recurring":
+            series.add((d.cycle, where))
+        kept.append((d, where))
+    if any(d.kind != "none" for d, _ in kept):
+        kept = [(d, where) for d, where in kept if d.kind != "none"]
+    return kept
 
 
 def understood(text: str, ctx: Context, rules: RuleSet | None = None) -> bool:

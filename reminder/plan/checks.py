@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from reminder.errors import Finding
-from reminder.parse.deadlines import Reading, parse, read
+from reminder.parse.deadlines import Reading, parse, read, sourced_deadlines
 from reminder.parse.rules import probe_rules
 from reminder.plan.calendar import missing_year_note
 from reminder.plan.folder import PLAN_FILE, Plan
 from reminder.plan.occurrences import context, deadlines_of, effective_task, named_units, occurrences
+from reminder.plan.wording import CYCLE_NAMES
 
 
 def unparsed_tasks(plan: Plan) -> list[tuple[str, str]]:
@@ -158,6 +159,13 @@ def check_plan(plan: Plan) -> list[Finding]:
         if not deadlines and task.id not in unparsed:
             add("warning", table, f"任务 {task.id}", "没有时限，不会安排提醒",
                 "填写完成时限，或在 plan.toml 设置 default_deadline")
+        series = [(d, where) for d, where in sourced_deadlines(
+            task, ctx, plan.rules, plan.default_deadline) if d.kind == "recurring"]
+        if len(series) > 1:
+            named = "；".join(f"{CYCLE_NAMES.get(d.cycle or '', d.cycle)}（{where}“{d.text}”）"
+                             for d, where in series)
+            add("warning", table, f"任务 {task.id}", f"有 {len(series)} 个周期提醒系列：{named}",
+                "同一节奏只写一处；确需多个周期时可忽略此提示，或在 plan.toml 用 deadline = … 写明")
         event_known = override is not None and override.event is not None
         if any(d.kind == "event" for d in deadlines) and not event_known:
             add("warning", table, f"任务 {task.id}", "时限以事件为起点，尚未记录事件日期",

@@ -303,3 +303,26 @@ def test_explain_names_the_holiday_policy_of_each_kind_of_deadline() -> None:
     assert "2026-10-08" in limit and "2026-09-30" not in limit
     calendar = invoke("explain", "10月3日前", "--year", "2026")
     assert "shift = before" in calendar and "2026-09-30" in calendar
+
+
+def test_check_warns_when_a_task_has_more_than_one_series(tmp_path: Path) -> None:
+    """Issue 23 §2: two rhythms in one task are named with the column each came from."""
+    folder = _plan_with(tmp_path, "每月10日前")
+    table = folder / "tasks.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace(
+        "编制目录,", "编制目录,按季度报送进展"), encoding="utf-8")
+    result = run("check", str(folder))
+    (line,) = [x for x in result.stdout.splitlines() if "周期提醒系列" in x]
+    assert "任务 7" in line and "每月（完成时限“每月10日前”）" in line
+    assert "每季度（具体工作“按季度”）" in line
+
+
+def test_one_rhythm_in_cell_and_title_is_one_series(tmp_path: Path) -> None:
+    folder = _plan_with(tmp_path, "每月10日前")
+    table = folder / "tasks.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace(
+        "编制目录,", "每月报送自查结果,"), encoding="utf-8")
+    result = run("check", str(folder))
+    assert "周期提醒系列" not in result.stdout
+    rows = json.loads(invoke("tasks", str(folder), "--json"))
+    assert [d["dates"][:2] for d in rows[0]["deadlines"]] == [["2026-01-10", "2026-02-10"]]

@@ -897,3 +897,13 @@ def test_an_assessment_is_no_rhythm_and_a_year_alone_can_open_one() -> None:
     later = read("自明年起每半年报送一次", C26)
     assert later.deadlines == () and not later.understood
     assert "开始日期晚于截止日期" in later.ambiguous[0][1]
+
+
+def test_the_same_rhythm_in_cell_and_title_is_one_series() -> None:
+    """Issue 23 §2: 每月10日前 in the cell and 每月报送自查结果 in the title gave two monthly
+    series (the 10th and the month's end): 17 open periods on a unit page, 19 .ics events."""
+    found = task_deadlines(task("每月报送自查结果", deadline="每月10日前"), C26)
+    assert [(d.cycle, d.dates[0]) for d in found] == [("monthly", date(2026, 1, 10))]
+    # A different rhythm in the title still adds its series.
+    found = task_deadlines(task("按季度报送进展", deadline="每月10日前"), C26)
+    assert [d.cycle for d in found] == ["monthly", "quarterly"]
