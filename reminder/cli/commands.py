@@ -42,7 +42,7 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
     """解释一个时限表述如何被解析，如 “次年1月底前”。
 
     不给表述时从标准输入逐行读取，每行输出一个 JSON 对象（批量核对用）。"""
-    from reminder.cli.output import deadline_record, describe_deadline, rule_source
+    from reminder.cli.output import CYCLE_NAMES, deadline_record, describe_deadline, rule_source
     from reminder.parse.deadlines import Context, read
     from reminder.parse.rules import load_rules
     from reminder.plan.calendar import load_calendar
@@ -85,6 +85,11 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
                        f"[规则 {dl.rule}，{source}]")
             if dl.kind != "none":
                 click.echo(f"    节假日：{shift_note(dl, policy)}")
+            spread = ruleset.get(dl.rule)
+            if spread is not None and spread.recur in ("per_year", "per_month") and dl.cycle:
+                period = "年" if spread.recur == "per_year" else "月"
+                click.echo(f"    次数：“{dl.text}”按每{period}的次数均分，"
+                           f"{CYCLE_NAMES.get(dl.cycle, dl.cycle)}提醒一次")
     if deadlines and reading.leftover and not as_json:
         click.echo(f"未能识别：{'、'.join(f'“{x}”' for x in reading.leftover)}——"
                    "这部分仍像日期，上面的结果可能不完整，请补充规则或在 plan.toml 中改写时限。")

@@ -56,6 +56,8 @@ PLACEHOLDERS: dict[str, str] = {
     # A range by dekads (9月上旬至10月中旬): where it opens (上 1, 中 11, 下 21) and ends
     # (上 the 10th, 中 the 20th, 下 the month's end).
     "from_dekad": r"[上中下](?=旬)",
+    # A range that opens at a month's end (2025年10月底-2025年12月底).
+    "from_end": r"[底末]",
     "dekad": r"[上中下](?=旬)",
     "quarter": r"(?<!\d)[1-4](?!\d)|(?<![" + _NUM + r"])[一二三四](?![" + _NUM + r"])",
     "count": rf"(?<!\d)\d{{1,3}}(?!\d)|(?<![{NUMERAL_CHARS}])[{NUMERAL_CHARS}]{{1,5}}",
@@ -77,10 +79,10 @@ DATE_RESULTS = ("day", "month_end", "quarter_end", "half_end", "year_end", "year
                 "lunar_eve")
 AFTER_RESULTS = ("day", "workday", "month", "week", "unit")
 #: ``per_year`` turns a count (每年不少于4次) into the cycle that spreads it evenly.
-RECUR_RESULTS = (*CYCLES, "per_year")
+RECUR_RESULTS = (*CYCLES, "per_year", "per_month")
 #: ``start`` marks where work begins (从3月25日开始): no deadline of its own, it opens the
 #: other deadlines of the same phrase; "day" is that day, "month" the month's first.
-START_RESULTS = ("day", "month")
+START_RESULTS = ("day", "month", "quarter")
 RESULT_KEYS = ("date", "recur", "after", "none", "ambiguous", "start")
 # lag: months after each period (次月5日前 is day 5 of the month after each month).
 FIXED_KEYS = ("month", "day", "quarter", "half", "count", "lag")
@@ -506,8 +508,8 @@ def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int,
                 raise fail(f"{k} 必须是 {low} 到 {high} 的整数，现为 {v!r}")
             fixed[k] = v
     reason = table.get("reason", "")
-    if "reason" in table and (key != "none" or not isinstance(reason, str)):
-        raise fail("reason 只用于 none = true 的规则，且须是文字", 'reason = "由上级确定"')
+    if "reason" in table and (key not in ("none", "date") or not isinstance(reason, str)):
+        raise fail("reason 只用于 none = true 或 date 规则，且须是文字", 'reason = "由上级确定"')
     not_in = table.get("not_in", [])
     if not isinstance(not_in, list) or not all(isinstance(w, str) and w.strip() for w in not_in):
         raise fail("not_in 必须是非空字符串的数组：规则不能在其中匹配的较长词语",
@@ -557,10 +559,10 @@ def _check(rule: Rule, fail: Any, verify: bool) -> None:
         needs = _NEEDS[rule.date]
     elif rule.after is not None:
         needs = ("count", "unit") if rule.after == "unit" else ("count",)
-    elif rule.recur == "per_year":
+    elif rule.recur in ("per_year", "per_month"):
         needs = ("count",)
     elif rule.start is not None:
-        needs = ("month", "day") if rule.start == "day" else ("month",)
+        needs = {"day": ("month", "day"), "month": ("month",), "quarter": ("quarter",)}[rule.start]
     for need in needs:
         if need not in rule.placeholders and rule.fixed(need) is None:
             if need in ("half", "unit"):
