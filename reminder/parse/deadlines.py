@@ -404,23 +404,16 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
 
 
 def _lunar_eve(month: int, day: int, year: int | None, ctx: Context) -> date | None:
-    """The day before a festival of the Chinese calendar (春节前), in the given year or else
-    the first on or after the issue date, like a month/day without a year."""
-    # Imported here: only a festival needs the lunisolar tables (holidays covers 1901–2099).
-    try:
-        from holidays.calendars.chinese import _ChineseLunisolar
-    except ImportError:  # a holidays release that moved its tables
-        return None
-
-    festival = {(1, 1): "lunar_new_year_date", (5, 5): "dragon_boat_date",
-                (8, 15): "mid_autumn_date"}.get((month, day))
-    if festival is None:
-        return None
-    lunisolar = _ChineseLunisolar()
+    """The day before a festival of the Chinese calendar (春节前: lunar month 1, day 1), in
+    the given year or else the first on or after the issue date, like a month/day without a
+    year. The lunisolar tables are lunardate's public API (1900–2099); outside them, None."""
+    from lunardate import LunarDate  # only a festival needs the tables
 
     def eve(y: int) -> date | None:
-        found, _ = getattr(lunisolar, festival)(y)
-        return None if found is None else found - timedelta(days=1)
+        try:
+            return LunarDate(y, month, day).to_solar_date() - timedelta(days=1)
+        except ValueError:  # a year outside the tables, or no such lunar day
+            return None
 
     if year is not None:
         return eve(year)

@@ -987,3 +987,17 @@ def test_next_year_counts_from_an_issue_date_in_the_year_before_the_plan() -> No
 def test_a_rhythm_starting_at_a_named_quarter() -> None:
     (d,) = parse("从2024年第二季度起,每个季度第1个月20日前", Context(year=2024))
     assert d.dates == (date(2024, 4, 20), date(2024, 7, 20), date(2024, 10, 20))
+
+
+def test_festival_eves_cover_1901_to_2099_through_a_public_api() -> None:
+    """Issue 24: the tables come from lunardate's public API, not a private class of
+    holidays. Every year from 1901 to 2099 has a Spring Festival eve in late January or
+    February, the eve before the Dragon Boat and Mid-Autumn festivals in summer/autumn."""
+    for year in range(1901, 2100):
+        ctx = Context(year=year)
+        (spring,) = parse(f"{year}年春节前", ctx)
+        assert date(year, 1, 20) <= spring.dates[0] <= date(year, 2, 19), year
+        (autumn,) = parse(f"{year}年中秋节前", ctx)
+        assert date(year, 9, 6) <= autumn.dates[0] <= date(year, 10, 7), year
+    source = Path(__file__).resolve().parents[2] / "reminder" / "parse" / "deadlines.py"
+    assert "holidays.calendars" not in source.read_text(encoding="utf-8")
