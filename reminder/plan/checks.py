@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from typing import Literal
 
 from reminder.errors import Finding
@@ -108,6 +109,15 @@ def missing_contacts(plan: Plan) -> list[Finding]:
     return findings
 
 
+def _title_given(plan: Plan) -> bool:
+    """Whether plan.toml names a title (the loader falls back on the folder's name)."""
+    try:
+        data = tomllib.loads((plan.path / PLAN_FILE).read_text(encoding="utf-8-sig"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return True  # the loader reported the file already
+    return bool(str(data.get("title") or "").strip())
+
+
 def check_plan(plan: Plan) -> list[Finding]:
     plan_file = str(plan.path / PLAN_FILE)
     table = str(plan.table_file)
@@ -149,6 +159,11 @@ def check_plan(plan: Plan) -> list[Finding]:
         override = plan.overrides.get(task.id)
         if override is not None and override.skip:
             continue
+        if not task.lead and task.support and task.units_text.strip():
+            add("warning", table, f"任务 {task.id}",
+                f"没有牵头单位，只提醒配合单位（{'、'.join(task.support)}）；"
+                f"责任单位写的是“{task.units_text.strip()}”",
+                "在任务表填写牵头单位，或在 plan.toml 的 [tasks.\"…\"] 写 units = [\"…\"]")
         if not task.units:
             add("error", table, f"任务 {task.id}", "没有责任单位，不知道提醒谁",
                 f"在任务表填写牵头单位，或在 plan.toml 的 [tasks.\"{task.id}\"] 写 units = [\"…\"]")
@@ -172,6 +187,9 @@ def check_plan(plan: Plan) -> list[Finding]:
                 f"用 reminder event {plan.id} {task.id} 日期 记录，或在 plan.toml 写 event = 日期")
 
     findings.extend(missing_contacts(plan))
+    if not _title_given(plan):
+        add("warning", plan_file, "title", f"方案没有标题，消息中将显示为“{plan.title}”",
+            "在 plan.toml 写 title = \"关于…的通知\"（方案或通知的标题）")
     if not plan.coordinator:
         add("warning", plan_file, "coordinator", "没有设置协调人，逾期通知只发给责任单位",
             "写 coordinator = \"局政务公开办\" 并在 [units] 中填写其联系方式")

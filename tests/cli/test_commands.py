@@ -326,3 +326,19 @@ def test_one_rhythm_in_cell_and_title_is_one_series(tmp_path: Path) -> None:
     assert "周期提醒系列" not in result.stdout
     rows = json.loads(invoke("tasks", str(folder), "--json"))
     assert [d["dates"][:2] for d in rows[0]["deadlines"]] == [["2026-01-10", "2026-02-10"]]
+
+
+def test_check_reports_an_empty_title_and_a_task_without_a_lead(tmp_path: Path) -> None:
+    """Issue 23 §4: a notice imported with title = "" made every message say 所属方案：notice,
+    and a task with only 配合 filled chased the supporting unit alone; check said nothing."""
+    folder = _plan_with(tmp_path, "12月31日前")
+    table = folder / "tasks.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace(
+        "7,,编制目录,,办公室,,,", "7,,编制目录,,,办公室,法规科,"), encoding="utf-8")
+    result = run("check", str(folder))
+    lines = result.stdout.splitlines()
+    assert any("title" in x and "方案没有标题" in x for x in lines), result.stdout
+    assert any("任务 7" in x and "没有牵头单位" in x and "法规科" in x for x in lines)
+    (folder / "plan.toml").write_text('title = "测试方案"\n' + (folder / "plan.toml").read_text(
+        encoding="utf-8"), encoding="utf-8")
+    assert "方案没有标题" not in run("check", str(folder)).stdout
