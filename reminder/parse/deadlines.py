@@ -170,7 +170,7 @@ def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
         gaps.append("\x00")  # a match separates what lies before it from what follows
         position = match.end
     gaps.append(normal[position:])
-    found = _windowed(_opened(found, ambiguous))
+    found = _per_period(_windowed(_opened(found, ambiguous)))
     rest = _TITLE.sub(",", "".join(gaps)).replace("\x00", ",")
     leftover = tuple(clause for clause in _CLAUSE.findall(rest) if _DATE_LIKE.search(clause))
     return Reading(text=normal, deadlines=tuple(_dedupe(found)), matched=tuple(matched),
@@ -230,7 +230,7 @@ def sourced_deadlines(task: Task, ctx: Context, rules: RuleSet | None = None,
     seen: set[tuple[object, ...]] = set()
     series: set[tuple[str | None, str]] = set()
     for d, where in result:
-        key = (d.kind, d.dates, d.cycle, d.after, d.start)
+        key = (d.kind, d.dates, d.cycle, d.after, d.offsets, d.start)
         if key in seen:
             continue
         if d.kind == "recurring" and (d.cycle, where) in series:
@@ -313,6 +313,12 @@ def _recurring(match: Match, ctx: Context, common: dict[str, str]) -> Deadline |
         day = None if raw is None else (7 if raw in "日天" else to_int(raw))
     dates = cycle_dates(cycle, ctx.year, ctx.reporting_cycle, month=_value(match, "month"),
                         day=day, lag=rule.lag or 0)
+    if cycle == "quarterly" and match.groups.get("quarter") is not None:
+        # 第二季度结束后8日内: that quarter's period only; read() joins the quarters.
+        quarter = _value(match, "quarter") or 0
+        if not 1 <= quarter <= 4:
+            return None
+        dates = (dates[quarter - 1],)
     start = None
     if match.groups.get("from_month") is not None and len(dates) == 1:
         # 每年3月15日到6月15日: the period opens each year on its first day; 每年9月至次年
@@ -525,6 +531,30 @@ def _opened(found: list[Deadline], ambiguous: list[tuple[str, str]]) -> list[Dea
     return result
 
 
+#: The note of a period said to need no report (第四季度不报), which :func:`_per_period` drops.
+SKIPPED_PERIOD = "该期不报"
+
+
+def _per_period(found: list[Deadline]) -> list[Deadline]:
+    """第一季度结束后10日内、第二季度结束后8日内…，第四季度不报: the quarters listed one by one are
+    one quarterly series, each quarter with its own limit; a quarter marked 不报 has none."""
+    single = [d for d in found if d.kind == "recurring" and d.cycle == "quarterly"
+              and len(d.dates) == 1 and d.after is not None]
+    if len(single) < 2:
+        return found
+    ordered = sorted(single, key=lambda d: d.dates[0])
+    merged = replace(ordered[0], dates=tuple(d.dates[0] for d in ordered), after=None,
+                     offsets=tuple(d.after for d in ordered if d.after is not None),
+                     text="、".join(d.text for d in single))
+    result: list[Deadline] = []
+    for d in found:
+        if d is single[0]:
+            result.append(merged)
+        elif d not in single and d.note != SKIPPED_PERIOD:
+            result.append(d)
+    return result
+
+
 def _windowed(found: list[Deadline]) -> list[Deadline]:
     """每年的3月至12月每月巡查: a yearly window (a 每年 range) around a finer rhythm limits
     that rhythm to the window; the window is then no deadline of its own."""
@@ -559,7 +589,7 @@ def _dedupe(deadlines: Iterable[Deadline]) -> list[Deadline]:
     seen: set[tuple[object, ...]] = set()
     kept: list[Deadline] = []
     for d in deadlines:
-        key = (d.kind, d.dates, d.cycle, d.after, d.start)
+        key = (d.kind, d.dates, d.cycle, d.after, d.offsets, d.start)
         if key not in seen:
             seen.add(key)
             kept.append(d)

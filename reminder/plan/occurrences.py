@@ -83,6 +83,9 @@ def after_event(event: date, offset: Offset, calendar: WorkCalendar) -> date:
 def nominal_dates(deadline: Deadline, calendar: WorkCalendar) -> tuple[date, ...]:
     """The nominal dates of a dated deadline; a recurring one with ``after`` falls due that
     long after each period (每季度结束后10个工作日内 counts real workdays)."""
+    if deadline.kind == "recurring" and deadline.offsets:
+        return tuple(after_event(d, o, calendar)
+                     for d, o in zip(deadline.dates, deadline.offsets, strict=True))
     if deadline.kind == "recurring" and deadline.after is not None:
         return tuple(after_event(d, deadline.after, calendar) for d in deadline.dates)
     return deadline.dates
@@ -91,6 +94,9 @@ def nominal_dates(deadline: Deadline, calendar: WorkCalendar) -> tuple[date, ...
 def counted_from(deadline: Deadline, event: date | None = None) -> tuple[date | None, ...]:
     """The moment each nominal date of ``deadline`` is counted from: a period's end for
     每季度结束后5日内, the event for 收到后10日内; None for a calendar deadline (6月底前)."""
+    if deadline.kind == "recurring" and deadline.offsets:
+        return tuple(d if o.n > 0 else None
+                     for d, o in zip(deadline.dates, deadline.offsets, strict=True))
     if (deadline.after is None or deadline.after.n <= 0
             or deadline.kind not in ("recurring", "event")):
         return (None,) * max(1, len(deadline.dates))

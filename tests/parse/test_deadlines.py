@@ -1001,3 +1001,15 @@ def test_festival_eves_cover_1901_to_2099_through_a_public_api() -> None:
         assert date(year, 9, 6) <= autumn.dates[0] <= date(year, 10, 7), year
     source = Path(__file__).resolve().parents[2] / "reminder" / "parse" / "deadlines.py"
     assert "holidays.calendars" not in source.read_text(encoding="utf-8")
+
+
+def test_quarters_listed_one_by_one_are_one_series_with_their_own_limits() -> None:
+    """Issue 23 §5: 第一季度结束后10日内、第二季度结束后8日内…，第四季度不报."""
+    reading = read("第一季度结束后10日内、第二季度结束后8日内、第三季度结束后10个工作日内报送，"
+                   "第四季度不报", C26)
+    (d,) = reading.deadlines
+    assert (d.cycle, d.dates) == ("quarterly", (date(2026, 3, 31), date(2026, 6, 30),
+                                               date(2026, 9, 30)))
+    assert [str(o) for o in d.offsets] == ["10d", "8d", "10wd"] and reading.understood
+    (alone,) = read("第二季度结束后8日内", C26).deadlines  # one quarter alone: that quarter
+    assert (alone.dates, str(alone.after)) == ((date(2026, 6, 30),), "8d")

@@ -224,3 +224,10 @@ def test_an_event_limit_on_a_holiday_ends_after_it(tmp_path: Path) -> None:
     plan = make(tmp_path, "1,答复来信,办公室,,收到后3日内\n",
                 '[tasks."1"]\nevent = 2026-09-29\n')
     assert by_task(plan) == {"1": ["2026-10-08"]}
+
+
+def test_each_quarter_its_own_limit_and_none_for_a_quarter_not_reported(tmp_path: Path) -> None:
+    plan = make(tmp_path, "1,报送统计数据,办公室,,第一季度结束后10日内、第二季度结束后8日内、"
+                          "第三季度结束后5日内报送，第四季度免报\n")
+    # 04-10 Friday; 07-08 Wednesday; 10-05 is in the holiday: the first workday after it.
+    assert by_task(plan) == {"1": ["2026-04-10", "2026-07-08", "2026-10-08"]}
