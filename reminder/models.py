@@ -59,7 +59,8 @@ class Deadline:
     ``dates`` are nominal (before the workday shift): one date for ``once``; the plan year's
     occurrences for ``recurring``; the computed date for ``event`` once its event is known,
     else empty; empty for ``none``. A ``recurring`` deadline with ``after`` falls due that
-    long after each of its ``dates`` (每季度结束后10个工作日内: the quarter ends). ``start``
+    long after each of its ``dates`` (每季度结束后10个工作日内: the quarter ends), or each by
+    its own of ``offsets``. ``start``
     is where a range opens (2024年4月—6月: 04-01) or a phrase says work begins (从3月起); a
     ``none`` with a ``start`` is a start written alone (从3月25日开始); ``note`` says what a
     reader should know (由上级确定, a yearly count that does not divide the year).
@@ -69,6 +70,9 @@ class Deadline:
     dates: tuple[date, ...] = ()
     cycle: Cycle | None = None
     after: Offset | None = None
+    #: Per-date limits of a recurring deadline whose periods differ (第一季度结束后10日内、
+    #: 第二季度结束后8日内…): one offset for each of ``dates``, used instead of ``after``.
+    offsets: tuple[Offset, ...] = ()
     start: date | None = None
     note: str = ""
     rule: str
@@ -148,6 +152,9 @@ class Policy:
     send_time: time = time(9, 0)
     timezone: str = "Asia/Shanghai"
     shift: ShiftPolicy = "before"
+    #: Limits counted from a moment (N日内 after an event or a period's end): 民法典 第二百零三条
+    #: ends them on the first workday after a holiday.
+    limit_shift: ShiftPolicy = "after"
     remind_before: tuple[Offset, ...] = ()
     on_due_day: bool = True
     overdue_after: Offset = field(default_factory=lambda: Offset(n=1, unit="workday"))

@@ -42,11 +42,11 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
     """解释一个时限表述如何被解析，如 “次年1月底前”。
 
     不给表述时从标准输入逐行读取，每行输出一个 JSON 对象（批量核对用）。"""
-    from reminder.cli.output import deadline_record, describe_deadline, rule_source
+    from reminder.cli.output import CYCLE_NAMES, deadline_record, describe_deadline, rule_source
     from reminder.parse.deadlines import Context, read
     from reminder.parse.rules import load_rules
     from reminder.plan.calendar import load_calendar
-    from reminder.plan.occurrences import nominal_dates
+    from reminder.plan.occurrences import due_pairs, shift_note
     from reminder.plan.policy import build_policy
 
     issued_day = parse_day(issued, "--issued")
@@ -56,8 +56,9 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
 
     def record(text: str) -> tuple[Any, list[Any], list[Any], dict[str, Any]]:
         reading = read(text, ctx, ruleset)
-        nominals = [nominal_dates(dl, calendar) for dl in reading.deadlines]
-        dues = [[calendar.shift(d, policy.shift) for d in n] for n in nominals]
+        pairs = [due_pairs(dl, calendar, policy) for dl in reading.deadlines]
+        nominals = [[n for n, _ in p] for p in pairs]
+        dues = [[d for _, d in p] for p in pairs]
         return reading, nominals, dues, {
             "phrase": text, "understood": reading.understood, "leftover": list(reading.leftover),
             "ambiguous": [{"text": t, "reason": r} for t, r in reading.ambiguous],
@@ -82,6 +83,13 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
             source = rule_source(dl.source)
             click.echo(f"“{dl.text}” → {describe_deadline(dl, due, nominal, calendar)}  "
                        f"[规则 {dl.rule}，{source}]")
+            if dl.kind != "none":
+                click.echo(f"    节假日：{shift_note(dl, policy)}")
+            spread = ruleset.get(dl.rule)
+            if spread is not None and spread.recur in ("per_year", "per_month") and dl.cycle:
+                period = "年" if spread.recur == "per_year" else "月"
+                click.echo(f"    次数：“{dl.text}”按每{period}的次数均分，"
+                           f"{CYCLE_NAMES.get(dl.cycle, dl.cycle)}提醒一次")
     if deadlines and reading.leftover and not as_json:
         click.echo(f"未能识别：{'、'.join(f'“{x}”' for x in reading.leftover)}——"
                    "这部分仍像日期，上面的结果可能不完整，请补充规则或在 plan.toml 中改写时限。")
@@ -98,7 +106,7 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
 def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
     """列出计划中的任务：编号、章节、标题、牵头与配合单位、时限及其解析结果。"""
     from reminder.cli.output import deadline_record, describe_deadline, emit
-    from reminder.plan.occurrences import deadlines_of, effective_task, nominal_dates
+    from reminder.plan.occurrences import deadlines_of, due_pairs, effective_task
 
     with ExitStack() as stack:
         (plan,) = load_plans([plan_dir], stack, rules)
@@ -106,8 +114,9 @@ def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
         for raw in plan.tasks:
             task = effective_task(plan, raw)
             deadlines = deadlines_of(plan, raw)
-            nominals = [nominal_dates(dl, plan.calendar) for dl in deadlines]
-            dues = [[plan.calendar.shift(d, plan.policy.shift) for d in n] for n in nominals]
+            pairs = [due_pairs(dl, plan.calendar, plan.policy) for dl in deadlines]
+            nominals = [[n for n, _ in p] for p in pairs]
+            dues = [[d for _, d in p] for p in pairs]
             records.append({
                 "id": task.id, "section": list(task.section), "title": task.title,
                 "lead": list(task.lead), "support": list(task.support),

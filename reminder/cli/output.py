@@ -140,6 +140,7 @@ def deadline_record(d: Deadline, due: Sequence[date]) -> dict[str, Any]:
         "due": [x.isoformat() for x in due],
         "cycle": d.cycle,
         "after": {"n": d.after.n, "unit": d.after.unit} if d.after else None,
+        "offsets": [{"n": o.n, "unit": o.unit} for o in d.offsets],
         "start": d.start.isoformat() if d.start else None,
         "note": d.note,
         "rule": d.rule,
@@ -163,6 +164,9 @@ def describe_deadline(d: Deadline, due: Sequence[date],
                for n, x in zip(nominal if nominal is not None else d.dates, due, strict=False)]
     if d.kind == "recurring":
         after = (f"每期结束后 {d.after.n} {UNIT_NAMES[d.after.unit]}内，" if d.after else "")
+        if d.offsets:
+            after = "每期结束后分别 " + "、".join(
+                f"{o.n} {UNIT_NAMES[o.unit]}" for o in d.offsets) + "内，"
         return f"{CYCLE_NAMES.get(d.cycle or '', d.cycle)}{note}：{after}" + "；".join(shifted)
     start = f"自 {d.start.isoformat()} 起，" if d.start else ""
     return f"{start}截止 " + "；".join(shifted) + note

@@ -14,6 +14,7 @@ from reminder.parse.numerals import to_int
 
 _TITLE_WORDS = re.compile(r"(分工方案|实施方案|工作方案|任务分工|工作要点|任务清单|工作计划|台账|分解表)")
 _YEAR = re.compile(r"(20\d{2})\s*年")
+_NOTICE_TITLE = re.compile(r"^关于.{2,70}的(?:通知|方案|实施意见|意见|安排|函)$")
 _HEADING_END = re.compile(r"(通知|方案|要点|清单|计划|台账|分解表|任务表)$")
 _LABELLED_DATE = re.compile(
     r"(?:发布日期|成文日期|印发日期|发文日期|日期)[:：\s]*"
@@ -38,6 +39,11 @@ def detect_title(lines: Iterable[str]) -> str:
         score -= 2 if ("当前位置" in line or ">" in line) else 0
         if best is None or score > best[0]:
             best = (score, line)
+    if best is None:
+        # A pasted notice with no plan title of its own: its 关于…的通知 line names it
+        # (else every message would say 所属方案：notice).
+        best = next(((0, line) for raw in lines
+                     if _NOTICE_TITLE.match(line := " ".join(raw.split()).strip("《》 "))), None)
     return best[1] if best else ""
 
 

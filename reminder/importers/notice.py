@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from reminder.importers.header import column_kind
+from reminder.parse.units import split_names, split_units
 
 HEADER = ["序号", "具体要求", "牵头单位", "配合单位", "责任单位", "完成时限"]
 _ROLE_COLUMN = {"lead": 2, "support": 3, "units": 4, "deadline": 5}
@@ -28,6 +29,7 @@ _LABEL = re.compile(r"([\u4e00-\u9fff]{2,8})\s*[:：]")
 _OPEN, _CLOSE = "（(", "）)"
 _ROLES = ("units", "lead", "support", "deadline")
 _LABEL_ONLY = {"时间": "deadline"}  # a label, though too vague for a table header
+_SEPARATORS = " \u3000\t，,；;、。.．"
 
 
 def _marker(line: str) -> tuple[str, str, str] | None:
@@ -51,7 +53,8 @@ def labels(text: str) -> dict[str, str] | None:
         if kind not in _ROLES:
             return None
         value = text[m.end() : nxt.start() if nxt else len(text)]
-        parts[kind] = value.strip(" ，,；;。.")
+        # Any separator may stand between labelled parts: ，；、 or spaces, full or half width.
+        parts[kind] = value.strip().strip(_SEPARATORS).strip()
     return parts
 
 
@@ -140,3 +143,11 @@ def notice_rows(lines: Sequence[str]) -> tuple[list[list[str]], list[str]] | Non
 def _fill(row: list[str], parts: dict[str, str]) -> None:
     for role, value in parts.items():
         row[_ROLE_COLUMN[role]] = value
+    if parts.get("units") and parts.get("support") and not parts.get("lead"):
+        # （责任单位：法规科，配合单位：各科室）: the 责任单位 leads. Left in 责任单位 alone, the
+        # loader (which splits that column only when 牵头 and 配合 are both empty) would
+        # chase 各科室 and never 法规科.
+        lead, support = split_units(parts["units"])
+        extra = [s for s in split_names(parts["support"]) if s not in support]
+        row[_ROLE_COLUMN["lead"]] = "；".join(lead)
+        row[_ROLE_COLUMN["support"]] = "；".join([*support, *extra])

@@ -49,6 +49,8 @@ class Context:
 _PERIOD_MONTHS = {"monthly": 1, "bimonthly": 2, "quarterly": 3, "semiannual": 6, "yearly": 12}
 # 每年不少于4次 is quarterly; a count that does not divide the year stays yearly, flagged.
 PER_YEAR = {1: "yearly", 2: "semiannual", 4: "quarterly", 6: "bimonthly", 12: "monthly"}
+# 每月至少2次 is twice a month; 3 times, each dekad.
+PER_MONTH = {1: "monthly", 2: "semimonthly", 3: "dekadal"}
 
 
 def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly", *,
@@ -124,10 +126,13 @@ _LATE_RANGE = 31
 # with these still names a date, so dropping it would silently change a deadline.
 _NUMERAL = "\\d〇零○一二三四五六七八九十两"
 _DATE_LIKE = regex.compile(
-    r"(?:\d{4}|[〇零○一二三四五六七八九]{4})年"  # a year; 上一年度 and 三年行动 are no dates
+    # a year; 上一年度 and 三年行动 are no dates, nor a year named as a benchmark or a cut-off
+    # of what the task covers (2025年水平, 2023年及以前排查发现的)
+    r"(?:\d{4}|[〇零○一二三四五六七八九]{4})年(?!水平|同期|及以前|以前的|以来|基础上|底数)"
     # 上一个月 / 下一个月 name a period (the report of last month), not a date.
     rf"|(?<![上下])[{_NUMERAL}](?:月|日|号|旬|个?工作日|天|个月|周|个?小时)|[一二三四1-4]季|[上中下]旬"
-    rf"|[{_NUMERAL}][年月日号]?(?:至|到|—|–|-|~)[{_NUMERAL}]")
+    # A range of years of service (运行20年至30年) is a duration, not a date.
+    rf"|[{_NUMERAL}][月日号]?(?:至|到|—|–|-|~)[{_NUMERAL}]")
 # A document's title (《2005年环保专项行动工作总结》) names what to send, never when.
 _TITLE = regex.compile(r"《[^《》]*》")
 # Leftover is reported clause by clause: the clause is what a clerk can find in the document.
@@ -165,7 +170,7 @@ def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
         gaps.append("\x00")  # a match separates what lies before it from what follows
         position = match.end
     gaps.append(normal[position:])
-    found = _opened(found, ambiguous)
+    found = _per_period(_windowed(_opened(found, ambiguous)))
     rest = _TITLE.sub(",", "".join(gaps)).replace("\x00", ",")
     leftover = tuple(clause for clause in _CLAUSE.findall(rest) if _DATE_LIKE.search(clause))
     return Reading(text=normal, deadlines=tuple(_dedupe(found)), matched=tuple(matched),
@@ -177,12 +182,24 @@ def parse(text: str, ctx: Context, rules: RuleSet | None = None) -> list[Deadlin
     return list(read(text, ctx, rules).deadlines)
 
 
+#: Where a task's deadline was read, as the task table names the column.
+CELL, TITLE, DETAIL, DEFAULT = "完成时限", "工作任务", "具体工作", "默认时限"
+
+
 def task_deadlines(task: Task, ctx: Context, rules: RuleSet | None = None,
                    default_text: str = "") -> list[Deadline]:
-    """The deadlines of one task.
+    """The deadlines of one task (see :func:`sourced_deadlines`)."""
+    return [d for d, _ in sourced_deadlines(task, ctx, rules, default_text)]
+
+
+def sourced_deadlines(task: Task, ctx: Context, rules: RuleSet | None = None,
+                      default_text: str = "") -> list[tuple[Deadline, str]]:
+    """The deadlines of one task, each with the column it was read from.
 
     1. The deadline cell, when it yields anything, plus the monthly/quarterly/semiannual
-       rhythms its title or detail mention (按季度核查 next to 2021年底).
+       rhythms its title or detail mention (按季度核查 next to 2021年底) when the cell has no
+       series of that rhythm: 每月10日前 in the cell and 每月报送 in the title are one task
+       with one monthly series, not two (the 10th and the month's end).
     2. Otherwise the deadlines written inside title and detail (2021年底前通过政府网站…),
        except kind ``none``: every other requirement says 及时, which is no deadline.
     3. Otherwise, and only when the deadline cell is empty, the plan's ``default_text``
@@ -190,22 +207,41 @@ def task_deadlines(task: Task, ctx: Context, rules: RuleSet | None = None,
        default: the plan loader reports that cell as an unknown phrase instead of silently
        guessing a date.
 
-    Kind ``none`` is dropped whenever a real deadline sits beside it (2021年底前及时公开).
+    Kind ``none`` is dropped whenever a real deadline sits beside it (2021年底前及时公开);
+    within one column, two series of the same rhythm are one (the first, which is where
+    the text is most specific in practice: 每月10日前报送，每月…).
     """
     ruleset = rules if rules is not None else load_rules()
     # Title and detail are parsed apart so that no phrase is glued across their boundary.
-    in_body = parse(task.title, ctx, ruleset) + parse(task.detail, ctx, ruleset)
-    cell = parse(task.deadline_text, ctx, ruleset) if task.deadline_text.strip() else []
+    in_body = ([(d, TITLE) for d in parse(task.title, ctx, ruleset)]
+               + [(d, DETAIL) for d in parse(task.detail, ctx, ruleset)])
+    cell = ([(d, CELL) for d in parse(task.deadline_text, ctx, ruleset)]
+            if task.deadline_text.strip() else [])
     if cell:
-        result = cell + [d for d in in_body if d.kind == "recurring" and d.cycle in _RHYTHMS]
+        rhythms = {d.cycle for d, _ in cell if d.kind == "recurring"}
+        result = cell + [(d, where) for d, where in in_body
+                         if d.kind == "recurring" and d.cycle in _RHYTHMS
+                         and d.cycle not in rhythms]
     else:
-        result = [d for d in in_body if d.kind != "none"]
+        result = [(d, where) for d, where in in_body if d.kind != "none"]
         if not result and not task.deadline_text.strip() and default_text.strip():
-            result = parse(default_text, ctx, ruleset)
-    result = _dedupe(result)
-    if any(d.kind != "none" for d in result):
-        result = [d for d in result if d.kind != "none"]
-    return result
+            result = [(d, DEFAULT) for d in parse(default_text, ctx, ruleset)]
+    kept: list[tuple[Deadline, str]] = []
+    seen: set[tuple[object, ...]] = set()
+    series: set[tuple[str | None, str]] = set()
+    for d, where in result:
+        key = (d.kind, d.dates, d.cycle, d.after, d.offsets, d.start)
+        if key in seen:
+            continue
+        if d.kind == "recurring" and (d.cycle, where) in series:
+            continue  # the same rhythm twice in one column is one series
+        seen.add(key)
+        if d.kind == "recurring":
+            series.add((d.cycle, where))
+        kept.append((d, where))
+    if any(d.kind != "none" for d, _ in kept):
+        kept = [(d, where) for d, where in kept if d.kind != "none"]
+    return kept
 
 
 def understood(text: str, ctx: Context, rules: RuleSet | None = None) -> bool:
@@ -230,7 +266,10 @@ def _meaning(match: Match, ctx: Context) -> Deadline | None:
             year = _year(match.groups.get("year"), ctx)
             if year is None:
                 year = ctx.issued.year if ctx.issued else ctx.year
-            opens = _month_day(year, _value(match, "month") or 0, _value(match, "day") or 1, ctx)
+            month = _value(match, "month") or 0
+            if rule.start == "quarter":  # 从2024年第二季度起: the quarter's first day
+                month = 3 * (_value(match, "quarter") or 1) - 2
+            opens = _month_day(year, month, _value(match, "day") or 1, ctx)
             return None if opens is None else Deadline(
                 kind="none", start=opens, note=f"只写了开始日期 {opens.isoformat()}，没有截止日期",
                 **common)
@@ -244,7 +283,9 @@ def _meaning(match: Match, ctx: Context) -> Deadline | None:
         day, start = _date(match, ctx)
         if day is None or (start is not None and start > day):
             return None
-        return Deadline(kind="once", dates=(day,), start=start, **common)
+        # A date rule's reason says what the reader should check (a year the text left out).
+        guessed = rule.reason if rule.reason and match.groups.get("year") is None else ""
+        return Deadline(kind="once", dates=(day,), start=start, note=guessed, **common)
     except ValueError:
         return None  # 13月, 2月30日, 第五季度: not a date, so not a deadline
 
@@ -253,13 +294,15 @@ def _recurring(match: Match, ctx: Context, common: dict[str, str]) -> Deadline |
     rule = match.rule
     cycle, note = rule.recur or "", ""
     after = None
-    if cycle == "per_year":
+    if cycle in ("per_year", "per_month"):
         count = _value(match, "count")
         if count is None or count <= 0:
             return None
-        cycle = PER_YEAR.get(count, "yearly")
-        if count not in PER_YEAR:
-            note = f"每年{count}次不能均分全年，暂按每年一次提醒，请核对"
+        spread, period = (PER_YEAR, "年") if cycle == "per_year" else (PER_MONTH, "月")
+        fallback = "yearly" if cycle == "per_year" else "monthly"
+        cycle = spread.get(count, fallback)
+        if count not in spread:
+            note = f"每{period}{count}次不能均分，暂按每{period}一次提醒，请核对"
     elif match.groups.get("count") is not None:  # 每季度结束后10日内: after each period
         after = _offset(match)
         if after is None:
@@ -270,6 +313,12 @@ def _recurring(match: Match, ctx: Context, common: dict[str, str]) -> Deadline |
         day = None if raw is None else (7 if raw in "日天" else to_int(raw))
     dates = cycle_dates(cycle, ctx.year, ctx.reporting_cycle, month=_value(match, "month"),
                         day=day, lag=rule.lag or 0)
+    if cycle == "quarterly" and match.groups.get("quarter") is not None:
+        # 第二季度结束后8日内: that quarter's period only; read() joins the quarters.
+        quarter = _value(match, "quarter") or 0
+        if not 1 <= quarter <= 4:
+            return None
+        dates = (dates[quarter - 1],)
     start = None
     if match.groups.get("from_month") is not None and len(dates) == 1:
         # 每年3月15日到6月15日: the period opens each year on its first day; 每年9月至次年
@@ -293,8 +342,16 @@ def _year(raw: str | None, ctx: Context) -> int | None:
     if raw is None:
         return None
     if raw in RELATIVE_YEARS:
-        return ctx.year + RELATIVE_YEARS[raw]
+        # 今年/明年/去年 count from when the text was written: a 2023 plan issued on
+        # 2022-12-27 means 2023 by 明年. 次年/当年/本年 count from the plan's own year.
+        base = ctx.year
+        if raw in _DEICTIC and ctx.issued is not None and ctx.issued.year == ctx.year - 1:
+            base = ctx.issued.year
+        return base + RELATIVE_YEARS[raw]
     return to_int(raw)
+
+
+_DEICTIC = frozenset({"今", "明", "去"})
 
 
 def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
@@ -306,11 +363,12 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
     from_day = groups.get("from_day")
     year = _year(groups.get("year"), ctx)
     year = from_year if year is None else year
-    if rule.date == "years_end":  # 今后两年: this year and the next
+    if rule.date == "years_end":  # 今后两年: this year and the next; 2025年起两年行动: 2025–26
         count = _value(match, "count")
         if count is None or count <= 0:
             return None, None
-        return date(ctx.year + count - 1, 12, 31), date(ctx.year, 1, 1)
+        first = from_year if from_year is not None else ctx.year
+        return date(first + count - 1, 12, 31), date(first, 1, 1)
     if rule.date == "lunar_eve":
         eve = _lunar_eve(_value(match, "month") or 1, _value(match, "day") or 1, year, ctx)
         if eve is None:  # no table for that year (or festival): say so, never drop it
@@ -328,12 +386,14 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
         end = _month_day(year, month, day, ctx)
     else:
         end = _period_end(rule.date, year if year is not None else ctx.year, match)
-    if end is None or not (from_year or from_month or from_day):
+    if end is None or not (from_year or from_month or from_day or groups.get("from_end")):
         return end, None
     start_month = to_int(from_month) if from_month is not None else (
         end.month if from_day is not None else 1)
     start_day = to_int(from_day) if from_day is not None else _DEKAD_START.get(
         groups.get("from_dekad") or "", 1)
+    if groups.get("from_end") is not None:  # 10月底-12月底 opens on 10-31
+        start_day = _month_end(from_year or end.year, start_month).day
     start_year = from_year if from_year is not None else (
         end.year if (start_month, start_day) <= (end.month, end.day) else end.year - 1)
     start = date(start_year, start_month, start_day)
@@ -350,23 +410,16 @@ def _date(match: Match, ctx: Context) -> tuple[date | None, date | None]:
 
 
 def _lunar_eve(month: int, day: int, year: int | None, ctx: Context) -> date | None:
-    """The day before a festival of the Chinese calendar (春节前), in the given year or else
-    the first on or after the issue date, like a month/day without a year."""
-    # Imported here: only a festival needs the lunisolar tables (holidays covers 1901–2099).
-    try:
-        from holidays.calendars.chinese import _ChineseLunisolar
-    except ImportError:  # a holidays release that moved its tables
-        return None
-
-    festival = {(1, 1): "lunar_new_year_date", (5, 5): "dragon_boat_date",
-                (8, 15): "mid_autumn_date"}.get((month, day))
-    if festival is None:
-        return None
-    lunisolar = _ChineseLunisolar()
+    """The day before a festival of the Chinese calendar (春节前: lunar month 1, day 1), in
+    the given year or else the first on or after the issue date, like a month/day without a
+    year. The lunisolar tables are lunardate's public API (1900–2099); outside them, None."""
+    from lunardate import LunarDate  # only a festival needs the tables
 
     def eve(y: int) -> date | None:
-        found, _ = getattr(lunisolar, festival)(y)
-        return None if found is None else found - timedelta(days=1)
+        try:
+            return LunarDate(y, month, day).to_solar_date() - timedelta(days=1)
+        except ValueError:  # a year outside the tables, or no such lunar day
+            return None
 
     if year is not None:
         return eve(year)
@@ -478,6 +531,53 @@ def _opened(found: list[Deadline], ambiguous: list[tuple[str, str]]) -> list[Dea
     return result
 
 
+#: The note of a period said to need no report (第四季度不报), which :func:`_per_period` drops.
+SKIPPED_PERIOD = "该期不报"
+
+
+def _per_period(found: list[Deadline]) -> list[Deadline]:
+    """第一季度结束后10日内、第二季度结束后8日内…，第四季度不报: the quarters listed one by one are
+    one quarterly series, each quarter with its own limit; a quarter marked 不报 has none."""
+    single = [d for d in found if d.kind == "recurring" and d.cycle == "quarterly"
+              and len(d.dates) == 1 and d.after is not None]
+    if len(single) < 2:
+        return found
+    ordered = sorted(single, key=lambda d: d.dates[0])
+    merged = replace(ordered[0], dates=tuple(d.dates[0] for d in ordered), after=None,
+                     offsets=tuple(d.after for d in ordered if d.after is not None),
+                     text="、".join(d.text for d in single))
+    result: list[Deadline] = []
+    for d in found:
+        if d is single[0]:
+            result.append(merged)
+        elif d not in single and d.note != SKIPPED_PERIOD:
+            result.append(d)
+    return result
+
+
+def _windowed(found: list[Deadline]) -> list[Deadline]:
+    """每年的3月至12月每月巡查: a yearly window (a 每年 range) around a finer rhythm limits
+    that rhythm to the window; the window is then no deadline of its own."""
+    windows = [d for d in found if d.kind == "recurring" and d.cycle == "yearly"
+               and d.start is not None]
+    finer = [d for d in found if d.kind == "recurring" and d.cycle not in ("yearly", "ongoing")]
+    if len(windows) != 1 or not finer:
+        return found
+    window = windows[0]
+    opens, closes = window.start, window.dates[0]
+    assert opens is not None
+    result = []
+    for d in found:
+        if d is window:
+            continue
+        if d in finer:
+            kept = tuple(x for x in d.dates if opens <= x <= closes)
+            if kept:
+                d = replace(d, dates=kept, start=opens)
+        result.append(d)
+    return result
+
+
 def _month_end(year: int, month: int) -> date:
     # Not calendar.monthrange: the calendar module (and locale) is a cost at every start.
     if month == 12:
@@ -489,7 +589,7 @@ def _dedupe(deadlines: Iterable[Deadline]) -> list[Deadline]:
     seen: set[tuple[object, ...]] = set()
     kept: list[Deadline] = []
     for d in deadlines:
-        key = (d.kind, d.dates, d.cycle, d.after, d.start)
+        key = (d.kind, d.dates, d.cycle, d.after, d.offsets, d.start)
         if key not in seen:
             seen.add(key)
             kept.append(d)

@@ -56,6 +56,8 @@ PLACEHOLDERS: dict[str, str] = {
     # A range by dekads (9月上旬至10月中旬): where it opens (上 1, 中 11, 下 21) and ends
     # (上 the 10th, 中 the 20th, 下 the month's end).
     "from_dekad": r"[上中下](?=旬)",
+    # A range that opens at a month's end (2025年10月底-2025年12月底).
+    "from_end": r"[底末]",
     "dekad": r"[上中下](?=旬)",
     "quarter": r"(?<!\d)[1-4](?!\d)|(?<![" + _NUM + r"])[一二三四](?![" + _NUM + r"])",
     "count": rf"(?<!\d)\d{{1,3}}(?!\d)|(?<![{NUMERAL_CHARS}])[{NUMERAL_CHARS}]{{1,5}}",
@@ -77,10 +79,10 @@ DATE_RESULTS = ("day", "month_end", "quarter_end", "half_end", "year_end", "year
                 "lunar_eve")
 AFTER_RESULTS = ("day", "workday", "month", "week", "unit")
 #: ``per_year`` turns a count (每年不少于4次) into the cycle that spreads it evenly.
-RECUR_RESULTS = (*CYCLES, "per_year")
+RECUR_RESULTS = (*CYCLES, "per_year", "per_month")
 #: ``start`` marks where work begins (从3月25日开始): no deadline of its own, it opens the
 #: other deadlines of the same phrase; "day" is that day, "month" the month's first.
-START_RESULTS = ("day", "month")
+START_RESULTS = ("day", "month", "quarter")
 RESULT_KEYS = ("date", "recur", "after", "none", "ambiguous", "start")
 # lag: months after each period (次月5日前 is day 5 of the month after each month).
 FIXED_KEYS = ("month", "day", "quarter", "half", "count", "lag")
@@ -90,7 +92,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "day": ("month", "day"), "month_end": ("month",), "quarter_end": ("quarter",),
     "half_end": ("half",), "year_end": (), "years_end": ("count",), "lunar_eve": ("month", "day"),
 }
-_KEYS = ("name", "pattern", *RESULT_KEYS, *FIXED_KEYS, "reason", "examples")
+_KEYS = ("name", "pattern", *RESULT_KEYS, *FIXED_KEYS, "reason", "not_in", "examples")
 
 # Traditional forms of the characters the grammar keys on (個 內 當 報 …): plans copied from
 # Hong Kong, Macao or Taiwan sources, or converted by an editor, are read like any other.
@@ -133,6 +135,10 @@ class Rule:
     half: int | None = None
     count: int | None = None
     lag: int | None = None
+    #: Longer words the rule must not fire inside (定期 in 规定期限, 年内 in 半年内): a match
+    #: that one of them overlaps without lying wholly inside the match is no match. This is
+    #: the one word-boundary mechanism; patterns need no lookarounds for it.
+    not_in: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     source: str = field(default="", compare=False)
     tier: int = field(default=0, compare=False)
@@ -164,6 +170,8 @@ class Rule:
             lines.append(f"reason = {_toml_str(self.reason)}")
         lines += [f"{key} = {getattr(self, key)}" for key in FIXED_KEYS
                   if getattr(self, key) is not None]
+        if self.not_in:
+            lines.append(f"not_in = [{', '.join(_toml_str(w) for w in self.not_in)}]")
         if self.examples:
             lines.append(f"examples = [{', '.join(_toml_str(e) for e in self.examples)}]")
         return "\n".join(lines) + "\n"
@@ -254,7 +262,8 @@ class RuleSet:
                 matches = (rule.compiled.finditer(text) if rule.trusted
                            else rule.compiled.finditer(text, timeout=TIMEOUT))
                 for m in matches:
-                    if m.end() > m.start():
+                    if m.end() > m.start() and not (
+                            rule.not_in and inside_word(text, m.start(), m.end(), rule.not_in)):
                         groups = {k: v for k, v in m.groupdict().items() if k in PLACEHOLDERS}
                         match = Match(rule, m.start(), m.end(), m.group(), groups)
                         found.append(((rule.tier, m.start() - m.end(), m.start(), index), match))
@@ -271,6 +280,21 @@ class RuleSet:
             self._memo.clear()
         self._memo[text] = taken
         return list(taken)
+
+
+def inside_word(text: str, start: int, end: int, words: Sequence[str]) -> bool:
+    """Whether one of ``words`` occurs in ``text`` across the match ``text[start:end]``:
+    overlapping it without lying wholly inside it, so that the match would start or end in
+    the middle of that word (规定 across 定期 in 规定期限; 纳入年度考核 around 年度考核)."""
+    for word in words:
+        size = len(word)
+        low = max(0, start - size + 1)
+        at = text.find(word, low, end + size - 1)
+        while at >= 0 and at < end:
+            if at + size > start and (at < start or at + size > end):
+                return True
+            at = text.find(word, at + 1, end + size - 1)
+    return False
 
 
 @cache
@@ -484,13 +508,18 @@ def _build(table: dict[str, Any], path: Path, number: int, raw: str, tier: int,
                 raise fail(f"{k} 必须是 {low} 到 {high} 的整数，现为 {v!r}")
             fixed[k] = v
     reason = table.get("reason", "")
-    if "reason" in table and (key != "none" or not isinstance(reason, str)):
-        raise fail("reason 只用于 none = true 的规则，且须是文字", 'reason = "由上级确定"')
+    if "reason" in table and (key not in ("none", "date") or not isinstance(reason, str)):
+        raise fail("reason 只用于 none = true 或 date 规则，且须是文字", 'reason = "由上级确定"')
+    not_in = table.get("not_in", [])
+    if not isinstance(not_in, list) or not all(isinstance(w, str) and w.strip() for w in not_in):
+        raise fail("not_in 必须是非空字符串的数组：规则不能在其中匹配的较长词语",
+                   'not_in = ["规定期限", "半年内"]')
     examples = table.get("examples", [])
     if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
         raise fail("examples 必须是字符串数组", 'examples = ["2021年底前"]')
     rule = Rule(name=name, pattern=pattern, examples=tuple(examples), source=str(path),
-                tier=tier, reason=reason, **{key: value}, **fixed)
+                tier=tier, reason=reason, not_in=tuple(normalize(w) for w in not_in),
+                **{key: value}, **fixed)
     _check(rule, fail, verify)
     return rule
 
@@ -530,10 +559,10 @@ def _check(rule: Rule, fail: Any, verify: bool) -> None:
         needs = _NEEDS[rule.date]
     elif rule.after is not None:
         needs = ("count", "unit") if rule.after == "unit" else ("count",)
-    elif rule.recur == "per_year":
+    elif rule.recur in ("per_year", "per_month"):
         needs = ("count",)
     elif rule.start is not None:
-        needs = ("month", "day") if rule.start == "day" else ("month",)
+        needs = {"day": ("month", "day"), "month": ("month",), "quarter": ("quarter",)}[rule.start]
     for need in needs:
         if need not in rule.placeholders and rule.fixed(need) is None:
             if need in ("half", "unit"):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from typing import Literal
 
-from reminder.parse.deadlines import Reading, parse, read
+from reminder.parse.deadlines import Reading, parse, read, sourced_deadlines
 from reminder.parse.rules import probe_rules
 from reminder.plan.calendar import missing_year_note
 from reminder.plan.folder import PLAN_FILE, Plan
 from reminder.plan.occurrences import context, deadlines_of, effective_task, named_units, occurrences
+from reminder.plan.wording import CYCLE_NAMES
 
 LEVEL_NAMES = {"ok": "正常", "warning": "警告", "error": "错误"}
 
@@ -129,6 +131,15 @@ def missing_contacts(plan: Plan) -> list[Finding]:
     return findings
 
 
+def _title_given(plan: Plan) -> bool:
+    """Whether plan.toml names a title (the loader falls back on the folder's name)."""
+    try:
+        data = tomllib.loads((plan.path / PLAN_FILE).read_text(encoding="utf-8-sig"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return True  # the loader reported the file already
+    return bool(str(data.get("title") or "").strip())
+
+
 def check_plan(plan: Plan) -> list[Finding]:
     plan_file = str(plan.path / PLAN_FILE)
     table = str(plan.table_file)
@@ -170,6 +181,11 @@ def check_plan(plan: Plan) -> list[Finding]:
         override = plan.overrides.get(task.id)
         if override is not None and override.skip:
             continue
+        if not task.lead and task.support and task.units_text.strip():
+            add("warning", table, f"任务 {task.id}",
+                f"没有牵头单位，只提醒配合单位（{'、'.join(task.support)}）；"
+                f"责任单位写的是“{task.units_text.strip()}”",
+                "在任务表填写牵头单位，或在 plan.toml 的 [tasks.\"…\"] 写 units = [\"…\"]")
         if not task.units:
             add("error", table, f"任务 {task.id}", "没有责任单位，不知道提醒谁",
                 f"在任务表填写牵头单位，或在 plan.toml 的 [tasks.\"{task.id}\"] 写 units = [\"…\"]")
@@ -180,12 +196,22 @@ def check_plan(plan: Plan) -> list[Finding]:
         if not deadlines and task.id not in unparsed:
             add("warning", table, f"任务 {task.id}", "没有时限，不会安排提醒",
                 "填写完成时限，或在 plan.toml 设置 default_deadline")
+        series = [(d, where) for d, where in sourced_deadlines(
+            task, ctx, plan.rules, plan.default_deadline) if d.kind == "recurring"]
+        if len(series) > 1:
+            named = "；".join(f"{CYCLE_NAMES.get(d.cycle or '', d.cycle)}（{where}“{d.text}”）"
+                             for d, where in series)
+            add("warning", table, f"任务 {task.id}", f"有 {len(series)} 个周期提醒系列：{named}",
+                "同一节奏只写一处；确需多个周期时可忽略此提示，或在 plan.toml 用 deadline = … 写明")
         event_known = override is not None and override.event is not None
         if any(d.kind == "event" for d in deadlines) and not event_known:
             add("warning", table, f"任务 {task.id}", "时限以事件为起点，尚未记录事件日期",
                 f"用 reminder event {plan.id} {task.id} 日期 记录，或在 plan.toml 写 event = 日期")
 
     findings.extend(missing_contacts(plan))
+    if not _title_given(plan):
+        add("warning", plan_file, "title", f"方案没有标题，消息中将显示为“{plan.title}”",
+            "在 plan.toml 写 title = \"关于…的通知\"（方案或通知的标题）")
     if not plan.coordinator:
         add("warning", plan_file, "coordinator", "没有设置协调人，逾期通知只发给责任单位",
             "写 coordinator = \"局政务公开办\" 并在 [units] 中填写其联系方式")

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from reminder.models import Deadline, Occurrence, Offset, Task, task_order
+from reminder.models import Deadline, Occurrence, Offset, Policy, Task, task_order
 from reminder.parse.deadlines import Context, parse, task_deadlines
 from reminder.plan.calendar import WorkCalendar
 
@@ -83,23 +83,76 @@ def after_event(event: date, offset: Offset, calendar: WorkCalendar) -> date:
 def nominal_dates(deadline: Deadline, calendar: WorkCalendar) -> tuple[date, ...]:
     """The nominal dates of a dated deadline; a recurring one with ``after`` falls due that
     long after each period (每季度结束后10个工作日内 counts real workdays)."""
+    if deadline.kind == "recurring" and deadline.offsets:
+        return tuple(after_event(d, o, calendar)
+                     for d, o in zip(deadline.dates, deadline.offsets, strict=True))
     if deadline.kind == "recurring" and deadline.after is not None:
         return tuple(after_event(d, deadline.after, calendar) for d in deadline.dates)
     return deadline.dates
 
 
+def counted_from(deadline: Deadline, event: date | None = None) -> tuple[date | None, ...]:
+    """The moment each nominal date of ``deadline`` is counted from: a period's end for
+    每季度结束后5日内, the event for 收到后10日内; None for a calendar deadline (6月底前)."""
+    if deadline.kind == "recurring" and deadline.offsets:
+        return tuple(d if o.n > 0 else None
+                     for d, o in zip(deadline.dates, deadline.offsets, strict=True))
+    if (deadline.after is None or deadline.after.n <= 0
+            or deadline.kind not in ("recurring", "event")):
+        return (None,) * max(1, len(deadline.dates))
+    if deadline.kind == "event":
+        return (event,)
+    return deadline.dates
+
+
+def due_date(nominal: date, moment: date | None, calendar: WorkCalendar, policy: Policy
+             ) -> date:
+    """Where a nominal date falls due. A calendar deadline moves by ``policy.shift``; a limit
+    counted from ``moment`` by ``policy.limit_shift`` (民法典 第二百零三条: a last day on a
+    holiday ends on the first workday after it), and never on or before that moment: the
+    third-quarter report due 5 days after 09-30 is not due on 09-30 itself."""
+    if moment is None:
+        return calendar.shift(nominal, policy.shift)
+    due = calendar.shift(nominal, policy.limit_shift)
+    if due <= moment:
+        due = calendar.shift(max(nominal, moment + timedelta(days=1)), "after")
+    return due
+
+
+def due_pairs(deadline: Deadline, calendar: WorkCalendar, policy: Policy,
+              event: date | None = None) -> list[tuple[date, date]]:
+    """(nominal, due) for each date of a dated deadline; an event-relative one needs
+    ``event`` and has none without it."""
+    if deadline.kind == "none":
+        return []
+    if deadline.kind == "event":
+        if event is None or deadline.after is None:
+            return []
+        nominals: tuple[date, ...] = (after_event(event, deadline.after, calendar),)
+    else:
+        nominals = nominal_dates(deadline, calendar)
+    moments = counted_from(deadline, event)
+    return [(n, due_date(n, m, calendar, policy)) for n, m in zip(nominals, moments, strict=True)]
+
+
+def shift_note(deadline: Deadline, policy: Policy) -> str:
+    """Which named policy moves this deadline off a holiday, for ``explain``."""
+    if deadline.kind == "none":
+        return ""
+    if counted_from(deadline, date.min)[0] is not None:
+        rule = {"after": "顺延至其后第一个工作日（民法典第二百零三条）",
+                "before": "提前至其前最后一个工作日", "none": "不调整"}[policy.limit_shift]
+        return (f"自某一时刻起算的期限，末日遇节假日{rule}，且不早于起算时刻的次日"
+                f"[limit_shift = {policy.limit_shift}]")
+    rule = {"before": "提前至其前最后一个工作日", "after": "顺延至其后第一个工作日",
+            "none": "不调整"}[policy.shift]
+    return f"日历时限，遇非工作日{rule}[shift = {policy.shift}]"
+
+
 def _task_occurrences(plan: Plan, task: Task, event: date | None) -> list[Occurrence]:
-    shift = plan.policy.shift
     result: list[Occurrence] = []
     for deadline in deadlines_of(plan, task):
-        nominals = nominal_dates(deadline, plan.calendar)
-        if deadline.kind == "event":
-            if event is None or deadline.after is None:
-                continue
-            nominals = (after_event(event, deadline.after, plan.calendar),)
-        elif deadline.kind == "none":
-            continue
-        pairs = [(n, plan.calendar.shift(n, shift)) for n in nominals]
+        pairs = due_pairs(deadline, plan.calendar, plan.policy, event)
         for i, (nominal, due) in enumerate(pairs):
             # A plan cannot ask for work due before it was issued (the Q1 report of a
             # plan issued in July): such occurrences are history, not reminders.
@@ -138,9 +191,8 @@ def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozen
     for plan_date in plan.dates:
         task_id = plan_date_task_id(plan_date.name)
         for deadline in parse(plan_date.deadline_text, ctx, plan.rules):
-            for nominal in (nominal_dates(deadline, plan.calendar)
-                            if deadline.kind in ("once", "recurring") else ()):
-                due = plan.calendar.shift(nominal, plan.policy.shift)
+            for nominal, due in (due_pairs(deadline, plan.calendar, plan.policy)
+                                 if deadline.kind in ("once", "recurring") else ()):
                 found.setdefault((task_id, due), Occurrence(
                     plan=plan.id, task=task_id, kind="once", nominal=nominal, due=due,
                     rule=deadline.rule, start=deadline.start,

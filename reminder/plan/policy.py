@@ -18,7 +18,7 @@ _OFFSET_KEYS = ("overdue_after", "escalate_after", "escalate_every")
 _OFFSET_LIST_KEYS = ("remind_before", "ongoing_remind_before", "report_remind_before")
 _BOOL_KEYS = ("on_due_day", "remind_support", "confirm_done")
 KNOWN_KEYS = frozenset(
-    {"send_time", "timezone", "shift", *_OFFSET_KEYS, *_OFFSET_LIST_KEYS, *_BOOL_KEYS}
+    {"send_time", "timezone", "shift", "limit_shift", *_OFFSET_KEYS, *_OFFSET_LIST_KEYS, *_BOOL_KEYS}
 )
 
 
@@ -72,11 +72,12 @@ def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | Non
             f"未知时区 {merged['timezone']!r}", file=source, place="policy.timezone",
             hint="例如 Asia/Shanghai",
         ) from None
-    if merged["shift"] not in ("before", "after", "none"):
-        raise PolicyError(
-            f"shift 只能是 before、after 或 none，而不是 {merged['shift']!r}",
-            file=source, place="policy.shift",
-        )
+    for key in ("shift", "limit_shift"):
+        if merged[key] not in ("before", "after", "none"):
+            raise PolicyError(
+                f"{key} 只能是 before、after 或 none，而不是 {merged[key]!r}",
+                file=source, place=f"policy.{key}",
+            )
     for key in _BOOL_KEYS:
         if not isinstance(merged[key], bool):
             raise PolicyError(f"{key} 应为 true 或 false", file=source, place=f"policy.{key}")
@@ -92,6 +93,7 @@ def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | Non
         send_time=send_time,
         timezone=timezone or str(merged["timezone"]),
         shift=merged["shift"],
+        limit_shift=merged["limit_shift"],
         on_due_day=merged["on_due_day"],
         remind_support=merged["remind_support"],
         confirm_done=merged["confirm_done"],

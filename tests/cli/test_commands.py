@@ -293,3 +293,52 @@ def test_explain_batch_reads_stdin_one_json_object_a_line() -> None:
     assert [x["understood"] for x in lines] == [True, True, False]
     assert lines[1]["deadlines"][0]["start"] == "2024-08-03"
     assert len(lines[0]["deadlines"][0]["dates"]) == 12
+
+
+def test_explain_names_the_holiday_policy_of_each_kind_of_deadline() -> None:
+    """Issue 23 §3: a limit counted from a moment follows limit_shift (after, 民法典 第二百零三条),
+    a calendar deadline follows shift (before); explain says which."""
+    limit = invoke("explain", "每个季度结束后5日内报送", "--year", "2026")
+    assert "limit_shift = after" in limit and "民法典第二百零三条" in limit
+    assert "2026-10-08" in limit and "2026-09-30" not in limit
+    calendar = invoke("explain", "10月3日前", "--year", "2026")
+    assert "shift = before" in calendar and "2026-09-30" in calendar
+
+
+def test_check_warns_when_a_task_has_more_than_one_series(tmp_path: Path) -> None:
+    """Issue 23 §2: two rhythms in one task are named with the column each came from."""
+    folder = _plan_with(tmp_path, "每月10日前")
+    table = folder / "tasks.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace(
+        "编制目录,", "编制目录,按季度报送进展"), encoding="utf-8")
+    result = run("check", str(folder))
+    (line,) = [x for x in result.stdout.splitlines() if "周期提醒系列" in x]
+    assert "任务 7" in line and "每月（完成时限“每月10日前”）" in line
+    assert "每季度（具体工作“按季度”）" in line
+
+
+def test_one_rhythm_in_cell_and_title_is_one_series(tmp_path: Path) -> None:
+    folder = _plan_with(tmp_path, "每月10日前")
+    table = folder / "tasks.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace(
+        "编制目录,", "每月报送自查结果,"), encoding="utf-8")
+    result = run("check", str(folder))
+    assert "周期提醒系列" not in result.stdout
+    rows = json.loads(invoke("tasks", str(folder), "--json"))
+    assert [d["dates"][:2] for d in rows[0]["deadlines"]] == [["2026-01-10", "2026-02-10"]]
+
+
+def test_check_reports_an_empty_title_and_a_task_without_a_lead(tmp_path: Path) -> None:
+    """Issue 23 §4: a notice imported with title = "" made every message say 所属方案：notice,
+    and a task with only 配合 filled chased the supporting unit alone; check said nothing."""
+    folder = _plan_with(tmp_path, "12月31日前")
+    table = folder / "tasks.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace(
+        "7,,编制目录,,办公室,,,", "7,,编制目录,,,办公室,法规科,"), encoding="utf-8")
+    result = run("check", str(folder))
+    lines = result.stdout.splitlines()
+    assert any("title" in x and "方案没有标题" in x for x in lines), result.stdout
+    assert any("任务 7" in x and "没有牵头单位" in x and "法规科" in x for x in lines)
+    (folder / "plan.toml").write_text('title = "测试方案"\n' + (folder / "plan.toml").read_text(
+        encoding="utf-8"), encoding="utf-8")
+    assert "方案没有标题" not in run("check", str(folder)).stdout

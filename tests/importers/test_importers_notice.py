@@ -232,3 +232,35 @@ def test_word_list_numbers_are_read(tmp_path: Path) -> None:
     # Word restarts the second level under each 一、: 1. 2. / 1. 2., and the ids say so
     assert [t.id for t in tasks] == ["1", "2", "1-2", "2-2"]
     assert tasks[2].section == ("二、回应社会关切",)
+
+
+# -- issue 23 §4: imports that dropped a unit or a title ------------------------------------
+
+PASTED = """关于做好2026年法治宣传工作的通知
+各科室：
+1. 开展宪法宣传周活动。（责任单位：法规科，配合单位：各科室；完成时限：12月31日前）
+2. 更新普法责任清单。（责任单位：法规科　配合单位：办公室、财务科　完成时限：6月30日前）
+3. 组织旁听庭审。(责任单位:办公室 配合单位:法规科;完成时限:9月30日前)
+"""
+
+
+def test_a_labelled_responsible_unit_leads_beside_a_labelled_support(tmp_path: Path) -> None:
+    """（责任单位：法规科，配合单位：各科室）imported with 牵头 empty: the plan chased 各科室
+    alone. Whatever separates the parts (，；、 spaces, full or half width), 法规科 leads."""
+    source = tmp_path / "notice.txt"
+    source.write_text(PASTED, encoding="utf-8")
+    import_document(source, tmp_path / "plan")
+    tasks = {t.id: t for t in read_tasks_csv(tmp_path / "plan" / "tasks.csv")}
+    assert [(t.lead, t.support, t.deadline_text) for t in tasks.values()] == [
+        (("法规科",), ("各科室",), "12月31日前"),
+        (("法规科",), ("办公室", "财务科"), "6月30日前"),
+        (("办公室",), ("法规科",), "9月30日前"),
+    ]
+
+
+def test_the_title_line_of_a_pasted_notice_is_the_plan_title(tmp_path: Path) -> None:
+    source = tmp_path / "notice.txt"
+    source.write_text(PASTED, encoding="utf-8")
+    import_document(source, tmp_path / "plan")
+    plan = tomllib.loads((tmp_path / "plan" / "plan.toml").read_text(encoding="utf-8"))
+    assert plan["title"] == "关于做好2026年法治宣传工作的通知"

@@ -38,6 +38,9 @@ def meaning(d: Deadline) -> str:
     if d.kind == "once":
         start = f" from {d.start.isoformat()}" if d.start else ""
         return d.dates[0].isoformat() + start
+    if d.kind == "recurring" and d.offsets:  # each period its own limit
+        return f"{d.cycle}:" + ",".join(f"{x.strftime('%m-%d')}+{o}"
+                                        for x, o in zip(d.dates, d.offsets, strict=True))
     if d.kind == "recurring":
         after = f"+{d.after}" if d.after else ""
         if d.cycle == "weekly":  # 52 dates say less than their weekday

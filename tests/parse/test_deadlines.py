@@ -799,7 +799,8 @@ def test_weekly_dates_are_every_such_weekday_of_the_year(day: int | None, year: 
 @pytest.mark.parametrize(("text", "weekday"), [
     ("于每周二前", 2), ("每周五下班前报送", 5), ("每周星期一上午报送", 1), ("每星期五", 5),
     ("每周二中午12時前報送", 2), ("每周日", 7), ("每个礼拜三", 3),
-    ("每周一次", None), ("每周一至周五", None), ("每周一、三、五", None),  # no single day
+    ("每周一至周五", None), ("每周一、三、五", None),  # no single day
+    ("每周一次", 7), ("每周调度分管领域重点事项", 7),  # once a week (issue 23): Sunday
 ])
 def test_weekly_deadline_by_weekday(text: str, weekday: int | None) -> None:
     reading = read(text, C24)
@@ -897,3 +898,118 @@ def test_an_assessment_is_no_rhythm_and_a_year_alone_can_open_one() -> None:
     later = read("自明年起每半年报送一次", C26)
     assert later.deadlines == () and not later.understood
     assert "开始日期晚于截止日期" in later.ambiguous[0][1]
+
+
+def test_the_same_rhythm_in_cell_and_title_is_one_series() -> None:
+    """Issue 23 §2: 每月10日前 in the cell and 每月报送自查结果 in the title gave two monthly
+    series (the 10th and the month's end): 17 open periods on a unit page, 19 .ics events."""
+    found = task_deadlines(task("每月报送自查结果", deadline="每月10日前"), C26)
+    assert [(d.cycle, d.dates[0]) for d in found] == [("monthly", date(2026, 1, 10))]
+    # A different rhythm in the title still adds its series.
+    found = task_deadlines(task("按季度报送进展", deadline="每月10日前"), C26)
+    assert [d.cycle for d in found] == ["monthly", "quarterly"]
+
+
+@pytest.mark.parametrize(("text", "cycle", "first", "last"), [
+    # A rhythm inside a yearly window (每年的3月至12月) runs in the window only; the window
+    # itself is no extra yearly deadline (issue 23 §2/§5: 每年 beside 每月 gave two series).
+    ("乡(镇)级河湖长每年的3月至12月每月巡查不少于1次", "monthly", date(2022, 3, 31),
+     date(2022, 12, 31)),
+    ("村(社区)级河湖长每年的3月至12月每周巡查不少于1次", "weekly", date(2022, 3, 6),
+     date(2022, 12, 25)),
+])
+def test_a_rhythm_in_a_yearly_window(text: str, cycle: str, first: date, last: date) -> None:
+    (d,) = parse(text, Context(year=2022))
+    assert (d.cycle, d.dates[0], d.dates[-1], d.start) == (cycle, first, last, date(2022, 3, 1))
+
+
+# -- forms of issue 23 §5, with examples of our own ----------------------------------------
+
+Q = ("quarterly", 4)
+M = ("monthly", 12)
+
+
+@pytest.mark.parametrize(("text", "cycles"), [
+    ("一月一研判", [M]), ("一季度一讲评", [Q]), ("一月一研判一通报", [M]), ("一周一调度", [("weekly", 52)]),
+    ("原则上每三个月开一次推进会", [Q]), ("一般每月组织一次", [M]), ("每两周调度一次", []),
+    ("周调度", [("weekly", 52)]), ("旬调度", [("dekadal", 36)]), ("季度讲评", [Q]),
+    ("年度复盘", [("yearly", 1)]), ("按季度推进", [Q]), ("报送频率：季报", [Q]),
+    ("报送频率：月报/年报", [M, ("yearly", 1)]),
+    ("每年开展不少于4次", [Q]), ("每年开展不少于2次", [("semiannual", 2)]),
+    ("每年开展不少于12次", [M]), ("每月巡河至少2次", [("semimonthly", 24)]),
+    ("每周一调度、每季一考核", [("weekly", 52), Q]),
+])
+def test_rhythms_offices_write(text: str, cycles: list[tuple[str, int]]) -> None:
+    reading = read(text, C26)
+    assert [(d.cycle, len(d.dates)) for d in reading.deadlines] == cycles
+    assert reading.understood == bool(cycles)
+
+
+@pytest.mark.parametrize(("text", "end", "start"), [
+    ("2027年建成智慧平台", date(2027, 12, 31), None),
+    ("力争2027年度完成改造", date(2027, 12, 31), None),
+    ("在2026年推行电子证照", date(2026, 12, 31), None),
+    ("当年内建成", date(2026, 12, 31), None),
+    ("原则上2027年年内建成", date(2027, 12, 31), None),
+    ("2025-2026", date(2026, 12, 31), date(2025, 1, 1)),
+    ("2025—2027年", date(2027, 12, 31), date(2025, 1, 1)),
+    ("2025年起实施两年攻坚行动", date(2026, 12, 31), date(2025, 1, 1)),
+    ("从6月到9月中旬", date(2026, 9, 20), date(2026, 6, 1)),
+    ("自3月上旬至4月下旬", date(2026, 4, 30), date(2026, 3, 1)),
+    ("5月30日一6月4日", date(2026, 6, 4), date(2026, 5, 30)),
+    ("2025年10月底-2025年12月底", date(2025, 12, 31), date(2025, 10, 31)),
+])
+def test_periods_offices_write(text: str, end: date, start: date | None) -> None:
+    reading = read(text, C26)
+    assert [(d.dates, d.start) for d in reading.deadlines] == [((end,), start)]
+    assert reading.understood
+
+
+def test_a_month_and_a_verb_is_that_months_end_with_the_year_marked_guessed() -> None:
+    (d,) = parse("9月开展专项检查", C26)
+    assert d.dates == (date(2026, 9, 30),) and "按计划年度推定" in d.note
+    (d,) = parse("2026年9月底前开展专项检查", C26)
+    assert not d.note  # a written year is no guess
+
+
+def test_a_cap_on_a_count_is_no_deadline() -> None:
+    reading = read("各部门召开全县性会议原则上每年不超过1次", C26)
+    assert [d.kind for d in reading.deadlines] == ["none"]
+
+
+def test_next_year_counts_from_an_issue_date_in_the_year_before_the_plan() -> None:
+    """A 2023 plan issued on 2022-12-27: its 明年 is 2023, written in 2022."""
+    ctx = Context(year=2023, issued=date(2022, 12, 27))
+    assert [d.dates for d in parse("明年7月份建成", ctx)] == [(date(2023, 7, 31),)]
+    assert [d.dates for d in parse("次年1月底前", ctx)] == [(date(2024, 1, 31),)]  # the plan's
+
+
+def test_a_rhythm_starting_at_a_named_quarter() -> None:
+    (d,) = parse("从2024年第二季度起,每个季度第1个月20日前", Context(year=2024))
+    assert d.dates == (date(2024, 4, 20), date(2024, 7, 20), date(2024, 10, 20))
+
+
+def test_festival_eves_cover_1901_to_2099_through_a_public_api() -> None:
+    """Issue 24: the tables come from lunardate's public API, not a private class of
+    holidays. Every year from 1901 to 2099 has a Spring Festival eve in late January or
+    February, the eve before the Dragon Boat and Mid-Autumn festivals in summer/autumn."""
+    for year in range(1901, 2100):
+        ctx = Context(year=year)
+        (spring,) = parse(f"{year}年春节前", ctx)
+        assert date(year, 1, 20) <= spring.dates[0] <= date(year, 2, 19), year
+        (autumn,) = parse(f"{year}年中秋节前", ctx)
+        assert date(year, 9, 6) <= autumn.dates[0] <= date(year, 10, 7), year
+    source = Path(__file__).resolve().parents[2] / "reminder" / "parse" / "deadlines.py"
+    assert "holidays.calendars" not in source.read_text(encoding="utf-8")
+
+
+def test_quarters_listed_one_by_one_are_one_series_with_their_own_limits() -> None:
+    """Issue 23 §5: 第一季度结束后10日内、第二季度结束后8日内…，第四季度不报."""
+    reading = read("第一季度结束后10日内、第二季度结束后8日内、第三季度结束后10个工作日内报送，"
+                   "第四季度不报", C26)
+    (d,) = reading.deadlines
+    assert (d.cycle, d.dates) == ("quarterly", (date(2026, 3, 31), date(2026, 6, 30),
+                                               date(2026, 9, 30)))
+    assert [str(o) for o in d.offsets] == ["10d", "8d", "10wd"] and reading.understood
+    (alone,) = read("第二季度结束后8日内", C26).deadlines  # one quarter alone: that quarter
+    assert (alone.dates, str(alone.after)) == ((date(2026, 6, 30),), "8d")

@@ -158,10 +158,11 @@ def test_an_event_date_dates_the_event_deadline(tmp_path: Path) -> None:
     assert by_task(plan) == {}
     found = occurrences(plan, events={(plan.id, "1"): date(2026, 9, 28)})
     assert [(o.kind, o.nominal, o.due) for o in found] == [
-        ("event", date(2026, 10, 3), date(2026, 9, 30))]  # 10-03 in the holiday: back to 09-30
+        # 10-03 in the holiday: a limit ends on the first workday after it (limit_shift)
+        ("event", date(2026, 10, 3), date(2026, 10, 8))]
     by_toml = make(tmp_path, "1,办理申请,办公室,,收到后5日内\n",
                    '[tasks."1"]\nevent = 2026-09-28\n')
-    assert by_task(by_toml) == {"1": ["2026-09-30"]}
+    assert by_task(by_toml) == {"1": ["2026-10-08"]}
 
 
 def test_plan_dates_become_occurrences_of_their_own(tmp_path: Path) -> None:
@@ -189,3 +190,44 @@ def test_same_day_occurrences_are_in_task_number_order(tmp_path: Path) -> None:
     plan = make(tmp_path, "区县-3,甲,办公室,,2026年6月30日\n100,乙,办公室,,2026年6月30日\n"
                           "2,丙,办公室,,2026年6月30日\n")
     assert [o.task for o in occurrences(plan)] == ["2", "100", "区县-3"]
+
+
+# -- limits counted after a moment (issue 23 §3) --------------------------------------------
+
+
+def test_a_limit_after_a_quarter_never_falls_back_onto_the_quarter_it_reports(
+        tmp_path: Path) -> None:
+    """每个季度结束后5日内: 10-05 lies in the National Day holiday. The old single
+    ``shift = "before"`` moved it back to 09-30, the last day of the quarter reported on;
+    a limit ends on the first workday after the holiday (民法典 第二百零三条)."""
+    plan = make(tmp_path, "1,报送季度进展,办公室,,每个季度结束后5日内报送\n")
+    dues = by_task(plan)["1"]
+    assert "2026-09-30" not in dues
+    assert dues == ["2026-04-07", "2026-07-06", "2026-10-08", "2027-01-05"]
+
+
+def test_calendar_deadlines_keep_moving_before_a_holiday(tmp_path: Path) -> None:
+    plan = make(tmp_path, "1,报送材料,办公室,,10月3日前\n")
+    assert by_task(plan) == {"1": ["2026-09-30"]}
+
+
+def test_even_a_before_limit_policy_never_reaches_the_moment(tmp_path: Path) -> None:
+    plan = make(tmp_path, "1,报送季度进展,办公室,,每个季度结束后5日内报送\n",
+                '[policy]\nlimit_shift = "before"\n')
+    dues = by_task(plan)["1"]
+    assert all(due > end for due, end in zip(dues, ["2026-03-31", "2026-06-30", "2026-09-30",
+                                                     "2026-12-31"], strict=True))
+    assert dues[2] == "2026-10-08"
+
+
+def test_an_event_limit_on_a_holiday_ends_after_it(tmp_path: Path) -> None:
+    plan = make(tmp_path, "1,答复来信,办公室,,收到后3日内\n",
+                '[tasks."1"]\nevent = 2026-09-29\n')
+    assert by_task(plan) == {"1": ["2026-10-08"]}
+
+
+def test_each_quarter_its_own_limit_and_none_for_a_quarter_not_reported(tmp_path: Path) -> None:
+    plan = make(tmp_path, "1,报送统计数据,办公室,,第一季度结束后10日内、第二季度结束后8日内、"
+                          "第三季度结束后5日内报送，第四季度免报\n")
+    # 04-10 Friday; 07-08 Wednesday; 10-05 is in the holiday: the first workday after it.
+    assert by_task(plan) == {"1": ["2026-04-10", "2026-07-08", "2026-10-08"]}

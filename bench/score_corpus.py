@@ -1,0 +1,66 @@
+"""Score the parser on a corpus file: correct, honest miss, confident wrong.
+
+    .venv/bin/python bench/score_corpus.py FILE.tsv [-v]
+
+FILE has the columns of tests/corpus/phrases.tsv. A row is **correct** when the deadlines,
+written in the corpus notation, equal its meaning and the reading is understood; a
+**confident wrong** reading is understood, has a date, and differs; everything else is an
+**honest miss**. Rows whose meaning is written in words (the notation cannot say it) count
+as correct when the parser gives no understood date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "parse"))
+
+from test_corpus import meaning  # noqa: E402
+
+from reminder.parse.deadlines import Context, read  # noqa: E402
+
+NOTATION = ("19", "20", "none", "after:", "weekly:", "monthly:", "quarterly:", "semiannual:",
+            "yearly:", "ongoing:", "bimonthly:", "semimonthly:", "dekadal:")
+
+
+def verdict(row: dict[str, str]) -> tuple[str, str]:
+    ctx = Context(year=int(row["year"] or 2024),
+                  issued=date.fromisoformat(row["issued"]) if row["issued"] else None)
+    reading = read(row["phrase"], ctx)
+    got = "; ".join(meaning(d) for d in reading.deadlines)
+    dated = any(d.kind != "none" for d in reading.deadlines)
+    if not row["meaning"].startswith(NOTATION):
+        return ("correct" if not (reading.understood and dated) else "confident wrong"), got
+    if got == row["meaning"] and reading.understood:
+        return "correct", got
+    if reading.understood and dated:
+        return "confident wrong", got
+    return "honest miss", got
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("file", type=Path)
+    parser.add_argument("-v", action="store_true", help="list every row not read right")
+    args = parser.parse_args()
+    with args.file.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader((line for line in f if not line.startswith("#")),
+                                   delimiter="\t"))
+    counts: Counter[str] = Counter()
+    for row in rows:
+        kind, got = verdict(row)
+        counts[kind] += 1
+        if args.v and kind != "correct":
+            print(f"{kind}\t{row['phrase']}\t{row['year']}\twant {row['meaning']}\tgot {got}")
+    for kind in ("correct", "honest miss", "confident wrong"):
+        print(f"{kind}: {counts[kind]} of {len(rows)} ({100 * counts[kind] / len(rows):.0f} %)")
+
+
+if __name__ == "__main__":
+    main()
