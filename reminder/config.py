@@ -37,6 +37,9 @@ class RetryPolicy:
     max_attempts: int = 8
     base: float = 60.0  # seconds before the first retry (before jitter)
     cap: float = 3600.0
+    # After a send of unknown outcome (no reply to a message that left): one more try this
+    # much later, then the notice is held for the admin.
+    uncertain_delay: float = 3600.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based).
@@ -329,14 +332,18 @@ class _Reader:
             raise self.fail("应写作 start = \"21:00\", end = \"08:00\"", "quiet_hours") from None
 
     def retry(self, data: Mapping[str, Any]) -> RetryPolicy:
-        t = self.table(data, "retry", {"max_attempts", "base_seconds", "cap_seconds"})
+        t = self.table(data, "retry", {"max_attempts", "base_seconds", "cap_seconds",
+                                       "uncertain_seconds"})
         policy = RetryPolicy(
             max_attempts=self.get(t, "max_attempts", int, "retry", 8),
             base=float(self.get(t, "base_seconds", (int, float), "retry", 60)),
             cap=float(self.get(t, "cap_seconds", (int, float), "retry", 3600)),
+            uncertain_delay=float(self.get(t, "uncertain_seconds", (int, float), "retry", 3600)),
         )
         if policy.max_attempts < 1 or policy.base <= 0 or policy.cap < policy.base:
             raise self.fail("应满足 max_attempts ≥ 1、0 < base_seconds ≤ cap_seconds", "retry")
+        if policy.uncertain_delay <= 0:
+            raise self.fail("uncertain_seconds 应为正数", "retry.uncertain_seconds")
         return policy
 
     def admin(self, data: Mapping[str, Any]) -> Contact:

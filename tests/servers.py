@@ -103,11 +103,12 @@ class SmtpServer:
 
 class _SmtpHandler:
     def __init__(self, server: SmtpServer, reject: Mapping[str, str], delay: float = 0,
-                 reject_data: str | None = None) -> None:
+                 reject_data: str | None = None, drop_after_data: bool = False) -> None:
         self.server = server
         self.reject = reject
         self.delay = delay
         self.reject_data = reject_data
+        self.drop_after_data = drop_after_data
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -130,6 +131,8 @@ class _SmtpHandler:
             raw=envelope.original_content or envelope.content,
             login=login.decode() if isinstance(login, bytes) else login,
         ))
+        if self.drop_after_data:  # kept, but the client never hears so (a lost reply)
+            server.transport.close()
         return "250 Message accepted for delivery"
 
 
@@ -142,6 +145,7 @@ def smtp_server(
     echo_credentials: bool = False,
     delay: float = 0,
     reject_data: str | None = None,
+    drop_after_data: bool = False,
 ) -> Iterator[SmtpServer]:
     """An aiosmtpd server on 127.0.0.1.
 
@@ -153,6 +157,8 @@ def smtp_server(
     password it was sent, as some servers do, so masking has something to mask. ``delay``:
     seconds before each mail is accepted (and only then kept). ``reject_data``: the reply
     to every mail's content (e.g. ``554 5.6.0 Message content rejected``), nothing kept.
+    ``drop_after_data``: keep each mail, then hang up instead of answering 250 (a reply lost
+    after DATA: the client cannot know the mail arrived).
     """
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -187,7 +193,7 @@ def smtp_server(
         # because aiosmtpd warns about requiring AUTH without TLS. A wrong login still gets 535.
         kwargs["auth_require_tls"] = kwargs["auth_required"] = security == "starttls"
     controller = Controller(
-        _SmtpHandler(state, reject or {}, delay, reject_data), hostname=LOOPBACK, port=state.port,
+        _SmtpHandler(state, reject or {}, delay, reject_data, drop_after_data), hostname=LOOPBACK, port=state.port,
         server_hostname="localhost",  # else aiosmtpd asks DNS for the FQDN, which may stall
         **kwargs,
     )

@@ -156,7 +156,11 @@ class Dispatcher:
         or key, a fixed address); the others stay held and their routes known broken."""
         self._held = {}
         revived = []
+        from reminder.store.schema import UNCERTAIN
+
         for route in self.store.held_routes():
+            if route.fingerprint == UNCERTAIN:  # only the admin's `reminder retry` frees these
+                continue
             channel = self.channels.get(route.channel)
             if channel is not None and _fingerprint(channel, route.addresses) != route.fingerprint:
                 revived.extend(route.ids)
@@ -289,6 +293,9 @@ class Dispatcher:
         first, who = group[0].notice, recipients(group)
         error = f"{result.provider_code or ''} {result.detail or ''}".strip() or result.status
         attempt = max(c.attempts for c in group) + 1
+        if result.status == "uncertain":
+            self._after_uncertain(group, error, delivery, now, report, failures)
+            return
         if result.status == "config":
             channel = self.channels[first.channel]
             fingerprint = _fingerprint(channel, first.addresses)
@@ -314,6 +321,31 @@ class Dispatcher:
         report.errors.append(f"{who}: {error}")
         log.error("发送失败，不再重试：%s → %s：%s", first.channel, who, error)
         failures.append((group, error))
+
+    def _after_uncertain(self, group: list[Any], error: str, delivery: Any, now: datetime,
+                         report: DispatchReport, failures: list[tuple[list[Any], str]]) -> None:
+        """The message left but no answer came: it may have arrived. Retrying it like a
+        failure sent 4 copies; one retry after a long delay, then a hold, keeps a lost reply
+        to at most one duplicate, and the admin decides the rest (`reminder retry`)."""
+        from reminder.store.schema import UNCERTAIN
+
+        ids = [c.id for c in group]
+        first, who = group[0].notice, recipients(group)
+        if max(getattr(c, "uncertain", 0) for c in group) == 0:
+            later = now + timedelta(seconds=self.retry.uncertain_delay)
+            report.retried += self.store.mark_uncertain(ids, self.claimant, now,
+                                                        next_attempt_at=later, error=error,
+                                                        delivery=delivery)
+            log.warning("发送结果不明（可能已送达），%s 再发一次，之后不再自动重发：%s → %s：%s",
+                        later.astimezone(self.tz).strftime("%m-%d %H:%M"), first.channel, who,
+                        error)
+            return
+        report.held += self.store.mark_held(ids, self.claimant, now, fingerprint=UNCERTAIN,
+                                            error=error, delivery=delivery)
+        log.error("两次发送结果都不明（可能已送达），提醒暂停，请管理员确认后运行 reminder retry："
+                  "%s → %s：%s", first.channel, who, error)
+        failures.append((group, f"两次发送都未收到应答（可能已送达），已暂停；确认未收到后运行 "
+                                f"reminder retry 重发：{error}"))
 
     def render(self, notices: list[Any], *, channel: str, today: date,
                fmt: str | None = None) -> list[Any]:
@@ -386,7 +418,7 @@ class _SettlingStore:
     the busy timeout): the write is kept and replayed before anything else is claimed or
     sent, so this process never sends that digest again."""
 
-    SETTLING = frozenset({"mark_sent", "mark_retry", "mark_failed", "mark_held",
+    SETTLING = frozenset({"mark_sent", "mark_retry", "mark_uncertain", "mark_failed", "mark_held",
                           "record_delivery", "release", "fold"})
 
     def __init__(self, store: Store) -> None:

@@ -107,7 +107,7 @@ class HoldsMixin(StoreBase):
                 (close if finished or superseded else requeue).append(row.id)
             if requeue:
                 session.execute(update(NoticeRow).where(NoticeRow.id.in_(requeue)).values(
-                    status=PENDING, reason=None, attempts=0, next_attempt_at=now,
+                    status=PENDING, reason=None, attempts=0, uncertain=0, next_attempt_at=now,
                     updated_at=now))
             held_closed = [r.id for r in rows if r.id in set(close) and r.status == HELD]
             if held_closed:  # failed rows stay failed; held ones must not linger held

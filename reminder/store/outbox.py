@@ -40,6 +40,7 @@ class Claimed:
     id: int
     notice: Notice
     attempts: int
+    uncertain: int = 0  # earlier sends of unknown outcome
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +51,7 @@ class Delivery:
     recipient: str
     addresses: tuple[str, ...] = ()
     subject: str = ""
-    result: str = "ok"  # ok | retryable | permanent
+    result: str = "ok"  # ok | retryable | permanent | config | uncertain
     provider_code: str | None = None
     detail: str = ""
     notice_ids: Sequence[int] = field(default_factory=tuple)
@@ -62,6 +63,7 @@ CLAIM_COLUMNS = (
     NoticeRow.plan_id, NoticeRow.plan_title,
     NoticeRow.task_id, NoticeRow.title, NoticeRow.due, NoticeRow.recipient, NoticeRow.channel,
     NoticeRow.addresses, NoticeRow.mentions, NoticeRow.mobiles, NoticeRow.occurrence,
+    NoticeRow.uncertain,
 )
 
 
@@ -107,7 +109,8 @@ class OutboxMixin(StoreBase):
         return query
 
     def _claimed(self, row: Any) -> Claimed:
-        return Claimed(id=row.id, notice=self.to_notice(row), attempts=row.attempts)
+        return Claimed(id=row.id, notice=self.to_notice(row), attempts=row.attempts,
+                       uncertain=row.uncertain or 0)
 
     def mark_sent(self, ids: Sequence[int], claimant: str, now: datetime,
                   delivery: Delivery) -> int:
@@ -119,6 +122,14 @@ class OutboxMixin(StoreBase):
         return self._finish(ids, claimant, now, delivery, status=PENDING,
                             next_attempt_at=next_attempt_at, last_error=error,
                             attempts=NoticeRow.attempts + 1)
+
+    def mark_uncertain(self, ids: Sequence[int], claimant: str, now: datetime, *,
+                       next_attempt_at: datetime, error: str, delivery: Delivery | None) -> int:
+        """A send whose outcome is unknown: pending again at ``next_attempt_at``, counted."""
+        return self._finish(ids, claimant, now, delivery, status=PENDING,
+                            next_attempt_at=next_attempt_at, last_error=error,
+                            attempts=NoticeRow.attempts + 1,
+                            uncertain=NoticeRow.uncertain + 1)
 
     def mark_failed(self, ids: Sequence[int], claimant: str, now: datetime, *, error: str,
                     delivery: Delivery | None) -> int:
@@ -175,8 +186,11 @@ class OutboxMixin(StoreBase):
             bump = isinstance(values.get("attempts"), ClauseElement)
             if bump:
                 del values["attempts"]
+            unsure = isinstance(values.get("uncertain"), ClauseElement)
+            if unsure:
+                del values["uncertain"]
             result = session.execute(
-                _finish_statement(tuple(sorted(values)), bump),
+                _finish_statement(tuple(sorted(values)), bump, unsure),
                 {"ids": list(ids), "claimant": claimant, "now": now,
                  **{f"set_{k}": v for k, v in values.items()}},
             )
@@ -247,13 +261,15 @@ _DELIVERY_NOTICE_INSERT = insert(DeliveryNoticeRow.__table__)
 
 
 @cache
-def _finish_statement(columns: tuple[str, ...], bump: bool) -> Any:
+def _finish_statement(columns: tuple[str, ...], bump: bool, unsure: bool = False) -> Any:
     """UPDATE of a digest's claimed rows setting ``columns`` (bound as ``set_<column>``),
-    counting an attempt when ``bump``."""
+    counting an attempt when ``bump`` and a send of unknown outcome when ``unsure``."""
     notices = NoticeRow.__table__
     values: dict[str, Any] = {c: bindparam(f"set_{c}") for c in columns}
     if bump:
         values["attempts"] = notices.c.attempts + 1
+    if unsure:
+        values["uncertain"] = notices.c.uncertain + 1
     return (update(notices)
             .where(notices.c.id.in_(bindparam("ids", expanding=True)),
                    notices.c.claimed_by == bindparam("claimant"), notices.c.status == SENDING)

@@ -35,6 +35,9 @@ from sqlalchemy.types import TypeDecorator
 # at that moment, so a changed config (or `reminder retry`) sends them again.
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 HELD = "held"
+# The reason of a notice held after its second send of unknown outcome: no configuration
+# change revives it, only `reminder retry` (the admin decides whether it went out).
+UNCERTAIN = "uncertain"
 STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED, HELD)
 OBSOLETE, DONE, FOLDED, UNROUTABLE = "obsolete", "done", "folded", "unroutable"
 NO_CHANNEL, STALE = "nochannel", "stale"
@@ -148,6 +151,10 @@ class NoticeRow(Base):
     # Hash of the columns a plan decides (see store.sync.content_hash): sync rewrites a row
     # only when it differs.
     content_hash: Mapped[str | None] = mapped_column(String(32))
+    # Sends whose outcome is unknown (the message left, no answer came): the first is
+    # retried once after a long delay, the second holds the notice for the admin, so a lost
+    # reply costs at most one duplicate.
+    uncertain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DeliveryRow(Base):

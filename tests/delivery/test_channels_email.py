@@ -353,3 +353,14 @@ def test_check_refuses_an_untrusted_certificate() -> None:
         result = channel(smtp.port, security="ssl").check()
     assert (result.status, result.provider_code) == ("permanent", "tls")
     assert result.detail.startswith("与邮件服务器的 TLS 握手失败：")
+
+
+def test_a_disconnect_after_data_is_uncertain_and_before_it_a_plain_retry() -> None:
+    """Once the server has the whole mail, a lost 250 means it may be delivered (issue 20
+    §16: 4 copies of every mail when this was retried like a failure)."""
+    with smtp_server(drop_after_data=True) as smtp:
+        result = channel(smtp.port).send(message())
+        assert len(smtp.messages) == 1
+    assert (result.status, result.provider_code) == ("uncertain", "no-reply")
+    with silent_server(greet=True) as port:  # hangs up before any mail went out
+        assert channel(port).send(message()).status == "retryable"

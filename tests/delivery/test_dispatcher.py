@@ -805,3 +805,48 @@ def test_a_reminder_missed_on_the_due_day_itself_is_still_sent_that_day(store: S
     report = dispatcher(store, email).dispatch(at("2026-06-08", "11:00"))
     assert ([m.text for m in email.sent], report.folded) == (["1"], 0)
     assert status_of(store)["1:overdue:法规科"] == (PENDING, None)
+
+
+# -- lost replies (issue 20 §16) -----------------------------------------------------------
+
+UNSURE = SendResult(status="uncertain", provider_code="no-reply", detail="disconnect after DATA")
+
+
+def test_a_lost_reply_is_retried_once_after_a_long_delay_then_held_for_the_admin(
+        store: Store) -> None:
+    """A send of unknown outcome may have arrived: retrying it like a failure gave 4 copies
+    of every mail. One retry an hour later, then held: at most one duplicate per lost reply."""
+    load(store, [notice("1")])
+    email = FakeChannel(results=[UNSURE, UNSURE])
+    d = dispatcher(store, email, retry=RetryPolicy(max_attempts=8, base=60, cap=3600),
+                   admin=Contact(name="管理员", email=("admin@example.gov.cn",)))
+    now = at("2026-06-01")
+    d.dispatch(now)
+    [row] = store.notices()
+    assert (row.status, row.uncertain, row.next_attempt_at) == (
+        PENDING, 1, now + timedelta(seconds=3600))
+    for minutes in (1, 2, 4, 8, 16, 32):  # the ordinary backoff would have retried by now
+        assert d.dispatch(now + timedelta(minutes=minutes)).claimed == 0
+    d.dispatch(now + timedelta(hours=1))
+    [row] = store.notices()
+    assert (row.status, row.reason) == ("held", "uncertain")
+    for hours in (2, 5, 24):  # held: neither the backoff nor a config check sends it again
+        assert d.dispatch(now + timedelta(hours=hours)).claimed == 0
+    copies = [m for m in email.sent if m.to == ("法规科@example.gov.cn",)]
+    assert len(copies) == 2
+    assert [x.result for x in store.deliveries()] == ["uncertain", "uncertain"]
+    [admin_mail] = [m for m in email.sent if m.to == ("admin@example.gov.cn",)]
+    assert "reminder retry" in admin_mail.text
+    # The admin's `reminder retry` sends it again (and gives it a fresh allowance).
+    assert store.retry(now + timedelta(days=1), date(2026, 6, 2)).requeued == 1
+    [row] = store.notices()
+    assert (row.status, row.uncertain) == (PENDING, 0)
+
+
+def test_the_uncertain_delay_comes_from_the_retry_policy(store: Store) -> None:
+    load(store, [notice("1")])
+    d = dispatcher(store, FakeChannel(results=[UNSURE]),
+                   retry=RetryPolicy(uncertain_delay=7200))
+    d.dispatch(at("2026-06-01"))
+    [row] = store.notices()
+    assert row.next_attempt_at == at("2026-06-01", "11:00")

@@ -18,7 +18,11 @@ from typing import Literal
 # "config": the deployment's configuration is wrong (bad password or webhook key, a server
 # refusing connections): no retry of this message can help, and no other message would fare
 # better, so the dispatcher holds the notices until the configuration changes.
-SendStatus = Literal["ok", "retryable", "permanent", "config"]
+# "uncertain": the message left in full but no answer came (a timeout after the request was
+# sent, a disconnect after the mail's DATA): it may have been delivered. Retrying like a
+# "retryable" failure is what multiplied copies (4 of every mail), so the dispatcher retries
+# it once after a long delay and then holds it for the admin.
+SendStatus = Literal["ok", "retryable", "permanent", "config", "uncertain"]
 
 ELLIPSIS = "…"
 

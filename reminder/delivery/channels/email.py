@@ -96,6 +96,7 @@ class EmailChannel(Channel):
         except (ValueError, TypeError) as exc:  # malformed address or header
             return SendResult(status="permanent", provider_code="address",
                               detail=mask(f"邮件无法生成：{exc}", [self._password]))
+        smtp: smtplib.SMTP | None = None
         try:
             smtp = self._connect()
             try:
@@ -115,6 +116,10 @@ class EmailChannel(Channel):
             return self._by_code(exc.smtp_code, _what(exc), exc.smtp_error)
         except smtplib.SMTPServerDisconnected as exc:
             # smtplib reports a reply that never came as a disconnect; say what happened.
+            if getattr(smtp, "body_sent", False):
+                # The server had the whole mail and never said whether it took it.
+                return self._result("uncertain", "no-reply",
+                                    f"邮件已发出，但服务器在确认前断开或超时，可能已经送达：{exc}")
             if isinstance(exc.__context__, TimeoutError):
                 return self._result("retryable", "timeout",
                                     f"邮件服务器 {self.timeout:g} 秒内没有应答：{exc}")
@@ -167,9 +172,9 @@ class EmailChannel(Channel):
     def _connect(self) -> smtplib.SMTP:
         context = self._ssl_context or ssl.create_default_context()
         if self.security == "ssl":
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+            return _TrackedSMTP_SSL(self.host, self.port, timeout=self.timeout,
                                     context=context, local_hostname=self.local_hostname)
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout,
+        smtp = _TrackedSMTP(self.host, self.port, timeout=self.timeout,
                             local_hostname=self.local_hostname)
         try:
             if self.security == "starttls":
@@ -188,12 +193,31 @@ class EmailChannel(Channel):
         status = "permanent" if 500 <= code < 600 else "retryable"
         return self._result(status, str(code), f"{what}：{code} {text}")
 
-    def _result(self, status: Literal["retryable", "permanent", "config"], code: str,
+    def _result(self, status: Literal["retryable", "permanent", "config", "uncertain"], code: str,
                 detail: str) -> SendResult:
         detail = mask(detail, [self._password])
         log.warning("email to %s:%s failed (%s): %s", self.host, self.port, code, detail)
         return SendResult(status=status, provider_code=code, detail=detail)
 
+class _Tracked(smtplib.SMTP):
+    """Knows whether the mail's content has gone out: after the server's 354 (go ahead) to
+    DATA, a lost reply leaves the outcome unknown rather than failed."""
+
+    body_sent = False
+
+    def getreply(self) -> tuple[int, bytes]:
+        reply = super().getreply()
+        if reply[0] == 354:  # only DATA is answered 354; the content is sent next
+            self.body_sent = True
+        return reply
+
+
+class _TrackedSMTP(_Tracked):
+    pass
+
+
+class _TrackedSMTP_SSL(_Tracked, smtplib.SMTP_SSL):
+    pass
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

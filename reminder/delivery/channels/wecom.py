@@ -165,7 +165,12 @@ class WeComChannel(Channel):
                 headers={"Content-Type": "application/json; charset=utf-8"},
                 timeout=self.timeout,
             )
-        except requests.Timeout as exc:
+        except requests.ReadTimeout as exc:
+            # The request went out whole; WeCom may have posted it and only the answer is
+            # missing (a 60 s hang was posted 4 times when this was "retryable").
+            return self._fail("uncertain", "timeout",
+                              f"请求已发出但 {self.timeout} 秒内没有应答，消息可能已经发出", exc, key)
+        except requests.Timeout as exc:  # no connection made: nothing was sent
             return self._fail("retryable", "timeout", f"请求超时（{self.timeout}秒）", exc, key)
         except requests.ConnectionError as exc:
             if _refused(exc):  # nothing listens at base_url: the address is wrong
@@ -214,7 +219,7 @@ class WeComChannel(Channel):
 
     @staticmethod
     def _fail(
-        status: Literal["retryable", "permanent", "config"], code: str, what: str,
+        status: Literal["retryable", "permanent", "config", "uncertain"], code: str, what: str,
         exc: Exception, key: str,
     ) -> SendResult:
         # requests puts the full URL, key included, into its exception messages.
