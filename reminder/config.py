@@ -129,6 +129,8 @@ class Config:
     lease_seconds: float = 300.0
     max_wait_seconds: float = 65.0  # longest rate-limit wait done inline, holding the lease
     window_days: int = 60
+    # Tell the admin once the database has been out of reach (server down, disk full) this long.
+    alert_after_seconds: float = 120.0
     web: WebConfig | None = None
     sender_name: str = ""  # the office's name in messages, e.g. 局办公室; else the plan's coordinator
 
@@ -354,12 +356,14 @@ class _Reader:
 
     def daemon(self, data: Mapping[str, Any]) -> dict[str, Any]:
         t = self.table(data, "daemon", {"tick_seconds", "lease_seconds", "max_wait_seconds",
-                                        "window_days"})
+                                        "window_days", "alert_after_seconds"})
         values = {
             "tick_seconds": float(self.get(t, "tick_seconds", (int, float), "daemon", 300)),
             "lease_seconds": float(self.get(t, "lease_seconds", (int, float), "daemon", 300)),
             "max_wait_seconds": float(self.get(t, "max_wait_seconds", (int, float), "daemon", 65)),
             "window_days": self.get(t, "window_days", int, "daemon", 60),
+            "alert_after_seconds": float(self.get(t, "alert_after_seconds", (int, float),
+                                                  "daemon", 120)),
         }
         if min(values.values()) <= 0:
             raise self.fail("应为正数", "daemon")

@@ -82,9 +82,11 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
             from reminder.cli.web import serving
 
             with serving(config, store, plans):  # the units' pages beside the daemon
-                daemon.run()
+                stopped = daemon.run()
         else:
-            daemon.run()
+            stopped = daemon.run()
+        if stopped and daemon.fatal:  # said in the log and to the admin; the exit status too
+            raise StoreError(daemon.fatal, hint="见守护进程日志的最后一行")
     finally:
         for channel in channels.values():
             channel.close()

@@ -43,6 +43,17 @@ def _add(total: DispatchReport, more: DispatchReport) -> None:
     total.errors.extend(more.errors)
 
 
+def unsettled_file(config: Config) -> Path | None:
+    """Where sends the database would not record at shutdown are saved for the next start:
+    beside the SQLite file, or beside config.toml for PostgreSQL."""
+    from reminder.store import sqlite_path
+
+    database = sqlite_path(config.database_url)
+    if database is not None:
+        return database.with_name(database.name + ".unsettled.json")
+    return config.path.with_name("reminder.unsettled.json") if config.path else None
+
+
 def claimant_id() -> str:
     """Who holds a lease: readable in the database, unique per process start."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -123,6 +134,9 @@ class Daemon:
         self._warned_years: set[tuple[str, int]] = set()
         self._warned_channels: set[tuple[str, str]] = set()
         self._inputs: dict[str, tuple[object, ...]] = {}  # what each plan was last synced from
+        self._health: Any = None  # DatabaseHealth while run() runs
+        self.fatal: str | None = None  # why run() stopped by itself (the database is gone)
+        self._journal = unsettled_file(config)
 
     # -- syncing -------------------------------------------------------------------------
     def sync(self, now: datetime, *, force: bool = False) -> list[Any]:
@@ -222,6 +236,7 @@ class Daemon:
         batch; what was deferred or will be retried is due later, so the loop ends). When the
         database would not record a send, keep trying for ``settle_for`` seconds, since an
         unrecorded send is sent again by the next run."""
+        self._recover_unsettled()
         self.sync(now, force=True)
         total = self.dispatcher.dispatch(now)
         while total.claimed and not total.errors and not self.stop.is_set():
@@ -233,6 +248,8 @@ class Daemon:
         while (self.dispatcher.store.unsettled and _time.monotonic() < deadline
                and not self.stop.wait(1.0)):
             self.dispatcher.store.replay()
+        if self.dispatcher.store.unsettled:
+            self._save_unsettled()
         return total
 
     # -- foreground daemon ---------------------------------------------------------------
@@ -240,6 +257,12 @@ class Daemon:
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
 
+        from reminder.delivery.health import DatabaseHealth
+        from reminder.store import sqlite_path
+
+        self._health = DatabaseHealth(sqlite_path(self.config.database_url),
+                                      alert_after=self.config.alert_after_seconds)
+        self._recover_unsettled()
         self.sync(self.clock(), force=True)
         scheduler = BackgroundScheduler(
             timezone=self.tz,
@@ -257,6 +280,8 @@ class Daemon:
             while not self.stop.is_set():
                 self._signalled.wait(timeout=1.0)
                 self._signalled.clear()
+                if self._check_database():
+                    break
                 if self._hup and not self.stop.is_set():
                     self._hup = False
                     log.info("收到 SIGHUP，重新加载计划")
@@ -269,8 +294,90 @@ class Daemon:
                 watching.join()
             scheduler.shutdown(wait=True)
             self._restore_signals(previous)
+            self._settle_before_exit()
+            self._health.close()
             log.info("reminder 守护进程已停止")
-        return 0
+        return 1 if self.fatal else 0
+
+    # -- the database's health -----------------------------------------------------------
+    def _check_database(self) -> bool:
+        """Every second, from the main thread: True when the database is gone for good (the
+        daemon stops); tell the admin once when it has been out of reach too long."""
+        health = self._health
+        why = health.lost()
+        if why is not None:
+            self.fatal = why
+            self.stop.set()
+            return True
+        store = self.dispatcher.store
+        if store.unsettled:
+            health.failing(f"{len(store.unsettled)} 项发送结果无法写入数据库（磁盘已满或数据库只读）")
+        elif self._journal is not None and self._journal.exists():
+            self._journal.unlink(missing_ok=True)  # replayed: nothing is owed any more
+        if health.overdue():
+            line = (f"数据库已有 {health.down_for():.0f} 秒无法使用：{health.why}；"
+                    "提醒暂停发送，恢复后自动继续")
+            log.error("%s", line)
+            self._tell_admin("数据库无法使用，提醒暂停", line)
+        return False
+
+    def _tell_admin(self, title: str, line: str) -> None:
+        why = self.dispatcher.alert_admin(f"【政务公开提醒】{title}", line)
+        if why is not None:
+            log.error("无法通知管理员：%s", why)
+
+    def _settle_before_exit(self) -> None:
+        """Stopping (SIGTERM, or the database lost): what was sent is recorded first. A send
+        the database would not take is tried for a few seconds more, then saved to a file the
+        next start replays before sending anything; one log line and the admin told."""
+        store = self.dispatcher.store
+        deadline = _time.monotonic() + 10
+        while store.unsettled and not store.replay() and _time.monotonic() < deadline:
+            _time.sleep(1)
+        owed = ""
+        if store.unsettled:
+            ids = sorted({i for _, args, _ in store.unsettled
+                          if args and isinstance(args[0], list | tuple) for i in args[0]})
+            saved = self._save_unsettled()
+            owed = (f"停止时仍有 {len(ids)} 条已发出的提醒未能记入数据库（磁盘已满或数据库只读），"
+                    + (f"已保存到 {saved}，下次启动时先补记，不会重发" if saved else
+                       f"也无法保存到文件，下次启动会重发（提醒编号 {ids[:50]}）"))
+        lost = self.fatal
+        parts = []
+        if lost is not None:
+            parts.append(f"{lost}，守护进程已停止")
+            rescued = self._health.rescue(self.clock()) if self._health.path else None
+            if rescued is not None:
+                parts.append(f"已把仍打开的数据库保存为 {rescued}，核对后改名为 "
+                             f"{self._health.path.name} 再启动（不会自动新建空数据库，以免全部重发）")
+        if owed:
+            parts.append(owed)
+            self.fatal = self.fatal or owed
+        line = "；".join(parts)
+        if line:
+            log.error("%s", line)
+            self._tell_admin("数据库出错", line)
+
+    def _save_unsettled(self) -> Path | None:
+        if self._journal is None:
+            return None
+        try:
+            self.dispatcher.store.dump(self._journal)
+        except OSError as exc:
+            log.error("无法保存未记录的发送结果：%s", exc)
+            return None
+        return self._journal
+
+    def _recover_unsettled(self) -> None:
+        """Replay the sends a previous run could not record, before any claim resends them."""
+        if self._journal is None or not self._journal.exists():
+            return
+        count = self.dispatcher.store.load(self._journal)
+        if self.dispatcher.store.replay():
+            self._journal.unlink(missing_ok=True)
+            log.info("已补记上次停止前未能记入数据库的 %d 项发送结果", count)
+        else:
+            log.error("上次停止前的 %d 项发送结果仍无法记入数据库，暂不发送", count)
 
     def _start_watching(self) -> threading.Thread | None:
         """A thread that turns a change written by another process (done, undo, event, the
@@ -281,14 +388,26 @@ class Daemon:
             return None
 
         def watch() -> None:
+            pause = 0.0  # backoff while the database is out of reach: 1, 2, 4 … 60 s
             try:
                 while not self.stop.is_set():
                     try:
                         changed = watcher.wait(1.0)
-                    except Exception:  # the database restarting must not end the daemon
-                        log.exception("监视数据库变化出错，5 秒后重试")
-                        self.stop.wait(5)
+                    except Exception as exc:  # the database restarting must not end the daemon
+                        from reminder.errors import environment_trouble
+
+                        if not pause:  # once per outage, not once per attempt
+                            log.warning("与数据库的连接中断（%s），将自动重连",
+                                        environment_trouble(exc) or f"{type(exc).__name__}: {exc}")
+                        if self._health is not None:
+                            self._health.failing(f"无法连接数据库：{type(exc).__name__}")
+                        pause = min(60.0, pause * 2 or 1.0)
+                        self.stop.wait(pause)
                         continue
+                    if pause:
+                        pause = 0.0
+                        log.info("已重新连接数据库")
+                        changed = True  # changes made meanwhile sent no notification we saw
                     if changed and not self.stop.is_set() and self._scheduler is not None:
                         self._scheduler.add_job(self._tick, id="changed", replace_existing=True)
             finally:
@@ -354,9 +473,10 @@ class Daemon:
         # A job that raises would only be logged by APScheduler and the next wake-up never
         # scheduled; log it ourselves and let the tick try again.
         try:
-            return action()
+            result = action()
         except ReminderError as err:
             log.error("%s", err)
+            return None
         except Exception as exc:
             from reminder.errors import environment_trouble
 
@@ -365,4 +485,11 @@ class Daemon:
                 log.exception("守护进程任务出错，将在下次定时检查时重试")
             else:  # expected trouble, said once per attempt without a traceback
                 log.error("%s；将在下次定时检查时重试", line)
-        return None
+                if self._health is not None:
+                    self._health.failing(line)
+            return None
+        if (self._health is not None and not self.dispatcher.store.unsettled
+                and self._health.working()):
+            log.info("数据库已恢复")
+            self._tell_admin("数据库已恢复", "数据库已恢复，提醒继续发送")
+        return result

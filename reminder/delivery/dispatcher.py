@@ -408,6 +408,31 @@ class Dispatcher:
         return why
 
 
+    def alert_admin(self, subject: str, text: str) -> str | None:
+        """Tell the admin about the database itself, over the first channel that takes it;
+        touches no database (it may be the thing that is gone). None once told, else why
+        not."""
+        admin = self.admin
+        if admin is None or not admin.reachable:
+            return "未配置管理员联系人（[admin]）"
+        targets = []
+        if admin.email:
+            targets.append(("email", tuple(admin.email), ()))
+        if admin.wecom:
+            targets.append(("wecom", (admin.wecom,), tuple(admin.wecom_users)))
+        problems = []
+        for name, to, mentions in targets:
+            channel = self.channels.get(name)
+            if channel is None:
+                problems.append(f"{name}：未配置该渠道")
+                continue
+            result = _safe_send(channel, _message(subject, text, to, mentions))
+            if result.status == "ok":
+                return None
+            problems.append(f"{name}：{result.provider_code or ''} {result.detail}".strip())
+        return "；".join(problems) or "没有可用的渠道"
+
+
 class _Unsettled(Exception):
     """A write settling an outcome failed (disk full, database locked): the pass ends."""
 
@@ -423,7 +448,8 @@ class _SettlingStore:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.unsettled: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+        # (store method, args, kwargs): by name, so the list can be saved to a file (``dump``)
+        self.unsettled: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._store, name)
@@ -436,23 +462,73 @@ class _SettlingStore:
             except Exception as exc:
                 if environment_trouble(exc) is None:
                     raise
-                self.unsettled.append((attr, args, kwargs))
+                self.unsettled.append((name, args, kwargs))
                 raise _Unsettled(str(exc)) from exc
 
         return settle
 
+    def dump(self, path: Any) -> None:
+        """Save the writes still owed to ``path`` (JSON), for the next start to replay: a
+        daemon stopped while the disk is full must not forget a send it made."""
+        import json
+        import os
+
+        data = json.dumps([[name, list(args), kwargs] for name, args, kwargs in self.unsettled],
+                          default=_to_json, ensure_ascii=False)
+        tmp = f"{path}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def load(self, path: Any) -> int:
+        """Queue the writes saved by ``dump`` ahead of anything else; how many."""
+        import json
+
+        with open(path, encoding="utf-8") as f:
+            saved = json.load(f, object_hook=_from_json)
+        self.unsettled[:0] = [(name, tuple(args), kwargs) for name, args, kwargs in saved]
+        return len(saved)
+
     def replay(self) -> bool:
         """Write what could not be written before, in order; False while it still fails."""
         while self.unsettled:
-            write, args, kwargs = self.unsettled[0]
+            name, args, kwargs = self.unsettled[0]
             try:
-                write(*args, **kwargs)
+                getattr(self._store, name)(*args, **kwargs)
             except Exception as exc:
                 if environment_trouble(exc) is None:
                     raise
                 return False
             self.unsettled.pop(0)
         return True
+
+
+def _to_json(value: Any) -> Any:
+    from dataclasses import asdict
+
+    from reminder.store import Delivery
+
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, Delivery):
+        return {"$delivery": asdict(value)}
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"cannot save {type(value).__name__}")
+
+
+def _from_json(obj: dict[str, Any]) -> Any:
+    if "$datetime" in obj:
+        return datetime.fromisoformat(obj["$datetime"])
+    if "$delivery" in obj:
+        from reminder.store import Delivery
+
+        fields = obj["$delivery"]
+        return Delivery(**{**fields, "addresses": tuple(fields.get("addresses", ())),
+                           "notice_ids": tuple(fields.get("notice_ids", ()))})
+    return obj
 
 
 def _fingerprint(channel: Any, addresses: Sequence[str]) -> str:

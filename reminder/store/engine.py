@@ -86,6 +86,17 @@ def _private(path: Path) -> None:
         path.parent.mkdir(parents=True)
         path.parent.chmod(0o700)
     if not path.exists():
+        # A database was here (its daemon lock or WAL files remain): a new empty one would
+        # make the daemon send every reminder again. Stop and let the admin restore it.
+        traces = [p.name for p in (path.with_name(path.name + s) for s in ("-wal", "-shm",
+                                                                          ".lock"))
+                  if p.exists()]
+        if traces:
+            raise StoreError(
+                f"数据库文件不见了，但这里曾有数据库（还留有 {'、'.join(traces)}），"
+                "不会新建空数据库（否则提醒会全部重发）", file=path,
+                hint=f"从备份或守护进程保存的 {path.name}.rescued-* 恢复为 {path.name}；"
+                     f"确要从头开始，先删除 {'、'.join(traces)}")
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         path.chmod(0o600)
 

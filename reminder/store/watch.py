@@ -53,20 +53,39 @@ class DataVersionWatcher:
 
 class NotifyWatcher:
     """PostgreSQL: LISTEN on a connection of its own, outside the pool, for the daemon's
-    lifetime."""
+    lifetime. A connection lost (the server restarted) is opened again by the next ``wait``,
+    which then answers True: notifications sent meanwhile were lost with it."""
 
     def __init__(self, engine: Engine) -> None:
+        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conn: Any = None
+        self._connect()
+
+    def _connect(self) -> None:
         import psycopg
 
-        dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._conn: Any = psycopg.connect(dsn, autocommit=True)
-        self._conn.execute(f"LISTEN {CHANNEL}")
+        conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
+        try:
+            conn.execute(f"LISTEN {CHANNEL}")
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
 
     def wait(self, timeout: float) -> bool:
-        return any(True for _ in self._conn.notifies(timeout=timeout, stop_after=1))
+        if self._conn is None:
+            self._connect()  # raises while the server is still down
+            return True
+        try:
+            return any(True for _ in self._conn.notifies(timeout=timeout, stop_after=1))
+        except Exception:
+            self.close()  # the caller backs off; the next wait reconnects
+            raise
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
 
 
 def watcher(engine: Engine, stop: threading.Event | None = None) -> ChangeWatcher | None:
