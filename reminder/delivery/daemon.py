@@ -113,6 +113,9 @@ def _book_error(err: ReminderError, keeping: bool) -> None:
 
 
 class Daemon:
+    settle_seconds = 10.0  # at shutdown, how long an unrecorded send is retried before saving
+    reconnect_first = 1.0  # the first pause after losing the database, doubled up to 60 s
+
     def __init__(self, config: Config, store: Store, dispatcher: Dispatcher, *,
                  clock: Callable[[], datetime] | None = None,
                  planner: Callable[..., list[Any]] | None = None,
@@ -331,7 +334,7 @@ class Daemon:
         the database would not take is tried for a few seconds more, then saved to a file the
         next start replays before sending anything; one log line and the admin told."""
         store = self.dispatcher.store
-        deadline = _time.monotonic() + 10
+        deadline = _time.monotonic() + self.settle_seconds
         while store.unsettled and not store.replay() and _time.monotonic() < deadline:
             _time.sleep(1)
         owed = ""
@@ -401,7 +404,7 @@ class Daemon:
                                         environment_trouble(exc) or f"{type(exc).__name__}: {exc}")
                         if self._health is not None:
                             self._health.failing(f"无法连接数据库：{type(exc).__name__}")
-                        pause = min(60.0, pause * 2 or 1.0)
+                        pause = min(60.0, pause * 2 or self.reconnect_first)
                         self.stop.wait(pause)
                         continue
                     if pause:

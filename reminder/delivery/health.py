@@ -33,9 +33,16 @@ class DatabaseHealth:
         self.alert_after = alert_after
         self._clock = clock
         self._identity = _identity(path) if path is not None else None
-        # A connection of our own to the file as it was: after a deletion it still reads the
-        # old inode, so what the daemon recorded can be saved (see ``rescue``).
-        self._held = sqlite3.connect(path, check_same_thread=False) if path is not None else None
+        # The file and its WAL held open from the start: after a deletion they still read the
+        # old inodes, so what the daemon recorded can be saved (see ``rescue``). SQLite itself
+        # refuses to read a WAL database whose file was unlinked (disk I/O error).
+        self._fds: list[int] = []
+        if path is not None:
+            for part in (path, path.with_name(path.name + "-wal")):
+                try:
+                    self._fds.append(os.open(part, os.O_RDONLY))
+                except OSError:
+                    break
         self._down_since: float | None = None
         self._why = ""
         self._told = False
@@ -58,27 +65,37 @@ class DatabaseHealth:
         return None
 
     def rescue(self, stamp: datetime) -> Path | None:
-        """Copy the database this process still holds open beside where it was, so the sends
-        it recorded are not lost with it; None when that failed too."""
-        if self._held is None or self.path is None:
+        """Copy the database this process still holds open beside where it was (with its
+        WAL, folded in), so the sends it recorded are not lost with it; None when that
+        failed too."""
+        if not self._fds or self.path is None:
             return None
         target = self.path.with_name(f"{self.path.name}.rescued-{stamp:%Y%m%d-%H%M%S}")
         try:
+            for fd, suffix in zip(self._fds, ("", "-wal"), strict=False):
+                with open(f"{target}{suffix}", "wb") as out:
+                    os.chmod(out.fileno(), 0o600)
+                    offset = 0
+                    while chunk := os.pread(fd, 1 << 20, offset):
+                        out.write(chunk)
+                        offset += len(chunk)
             copy = sqlite3.connect(target)
             try:
-                self._held.backup(copy)
+                copy.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if copy.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    raise sqlite3.DatabaseError("quick_check failed")
+                copy.execute("PRAGMA journal_mode=DELETE")
             finally:
                 copy.close()
-            target.chmod(0o600)
         except (sqlite3.Error, OSError) as exc:
             log.error("无法保存仍打开的数据库副本：%s", exc)
             return None
         return target
 
     def close(self) -> None:
-        if self._held is not None:
-            self._held.close()
-            self._held = None
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
 
     # -- the server ----------------------------------------------------------------------
     def failing(self, why: str) -> None:
