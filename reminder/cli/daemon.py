@@ -85,7 +85,7 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
                 stopped = daemon.run()
         else:
             stopped = daemon.run()
-        if stopped and daemon.fatal:  # said in the log and to the admin; the exit status too
+        if not once and stopped and daemon.fatal:  # logged and told the admin; exit status too
             raise StoreError(daemon.fatal, hint="见守护进程日志的最后一行")
     finally:
         for channel in channels.values():
