@@ -176,7 +176,9 @@ def paragraphs(pages: Sequence[Page], above: dict[int, float] | None = None) -> 
         if not lines:
             continue
         left = min(line.x0 for line in lines)
-        right = max([line.x1 for line in lines] + [t.columns[-1] for t in page.tables])
+        # The text's right edge; a page with one short line has none of its own.
+        right = max([line.x1 for line in lines] + [t.columns[-1] for t in page.tables]
+                    + [page.width * 0.8])
         previous: Line | None = None
         for line in lines:
             size = max(1.0, line.bottom - line.top)

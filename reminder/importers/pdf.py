@@ -44,7 +44,7 @@ def _open(path: Path, data: bytes):
 
 def text_page(page) -> layout.Page:
     """One page's ruled tables (cells with their text) and the text lines outside them."""
-    chars = [c for c in page.chars if c.get("upright", True) and c["text"].strip()]
+    chars = [c for c in page.chars if c.get("upright", True)]
     found = page.find_tables(_TABLES)
     tables = []
     boxes = []
