@@ -157,8 +157,10 @@ def drop_running(pages: Sequence[Page]) -> None:
     def margin(page: Page, line: Line) -> bool:
         return line.bottom < page.height / 8 or line.top > page.height * 7 / 8
 
-    counts = Counter(_running_key(line.text) for page in pages for line in page.lines
-                     if margin(page, line))
+    for page in pages:  # pieces (OFD's characters, OCR's boxes) into whole lines first
+        page.lines = reading_order(page.lines)
+    counts = Counter(key for page in pages for key in
+                     {_running_key(line.text) for line in page.lines if margin(page, line)})
     repeated = {k for k, n in counts.items() if len(pages) >= 2 and n >= max(2, len(pages) // 2)}
     for page in pages:
         page.lines = [line for line in page.lines

@@ -226,3 +226,38 @@ def test_scan_without_ocr_names_the_extra(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(ImportFailed, match=r"reminder\[ocr\]") as caught:
         import_document(source, tmp_path / "plan")
     assert caught.value.exit_code == 2
+
+
+# -- OFD ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("pdf", "docx", "count"), [("pdf", "docx", 16), ("long-pdf", "long-docx", 64)])
+def test_ofd_gives_the_docx_tasks(pdf: str, docx: str, count: int, made, tmp_path: Path) -> None:
+    """The PDF's characters and ruling lines written as OFD text and path objects: the same
+    tasks, sections and title as the .docx."""
+    from office_fixtures import pdf_to_ofd
+
+    source = pdf_to_ofd(_need(made, pdf), tmp_path / "方案.ofd")
+    tasks = imported(source, tmp_path / "ofd")
+    reference = imported(made[docx], tmp_path / "docx")
+    assert len(tasks) == len(reference) == count
+    assert summary(tasks) == summary(reference)
+    assert [(t.title, t.section) for t in tasks] == [(t.title, t.section) for t in reference]
+    plan = (tmp_path / "ofd" / "plan.toml").read_text(encoding="utf-8")
+    assert 'title = "示例市数据管理局2026年政务公开工作要点分工方案"' in plan
+
+
+@pytest.mark.parametrize(("parts", "words"), [
+    ({"OFD.xml": "<ofd:OFD xmlns:ofd='http://www.ofdspec.org/2016'><ofd:DocBody><ofd:DocRoot>"
+                 "Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"}, "缺少部件"),
+    ({"OFD.xml": "<ofd:OFD xmlns:ofd='http://www.ofdspec.org/2016'><ofd:DocBody>"}, "无法解析"),
+    ({"OFD.xml": '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><ofd:OFD/>'}, "DOCTYPE"),
+])
+def test_broken_ofd_is_one_line(parts: dict[str, str], words: str, tmp_path: Path) -> None:
+    import zipfile
+
+    source = tmp_path / "broken.ofd"
+    with zipfile.ZipFile(source, "w") as package:
+        for name, text in parts.items():
+            package.writestr(name, text)
+    _one_line(source, tmp_path, words, 2)
