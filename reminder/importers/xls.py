@@ -80,6 +80,9 @@ class XlsImporter:
         except (xlrd.XLRDError, AssertionError, IndexError, KeyError, ValueError, TypeError,
                 OverflowError, UnicodeDecodeError, EOFError) as exc:
             # xlrd stops on a broken record with any of these: still a bad file, not a bug
+            if "encrypt" in str(exc).lower():
+                raise ImportFailed("Excel 文件已加密（设置了打开密码），无法读取", file=path,
+                                   hint="请在 Excel/WPS 中取消密码后另存，再导入") from None
             raise ImportFailed("Excel 文件已损坏，无法读取", file=path,
                                hint=f"请用 Excel/WPS 打开后重新保存（{type(exc).__name__}）") from None
         return workbook_grid(sheets)
