@@ -72,6 +72,7 @@ KINDS: dict[str, str] = {
     "works": "reminder.importers.convert:WordImporter",
     "rtf": "reminder.importers.convert:WordImporter",
     "xls": "reminder.importers.xls:XlsImporter",
+    "spreadsheetml": "reminder.importers.spreadsheetml:SpreadsheetMlImporter",
     "pdf": "reminder.importers.pdf:PdfImporter",
     "image": "reminder.importers.ocr:ImageImporter",
     "ofd": "reminder.importers.ofd:OfdImporter",

@@ -17,7 +17,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 NAMES = {
     "docx": "Word 文档", "xlsx": "Excel 表格", "ofd": "OFD 版式文件", "doc": "旧版 Word 文档",
     "xls": "旧版 Excel 表格", "works": "Works 文档", "pdf": "PDF", "rtf": "RTF 文档",
-    "html": "网页", "image": "图片", "text": "文本",
+    "html": "网页", "image": "图片", "text": "文本", "spreadsheetml": "Excel 2003 XML 表格",
 }
 _IMAGES = (
     (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"II*\x00", "tiff"),
@@ -28,7 +28,8 @@ _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<table", b"<m
 
 
 def sniff(path: Path, data: bytes) -> str:
-    """One of: docx xlsx ofd zip doc xls works encrypted ole pdf rtf html image text binary."""
+    """One of: docx xlsx ofd zip doc xls works encrypted ole pdf rtf spreadsheetml html image
+    text binary."""
     if data.startswith(OLE_MAGIC):
         return _ole_kind(path, data)
     if data.startswith(b"PK\x03\x04"):
@@ -41,6 +42,8 @@ def sniff(path: Path, data: bytes) -> str:
         return "rtf"
     if image_format(data):
         return "image"
+    if body.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in data[:4096]:
+        return "spreadsheetml"  # Excel 2003 XML, exported by many systems as .xls
     if body.startswith(_HTML_STARTS) or (b"<table" in data[:65536].lower() and body.startswith(b"<")):
         return "html"
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):

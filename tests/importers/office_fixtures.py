@@ -225,3 +225,37 @@ def pdf_to_ofd(pdf: Path, out: Path) -> Path:
                          '</ofd:PhysicalBox></ofd:PageArea></ofd:CommonData><ofd:Pages>'
                          f'{"".join(pages)}</ofd:Pages></ofd:Document>')
     return out
+
+
+def write_spreadsheetml(spec: Spec, path: Path) -> Path:
+    """The table as Excel 2003 XML, the way systems export it under a .xls name: merged cells
+    as MergeAcross/MergeDown on the first cell, the cells they cover left out (Index skips)."""
+    from xml.sax.saxutils import escape
+
+    rows = [[text, *[LEFT] * (len(spec.rows[-1]) - 1)] for text in spec.before] + spec.rows
+    out = ['<?xml version="1.0"?>', '<?mso-application progid="Excel.Sheet"?>',
+           '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+           'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">',
+           '<Worksheet ss:Name="分工方案"><Table>']
+    for r, row in enumerate(rows):
+        out.append("<Row>")
+        skipped = False
+        for c, text in enumerate(row):
+            if text in (UP, LEFT):
+                skipped = True
+                continue
+            across = 0
+            while c + across + 1 < len(row) and row[c + across + 1] == LEFT:
+                across += 1
+            down = 0
+            while r + down + 1 < len(rows) and rows[r + down + 1][c] == UP:
+                down += 1
+            attrs = (f' ss:Index="{c + 1}"' if skipped else "") + (
+                f' ss:MergeAcross="{across}"' if across else "") + (
+                f' ss:MergeDown="{down}"' if down else "")
+            skipped = False
+            out.append(f'<Cell{attrs}><Data ss:Type="String">{escape(text)}</Data></Cell>')
+        out.append("</Row>")
+    out.append("</Table></Worksheet></Workbook>")
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path

@@ -237,6 +237,30 @@ def test_reminder_tasks_takes_a_doc_directly(office) -> None:
     assert "财务科" in result.stdout and "数据资源科" in result.stdout
 
 
+def test_excel_2003_xml_saved_as_xls(reference, tmp_path: Path) -> None:
+    """Excel 2003 XML under a .xls name (a common system export) is read by its content,
+    merged cells (MergeAcross/MergeDown) expanded, with no converter."""
+    from office_fixtures import write_spreadsheetml
+
+    source = write_spreadsheetml(demo_spec(), tmp_path / "导出.xls")
+    assert sniff(source, source.read_bytes()) == "spreadsheetml"
+    tasks = imported(source, tmp_path / "plan")
+    assert summary(tasks) == summary(reference)
+    assert [t.section for t in tasks] == [t.section for t in reference]
+
+
+def test_excel_2003_xml_with_a_huge_merge_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "evil.xls"
+    source.write_text('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:'
+                      'spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">'
+                      '<Worksheet ss:Name="a"><Table><Row><Cell ss:MergeAcross="100000" '
+                      'ss:MergeDown="100000"><Data>x</Data></Cell></Row></Table></Worksheet>'
+                      '</Workbook>', encoding="utf-8")
+    with pytest.raises(ImportFailed, match="合并单元格数目异常") as caught:
+        import_document(source, tmp_path / "plan")
+    assert caught.value.exit_code == 2
+
+
 def test_demo_spec_matches_the_example(tmp_path: Path) -> None:
     """The fixture plan is the example's: the same 16 tasks and units from a .docx."""
     from office_fixtures import demo_tasks
