@@ -115,7 +115,7 @@ def _reader_spec(path: Path, data: bytes, kind: str) -> str:
         expected = NAMES[_BINARY_SUFFIXES[suffix]]
         raise ImportFailed(f"文件已损坏或不是有效的{expected}文件", file=path,
                            hint="请用原来的软件打开确认后重新保存")
-    if kind == "binary":
+    if kind == "binary" and suffix not in READERS:  # a named text file may be UTF-16/32
         raise unsupported
     # Plain text: its suffix says how it is laid out; text under an office suffix is read
     # as pasted text (some systems export .doc/.xls that are really text).

@@ -25,7 +25,7 @@ from reminder.errors import ImportFailed
 from reminder.importers.safety import check_zip
 from reminder.importers.table import Grid
 
-TIMEOUT = 120.0  # seconds; a 40-page .doc converts in under 10 on 2 cores
+TIMEOUT = 100.0  # seconds, under the reading child's 120 s of silence (safety.WALL_SECONDS)
 MEMORY = 3 * 1024**3  # address space; soffice maps ~1 GB before reading anything
 PACKAGE = "libreoffice-writer-nogui"
 _SUFFIX = {"doc": ".doc", "works": ".wps", "rtf": ".rtf"}

@@ -33,6 +33,23 @@ EXTRA = "pip install 'reminder[ocr]'"
 # Characters the engines confuse with the punctuation a plan uses (丶 is the enumeration comma).
 _FIXES = str.maketrans({"丶": "、"})
 _SNAP = 6.0  # pixels: cell boxes are grown by this to meet on the line between them
+# What OCR adds to the reading child's ceilings (safety.run_bounded): ONNX Runtime maps about
+# 2 GB of address space for its arenas and threads, and a page takes up to ~20 s of CPU on 2
+# cores under load. The child raises its own soft limits by this much, never past the hard ones.
+OCR_ADDRESS_SPACE = 3 * 1024**3
+OCR_CPU_PER_PAGE = 60
+
+
+def _grant(pages: int) -> None:
+    import resource
+
+    for kind, extra in ((resource.RLIMIT_AS, OCR_ADDRESS_SPACE),
+                        (resource.RLIMIT_CPU, OCR_CPU_PER_PAGE * pages)):
+        soft, hard = resource.getrlimit(kind)
+        if soft == resource.RLIM_INFINITY:
+            continue
+        wanted = soft + extra if hard == resource.RLIM_INFINITY else min(hard, soft + extra)
+        resource.setrlimit(kind, (wanted, hard))
 
 
 @dataclass
@@ -84,7 +101,11 @@ def _rapid() -> Engine:
     reader = _RAPID[0]
 
     def run(image) -> list[Box]:
-        result, _ = reader(image)
+        try:
+            result, _ = reader(image)
+        except Exception as exc:  # ONNX Runtime's errors (out of memory mostly) are not bugs here
+            raise ImportFailed("OCR 识别失败（内存或计算资源不足）",
+                               hint=f"请把扫描件拆成较少的页后再导入（{type(exc).__name__}）") from None
         boxes = []
         for points, text, score in result or []:
             xs, ys = [p[0] for p in points], [p[1] for p in points]
@@ -229,6 +250,7 @@ def read_pdf_pages(path: Path, data: bytes, numbers: Sequence[int]) -> tuple[lis
     if len(numbers) > MAX_PAGES:
         raise ImportFailed(f"扫描页过多（{len(numbers)} 页，上限 {MAX_PAGES} 页）", file=path,
                            hint="请只保留任务分工表所在的页面后再导入")
+    _grant(len(numbers))
     document = pypdfium2.PdfDocument(data)
     pages, doubts = [], []
     try:
@@ -277,6 +299,7 @@ class ImageImporter:
                                hint=f"请重新扫描或另存为 PNG/JPEG（{type(exc).__name__}）") from None
         if len(frames) > MAX_PAGES:
             raise ImportFailed(f"图片页数过多（{len(frames)} 页，上限 {MAX_PAGES} 页）", file=path)
+        _grant(len(frames))
         pages, doubts = [], []
         progress.start(len(frames), "OCR 识别图片")
         for number, frame in enumerate(frames, start=1):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from reminder.errors import ImportFailed
+from reminder.importers import progress
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED = 400 * 1024 * 1024  # a 50 MB .xlsx does not honestly unpack to more than this
@@ -238,10 +239,16 @@ def run_bounded(path: Path, read: Callable[[], T]) -> T:
     child.start()
     send.close()
     try:
-        if not receive.poll(WALL_SECONDS):
-            child.kill()
-            raise ImportFailed(f"读取文件超过时间上限（{WALL_SECONDS} 秒）", file=path, hint=_TRIM)
-        kind, payload = receive.recv()
+        while True:
+            # The wall limit is on silence: a page reader (PDF, OCR) reports each page, and
+            # every report proves progress; a child that says nothing for this long is stuck.
+            if not receive.poll(WALL_SECONDS):
+                child.kill()
+                raise ImportFailed(f"读取文件超过时间上限（{WALL_SECONDS} 秒）", file=path, hint=_TRIM)
+            kind, payload = receive.recv()
+            if kind != "tick":
+                break
+            progress.relay(*payload)
     except (EOFError, OSError):
         kind, payload = "died", None
     finally:
@@ -266,6 +273,7 @@ def run_bounded(path: Path, read: Callable[[], T]) -> T:
 def _child(send, read: Callable[[], object]) -> None:  # pragma: no cover - runs after fork
     try:
         _limit_resources()
+        progress.forward(lambda total, label: send.send(("tick", (total, label))))
         result: tuple[str, object] = ("ok", read())
     except MemoryError:
         result = ("memory", None)

@@ -46,8 +46,8 @@ def sniff(path: Path, data: bytes) -> str:
         return "spreadsheetml"  # Excel 2003 XML, exported by many systems as .xls
     if body.startswith(_HTML_STARTS) or (b"<table" in data[:65536].lower() and body.startswith(b"<")):
         return "html"
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "binary"  # no text format holds NUL bytes (UTF-16 aside)
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return "binary"  # no text format holds NUL bytes (UTF-16/32 aside)
     return "text"
 
 
