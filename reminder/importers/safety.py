@@ -1,8 +1,8 @@
 """Refuse bad files before a parser sees them, and bound the work of reading them.
 
-Before: too large, empty, corrupt or oversized zips (what a file is, encrypted or an old binary
-format, is sniff.py's to say), and XML
-parts that declare a DTD (XXE, billion laughs) or hold more elements than a plan ever has.
+Before: too large, empty, corrupt or oversized zips, and XML parts that declare a DTD (XXE,
+billion laughs) or hold more elements than a plan ever has (what a file is, encrypted or an
+old binary format, is sniff.py's to say).
 While reading: a cap on rows, cells and paragraphs (``WorkLimit``), and the reader itself runs
 in a child process with a ceiling on memory and CPU time (``run_bounded``), so a file that
 gets past every count still cannot take the machine. Past any bound: one line naming it.
