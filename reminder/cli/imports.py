@@ -22,7 +22,7 @@ import click
 @click.option("--accept", is_flag=True,
               help="识别结果可信度低时仍然导入（plan.toml 会记下被接受的警告）")
 def import_command(source: Path, out_dir: Path, progress: bool | None, accept: bool) -> None:
-    """导入分工方案（.docx .xlsx .html .csv .md .txt），生成或更新计划文件夹。
+    """导入分工方案（.docx .doc .wps .xlsx .xls .et .pdf 扫描件 .html .csv .md .txt），生成或更新计划文件夹。
 
     识别表头、合并单元格、章节、牵头与配合单位和完成时限，写出 tasks.csv 与 plan.toml。
     导入后报告识别情况；可信度低时不写入并以状态 3 退出（加 --accept 仍然导入）。

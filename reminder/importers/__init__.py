@@ -1,13 +1,16 @@
-"""Import a plan as offices receive it (.docx .xlsx .html .csv .md .txt) into a plan folder.
+"""Import a plan as offices receive it (.docx .doc .wps .xlsx .xls .et .pdf .ofd scans .html
+.csv .md .txt) into a plan folder.
 
 One small reader per format turns the file into a ``Grid`` (rows of cell texts, merged cells
 expanded); ``table.build_table`` turns any grid into tasks; ``writer.write_plan`` writes the
-folder. Readers are looked up by suffix and imported only when used, so the CLI starts fast.
+folder. Readers are chosen by the file's content (``sniff``), the suffix only telling apart
+the text formats, and imported only when used, so the CLI starts fast.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -16,7 +19,9 @@ from pathlib import Path
 from typing import Protocol
 
 from reminder.errors import ImportDoubtful, ImportFailed
-from reminder.importers.safety import MAX_BYTES, check_size, check_zip, old_format, run_bounded
+from reminder.importers import progress as page_progress
+from reminder.importers.safety import MAX_BYTES, check_size, check_zip, run_bounded
+from reminder.importers.sniff import NAMES, sniff
 from reminder.importers.table import Grid, PlanTable, build_table
 from reminder.importers.writer import ImportReport, write_plan
 
@@ -57,7 +62,26 @@ READERS: dict[str, str] = {
     ".text": "reminder.importers.text:TextImporter",
     ".tsv": "reminder.importers.text:TextImporter",
 }
-_ZIPPED = (".docx", ".docm", ".xlsx", ".xlsm")
+_ZIPPED = (".docx", ".docm", ".xlsx", ".xlsm", ".ofd")
+# content kind (sniff.sniff) -> reader, for every kind whose bytes say what it is
+KINDS: dict[str, str] = {
+    "docx": READERS[".docx"],
+    "xlsx": READERS[".xlsx"],
+    "html": READERS[".html"],
+    "doc": "reminder.importers.convert:WordImporter",
+    "works": "reminder.importers.convert:WordImporter",
+    "rtf": "reminder.importers.convert:WordImporter",
+    "xls": "reminder.importers.xls:XlsImporter",
+    "spreadsheetml": "reminder.importers.spreadsheetml:SpreadsheetMlImporter",
+    "pdf": "reminder.importers.pdf:PdfImporter",
+    "image": "reminder.importers.ocr:ImageImporter",
+    "ofd": "reminder.importers.ofd:OfdImporter",
+}
+_SUPPORTED = ".docx .doc .wps .xlsx .xls .et .pdf .ofd .png .jpg .tif .html .csv .md .txt"
+# suffixes whose files are never plain text: text under such a name is a damaged file
+_BINARY_SUFFIXES = {".docx": "docx", ".docm": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx",
+                    ".pdf": "pdf", ".ofd": "ofd", ".png": "image", ".jpg": "image",
+                    ".jpeg": "image", ".tif": "image", ".tiff": "image"}
 
 
 def _load(spec: str) -> Reader:
@@ -66,26 +90,44 @@ def _load(spec: str) -> Reader:
 
 
 def reader_for(path: Path, data: bytes) -> Reader:
-    """The reader for a file: by suffix, and by content for what sites mislabel (a web page
-    saved as .xls or .doc is common)."""
+    """The reader for a file, by what its bytes are: sites post web pages and RTF as .doc,
+    HTML tables as .xls, and WPS names its OLE Word/Excel files .wps/.et."""
+    return _load(_reader_spec(path, data, sniff(path, data)))
+
+
+def _reader_spec(path: Path, data: bytes, kind: str) -> str:
     suffix = path.suffix.lower()
-    head = data[:1024].lstrip().lower()
-    if suffix in (".doc", ".xls") and head.startswith((b"<", b"\xef\xbb\xbf<")):
-        return _load(READERS[".html"])
-    old_format(path, data)
+    unsupported = ImportFailed(f"不支持的文件格式（{suffix or '无扩展名'}）", file=path,
+                               hint=f"支持 {_SUPPORTED}")
+    if kind == "encrypted":
+        raise ImportFailed("文件已加密（设置了打开密码），无法读取", file=path,
+                           hint="请在 Word/WPS/Excel 中取消密码后另存，再导入")
+    if kind == "ole":
+        raise ImportFailed("这是无法识别的 Office 复合文档（不是 Word 或 Excel 文件）", file=path,
+                           hint="请另存为 .docx 或 .xlsx 后再导入")
+    if kind == "zip":
+        if suffix in _ZIPPED:  # the zip check says what is wrong with it
+            return READERS.get(suffix, KINDS["ofd"])
+        raise unsupported
+    if kind in KINDS:
+        return KINDS[kind]
+    if suffix in _BINARY_SUFFIXES:
+        expected = NAMES[_BINARY_SUFFIXES[suffix]]
+        raise ImportFailed(f"文件已损坏或不是有效的{expected}文件", file=path,
+                           hint="请用原来的软件打开确认后重新保存")
+    if kind == "binary" and suffix not in READERS:  # a named text file may be UTF-16/32
+        raise unsupported
+    # Plain text: its suffix says how it is laid out; text under an office suffix is read
+    # as pasted text (some systems export .doc/.xls that are really text).
     if suffix in READERS:
-        return _load(READERS[suffix])
-    if data.startswith(b"PK\x03\x04"):
-        raise ImportFailed(f"不支持的文件格式（{suffix or '无扩展名'}）", file=path,
-                           hint="支持 .docx .xlsx .html .csv .md .txt")
-    if head.startswith((b"<!doctype html", b"<html")):
-        return _load(READERS[".html"])
-    raise ImportFailed(f"不支持的文件格式（{suffix or '无扩展名'}）", file=path,
-                       hint="支持 .docx .xlsx .html .csv .md .txt")
+        return READERS[suffix]
+    if suffix in (".doc", ".wps", ".xls", ".et", ".rtf", ""):
+        return READERS[".txt"]
+    raise unsupported
 
 
 def read_grid(source: Path, *, max_bytes: int = MAX_BYTES) -> Grid:
-    """Check the file (size before reading; signature; zip safety) and read its table in a
+    """Check the file (size before reading; content; zip safety) and read its table in a
     child process with a ceiling on memory and time (safety.run_bounded)."""
     check_size(source, max_bytes)
     try:
@@ -94,8 +136,9 @@ def read_grid(source: Path, *, max_bytes: int = MAX_BYTES) -> Grid:
         raise ImportFailed("无法读取文件", file=source, hint=exc.strerror or str(exc)) from None
     if not data.strip():
         raise ImportFailed("文件是空的", file=source)
-    reader = reader_for(source, data)
-    if source.suffix.lower() in _ZIPPED:
+    kind = sniff(source, data)
+    reader = _load(_reader_spec(source, data, kind))
+    if kind in ("docx", "xlsx", "ofd", "zip"):
         check_zip(source, data)
     return run_bounded(source, lambda: reader.read(source, data))
 
@@ -125,7 +168,8 @@ def import_document(
             columns = plantoml.old_columns(out_dir)
         with _progress(progress) as tick:
             tick(None, "读取文件")
-            grid = read_grid(source, max_bytes=max_bytes)
+            with page_progress.reporting(tick):
+                grid = read_grid(source, max_bytes=max_bytes)
             tick(len(grid.rows), "识别任务")
             table = build_table(grid, columns=columns, today=today, on_row=lambda: tick(0, ""))
         reasons = tuple(table.confidence.reasons())
@@ -152,7 +196,8 @@ def open_plan_source(path: Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="reminder-import-") as tmp:
         # The folder name is the plan's id in every listing: let it be the document's name.
         out_dir = Path(tmp) / (path.stem.strip() or "plan")
-        import_document(path, out_dir)
+        # A scan takes seconds a page: on a terminal the pages are counted as they go.
+        import_document(path, out_dir, progress=sys.stderr.isatty())
         yield out_dir
 
 

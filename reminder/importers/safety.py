@@ -1,7 +1,8 @@
 """Refuse bad files before a parser sees them, and bound the work of reading them.
 
-Before: too large, empty, encrypted, old binary formats, corrupt or oversized zips, and XML
-parts that declare a DTD (XXE, billion laughs) or hold more elements than a plan ever has.
+Before: too large, empty, corrupt or oversized zips, and XML parts that declare a DTD (XXE,
+billion laughs) or hold more elements than a plan ever has (what a file is, encrypted or an
+old binary format, is sniff.py's to say).
 While reading: a cap on rows, cells and paragraphs (``WorkLimit``), and the reader itself runs
 in a child process with a ceiling on memory and CPU time (``run_bounded``), so a file that
 gets past every count still cannot take the machine. Past any bound: one line naming it.
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from reminder.errors import ImportFailed
+from reminder.importers import progress
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED = 400 * 1024 * 1024  # a 50 MB .xlsx does not honestly unpack to more than this
@@ -39,13 +41,6 @@ WALL_SECONDS = 120
 _TRIM = "请只保留任务分工表，删除多余内容后另存再导入"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc/.xls, and password-protected .docx/.xlsx
 
-_CONVERT = {
-    ".doc": "旧版 Word 文档（.doc）无法直接读取，请用 Word/WPS 打开后“另存为” .docx 再导入",
-    ".xls": "旧版 Excel 表格（.xls）无法直接读取，请用 Excel/WPS 打开后“另存为” .xlsx 再导入",
-    ".wps": "WPS 文字格式（.wps）无法直接读取，请用 WPS 打开后“另存为” .docx 再导入",
-    ".et": "WPS 表格格式（.et）无法直接读取，请用 WPS 打开后“另存为” .xlsx 再导入",
-    ".pdf": "PDF 无法直接读取，请复制其中的表格粘贴为 .txt（制表符或竖线分隔）后导入",
-}
 
 
 def check_size(path: Path, limit: int = MAX_BYTES) -> int:
@@ -64,25 +59,6 @@ def check_size(path: Path, limit: int = MAX_BYTES) -> int:
             file=path, hint="请只保留任务分工表后再导入",
         )
     return size
-
-
-def old_format(path: Path, data: bytes) -> None:
-    """Old binary formats and encrypted OOXML share the OLE signature; the suffix tells them
-    apart. Raises with the conversion the user needs."""
-    suffix = path.suffix.lower()
-    if data.startswith(OLE_MAGIC):
-        if suffix in (".docx", ".xlsx", ".docm", ".xlsm"):
-            raise ImportFailed(
-                "文件已加密（设置了打开密码），无法读取", file=path,
-                hint="请在 Word/WPS/Excel 中取消密码后另存，再导入",
-            )
-        if suffix in _CONVERT:
-            raise ImportFailed(_CONVERT[suffix].split("，", 1)[0], file=path,
-                               hint=_CONVERT[suffix].split("，", 1)[1])
-        raise ImportFailed("这是旧版 Office 文件或加密文件，无法读取", file=path,
-                           hint="请另存为 .docx 或 .xlsx 后再导入")
-    if suffix in (".pdf",) or data.startswith(b"%PDF"):
-        raise ImportFailed("PDF 无法直接读取", file=path, hint=_CONVERT[".pdf"].split("，", 1)[1])
 
 
 def check_zip(path: Path, data: bytes) -> None:
@@ -238,10 +214,16 @@ def run_bounded(path: Path, read: Callable[[], T]) -> T:
     child.start()
     send.close()
     try:
-        if not receive.poll(WALL_SECONDS):
-            child.kill()
-            raise ImportFailed(f"读取文件超过时间上限（{WALL_SECONDS} 秒）", file=path, hint=_TRIM)
-        kind, payload = receive.recv()
+        while True:
+            # The wall limit is on silence: a page reader (PDF, OCR) reports each page, and
+            # every report proves progress; a child that says nothing for this long is stuck.
+            if not receive.poll(WALL_SECONDS):
+                child.kill()
+                raise ImportFailed(f"读取文件超过时间上限（{WALL_SECONDS} 秒）", file=path, hint=_TRIM)
+            kind, payload = receive.recv()
+            if kind != "tick":
+                break
+            progress.relay(*payload)
     except (EOFError, OSError):
         kind, payload = "died", None
     finally:
@@ -266,6 +248,7 @@ def run_bounded(path: Path, read: Callable[[], T]) -> T:
 def _child(send, read: Callable[[], object]) -> None:  # pragma: no cover - runs after fork
     try:
         _limit_resources()
+        progress.forward(lambda total, label: send.send(("tick", (total, label))))
         result: tuple[str, object] = ("ok", read())
     except MemoryError:
         result = ("memory", None)

@@ -39,14 +39,14 @@ def _patched_zip(source: Path, target: Path, member: str, old: bytes, new: bytes
 BAD = [
     ("encrypted.docx", OLE, "已加密"),
     ("encrypted.xlsx", OLE, "已加密"),
-    ("old.doc", OLE, "另存为"),
-    ("old.xls", OLE, "另存为"),
+    ("damaged.doc", OLE, "损坏"),
+    ("damaged.xls", OLE, "损坏"),
     ("corrupt.docx", b"PK\x03\x04 this is not really a zip", "损坏"),
     ("corrupt.xlsx", b"not a zip at all", "损坏"),
     ("empty.docx", b"", "空"),
     ("blank.txt", b"   \n\n  ", "空"),
-    ("scan.pdf", b"%PDF-1.4 ...", "PDF"),
-    ("plan.rtf", b"{\\rtf1 hello}", "不支持"),
+    ("damaged.pdf", b"%PDF-1.4 ...", "PDF 文件已损坏"),
+    ("plan.odt", b"PK\x03\x04 not an office zip", "不支持"),
     ("notes.txt", "这只是一段说明文字，没有任何表格。\n第二段。".encode(), "没有"),
     ("table.html", b"<html><body><p>no table here</p></body></html>", "没有"),
 ]

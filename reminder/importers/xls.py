@@ -1,0 +1,95 @@
+"""Excel 97–2003 .xls and WPS .et (the same OLE BIFF8 workbook): every sheet with merged
+ranges expanded, chosen and combined like the .xlsx reader's sheets.
+
+xlrd reads BIFF in pure Python, merged cells included (with ``formatting_info``), with no
+converter process to start.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from reminder.errors import ImportFailed
+from reminder.importers.header import find_header
+from reminder.importers.table import Grid, clean
+
+
+def _text(book, cell) -> str:
+    import xlrd
+
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            value: datetime = xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+        except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+            return str(cell.value)
+        if (value.hour, value.minute) == (0, 0):
+            return f"{value.year}年{value.month}月{value.day}日"
+        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
+    if cell.ctype == xlrd.XL_CELL_NUMBER and float(cell.value).is_integer():
+        return str(int(cell.value))
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return ""
+    return str(cell.value)
+
+
+def sheet_grid(book, sheet) -> Grid:
+    rows = [[_text(book, sheet.cell(r, c)) for c in range(sheet.ncols)] for r in range(sheet.nrows)]
+    for top, bottom, left, right in sheet.merged_cells:  # half-open, as xlrd gives them
+        if top >= len(rows) or left >= sheet.ncols:
+            continue
+        value = rows[top][left]
+        for r in range(top, min(bottom, len(rows))):
+            for c in range(left, min(right, sheet.ncols)):
+                rows[r][c] = value
+    return Grid(rows=rows, context=[sheet.name], name=sheet.name)
+
+
+def workbook_grid(sheets: list[Grid]) -> Grid:
+    """Every sheet with a task table header is read (one per 区县 or 处室 is common); the
+    others are named in the report. With none, the fullest sheet goes on for the header to be
+    inferred from its cells."""
+    tables: list[Grid] = []
+    others: list[Grid] = []
+    for grid in sheets:
+        has_header = find_header([[clean(c) for c in r] for r in grid.rows]) is not None
+        (tables if has_header else others).append(grid)
+    if not tables:
+        return max(others, key=lambda g: len(g.rows), default=Grid(rows=[]))
+    skipped = [f"工作表“{g.name}”（没有任务表）" for g in others]
+    if len(tables) == 1:
+        tables[0].skipped.extend(skipped)
+        return tables[0]
+    return Grid(rows=[], parts=tables, skipped=skipped)
+
+
+class XlsImporter:
+    name = "Excel 97-2003 表格"
+    suffixes = (".xls", ".et")
+
+    def read(self, path: Path, data: bytes) -> Grid:
+        import xlrd
+
+        try:
+            book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True,
+                                      logfile=_Quiet())
+            sheets = [sheet_grid(book, book.sheet_by_index(i)) for i in range(book.nsheets)]
+        except NotImplementedError:
+            raise ImportFailed("这个表格的格式过于特殊（如 Excel 2.x–4.x 或加密工作簿），无法读取",
+                               file=path, hint="请用 Excel/WPS 打开后另存为 .xlsx 再导入") from None
+        except (xlrd.XLRDError, AssertionError, IndexError, KeyError, ValueError, TypeError,
+                OverflowError, UnicodeDecodeError, EOFError) as exc:
+            # xlrd stops on a broken record with any of these: still a bad file, not a bug
+            if "encrypt" in str(exc).lower():
+                raise ImportFailed("Excel 文件已加密（设置了打开密码），无法读取", file=path,
+                                   hint="请在 Excel/WPS 中取消密码后另存，再导入") from None
+            raise ImportFailed("Excel 文件已损坏，无法读取", file=path,
+                               hint=f"请用 Excel/WPS 打开后重新保存（{type(exc).__name__}）") from None
+        return workbook_grid(sheets)
+
+
+class _Quiet:
+    """xlrd prints warnings about odd records to stdout; the import's output is its report."""
+
+    def write(self, text: str) -> int:
+        return len(text)
