@@ -20,6 +20,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 Kind = Literal["unit", "admin", "feed"]
 PATHS: dict[str, str] = {"unit": "u", "admin": "admin", "feed": "ics"}
 DEFAULT_DAYS = 60
+# Clocks of two hosts behind one deployment (the daemon signs, the web checks) drift a little;
+# a token stamped further ahead than this was not signed by this deployment's clock.
+MAX_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +94,10 @@ class Links:
         if payload[0] != kind:
             raise LinkError("kind", ident)
         issued = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-        if (now or datetime.now(UTC)) - issued > self.max_age:
+        now = now or datetime.now(UTC)
+        if issued - now > MAX_SKEW:  # only a leaked secret or a wrong clock stamps the future
+            raise LinkError("invalid", ident)
+        if now - issued > self.max_age:
             raise LinkError("expired", ident)
         return Grant(kind=kind, plan=payload[1], unit=payload[2], link_id=ident, issued=issued)
 

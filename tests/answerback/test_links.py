@@ -75,3 +75,26 @@ def test_csrf_is_tied_to_the_link() -> None:
 def test_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError):
         Links("", base_url=BASE)
+
+
+@pytest.mark.parametrize("ahead, accepted", [
+    (timedelta(days=1), False), (timedelta(days=400), False),
+    (timedelta(minutes=2), True),  # a host whose clock runs a little fast
+], ids=["1-day-ahead", "400-days-ahead", "2-minutes-ahead"])
+def test_tokens_stamped_in_the_future_are_refused(monkeypatch: pytest.MonkeyPatch,
+                                                  ahead: timedelta, accepted: bool) -> None:
+    """Issue 20 §8: a token stamped ahead of the clock (a leaked secret signing links that
+    would outlive their 60 days) is invalid, beyond a few minutes of clock drift."""
+    from itsdangerous import TimestampSigner
+
+    real = datetime.now(UTC)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp",
+                        lambda self: int((real + ahead).timestamp()))
+    token = links().token("unit", "demo-2026", "法规科")
+    monkeypatch.undo()
+    if accepted:
+        assert links().verify(token, "unit", now=real).unit == "法规科"
+    else:
+        with pytest.raises(LinkError) as refused:
+            links().verify(token, "unit", now=real)
+        assert refused.value.reason == "invalid"
