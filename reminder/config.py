@@ -99,6 +99,9 @@ class WebConfig:
     base_url: str = ""  # empty: http://{listen}
     secret_env: str | None = None  # else [web] secret in the secrets file
     link_days: int = 60
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For names the client;
+    # empty: the header is ignored, whoever sends it, and each client is its own address.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -378,7 +381,8 @@ class _Reader:
 
 
     def web(self, data: Mapping[str, Any]) -> WebConfig:
-        t = self.table(data, "web", {"listen", "base_url", "secret_env", "link_days"})
+        t = self.table(data, "web", {"listen", "base_url", "secret_env", "link_days",
+                                     "trusted_proxies"})
         listen = self.get(t, "listen", str, "web", "127.0.0.1:8080")
         if not re.fullmatch(r"[\w.\-]*:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5}", listen):
             raise self.fail(f"监听地址应写作 主机:端口：{listen!r}", "web.listen",
@@ -390,8 +394,19 @@ class _Reader:
         days = self.get(t, "link_days", int, "web", 60)
         if days < 1:
             raise self.fail("应为正整数", "web.link_days")
+        proxies = self.get(t, "trusted_proxies", list, "web", [])
+        import ipaddress  # only for a config with [web]: `reminder plan` starts without it
+
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except (TypeError, ValueError):
+                raise self.fail(f"不是 IP 地址或网段：{proxy!r}", "web.trusted_proxies",
+                                '写反向代理的地址，如 ["127.0.0.1"] 或 ["10.0.0.0/8"]；'
+                                "没有反向代理时不写") from None
         return WebConfig(listen=listen, base_url=base_url,
-                         secret_env=self.get(t, "secret_env", str, "web"), link_days=days)
+                         secret_env=self.get(t, "secret_env", str, "web"), link_days=days,
+                         trusted_proxies=tuple(proxies))
 
 
 def _clock(text: str) -> time:

@@ -73,15 +73,13 @@ def served(config_path: Path, smtp: SmtpServer, wecom: WeComServer, *,
     import uvicorn
 
     from reminder import wiring
-    from reminder.cli.web import web_app
+    from reminder.cli.web import server_config, web_app
 
     config = wiring.load(config_path)
     store = wiring.open_store(config)
     links = wiring.build_links(config)
     app = web_app(config, store, clock=clock or (lambda: NOW), rate=rate, login_rate=login_rate)
-    host, port = config.web.host_port
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           access_log=False))
+    server = uvicorn.Server(server_config(config, app))  # as `reminder serve` runs it
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -55,17 +55,26 @@ def web_app(config: Config, store: Store, plans: Any = None, **options: Any) -> 
                       channels=partial(wiring.build_channels, config), **options)
 
 
-def _server(config: Config, store: Store, plans: Any = None) -> Any:
+def server_config(config: Config, app: Any) -> Any:
+    """uvicorn's settings for the app. proxy_headers off: uvicorn would otherwise believe
+    X-Forwarded-For from 127.0.0.1, where a reverse proxy sits but so may anyone with a shell,
+    and a rotating header would dodge the login limit; the app trusts it only from
+    [web] trusted_proxies (see web/app.py)."""
     import uvicorn
 
-    _check_listen(config)
     host, port = config.web.host_port
     # No access log: a request line would carry the link's token; the app logs link ids.
     # log_config=None: uvicorn's own log config gives its loggers a stderr handler and stops
     # them propagating, so an error it logs for a failed request would skip the SecretFilter.
-    server = uvicorn.Server(uvicorn.Config(web_app(config, store, plans), host=host, port=port,
-                                           log_level="warning", access_log=False,
-                                           log_config=None))
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                          log_config=None, proxy_headers=False)
+
+
+def _server(config: Config, store: Store, plans: Any = None) -> Any:
+    import uvicorn
+
+    _check_listen(config)
+    server = uvicorn.Server(server_config(config, web_app(config, store, plans)))
     _route_uvicorn_logs()
     return server
 

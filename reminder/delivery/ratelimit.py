@@ -21,17 +21,43 @@ class RateLimiter:
     seconds even when ``run --once --now`` simulates the date. Thread-safe: the web app
     calls it from its worker threads."""
 
-    def __init__(self, clock: Callable[[], float] = _time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = _time.monotonic, *,
+                 max_keys: int | None = None) -> None:
         self.clock = clock
+        self.max_keys = max_keys
         self._sent: dict[Hashable, deque[float]] = {}
         self._lock = threading.RLock()
+        self._longest = 0.0  # the longest window asked for: older entries count for nothing
+
+    def __len__(self) -> int:
+        return len(self._sent)
+
+    def _window(self, key: Hashable) -> deque[float]:
+        sent = self._sent.get(key)
+        if sent is None:
+            if self.max_keys is not None and len(self._sent) >= self.max_keys:
+                self._forget()
+            sent = self._sent[key] = deque()
+        return sent
+
+    def _forget(self) -> None:
+        """Make room for a key: drop the keys whose sends are all out of every window, then,
+        if a flood of fresh keys fills the table, the oldest half (their limits restart:
+        that is what a bounded table costs, and a ceiling over all keys covers it)."""
+        now = self.clock()
+        for key in [k for k, sent in self._sent.items() if not sent or sent[-1] <= now - self._longest]:
+            del self._sent[key]
+        if self.max_keys is not None and len(self._sent) >= self.max_keys:
+            for key in list(self._sent)[: max(1, len(self._sent) // 2)]:
+                del self._sent[key]
 
     def wait(self, key: Hashable, limit: Limit | None) -> float:
         if not limit:
             return 0.0
         count, seconds = limit
         with self._lock:
-            sent = self._sent.setdefault(key, deque())
+            self._longest = max(self._longest, seconds)
+            sent = self._window(key)
             now = self.clock()
             while sent and sent[0] <= now - seconds:
                 sent.popleft()
@@ -39,7 +65,7 @@ class RateLimiter:
 
     def record(self, key: Hashable) -> None:
         with self._lock:
-            self._sent.setdefault(key, deque()).append(self.clock())
+            self._window(key).append(self.clock())
 
     def acquire(self, key: Hashable, limit: Limit | None) -> float:
         """Take a slot (0.0) or say how long until one frees up (nothing taken)."""

@@ -30,6 +30,7 @@ from reminder.store.schema import (
     STALE,
     UNROUTABLE,
 )
+from reminder.store.sessions import SessionsMixin
 from reminder.store.sync import SyncMixin, SyncResult
 
 __all__ = [
@@ -61,7 +62,7 @@ __all__ = [
 
 
 class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin,
-            FeedbackMixin):
+            FeedbackMixin, SessionsMixin):
     """Every store operation; each method is one short transaction."""
 
     def watcher(self, stop: Any = None) -> Any:

@@ -254,3 +254,13 @@ class FeedbackRow(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     link_id: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSessionRow(Base):
+    """The generation of the board's password sessions: a session carries the generation it
+    was opened in and is refused once a logout or a new password has bumped it."""
+
+    __tablename__ = "web_sessions"
+
+    scope: Mapped[str] = mapped_column(String(50), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)

@@ -52,6 +52,14 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
     session = Middleware(SessionMiddleware, secret_key=links.derived("board-session"),
                          session_cookie="reminder_board", max_age=login.SESSION_SECONDS,
                          same_site="lax", https_only=config.web.url.startswith("https:"))
+    middleware = [session]
+    if config.web.trusted_proxies:
+        # Only then does X-Forwarded-For name the client (for the rate limits and the logs);
+        # the server itself is started with proxy_headers off (cli/web.py server_config).
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware,
+                                        trusted_hosts=list(config.web.trusted_proxies)))
     app = Starlette(routes=[
         Route("/u/{token}", unit.show, methods=["GET"]),
         Route("/u/{token}", unit.act, methods=["POST"]),
@@ -66,6 +74,6 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
         Route("/ics/{token}.ics", calendar_feed.feed, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-    ], middleware=[session], exception_handlers={Refused: refused})
+    ], middleware=middleware, exception_handlers={Refused: refused})
     app.state.site = site
     return app

@@ -4,7 +4,9 @@
 Only the password's salted scrypt hash is kept, in the secrets file ([web] password_hash,
 written by `reminder web-password`). Logins are rate-limited per client; a wrong password
 gets 403 and a plain Chinese message; the password itself is never logged or echoed. A
-session lasts SESSION_SECONDS and ends when the password or the server secret changes.
+session lasts SESSION_SECONDS and ends when the password or the server secret changes, and at
+any logout: the cookie names the store's session generation it was opened in, and a logout
+(or `reminder web-password`) moves it on, so a cookie copied before the logout is refused.
 """
 
 from __future__ import annotations
@@ -28,11 +30,23 @@ log = logging.getLogger("reminder.web")
 SESSION_SECONDS = 8 * 3600  # a working day
 
 
+def _generation(site: Site) -> int | None:
+    try:
+        return site.store.session_generation()
+    except Exception as exc:  # the database is down: no session can be vouched for
+        log.error("无法读取看板会话状态：%s", exc)
+        return None
+
+
 def _session(request: Request, site: Site) -> str | None:
-    """The session's id when it was opened with the current password, else None."""
+    """The session's id when it was opened with the current password and no logout has
+    happened since, else None."""
     stored = site.password_hash()
     ident = request.session.get("board")
     if not stored or not isinstance(ident, str) or request.session.get("stamp") != stamp(stored):
+        return None
+    generation = request.session.get("gen")
+    if not isinstance(generation, int) or generation != _generation(site):
         return None
     return ident
 
@@ -84,10 +98,14 @@ async def act(request: Request) -> Response:
     site: Site = request.app.state.site
     form = await request.form()
     if form.get("action") == "logout":
+        if await run_in_threadpool(_session, request, site) is not None:
+            # Only a live session may end them all: a stale cookie cannot log others out.
+            await run_in_threadpool(site.store.end_sessions)
+            log.info("看板退出登录：会话 %s；此前的会话均已失效", request.session.get("board"))
         request.session.clear()
         return RedirectResponse("board", status_code=303)
     client = request.client.host if request.client else "-"
-    if not site.login_rate.allow(f"login|{client}"):
+    if not site.login_rate.allow(client):
         log.warning("看板登录尝试过于频繁：来自 %s", client)
         return _page(request, site, message="尝试次数过多，请 5 分钟后再试。", error=True,
                      status=429)
@@ -96,12 +114,18 @@ async def act(request: Request) -> Response:
         return _page(request, site, message="未设置看板密码，无法登录。", error=True,
                      status=403)
     password = str(form.get("password", ""))
-    if not await run_in_threadpool(check_password, password, stored):
+    async with site.password_checks:
+        right = await run_in_threadpool(check_password, password, stored)
+    if not right:
         log.warning("看板登录失败：密码不正确（来自 %s）", client)
         return _page(request, site, message="密码不正确，请重新输入。", error=True, status=403)
+    generation = await run_in_threadpool(_generation, site)
+    if generation is None:
+        return _page(request, site, message="暂时无法登录（数据库不可用），请稍后再试。", error=True,
+                     status=503)
     ident = "pw-" + secrets.token_hex(4)
     request.session.clear()
-    request.session.update({"board": ident, "stamp": stamp(stored),
+    request.session.update({"board": ident, "stamp": stamp(stored), "gen": generation,
                             "at": int(datetime.now(UTC).timestamp())})
     log.info("看板密码登录：会话 %s（来自 %s）", ident, client)
     return RedirectResponse("board", status_code=303)

@@ -52,7 +52,8 @@ async def checked_form(request: Request, grant: Grant) -> dict[str, Any]:
     """The POSTed form, after the rate limit and the CSRF check."""
     site: Site = request.app.state.site
     client = request.client.host if request.client else "-"
-    if not site.rate.allow(f"{client}|{grant.link_id}"):
+    # Per link, whoever sends: a link posted from many addresses is still one link.
+    if not site.rate.allow(grant.link_id):
         log.warning("提交过于频繁：链接 %s，来自 %s", grant.link_id, client)
         raise Refused(429, "提交过于频繁，请稍后再试。")
     form = await request.form()
