@@ -561,7 +561,9 @@ def _safe_send(channel: Any, message: Any) -> Any:
 
 def _message(subject: str, text: str, to: tuple[str, ...], mentions: tuple[str, ...]) -> Any:
     from reminder.delivery.channels.base import Message
+    from reminder.delivery.render.environment import md_safe
 
-    markdown = text.replace("\n- ", "\n> ")
+    # Unit names and provider errors are not the office's markup: escape them for WeCom.
+    markdown = md_safe(text).replace("\n- ", "\n> ")
     return Message(subject=subject, text=text, markdown=markdown, html="", to=to,
                    mentions=mentions, mobiles=())

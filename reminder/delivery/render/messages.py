@@ -23,7 +23,7 @@ from reminder.delivery.render.digest import (
     build_digest,
     unique,
 )
-from reminder.delivery.render.environment import environment, guarded, render_template
+from reminder.delivery.render.environment import environment, guarded, md_safe, render_template
 from reminder.delivery.render.posts import render_post
 from reminder.models import Notice
 
@@ -143,6 +143,6 @@ def render_test_message(
             f"收到本消息，说明{what}渠道配置正确，无需回复。")
     return Message(
         subject=subject, text=text, to=tuple(to),
-        markdown=f"**{subject}**\n> {text}" if channel == "wecom" else "",
+        markdown=f"**{md_safe(subject)}**\n> {md_safe(text)}" if channel == "wecom" else "",
         html=f"<p><strong>{subject}</strong></p><p>{text}</p>" if channel == "email" else "",
     )
