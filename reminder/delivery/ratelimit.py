@@ -29,7 +29,9 @@ class RateLimiter:
         self._lock = threading.RLock()
         self._longest = 0.0  # the longest window asked for: older entries count for nothing
 
-    def __len__(self) -> int:
+    @property
+    def keys(self) -> int:
+        """How many keys are remembered (not __len__: an empty limiter must stay truthy)."""
         return len(self._sent)
 
     def _window(self, key: Hashable) -> deque[float]:

@@ -51,7 +51,7 @@ class RateLimit:
 
     @property
     def keys(self) -> int:
-        return len(self._keys)
+        return self._keys.keys
 
 
 class Site:
