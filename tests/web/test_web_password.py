@@ -151,3 +151,61 @@ def test_without_a_password_the_board_says_how_to_get_in(
             assert "reminder link" in page.text and "reminder web-password" in page.text
             assert login(s, "anything-at-all").status_code == 403
             assert requests.get(s.base + "/board/demo-2026", timeout=10).status_code == 403
+
+
+def test_logout_ends_a_copied_session_too(board: Deployment) -> None:
+    """Issue 20 §7: a cookie copied before the logout (another browser, a stolen one) is
+    refused after it, for pages and for actions alike."""
+    url = board.base + "/board/demo-2026"
+    session = requests.Session()
+    assert login(board, PASSWORD, session).status_code == 303
+    page = session.get(url, timeout=10)
+    assert page.status_code == 200
+    csrf = html.fromstring(page.text).xpath('//*[@id="t-13"]//input[@name="csrf"]/@value')[0]
+    copied = requests.Session()
+    copied.cookies.update(session.cookies)
+    assert copied.get(url, timeout=10).status_code == 200  # the copy works while logged in
+    before = len(board.store.completions())
+    session.post(board.base + "/board", data={"action": "logout"}, timeout=10)
+    assert copied.get(url, timeout=10).status_code == 403
+    assert copied.post(url, data={"csrf": csrf, "task": "13", "action": "done"},
+                       timeout=10).status_code == 403
+    assert len(board.store.completions()) == before
+    # A stale cookie cannot log the others out: only a live session moves the generation.
+    again = requests.Session()
+    assert login(board, PASSWORD, again).status_code == 303
+    copied.post(board.base + "/board", data={"action": "logout"}, timeout=10)
+    assert again.get(url, timeout=10).status_code == 200
+
+
+def test_a_rotating_forwarded_for_does_not_reset_the_login_limit(board: Deployment) -> None:
+    """Issue 20 §5: without [web] trusted_proxies the header is nobody's word: every guess
+    from this address counts against it, whatever X-Forwarded-For says."""
+    codes = [requests.post(board.base + "/board", data={"action": "login", "password": "guess"},
+                           headers={"X-Forwarded-For": f"10.0.{i // 250}.{i % 250}"},
+                           timeout=10).status_code for i in range(6)]
+    assert codes == [403] * 4 + [429] * 2
+
+
+def test_behind_a_trusted_proxy_each_client_counts_and_all_together_meet_a_ceiling(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    with smtp_server() as smtp, wecom_server() as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("[web]\n", '[web]\ntrusted_proxies = ["127.0.0.1"]\n'),
+                          encoding="utf-8")
+        with_secrets_file(config)
+        assert set_password(config, PASSWORD, PASSWORD)[0] == 0
+        with served(config, smtp, wecom,
+                    login_rate=RateLimit(limit=2, window=300, total=5)) as s:
+            def guess(client: str) -> int:
+                return requests.post(s.base + "/board", data={"action": "login", "password": "x"},
+                                     headers={"X-Forwarded-For": client},
+                                     timeout=10).status_code
+
+            # Two guesses per client, then that client waits; other clients go on...
+            assert [guess("10.0.0.1"), guess("10.0.0.1"), guess("10.0.0.1")] == [403, 403, 429]
+            # ...until five guesses from all of them together: then everyone waits.
+            assert [guess(f"10.0.1.{i}") for i in range(4)] == [403, 403, 403, 429]
+            assert guess("10.0.2.1") == 429
