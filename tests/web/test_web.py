@@ -145,22 +145,30 @@ def tampered(url: str) -> str:
     return url[:-2] + ("AA" if not url.endswith("AA") else "BB")
 
 
-@pytest.mark.parametrize("make_url, task, fields, status", [
-    (lambda s: tampered(s.unit_url("法规科")), "3", {}, 403),
-    (lambda s: s.unit_url("财务科"), "3", {}, 403),  # another unit's task
-    (lambda s: s.admin_url(), "3", {}, 403),  # the board's token on the unit page path
-    (lambda s: s.unit_url("法规科"), "3", {"csrf": "forged"}, 403),
-], ids=["tampered-token", "other-units-task", "admin-token-on-unit-page", "forged-csrf"])
-def test_refused_posts_change_nothing(both: Deployment, make_url: Any, task: str,
-                                      fields: dict[str, str], status: int) -> None:
+@pytest.mark.parametrize("make_url, fields, refusal", [
+    (lambda s, own: tampered(own), {}, "链接无效"),
+    (lambda s, own: s.unit_url("财务科"), {}, "表单已失效"),  # another link's CSRF token
+    # 法规科's own link and CSRF token, naming 财务科's task 13: only the ownership check
+    # (unit.py, task_views(unit=grant.unit)) can refuse it.
+    (lambda s, own: own, {"task": "13"}, "该任务不属于本单位"),
+    (lambda s, own: s.admin_url(), {}, "链接类型不符"),  # the board's token on the unit path
+    (lambda s, own: own, {"csrf": "forged"}, "表单已失效"),
+], ids=["tampered-token", "other-links-csrf", "other-units-task", "admin-token-on-unit-page",
+       "forged-csrf"])
+def test_refused_posts_change_nothing(both: Deployment, make_url: Any, fields: dict[str, str],
+                                      refusal: str) -> None:
+    """Each case can be refused by one check only, and the message says which refused it:
+    the page's own link is reused (a second ``unit_url`` call a second later is another
+    token, whose CSRF token differs), so a case meant for one check never meets another."""
     site = both
-    page = requests.get(site.unit_url("法规科"), timeout=10).text
+    own = site.unit_url("法规科")
+    page = requests.get(own, timeout=10).text
     before = counts(site.store)
-    url = make_url(site)
+    url = make_url(site, own)
     target = url if "/u/" in url else url.replace("/admin/", "/u/")
-    response = requests.post(target, data={**form_of(page, task), "action": "done", **fields},
+    response = requests.post(target, data={**form_of(page, "3"), "action": "done", **fields},
                              timeout=10)
-    assert response.status_code == status
+    assert response.status_code == 403 and refusal in response.text
     assert counts(site.store) == before
 
 
@@ -306,3 +314,64 @@ def test_serve_on_a_busy_port_is_one_line(tmp_path: Path, monkeypatch: pytest.Mo
         result = reminder("serve", "--config", str(config), timeout=30)
     assert result.returncode == 2 and "无法监听" in result.stderr and "web.listen" in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_unit_cannot_undo_a_completion_it_did_not_record(site: Deployment) -> None:
+    """The coordinator marks 法规科's task 9 done on the board; 法规科's own link, own CSRF
+    token and the right date still cannot undo that: only "undo your own completion"
+    refuses it. Its own completion it can undo."""
+    assert board_post(site, "9", "done").status_code == 200
+    [row] = [r for r in site.store.completions() if r.task_id == "9"]
+    assert not row.done_by.startswith("法规科")
+    url = site.unit_url("法规科")
+    page = requests.get(url, timeout=10).text
+
+    def undo() -> requests.Response:
+        # A done task has no form of its own: the page's CSRF token is any form's.
+        return requests.post(url, data={**form_of(page, "3"), "task": "9", "action": "undo",
+                                        "due": row.due.isoformat()}, timeout=10)
+
+    refused = undo()
+    assert refused.status_code == 403 and "只能撤销本单位自己登记的完成" in refused.text
+    assert [r.undone_at for r in site.store.completions() if r.task_id == "9"] == [None]
+    assert board_post(site, "9", "undo").status_code == 200
+    page = requests.get(url, timeout=10).text
+    assert post(url, page, "9", "done").status_code == 200
+    [row] = [r for r in site.store.completions() if r.task_id == "9" and r.undone_at is None]
+    back = undo()
+    assert back.status_code == 200 and tasks_of(back.text)["9"] == "open"
+
+
+def test_notes_and_reports_are_capped_at_2000_characters(site: Deployment) -> None:
+    from reminder.web.unit import MAX_TEXT
+
+    url = site.unit_url("法规科")
+    page = requests.get(url, timeout=10).text
+    long = "进展" * 3000  # 6,000 characters
+    assert post(url, page, "2", "progress", text=long).status_code == 200
+    assert post(url, page, "9", "done", note=long).status_code == 200
+    [report] = [r for r in site.store.feedback("demo-2026") if r.task_id == "2"]
+    [done] = [r for r in site.store.completions() if r.task_id == "9"]
+    assert MAX_TEXT == 2000 and len(report.text) == len(done.note) == MAX_TEXT
+
+
+def test_difficulties_from_one_link_stay_within_the_robots_window(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 20 §6: 40 有困难 from one link reached 公开办群 40 times in seconds; the robot
+    takes 20 a minute, counted with the daemon's sends in rate_windows. The rest are on the
+    board and in the coordinator's e-mail."""
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom)
+        with served(config, smtp, wecom, rate=RateLimit(limit=100, window=60)) as s:
+            url = s.unit_url("法规科")
+            page = requests.get(url, timeout=10).text
+            started, mails = len(wecom.requests), len(smtp.messages)
+            codes = [post(url, page, "9", "blocked", text=f"困难{i}").status_code
+                     for i in range(40)]
+            robot = [r for r in wecom.requests[started:] if r.key == KEYS["REMINDER_WECOM_GONGKAI"]]
+            assert codes == [200] * 40 and len(s.store.feedback("demo-2026")) == 40
+            assert 1 <= len(robot) <= 20
+            assert len(smtp.messages) - mails == 40  # e-mail has no such limit
