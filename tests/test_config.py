@@ -92,9 +92,12 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     ('[daemon]\nlease_seconds = 100\nmax_wait_seconds = 60', "daemon.lease_seconds"),
     ('plans = "x"\nplans2 = 1', "顶层"),
     ("title = ", None),
+    ('[web]\ntrusted_proxies = ["nginx.local"]', "web.trusted_proxies"),
+    ('[web]\ntrusted_proxies = "127.0.0.1"', "web.trusted_proxies"),
 ], ids=["timezone", "typo", "inline-password", "inline-key", "security", "missing-host",
         "wecom-format", "quiet", "retry", "tick", "bool-for-int", "lease-under-2x-default-wait",
-        "lease-under-2x-wait", "unknown", "toml-syntax"])
+        "lease-under-2x-wait", "unknown", "toml-syntax", "proxy-not-an-address",
+        "proxies-not-a-list"])
 def test_mistakes_are_one_line_errors_with_their_place(tmp_path: Path, text: str,
                                                        place: str | None) -> None:
     path = write(tmp_path, text + "\n")
@@ -228,3 +231,9 @@ def test_credential_wins_over_secrets_file_and_environment_over_both(tmp_path: P
     assert build_channels(config, env)["wecom"]._robots["公开办群"] == "from-credential"
     env["REMINDER_WECOM_GONGKAI"] = "from-env"
     assert build_channels(config, env)["wecom"]._robots["公开办群"] == "from-env"
+
+
+def test_trusted_proxies_take_addresses_and_networks(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[web]\ntrusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]\n'))
+    assert config.web is not None and config.web.trusted_proxies == ("127.0.0.1", "10.0.0.0/8", "::1")
+    assert load_config(write(tmp_path, "[web]\n")).web.trusted_proxies == ()  # type: ignore[union-attr]
