@@ -100,8 +100,11 @@ async def act(request: Request) -> Response:
     if form.get("action") == "logout":
         if await run_in_threadpool(_session, request, site) is not None:
             # Only a live session may end them all: a stale cookie cannot log others out.
-            await run_in_threadpool(site.store.end_sessions)
-            log.info("看板退出登录：会话 %s；此前的会话均已失效", request.session.get("board"))
+            try:
+                await run_in_threadpool(site.store.end_sessions)
+                log.info("看板退出登录：会话 %s；此前的会话均已失效", request.session.get("board"))
+            except Exception as exc:  # this browser still forgets it; say the rest stand
+                log.error("看板退出登录未能使其他会话失效（数据库不可用）：%s", exc)
         request.session.clear()
         return RedirectResponse("board", status_code=303)
     client = request.client.host if request.client else "-"
