@@ -6,7 +6,7 @@ document ─importers→ Task ─deadlines→ Deadline ─occurrences→ Occurre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import MAXYEAR, MINYEAR, date, datetime, time
 from typing import Literal
 
 DeadlineKind = Literal["once", "recurring", "event", "none"]
@@ -26,6 +26,26 @@ STAGE_URGENCY: dict[str, int] = {"overdue": 0, "escalate": 1, "due": 2, "remind"
 def task_order(task_id: str) -> tuple[int, int, str]:
     """Tasks in their plan's numbering: 2 before 10, numbered before named (@dates)."""
     return (0, int(task_id), "") if task_id.isdigit() else (1, 0, task_id)
+
+
+# The dates a plan may name: its year minus 5 to plus 30. Wider is a typo (9999-12-31), and
+# counting workdays from it overflows `date` and used to stop every plan's reminders.
+YEARS_BEFORE, YEARS_AFTER = 5, 30
+
+
+def date_window(year: int) -> tuple[date, date]:
+    """The first and last day a plan of ``year`` may name (see YEARS_BEFORE/YEARS_AFTER)."""
+    return (date(max(MINYEAR, year - YEARS_BEFORE), 1, 1),
+            date(min(MAXYEAR, year + YEARS_AFTER), 12, 31))
+
+
+def outside_window(day: date, year: int) -> str:
+    """Why ``day`` is no date for a plan of ``year`` (Chinese, for the user), or ""."""
+    first, last = date_window(year)
+    if first <= day <= last:
+        return ""
+    return (f"日期 {day.isoformat()} 超出计划年度 {year} 的合理范围"
+            f"（{first.isoformat()} 至 {last.isoformat()}），请检查是否写错")
 
 
 CYCLES: tuple[str, ...] = ("weekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",

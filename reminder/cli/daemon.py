@@ -19,6 +19,7 @@ import click
 from reminder import wiring
 from reminder.cli.common import by_option, config_option, logging_to_terminal, parse_day, parse_moment
 from reminder.errors import ConfigError, PlanError, ReminderError, StoreError
+from reminder.models import outside_window
 
 if TYPE_CHECKING:
     from reminder.config import Config
@@ -197,6 +198,10 @@ def event_command(plan: str, task: str, day: str, by: str | None,
     loaded = _plan(config, plan)
     if loaded is not None and loaded.task(task) is None:
         raise PlanError(f"计划 {plan} 中没有编号为 {task} 的任务", file=loaded.path)
+    # Counting workdays from 9999-12-31 overflows: refused here, before the store has it.
+    why = outside_window(when, loaded.year if loaded is not None else wiring.now(config).year)
+    if why:
+        raise click.BadParameter(why, param_hint="DATE")
     store.set_event(plan, task, when, by=by or getpass.getuser(), now=wiring.now(config))
     click.echo(f"已记录：{plan} 任务 {task} 的事件日期为 {when}；"
                "运行中的守护进程会在下次检查时重新计划")

@@ -175,10 +175,20 @@ class Daemon:
                 continue
             start, end, cutoff = self.window(plan.id, now, synced_at.get(plan.id),
                                              earliest.get(plan.id))
-            # Occurrences once: the notices need the open ones, the store all of them.
-            occs = self._occurrences(plan, events=events)
-            notices = self._planner([plan], start=start, end=end, events=events, done=done,
-                                    occs={plan.id: occs})
+            try:
+                # Occurrences once: the notices need the open ones, the store all of them.
+                occs = self._occurrences(plan, events=events)
+                notices = self._planner([plan], start=start, end=end, events=events, done=done,
+                                        occs={plan.id: occs})
+            except Exception as err:  # one plan's bad data must not stop the rest
+                # A plan that loads but cannot be planned (an event date in the store far
+                # out overflows the workday count) keeps its outbox as it was; the others go on.
+                message = f"计划无法排期，暂停更新其提醒：{type(err).__name__}: {err}"
+                log.error("计划 %s：%s", plan.id, message)
+                log.debug("排期失败的详情", exc_info=True)
+                self.store.record_plan_error(plan.id, str(folder), message, now)
+                self._inputs[plan.id] = inputs  # told once per version of its inputs
+                continue
             self._warn_missing_years(plan, {n.send_at.year for n in notices} | {end.year})
             result = self.store.sync_plan(
                 plan_id=plan.id, title=plan.title, path=str(folder),

@@ -14,7 +14,7 @@ from datetime import MAXYEAR, MINYEAR, date, timedelta
 
 import regex
 
-from reminder.models import Deadline, Offset, Task
+from reminder.models import Deadline, Offset, Task, outside_window
 from reminder.parse.numerals import to_int
 from reminder.parse.rules import RELATIVE_YEARS, Match, Rule, RuleSet, load_rules, normalize
 
@@ -270,6 +270,8 @@ def _meaning(match: Match, ctx: Context) -> Deadline | None:
             if rule.start == "quarter":  # 从2024年第二季度起: the quarter's first day
                 month = 3 * (_value(match, "quarter") or 1) - 2
             opens = _month_day(year, month, _value(match, "day") or 1, ctx)
+            if opens is not None:
+                _in_window(opens, ctx)
             return None if opens is None else Deadline(
                 kind="none", start=opens, note=f"只写了开始日期 {opens.isoformat()}，没有截止日期",
                 **common)
@@ -283,11 +285,20 @@ def _meaning(match: Match, ctx: Context) -> Deadline | None:
         day, start = _date(match, ctx)
         if day is None or (start is not None and start > day):
             return None
+        _in_window(day, ctx)
         # A date rule's reason says what the reader should check (a year the text left out).
         guessed = rule.reason if rule.reason and match.groups.get("year") is None else ""
         return Deadline(kind="once", dates=(day,), start=start, note=guessed, **common)
     except ValueError:
         return None  # 13月, 2月30日, 第五季度: not a date, so not a deadline
+
+
+def _in_window(day: date, ctx: Context) -> None:
+    """A date far from the plan's year (9999年12月31日) is a typo, not a deadline: reported
+    like an ambiguity, so `check` names it and no reminder is counted from it."""
+    why = outside_window(day, ctx.year)
+    if why:
+        raise Unsettled(why)
 
 
 def _recurring(match: Match, ctx: Context, common: dict[str, str]) -> Deadline | None:

@@ -8,13 +8,13 @@ import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from reminder.errors import PlanError
-from reminder.models import Contact, PlanDate, Policy, Task, TaskOverride
+from reminder.models import Contact, PlanDate, Policy, Task, TaskOverride, outside_window
 from reminder.parse.deadlines import REPORTING_CYCLES
 from reminder.parse.rules import RuleSet, load_rules
 from reminder.plan.calendar import WorkCalendar, load_calendar
@@ -117,14 +117,21 @@ def _str_list(value: Any, path: Path, place: str) -> tuple[str, ...]:
     raise PlanError("应为文字列表，如 [\"a\", \"b\"]", file=path, place=place)
 
 
-def _date(value: Any, path: Path, place: str) -> date:
+def _date(value: Any, path: Path, place: str, year: int) -> date:
+    if isinstance(value, datetime):  # a TOML date-time: its day is what a plan means
+        value = value.date()
     if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise PlanError(f"无法识别的日期 {value!r}", file=path, place=place,
-                        hint="写作 2026-04-15") from None
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value))
+        except ValueError:
+            raise PlanError(f"无法识别的日期 {value!r}", file=path, place=place,
+                            hint="写作 2026-04-15") from None
+    why = outside_window(day, year)
+    if why:
+        raise PlanError(why, file=path, place=place, hint=f"写作 {year}-04-15 这样的日期")
+    return day
 
 
 def _units(raw: Any, path: Path) -> dict[str, Contact]:
@@ -177,7 +184,7 @@ def _with_book(units: dict[str, Contact], book: ContactBook | None) -> dict[str,
     return merged
 
 
-def _overrides(raw: Any, path: Path) -> dict[str, TaskOverride]:
+def _overrides(raw: Any, path: Path, year: int) -> dict[str, TaskOverride]:
     if not isinstance(raw, dict):
         raise PlanError("[tasks] 应为表", file=path, place="tasks")
     result: dict[str, TaskOverride] = {}
@@ -192,7 +199,7 @@ def _overrides(raw: Any, path: Path) -> dict[str, TaskOverride]:
         result[str(task_id)] = TaskOverride(
             deadline=str(spec["deadline"]) if "deadline" in spec else None,
             skip=bool(spec.get("skip", False)),
-            event=_date(spec["event"], path, f"{place}.event") if "event" in spec else None,
+            event=_date(spec["event"], path, f"{place}.event", year) if "event" in spec else None,
             units=_str_list(spec["units"], path, f"{place}.units") if "units" in spec else None,
         )
     return result
@@ -297,7 +304,7 @@ def load_plan(path: Path, *, extra_rules: Sequence[Path] = (),
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise PlanError("缺少或错误的计划年度 year", file=plan_file, place="year",
                         hint="写作 year = 2026")
-    issued = _date(data["issued"], plan_file, "issued") if data.get("issued") else None
+    issued = _date(data["issued"], plan_file, "issued", year) if data.get("issued") else None
     cycle = data.get("reporting_cycle", "quarterly")
     if cycle not in REPORTING_CYCLES:  # bimonthly and dekadal are task rhythms, not reporting
         raise PlanError(f"未知的报送周期 {cycle!r}", file=plan_file, place="reporting_cycle",
@@ -320,7 +327,7 @@ def load_plan(path: Path, *, extra_rules: Sequence[Path] = (),
         reporting_cycle=cycle,
         tasks=read_tasks(table_file),
         dates=_dates(data.get("dates", []), plan_file),
-        overrides=_overrides(data.get("tasks", {}), plan_file),
+        overrides=_overrides(data.get("tasks", {}), plan_file, year),
         units=_with_book(_units(data.get("units", {}), plan_file), contacts),
         coordinator=str(coordinator) if coordinator else None,
         sender_name=str(data.get("sender_name") or ""),

@@ -17,6 +17,7 @@ from reminder.answerback.completion import mark_done, reopen
 from reminder.answerback.links import Grant
 from reminder.answerback.progress import STATE_NAMES, counts, period_of, task_views
 from reminder.errors import ReminderError
+from reminder.models import outside_window
 from reminder.web.login import admin_grant, board_path
 from reminder.web.pages import Refused, checked_form, page
 from reminder.web.site import Site
@@ -106,6 +107,9 @@ def _handle(site: Site, grant: Grant, plan: Any, form: dict[str, Any]) -> str:
             day = date.fromisoformat(str(form.get("date", "")))
         except ValueError:
             raise Refused(400, "事件日期应写作 2026-07-01。") from None
+        why = outside_window(day, plan.year)  # 9999-12-31 would stop the plan's reminders
+        if why:
+            raise Refused(400, f"{why}。")
         site.store.set_event(plan.id, task.id, day, by=by, now=now)
         return f"已记录任务 {task.id} 的事件日期 {day}，守护进程将重新计划提醒。"
     raise Refused(400, "未知操作。")

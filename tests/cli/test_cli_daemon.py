@@ -343,3 +343,19 @@ def test_missing_plan_folder_is_an_error_in_status_and_for_run_once(
     assert "demo-2026" in status.stdout  # the table still shows what the database knows
     once = reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
     assert once.returncode == 1 and words in once.stderr and "Traceback" not in once.stderr
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_event_far_from_the_plan_year_is_refused_in_one_line(setup: dict[str, Any], day: str
+                                                             ) -> None:
+    """Issue 20 item 1: `event demo-2026 10 9999-12-31` exited 0, and then no plan got
+    reminders (OverflowError counting workdays from it)."""
+    event = reminder("event", "demo-2026", "10", day, "--config", setup["config"])
+    assert event.returncode == 2
+    assert event.stderr.count("\n") == 1 and "Traceback" not in event.stderr
+    assert "超出计划年度 2026 的合理范围（2021-01-01 至 2056-12-31）" in event.stderr
+    store = open_store(setup["db"])
+    try:
+        assert store.events() == {}
+    finally:
+        store.dispose()

@@ -316,3 +316,26 @@ def test_run_once_sends_everything_due_not_just_one_claim(store: Store, plan_dir
     report = daemon.run_once(at("2026-06-23"))
     assert (report.claimed, report.sent) == (12, 12)
     assert not [r for r in store.notices() if r.status == PENDING and r.send_at <= at("2026-06-23")]
+
+
+def test_a_plan_that_loads_but_cannot_be_planned_does_not_stop_the_others(
+        store: Store, plan_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 20 item 1: an event date recorded far out (9999-12-31, stored before the entry
+    points refused it) overflows the workday count. That plan is reported and keeps its
+    outbox; the other plans are still synced, at start-up and at every later sync."""
+    other = plan_dir.parent / "other-2026"
+    shutil.copytree(EXAMPLE, other)
+    store.set_event(PLAN, "10", date(9999, 12, 31), by="x", now=at("2026-06-01"))
+    cfg = Config(path=None, database_url=str(store.engine.url), plans=(plan_dir, other))
+    daemon = Daemon(cfg, store, Dispatcher(store, {"email": Recorder("email")}, claimant="t"))
+    results = daemon.sync(at("2026-06-01", "08:00"))
+    assert [r.plan for r in results] == ["other-2026"]
+    assert any(r.plan_id == "other-2026" and r.status == PENDING for r in store.notices())
+    error, _since = store.plan_errors()[PLAN]
+    assert "OverflowError" in error
+    assert "计划 demo-2026：计划无法排期" in caplog.text
+    # Later syncs go on too, and the broken plan is not reported again for the same inputs.
+    caplog.clear()
+    store.mark_done("other-2026", "5", date(2026, 6, 30), by="x", note="", now=at("2026-06-01"))
+    assert [r.plan for r in daemon.sync(at("2026-06-01", "08:05"))] == ["other-2026"]
+    assert "计划无法排期" not in caplog.text

@@ -710,7 +710,8 @@ def test_any_written_date_reads_back(day: date, chinese: bool) -> None:
             f"{small(day.day)}日前"
     else:
         text = f"{day.year}年{day.month}月{day.day}日前"
-    assert [d.dates for d in parse(text, C21)] == [(day,)]
+    # Read against a plan of its own year: far from the plan's year a date is refused.
+    assert [d.dates for d in parse(text, Context(year=day.year))] == [(day,)]
 
 
 @given(st.dates(min_value=date(1000, 1, 1), max_value=date(9000, 12, 31)),
@@ -1013,3 +1014,19 @@ def test_quarters_listed_one_by_one_are_one_series_with_their_own_limits() -> No
     assert [str(o) for o in d.offsets] == ["10d", "8d", "10wd"] and reading.understood
     (alone,) = read("第二季度结束后8日内", C26).deadlines  # one quarter alone: that quarter
     assert (alone.dates, str(alone.after)) == ((date(2026, 6, 30),), "8d")
+
+
+@pytest.mark.parametrize("text", ["9999年12月31日前", "0001年1月1日", "2015年底前"])
+def test_a_date_far_from_the_plan_year_is_no_deadline_but_named(text: str) -> None:
+    """Issue 20 item 1: 9999年12月31日 in a task row was a deadline, and counting workdays
+    from it overflowed and stopped every plan. Outside the plan year −5 … +30 it is reported
+    like an ambiguity, which check names as an error."""
+    reading = read(text, C21)
+    assert reading.deadlines == ()
+    assert len(reading.ambiguous) == 1 and "超出计划年度 2021 的合理范围" in reading.ambiguous[0][1]
+
+
+def test_the_date_window_keeps_its_edges() -> None:
+    assert show(parse("2016年1月1日", C21)) == ["2016-01-01"]
+    assert show(parse("2051年12月31日前", C21)) == ["2051-12-31"]
+    assert read("2052年1月1日", C21).deadlines == ()

@@ -108,3 +108,17 @@ def test_the_deployments_timezone_wins_over_the_policys(tmp_path: Path) -> None:
     assert load_plan(folder).policy.timezone == "Europe/Berlin"
     cache = PlanCache(lambda: [folder], timezone="Asia/Urumqi")
     assert cache.get("demo").policy.timezone == "Asia/Urumqi"
+
+
+@pytest.mark.parametrize(("toml", "place"), [
+    ('year = 2026\n[tasks."1"]\nevent = 9999-12-31\n', "tasks.1.event"),
+    ('year = 2026\n[tasks."1"]\nevent = "0001-01-01"\n', "tasks.1.event"),
+    ("year = 2026\nissued = 2099-01-01\n", "issued"),
+])
+def test_a_date_outside_the_plan_window_is_refused(tmp_path: Path, toml: str, place: str
+                                                   ) -> None:
+    """Issue 20 item 1: event = 9999-12-31 loaded, and planning it overflowed."""
+    with pytest.raises(PlanError) as caught:
+        load_plan(make_plan(tmp_path, toml))
+    assert caught.value.place == place
+    assert "超出计划年度 2026 的合理范围（2021-01-01 至 2056-12-31）" in str(caught.value)

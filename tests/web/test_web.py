@@ -288,6 +288,18 @@ def test_board_records_an_event_date_marks_done_and_serves_the_ledger(both: Depl
     assert set(tasks_of(only_overdue).values()) == {"done"}
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_board_refuses_an_event_date_far_from_the_plan_year(both: Deployment, day: str
+                                                             ) -> None:
+    """Issue 20 item 1: the board stored 9999-12-31, and from then on its pages, /ics and
+    the ledger answered 500."""
+    site = both
+    refused = board_post(site, "10", "event", date=day)
+    assert refused.status_code == 400 and "超出计划年度 2026 的合理范围" in refused.text
+    assert ("demo-2026", "10") not in site.store.events()
+    assert requests.get(site.admin_url() + "/ledger.xlsx", timeout=10).status_code == 200
+
+
 @pytest.mark.parametrize("make_url", [
     lambda s: s.unit_url("法规科").replace("/u/", "/admin/"),
     lambda s: tampered(s.admin_url()),
