@@ -78,11 +78,33 @@ def title_of(plan: Any, period: str | None) -> str:
     return f"{plan.title}工作台账" + (f"（{period}）" if period else "")
 
 
+# A cell starting with one of these is a formula to a spreadsheet (=HYPERLINK(…) opens a
+# link, -2+3 or @SUM computes); tab and CR too, per OWASP's CSV injection guidance.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: OWASP's remedy, a leading ' (Excel and
+    LibreOffice hide it, and the csv module quotes the cell where needed)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_csv(rows: Sequence[LedgerRow], out: IO[str]) -> None:
     writer = csv.writer(out)
-    writer.writerow(HEADERS)
+    writer.writerow([csv_cell(v) for v in HEADERS])
     for row in rows:
-        writer.writerow(row.cells())
+        writer.writerow([csv_cell(v) for v in row.cells()])
+
+
+def _append_text(sheet: Any, values: Sequence[Any]) -> None:
+    """Append a row whose text stays text: openpyxl stores a str starting with = as a
+    formula, and a progress note =HYPERLINK("http://…") became a live link."""
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def write_xlsx(rows: Sequence[LedgerRow], target: Path | IO[bytes], *, title: str,
@@ -97,15 +119,15 @@ def write_xlsx(rows: Sequence[LedgerRow], target: Path | IO[bytes], *, title: st
     sheet = book.active
     sheet.title = "台账"
     last = get_column_letter(len(HEADERS))
-    sheet.append([title])
+    _append_text(sheet, [title])
     sheet.merge_cells(f"A1:{last}1")
     sheet["A1"].font = Font(bold=True, size=16)
     sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
     sheet.row_dimensions[1].height = 30
-    sheet.append([f"制表日期：{made:%Y-%m-%d}"])
+    _append_text(sheet, [f"制表日期：{made:%Y-%m-%d}"])
     sheet.merge_cells(f"A2:{last}2")
     sheet["A2"].alignment = Alignment(horizontal="right")
-    sheet.append(list(HEADERS))
+    _append_text(sheet, HEADERS)
     thin = Side(style="thin", color="808080")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     for cell in sheet[3]:
@@ -114,7 +136,7 @@ def write_xlsx(rows: Sequence[LedgerRow], target: Path | IO[bytes], *, title: st
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = border
     for row in rows:
-        sheet.append(list(row.cells()))
+        _append_text(sheet, row.cells())
         fill = FILLS.get(row.state)
         for cell in sheet[sheet.max_row]:
             cell.alignment = Alignment(vertical="top", wrap_text=True)

@@ -72,3 +72,52 @@ def test_unknown_plan_is_one_line(config: Path, tmp_path: Path) -> None:
     result = reminder("report", "nope", "-o", str(tmp_path / "x.xlsx"), "--config", str(config))
     assert result.returncode != 0 and "未知计划 nope" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+LINK = '=HYPERLINK("http://evil.example/","点此查看附件")'
+
+
+@pytest.fixture
+def hostile(config: Path) -> Path:
+    """A unit's progress note and a task title that a spreadsheet would take for formulas."""
+    store = wiring.open_store(wiring.load(config))
+    for text in (LINK, "@SUM(1+1)", "+1+2", "-2+3", "\t=1"):
+        store.add_feedback("demo-2026", "2", unit="法规科", kind="progress", text=text,
+                           now=NOW, period="2026Q2")
+    store.dispose()
+    done = reminder("done", "demo-2026", "13", "--note", LINK, "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    table = config.parent / "plans" / "demo-2026" / "tasks.csv"
+    text = table.read_text(encoding="utf-8-sig")
+    title = next(r for r in csv.reader(io.StringIO(text)) if r[0] == "3")[2]
+    table.write_text(text.replace(title, "=1+1" + title, 1), encoding="utf-8-sig")
+    return config
+
+
+def test_xlsx_writes_formula_text_as_text(hostile: Path, tmp_path: Path) -> None:
+    """Issue 20 item 9: the note was stored as a formula and LibreOffice showed a live link."""
+    import zipfile
+
+    out = tmp_path / "台账.xlsx"
+    result = reminder("report", "demo-2026", "-o", str(out), "--config", str(hostile))
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out) as book:
+        assert "<f>" not in book.read("xl/worksheets/sheet1.xml").decode()
+    sheet = load_workbook(out).active
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=4)}
+    progress, title = rows["2"][HEADERS.index("进展情况")], rows["3"][HEADERS.index("工作任务")]
+    assert progress.data_type == "s" and LINK in progress.value
+    note = rows["13"][HEADERS.index("进展情况")]  # a completion's note is the whole cell
+    assert note.data_type == "s" and note.value == LINK
+    assert title.data_type == "s" and title.value.startswith("=1+1")
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_compute(hostile: Path) -> None:
+    """Issue 20 item 9, OWASP's CSV injection remedy: a leading ' on = + - @ tab CR."""
+    result = reminder("report", "demo-2026", "--format", "csv", "-o", "-", "--config",
+                      str(hostile))
+    assert result.returncode == 0, result.stderr
+    cells = [c for r in csv.reader(io.StringIO(result.stdout)) for c in r]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    rows = {r[0]: r for r in csv.reader(io.StringIO(result.stdout))}
+    assert rows["3"][1].startswith("'=1+1") and rows["13"][7] == "'" + LINK
