@@ -352,10 +352,19 @@ class _Reader:
         return policy
 
     def admin(self, data: Mapping[str, Any]) -> Contact:
+        from reminder.addresses import address_problem
+
         t = self.table(data, "admin", {"email", "wecom", "wecom_users"})
-        return Contact(name=ADMIN, email=tuple(self.strings(t, "email", "admin")),
+        found = {kind: tuple(v.strip() for v in self.strings(t, kind, "admin") if v.strip())
+                 for kind in ("email", "wecom_users")}
+        for kind, values in found.items():
+            for value in values:  # a CR/LF in the admin's address would add mail headers
+                problem = address_problem(kind, value)
+                if problem:
+                    raise self.fail(problem, f"admin.{kind}")
+        return Contact(name=ADMIN, email=found["email"],
                      wecom=self.get(t, "wecom", str, "admin"),
-                     wecom_users=tuple(self.strings(t, "wecom_users", "admin")))
+                     wecom_users=found["wecom_users"])
 
     def daemon(self, data: Mapping[str, Any]) -> dict[str, Any]:
         t = self.table(data, "daemon", {"tick_seconds", "lease_seconds", "max_wait_seconds",

@@ -94,10 +94,13 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     ("title = ", None),
     ('[web]\ntrusted_proxies = ["nginx.local"]', "web.trusted_proxies"),
     ('[web]\ntrusted_proxies = "127.0.0.1"', "web.trusted_proxies"),
+    ('[admin]\nemail = ["admin@example.org\\r\\nBcc: x@example.org"]', "admin.email"),
+    ('[admin]\nemail = ["a@x.org, evil@x.org"]', "admin.email"),
+    ('[admin]\nwecom_users = ["chenjing>\\n<@all"]', "admin.wecom_users"),
 ], ids=["timezone", "typo", "inline-password", "inline-key", "security", "missing-host",
         "wecom-format", "quiet", "retry", "tick", "bool-for-int", "lease-under-2x-default-wait",
         "lease-under-2x-wait", "unknown", "toml-syntax", "proxy-not-an-address",
-        "proxies-not-a-list"])
+        "proxies-not-a-list", "admin-email-crlf", "admin-two-emails", "admin-userid-mention"])
 def test_mistakes_are_one_line_errors_with_their_place(tmp_path: Path, text: str,
                                                        place: str | None) -> None:
     path = write(tmp_path, text + "\n")

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from reminder.addresses import one_line
 from reminder.answerback.progress import belongs
 from reminder.plan.occurrences import effective_task, occurrences, plan_date_task_id
 from reminder.plan.planner import before
@@ -37,7 +38,8 @@ def build_calendar(plan: Any, *, events: Any = None, unit: str | None = None,
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"{plan.title}{'·' + unit if unit else ''}")
+    # Names folded to one line: icalendar refuses a raw line break (the feed answered 500).
+    cal.add("x-wr-calname", one_line(f"{plan.title}{'·' + unit if unit else ''}"))
     cal.add("x-wr-timezone", plan.policy.timezone)
     tasks = {t.id: effective_task(plan, t) for t in plan.tasks}
     for occ in occurrences(plan, events=events or {}):
@@ -64,6 +66,7 @@ def build_calendar(plan: Any, *, events: Any = None, unit: str | None = None,
         event.add("dtstamp", stamp)
         event.add("dtstart", occ.due)
         event.add("dtend", occ.due + timedelta(days=1))
+        title = one_line(title)
         event.add("summary", f"截止：{title}")
         if detail:
             event.add("description", detail)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reminder.addresses import address_problem
 from reminder.encoding import decode_text
 from reminder.errors import ConfigError
 from reminder.models import Contact
@@ -100,10 +101,14 @@ def read_book(path: Path) -> ContactBook:
         if name in lines:
             raise ConfigError(f"单位“{name}”重复（第 {lines[name]} 行已有）", file=path, line=line,
                               hint="每个单位一行，多个地址写在同一格，用、分隔")
-        for address in values.get("email", ()):
-            if "@" not in address:
-                raise ConfigError(f"邮箱“{address}”不像邮件地址", file=path, line=line,
-                                  place="邮箱", hint="写作 name@example.gov.cn")
+        for kind, column in (("email", "邮箱"), ("wecom_users", "企业微信成员"),
+                             ("wecom_mobiles", "手机")):
+            for address in values.get(kind, ()):
+                # A stray > or space in a userid or number would forge a mention (<@all>).
+                problem = address_problem(kind, address)
+                if problem:
+                    raise ConfigError(problem, file=path, line=line, place=column,
+                                      hint="多个值用、分隔")
         robots = values.get("wecom", ())
         if len(robots) > 1:
             raise ConfigError("企业微信群只能填一个机器人名", file=path, line=line, place="企业微信群",

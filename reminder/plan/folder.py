@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from reminder.addresses import address_problem, one_line
 from reminder.errors import PlanError
 from reminder.models import Contact, PlanDate, Policy, Task, TaskOverride, outside_window
 from reminder.parse.deadlines import REPORTING_CYCLES
@@ -152,21 +153,25 @@ def _units(raw: Any, path: Path) -> dict[str, Contact]:
             if key not in _UNIT_KEYS:
                 raise PlanError(f"未知的联系方式项 {key}", file=path, place=place,
                                 hint="可用项：" + "、".join(sorted(_UNIT_KEYS)))
-        emails = _str_list(spec.get("email", []), path, f"{place}.email")
-        for address in emails:
-            # A line break in an address would add headers (Bcc: …) to the mail we send.
-            if any(ord(c) < 32 or c == "\x7f" for c in address):
-                raise PlanError(f"邮箱地址中有换行或控制字符：{address!r}", file=path,
-                                place=f"{place}.email", hint="每个地址单独写一项，不要换行")
+        found: dict[str, tuple[str, ...]] = {}
+        for kind in ("email", "wecom_users", "wecom_mobiles"):
+            found[kind] = _str_list(spec.get(kind, []), path, f"{place}.{kind}")
+            for address in found[kind]:
+                # "a@x, evil@x" or a line break would add a recipient or a header (Bcc: …)
+                # to the mail; "chenjing>\n<@all" a mention of everyone in the group.
+                problem = address_problem(kind, address)
+                if problem:
+                    raise PlanError(problem, file=path, place=f"{place}.{kind}",
+                                    hint="每个地址单独写一项，不要换行或用逗号连写")
         wecom = spec.get("wecom") or None
         if wecom is not None and not isinstance(wecom, str):
             raise PlanError("wecom 应为机器人名称", file=path, place=f"{place}.wecom")
         units[name] = Contact(
             name=name,
-            email=emails,
+            email=found["email"],
             wecom=wecom,
-            wecom_users=_str_list(spec.get("wecom_users", []), path, f"{place}.wecom_users"),
-            wecom_mobiles=_str_list(spec.get("wecom_mobiles", []), path, f"{place}.wecom_mobiles"),
+            wecom_users=found["wecom_users"],
+            wecom_mobiles=found["wecom_mobiles"],
             aliases=_str_list(spec.get("aliases", []), path, f"{place}.aliases"),
         )
     return units
@@ -320,7 +325,7 @@ def load_plan(path: Path, *, extra_rules: Sequence[Path] = (),
     return Plan(
         id=path.resolve().name,
         path=path,
-        title=str(data.get("title") or path.name),
+        title=one_line(str(data.get("title") or path.name)),  # a CR/LF broke the .ics
         year=year,
         issued=issued,
         default_deadline=str(data.get("default_deadline", "")),

@@ -70,3 +70,27 @@ def _config_for(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
     path.write_text('plans = ["plans"]\n[database]\npath = "state/r.db"\n', encoding="utf-8")
     return path
+
+
+def test_a_line_break_in_a_title_is_folded(plan) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20 item 11: a CR/LF in a title made icalendar raise (the feed answered 500)."""
+    from dataclasses import replace
+
+    broken = replace(plan, title="方案\r\n第二行", tasks=tuple(
+        replace(t, title=t.title + "\r\nX-INJECTED:1") for t in plan.tasks))
+    body = build_calendar(broken, stamp=datetime(2026, 6, 1, 9, 0))
+    cal = Calendar.from_ical(body)
+    assert cal["x-wr-calname"] == "方案 第二行"
+    assert b"\nX-INJECTED" not in body
+
+
+def test_calendar_command_folds_a_plan_title_with_a_line_break(tmp_path: Path) -> None:
+    config = _config_for(tmp_path)
+    toml = tmp_path / "plans" / "demo-2026" / "plan.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(f'title = "标题\\r\\n第二行"\n{text.replace("title =", "#title =", 1)}',
+                    encoding="utf-8")
+    out = tmp_path / "out.ics"
+    result = reminder("calendar", "demo-2026", "-o", str(out), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "X-WR-CALNAME:标题 第二行" in out.read_text(encoding="utf-8")

@@ -52,6 +52,20 @@ def test_an_email_cell_may_hold_several_addresses(tmp_path: Path, cell: str, exp
     assert book.row_of("法规处") == 2 and book.row_of("法规科") == 2
 
 
+@pytest.mark.parametrize(("row", "column"), [
+    pytest.param("法规科,,a@x.org <evil@x.org>,,,\n", "邮箱", id="display-name"),
+    pytest.param("法规科,,,,\"chenjing>\n<@all\",\n", "企业微信成员", id="userid-mention"),
+    pytest.param("法规科,,,,,13800000000<@all>\n", "手机", id="mobile-mention"),
+])
+def test_a_cell_that_is_no_address_of_its_kind_is_refused(tmp_path: Path, row: str,
+                                                          column: str) -> None:
+    """Issue 20 item 11: one address per entry, userid and mobile syntax."""
+    with pytest.raises(ConfigError) as caught:
+        read_book(_sheet(tmp_path, row))
+    assert caught.value.line == 2 and caught.value.place == column
+    assert "\n" not in str(caught.value)
+
+
 def test_every_column_reaches_the_contact(tmp_path: Path) -> None:
     book = read_book(_sheet(tmp_path, "信息中心,中心、网信中心,,业务科室群,zhaolei、wangfang,13800000001\n"))
     assert book.contacts["信息中心"] == Contact(
