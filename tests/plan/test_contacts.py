@@ -77,7 +77,7 @@ def test_every_column_reaches_the_contact(tmp_path: Path) -> None:
     ("body", "fragment"),
     [
         pytest.param("法规科,,a@x.org,,,\n法规科,,b@x.org,,,\n", ":3: 单位“法规科”重复（第 2 行已有）", id="duplicate"),
-        pytest.param("法规科,,fagui.x.org,,,\n", ":2 [邮箱]: 邮箱“fagui.x.org”不像邮件地址", id="bad-email"),
+        pytest.param("法规科,,fagui.x.org,,,\n", ":2 [邮箱]: 'fagui.x.org' 不是一个有效的邮件地址", id="bad-email"),
         pytest.param("法规科,,,群一、群二,,\n", ":2 [企业微信群]: 企业微信群只能填一个", id="two-robots"),
     ],
 )
