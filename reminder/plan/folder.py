@@ -39,6 +39,26 @@ _TOP_KEYS = frozenset({
 })
 _UNIT_KEYS = frozenset({"email", "wecom", "wecom_users", "wecom_mobiles", "aliases", "note"})
 _SECRET_WORDS = ("key", "secret", "password", "token", "webhook")
+# A robot's webhook URL carries its key in the query (…/webhook/send?key=…): a plan file is
+# shared and printed, so such a value is refused wherever it stands, like a secret's key.
+_SECRET_QUERY = re.compile(r"[?&#;](?:key|access_token|token|secret)=", re.IGNORECASE)
+
+
+def _refuse_secret_urls(value: Any, path: Path, place: str = "") -> None:
+    """Refuse a URL with its key anywhere in plan.toml; the message never repeats the value."""
+    if isinstance(value, str):
+        match = _SECRET_QUERY.search(value)
+        if match:
+            raise PlanError(f"计划文件中不能写带密钥的网址（{match.group(0)[1:]}…）", file=path,
+                            place=place or None,
+                            hint="机器人在 config.toml 的 [channels.wecom.robots] 配置，密钥放在环境变量"
+                                 "或密钥文件中，这里只写 wecom = \"机器人名\"")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_secret_urls(item, path, f"{place}.{key}" if place else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_secret_urls(item, path, f"{place}[{i}]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -301,6 +321,7 @@ def load_plan(path: Path, *, extra_rules: Sequence[Path] = (),
         raise PlanError("不是计划文件夹：缺少 plan.toml", file=path,
                         hint="用 reminder import 文件 -o 文件夹 生成")
     data = read_toml(plan_file)
+    _refuse_secret_urls(data, plan_file)
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise PlanError(f"未知的设置项 {', '.join(sorted(unknown))}", file=plan_file,

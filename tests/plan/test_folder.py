@@ -130,3 +130,34 @@ def test_a_date_outside_the_plan_window_is_refused(tmp_path: Path, toml: str, pl
         load_plan(make_plan(tmp_path, toml))
     assert caught.value.place == place
     assert "超出计划年度 2026 的合理范围（2021-01-01 至 2056-12-31）" in str(caught.value)
+
+
+KEYED = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+
+
+@pytest.mark.parametrize(("toml", "place"), [
+    (f'year = 2026\n[units."办公室"]\nwecom = "{KEYED}"\n', "units.办公室.wecom"),
+    (f'year = 2026\nnote = "群：{KEYED}"\n', "note"),
+    ('year = 2026\n[units."办公室"]\nemail = ["a@x.org"]\nnote = '
+     '"https://oapi.example/robot/send?access_token=0123456789abcdef"\n', "units.办公室.note"),
+])
+def test_a_url_with_its_key_is_refused_without_repeating_it(tmp_path: Path, toml: str,
+                                                            place: str) -> None:
+    """Issue 20 item 12: the webhook URL with its key loaded; `reminder plan` printed it and
+    the outbox stored it."""
+    with pytest.raises(PlanError) as caught:
+        load_plan(make_plan(tmp_path, toml))
+    assert caught.value.place == place and "带密钥的网址" in str(caught.value)
+    assert "693a91f6" not in str(caught.value) and "0123456789" not in str(caught.value)
+
+
+def test_check_with_a_config_refuses_a_keyed_url(tmp_path: Path) -> None:
+    from clirun import reminder
+
+    folder = make_plan(tmp_path, f'year = 2026\n[units."办公室"]\nwecom = "{KEYED}"\n')
+    config = tmp_path / "config.toml"
+    config.write_text(f'plans = ["{folder}"]\n[database]\npath = "r.db"\n', encoding="utf-8")
+    result = reminder("check", str(folder), "--config", str(config))
+    assert result.returncode != 0 and "带密钥的网址" in result.stdout + result.stderr
+    assert "693a91f6" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
