@@ -396,10 +396,17 @@ class _Reader:
         if not re.fullmatch(r"[\w.\-]*:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5}", listen):
             raise self.fail(f"监听地址应写作 主机:端口：{listen!r}", "web.listen",
                             "例如 127.0.0.1:8080")
+        if not 1 <= int(listen.rpartition(":")[2]) <= 65535:  # 99999 failed in bind() at start
+            raise self.fail(f"端口应在 1 至 65535 之间：{listen!r}", "web.listen",
+                            "例如 127.0.0.1:8080")
         base_url = self.get(t, "base_url", str, "web", "")
         if base_url and not re.match(r"https?://", base_url):
             raise self.fail("base_url 应以 http:// 或 https:// 开头", "web.base_url",
                             "填写单位访问本服务的地址，如 https://reminder.example.gov.cn")
+        if "?" in base_url or "#" in base_url:
+            # Links are base_url + "/u/<token>": a query or fragment would swallow the path.
+            raise self.fail("base_url 不能带 ? 或 # 之后的部分", "web.base_url",
+                            "只写地址和路径，如 https://reminder.example.gov.cn/reminder")
         days = self.get(t, "link_days", int, "web", 60)
         if days < 1:
             raise self.fail("应为正整数", "web.link_days")
@@ -478,6 +485,22 @@ def _read_secret_file(path: Path) -> dict[str, Any]:
         line = re.search(r"line (\d+)", str(exc))
         where = f"（第 {line.group(1)} 行）" if line else ""
         raise ConfigError(f"密钥文件 TOML 语法错误{where}", file=path) from None
+
+
+WEB_SECRET_MIN = 16  # shorter, the HMAC of every link can be forged by guessing the secret
+
+
+def web_secret(config: Config, environ: Mapping[str, str] | None = None) -> str:
+    """The [web] signing secret, refused when missing or shorter than WEB_SECRET_MIN."""
+    assert config.web is not None
+    environ = os.environ if environ is None else environ
+    secret = secret_value(config, config.web.secret_env, "web", "secret",
+                          read_secrets(config, environ), environ, "web.secret_env")
+    if len(secret) < WEB_SECRET_MIN:
+        raise ConfigError(f"[web] 签名密钥太短（{len(secret)} 个字符，至少 {WEB_SECRET_MIN} 个），"
+                          "链接可能被伪造", file=config.path, place="web.secret_env",
+                          hint="用 python3 -c 'import secrets; print(secrets.token_urlsafe(32))' 生成")
+    return secret
 
 
 def secret_value(config: Config, env_name: str | None, section: str, name: str,

@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reminder.config import Config, read_secrets, secret_value
+from reminder.config import Config, read_secrets, secret_value, web_secret
 
 if TYPE_CHECKING:
     from reminder.answerback.links import Links
@@ -48,10 +48,8 @@ def build_links(config: Config, environ: Mapping[str, str] | None = None) -> Lin
         return None
     from reminder.answerback.links import Links
 
-    environ = os.environ if environ is None else environ
-    secrets = read_secrets(config, environ)
-    secret = secret_value(config, config.web.secret_env, "web", "secret", secrets, environ,
-                          "web.secret_env")
+    # A short secret is refused here, so run, serve and doctor all stop on it (exit 2).
+    secret = web_secret(config, environ)
     return Links(secret, base_url=config.web.url, max_age_days=config.web.link_days)
 
 

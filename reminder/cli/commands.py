@@ -276,6 +276,10 @@ def check(plan_dirs: tuple[Path, ...], config_path: Path | None, rules: tuple[Pa
 
     errors = 0
     config = _deployment(config_path)
+    if config is not None and config.web is not None:
+        from reminder.config import web_secret
+
+        web_secret(config)  # a secret run and serve would refuse fails the check too (exit 2)
     book = contact_book(config)
     zone = config.timezone if config else None
     with ExitStack() as stack:

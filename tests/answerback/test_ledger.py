@@ -18,7 +18,7 @@ from reminder.answerback.ledger import HEADERS
 
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
         path, _ = deploy(tmp_path, smtp, wecom)
     store = wiring.open_store(wiring.load(path))

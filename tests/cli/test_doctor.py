@@ -136,8 +136,7 @@ NEW_HASH = "scrypt$131072$8$1$MDEyMzQ1Njc4OWFiY2RlZg$eLmx3vo6MiHUlA2KZa4UGeO-pF2
 
 @pytest.mark.parametrize(("extra", "env", "secrets", "wanted"), [
     pytest.param(WEB, {}, "", ["错误 反馈页面：…缺少密钥：环境变量 WEB_SECRET"], id="no-secret"),
-    pytest.param(WEB, {"WEB_SECRET": "short"}, "", ["警告 反馈页面：签名密钥太短",
-                                                     "警告 反馈页面：未设置 base_url"], id="weak"),
+    pytest.param(WEB, {"WEB_SECRET": "short"}, "", ["错误 反馈页面：…签名密钥太短"], id="weak"),
     pytest.param(WEB + 'base_url = "https://gov.example.cn/reminder"\n', {"WEB_SECRET": LONG}, "",
                  ["正常 反馈页面：链接指向 https://gov.example.cn/reminder，签名密钥已配置",
                   "正常 督办看板：未设置密码"], id="ready"),
@@ -165,3 +164,29 @@ def test_web_findings(tmp_path: Path, servers, extra: str, env: dict, secrets: s
         start, _, middle = line.partition("…")
         assert any(x.startswith(start) and middle in x for x in lines), result.stdout
     assert LONG not in result.stdout and "hunter2" not in result.stdout
+
+
+@pytest.mark.parametrize(("web", "secret", "words"), [
+    ('listen = "127.0.0.1:99999"', "s" * 32, "端口应在 1 至 65535 之间"),
+    ('listen = "127.0.0.1:18765"', "abc", "签名密钥太短（3 个字符，至少 16 个）"),
+    ('listen = "127.0.0.1:18765"\nbase_url = "https://r.example.gov.cn/?from=mail"', "s" * 32,
+     "base_url 不能带 ? 或 # 之后的部分"),
+], ids=["port-99999", "secret-of-3", "base-url-query"])
+def test_a_web_mistake_stops_check_doctor_run_and_serve_alike(tmp_path: Path, web: str,
+                                                             secret: str, words: str) -> None:
+    """Issue 20 item 17: each ended in a traceback, a warning only, or a start that worked."""
+    plans = tmp_path / "plans"
+    shutil.copytree(EXAMPLE, plans / "demo-2026")
+    config = tmp_path / "config.toml"
+    config.write_text(f'plans = ["plans"]\n[database]\npath = "state/r.db"\n'
+                      f'[web]\nsecret_env = "WEB_SECRET_T"\n{web}\n', encoding="utf-8")
+    env = {**os.environ, "WEB_SECRET_T": secret}
+    env.pop("REMINDER_CONFIG", None)
+    for args in (["check", str(plans / "demo-2026")], ["doctor"], ["run", "--once"], ["serve"]):
+        result = subprocess.run([sys.executable, "-m", "reminder", *args, "--config", str(config)],
+                                capture_output=True, text=True, env=env, timeout=60)
+        said = result.stdout + result.stderr
+        assert result.returncode == 2, (args, said)
+        assert words in said and "Traceback" not in said, (args, said)
+        if args[0] != "doctor":  # doctor lists every area, one line each
+            assert result.stderr.count("\n") == 1, (args, result.stderr)

@@ -75,7 +75,7 @@ def test_unit_marks_done_from_the_link_in_its_mail(browser, tmp_path: Path, monk
                                                    width: int, name: str) -> None:
     from selenium.webdriver.common.by import By
 
-    monkeypatch.setenv(SECRET_ENV, "browser-secret")
+    monkeypatch.setenv(SECRET_ENV, "browser-secret-of-24-chars")
     for key, value in KEYS.items():
         monkeypatch.setenv(key, value)
     shots = shots_dir(tmp_path)
@@ -139,7 +139,7 @@ def test_coordinator_logs_in_with_the_board_password_on_a_phone(  # type: ignore
 
     from reminder.cli.main import cli
 
-    monkeypatch.setenv(SECRET_ENV, "browser-secret")
+    monkeypatch.setenv(SECRET_ENV, "browser-secret-of-24-chars")
     shots = shots_dir(tmp_path)
     with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
         config, _ = deploy(tmp_path, smtp, wecom, run_once=False)

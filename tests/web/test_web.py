@@ -36,7 +36,7 @@ from reminder.web.site import RateLimit
 
 def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str = "sqlite",
              policy: str = "") -> Iterator[Deployment]:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     for name, value in KEYS.items():
         monkeypatch.setenv(name, value)
     with store_url(kind) as url, smtp_server() as smtp, \
@@ -173,7 +173,7 @@ def test_refused_posts_change_nothing(both: Deployment, make_url: Any, fields: d
 
 
 def test_expired_link_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
         config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
         later = NOW + timedelta(days=400)  # issued "now" (real clock), checked 400 days on
@@ -183,7 +183,7 @@ def test_expired_link_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_posts_are_rate_limited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
         config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
         with served(config, smtp, wecom, rate=RateLimit(limit=3, window=60)) as s:
@@ -317,7 +317,7 @@ def test_board_refuses_other_links(both: Deployment, make_url: Any) -> None:
 def test_serve_on_a_busy_port_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom, \
             socket.socket() as busy:
         config, base = deploy(tmp_path, smtp, wecom, run_once=False)

@@ -42,7 +42,7 @@ def set_password(config: Path, *typed: str) -> tuple[int, str]:
 
 @pytest.fixture
 def board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     for name, value in KEYS.items():
         monkeypatch.setenv(name, value)
     with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
@@ -62,7 +62,7 @@ def login(site: Deployment, password: str, session: requests.Session | None = No
 
 def test_web_password_writes_only_a_salted_hash_and_keeps_the_other_secrets(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     with smtp_server() as smtp, wecom_server() as wecom:
         config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
     secrets = with_secrets_file(config, '# 密钥\n[smtp]\npassword = "keep-me"\n')
@@ -142,7 +142,7 @@ def test_login_attempts_are_rate_limited(board: Deployment) -> None:
 
 def test_without_a_password_the_board_says_how_to_get_in(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     with smtp_server() as smtp, wecom_server() as wecom:
         config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
         with served(config, smtp, wecom) as s:
