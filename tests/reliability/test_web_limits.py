@@ -30,7 +30,7 @@ PASSWORD = "督办看板-2026"
 @pytest.fixture(autouse=True)
 def secret(monkeypatch: pytest.MonkeyPatch) -> None:
     """The link signing secret, for `run --once`, `serve` and the links signed here."""
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
 
 
 def rss_mb(pid: int) -> float:
@@ -51,7 +51,7 @@ def serving(tmp_path: Path, smtp, wecom, *, web: str = "") -> Iterator[tuple[str
     text = config.read_text(encoding="utf-8").replace("[web]\n", f"[web]\n{web}")
     config.write_text(f'secrets_file = "{secrets}"\n' + text, encoding="utf-8")
     log = tmp_path / "serve.log"
-    env = {**os.environ, **KEYS, SECRET_ENV: "test-secret", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **KEYS, SECRET_ENV: "test-secret-of-24-chars!", "PYTHONUNBUFFERED": "1"}
     with open(log, "ab") as out:
         process = subprocess.Popen([sys.executable, "-m", "reminder", "serve", "--config",
                                     str(config)], stdout=out, stderr=subprocess.STDOUT, env=env)

@@ -189,7 +189,7 @@ def test_a_rotating_forwarded_for_does_not_reset_the_login_limit(board: Deployme
 
 def test_behind_a_trusted_proxy_each_client_counts_and_all_together_meet_a_ceiling(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     with smtp_server() as smtp, wecom_server() as wecom:
         config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
         text = config.read_text(encoding="utf-8")
