@@ -32,6 +32,7 @@ from reminder.store.schema import (
 )
 from reminder.store.sessions import SessionsMixin
 from reminder.store.sync import SyncMixin, SyncResult
+from reminder.store.tallies import TalliesMixin
 
 __all__ = [
     "ADMIN_UNREACHABLE",
@@ -62,7 +63,7 @@ __all__ = [
 
 
 class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin,
-            FeedbackMixin, SessionsMixin):
+            FeedbackMixin, SessionsMixin, TalliesMixin):
     """Every store operation; each method is one short transaction."""
 
     def watcher(self, stop: Any = None) -> Any:
