@@ -117,4 +117,32 @@ def stats_command(plan_ids: tuple[str, ...], period: str | None, fmt: str, now: 
                err=True)
 
 
-COMMANDS = [stats_command]
+@click.command("bulletin")
+@PLANS
+@PERIOD
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出的 Word 文件，如 督查通报.docx")
+@click.option("--office", help="落款单位（默认：计划中的牵头处室 coordinator）")
+@NOW
+@config_option
+def bulletin_command(plan_ids: tuple[str, ...], period: str | None, output: Path,
+                     office: str | None, now: str | None, config_path: Path | None) -> None:
+    """生成督查情况通报（草稿，.docx）：总体情况、图表、各单位完成情况表、逾期单位与事项、已完成任务、
+    下一步工作（供修改）。数字与 reminder stats 相同。"""
+    from reminder.answerback.bulletin import write_bulletin
+
+    stats = gather(plan_ids, period, now, config_path)
+    if office is None:
+        config = wiring.load(config_path)
+        office = next((p.coordinator for p in _plans(config, plan_ids) if p.coordinator), "")
+    try:
+        write_bulletin(stats, output, office=office)
+    except OSError as exc:
+        raise click.ClickException(f"无法写入 {output}：{exc.strerror or exc}（检查文件夹是否存在、"
+                                   "文件是否正被 Word 打开）") from None
+    units = sum(len(p.units) for p in stats.plans)
+    click.echo(f"已生成通报草稿：{output}（{stats.period.label}，{units} 个单位），请核改后印发。",
+               err=True)
+
+
+COMMANDS = [stats_command, bulletin_command]
