@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reminder.store.engine import DaemonLock, create_store_engine, migrate, redact, sqlite_path
+from reminder.store.evidence import EvidenceMixin
 from reminder.store.feedback import FeedbackMixin
 from reminder.store.holds import ADMIN_UNREACHABLE, HeldRoute, HoldsMixin, RetryResult
 from reminder.store.limits import LimitsMixin
@@ -63,7 +64,7 @@ __all__ = [
 
 
 class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin,
-            FeedbackMixin, SessionsMixin, TalliesMixin):
+            FeedbackMixin, SessionsMixin, TalliesMixin, EvidenceMixin):
     """Every store operation; each method is one short transaction."""
 
     def watcher(self, stop: Any = None) -> Any:
