@@ -2,7 +2,7 @@
 stored on disk by content hash; this table keeps who sent what for which task.
 
 Revision ID: 0007
-Revises: 0005 (to be re-chained after 0006, the 批示 table)
+Revises: 0006 (re-chain after the 批示 migration when it lands)
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
