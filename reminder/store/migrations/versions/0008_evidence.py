@@ -1,8 +1,8 @@
 """佐证材料: supporting files attached to a progress report, a difficulty or a completion,
 stored on disk by content hash; this table keeps who sent what for which task.
 
-Revision ID: 0007
-Revises: 0006 (re-chain after the 批示 migration when it lands)
+Revision ID: 0008
+Revises: 0007 (re-chain after the 批示 migration when it lands)
 Create Date: 2026-12-03
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
