@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-Kind = Literal["unit", "admin", "feed"]
-PATHS: dict[str, str] = {"unit": "u", "admin": "admin", "feed": "ics"}
+Kind = Literal["unit", "admin", "feed", "file"]
+PATHS: dict[str, str] = {"unit": "u", "admin": "admin", "feed": "ics", "file": "f"}
 DEFAULT_DAYS = 60
 # Clocks of two hosts behind one deployment (the daemon signs, the web checks) drift a little;
 # a token stamped further ahead than this was not signed by this deployment's clock.
@@ -111,3 +111,17 @@ class Links:
             return bool(self._serializer.loads(value, salt="reminder-csrf") == grant.link_id)
         except BadSignature:
             return False
+
+
+def file_url(links: Links, plan: str, sha256: str) -> str:
+    """The signed link to one 佐证材料 of ``plan``: it names the file by its hash (never a
+    path), expires like every link, and a changed signature is refused (``verify_file``)."""
+    return links.url("file", plan, sha256)
+
+
+def verify_file(links: Links, token: str, *, now: datetime | None = None) -> tuple[str, str]:
+    """(plan, sha256) of a file link; LinkError when tampered with, expired or another kind."""
+    grant = links.verify(token, "file", now=now)
+    if len(grant.unit) != 64 or any(c not in "0123456789abcdef" for c in grant.unit):
+        raise LinkError("invalid", grant.link_id)
+    return grant.plan, grant.unit

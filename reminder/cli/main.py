@@ -28,6 +28,7 @@ COMMAND_MODULES: dict[str, str] = {
     "contacts": "reminder.cli.contacts",
     **dict.fromkeys(("serve", "link", "report", "calendar", "web-password"), "reminder.cli.web"),
     "doctor": "reminder.cli.doctor",
+    **dict.fromkeys(("stats", "bulletin"), "reminder.cli.reports"),
 }
 
 

@@ -59,3 +59,34 @@ def days_text(due: date, today: date) -> str:
     if days > 0:
         return f"还剩{days}天"
     return "今天到期" if days == 0 else f"已逾期{-days}天"
+
+
+QUARTER_NUMERALS = "一二三四"
+
+
+def quarter_name(year: int, quarter: int) -> str:
+    """``2026年第三季度``: the form 通报 and 统计 titles use."""
+    return f"{year}年第{QUARTER_NUMERALS[quarter - 1]}季度"
+
+
+def half_name(year: int, half: int) -> str:
+    """``2026年上半年`` / ``2026年下半年``."""
+    return f"{year}年{'上' if half == 1 else '下'}半年"
+
+
+def month_name(year: int, month: int) -> str:
+    """``2026年9月``."""
+    return f"{year}年{month}月"
+
+
+def year_name(year: int) -> str:
+    """``2026年``."""
+    return f"{year}年"
+
+
+def span_text(start: date, end: date) -> str:
+    """``2026年7月1日至9月30日``: the dates a period covers, the year written once when it
+    does not change."""
+    last = f"{end.month}月{end.day}日" if end.year == start.year else \
+        f"{end.year}年{end.month}月{end.day}日"
+    return f"{start.year}年{start.month}月{start.day}日至{last}"

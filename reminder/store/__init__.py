@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reminder.store.engine import DaemonLock, create_store_engine, migrate, redact, sqlite_path
+from reminder.store.evidence import EvidenceMixin
 from reminder.store.feedback import FeedbackMixin
 from reminder.store.holds import ADMIN_UNREACHABLE, HeldRoute, HoldsMixin, RetryResult
 from reminder.store.limits import LimitsMixin
@@ -32,6 +33,7 @@ from reminder.store.schema import (
 )
 from reminder.store.sessions import SessionsMixin
 from reminder.store.sync import SyncMixin, SyncResult
+from reminder.store.tallies import TalliesMixin
 
 __all__ = [
     "ADMIN_UNREACHABLE",
@@ -62,7 +64,7 @@ __all__ = [
 
 
 class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin,
-            FeedbackMixin, SessionsMixin):
+            FeedbackMixin, SessionsMixin, TalliesMixin, EvidenceMixin):
     """Every store operation; each method is one short transaction."""
 
     def watcher(self, stop: Any = None) -> Any:
