@@ -10,6 +10,7 @@ Threads: signal handlers only set flags; the main thread turns flags into jobs; 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
@@ -137,6 +138,7 @@ class Daemon:
         self._warned_years: set[tuple[str, int]] = set()
         self._warned_channels: set[tuple[str, str]] = set()
         self._inputs: dict[str, tuple[object, ...]] = {}  # what each plan was last synced from
+        self._deployment: str | None = None  # the config's part of every sync key
         self._health: Any = None  # DatabaseHealth while run() runs
         self.fatal: str | None = None  # why run() stopped by itself (the database is gone)
         self._journal = unsettled_file(config)
@@ -159,7 +161,11 @@ class Daemon:
             self._planner = self._planner or plan_notices
             self._occurrences = self._occurrences or occurrences
         events, done = self.store.events(), self.store.done_set()
-        synced_at = {row.id: row.synced_at for row in self.store.plan_rows()}
+        rows = self.store.plan_rows()
+        synced_at = {row.id: row.synced_at for row in rows}
+        # What each plan was last synced from, as the store remembers it: a fresh process
+        # (`run --once` from a timer) skips the plans whose inputs have not changed.
+        stored = {row.id: row.fingerprint for row in rows}
         earliest = self.store.earliest_pending_by_plan()
         results, seen = [], set()
         for folder, loaded in self.plans.good.items():
@@ -171,7 +177,10 @@ class Daemon:
             inputs = (loaded.fingerprint, today, folder in self.plans.broken,
                       frozenset(d for d in done if d[0] == plan.id),
                       frozenset((k, v) for k, v in events.items() if k[0] == plan.id))
-            if not force and self._inputs.get(plan.id) == inputs:
+            key = self._sync_key(inputs)
+            if not force and (self._inputs.get(plan.id) == inputs
+                              or (plan.id not in self._inputs and stored.get(plan.id) == key)):
+                self._inputs[plan.id] = inputs
                 continue
             start, end, cutoff = self.window(plan.id, now, synced_at.get(plan.id),
                                              earliest.get(plan.id))
@@ -192,7 +201,7 @@ class Daemon:
             self._warn_missing_years(plan, {n.send_at.year for n in notices} | {end.year})
             result = self.store.sync_plan(
                 plan_id=plan.id, title=plan.title, path=str(folder),
-                fingerprint=loaded.fingerprint, tasks=plan.tasks, occurrences=occs,
+                fingerprint=key, tasks=plan.tasks, occurrences=occs,
                 notices=notices, window=(start, end), cutoff=cutoff, now=now, done=done,
                 keep_error=folder in self.plans.broken, routable=self._routable,
             )
@@ -202,6 +211,26 @@ class Daemon:
             results.append(result)
         self._synced = marker
         return results
+
+    def _sync_key(self, inputs: tuple[Any, ...]) -> str:
+        """The inputs of one plan's sync as one digest, the same in every process: the plan
+        folder (and 通讯录), the day, whether it is broken, its completions and events, and
+        what of the deployment shapes planning and routing (kept in the plan's row)."""
+        fingerprint, today, broken, done, events = inputs
+        if self._deployment is None:
+            from reminder import __version__
+            from reminder.plan.cache import fingerprint as folder_mark
+            from reminder.resources import data_dir
+
+            robots = sorted(self.config.wecom.robots) if self.config.wecom is not None else []
+            channels = (sorted(self.dispatcher.channels), robots)
+            self._deployment = repr((__version__, folder_mark(data_dir("rules")), channels,
+                                     self.config.timezone, self.config.window_days))
+        raw = repr((fingerprint, today.isoformat(), broken,
+                    sorted((d[1], d[2].isoformat()) for d in done),
+                    sorted((k[1], v.isoformat()) for k, v in events),
+                    self._deployment))
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def _routable(self, notice: Any) -> bool:
         """A notice the configuration cannot deliver waits (cancelled/nochannel) instead of
@@ -250,7 +279,7 @@ class Daemon:
         database would not record a send, keep trying for ``settle_for`` seconds, since an
         unrecorded send is sent again by the next run."""
         self._recover_unsettled()
-        self.sync(now, force=True)
+        self.sync(now)  # plans synced from the same inputs before are skipped
         total = self.dispatcher.dispatch(now)
         while total.claimed and not total.errors and not self.stop.is_set():
             more = self.dispatcher.dispatch(now)

@@ -339,3 +339,51 @@ def test_a_plan_that_loads_but_cannot_be_planned_does_not_stop_the_others(
     store.mark_done("other-2026", "5", date(2026, 6, 30), by="x", note="", now=at("2026-06-01"))
     assert [r.plan for r in daemon.sync(at("2026-06-01", "08:05"))] == ["other-2026"]
     assert "计划无法排期" not in caplog.text
+
+
+def test_a_fresh_run_once_syncs_only_the_plan_that_changed(tmp_path: Path, store: Store) -> None:
+    """Cron-style use costs in proportion to the change: of 100 plans, a second `run --once`
+    (a new process: a new Daemon over the same database) re-plans only the one whose task
+    changed, and a third with nothing changed re-plans none. Counted, not timed."""
+    root = tmp_path / "many"
+    for i in range(100):
+        folder = root / f"p{i:03d}"
+        folder.mkdir(parents=True)
+        (folder / "plan.toml").write_text(
+            f'title = "计划{i}"\nyear = 2026\ncoordinator = "办公室"\n'
+            '[units."办公室"]\nemail = ["office@example.org"]\n'
+            '[units."法规科"]\nemail = ["fagui@example.org"]\n', encoding="utf-8")
+        (folder / "tasks.csv").write_text(
+            "序号,章节,工作任务,具体工作,牵头单位,配合单位,责任单位,完成时限\n"
+            "1,,公开年报,,法规科,,,2026年12月31日前\n2,,更新目录,,办公室,,,每季度\n",
+            encoding="utf-8-sig")
+    cfg = Config(path=None, database_url=str(store.engine.url), plans=(root,))
+    now = at("2026-06-01")
+
+    def fresh_run() -> list[str]:
+        dispatcher = Dispatcher(store, {"email": Recorder("email")}, claimant="test")
+        daemon = Daemon(cfg, store, dispatcher)
+        synced: list[str] = []
+        real = store.sync_plan
+
+        def counting(**kwargs: Any) -> Any:
+            synced.append(kwargs["plan_id"])
+            return real(**kwargs)
+
+        store.sync_plan = counting  # type: ignore[method-assign]
+        try:
+            daemon.sync(now)
+        finally:
+            del store.sync_plan
+        return synced
+
+    assert len(fresh_run()) == 100
+    table = root / "p042" / "tasks.csv"
+    stamp = table.stat().st_mtime_ns
+    table.write_text(table.read_text(encoding="utf-8-sig").replace("2026年12月31日前", "2026年11月30日前"),
+                     encoding="utf-8-sig")
+    os.utime(table, ns=(stamp + 10**9, stamp + 10**9))
+    assert fresh_run() == ["p042"]
+    assert fresh_run() == []
+    store.mark_done("p007", "1", date(2026, 12, 31), by="x", note="", now=now)
+    assert fresh_run() == ["p007"]  # a completion recorded by `reminder done` re-plans its plan
