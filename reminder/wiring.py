@@ -112,10 +112,64 @@ class Offices:
         return sender, coordinator
 
 
-def digest_renderer(config: Config, plans: PlanCache | None = None) -> Callable[..., list[Any]]:
-    """render_digest with the deployment's links (when [web] is configured) and office names."""
+class Readers(Offices):
+    """What a message needs of the plans beyond its notices: the office it speaks for, each
+    task's whole title, responsible units and latest 批示 (from the store, when given), and
+    the link that opens the reader's own view at the task: a unit its page, the
+    coordinator the board, a leader the leader's page across plans."""
+
+    def __init__(self, config: Config, plans: PlanCache, links: Links | None = None,
+                 store: Any = None) -> None:
+        super().__init__(config, plans)
+        self.links, self.store = links, store
+
+    def role(self, plan_id: str, recipient: str, task: str) -> str:
+        from reminder.plan.planner import reader_role
+
+        plan = self.plans.get(plan_id)
+        return reader_role(plan, recipient, task) if plan is not None and task else "unit"
+
+    def facts(self, plan_id: str, task_id: str, recipient: str) -> Any:
+        from reminder.delivery.render.digest import TaskFacts
+        from reminder.plan.occurrences import effective_task
+        from reminder.plan.planner import reader_role
+
+        plan = self.plans.get(plan_id)
+        raw = plan.task(task_id) if plan is not None and not task_id.startswith("@") else None
+        if plan is None or raw is None:
+            return TaskFacts()
+        task = effective_task(plan, raw)
+        role = reader_role(plan, recipient, task_id)
+        instruction = ""
+        if self.store is not None and role == "unit":
+            from reminder.plan.wording import cn_day
+
+            given = self.store.instructions(plan_id, task_id)
+            if given:
+                last = given[-1]
+                when = last.created_at.astimezone(self.config.tz)
+                instruction = f"{last.text}（{last.leader}，{cn_day(when.date())}）"
+        return TaskFacts(title=task.title, detail=task.detail, lead=task.lead,
+                         support=tuple(u for u in task.support if u not in task.lead),
+                         role=role, instruction=instruction)
+
+    def link(self, plan_id: str, recipient: str, task: str) -> str:
+        assert self.links is not None
+        role = self.role(plan_id, recipient, task)
+        if role == "leader":
+            return self.links.leader_url(recipient, plan_id, task)
+        if role == "coordinator":
+            return self.links.url("admin", plan_id, anchor=f"t-{task}" if task else "")
+        return self.links.unit_url(plan_id, recipient, task)
+
+
+def digest_renderer(config: Config, plans: PlanCache | None = None,
+                    store: Any = None) -> Callable[..., list[Any]]:
+    """render_digest with the deployment's links (when [web] is configured), office names,
+    whose task each is, and (with ``store``) the leaders' latest 批示."""
     from reminder.delivery.render.messages import render_digest
 
     links = build_links(config)  # fails fast when [web] has no secret
-    return partial(render_digest, office=Offices(config, plans or plan_cache(config)),
-                   link=links.unit_url if links is not None else None)
+    readers = Readers(config, plans or plan_cache(config), links, store)
+    return partial(render_digest, office=readers, facts=readers.facts,
+                   link=readers.link if links is not None else None)

@@ -17,8 +17,9 @@ from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-Kind = Literal["unit", "admin", "feed", "file"]
-PATHS: dict[str, str] = {"unit": "u", "admin": "admin", "feed": "ics", "file": "f"}
+Kind = Literal["unit", "admin", "feed", "file", "leader"]
+# A leader's link names no plan: its page lists what was escalated to them across plans.
+PATHS: dict[str, str] = {"unit": "u", "admin": "admin", "feed": "ics", "file": "f", "leader": "l"}
 DEFAULT_DAYS = 60
 # Clocks of two hosts behind one deployment (the daemon signs, the web checks) drift a little;
 # a token stamped further ahead than this was not signed by this deployment's clock.
@@ -47,6 +48,11 @@ class LinkError(Exception):
 
 def link_id(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()[:10]
+
+
+def leader_anchor(plan: str, task: str) -> str:
+    """The id of a task's card on the leader's page, which lists several plans."""
+    return f"p-{plan}-t-{task}"
 
 
 class Links:
@@ -79,6 +85,9 @@ class Links:
 
     def unit_url(self, plan: str, unit: str, task: str = "") -> str:
         return self.url("unit", plan, unit, anchor=f"t-{task}" if task else "")
+
+    def leader_url(self, leader: str, plan: str = "", task: str = "") -> str:
+        return self.url("leader", "", leader, anchor=leader_anchor(plan, task) if task else "")
 
     def verify(self, token: str, kind: Kind, *, now: datetime | None = None) -> Grant:
         """The grant of a token; LinkError when it must be refused. ``now`` is passed in so

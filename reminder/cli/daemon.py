@@ -58,7 +58,7 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
             retry=config.retry, quiet=config.quiet,
             lease=timedelta(seconds=config.lease_seconds), templates_dir=config.templates,
             admin=config.admin, max_inline_wait=config.max_wait_seconds,
-            render=wiring.digest_renderer(config, plans), sender_name=wiring.office_name(config),
+            render=wiring.digest_renderer(config, plans, store), sender_name=wiring.office_name(config),
         )
         daemon = Daemon(config, store, dispatcher, plans=PlanSet(config, store, cache=plans))
         if once:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -272,3 +272,27 @@ def _title(plan: Plan, occ: Occurrence) -> str:
     task = plan.task(occ.task)
     return task.short_title if task else occ.task
 
+
+
+Role = Literal["unit", "coordinator", "leader"]
+
+
+def reader_role(plan: Plan, recipient: str, task_id: str) -> Role:
+    """Why a notice of ``task_id`` reaches ``recipient``: the task is theirs ("unit"), they
+    are the plan's coordinator and get a copy to chase it, or they are a leader it was
+    escalated to. A unit that is also the coordinator reads its own tasks as a unit."""
+
+    def same(name: str) -> bool:
+        contact = plan.contact(name)
+        return name == recipient or (contact is not None and contact.name == recipient)
+
+    if task_id.startswith("@"):
+        return "unit"
+    task = plan.task(task_id)
+    if task is None or any(same(u) for u in effective_task(plan, task).units):
+        return "unit"
+    if any(same(name) for name in plan.escalate_to):
+        return "leader"
+    if plan.coordinator and same(plan.coordinator):
+        return "coordinator"
+    return "unit"

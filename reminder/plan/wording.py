@@ -90,3 +90,24 @@ def span_text(start: date, end: date) -> str:
     last = f"{end.month}月{end.day}日" if end.year == start.year else \
         f"{end.year}年{end.month}月{end.day}日"
     return f"{start.year}年{start.month}月{start.day}日至{last}"
+
+
+def cn_day(day: date) -> str:
+    """``12月4日``: a short date in running text (a 批示's date, a note's date)."""
+    return f"{day.month}月{day.day}日"
+
+
+def period_name(period: str) -> str:
+    """A reporting period as users say it: ``2026Q4`` → ``2026年第四季度``, ``2026H1`` →
+    ``2026年上半年``, ``2026-07`` → ``2026年7月``, ``2026`` → ``2026年``. The stored key
+    keeps its compact form; anything else is shown as written."""
+    year, rest = period[:4], period[4:]
+    if not year.isdigit():
+        return period
+    if rest[:1] == "Q" and rest[1:] in ("1", "2", "3", "4"):
+        return quarter_name(int(year), int(rest[1:]))
+    if rest in ("H1", "H2"):
+        return half_name(int(year), 1 if rest == "H1" else 2)
+    if rest[:1] == "-" and rest[1:].isdigit() and 1 <= int(rest[1:]) <= 12:
+        return f"{year}年{int(rest[1:])}月"
+    return f"{year}年" if not rest else period

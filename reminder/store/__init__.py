@@ -14,6 +14,7 @@ from reminder.store.engine import DaemonLock, create_store_engine, migrate, reda
 from reminder.store.evidence import EvidenceMixin
 from reminder.store.feedback import FeedbackMixin
 from reminder.store.holds import ADMIN_UNREACHABLE, HeldRoute, HoldsMixin, RetryResult
+from reminder.store.instructions import InstructionsMixin
 from reminder.store.limits import LimitsMixin
 from reminder.store.outbox import Claimed, Delivery, OutboxMixin
 from reminder.store.records import RecordsMixin, TaskStatus
@@ -64,7 +65,7 @@ __all__ = [
 
 
 class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin,
-            FeedbackMixin, SessionsMixin, TalliesMixin, EvidenceMixin):
+            FeedbackMixin, SessionsMixin, TalliesMixin, EvidenceMixin, InstructionsMixin):
     """Every store operation; each method is one short transaction."""
 
     def watcher(self, stop: Any = None) -> Any:

@@ -264,3 +264,19 @@ class WebSessionRow(Base):
 
     scope: Mapped[str] = mapped_column(String(50), primary_key=True)
     generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InstructionRow(Base):
+    """A leader's 批示 on a task escalated to them: shown to the responsible units on their
+    page and in their next message, on the board and in the 台账. It changes no state."""
+
+    __tablename__ = "instructions"
+    __table_args__ = (Index("ix_instructions_task", "plan_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[str] = mapped_column(String(200))
+    leader: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    link_id: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

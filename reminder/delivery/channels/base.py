@@ -155,7 +155,7 @@ def split_blocks(
 
 def split_parts(
     header: str, blocks: Sequence[str], footer: str, max_bytes: int, *, sep: str = "\n",
-    carry: Callable[[int], str] | None = None,
+    carry: Callable[[int], str] | None = None, ellipsis: str = ELLIPSIS,
 ) -> list[tuple[str, tuple[int, ...]]]:
     """Pack whole blocks into parts of at most ``max_bytes`` UTF-8 bytes; each part comes
     with the indexes of the blocks it holds.
@@ -175,7 +175,7 @@ def split_parts(
         # Reserve room for the widest marker with this many digits, then check the count fits.
         widest = "9" * digits
         reserve = _with_marker(header, f"（第{widest}/{widest}部分）")
-        chunks = _pack(reserve, blocks, footer, max_bytes, sep, carry)
+        chunks = _pack(reserve, blocks, footer, max_bytes, sep, carry, ellipsis)
         if len(chunks) < 10**digits:
             break
         digits += 1
@@ -192,7 +192,7 @@ def split_parts(
 
 def _pack(
     header: str, blocks: Sequence[str], footer: str, max_bytes: int, sep: str,
-    carry: Callable[[int], str] | None = None,
+    carry: Callable[[int], str] | None = None, ellipsis: str = ELLIPSIS,
 ) -> list[list[tuple[int, str]]]:
     # Bytes a part spends on everything but its blocks when it holds exactly one block.
     overhead = utf8_len(_assemble(header, ["x"], footer, sep)) - 1
@@ -209,7 +209,7 @@ def _pack(
             logging.getLogger("reminder.channels.base").error(
                 "a block of %d bytes is cut to fit a message of %d bytes: its end is lost",
                 utf8_len(block), max_bytes)
-            block = truncate_bytes(block, room)
+            block = truncate_bytes(block, room, ellipsis)
         cost = utf8_len(block) + utf8_len(sep)
         if current and size + cost > max_bytes:
             chunks.append(current)

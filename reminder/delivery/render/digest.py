@@ -5,12 +5,13 @@ render it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
+from reminder.delivery.channels.base import truncate_bytes, utf8_len
 from reminder.delivery.render.environment import guarded
 from reminder.errors import ConfigError
 from reminder.models import STAGE_URGENCY, Notice, task_order
@@ -34,7 +35,22 @@ class Row:
     stage: str
     step: str
     keys: tuple[str, ...] = ()  # every notice this row stands for
-    url: str = ""  # the unit's page at this task ("" when [web] is not configured)
+    url: str = ""  # the reader's page at this task ("" when [web] is not configured)
+    detail: str = ""  # the requirement's details, when the plan has them
+    lead: tuple[str, ...] = ()  # the responsible units: 牵头
+    support: tuple[str, ...] = ()  # and 配合
+    role: str = "unit"  # why the reader gets it: unit | coordinator | leader
+    instruction: str = ""  # the latest 批示 on it, for the units: "text（leader，date）"
+
+    @property
+    def units_text(self) -> str:
+        """责任单位 as one line: 办公室（牵头）、数据资源科（配合）."""
+        return "、".join([*(f"{u}（牵头）" for u in self.lead),
+                         *(f"{u}（配合）" for u in self.support)])
+
+    @property
+    def own(self) -> bool:
+        return self.role == "unit"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,8 +60,22 @@ class Link:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TaskFacts:
+    """What the plan and the store know of a task beyond its notice: the whole title and
+    requirement, whose task it is, why this reader gets it, and the latest 批示."""
+
+    title: str = ""
+    detail: str = ""
+    lead: tuple[str, ...] = ()
+    support: tuple[str, ...] = ()
+    role: str = "unit"
+    instruction: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Section:
     stage: str
+    role: str  # the reader's role for its tasks: a copy reads differently from one's own
     number: str  # 一、二、… in the order the sections appear
     heading: str
     intro: str
@@ -68,6 +98,15 @@ class Digest:
     links: tuple[Link, ...] = ()  # the recipient's "查看与反馈" page, one per plan
     sender: str = "政务公开"  # whose reminder this is: 【{sender}提醒】
     coordinator: str = "政务公开办"  # who registers completions
+    role: str = "unit"  # unit when any task is the reader's own, else coordinator or leader
+    units: tuple[str, ...] = ()  # the lead units of the tasks of a copy (not one's own)
+
+    @property
+    def units_text(self) -> str:
+        """Whose tasks a copy is about: 各科室, or 法规科、办公室等4个单位."""
+        if len(self.units) <= 3:
+            return "、".join(self.units)
+        return "、".join(self.units[:3]) + f"等{len(self.units)}个单位"
 
 
 def unique(values: Sequence[str]) -> tuple[str, ...]:
@@ -78,10 +117,22 @@ def unique(values: Sequence[str]) -> tuple[str, ...]:
 LinkMaker = Callable[[str, str, str], str]
 # plan id -> (sender, coordinator) wording for that plan's messages.
 OfficeOf = Callable[[str], tuple[str, str]]
+# (plan, task, recipient) -> what the plan and store say of the task for that reader.
+FactsOf = Callable[[str, str, str], TaskFacts]
+
+# Wording a stage template may leave out (templates written before copies had their own):
+# a copy asks its reader to chase the responsible units, never to finish the work.
+COPY_WORDING = {
+    "heading_coordinator": "抄送：{heading}",
+    "intro_coordinator": "以下任务由责任单位办理，请跟踪督办、督促责任单位按期办结。",
+    "heading_leader": "请督促：{heading}",
+    "intro_leader": "以下任务由责任单位办理、逾期仍未办结，请督促责任单位尽快办结。",
+}
 
 
 def build_digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: date,
-            link: LinkMaker | None = None, office: OfficeOf | None = None) -> Digest:
+                 link: LinkMaker | None = None, office: OfficeOf | None = None,
+                 facts: FactsOf | None = None) -> Digest:
     recipients = unique([n.recipient for n in notices])
     if len(recipients) > 1:
         raise ValueError(f"a digest has one recipient, got {recipients}")
@@ -95,33 +146,53 @@ def build_digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: da
     for n in notices:  # the same task twice in one stage (two steps due at once) shows once
         seen.setdefault((n.plan, n.task, n.due, n.stage), n)
         keys.setdefault((n.plan, n.task, n.due, n.stage), []).append(n.key)
-    by_stage: dict[str, list[Notice]] = {}
+    known: dict[tuple[str, str], TaskFacts] = {}
+
+    def about(n: Notice) -> TaskFacts:
+        if (n.plan, n.task) not in known:
+            known[n.plan, n.task] = facts(n.plan, n.task, recipient) if facts else TaskFacts()
+        return known[n.plan, n.task]
+
+    by_stage: dict[tuple[str, str], list[Notice]] = {}
     for n in seen.values():
-        by_stage.setdefault(n.stage, []).append(n)
+        by_stage.setdefault((n.stage, about(n).role), []).append(n)
+    roles = {"unit": 0, "coordinator": 1, "leader": 2}
     sections: list[Section] = []
     no = 0
-    for stage in sorted(by_stage, key=lambda s: (STAGE_URGENCY.get(s, len(STAGE_URGENCY)), s)):
+    for stage, role in sorted(by_stage, key=lambda k: (
+            STAGE_URGENCY.get(k[0], len(STAGE_URGENCY)), k[0], roles.get(k[1], 3))):
         wording = guarded(env, f"stage/{stage}.j2",
-                         lambda s=stage: env.get_template(f"stage/{s}.j2").module)
+                          lambda s=stage: env.get_template(f"stage/{s}.j2").module)
         rows = []
-        for n in sorted(by_stage[stage], key=lambda n: (n.due, n.plan, task_order(n.task))):
+        for n in sorted(by_stage[stage, role],
+                        key=lambda n: (n.due, n.plan, task_order(n.task))):
             no += 1
             days = (n.due - today).days
+            fact = about(n)
             rows.append(Row(
-                no=no, id="" if n.task.startswith("@") else n.task, title=n.title,
+                no=no, id="" if n.task.startswith("@") else n.task, title=fact.title or n.title,
                 plan=n.plan, plan_title=n.plan_title or n.plan, due=n.due,
                 due_text=cn_date(n.due), days=days, days_text=days_text(n.due, today),
                 stage=stage, step=n.step, keys=tuple(keys[(n.plan, n.task, n.due, n.stage)]),
-                url=url(n.plan, n.task),
+                url=url(n.plan, n.task), detail=fact.detail, lead=fact.lead,
+                support=fact.support, role=role, instruction=fact.instruction,
             ))
+        heading = _wording(wording, "heading", stage)
+        intro = _wording(wording, "intro", stage)
+        if role in ("coordinator", "leader"):
+            heading = _wording(wording, f"heading_{role}", stage,
+                               COPY_WORDING[f"heading_{role}"].format(heading=heading))
+            intro = _wording(wording, f"intro_{role}", stage, COPY_WORDING[f"intro_{role}"])
         sections.append(Section(
-            stage=stage, number=SECTION_NUMBERS[len(sections) % len(SECTION_NUMBERS)],
-            heading=_wording(wording, "heading", stage), intro=_wording(wording, "intro", stage),
-            tasks=tuple(rows),
+            stage=stage, role=role, number=SECTION_NUMBERS[len(sections) % len(SECTION_NUMBERS)],
+            heading=heading, intro=intro, tasks=tuple(rows),
         ))
     tasks = {(r.plan, r.id or r.title, r.due): r for s in sections for r in s.tasks}
     plans = {r.plan: r.plan_title for r in tasks.values()}
     sender, coordinator = office(next(iter(plans))) if office and plans else ("", "")
+    rows = [r for s in sections for r in s.tasks]
+    role = "unit" if any(r.own for r in rows) or not rows else (
+        "leader" if any(r.role == "leader" for r in rows) else "coordinator")
     return Digest(
         recipient=recipient,
         today=today,
@@ -130,14 +201,54 @@ def build_digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: da
         due_today=sum(1 for r in tasks.values() if r.days == 0),
         plans=unique([r.plan_title for r in tasks.values()]),
         sections=tuple(sections),
-        links=tuple(Link(plan_title=title, url=link(plan, recipient, ""))
-                    for plan, title in plans.items()) if link else (),
-        sender=sender or "政务公开", coordinator=coordinator or "政务公开办",
+        links=_links(link, recipient, plans, rows) if link else (),
+        sender=sender or "政务公开", coordinator=coordinator or "政务公开办", role=role,
+        units=unique([u for r in rows if not r.own for u in (r.lead or r.support)]),
     )
 
 
-def _wording(module: Any, name: str, stage: str) -> str:
+def _links(link: LinkMaker, recipient: str, plans: dict[str, str],
+           rows: Sequence[Row]) -> tuple[Link, ...]:
+    """The reader's page per plan. A plan whose tasks here are all copies is linked at its
+    first task, so the link maker opens the board or the leader's page, not a unit page
+    that lists none of them; links that come out the same (a leader's one page across
+    plans) are given once."""
+    found: dict[str, Link] = {}
+    for plan, title in plans.items():
+        mine = [r for r in rows if r.plan == plan]
+        first = "" if any(r.own for r in mine) or not mine else mine[0].id
+        url = link(plan, recipient, first)
+        found.setdefault(url.split("#")[0], Link(plan_title=title, url=url))
+    return tuple(found.values())
+
+
+# WeCom is the one channel with a length limit: a task too long for a whole message keeps
+# its dates and plan, and loses the end of its title, marked so the reader opens the link.
+CUT = "…（详见链接）"
+PART_MARK = utf8_len("（第99/99部分）")
+
+
+def fit_task(macro: Any, row: Any, room: int) -> str:
+    """One task's block, its title (then its details) cut to fit ``room`` bytes."""
+    block = str(macro(row)).strip()
+    over = utf8_len(block) - room
+    if over <= 0:
+        return block
+    if row.detail:
+        detail = truncate_bytes(row.detail, max(0, utf8_len(row.detail) - over), CUT)
+        row = replace(row, detail=detail if detail != CUT else "")
+        block = str(macro(row)).strip()
+        over = utf8_len(block) - room
+        if over <= 0:
+            return block
+    title = truncate_bytes(row.title, max(utf8_len(CUT), utf8_len(row.title) - over), CUT)
+    return str(macro(replace(row, title=title))).strip()
+
+
+def _wording(module: Any, name: str, stage: str, default: str | None = None) -> str:
     value = getattr(module, name, None)
+    if value is None:
+        value = default
     if value is None:
         raise ConfigError(f"模板 stage/{stage}.j2 缺少 {{% set {name} = \"…\" %}}")
     return " ".join(str(value).split())

@@ -13,14 +13,18 @@ from typing import Any, Literal
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from reminder.delivery.channels.base import Message, split_parts
+from reminder.delivery.channels.base import Message, split_parts, utf8_len
 from reminder.delivery.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES, mention_suffix
 from reminder.delivery.render.digest import (
     BLOCK_SEP,
+    CUT,
+    PART_MARK,
     Digest,
+    FactsOf,
     LinkMaker,
     OfficeOf,
     build_digest,
+    fit_task,
     unique,
 )
 from reminder.delivery.render.environment import environment, guarded, md_safe, render_template
@@ -37,6 +41,7 @@ def render_digest(
     fmt: Literal["markdown", "text"] = "markdown",
     link: LinkMaker | None = None,
     office: OfficeOf | None = None,
+    facts: FactsOf | None = None,
 ) -> list[Message]:
     """Messages for one digest: notices for one recipient on one channel at one send time,
     or, on WeCom, for the several units on one robot at that time (see ``posts``).
@@ -51,8 +56,9 @@ def render_digest(
         return []
     env = environment(templates_dir)
     if channel == "wecom" and len(unique([n.recipient for n in notices])) > 1:
-        return render_post(env, notices, today=today, fmt=fmt, link=link, office=office)
-    digest = build_digest(env, notices, today, link, office)
+        return render_post(env, notices, today=today, fmt=fmt, link=link, office=office,
+                           facts=facts)
+    digest = build_digest(env, notices, today, link, office, facts)
     context = {"digest": digest, "sections": digest.sections, "today": today}
     subject = render_template(env, "email/subject.txt.j2", context)
     subject = " ".join(subject.split())  # one header line, whatever the template did
@@ -95,17 +101,18 @@ def _wecom(
         header = str(macros.header(digest)).strip()
         footer = str(macros.footer(digest)).strip()
         blocks = []
-        for section in digest.sections:
-            for i, row in enumerate(section.tasks):
-                block = str(macros.task(row)).strip()
-                # The heading travels with its first task so it never ends a part alone.
-                blocks.append(str(macros.section(section)).strip() + "\n" + block
-                              if i == 0 else block)
         if fmt == "markdown":
             limit = MARKDOWN_MAX_BYTES - len(mention_suffix(mentions).encode("utf-8"))
         else:
             limit = TEXT_MAX_BYTES
-        return split_parts(header, blocks, footer, limit, sep=BLOCK_SEP)
+        room = limit - utf8_len(header) - utf8_len(footer) - 4 * len(BLOCK_SEP) - PART_MARK
+        for section in digest.sections:
+            heading = str(macros.section(section)).strip()
+            for i, row in enumerate(section.tasks):
+                block = fit_task(macros.task, row, room - (utf8_len(heading) + 1 if i == 0 else 0))
+                # The heading travels with its first task so it never ends a part alone.
+                blocks.append(heading + "\n" + block if i == 0 else block)
+        return split_parts(header, blocks, footer, limit, sep=BLOCK_SEP, ellipsis=CUT)
 
     parts = guarded(env, name, build)
     bodies = [body for body, _ in parts]

@@ -15,9 +15,20 @@ from datetime import date
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from reminder.delivery.channels.base import Message, split_parts
+from reminder.delivery.channels.base import Message, split_parts, utf8_len
 from reminder.delivery.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES
-from reminder.delivery.render.digest import BLOCK_SEP, Digest, LinkMaker, OfficeOf, build_digest, unique
+from reminder.delivery.render.digest import (
+    BLOCK_SEP,
+    CUT,
+    PART_MARK,
+    Digest,
+    FactsOf,
+    LinkMaker,
+    OfficeOf,
+    build_digest,
+    fit_task,
+    unique,
+)
 from reminder.delivery.render.environment import guarded, render_template
 from reminder.models import Notice
 
@@ -32,13 +43,19 @@ class _Post:
     def names(self) -> str:
         return "、".join(d.recipient for d in self.units)
 
+    def _tasks(self) -> dict[tuple[str, str, object], int]:
+        # A task sent to its unit and, as a copy, to the coordinator on the same robot is
+        # one task of the post, however many sections show it.
+        return {(r.plan, r.id or r.title, r.due): r.days
+                for d in self.units for s in d.sections for r in s.tasks}
+
     @property
     def total(self) -> int:
-        return sum(d.total for d in self.units)
+        return len(self._tasks())
 
     @property
     def overdue(self) -> int:
-        return sum(d.overdue for d in self.units)
+        return sum(1 for days in self._tasks().values() if days < 0)
 
     @property
     def linked(self) -> bool:
@@ -47,13 +64,14 @@ class _Post:
 
 def render_post(env: SandboxedEnvironment, notices: Sequence[Notice], *, today: date,
                 fmt: str, link: LinkMaker | None = None,
-                office: OfficeOf | None = None) -> list[Message]:
+                office: OfficeOf | None = None, facts: FactsOf | None = None) -> list[Message]:
     """The messages of one robot post for the units of ``notices`` (all on one robot), in
     sending order; each message's ``keys`` are the notices of the tasks it shows."""
     by_unit: dict[str, list[Notice]] = {}
     for n in notices:
         by_unit.setdefault(n.recipient, []).append(n)
-    units = [(build_digest(env, group, today, link, office), group) for group in by_unit.values()]
+    units = [(build_digest(env, group, today, link, office, facts), group)
+             for group in by_unit.values()]
     post = _Post(units=tuple(d for d, _ in units), sender=units[0][0].sender,
                  coordinator=units[0][0].coordinator)
     markdown = fmt == "markdown"
@@ -68,6 +86,8 @@ def render_post(env: SandboxedEnvironment, notices: Sequence[Notice], *, today: 
     def build() -> tuple[str, list[tuple[str, tuple[int, ...]]]]:
         tasks = env.get_template(digest_name).make_module({"today": today})
         own = env.get_template(name).make_module({"today": today})
+        limit = MARKDOWN_MAX_BYTES if markdown else TEXT_MAX_BYTES
+        frame = utf8_len(str(own.header(post)).strip()) + utf8_len(str(own.footer(post)).strip())
         for u, (d, _) in enumerate(units):
             rows = [(s, i, row) for s in d.sections for i, row in enumerate(s.tasks)]
             for k, (section, i, row) in enumerate(rows):
@@ -78,16 +98,17 @@ def render_post(env: SandboxedEnvironment, notices: Sequence[Notice], *, today: 
                     text.append(str(own.unit(d, mentions[u] if markdown else ())).strip())
                 if i == 0:
                     text.append(str(tasks.section(section)).strip())
-                text.append(str(tasks.task(row)).strip())
+                room = limit - frame - PART_MARK - 4 * len(BLOCK_SEP) - utf8_len("\n".join(text))
+                text.append(fit_task(tasks.task, row, room))
                 block = "\n".join(text)
                 if k == len(rows) - 1 and (foot := str(own.unit_footer(d)).strip()):
                     block += "\n\n" + foot  # apart, so it is not read into a quote above
                 blocks.append((block, u, k == 0, row.keys))
         more = {u: str(own.more(d)).strip() for u, (d, _) in enumerate(units)}
-        limit = MARKDOWN_MAX_BYTES if markdown else TEXT_MAX_BYTES
         parts = split_parts(
             str(own.header(post)).strip(), [b[0] for b in blocks], str(own.footer(post)).strip(),
-            limit, sep=BLOCK_SEP, carry=lambda i: "" if blocks[i][2] else more[blocks[i][1]])
+            limit, sep=BLOCK_SEP, carry=lambda i: "" if blocks[i][2] else more[blocks[i][1]],
+            ellipsis=CUT)
         return " ".join(str(own.subject(post)).split()), parts
 
     subject, parts = guarded(env, name, build)
