@@ -121,7 +121,7 @@ class Readers(Offices):
     def __init__(self, config: Config, plans: PlanCache, links: Links | None = None,
                  store: Any = None) -> None:
         super().__init__(config, plans)
-        self.links, self.store = links, store
+        self.config, self.links, self.store = config, links, store
 
     def role(self, plan_id: str, recipient: str, task: str) -> str:
         from reminder.plan.planner import reader_role
@@ -153,6 +153,27 @@ class Readers(Offices):
                          support=tuple(u for u in task.support if u not in task.lead),
                          role=role, instruction=instruction)
 
+    def news(self, recipient: str) -> list[tuple[str, str, str]]:
+        """(plan, task, line) for each 批示 on ``recipient``'s tasks since its last message."""
+        if self.store is None:
+            return []
+        from reminder.plan.occurrences import effective_task
+        from reminder.plan.wording import cn_day
+
+        found = []
+        for row in self.store.instructions_since(self.store.last_sent_to(recipient)):
+            plan = self.plans.get(row.plan_id)
+            raw = plan.task(row.task_id) if plan is not None else None
+            if raw is None:
+                continue
+            if not any(u == recipient or ((c := plan.contact(u)) is not None and c.name == recipient)
+                       for u in effective_task(plan, raw).units):
+                continue
+            when = row.created_at.astimezone(self.config.tz).date()
+            found.append((row.plan_id, row.task_id, f"〔{row.task_id}〕{raw.title}："
+                          f"{row.text}（{row.leader}，{cn_day(when)}）"))
+        return found
+
     def link(self, plan_id: str, recipient: str, task: str) -> str:
         assert self.links is not None
         role = self.role(plan_id, recipient, task)
@@ -171,5 +192,5 @@ def digest_renderer(config: Config, plans: PlanCache | None = None,
 
     links = build_links(config)  # fails fast when [web] has no secret
     readers = Readers(config, plans or plan_cache(config), links, store)
-    return partial(render_digest, office=readers, facts=readers.facts,
+    return partial(render_digest, office=readers, facts=readers.facts, news=readers.news,
                    link=readers.link if links is not None else None)

@@ -13,13 +13,17 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from reminder.answerback.progress import task_views
+from reminder.plan.wording import period_name
 
 if TYPE_CHECKING:
     from reminder.store import Store
 
-HEADERS = ("序号", "工作任务", "牵头单位", "配合单位", "完成时限", "状态", "完成日期", "进展情况",
-           "提醒次数", "最后提醒")
-WIDTHS = (6, 48, 16, 20, 18, 8, 12, 40, 8, 16)
+# 完成时限 is the deadline; 完成日期 the day the completion was registered, and 登记人 who
+# registered it (a unit from its page, the coordinator on the board): a late completion
+# shows as late.
+HEADERS = ("序号", "工作任务", "牵头单位", "配合单位", "完成时限", "状态", "完成日期", "登记人",
+           "进展情况", "领导批示", "提醒次数", "最后提醒")
+WIDTHS = (6, 44, 14, 18, 16, 8, 12, 14, 36, 30, 8, 16)
 FILLS = {"逾期": "F8D7DA", "已完成": "D4EDDA", "待确认": "FFF3CD"}
 
 
@@ -32,13 +36,16 @@ class LedgerRow:
     deadline: str
     state: str
     done_date: str
+    done_by: str
     progress: str
+    instructions: str
     reminders: int
     last_reminder: str
 
     def cells(self) -> tuple[Any, ...]:
         return (self.no, self.title, self.lead, self.support, self.deadline, self.state,
-                self.done_date, self.progress, self.reminders, self.last_reminder)
+                self.done_date, self.done_by, self.progress, self.instructions, self.reminders,
+                self.last_reminder)
 
 
 def ledger_rows(plan: Any, store: Store, today: date, *, period: str | None = None,
@@ -61,12 +68,15 @@ def ledger_rows(plan: Any, store: Store, today: date, *, period: str | None = No
         rows.append(LedgerRow(
             no=task.id, title=task.title, lead="、".join(view.lead),
             support="、".join(view.support), deadline=deadline, state=view.state_name,
-            done_date=view.last_done.isoformat() if view.state in ("done", "confirm")
-            and view.last_done else "",
+            done_date=view.done_at.isoformat() if view.state in ("done", "confirm")
+            and view.done_at else "",
+            done_by=view.done_by if view.state in ("done", "confirm") else "",
             progress="\n".join(
-                f"{n.period} {n.unit}：{n.text}" if n.kind == "progress" else
-                f"{n.period} {n.unit}（{n.kind_name}）：{n.text}" for n in notes)
+                f"{period_name(n.period)} {n.unit}：{n.text}" if n.kind == "progress" else
+                f"{period_name(n.period)} {n.unit}（{n.kind_name}）：{n.text}" for n in notes)
             or (view.done_note if view.state == "done" else ""),
+            instructions="\n".join(f"{i.day.isoformat()} {i.leader}：{i.text}"
+                                   for i in view.instructions),
             reminders=count,
             last_reminder=(last.astimezone(tz) if tz else last).strftime("%Y-%m-%d %H:%M")
             if last else "",
@@ -75,7 +85,7 @@ def ledger_rows(plan: Any, store: Store, today: date, *, period: str | None = No
 
 
 def title_of(plan: Any, period: str | None) -> str:
-    return f"{plan.title}工作台账" + (f"（{period}）" if period else "")
+    return f"{plan.title}工作台账" + (f"（{period_name(period)}）" if period else "")
 
 
 # A cell starting with one of these is a formula to a spreadsheet (=HYPERLINK(…) opens a

@@ -33,6 +33,16 @@ class Note:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Instruction:
+    """A leader's 批示 on a task."""
+
+    leader: str
+    text: str
+    when: str  # 2026-12-04 10:30
+    day: date
+
+
+@dataclass(frozen=True, kw_only=True)
 class TaskView:
     id: str
     title: str
@@ -53,6 +63,9 @@ class TaskView:
     done_text: str  # who and when, of the latest completion
     done_note: str
     notes: tuple[Note, ...]  # newest first
+    instructions: tuple[Instruction, ...] = ()  # leaders' 批示, newest first
+    done_at: date | None = None  # when the latest completion was registered
+    done_by: str = ""  # and by whom (a unit, or the coordinator on the board)
 
     @property
     def state_name(self) -> str:
@@ -100,6 +113,11 @@ def task_views(plan: Any, store: Store, today: date, *, unit: str | None = None,
         notes.setdefault(f.task_id, []).insert(0, Note(
             kind=f.kind, kind_name=KIND_NAMES.get(f.kind, f.kind), unit=f.unit, period=f.period,
             text=f.text, when=f"{when:%m-%d %H:%M}"))
+    given: dict[str, list[Instruction]] = {}
+    for i in store.instructions(plan.id):
+        when = i.created_at.astimezone(tz) if tz else i.created_at
+        given.setdefault(i.task_id, []).insert(0, Instruction(
+            leader=i.leader, text=i.text, when=f"{when:%Y-%m-%d %H:%M}", day=when.date()))
     views = []
     for raw in plan.tasks:
         task = effective_task(plan, raw)
@@ -145,12 +163,25 @@ def task_views(plan: Any, store: Store, today: date, *, unit: str | None = None,
                 "" if mine else "无固定时限" if standing else "待记录事件日期"),
             missed=missed, recurring=len(mine) > 1, event=event, standing=standing,
             done_dates=tuple(sorted(done)),
-            done_text=f"{latest.done_by} 于 {done_at:%Y-%m-%d %H:%M} 登记" if latest else "",
+            done_text=f"{who_registered(latest.done_by)} 于 {done_at:%Y-%m-%d %H:%M} 登记"
+            if latest and done_at else "",
+            done_at=done_at.date() if done_at else None,
+            done_by=who_registered(latest.done_by) if latest else "",
+            instructions=tuple(given.get(task.id, ())),
             done_note=latest.note if latest else "",
             notes=tuple(notes.get(task.id, ())),
         ))
     order = {"overdue": 0, "open": 1, "confirm": 2, "done": 3}
     return sorted(views, key=lambda v: (order[v.state], v.current or date.max))
+
+
+def who_registered(done_by: str) -> str:
+    """Who registered a completion, as a user reads it: the unit or office, without the
+    link id kept for the audit (信息中心（链接 2b1465b7a1） → 信息中心; 局政务公开办（看板，
+    链接 …） → 局政务公开办（看板）)."""
+    import re
+
+    return re.sub(r"[，,]?\s*链接\s*[0-9a-f]{6,}", "", done_by).replace("（）", "")
 
 
 @dataclass(frozen=True, kw_only=True)

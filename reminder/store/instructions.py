@@ -3,7 +3,7 @@ how many reminders each unit has had."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -32,6 +32,24 @@ class InstructionsMixin(StoreBase):
             rows = session.scalars(query.order_by(InstructionRow.id)).all()
             session.expunge_all()
             return list(rows)
+
+    def instructions_since(self, since: datetime | None) -> list[InstructionRow]:
+        """Every plan's 批示 given after ``since`` (all of them when None), oldest first."""
+        with self.transaction() as session:
+            query = select(InstructionRow)
+            if since is not None:
+                query = query.where(InstructionRow.created_at > since)
+            rows = session.scalars(query.order_by(InstructionRow.id)).all()
+            session.expunge_all()
+            return list(rows)
+
+    def last_sent_to(self, recipient: str) -> datetime | None:
+        """When ``recipient``'s previous message went: the 批示 given since are news to it."""
+        with self.transaction() as session:
+            last = session.scalar(select(func.max(NoticeRow.sent_at))
+                                  .where(NoticeRow.recipient == recipient,
+                                         NoticeRow.status == SENT))
+            return last.replace(tzinfo=UTC) if last is not None and last.tzinfo is None else last
 
     def escalated_to(self, recipient: str) -> set[tuple[str, str]]:
         """(plan, task) of every escalation sent to ``recipient``."""

@@ -1,4 +1,5 @@
-"""Routes: /u/{token} (a unit's page), /admin/{token} (the coordinator's board),
+"""Routes: /u/{token} (a unit's page), /l/{token} (a leader's escalated tasks across plans,
+with 批示), /admin/{token} (the coordinator's board),
 /board (password login, then /board/{plan}: the same board), /ics/{token}.ics (a unit's
 calendar feed), /static (CSS served from the package).
 
@@ -41,7 +42,7 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
                rate: RateLimit | None = None, login_rate: RateLimit | None = None) -> Starlette:
     """The pages over one deployment's parts, built by ``reminder.wiring``: the link signer,
     the shared plan cache and the channels (built when a page first sends)."""
-    from reminder.web import board, calendar_feed, login, unit
+    from reminder.web import board, calendar_feed, leader, login, unit
 
     site = Site(config, store, links, plans=plans, channels=channels, clock=clock, rate=rate,
                 login_rate=login_rate)
@@ -63,6 +64,8 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
     app = Starlette(routes=[
         Route("/u/{token}", unit.show, methods=["GET"]),
         Route("/u/{token}", unit.act, methods=["POST"]),
+        Route("/l/{token}", leader.show, methods=["GET"]),
+        Route("/l/{token}", leader.act, methods=["POST"]),
         Route("/admin/{token}", board.show, methods=["GET"]),
         Route("/admin/{token}", board.act, methods=["POST"]),
         Route("/admin/{token}/ledger.xlsx", board.ledger, methods=["GET"]),

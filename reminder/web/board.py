@@ -1,4 +1,5 @@
-"""The coordinator's board: tasks × units with status, next due, last notice and progress;
+"""The coordinator's board: tasks with their responsible units, status, next due, last notice,
+progress and leaders' 批示, filtered by unit, status and stage;
 confirm or reject a unit's completion, mark done or undo, record an event date; the 台账."""
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from starlette.responses import Response
 
 from reminder.answerback.completion import mark_done, reopen
 from reminder.answerback.links import Grant
-from reminder.answerback.progress import STATE_NAMES, counts, period_of, task_views
+from reminder.answerback.progress import STATE_NAMES, belongs, counts, period_of, task_views
 from reminder.errors import ReminderError
 from reminder.models import outside_window
+from reminder.plan.wording import STAGE_NAMES
 from reminder.web.login import admin_grant, board_path
 from reminder.web.pages import Refused, checked_form, page
 from reminder.web.site import Site
@@ -48,15 +50,22 @@ def _context(site: Site, grant: Grant, plan: Any, query: dict[str, str], token: 
     views = task_views(plan, site.store, today, tz=site.config.tz)
     units = _units(plan, views)
     unit, state = query.get("unit", ""), query.get("state", "")
-    shown = [v for v in views if (not unit or unit in (*v.lead, *v.support))
-             and (not state or v.state == state)]
+    stage = query.get("stage", "")
     status = {s.task: s for s in site.store.task_status(today) if s.plan == plan.id}
-    cells = {v.id: {u: ("牵头" if u in v.lead else "配合" if u in v.support else "")
-                    for u in units} for v in views}
+
+    def staged(v: Any) -> bool:
+        last = status.get(v.id)
+        return not stage or (last is not None and last.last_stage == stage)
+
+    # One 责任单位 column, filtered by unit: a real plan has 20-60 units, far too many to
+    # give each a column.
+    shown = [v for v in views if (not unit or belongs(plan, unit, (*v.lead, *v.support)))
+             and (not state or v.state == state) and staged(v)]
     return {
         "plan": plan, "today": today, "tasks": shown, "all": len(views), "units": units,
-        "columns": [unit] if unit else units, "cells": cells, "status": status,
+        "status": status, "stages": {k: v for k, v in STAGE_NAMES.items() if k != "report"},
         "counts": counts(views), "states": STATE_NAMES, "unit": unit, "state": state,
+        "stage": stage,
         "csrf": site.links.csrf(grant), "period": period_of(today, plan.reporting_cycle),
         "token": token, "flash": "", "error": False, **extra,
     }

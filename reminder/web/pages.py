@@ -12,11 +12,14 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from reminder.answerback.links import Grant, LinkError
+from reminder.plan.wording import period_name
 from reminder.web.site import Site
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("reminder.web")
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+# Reporting periods are stored as 2026Q4; people read 2026年第四季度.
+templates.env.filters["period"] = period_name
 REFUSED = {"invalid": "链接无效", "expired": "链接已过期", "kind": "链接类型不符"}
 
 

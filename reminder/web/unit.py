@@ -14,6 +14,7 @@ from reminder.answerback.completion import mark_done, reopen
 from reminder.answerback.links import Grant
 from reminder.answerback.progress import TaskView, period_of, task_views
 from reminder.errors import ReminderError
+from reminder.plan.wording import period_name
 from reminder.web.pages import Refused, checked_form, grant_of, page
 from reminder.web.site import Site
 
@@ -105,7 +106,7 @@ def _handle(site: Site, grant: Grant, plan: Any, form: dict[str, Any]) -> dict[s
         site.store.add_feedback(plan.id, task.id, unit=grant.unit, kind=action, text=text,
                                 now=now, period=period, due=task.current, link=grant.link_id)
         if action == "progress":
-            return {"flash": f"已报送任务 {task.id} {period} 的进展。"}
+            return {"flash": f"已报送任务 {task.id} {period_name(period)}的进展。"}
         told = site.tell_coordinator(
             plan, f"【有困难】{grant.unit}：任务 {task.id}",
             f"{grant.unit}反映任务 {task.id}（{task.title[:40]}）遇到困难：{text}")

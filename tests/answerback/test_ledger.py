@@ -27,7 +27,8 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     store.add_feedback("demo-2026", "2", unit="法规科", kind="progress", text="上季度的话",
                        now=NOW, period="2026Q1")
     store.dispose()
-    assert reminder("done", "demo-2026", "9", "--note", "规程已印发", "--config", str(path)).returncode == 0
+    assert reminder("done", "demo-2026", "9", "--note", "规程已印发", "--by", "法规科李明",
+                    "--config", str(path)).returncode == 0
     return path
 
 
@@ -36,11 +37,11 @@ def test_xlsx_has_the_offices_columns_progress_and_formatting(config: Path, tmp_
     result = reminder("report", "demo-2026", "--period", "2026Q2", "-o", str(out), "--config", str(config))
     assert result.returncode == 0, result.stderr
     sheet = load_workbook(out).active
-    assert "工作台账（2026Q2）" in sheet["A1"].value and sheet["A1"].font.bold
+    assert "工作台账（2026年第二季度）" in sheet["A1"].value and sheet["A1"].font.bold
     assert tuple(c.value for c in sheet[3]) == HEADERS
     assert all(c.font.bold for c in sheet[3]) and sheet.freeze_panes == "A4"
     rows = {r[0]: dict(zip(HEADERS, r, strict=True)) for r in sheet.iter_rows(min_row=4, values_only=True)}
-    assert rows["2"]["进展情况"] == "2026Q2 法规科：目录已更新 35 条"  # the period's note only
+    assert rows["2"]["进展情况"] == "2026年第二季度 法规科：目录已更新 35 条"  # the period's only
     assert rows["9"]["状态"] == "已完成" and rows["9"]["完成日期"]
     assert rows["3"]["牵头单位"] == "法规科" and rows["3"]["提醒次数"] == 0
     assert any(r["提醒次数"] > 0 and r["最后提醒"].startswith("2026-06-23 09:00") for r in rows.values())
@@ -56,7 +57,7 @@ def test_csv_to_stdout(config: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert tuple(rows[0]) == HEADERS and len(rows) > 5
-    assert any("上季度的话" in r[7] for r in rows)  # no --period: every note
+    assert any("上季度的话" in r[HEADERS.index("进展情况")] for r in rows)  # no --period: all
 
 
 def test_every_task_of_the_plan_is_a_row_even_without_a_date(config: Path) -> None:
@@ -121,3 +122,25 @@ def test_csv_neutralises_cells_a_spreadsheet_would_compute(hostile: Path) -> Non
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
     rows = {r[0]: r for r in csv.reader(io.StringIO(result.stdout))}
     assert rows["3"][1].startswith("'=1+1") and rows["13"][7] == "'" + LINK
+
+
+def test_a_completion_row_says_when_and_who_registered_it_apart_from_the_deadline(
+        config: Path) -> None:
+    """Issue 17: 完成日期 showed the deadline. Task 9 is due 2026-07-08 and was registered
+    done today by 法规科李明; a leader's 批示 goes in its own column."""
+    from datetime import datetime
+
+    from clirun import TZ
+
+    store = wiring.open_store(wiring.load(config))
+    store.add_instruction("demo-2026", "9", leader="分管局领导", text="请抓紧印发", now=NOW)
+    store.dispose()
+    result = reminder("report", "demo-2026", "--format", "csv", "-o", "-", "--config", str(config))
+    rows = {r[0]: dict(zip(HEADERS, r, strict=True))
+            for r in list(csv.reader(io.StringIO(result.stdout)))[1:]}
+    nine = rows["9"]
+    assert nine["完成时限"].startswith("2026-07-08")
+    assert nine["完成日期"] == datetime.now(TZ).date().isoformat() != "2026-07-08"
+    assert nine["登记人"] == "法规科李明"
+    assert nine["领导批示"] == "2026-06-23 分管局领导：请抓紧印发"
+    assert rows["3"]["完成日期"] == rows["3"]["登记人"] == rows["3"]["领导批示"] == ""

@@ -100,6 +100,7 @@ class Digest:
     coordinator: str = "政务公开办"  # who registers completions
     role: str = "unit"  # unit when any task is the reader's own, else coordinator or leader
     units: tuple[str, ...] = ()  # the lead units of the tasks of a copy (not one's own)
+    instructions: tuple[str, ...] = ()  # 批示 news on tasks this message does not list
 
     @property
     def units_text(self) -> str:
@@ -119,6 +120,10 @@ LinkMaker = Callable[[str, str, str], str]
 OfficeOf = Callable[[str], tuple[str, str]]
 # (plan, task, recipient) -> what the plan and store say of the task for that reader.
 FactsOf = Callable[[str, str, str], TaskFacts]
+# recipient -> the 批示 on its tasks given since its previous message, one line each
+# ("〔5〕title：text（leader，date）"): a unit hears of them in its next message, whatever
+# that message is about.
+NewsOf = Callable[[str], Sequence[tuple[str, str, str]]]
 
 # Wording a stage template may leave out (templates written before copies had their own):
 # a copy asks its reader to chase the responsible units, never to finish the work.
@@ -132,7 +137,7 @@ COPY_WORDING = {
 
 def build_digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: date,
                  link: LinkMaker | None = None, office: OfficeOf | None = None,
-                 facts: FactsOf | None = None) -> Digest:
+                 facts: FactsOf | None = None, news: NewsOf | None = None) -> Digest:
     recipients = unique([n.recipient for n in notices])
     if len(recipients) > 1:
         raise ValueError(f"a digest has one recipient, got {recipients}")
@@ -191,6 +196,9 @@ def build_digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: da
     plans = {r.plan: r.plan_title for r in tasks.values()}
     sender, coordinator = office(next(iter(plans))) if office and plans else ("", "")
     rows = [r for s in sections for r in s.tasks]
+    listed = {(r.plan, r.id) for r in rows if r.instruction}
+    told = unique([line for plan, task, line in (news(recipient) if news and recipient else ())
+                   if (plan, task) not in listed])
     role = "unit" if any(r.own for r in rows) or not rows else (
         "leader" if any(r.role == "leader" for r in rows) else "coordinator")
     return Digest(
@@ -204,6 +212,7 @@ def build_digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: da
         links=_links(link, recipient, plans, rows) if link else (),
         sender=sender or "政务公开", coordinator=coordinator or "政务公开办", role=role,
         units=unique([u for r in rows if not r.own for u in (r.lead or r.support)]),
+        instructions=told,
     )
 
 

@@ -22,6 +22,7 @@ from reminder.delivery.render.digest import (
     Digest,
     FactsOf,
     LinkMaker,
+    NewsOf,
     OfficeOf,
     build_digest,
     fit_task,
@@ -42,6 +43,7 @@ def render_digest(
     link: LinkMaker | None = None,
     office: OfficeOf | None = None,
     facts: FactsOf | None = None,
+    news: NewsOf | None = None,
 ) -> list[Message]:
     """Messages for one digest: notices for one recipient on one channel at one send time,
     or, on WeCom, for the several units on one robot at that time (see ``posts``).
@@ -57,8 +59,8 @@ def render_digest(
     env = environment(templates_dir)
     if channel == "wecom" and len(unique([n.recipient for n in notices])) > 1:
         return render_post(env, notices, today=today, fmt=fmt, link=link, office=office,
-                           facts=facts)
-    digest = build_digest(env, notices, today, link, office, facts)
+                           facts=facts, news=news)
+    digest = build_digest(env, notices, today, link, office, facts, news)
     context = {"digest": digest, "sections": digest.sections, "today": today}
     subject = render_template(env, "email/subject.txt.j2", context)
     subject = " ".join(subject.split())  # one header line, whatever the template did

@@ -24,6 +24,7 @@ from reminder.delivery.render.digest import (
     Digest,
     FactsOf,
     LinkMaker,
+    NewsOf,
     OfficeOf,
     build_digest,
     fit_task,
@@ -64,13 +65,14 @@ class _Post:
 
 def render_post(env: SandboxedEnvironment, notices: Sequence[Notice], *, today: date,
                 fmt: str, link: LinkMaker | None = None,
-                office: OfficeOf | None = None, facts: FactsOf | None = None) -> list[Message]:
+                office: OfficeOf | None = None, facts: FactsOf | None = None,
+                news: NewsOf | None = None) -> list[Message]:
     """The messages of one robot post for the units of ``notices`` (all on one robot), in
     sending order; each message's ``keys`` are the notices of the tasks it shows."""
     by_unit: dict[str, list[Notice]] = {}
     for n in notices:
         by_unit.setdefault(n.recipient, []).append(n)
-    units = [(build_digest(env, group, today, link, office, facts), group)
+    units = [(build_digest(env, group, today, link, office, facts, news), group)
              for group in by_unit.values()]
     post = _Post(units=tuple(d for d, _ in units), sender=units[0][0].sender,
                  coordinator=units[0][0].coordinator)
