@@ -132,3 +132,56 @@ def link_in(text: str) -> str:
     match = re.search(r"https?://127\.0\.0\.1:\d+/u/[\w.\-]+", text)
     assert match, "no unit link in the message"
     return match.group(0)
+
+
+BIG_UNITS = 40
+BIG_TASKS = 60
+
+
+def write_big_plan(folder: Path) -> Path:
+    """A plan the size of a 区's: 60 tasks over 40 units (each 镇街 and 部门 with its own
+    mail box), long and short titles, one lead and up to three supporting units each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    towns = [f"{name}街道" for name in ("东湖", "西城", "南山", "北关", "中和", "青石", "白沙", "金桥",
+                                         "银河", "红旗", "长安", "新华", "和平", "建设")]
+    offices = ["区政府办公室", "区发展和改革局", "区教育局", "区科技和工业信息化局", "区公安分局", "区民政局",
+               "区司法局", "区财政局", "区人力资源和社会保障局", "区自然资源局", "区生态环境分局",
+               "区住房和城乡建设局", "区交通运输局", "区水务局", "区农业农村局", "区商务局",
+               "区文化和旅游局", "区卫生健康委员会", "区退役军人事务局", "区应急管理局", "区审计局",
+               "区市场监督管理局", "区统计局", "区医疗保障局", "区城市管理局", "区数据资源管理局"]
+    units = (offices + towns)[:BIG_UNITS]
+    assert len(units) == BIG_UNITS
+    phrases = ["围绕优化营商环境，集中公开涉企政策并开展政策解读，做到应公开尽公开",
+               "更新主动公开目录", "做好重大行政决策预公开，公开征求意见并反馈采纳情况",
+               "开展政务公开进基层活动，推进基层政务公开标准化规范化建设，每季度报送工作开展情况不少于1次",
+               "公开部门预算决算", "规范依申请公开办理"]
+    deadlines = ["2026年6月30日前", "每季度", "年底前", "2026年9月30日前", "长期", "3月31日前"]
+    rows = ["序号,章节,工作任务,具体工作,牵头单位,配合单位,责任单位,完成时限"]
+    for i in range(1, BIG_TASKS + 1):
+        lead = units[i % BIG_UNITS]
+        support = [units[(i * 7 + k) % BIG_UNITS] for k in range(i % 4) if
+                   units[(i * 7 + k) % BIG_UNITS] != lead]
+        title = f"{phrases[i % len(phrases)]}（第{i}项）"
+        rows.append(f"{i},一、重点工作,{title},,{lead},{'；'.join(support)},,{deadlines[i % len(deadlines)]}")
+    (folder / "tasks.csv").write_text("\ufeff" + "\n".join(rows) + "\n", encoding="utf-8")
+    contacts = "\n".join(f'[units."{u}"]\nemail = ["u{k}@example.org"]\n' for k, u in enumerate(units))
+    (folder / "plan.toml").write_text(f"""
+title = "某区2026年政务公开工作要点分工方案"
+year = 2026
+issued = 2026-03-20
+reporting_cycle = "quarterly"
+coordinator = "区政务公开办"
+escalate_to = ["分管副区长"]
+
+[table]
+file = "tasks.csv"
+
+[units."区政务公开办"]
+email = ["gongkai@example.org"]
+
+[units."分管副区长"]
+email = ["fuquzhang@example.org"]
+
+{contacts}
+""", encoding="utf-8")
+    return folder

@@ -218,9 +218,12 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
         notices.sort(key=lambda n: (n.send_at, n.plan))  # stable: each plan is in order already
         for year in missing_years(plans, years):
             warn(missing_year_note(year))
-        every = {p.policy.escalate_every for p in plans}
-        chase = [f"未标记完成的任务每 {step.n} {UNIT_NAMES[step.unit]}督办一次，直到完成。"
-                 for step in every if len(every) == 1]
+        # Say only what the policy does: escalations go to escalate_to, else the
+        # coordinator, else nobody (then nothing is chased and nothing is said).
+        every = {(p.policy.escalate_every, tuple(p.escalate_to) or
+                  ((p.coordinator,) if p.coordinator else ())) for p in plans}
+        chase = [f"逾期未办结的任务每 {step.n} {UNIT_NAMES[step.unit]}向{'、'.join(whom)}督办一次，"
+                 "直到完成。" for step, whom in every if len(every) == 1 and whom]
         show(notices, detail=detail, plans=len(plans), out=sys.stdout,
              width=terminal_width(sys.stdout), notes=[f"预演范围 {first} 至 {last}。", *chase])
 

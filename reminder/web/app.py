@@ -37,6 +37,15 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+async def home(request: Request) -> Response:
+    """The site root says what this server is (it said Not Found) and where people go."""
+    from reminder.web.pages import page
+
+    config = request.app.state.site.config
+    office = config.sender_name or (config.email.sender_name if config.email else "") or "政务公开"
+    return page(request, "home.html", {"office": office})
+
+
 def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
                channels: Callable[[], dict[str, Any]], clock: Any = None,
                rate: RateLimit | None = None, login_rate: RateLimit | None = None) -> Starlette:
@@ -76,6 +85,7 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
         Route("/board/{plan}/ledger.xlsx", board.ledger, methods=["GET"]),
         Route("/ics/{token}.ics", calendar_feed.feed, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
+        Route("/", home, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], middleware=middleware, exception_handlers={Refused: refused})
     app.state.site = site

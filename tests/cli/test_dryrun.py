@@ -165,3 +165,21 @@ def test_a_send_day_on_a_make_up_workday_says_so(detail: bool) -> None:
     assert any(line.startswith("2026-10-10 周六（调休上班）") for line in lines)
     friday = next(line for line in lines if line.startswith("2026-10-09"))
     assert "调休" not in friday
+
+
+def test_closing_summary_says_only_what_the_policy_does(tmp_path: Path) -> None:
+    """Issue 17 §7: with escalate_to = [] and no coordinator nobody is chased, so the dry
+    run must not promise escalations; with them it names who is chased."""
+    import shutil
+
+    folder = tmp_path / "demo"
+    shutil.copytree(EXAMPLE, folder)
+    shown = CliRunner().invoke(cli, ["plan", str(folder)])
+    assert "逾期未办结的任务每 5 个工作日向分管局领导督办一次，直到完成。" in shown.output
+    text = (folder / "plan.toml").read_text(encoding="utf-8")
+    text = text.replace('coordinator = "局政务公开办"\n', "").replace(
+        'escalate_to = ["分管局领导"]', "escalate_to = []").replace('to = "局政务公开办"\n', "")
+    (folder / "plan.toml").write_text(text, encoding="utf-8")
+    bare = CliRunner().invoke(cli, ["plan", str(folder)])
+    assert bare.exit_code == 0, bare.output
+    assert "督办一次" not in bare.output
