@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import ClassVar
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
@@ -62,11 +63,26 @@ class SecretFilter(logging.Filter):
         return True
 
 
+class TerminalFormatter(logging.Formatter):
+    """What a clerk reads on the terminal: the time and the Chinese message, with 警告/错误
+    in front of what needs attention; the logger name and level only under -v."""
+
+    LEVELS: ClassVar[dict[int, str]] = {logging.WARNING: "警告：", logging.ERROR: "错误：",
+                                        logging.CRITICAL: "严重错误："}
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return f"{record.asctime} {self.LEVELS.get(record.levelno, '')}{record.message}"
+
+
 def configure(verbose: bool, stream: object) -> logging.Handler:
     """Log our own records (DEBUG with verbose, else INFO) and only warnings from libraries,
     through one handler that masks secrets."""
     handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+                         if verbose else TerminalFormatter())
     handler.addFilter(SecretFilter())
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -78,3 +78,23 @@ def test_libraries_stay_at_warning_and_ours_at_debug_when_verbose(log: io.String
     text = log.getvalue()
     assert "claimed 3 notices" in text
     assert "POST" not in text and "SELECT" not in text
+
+
+def test_terminal_lines_are_time_and_chinese_and_name_the_logger_only_when_verbose() -> None:
+    import io
+    import logging
+
+    from reminder.redact import configure
+
+    for verbose in (False, True):
+        out = io.StringIO()
+        configure(verbose, out)
+        logging.getLogger("reminder.daemon").info("已同步计划 demo-2026")
+        logging.getLogger("reminder.daemon").warning("计划 demo-2026：缺少 2027 年节假日")
+        first, second = out.getvalue().splitlines()
+        assert first[:4].isdigit() and first.endswith(" 已同步计划 demo-2026")
+        if verbose:
+            assert "INFO reminder.daemon: " in first
+        else:
+            assert "reminder" not in first.replace("demo", "") and "INFO" not in first
+            assert " 警告：计划 demo-2026" in second

@@ -157,16 +157,21 @@ def _loaded(config: Config, plan_id: str) -> Any:
 @click.option("--period", help="只列这一报告期的进展，如 2026Q3、2026-07、2026H2")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
               help="输出格式（默认按 -o 的扩展名，否则 xlsx）")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="输出文件，如 台账.xlsx；写 - 时 CSV 输出到标准输出")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="输出文件，如 台账.xlsx；省略或写 - 时 CSV 输出到标准输出")
 @config_option
-def report_command(plan: str, period: str | None, fmt: str | None, output: Path,
+def report_command(plan: str, period: str | None, fmt: str | None, output: Path | None,
                    config_path: Path | None) -> None:
-    """生成工作台账：序号、工作任务、牵头单位、配合单位、完成时限、状态、完成日期、进展情况、提醒次数、最后提醒。"""
+    """生成工作台账：序号、工作任务、牵头单位、配合单位、完成时限、状态、完成日期、登记人、进展情况、领导批示、提醒次数、最后提醒。"""
     import sys
 
     from reminder.answerback.ledger import ledger_rows, title_of, write_csv, write_xlsx
 
+    if output is None:  # the README's `reminder report 2026 --format csv`: CSV to stdout
+        if fmt == "xlsx" or fmt is None:
+            raise click.UsageError("生成 .xlsx 台账请用 -o 指定文件，如 -o 台账.xlsx；"
+                                   "或用 --format csv 输出到屏幕")
+        output = Path("-")
     config = wiring.load(config_path)
     loaded = _loaded(config, plan)
     store = wiring.open_store(config)

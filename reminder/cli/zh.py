@@ -91,12 +91,35 @@ def _cell_wrap(wrap: Any) -> Any:
                 cut = len(indent) + 1
                 while cut < len(line) and cell_len(line[:cut + 1]) <= width:
                     cut += 1
+                cut = _break_before(line, cut, len(indent) + 1)
                 lines.append(line[:cut])
                 line = indent + line[cut:]
             lines.append(line)
         return "\n".join(lines)
 
     return wrap_text
+
+
+_WORD = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-:=@~$")
+_NO_START = set("，。、；：？！）」』】]〕》,.;:!?)")  # never begins a line
+_NO_END = set("（「『【[〔《(")  # never ends a line
+
+
+def _break_before(line: str, cut: int, lowest: int) -> int:
+    """The nearest place at or before ``cut`` where a line may break: not inside a word or
+    file name (co|nfig.toml), not inside a short bracket ([必|填]), not before closing or
+    after opening punctuation. ``cut`` itself when there is none."""
+    for at in range(cut, lowest - 1, -1):
+        before, after = line[at - 1], line[at] if at < len(line) else " "
+        if before in _WORD and after in _WORD:
+            continue
+        if after in _NO_START or before in _NO_END:
+            continue
+        opened = line.rfind("[", 0, at)
+        if opened > line.rfind("]", 0, at) and 0 <= line.find("]", at) - opened <= 12:
+            continue
+        return at
+    return cut
 
 
 def _term_len(text: str) -> int:

@@ -144,3 +144,11 @@ def test_a_completion_row_says_when_and_who_registered_it_apart_from_the_deadlin
     assert nine["登记人"] == "法规科李明"
     assert nine["领导批示"] == "2026-06-23 分管局领导：请抓紧印发"
     assert rows["3"]["完成日期"] == rows["3"]["登记人"] == rows["3"]["领导批示"] == ""
+
+
+def test_csv_without_output_goes_to_stdout_as_the_readme_shows(config: Path) -> None:
+    result = reminder("report", "demo-2026", "--format", "csv", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(",".join(HEADERS))
+    xlsx = reminder("report", "demo-2026", "--config", str(config))
+    assert xlsx.returncode == 2 and "-o" in xlsx.stderr and "Traceback" not in xlsx.stderr

@@ -61,7 +61,7 @@ def test_a_secret_in_an_uvicorn_error_line_is_masked(
         assert server.started
         assert requests.get(base + "/u/x", timeout=10).status_code == 500
     text = log.getvalue()
-    assert "ERROR uvicorn.error: Exception in ASGI application" in text, text
+    assert "错误：Exception in ASGI application" in text, text
     assert "RuntimeError: robot key *** refused; signing with ***" in text
     assert KEY not in text and WEB_SECRET not in text
     captured = capsys.readouterr()

@@ -221,7 +221,8 @@ def test_run_logs_each_unit_without_contact_as_an_error(tmp_path: Path) -> None:
     sheet = _sheet(tmp_path, "法规科,,,,,\n")
     result = reminder("run", "--once", "--now", "2026-06-23T09:00", "--config", str(_config(tmp_path, sheet)))
     assert result.returncode == 0, result.stderr
-    assert f"ERROR reminder.daemon: 计划 demo-2026：{sheet} [第 2 行]：单位“法规科”没有联系方式" in result.stderr
+    assert f"错误：计划 demo-2026：{sheet} [第 2 行]：单位“法规科”没有联系方式" in result.stderr
+    assert "reminder.daemon" not in result.stderr and "ERROR" not in result.stderr
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "gb18030"])
