@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from reminder.models import Deadline, Notice, notice_key
-from reminder.plan.wording import CYCLE_NAMES, UNIT_NAMES, day_with_weekday
+from reminder.plan.wording import CYCLE_NAMES, STAGE_NAMES, UNIT_NAMES, day_with_weekday
 
 if TYPE_CHECKING:
     from reminder.plan.calendar import WorkCalendar
@@ -41,6 +41,11 @@ def notice_record(n: Notice) -> dict[str, Any]:
 NOTICE_FIELDS = ("send_at", "stage", "step", "plan", "task", "title", "deadline", "unit",
                  "recipients", "channel", "key")
 CSV_FIELDS = tuple(f for f in NOTICE_FIELDS if f not in ("step", "key"))
+# CSV is opened in Excel by the people the notices are for: its header and its stage and
+# channel cells are in Chinese. JSON is for programs and keeps the English keys and values.
+CSV_HEADERS = {"send_at": "发送时间", "stage": "类型", "plan": "计划", "task": "序号",
+               "title": "工作任务", "deadline": "完成时限", "unit": "收件单位",
+               "recipients": "收件地址", "channel": "渠道"}
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]').search
 # Lines are written in chunks of this many: few write calls, memory flat however many plans.
 CHUNK = 4096
@@ -54,7 +59,7 @@ def write_notices(batches: Iterable[Batch], *, fmt: str, out: TextIO | None = No
     out = out or sys.stdout
     csv_out = fmt == "csv"
     if csv_out:
-        out.write(",".join(CSV_FIELDS) + "\n")
+        out.write(",".join(CSV_HEADERS[f] for f in CSV_FIELDS) + "\n")
     elif fmt == "json":
         out.write("[")
     moments: dict[datetime, str] = {}
@@ -73,13 +78,14 @@ def write_notices(batches: Iterable[Batch], *, fmt: str, out: TextIO | None = No
             middle = cells.get(task)
             if middle is None:
                 middle = cells[task] = ",".join(_csv_cell(v) for v in task)
-            head = f"{send_at},{b.stage},{middle},{deadline},"
+            head = f"{send_at},{STAGE_NAMES[b.stage]},{middle},{deadline},"
             for target in b.targets:
                 tail = tails.get(target)
                 if tail is None:
                     tail = tails[target] = ",".join((_csv_cell(target[0]),
                                                      _csv_cell("，".join(target[2])),
-                                                     _csv_cell(target[1]))) + "\n"
+                                                     _csv_cell(CHANNEL_NAMES.get(target[1],
+                                                                                 target[1])))) + "\n"
                 lines.append(head + tail)
         else:
             head = json.dumps({"send_at": send_at, "stage": b.stage, "step": b.step,

@@ -143,7 +143,15 @@ def test_plan_table_and_year_warning() -> None:
 def test_plan_now_lists_what_is_still_to_send() -> None:
     rows = list(csv.DictReader(io.StringIO(invoke(
         "plan", str(EXAMPLE), "--format", "csv", "--now", "2026-10-09T09:30"))))
-    assert rows and min(r["send_at"] for r in rows) >= "2026-10-10T09:00+08:00"
+    assert rows and min(r["发送时间"] for r in rows) >= "2026-10-10T09:00+08:00"
+
+
+def test_plan_csv_is_chinese_for_excel_while_json_keeps_its_keys() -> None:
+    rows = list(csv.DictReader(io.StringIO(invoke("plan", str(EXAMPLE), "--format", "csv"))))
+    assert list(rows[0]) == ["发送时间", "类型", "计划", "序号", "工作任务", "完成时限", "收件单位",
+                             "收件地址", "渠道"]
+    assert {r["类型"] for r in rows} == {"提醒", "到期", "逾期", "督办", "报送"}
+    assert {r["渠道"] for r in rows} <= {"邮件", "企业微信", "无"}
 
 
 def test_plan_json_fields() -> None:
@@ -243,10 +251,10 @@ def _two_plans(tmp_path: Path) -> list[str]:
 
 def test_machine_formats_stream_plan_by_plan_each_in_time_order(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(invoke("plan", *_two_plans(tmp_path), "--format", "csv"))))
-    plans = [r["plan"] for r in rows]
+    plans = [r["计划"] for r in rows]
     assert plans == sorted(plans, key=["b-plan", "a-plan"].index)  # one block per plan
     for name in ("a-plan", "b-plan"):
-        times = [r["send_at"] for r in rows if r["plan"] == name]
+        times = [r["发送时间"] for r in rows if r["计划"] == name]
         assert times == sorted(times) and len(times) > 3
 
 

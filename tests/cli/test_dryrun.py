@@ -68,7 +68,7 @@ def _golden_notices() -> int:
 def _golden_messages() -> int:
     """Messages counted straight from the golden CSV (one row per notice)."""
     with GOLDEN.open(encoding="utf-8") as f:
-        return len({(r["send_at"], r["unit"], r["channel"], r["recipients"]) for r in csv.DictReader(f)})
+        return len({(r["发送时间"], r["收件单位"], r["渠道"], r["收件地址"]) for r in csv.DictReader(f)})
 
 
 def _plan(*args: str, columns: str | None = "80") -> str:
@@ -117,9 +117,9 @@ def test_default_view_is_one_row_per_message_with_a_summary() -> None:
     notices = _golden_notices()
     assert len(rows) == expected < notices
     with GOLDEN.open(encoding="utf-8") as f:
-        stages = [row["stage"] for row in csv.DictReader(f)]
+        stages = [row["类型"] for row in csv.DictReader(f)]
     names = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办", "report": "报送"}
-    breakdown = "，".join(f"{names[s]} {stages.count(s)}" for s in names if s in stages)
+    breakdown = "，".join(f"{n} {stages.count(n)}" for n in names.values() if n in stages)
     assert f"共 {expected} 条消息（{notices} 条通知：{breakdown}）" in text
     assert "首次发送 2026-03-24 09:00" in text and "最后一次 2027-02-26 09:00" in text
     assert "分管局领导" in text.split("首次发送    最后发送")[1]
@@ -132,7 +132,7 @@ def test_detail_is_one_row_per_notice() -> None:
 def test_piped_output_is_plain_unwrapped_lines() -> None:
     text = "\n".join(_table_rows(_plan("--detail", columns=None)))
     with GOLDEN.open(encoding="utf-8") as f:
-        titles = {r["title"] for r in csv.DictReader(f)}
+        titles = {r["工作任务"] for r in csv.DictReader(f)}
     assert all(title in text for title in titles)
     assert "持续更新主动公开目录，做到应公开尽公开" in text
 

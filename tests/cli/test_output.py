@@ -44,18 +44,22 @@ def _batches():
 def test_csv_writer_matches_the_csv_module_cell_for_cell() -> None:
     import csv
 
-    from reminder.cli.output import CSV_FIELDS, notice_record, write_notices
+    from reminder.cli.output import CHANNEL_NAMES, CSV_FIELDS, CSV_HEADERS, notice_record, write_notices
+    from reminder.plan.wording import STAGE_NAMES
+
+    shown = {"stage": STAGE_NAMES, "channel": CHANNEL_NAMES}
 
     batches = _batches()
     out = io.StringIO()
     assert write_notices(batches, fmt="csv", out=out) == 9
     expected = io.StringIO()
     writer = csv.writer(expected, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
+    writer.writerow([CSV_HEADERS[f] for f in CSV_FIELDS])
     for b in batches:
         for n in b.notices():
             record = notice_record(n)
-            writer.writerow(["，".join(record[f]) if f == "recipients" else record[f]
+            writer.writerow(["，".join(record[f]) if f == "recipients" else
+                             shown[f][record[f]] if f in shown else record[f]
                              for f in CSV_FIELDS])
     assert out.getvalue() == expected.getvalue()
 
@@ -75,7 +79,7 @@ def test_json_writers_give_the_notice_records_with_their_keys(fmt: str) -> None:
 
 
 @pytest.mark.parametrize(("fmt", "expected"), [("json", "[]\n"), ("jsonl", ""),
-                                               ("csv", "send_at,stage,plan,task,title,deadline,unit,recipients,channel\n")])
+                                               ("csv", "发送时间,类型,计划,序号,工作任务,完成时限,收件单位,收件地址,渠道\n")])
 def test_writers_with_no_notices(fmt: str, expected: str) -> None:
     from reminder.cli.output import write_notices
 
