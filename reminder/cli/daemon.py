@@ -357,9 +357,13 @@ def test_channel_command(name: str, to: tuple[str, ...], config_path: Path | Non
         result = channels[kind].send(message)
     finally:
         channels[kind].close()
-    labels = {"ok": "成功", "retryable": "暂时失败（可重试）", "permanent": "失败"}
-    click.echo(f"{labels.get(result.status, result.status)}：代码 {result.provider_code or '—'}"
-               f"；回复 {result.detail or '—'}")
+    labels = {"ok": "成功：测试消息已发出", "retryable": "暂时失败，可稍后重试",
+              "permanent": "失败，请检查配置"}
+    # The provider's code and words only when there are some: "代码 250；回复 —" told a
+    # clerk nothing.
+    said = "；".join(x for x in (f"服务器返回代码 {result.provider_code}" if result.provider_code
+                                 else "", f"回复：{result.detail}" if result.detail else "") if x)
+    click.echo(labels.get(result.status, "未知结果") + (f"（{said}）" if said else "。"))
     if result.status != "ok":
         sys.exit(1)
 

@@ -192,8 +192,11 @@ def _plans(config: Config, book: Any, today: date) -> Iterator[Finding]:
         if known:
             yield Finding(level="ok", area="节假日", message="、".join(map(str, known)) + " 年有调休安排数据")
         if missing:
-            yield Finding(level="warning", area="节假日", message="、".join(map(str, missing))
-                          + " 年没有调休安排数据，暂按仅周末休息计算（在 rules/holidays/ 补充）")
+            # The same sentence as check, plan and the daemon: only one of them can be true.
+            from reminder.plan.calendar import missing_year_note
+
+            for year in missing:
+                yield Finding(level="warning", area="节假日", message=missing_year_note(year))
 
 
 @click.command("doctor")

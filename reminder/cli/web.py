@@ -249,6 +249,7 @@ def write_secret(path: Path, section: str, key: str, value: str) -> None:
 def web_password_command(target: Path | None, config_path: Path | None) -> None:
     """设置督办看板的登录密码：输入两次，只把加盐哈希写入密钥文件的 [web] password_hash。"""
     from reminder.answerback.passwords import MIN_LENGTH, hash_password
+    from reminder.config import secret_files
 
     config = wiring.load(config_path)
     web = _web_config(config)
@@ -269,8 +270,18 @@ def web_password_command(target: Path | None, config_path: Path | None) -> None:
     else:
         raise click.ClickException("三次都没有设置成功，看板密码未更改。")
     write_secret(Path(path), "web", "password_hash", hash_password(password))
-    click.echo(f"已保存看板密码（只保存哈希）：{path} 中的 [web] password_hash。"
-               f"在 {web.url}/board 登录；已登录的会话随之失效。", err=True)
+    click.echo(f"已保存看板密码（只保存哈希）：{path} 中的 [web] password_hash。", err=True)
+    # Say where to log in only when the server will read this file: a --file that is not
+    # the config's secrets_file (nor the systemd credential) leaves the board without one.
+    read = {p.resolve() for p in secret_files(config)} | {SYSTEMD_SECRETS}
+    if Path(path).resolve() in read:
+        click.echo(f"在 {web.url}/board 登录；已登录的会话随之失效。", err=True)
+    else:
+        click.echo(f"注意：看板读不到这个文件（config.toml 中没有指向它的 secrets_file），"
+                   f"仍会显示未设置看板密码。请在 {config.path} 中加入 "
+                   f"secrets_file = \"{Path(path).resolve()}\"，再重启 reminder serve。", err=True)
 
+
+SYSTEMD_SECRETS = Path("/etc/reminder/secrets.toml")  # passed by the service's LoadCredential=
 
 COMMANDS = [serve_command, link_command, report_command, calendar_command, web_password_command]

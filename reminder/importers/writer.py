@@ -28,6 +28,10 @@ PLAN_FILE = "plan.toml"
 _PUNCT = re.compile(r"[\s，,。.；;、：:“”\"'（）()]")
 
 
+COLUMN_NAMES = {"id": "序号", "section": "章节", "title": "工作任务", "detail": "具体工作",
+                "lead": "牵头单位", "support": "配合单位", "units": "责任单位", "deadline": "完成时限"}
+
+
 @dataclass(frozen=True)
 class ImportReport:
     """What an import did; ``added``/``removed`` are task ids, ``changed`` is
@@ -56,7 +60,9 @@ class ImportReport:
             out.extend(self.confidence.lines())
         if self.accepted:
             out.append("已按 --accept 导入，请核对：" + "；".join(self.accepted))
-        out.append("列对应：" + "，".join(f"{k}={v}" for k, v in self.columns.items()))
+        # Field names as tasks.csv heads them, not the code's (id=序号 read as a typo).
+        out.append("列对应：" + "，".join(f"{COLUMN_NAMES.get(k, k)} ← 原表“{v}”"
+                                         for k, v in self.columns.items()))
         out.append(f"责任单位 {len(self.units)} 个，请在 plan.toml 的 [units] 中填写联系方式")
         if self.reimport:
             if not (self.added or self.removed or self.changed):

@@ -238,6 +238,7 @@ def test_test_channel_shows_the_providers_reply(setup: dict[str, Any]) -> None:
     assert setup["wecom"].requests[-1].key == "key-gongkai"
     mail = reminder("test-channel", "email", "--config", setup["config"])
     assert mail.returncode == 0, mail.stderr
+    assert mail.stdout.startswith("成功：测试消息已发出") and "—" not in mail.stdout
     assert setup["smtp"].messages[-1].rcpt_tos == ("admin@example.org",)
     setup["wecom"].replies.append(INVALID_KEY)
     bad = reminder("test-channel", "业务科室群", "--config", setup["config"])

@@ -92,3 +92,17 @@ def test_import_command_prints_a_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "已导入 7 项任务" in result.output
     assert "广州市司法局2021年政务公开工作要点分工方案" in result.output
+
+
+def test_the_import_summary_names_columns_in_chinese(tmp_path: Path) -> None:
+    """Issue 17 §6: it printed 列对应：id=序号，lead=牵头单位…, the code's field names."""
+    import re
+
+    from test_importers_common import JUSTICE, write_xlsx
+
+    from reminder.cli.main import cli
+
+    source = write_xlsx(JUSTICE, tmp_path / "j.xlsx")
+    result = CliRunner().invoke(cli, ["import", str(source), "-o", str(tmp_path / "plan")])
+    line = next(x for x in result.output.splitlines() if x.startswith("列对应："))
+    assert "序号 ← 原表“" in line and not re.search(r"[A-Za-z]+=", line), line

@@ -148,7 +148,9 @@ def test_without_a_password_the_board_says_how_to_get_in(
         with served(config, smtp, wecom) as s:
             page = requests.get(s.base + "/board", timeout=10)
             assert page.status_code == 200 and "未设置看板密码" in page.text
-            assert "reminder link" in page.text and "reminder web-password" in page.text
+            # Said to a coordinator, not an administrator: no commands to type (issue 17).
+            assert "“督办看板”链接" in page.text and "系统管理员" in page.text
+            assert "reminder link" not in page.text and "<code>" not in page.text
             assert login(s, "anything-at-all").status_code == 403
             assert requests.get(s.base + "/board/demo-2026", timeout=10).status_code == 403
 
@@ -209,3 +211,22 @@ def test_behind_a_trusted_proxy_each_client_counts_and_all_together_meet_a_ceili
             # ...until five guesses from all of them together: then everyone waits.
             assert [guess(f"10.0.1.{i}") for i in range(4)] == [403, 403, 403, 429]
             assert guess("10.0.2.1") == 429
+
+
+def test_a_file_the_board_does_not_read_is_not_called_a_login(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17 §7: `web-password --file secrets.toml` without secrets_file in config.toml
+    said "在 …/board 登录" while the board kept saying 未设置看板密码."""
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    with smtp_server() as smtp, wecom_server() as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
+    elsewhere = tmp_path / "secrets.toml"
+    result = CliRunner().invoke(cli, ["web-password", "--file", str(elsewhere), "--config",
+                                      str(config)], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "/board 登录" not in result.output
+    assert "看板读不到这个文件" in result.output and "secrets_file" in result.output
+    with_secrets_file(config)  # now config.toml points at it: the login is real
+    result = CliRunner().invoke(cli, ["web-password", "--file", str(elsewhere), "--config",
+                                      str(config)], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0 and "/board 登录" in result.output
