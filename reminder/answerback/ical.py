@@ -54,7 +54,7 @@ def build_calendar(plan: Any, *, events: Any = None, unit: str | None = None,
         else:
             if unit is not None and not belongs(plan, unit, task.units):
                 continue
-            title = f"〔{task.id}〕{task.short_title}"
+            title = f"〔{task.id}〕{task.title}"  # whole: a calendar has room (issue 17)
             detail = "\n".join(filter(None, (
                 task.title, "牵头单位：" + "、".join(task.lead) if task.lead else "",
                 "配合单位：" + "、".join(task.support) if task.support else "",

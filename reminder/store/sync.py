@@ -256,7 +256,7 @@ class SyncMixin(StoreBase):
 
     def _sync_tasks(self, session, plan_id: str, tasks: Iterable[Task]) -> None:  # type: ignore[no-untyped-def]
         wanted = {
-            t.id: {"plan_id": plan_id, "id": t.id, "title": t.short_title,
+            t.id: {"plan_id": plan_id, "id": t.id, "title": t.title,
                    "deadline_text": t.deadline_text, "units": "；".join(t.units)}
             for t in tasks
         }

@@ -94,3 +94,11 @@ def test_calendar_command_folds_a_plan_title_with_a_line_break(tmp_path: Path) -
     result = reminder("calendar", "demo-2026", "-o", str(out), "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert "X-WR-CALNAME:标题 第二行" in out.read_text(encoding="utf-8")
+
+
+def test_an_events_summary_is_the_whole_title() -> None:
+    """Issue 17 §5: the .ics SUMMARY cut titles at their first clause."""
+    plan = load_plan(EXAMPLE)
+    long = next(t for t in plan.tasks if t.short_title != t.title)
+    summaries = [str(e["summary"]) for e in events(build_calendar(plan, stamp=STAMP))]
+    assert any(s.endswith(f"〔{long.id}〕{long.title}") for s in summaries)
