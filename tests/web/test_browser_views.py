@@ -107,6 +107,16 @@ def test_a_board_of_sixty_tasks_and_forty_units_fits_1280_and_is_cards_at_390(  
         write_big_plan(tmp_path / "plans" / "big-2026")
         assert reminder("run", "--once", "--now", LATE, "--config", str(config)).returncode == 0
         with served(config, smtp, wecom, clock=lambda: CLOCK) as site:
+            # Some notes and a 批示, as a real board carries them.
+            for task in ("5", "6", "12", "23"):
+                site.store.add_feedback("big-2026", task, unit="区政府办公室", kind="progress",
+                                        text="已完成初稿，正在征求相关部门意见，预计下周报送",
+                                        now=CLOCK, period="2026Q4")
+            site.store.add_feedback("big-2026", "11", unit="区住房和城乡建设局", kind="blocked",
+                                    text="涉及跨部门数据，需区数据资源管理局协调", now=CLOCK,
+                                    period="2026Q4")
+            site.store.add_instruction("big-2026", "5", leader="分管副区长",
+                                       text="请于本周内办结并报告原因", now=CLOCK)
             url = site.links.url("admin", "big-2026")
             size(browser, 1280)
             browser.get(url)
