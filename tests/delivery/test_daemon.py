@@ -291,7 +291,7 @@ def test_daemon_wakes_at_the_next_send_time_and_stops_on_sigterm(
     assert len(email.sent) == 1
 
 
-def test_status_after_sync_uses_short_titles_and_never_calls_ongoing_overdue(
+def test_status_after_sync_uses_whole_titles_and_never_calls_ongoing_overdue(
         store: Store, plan_dir: Path) -> None:
     daemon, _ = make(store, plan_dir)
     daemon.sync(at("2026-06-01", "08:00"))
@@ -299,7 +299,8 @@ def test_status_after_sync_uses_short_titles_and_never_calls_ongoing_overdue(
     ongoing = rows["2"]  # 长期: reminded before each quarterly report, never overdue
     assert (ongoing.overdue, ongoing.next_due) == (False, date(2026, 9, 30))
     assert rows["5"].overdue and rows["5"].next_due == date(2026, 6, 30)
-    assert rows["5"].title == "完成政务新媒体账号清理整合并报送清单"
+    # The whole title (issue 17: status showed the first clause only).
+    assert rows["5"].title == "完成政务新媒体账号清理整合并报送清单。"
 
 
 def test_run_once_sends_everything_due_not_just_one_claim(store: Store, plan_dir: Path,
