@@ -25,7 +25,7 @@ CLOCK = datetime(2026, 12, 4, 10, tzinfo=TZ)
 
 
 def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, "browser-secret")
+    monkeypatch.setenv(SECRET_ENV, "browser-secret-24-chars!")
     for key, value in KEYS.items():
         monkeypatch.setenv(key, value)
 

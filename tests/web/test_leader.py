@@ -21,7 +21,7 @@ LATER = "2026-12-24T09:00"  # 信息中心 next hears of task 6
 
 @pytest.fixture
 def late(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     for name, value in KEYS.items():
         monkeypatch.setenv(name, value)
     with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:

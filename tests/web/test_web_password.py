@@ -217,7 +217,7 @@ def test_a_file_the_board_does_not_read_is_not_called_a_login(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 17 §7: `web-password --file secrets.toml` without secrets_file in config.toml
     said "在 …/board 登录" while the board kept saying 未设置看板密码."""
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     with smtp_server() as smtp, wecom_server() as wecom:
         config, _ = deploy(tmp_path, smtp, wecom, run_once=False)
     elsewhere = tmp_path / "secrets.toml"

@@ -73,7 +73,7 @@ def test_no_message_template_shows_codes_for_any_stage_role_or_channel() -> None
 
 @pytest.fixture
 def late(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
-    monkeypatch.setenv(SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     for name, value in KEYS.items():
         monkeypatch.setenv(name, value)
     with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
