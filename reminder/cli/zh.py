@@ -133,6 +133,17 @@ def _term_len(text: str) -> int:
 def install() -> None:
     formatting = importlib.import_module("click.formatting")
     if not getattr(formatting.wrap_text, "cell_aware", False):
+        # Chinese text has no spaces, so textwrap sees one long "word" and cuts it anywhere
+        # (co|nfig.toml); leave long words whole and let the cell-width pass find a break.
+        textwrap = importlib.import_module("click._textwrap")
+        base = textwrap.TextWrapper
+
+        class WholeWords(base):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self.break_long_words = False
+
+        textwrap.TextWrapper = WholeWords
         formatting.wrap_text = _cell_wrap(formatting.wrap_text)
         formatting.wrap_text.cell_aware = True
         formatting.term_len = _term_len
