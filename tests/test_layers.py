@@ -123,7 +123,8 @@ def layer_violations(root: Path = PACKAGE) -> list[str]:
                 wrong.append(f"{here}:{line} imports {module} (parse/ and plan/ stay pure)")
             if not module.startswith("reminder.") and module != "reminder":
                 continue
-            targets = [module] if module != "reminder" else [f"reminder.{n}" for n in names]
+            targets = ([module] if module != "reminder"  # from reminder import a module, not __version__
+                       else [f"reminder.{n}" for n in names if not n.startswith("__")])
             for target in targets:
                 other, other_rank = _layer(target)
                 if other_rank > rank or (other_rank == rank and other != part and rank > 0):
