@@ -135,6 +135,7 @@ def test_coordinator_logs_in_with_the_board_password_on_a_phone(  # type: ignore
     the right one opens the plan list and the board (the session cookie set by the app)."""
     from click.testing import CliRunner
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     from reminder.cli.main import cli
@@ -151,18 +152,21 @@ def test_coordinator_logs_in_with_the_board_password_on_a_phone(  # type: ignore
             size(browser, 390)
             browser.get(site.base + "/board")
 
-            def submit(password: str) -> None:
+            def submit(password: str, expect: str) -> None:
                 field = browser.find_element(By.NAME, "password")
                 field.send_keys(password)
                 browser.find_element(By.CSS_SELECTOR, "button[value=login]").click()
-                WebDriverWait(browser, 20).until(lambda b: b.find_elements(
-                    By.CSS_SELECTOR, ".flash, ul.plans"))
+                # Wait for the new page itself: the wrong password's .flash is still on screen
+                # while the right one's answer loads, so waiting for ".flash, ul.plans" could
+                # return before the plan list arrived.
+                WebDriverWait(browser, 20).until(expected_conditions.staleness_of(field))
+                WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, expect))
 
-            submit("不对的密码")
+            submit("不对的密码", ".flash")
             assert "密码不正确" in browser.find_element(By.CSS_SELECTOR, ".flash").text
             assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
             full_page(browser, shots / "board-login-phone.png", 390)
-            submit("看板密码-2026")
+            submit("看板密码-2026", "ul.plans")
             browser.find_element(By.LINK_TEXT, "示例市数据管理局2026年政务公开工作要点分工方案").click()
             WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR,
                                                                        "tr[data-task]"))
