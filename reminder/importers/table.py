@@ -10,7 +10,7 @@ becomes a ``Task``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import pairwise
@@ -69,6 +69,26 @@ class PlanTable:
     confidence: Confidence
     year_from: str = ""  # the words the year was guessed from; "" when the title states it
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # unit -> names as written
+
+
+def spread_merged(rows: list[list[str]], ranges: Iterable[tuple[int, int, int, int]], width: int,
+                  count: Callable[[int], None]) -> None:
+    """Copy each merged range's top-left text into every cell it covers, in place.
+
+    Ranges are 0-based and half-open, (top, bottom, left, right), as xlrd gives them; each is
+    clipped to the rows present and ``width`` columns, and its area is handed to ``count``
+    first (safety.WorkLimit.add_cells), so a file of huge overlapping merges stops at the cap
+    instead of filling millions of cells."""
+    for top, bottom, left, right in ranges:
+        bottom, right = min(bottom, len(rows)), min(right, width)
+        if top >= bottom or left >= right:
+            continue
+        count((bottom - top) * (right - left))
+        value = rows[top][left] if left < len(rows[top]) else ""
+        for row in rows[top:bottom]:
+            if len(row) < right:
+                row.extend([""] * (right - len(row)))
+            row[left:right] = [value] * (right - left)
 
 
 def clean(text: object) -> str:

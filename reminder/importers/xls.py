@@ -12,7 +12,8 @@ from pathlib import Path
 
 from reminder.errors import ImportFailed
 from reminder.importers.header import find_header
-from reminder.importers.table import Grid, clean
+from reminder.importers.safety import WorkLimit
+from reminder.importers.table import Grid, clean, spread_merged
 
 
 def _text(book, cell) -> str:
@@ -33,15 +34,12 @@ def _text(book, cell) -> str:
     return str(cell.value)
 
 
-def sheet_grid(book, sheet) -> Grid:
-    rows = [[_text(book, sheet.cell(r, c)) for c in range(sheet.ncols)] for r in range(sheet.nrows)]
-    for top, bottom, left, right in sheet.merged_cells:  # half-open, as xlrd gives them
-        if top >= len(rows) or left >= sheet.ncols:
-            continue
-        value = rows[top][left]
-        for r in range(top, min(bottom, len(rows))):
-            for c in range(left, min(right, sheet.ncols)):
-                rows[r][c] = value
+def sheet_grid(book, sheet, limit: WorkLimit) -> Grid:
+    rows: list[list[str]] = []
+    for r in range(sheet.nrows):
+        limit.row(sheet.ncols)
+        rows.append([_text(book, sheet.cell(r, c)) for c in range(sheet.ncols)])
+    spread_merged(rows, sheet.merged_cells, sheet.ncols, limit.add_cells)
     return Grid(rows=rows, context=[sheet.name], name=sheet.name)
 
 
@@ -73,7 +71,10 @@ class XlsImporter:
         try:
             book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True,
                                       logfile=_Quiet())
-            sheets = [sheet_grid(book, book.sheet_by_index(i)) for i in range(book.nsheets)]
+            limit = WorkLimit(path)
+            sheets = [sheet_grid(book, book.sheet_by_index(i), limit) for i in range(book.nsheets)]
+        except ImportFailed:
+            raise  # a WorkLimit cap: ImportFailed is a ValueError, which the next lines take as damage
         except NotImplementedError:
             raise ImportFailed("这个表格的格式过于特殊（如 Excel 2.x–4.x 或加密工作簿），无法读取",
                                file=path, hint="请用 Excel/WPS 打开后另存为 .xlsx 再导入") from None

@@ -14,7 +14,7 @@ from pathlib import Path
 from reminder.errors import ImportFailed
 from reminder.importers.header import find_header
 from reminder.importers.safety import WorkLimit
-from reminder.importers.table import Grid, clean
+from reminder.importers.table import Grid, clean, spread_merged
 
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -91,18 +91,9 @@ def _sheet_grid(sheet, data: bytes, limit: WorkLimit) -> Grid:
     height = max((r + 1 for r, row in enumerate(rows) if any(row)), default=0)
     del rows[height:]
     width = max((max((c + 1 for c, v in enumerate(row) if v), default=0) for row in rows), default=0)
-    for top, left, bottom, right in _merged_ranges(sheet, data):
-        bottom, right = min(bottom, height), min(right, width)
-        if top > bottom or left > right:
-            continue
-        row = rows[top - 1]
-        value = row[left - 1] if left <= len(row) else ""
-        limit.add_cells((bottom - top + 1) * (right - left + 1))
-        for r in range(top - 1, bottom):
-            row = rows[r]
-            if len(row) < right:
-                row.extend([""] * (right - len(row)))
-            row[left - 1 : right] = [value] * (right - left + 1)
+    spread_merged(rows, ((top - 1, bottom, left - 1, right)
+                         for top, left, bottom, right in _merged_ranges(sheet, data)),
+                  width, limit.add_cells)
     return Grid(rows=rows, context=[sheet.title], name=sheet.title)
 
 

@@ -457,3 +457,49 @@ def test_csv_is_decoded_by_its_bom_first(encoding: str, tmp_path: Path) -> None:
     import_document(source, tmp_path / "plan")
     tasks = read_tasks_csv(tmp_path / "plan" / "tasks.csv")
     assert [t.title for t in tasks] == ["做好䶮字号网站的信息公开", "更新目录"]
+
+
+class _FakeSheet:
+    """What xlrd hands over for a sheet: a small table under many overlapping merged ranges,
+    each covering the whole sheet (a BIFF MERGEDCELLS record is 8 bytes a range)."""
+
+    name = "Sheet1"
+    nrows, ncols = 1000, 100
+
+    def __init__(self, merges: int) -> None:
+        self.merged_cells = [(0, self.nrows, 0, self.ncols)] * merges
+
+    def cell(self, r: int, c: int):
+        import xlrd
+        return xlrd.sheet.Cell(xlrd.XL_CELL_TEXT, f"{r}-{c}")
+
+
+class _FakeBook:
+    nsheets = 1
+    datemode = 0
+
+    def __init__(self, merges: int) -> None:
+        self.sheet = _FakeSheet(merges)
+
+    def sheet_by_index(self, index: int) -> _FakeSheet:
+        return self.sheet
+
+
+@pytest.mark.parametrize("merges", [1, 50])
+def test_xls_merged_ranges_count_against_the_cell_cap(merges: int, tmp_path: Path, monkeypatch) -> None:
+    """Fifty merges over a 100,000-cell sheet ask for 5 million copies: refused at the cap with
+    the cap's own message (ImportFailed is a ValueError, which the reader takes as damage),
+    while one merge over it is read and spread."""
+    import xlrd
+
+    from reminder.importers.xls import XlsImporter
+
+    monkeypatch.setattr(xlrd, "open_workbook", lambda **_: _FakeBook(merges))
+    source = tmp_path / "merges.xls"
+    if merges == 1:
+        grid = XlsImporter().read(source, b"")
+        assert grid.rows[999][99] == "0-0"
+        return
+    with pytest.raises(ImportFailed, match="500,000 个单元格的上限") as caught:
+        XlsImporter().read(source, b"")
+    assert "损坏" not in str(caught.value)
