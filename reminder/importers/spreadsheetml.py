@@ -8,8 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reminder.errors import ImportFailed
-from reminder.importers.table import Grid
-from reminder.importers.xls import workbook_grid
+from reminder.importers.table import Grid, workbook_grid
 
 NS = "urn:schemas-microsoft-com:office:spreadsheet"
 MAX_CELLS = 2_000_000  # a merge count is a number in the file: it must not allocate without end

@@ -91,6 +91,24 @@ def spread_merged(rows: list[list[str]], ranges: Iterable[tuple[int, int, int, i
             row[left:right] = [value] * (right - left)
 
 
+def workbook_grid(sheets: list[Grid]) -> Grid:
+    """Every sheet with a task table header is read (one per 区县 or 处室 is common); the
+    others are named in the report. With none, the fullest sheet goes on for the header to be
+    inferred from its cells."""
+    tables: list[Grid] = []
+    others: list[Grid] = []
+    for grid in sheets:
+        has_header = find_header([[clean(c) for c in r] for r in grid.rows]) is not None
+        (tables if has_header else others).append(grid)
+    if not tables:
+        return max(others, key=lambda g: len(g.rows), default=Grid(rows=[]))
+    skipped = [f"工作表“{g.name}”（没有任务表）" for g in others]
+    if len(tables) == 1:
+        tables[0].skipped.extend(skipped)
+        return tables[0]
+    return Grid(rows=[], parts=tables, skipped=skipped)
+
+
 def clean(text: object) -> str:
     """Cell text with invisible characters gone, spaces collapsed, empty lines dropped."""
     raw = str(text or "").translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")

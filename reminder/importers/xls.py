@@ -11,9 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 from reminder.errors import ImportFailed
-from reminder.importers.header import find_header
 from reminder.importers.safety import WorkLimit
-from reminder.importers.table import Grid, clean, spread_merged
+from reminder.importers.table import Grid, spread_merged, workbook_grid
 
 
 def _text(book, cell) -> str:
@@ -41,24 +40,6 @@ def sheet_grid(book, sheet, limit: WorkLimit) -> Grid:
         rows.append([_text(book, sheet.cell(r, c)) for c in range(sheet.ncols)])
     spread_merged(rows, sheet.merged_cells, sheet.ncols, limit.add_cells)
     return Grid(rows=rows, context=[sheet.name], name=sheet.name)
-
-
-def workbook_grid(sheets: list[Grid]) -> Grid:
-    """Every sheet with a task table header is read (one per 区县 or 处室 is common); the
-    others are named in the report. With none, the fullest sheet goes on for the header to be
-    inferred from its cells."""
-    tables: list[Grid] = []
-    others: list[Grid] = []
-    for grid in sheets:
-        has_header = find_header([[clean(c) for c in r] for r in grid.rows]) is not None
-        (tables if has_header else others).append(grid)
-    if not tables:
-        return max(others, key=lambda g: len(g.rows), default=Grid(rows=[]))
-    skipped = [f"工作表“{g.name}”（没有任务表）" for g in others]
-    if len(tables) == 1:
-        tables[0].skipped.extend(skipped)
-        return tables[0]
-    return Grid(rows=[], parts=tables, skipped=skipped)
 
 
 class XlsImporter:

@@ -12,9 +12,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from reminder.errors import ImportFailed
-from reminder.importers.header import find_header
 from reminder.importers.safety import WorkLimit
-from reminder.importers.table import Grid, clean, spread_merged
+from reminder.importers.table import Grid, spread_merged, workbook_grid
 
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -62,21 +61,7 @@ class XlsxImporter:
             raise ImportFailed("Excel 文件已损坏，无法读取", file=path,
                                hint=f"请用 Excel/WPS 打开后重新保存（{type(exc).__name__}）") from None
 
-        # Every sheet with a task table header is read (one per 区县 or 处室 is common); the
-        # others are named in the report. With no header anywhere the fullest sheet is
-        # handed over for the header to be inferred from its cells.
-        tables: list[Grid] = []
-        others: list[Grid] = []
-        for grid in grids:
-            has_header = find_header([[clean(c) for c in r] for r in grid.rows]) is not None
-            (tables if has_header else others).append(grid)
-        if not tables:
-            return max(others, key=lambda g: len(g.rows), default=Grid(rows=[]))
-        skipped = [f"工作表“{g.name}”（没有任务表）" for g in others]
-        if len(tables) == 1:
-            tables[0].skipped.extend(skipped)
-            return tables[0]
-        return Grid(rows=[], parts=tables, skipped=skipped)
+        return workbook_grid(grids)
 
 
 def _sheet_grid(sheet, data: bytes, limit: WorkLimit) -> Grid:
