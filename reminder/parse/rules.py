@@ -63,7 +63,8 @@ PLACEHOLDERS: dict[str, str] = {
     "count": rf"(?<!\d)\d{{1,3}}(?!\d)|(?<![{NUMERAL_CHARS}])[{NUMERAL_CHARS}]{{1,5}}",
     # Hours (24小时内) become days when read: the calendar and the reminders count days.
     # A day of the week (每周二前): 日/天 is Sunday, read as 7 like the digit.
-    "weekday": r"[一二三四五六日天1-7](?!\d)",
+    # A digit after a Chinese weekday is a clock time (每周五17:00前); after a digit, a number.
+    "weekday": r"[一二三四五六日天]|[1-7](?!\d)",
     "unit": r"个?工作日|个?自然日|天|日|个月|个?(?:周|星期|礼拜)|个?(?:小时|钟头)",
 }
 # 今年 is the plan year, 次年 the next, 上年 the one before; the year placeholder stops
