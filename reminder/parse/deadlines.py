@@ -127,8 +127,9 @@ _LATE_RANGE = 31
 _NUMERAL = "\\d〇零○一二三四五六七八九十两"
 _DATE_LIKE = regex.compile(
     # a year; 上一年度 and 三年行动 are no dates, nor a year named as a benchmark or a cut-off
-    # of what the task covers (2025年水平, 2023年及以前排查发现的)
-    r"(?:\d{4}|[〇零○一二三四五六七八九]{4})年(?!水平|同期|及以前|以前的|以来|基础上|底数)"
+    # of what the task covers (2025年水平, 2023年及以前排查发现的), nor a document named by its
+    # year (2019年工作总结 says what to send, not when)
+    r"(?:\d{4}|[〇零○一二三四五六七八九]{4})年(?!水平|同期|及以前|以前的|以来|基础上|底数|度?工作(?:总结|要点|计划|报告|思路))"
     # 上一个月 / 下一个月 name a period (the report of last month), not a date.
     rf"|(?<![上下])[{_NUMERAL}](?:月|日|号|旬|个?工作日|天|个月|周|个?小时)|[一二三四1-4]季|[上中下]旬"
     # A range of years of service (运行20年至30年) is a duration, not a date.
