@@ -26,7 +26,7 @@ from test_corpus import meaning  # noqa: E402
 from reminder.parse.deadlines import Context, read  # noqa: E402
 
 NOTATION = ("19", "20", "none", "after:", "weekly:", "monthly:", "quarterly:", "semiannual:",
-            "yearly:", "ongoing:", "bimonthly:", "semimonthly:", "dekadal:")
+            "yearly:", "ongoing:", "bimonthly:", "semimonthly:", "dekadal:", "biweekly:", "termly:")
 
 
 def verdict(row: dict[str, str]) -> tuple[str, str]:

@@ -10,8 +10,8 @@ from datetime import MAXYEAR, MINYEAR, date, datetime, time
 from typing import Literal
 
 DeadlineKind = Literal["once", "recurring", "event", "none"]
-Cycle = Literal["weekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",
-                "semiannual", "yearly", "ongoing"]
+Cycle = Literal["weekly", "biweekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",
+                "termly", "semiannual", "yearly", "ongoing"]
 OffsetUnit = Literal["day", "workday", "month"]
 Stage = Literal["remind", "due", "overdue", "escalate", "report"]
 ShiftPolicy = Literal["before", "after", "none"]
@@ -48,8 +48,8 @@ def outside_window(day: date, year: int) -> str:
             f"（{first.isoformat()} 至 {last.isoformat()}），请检查是否写错")
 
 
-CYCLES: tuple[str, ...] = ("weekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",
-                           "semiannual", "yearly", "ongoing")
+CYCLES: tuple[str, ...] = ("weekly", "biweekly", "semimonthly", "dekadal", "monthly", "bimonthly",
+                           "quarterly", "termly", "semiannual", "yearly", "ongoing")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,6 +184,9 @@ class Policy:
     report_remind_before: tuple[Offset, ...] = ()
     remind_support: bool = True
     confirm_done: bool = False  # a unit's "done" from its link waits for the coordinator
+    #: Where school terms end (每学期), as (month, day): the autumn term in January, the
+    #: spring term in July. Offices' calendars differ, so a plan may set its own.
+    term_ends: tuple[tuple[int, int], ...] = ((1, 15), (7, 15))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,6 +28,10 @@ _UNIT_WORDS = {"工作日": "workday", "自然日": "day", "天": "day", "日": 
                "小时": "hour", "钟头": "hour"}
 
 
+#: The default end of each school term: autumn's in mid-January, spring's in mid-July
+#: (rules/policy.toml ``term_ends`` says the same and a plan may override it).
+TERM_ENDS: tuple[tuple[int, int], ...] = ((1, 15), (7, 15))
+
 @dataclass(frozen=True, kw_only=True)
 class Context:
     """What a phrase is read against: the plan year, when the plan was issued (a month/day
@@ -37,6 +41,8 @@ class Context:
     year: int
     issued: date | None = None
     reporting_cycle: str = "quarterly"
+    #: Where school terms end (每学期), (month, day) each; the plan policy's ``term_ends``.
+    term_ends: tuple[tuple[int, int], ...] = TERM_ENDS
 
     def __post_init__(self) -> None:
         if not MINYEAR <= self.year <= MAXYEAR:
@@ -54,8 +60,8 @@ PER_MONTH = {1: "monthly", 2: "semimonthly", 3: "dekadal"}
 
 
 def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly", *,
-                month: int | None = None, day: int | None = None, lag: int = 0
-                ) -> tuple[date, ...]:
+                month: int | None = None, day: int | None = None, lag: int = 0,
+                term_ends: tuple[tuple[int, int], ...] = TERM_ENDS) -> tuple[date, ...]:
     """Nominal due dates of a recurrence in ``year``: by default the last day of each period.
 
     ``month`` picks a month within each period (每季度首月: 1; for ``yearly`` the calendar
@@ -63,13 +69,16 @@ def cycle_dates(cycle: str, year: int, reporting_cycle: str = "quarterly", *,
     month (clamped to its end: 每月31日 is 02-28 in February); without ``day``, the month's
     end. ``ongoing`` has no period of its own and takes the plan's ``reporting_cycle``.
     """
-    if cycle == "weekly":  # 每周二前: every Tuesday (``day`` 1–7, Monday first); else Sunday
-        weekday = 7 if day is None else day
+    if cycle in ("weekly", "biweekly"):  # 每周二前: every Tuesday (``day`` 1–7, Monday first);
+        weekday = 7 if day is None else day  # else Sunday. 双周: every other one of them.
         if not 1 <= weekday <= 7:
             raise ValueError(f"星期几无效：{weekday}")
         first = date(year, 1, 1) + timedelta(days=(weekday - date(year, 1, 1).isoweekday()) % 7)
+        step = 1 if cycle == "weekly" else 2
         return tuple(first + timedelta(weeks=n)
-                     for n in range(53) if (first + timedelta(weeks=n)).year == year)
+                     for n in range(0, 53, step) if (first + timedelta(weeks=n)).year == year)
+    if cycle == "termly":  # 每学期: the end of each school term that falls in the year
+        return tuple(sorted(date(year, m, min(d, _month_end(year, m).day)) for m, d in term_ends))
     if cycle in ("dekadal", "semimonthly"):  # 逐旬: the 10th, 20th and month's end; 半月: 15th
         days = (10, 20) if cycle == "dekadal" else (15,)
         return tuple(date(year, m, d) for m in range(1, 13)
@@ -320,11 +329,11 @@ def _recurring(match: Match, ctx: Context, common: dict[str, str]) -> Deadline |
         if after is None:
             return None
     day = _value(match, "day")
-    if cycle == "weekly":
+    if cycle in ("weekly", "biweekly"):
         raw = match.groups.get("weekday")
         day = None if raw is None else (7 if raw in "日天" else to_int(raw))
     dates = cycle_dates(cycle, ctx.year, ctx.reporting_cycle, month=_value(match, "month"),
-                        day=day, lag=rule.lag or 0)
+                        day=day, lag=rule.lag or 0, term_ends=ctx.term_ends)
     if cycle == "quarterly" and match.groups.get("quarter") is not None:
         # 第二季度结束后8日内: that quarter's period only; read() joins the quarters.
         quarter = _value(match, "quarter") or 0

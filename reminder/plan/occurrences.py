@@ -25,7 +25,8 @@ def plan_date_task_id(name: str) -> str:
 
 
 def context(plan: Plan) -> Context:
-    return Context(year=plan.year, issued=plan.issued, reporting_cycle=plan.reporting_cycle)
+    return Context(year=plan.year, issued=plan.issued, reporting_cycle=plan.reporting_cycle,
+                   term_ends=plan.policy.term_ends)
 
 
 def effective_task(plan: Plan, task: Task) -> Task:

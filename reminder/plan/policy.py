@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from datetime import time
+from datetime import date, time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,8 @@ _OFFSET_KEYS = ("overdue_after", "escalate_after", "escalate_every")
 _OFFSET_LIST_KEYS = ("remind_before", "ongoing_remind_before", "report_remind_before")
 _BOOL_KEYS = ("on_due_day", "remind_support", "confirm_done")
 KNOWN_KEYS = frozenset(
-    {"send_time", "timezone", "shift", "limit_shift", *_OFFSET_KEYS, *_OFFSET_LIST_KEYS, *_BOOL_KEYS}
+    {"send_time", "timezone", "shift", "limit_shift", "term_ends", *_OFFSET_KEYS, *_OFFSET_LIST_KEYS,
+     *_BOOL_KEYS}
 )
 
 
@@ -43,6 +44,24 @@ def _offset(value: Any, file: Path, key: str) -> Offset:
     if offset.n < 0:
         raise PolicyError("间隔不能为负数", file=file, place=key)
     return offset
+
+
+def _term_ends(value: Any, file: Path) -> tuple[tuple[int, int], ...]:
+    """``term_ends = ["01-15", "07-15"]``: the last day of each school term (每学期)."""
+    hint = "写作 term_ends = [\"01-15\", \"07-15\"]（月-日，每学期一个）"
+    if not isinstance(value, list) or not value:
+        raise PolicyError("term_ends 应为月-日的列表", file=file, place="policy.term_ends",
+                          hint=hint)
+    ends = []
+    for item in value:
+        try:
+            month, day = (int(x) for x in str(item).split("-"))
+            date(2024, month, day)  # a leap year: 02-29 is a real term end
+        except ValueError:
+            raise PolicyError(f"term_ends 中的 {item!r} 不是月-日", file=file,
+                              place="policy.term_ends", hint=hint) from None
+        ends.append((month, day))
+    return tuple(sorted(set(ends)))
 
 
 def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | None = None,
@@ -97,6 +116,7 @@ def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | Non
         on_due_day=merged["on_due_day"],
         remind_support=merged["remind_support"],
         confirm_done=merged["confirm_done"],
+        term_ends=_term_ends(merged["term_ends"], source),
         **lists,
         **singles,
     )

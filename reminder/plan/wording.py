@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 WEEKDAYS = "一二三四五六日"
 STAGE_NAMES = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办",
                "report": "报送"}
-CYCLE_NAMES = {"weekly": "每周", "semimonthly": "每半月", "dekadal": "每旬", "monthly": "每月",
+CYCLE_NAMES = {"weekly": "每周", "biweekly": "每两周", "termly": "每学期", "semimonthly": "每半月",
+               "dekadal": "每旬", "monthly": "每月",
                "bimonthly": "每两月", "quarterly": "每季度", "semiannual": "每半年", "yearly": "每年",
                "ongoing": "长期"}
 UNIT_NAMES = {"day": "天", "workday": "个工作日", "month": "个月"}

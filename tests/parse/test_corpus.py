@@ -43,8 +43,8 @@ def meaning(d: Deadline) -> str:
                                         for x, o in zip(d.dates, d.offsets, strict=True))
     if d.kind == "recurring":
         after = f"+{d.after}" if d.after else ""
-        if d.cycle == "weekly":  # 52 dates say less than their weekday
-            return f"weekly:{WEEKDAYS[d.dates[0].weekday()]}{after}"
+        if d.cycle in ("weekly", "biweekly"):  # 52 (26) dates say less than their weekday
+            return f"{d.cycle}:{WEEKDAYS[d.dates[0].weekday()]}{after}"
         return f"{d.cycle}:{','.join(x.strftime('%m-%d') for x in d.dates)}{after}"
     if d.kind == "event":
         return f"after:{d.after}"

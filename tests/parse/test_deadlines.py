@@ -932,7 +932,7 @@ M = ("monthly", 12)
 
 @pytest.mark.parametrize(("text", "cycles"), [
     ("一月一研判", [M]), ("一季度一讲评", [Q]), ("一月一研判一通报", [M]), ("一周一调度", [("weekly", 52)]),
-    ("原则上每三个月开一次推进会", [Q]), ("一般每月组织一次", [M]), ("每两周调度一次", []),
+    ("原则上每三个月开一次推进会", [Q]), ("一般每月组织一次", [M]), ("每两周调度一次", [("biweekly", 26)]),
     ("周调度", [("weekly", 52)]), ("旬调度", [("dekadal", 36)]), ("季度讲评", [Q]),
     ("年度复盘", [("yearly", 1)]), ("按季度推进", [Q]), ("报送频率：季报", [Q]),
     ("报送频率：月报/年报", [M, ("yearly", 1)]),
@@ -1030,3 +1030,38 @@ def test_the_date_window_keeps_its_edges() -> None:
     assert show(parse("2016年1月1日", C21)) == ["2016-01-01"]
     assert show(parse("2051年12月31日前", C21)) == ["2051-12-31"]
     assert read("2052年1月1日", C21).deadlines == ()
+
+
+def test_biweekly_dates_are_every_other_sunday_from_the_first() -> None:
+    dates = cycle_dates("biweekly", 2026)
+    assert dates[0] == date(2026, 1, 4) and dates[-1] == date(2026, 12, 20)
+    assert {b - a for a, b in pairwise(dates)} == {timedelta(days=14)}
+
+
+@pytest.mark.parametrize(("ends", "expected"), [
+    (((1, 15), (7, 15)), (date(2026, 1, 15), date(2026, 7, 15))),
+    (((7, 10), (1, 20)), (date(2026, 1, 20), date(2026, 7, 10))),
+    (((2, 29), (6, 30)), (date(2026, 2, 28), date(2026, 6, 30))),  # no 02-29 in 2026
+], ids=["default", "own-calendar", "clamped"])
+def test_termly_dates_are_the_terms_ends(ends, expected) -> None:
+    assert cycle_dates("termly", 2026, term_ends=ends) == expected
+
+
+@pytest.mark.parametrize("text", ["学校应当每学期至少开展一次演练", "一学期一总结", "按学期报送"])
+def test_a_term_rhythm_reads_at_each_term_end(text: str) -> None:
+    reading = read(text, Context(year=2026, term_ends=((1, 20), (7, 10))))
+    assert reading.understood
+    assert [(d.cycle, d.dates) for d in reading.deadlines] == [
+        ("termly", (date(2026, 1, 20), date(2026, 7, 10)))]
+
+
+@pytest.mark.parametrize("text", ["双周例会", "每两周调度一次", "隔周通报", "两周组织一次例会"])
+def test_every_two_weeks_is_biweekly(text: str) -> None:
+    reading = read(text, Context(year=2026))
+    assert reading.understood
+    assert [d.cycle for d in reading.deadlines] == ["biweekly"]
+
+
+@pytest.mark.parametrize("text", ["两周内完成整改", "订阅双周刊", "庆祝建馆两周年"])
+def test_two_weeks_that_are_no_rhythm(text: str) -> None:
+    assert "biweekly" not in [d.cycle for d in read(text, Context(year=2026)).deadlines]

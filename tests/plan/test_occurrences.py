@@ -231,3 +231,18 @@ def test_each_quarter_its_own_limit_and_none_for_a_quarter_not_reported(tmp_path
                           "第三季度结束后5日内报送，第四季度免报\n")
     # 04-10 Friday; 07-08 Wednesday; 10-05 is in the holiday: the first workday after it.
     assert by_task(plan) == {"1": ["2026-04-10", "2026-07-08", "2026-10-08"]}
+
+
+def test_a_plans_school_calendar_places_each_term_report(tmp_path: Path) -> None:
+    """每学期: the default terms end on 01-15 and 07-15; a plan's own term_ends move them."""
+    row = "1,开展应急疏散演练,教育局,,每学期至少开展一次\n"
+    assert by_task(make(tmp_path, row)) == {"1": ["2026-01-15", "2026-07-15"]}
+    plan = make(tmp_path, row, '[policy]\nterm_ends = ["01-23", "07-03"]\n')
+    assert context(plan).term_ends == ((1, 23), (7, 3))
+    assert by_task(plan) == {"1": ["2026-01-23", "2026-07-03"]}
+
+
+def test_every_other_week_is_every_other_sunday(tmp_path: Path) -> None:
+    due = by_task(make(tmp_path, "1,项目推进会,发改局,,双周调度\n", issued=""))["1"]
+    # 2026-01-04 is a Sunday worked in lieu of New Year's Day, so it stays.
+    assert len(due) == 26 and due[0] == "2026-01-04"

@@ -36,6 +36,9 @@ def test_plan_overrides_key_by_key() -> None:
         pytest.param({"shift": "later"}, "policy.shift", id="bad-shift"),
         pytest.param({"on_due_day": "yes"}, "policy.on_due_day", id="bad-bool"),
         pytest.param({"escalate_every": "0wd"}, "policy.escalate_every", id="zero-repeat"),
+        pytest.param({"term_ends": "07-15"}, "policy.term_ends", id="terms-not-a-list"),
+        pytest.param({"term_ends": ["7月15日"]}, "policy.term_ends", id="term-not-month-day"),
+        pytest.param({"term_ends": ["02-30"]}, "policy.term_ends", id="term-no-such-day"),
     ],
 )
 def test_mistakes_name_file_and_key(overrides: dict, place: str) -> None:
@@ -54,3 +57,10 @@ def test_mistakes_name_file_and_key(overrides: dict, place: str) -> None:
 def test_offset_round_trips(text: str, offset: Offset) -> None:
     assert Offset.parse(text) == offset
     assert Offset.parse(str(offset)) == offset
+
+
+def test_school_terms_end_mid_january_and_mid_july_unless_a_plan_says_otherwise() -> None:
+    from reminder.parse.deadlines import TERM_ENDS
+
+    assert build_policy().term_ends == ((1, 15), (7, 15)) == TERM_ENDS
+    assert build_policy({"term_ends": ["07-10", "01-20"]}).term_ends == ((1, 20), (7, 10))
