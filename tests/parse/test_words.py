@@ -10,6 +10,7 @@ that word read through that rule, or the rule names the word among its own examp
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -118,3 +119,21 @@ def test_a_user_rule_with_not_in_round_trips(tmp_path: Path) -> None:
     again.write_text(rule.to_toml(), encoding="utf-8")
     assert load_file(again)[0] == rule
     assert load_rules([path]).find("按规定期限") == []
+
+
+@pytest.mark.parametrize("phrase", ["纳入年终考评", "列入年度考评", "计入年终考评", "作为年度督查"])
+def test_an_assessment_a_task_counts_towards_is_kept_out_by_not_in(phrase: str) -> None:
+    # Kept out by the engine's word-boundary check, not by a lookbehind in the pattern: without
+    # the not_in list the same rule reads the phrase as a yearly rhythm.
+    rules = load_rules()
+    rule = rules.get("年名词节奏")
+    assert rule is not None
+    assert "纳入" not in rule.pattern and {"纳入年终", "列入年度"} <= set(rule.not_in)
+    assert not [m for m in rules.find(phrase) if m.rule.name == "年名词节奏"]
+    bare = replace(rule, not_in=())
+    assert [m.text for m in RuleSet((bare,)).find(phrase)] == [phrase[2:]]
+
+
+def test_a_yearly_review_on_its_own_is_still_a_rhythm() -> None:
+    reading = read("年终考评", Context(year=2026))
+    assert [d.cycle for d in reading.deadlines] == ["yearly"]
