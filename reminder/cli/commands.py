@@ -46,13 +46,19 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
     from reminder.parse.deadlines import Context, read
     from reminder.parse.rules import load_rules
     from reminder.plan.calendar import load_calendar
-    from reminder.plan.occurrences import due_pairs, shift_note
+    from reminder.plan.occurrences import due_pairs, shift_note, shift_policy
     from reminder.plan.policy import build_policy
 
     issued_day = parse_day(issued, "--issued")
     year = year or (issued_day.year if issued_day else date.today().year)
     calendar, policy = load_calendar(), build_policy()
     ctx, ruleset = Context(year=year, issued=issued_day), load_rules(rules)
+
+    def holiday(dl: Any) -> dict[str, str] | None:
+        # The same policy line the text output prints: which key moved the date, and why.
+        named = shift_policy(dl, policy)
+        return None if named is None else {
+            "policy": named[0], "shift": named[1], "note": shift_note(dl, policy)}
 
     def record(text: str) -> tuple[Any, list[Any], list[Any], dict[str, Any]]:
         reading = read(text, ctx, ruleset)
@@ -62,7 +68,7 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
         return reading, nominals, dues, {
             "phrase": text, "understood": reading.understood, "leftover": list(reading.leftover),
             "ambiguous": [{"text": t, "reason": r} for t, r in reading.ambiguous],
-            "deadlines": [deadline_record(dl, due)
+            "deadlines": [deadline_record(dl, due) | {"holiday": holiday(dl)}
                           for dl, due in zip(reading.deadlines, dues, strict=True)]}
 
     if phrase is None:  # one phrase a line on stdin, one JSON object a line out

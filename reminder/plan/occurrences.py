@@ -136,6 +136,16 @@ def due_pairs(deadline: Deadline, calendar: WorkCalendar, policy: Policy,
     return [(n, due_date(n, m, calendar, policy)) for n, m in zip(nominals, moments, strict=True)]
 
 
+def shift_policy(deadline: Deadline, policy: Policy) -> tuple[str, str] | None:
+    """The named policy that moves this deadline off a holiday, and its value: a limit
+    counted from a moment follows ``limit_shift``, a calendar deadline ``shift``."""
+    if deadline.kind == "none":
+        return None
+    if counted_from(deadline, date.min)[0] is not None:
+        return "limit_shift", policy.limit_shift
+    return "shift", policy.shift
+
+
 def shift_note(deadline: Deadline, policy: Policy) -> str:
     """Which named policy moves this deadline off a holiday, for ``explain``."""
     if deadline.kind == "none":

@@ -41,6 +41,31 @@ def test_explain_json_shape_and_shift() -> None:
 
 
 @pytest.mark.parametrize(
+    ("phrase", "year", "key", "shift", "due"),
+    [
+        # 2021-01-31 is a Sunday: a calendar deadline moves back (shift = before) ...
+        pytest.param("1月31日前", "2021", "shift", "before", ["2021-01-29"], id="calendar"),
+        # ... a limit after a quarter's end moves past the National Day holiday (民法典 203).
+        pytest.param("每个季度结束后5日内报送", "2026", "limit_shift", "after",
+                     ["2026-04-07", "2026-07-06", "2026-10-08", "2027-01-05"], id="limit"),
+    ],
+)
+def test_explain_json_says_which_holiday_policy_moved_the_date(
+        phrase: str, year: str, key: str, shift: str, due: list[str]) -> None:
+    (deadline,) = json.loads(invoke("explain", phrase, "--year", year, "--json"))["deadlines"]
+    assert deadline["due"] == due
+    assert deadline["holiday"]["policy"] == key and deadline["holiday"]["shift"] == shift
+    # the same line the text output prints under 节假日
+    text = invoke("explain", phrase, "--year", year)
+    assert f"节假日：{deadline['holiday']['note']}" in text
+
+
+def test_explain_json_has_no_holiday_policy_for_a_dateless_phrase() -> None:
+    (deadline,) = json.loads(invoke("explain", "及时", "--year", "2021", "--json"))["deadlines"]
+    assert deadline["holiday"] is None
+
+
+@pytest.mark.parametrize(
     ("phrase", "kind", "extra"),
     [
         pytest.param("5个工作日内", "event", {"after": {"n": 5, "unit": "workday"}, "dates": []}, id="event"),
