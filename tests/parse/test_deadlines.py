@@ -1065,3 +1065,19 @@ def test_every_two_weeks_is_biweekly(text: str) -> None:
 @pytest.mark.parametrize("text", ["两周内完成整改", "订阅双周刊", "庆祝建馆两周年"])
 def test_two_weeks_that_are_no_rhythm(text: str) -> None:
     assert "biweekly" not in [d.cycle for d in read(text, Context(year=2026)).deadlines]
+
+
+@pytest.mark.parametrize(("cell", "dates"), [
+    ("6月底前完成方案，年底前全面完成", [date(2026, 6, 30), date(2026, 12, 31)]),
+    ("9月底前完成试点，2027年6月底前全面推开", [date(2026, 9, 30), date(2027, 6, 30)]),
+    ("2026年10月底前完成初验,12月20日前完成终验", [date(2026, 10, 31), date(2026, 12, 20)]),
+])
+def test_one_cell_with_two_deadline_words_gives_both_dates(cell: str, dates: list[date]) -> None:
+    # A stage and the final date in one 完成时限 cell: both are deadlines of the task; keeping
+    # only one would drop a reminder in silence.
+    reading = read(cell, Context(year=2026, issued=date(2026, 3, 1)))
+    assert reading.understood
+    assert [(d.kind, d.dates) for d in reading.deadlines] == [("once", (x,)) for x in dates]
+    found = task_deadlines(Task(id="1", title="推进试点", deadline_text=cell),
+                           Context(year=2026, issued=date(2026, 3, 1)))
+    assert [d.dates[0] for d in found] == dates

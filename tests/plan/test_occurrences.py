@@ -246,3 +246,8 @@ def test_every_other_week_is_every_other_sunday(tmp_path: Path) -> None:
     due = by_task(make(tmp_path, "1,项目推进会,发改局,,双周调度\n", issued=""))["1"]
     # 2026-01-04 is a Sunday worked in lieu of New Year's Day, so it stays.
     assert len(due) == 26 and due[0] == "2026-01-04"
+
+
+def test_a_cell_with_a_stage_and_a_final_date_is_reminded_for_both(tmp_path: Path) -> None:
+    plan = make(tmp_path, "1,推进试点,发改局,,6月底前完成方案，年底前全面完成\n")
+    assert by_task(plan) == {"1": ["2026-06-30", "2026-12-31"]}
