@@ -99,9 +99,9 @@ _KEYS = ("name", "pattern", *RESULT_KEYS, *FIXED_KEYS, "reason", "not_in", "exam
 # Hong Kong, Macao or Taiwan sources, or converted by an editor, are read like any other.
 _SIMPLIFIED = str.maketrans(
     "個內當為會請報實時後節週開於務辦結終來隨應從號兩雙場盡長續態級據頭禮鐘調總進發屆間"
-    "過遲滿復計劃彙則堅餘數幾",
+    "過遲滿復計劃彙則堅餘數幾評講點導",
     "个内当为会请报实时后节周开于务办结终来随应从号两双场尽长续态级据头礼钟调总进发届间"
-    "过迟满复计划汇则坚余数几")
+    "过迟满复计划汇则坚余数几评讲点导")
 
 # A {name} that is not a quantifier ({2}, {1,3}) nor part of \p{Han}, \N{...}, \x{...}.
 _PLACEHOLDER = regex.compile(r"(?<!\\[pPNxgu])(?<!\\)\{([A-Za-z_]\w*)\}")
