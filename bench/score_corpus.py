@@ -1,6 +1,10 @@
 """Score the parser on a corpus file: correct, honest miss, confident wrong.
 
-    .venv/bin/python bench/score_corpus.py FILE.tsv [-v]
+    .venv/bin/python bench/score_corpus.py FILE.tsv [-v] [--new-since REF]
+
+``--new-since main`` scores only the rows FILE gained since git REF (the corpus growth of a
+branch); with ``PYTHONPATH`` pointed at a checkout of REF the same rows are read by the old
+parser, which gives the before figure.
 
 FILE has the columns of tests/corpus/phrases.tsv. A row is **correct** when the deadlines,
 written in the corpus notation, equal its meaning and the reading is understood; a
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import subprocess
 import sys
 from collections import Counter
 from datetime import date
@@ -48,10 +53,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("file", type=Path)
     parser.add_argument("-v", action="store_true", help="list every row not read right")
+    parser.add_argument("--new-since", metavar="REF", help="only rows added since git REF")
     args = parser.parse_args()
     with args.file.open(encoding="utf-8") as f:
         rows = list(csv.DictReader((line for line in f if not line.startswith("#")),
                                    delimiter="\t"))
+    if args.new_since:
+        old = set()
+        for name in ("phrases.tsv", "gaps.tsv"):  # a row moved between the two is not new
+            text = subprocess.run(["git", "show", f"{args.new_since}:tests/corpus/{name}"],
+                                  cwd=ROOT, capture_output=True, text=True, check=True).stdout
+            old |= {(r["phrase"], r["year"]) for r in csv.DictReader(
+                (line for line in text.splitlines() if not line.startswith("#")),
+                delimiter="\t")}
+        rows = [r for r in rows if (r["phrase"], r["year"]) not in old]
     counts: Counter[str] = Counter()
     for row in rows:
         kind, got = verdict(row)
