@@ -955,6 +955,10 @@ def test_rhythms_offices_write(text: str, cycles: list[tuple[str, int]]) -> None
     ("2025-2026", date(2026, 12, 31), date(2025, 1, 1)),
     ("2025—2027年", date(2027, 12, 31), date(2025, 1, 1)),
     ("2025年起实施两年攻坚行动", date(2026, 12, 31), date(2025, 1, 1)),
+    # the count of years is the range's own length: never five years from the range's end
+    ("2026—2030年五年规划", date(2030, 12, 31), date(2026, 1, 1)),
+    ("2026年至2030年五年规划", date(2030, 12, 31), date(2026, 1, 1)),
+    ("2025—2027年三年行动计划", date(2027, 12, 31), date(2025, 1, 1)),
     ("从6月到9月中旬", date(2026, 9, 20), date(2026, 6, 1)),
     ("自3月上旬至4月下旬", date(2026, 4, 30), date(2026, 3, 1)),
     ("5月30日一6月4日", date(2026, 6, 4), date(2026, 5, 30)),
