@@ -82,6 +82,7 @@ def test_an_out_of_range_date_stops_only_its_own_plan(tmp_path: Path) -> None:
     assert "超出计划年度 2026 的合理范围" in entered["event 9999-12-31"].stderr
     assert "超出计划年度 2026 的合理范围" in entered["task row 9999年12月31日"].stdout
     assert other > 0 and sent > 0
+    assert once.returncode == 1  # a timer hears of the two broken plans
     assert {"demo-2026", "typo-2026"} <= set(errors)
     assert "超出计划年度 2026" in errors["typo-2026"][0]
     assert alive and "守护进程已启动" in log.read_text("utf-8", "replace")
