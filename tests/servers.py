@@ -364,7 +364,9 @@ def fresh_postgres(prefix: str = "reminder_test") -> Iterator[str]:
     from sqlalchemy import create_engine, text
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    # pool_pre_ping: a test that restarts the server leaves a dead pooled connection,
+    # and the DROP at the end must open a new one instead of failing on it.
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -377,3 +379,76 @@ def fresh_postgres(prefix: str = "reminder_test") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@dataclass
+class PrivateCluster:
+    """A throwaway PostgreSQL cluster of this test's own, on a free loopback port: a trial
+    may stop and start it without touching the shared server on 5432 that other suites use."""
+
+    folder: Path
+    port: int
+    url: str
+    log: Path
+
+    def _run(self, *args: str) -> None:
+        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), *args]), check=True, timeout=120,
+                       capture_output=True)
+
+    def start(self) -> None:
+        self._run("-D", str(self.folder / "data"), "-l", str(self.log), "-w", "-t", "60",
+                  "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1",
+                  "start")
+
+    def stop(self) -> None:
+        self._run("-D", str(self.folder / "data"), "-m", "fast", "-w", "-t", "60", "stop")
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """initdb refuses root: run the cluster's tools as the postgres user when we are root."""
+    import os
+
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivateCluster]:
+    """A new cluster (initdb, trust auth, loopback only) in a temporary folder, removed
+    afterwards; the test is skipped, saying why, when initdb is not installed or fails."""
+    import os
+    import pwd
+
+    import pytest
+
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip(f"no {PG_BIN / 'initdb'}: install postgresql-15 to run this trial")
+    folder = Path(tempfile.mkdtemp(prefix="reminder-pg-"))
+    try:
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                pytest.skip("running as root and there is no postgres user for initdb")
+            os.chown(folder, owner.pw_uid, owner.pw_gid)
+        made = subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(folder / "data"),
+                                            "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                                            "--no-sync"]),
+                              capture_output=True, text=True, timeout=180)
+        if made.returncode != 0:
+            pytest.skip(f"initdb failed: {(made.stderr.strip().splitlines() or ['?'])[-1]}")
+        port = free_port()
+        cluster = PrivateCluster(folder=folder, port=port, log=folder / "server.log",
+                                 url=f"postgresql+psycopg://postgres@{LOOPBACK}:{port}/postgres")
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            from contextlib import suppress
+
+            with suppress(subprocess.CalledProcessError):  # already stopped by the test
+                cluster.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
