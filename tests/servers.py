@@ -15,6 +15,7 @@ import json
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import tempfile
 import threading
@@ -217,6 +218,11 @@ INVALID_KEY = (200, {"errcode": 93000, "errmsg":
 SERVER_ERROR = (500, "<html><body><h1>500 Internal Server Error</h1></body></html>")
 BAD_GATEWAY = (502, "<html><body><h1>502 Bad Gateway</h1></body></html>")
 HANG = "hang"
+# The server reads the whole request, then closes the connection without a word (FIN): it
+# may have posted the message, so the client cannot know.
+HANGUP = "hangup"
+# The server closes at once with unread data (RST), before it reads the body: nothing posted.
+RESET = "reset"
 
 
 def too_long(field_name: str, limit: int) -> tuple[int, dict[str, Any]]:
@@ -225,7 +231,7 @@ def too_long(field_name: str, limit: int) -> tuple[int, dict[str, Any]]:
                   f"hint: [1760000000_3_77aa], {_MORE}40058"})
 
 
-Reply = tuple[int, "dict[str, Any] | str"] | Literal["hang"]
+Reply = tuple[int, "dict[str, Any] | str"] | Literal["hang", "hangup", "reset"]
 
 
 @dataclass(frozen=True)
@@ -235,6 +241,7 @@ class WebhookRequest:
     body: Any  # parsed JSON, or None if the body was not JSON
     raw: bytes
     content_type: str
+    connection: str = ""  # the Connection header the client sent
     at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
 
     @property
@@ -251,6 +258,15 @@ class WeComServer:
     hang_seconds: float = 3.0
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    resets: int = 0  # requests cut off by RESET before their body was read
+
+    def reset_next(self) -> bool:
+        with self.lock:
+            if self.replies and self.replies[0] == RESET:
+                self.replies.pop(0)
+                self.resets += 1
+                return True
+        return False
 
     def next_reply(self, request: WebhookRequest) -> Reply:
         with self.lock:
@@ -281,6 +297,12 @@ class _WebhookHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         state = self.server.state
+        if state.reset_next():  # linger 0: close() sends RST, as a crashing server's kernel does
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             body = json.loads(raw.decode("utf-8"))
@@ -290,7 +312,11 @@ class _WebhookHandler(BaseHTTPRequestHandler):
         reply = state.next_reply(WebhookRequest(
             path=parts.path, query=parse_qs(parts.query), body=body, raw=raw,
             content_type=self.headers.get("Content-Type", ""),
+            connection=self.headers.get("Connection", ""),
         ))
+        if reply == HANGUP:  # read it all, answer nothing, close (socketserver sends FIN)
+            self.close_connection = True
+            return
         if reply == HANG:
             state.stop.wait(state.hang_seconds)  # outlive the client's timeout, end on close
             reply = OK

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from harness import count, daemon, load, notices, outbox, reminder, report, tracebacks, write_config
-from servers import private_postgres, smtp_server
+from servers import HANGUP, private_postgres, smtp_server, wecom_server
 
 
 def wait_for(predicate, seconds: float) -> bool:  # type: ignore[no-untyped-def]
@@ -76,6 +76,29 @@ def test_lost_smtp_replies_cost_at_most_one_duplicate_per_notice(tmp_path: Path)
            f"admin {held} (before: 43 messages for 10 notices)")
     assert figures.lost == 0 and figures.messages == 20 and figures.duplicated == 10
     assert held == 10
+
+
+def test_a_wecom_server_hanging_up_after_each_post_costs_at_most_one_duplicate(
+        tmp_path: Path) -> None:
+    """The robot reads every post and closes without an answer: each post may have gone
+    to the group. It used to be a plain retry (up to 4 posts per notice)."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    # 1,200 characters of title: one notice per post, so posts count notices.
+    load(url, notices(10, per_unit=1, channel="wecom", pad=1200))
+    with smtp_server() as smtp, wecom_server([HANGUP] * 100) as wecom:
+        config = write_config(tmp_path, url, smtp=smtp, wecom=wecom, max_wait=70, lease=300,
+                              extra="[retry]\nuncertain_seconds = 1\nbase_seconds = 1\n")
+        runs = []
+        for _ in range(4):  # each run is past every backoff and the uncertain delay
+            runs.append(reminder("run", "--once", "--config", str(config), timeout=300))
+            time.sleep(1.5)
+        posts = [str(r.body) for r in wecom.requests]
+    figures = count(10, posts)
+    held = outbox(url)["held"]
+    report("wecom hang-up", f"the robot hangs up after reading every post: {figures.line()}; "
+           f"held for the admin {held}; tracebacks {tracebacks(*(r.stderr for r in runs))}")
+    assert figures.lost == 0 and figures.messages == 20 and figures.duplicated == 10
+    assert held == 10 and tracebacks(*(r.stderr for r in runs)) == 0
 
 
 def test_a_postgresql_restart_is_logged_once_and_later_notices_go_out(tmp_path: Path) -> None:
