@@ -17,7 +17,8 @@ def test_a_recorded_trial_lands_in_the_table_and_nothing_else_changes(tmp_path: 
     trials_table.record("kill-loop sqlite", tried=1000, wrong=0, figures="20 SIGKILLs | ok",
                         path=results)
     trials_table.record("wecom hang-up", tried=10, wrong=3, figures="first", path=results)
-    trials_table.record("wecom hang-up", tried=10, wrong=0, figures="again", path=results)
+    trials_table.record("wecom hang-up", tried=10, wrong=0, path=results,
+                        figures="again: /tmp/pytest-of-root/pytest-7/test_x0/config.toml")
     page = tmp_path / "reliability.md"
     page.write_text(f"before\n{trials_table.BEGIN}\nold hand-typed rows\n{trials_table.END}\n"
                     "after\n", "utf-8")
@@ -27,7 +28,7 @@ def test_a_recorded_trial_lands_in_the_table_and_nothing_else_changes(tmp_path: 
     assert "old hand-typed rows" not in text
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert rows[1].startswith("| kill-loop sqlite | 1000 | 1000 | 0 | 20 SIGKILLs \\| ok |")
-    assert rows[2].startswith("| wecom hang-up | 10 | 10 | 0 | again |")  # the latest run
+    assert rows[2].startswith("| wecom hang-up | 10 | 10 | 0 | again: …/config.toml |")
     assert rows[3] == "| **all trials** | **1010** | **1010** | **0** | | |"
 
 

@@ -14,6 +14,7 @@ the table is never typed by hand. Nothing else in the page is touched.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ PAGE = ROOT / "docs" / "reliability.md"
 BEGIN = "<!-- trials table: written by tests/reliability/trials_table.py; do not edit -->"
 END = "<!-- end of trials table -->"
 
+TEMP = re.compile(r"/tmp/pytest-of-[^/\s]+/pytest-\d+/[^/\s]+/")
 _recorded: list[str] = []  # trials recorded in this process (the hook rewrites only then)
 
 
@@ -56,7 +58,9 @@ def record(name: str, *, tried: int, wrong: int, figures: str, path: Path = RESU
 
 def table(results: dict[str, dict[str, object]]) -> str:
     def cell(text: object) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
+        # A trial's temporary folder says nothing to a reader: …/config.toml is enough.
+        text = TEMP.sub("…/", str(text))
+        return text.replace("|", "\\|").replace("\n", " ")
 
     lines = ["| Trial | Tried | Clean | Wrong | Figures of its last run | Run at (commit) |",
              "|---|---:|---:|---:|---|---|"]
