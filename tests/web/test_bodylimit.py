@@ -129,3 +129,29 @@ def test_an_upload_route_names_its_own_larger_limit() -> None:
     assert call(app, "/files/7", [b"x" * 9000], declare=True)[:2] == (200, "9000")
     assert call(app, "/files/7", [b"x" * 10_001], declare=True)[0] == 413
     assert call(app, "/form", [b"x" * 1001], declare=True)[0] == 413
+
+
+def test_a_route_that_answered_before_the_body_passed_the_limit_ends_in_an_error() -> None:
+    """Too late for a 413 once a response has started: the request ends with the error
+    (the server drops the connection), never with a second status line after the first.
+    Found by the mutation run of 2026-12-04: nothing checked this branch."""
+    async def early(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.body", "body": b"done"})
+
+    sent: list[dict[str, Any]] = []
+    parts = [b"x" * 500] * 5
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": parts.pop(0), "more_body": bool(parts)}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with pytest.raises(Exception) as raised:  # the private _TooLarge, named below
+        asyncio.run(BodyLimit(early, default=1000)(
+            {"type": "http", "method": "POST", "path": "/x", "headers": []}, receive, send))
+    assert type(raised.value).__name__ == "_TooLarge"
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [200]
