@@ -15,6 +15,7 @@ import json
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import tempfile
 import threading
@@ -217,6 +218,11 @@ INVALID_KEY = (200, {"errcode": 93000, "errmsg":
 SERVER_ERROR = (500, "<html><body><h1>500 Internal Server Error</h1></body></html>")
 BAD_GATEWAY = (502, "<html><body><h1>502 Bad Gateway</h1></body></html>")
 HANG = "hang"
+# The server reads the whole request, then closes the connection without a word (FIN): it
+# may have posted the message, so the client cannot know.
+HANGUP = "hangup"
+# The server closes at once with unread data (RST), before it reads the body: nothing posted.
+RESET = "reset"
 
 
 def too_long(field_name: str, limit: int) -> tuple[int, dict[str, Any]]:
@@ -225,7 +231,7 @@ def too_long(field_name: str, limit: int) -> tuple[int, dict[str, Any]]:
                   f"hint: [1760000000_3_77aa], {_MORE}40058"})
 
 
-Reply = tuple[int, "dict[str, Any] | str"] | Literal["hang"]
+Reply = tuple[int, "dict[str, Any] | str"] | Literal["hang", "hangup", "reset"]
 
 
 @dataclass(frozen=True)
@@ -235,6 +241,7 @@ class WebhookRequest:
     body: Any  # parsed JSON, or None if the body was not JSON
     raw: bytes
     content_type: str
+    connection: str = ""  # the Connection header the client sent
     at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
 
     @property
@@ -251,6 +258,15 @@ class WeComServer:
     hang_seconds: float = 3.0
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    resets: int = 0  # requests cut off by RESET before their body was read
+
+    def reset_next(self) -> bool:
+        with self.lock:
+            if self.replies and self.replies[0] == RESET:
+                self.replies.pop(0)
+                self.resets += 1
+                return True
+        return False
 
     def next_reply(self, request: WebhookRequest) -> Reply:
         with self.lock:
@@ -281,6 +297,12 @@ class _WebhookHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         state = self.server.state
+        if state.reset_next():  # linger 0: close() sends RST, as a crashing server's kernel does
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             body = json.loads(raw.decode("utf-8"))
@@ -290,7 +312,11 @@ class _WebhookHandler(BaseHTTPRequestHandler):
         reply = state.next_reply(WebhookRequest(
             path=parts.path, query=parse_qs(parts.query), body=body, raw=raw,
             content_type=self.headers.get("Content-Type", ""),
+            connection=self.headers.get("Connection", ""),
         ))
+        if reply == HANGUP:  # read it all, answer nothing, close (socketserver sends FIN)
+            self.close_connection = True
+            return
         if reply == HANG:
             state.stop.wait(state.hang_seconds)  # outlive the client's timeout, end on close
             reply = OK
@@ -364,7 +390,9 @@ def fresh_postgres(prefix: str = "reminder_test") -> Iterator[str]:
     from sqlalchemy import create_engine, text
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    # pool_pre_ping: a test that restarts the server leaves a dead pooled connection,
+    # and the DROP at the end must open a new one instead of failing on it.
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -377,3 +405,76 @@ def fresh_postgres(prefix: str = "reminder_test") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@dataclass
+class PrivateCluster:
+    """A throwaway PostgreSQL cluster of this test's own, on a free loopback port: a trial
+    may stop and start it without touching the shared server on 5432 that other suites use."""
+
+    folder: Path
+    port: int
+    url: str
+    log: Path
+
+    def _run(self, *args: str) -> None:
+        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), *args]), check=True, timeout=120,
+                       capture_output=True)
+
+    def start(self) -> None:
+        self._run("-D", str(self.folder / "data"), "-l", str(self.log), "-w", "-t", "60",
+                  "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1",
+                  "start")
+
+    def stop(self) -> None:
+        self._run("-D", str(self.folder / "data"), "-m", "fast", "-w", "-t", "60", "stop")
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """initdb refuses root: run the cluster's tools as the postgres user when we are root."""
+    import os
+
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivateCluster]:
+    """A new cluster (initdb, trust auth, loopback only) in a temporary folder, removed
+    afterwards; the test is skipped, saying why, when initdb is not installed or fails."""
+    import os
+    import pwd
+
+    import pytest
+
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip(f"no {PG_BIN / 'initdb'}: install postgresql-15 to run this trial")
+    folder = Path(tempfile.mkdtemp(prefix="reminder-pg-"))
+    try:
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                pytest.skip("running as root and there is no postgres user for initdb")
+            os.chown(folder, owner.pw_uid, owner.pw_gid)
+        made = subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(folder / "data"),
+                                            "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                                            "--no-sync"]),
+                              capture_output=True, text=True, timeout=180)
+        if made.returncode != 0:
+            pytest.skip(f"initdb failed: {(made.stderr.strip().splitlines() or ['?'])[-1]}")
+        port = free_port()
+        cluster = PrivateCluster(folder=folder, port=port, log=folder / "server.log",
+                                 url=f"postgresql+psycopg://postgres@{LOOPBACK}:{port}/postgres")
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            from contextlib import suppress
+
+            with suppress(subprocess.CalledProcessError):  # already stopped by the test
+                cluster.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

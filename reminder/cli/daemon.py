@@ -79,6 +79,13 @@ def run_command(config_path: Path | None, once: bool, now: str | None, verbose: 
             if problems:
                 raise PlanError(problems[0], hint="修正 config.toml 的 plans 或恢复文件夹；"
                                                   "reminder status 列出全部问题")
+            broken = daemon.broken_plans()
+            if broken:
+                # Each was logged above with its file, place and fix; the other plans were
+                # sent. A timer only notices by the exit status.
+                raise PlanError(f"{len(broken)} 个计划未能加载或排期（{'、'.join(broken)}），"
+                                "本次未更新其提醒，其他计划已照常处理",
+                                hint="按上面各行所说修正后再次运行；reminder status 列出全部问题")
         elif config.web is not None:
             from reminder.cli.web import serving
 

@@ -55,6 +55,29 @@ def unsettled_file(config: Config) -> Path | None:
     return config.path.with_name("reminder.unsettled.json") if config.path else None
 
 
+def unplannable(plan: Any, folder: Path, events: dict[tuple[str, str], date],
+                err: Exception) -> ReminderError:
+    """Why a plan that loaded cannot be planned, as one line with its place and fix. The
+    known cause is an event date stored before the entry points refused far-out dates
+    (counting workdays from 9999-12-31 overflows): it is named with the command that mends
+    it. Anything else names the exception, and the plan's own check."""
+    from reminder.models import outside_window
+
+    year = getattr(plan, "year", None)
+    if isinstance(year, int):
+        for (plan_id, task), day in sorted(events.items()):
+            why = outside_window(day, year) if plan_id == plan.id else ""
+            if why:
+                return ReminderError(
+                    f"计划无法排期，暂停更新其提醒：任务 {task} 在数据库中记录的事件{why}",
+                    file=folder, place=f"任务 {task} 的事件日期",
+                    hint=f"运行 reminder event {plan.id} {task} 正确日期（如 {year}-04-15）改正；"
+                         "其他计划照常提醒")
+    return ReminderError(f"计划无法排期，暂停更新其提醒：{type(err).__name__}: {err}",
+                         file=folder, hint=f"运行 reminder check {folder} 查看详情，修正后"
+                                           "守护进程自动重新计划；其他计划照常提醒")
+
+
 def claimant_id() -> str:
     """Who holds a lease: readable in the database, unique per process start."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -142,6 +165,9 @@ class Daemon:
         self._health: Any = None  # DatabaseHealth while run() runs
         self.fatal: str | None = None  # why run() stopped by itself (the database is gone)
         self._journal = unsettled_file(config)
+        # Plans that loaded but could not be planned, by id, with the line that said why:
+        # `run --once` exits non-zero while any is here or any folder does not load.
+        self.unplanned: dict[str, str] = {}
 
     # -- syncing -------------------------------------------------------------------------
     def sync(self, now: datetime, *, force: bool = False) -> list[Any]:
@@ -192,12 +218,14 @@ class Daemon:
             except Exception as err:  # one plan's bad data must not stop the rest
                 # A plan that loads but cannot be planned (an event date in the store far
                 # out overflows the workday count) keeps its outbox as it was; the others go on.
-                message = f"计划无法排期，暂停更新其提醒：{type(err).__name__}: {err}"
+                message = str(unplannable(plan, folder, events, err))
                 log.error("计划 %s：%s", plan.id, message)
                 log.debug("排期失败的详情", exc_info=True)
                 self.store.record_plan_error(plan.id, str(folder), message, now)
+                self.unplanned[plan.id] = message
                 self._inputs[plan.id] = inputs  # told once per version of its inputs
                 continue
+            self.unplanned.pop(plan.id, None)
             self._warn_missing_years(plan, {n.send_at.year for n in notices} | {end.year})
             result = self.store.sync_plan(
                 plan_id=plan.id, title=plan.title, path=str(folder),
@@ -271,6 +299,12 @@ class Daemon:
         if synced_at is not None:
             cutoff = min(cutoff, synced_at)
         return start, end, cutoff
+
+    def broken_plans(self) -> list[str]:
+        """The plans this process could not load or plan, by name (each was logged with its
+        file, place and fix when it failed)."""
+        names = {folder.name for folder in self.plans.broken} | set(self.unplanned)
+        return sorted(names)
 
     # -- one shot ------------------------------------------------------------------------
     def run_once(self, now: datetime, *, settle_for: float = 30.0) -> DispatchReport:

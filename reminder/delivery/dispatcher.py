@@ -25,7 +25,7 @@ from reminder.delivery.ratelimit import RateLimiter, StoreRateLimiter
 from reminder.errors import environment_trouble
 
 if TYPE_CHECKING:
-    from reminder.store import Store
+    from reminder.store import Delivery, Store
 
 log = logging.getLogger("reminder.dispatcher")
 
@@ -261,6 +261,9 @@ class Dispatcher:
                                 result=result.status, provider_code=result.provider_code,
                                 detail=result.detail or "")
             if result.status != "ok":
+                if result.status == "uncertain" and number < len(messages) - 1:
+                    remaining, delivery = self._keep_carried(remaining, message, delivery, now,
+                                                             report)
                 break
             report.messages += 1
             carried = set(getattr(message, "keys", ()) or ())
@@ -286,6 +289,19 @@ class Dispatcher:
             log.info("已发送 %s → %s（%d 项）", first.channel, who, len(group))
         else:
             self._after_failure(remaining, result, delivery, now, report, failures)
+
+    def _keep_carried(self, remaining: list[Any], message: Any, delivery: Delivery,
+                      now: datetime, report: DispatchReport) -> tuple[list[Any], Delivery]:
+        """A part of a split digest may have arrived: only the notices it carried are in
+        doubt. The later parts never left, so their notices go back to the queue, due now,
+        instead of being held with the uncertain ones as if they might have been sent."""
+        carried = set(getattr(message, "keys", ()) or ())
+        doubtful = [c for c in remaining if c.notice.key in carried]
+        unsent = [c.id for c in remaining if c.notice.key not in carried]
+        if not doubtful or not unsent:
+            return remaining, delivery
+        report.deferred += self.store.release(unsent, self.claimant, now, next_attempt_at=now)
+        return doubtful, replace(delivery, notice_ids=[c.id for c in doubtful])
 
     def _after_failure(self, group: list[Any], result: Any, delivery: Any, now: datetime,
                        report: DispatchReport, failures: list[tuple[list[Any], str]]) -> None:

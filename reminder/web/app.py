@@ -10,7 +10,7 @@ with, expired, of another kind or for another unit gets 403 and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from reminder.web.bodylimit import BodyLimit
 from reminder.web.pages import Refused, refused
 from reminder.web.site import RateLimit, Site
 
@@ -48,9 +49,12 @@ async def home(request: Request) -> Response:
 
 def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
                channels: Callable[[], dict[str, Any]], clock: Any = None,
-               rate: RateLimit | None = None, login_rate: RateLimit | None = None) -> Starlette:
+               rate: RateLimit | None = None, login_rate: RateLimit | None = None,
+               body_limits: Mapping[str, int] | None = None) -> Starlette:
     """The pages over one deployment's parts, built by ``reminder.wiring``: the link signer,
-    the shared plan cache and the channels (built when a page first sends)."""
+    the shared plan cache and the channels (built when a page first sends).
+    ``body_limits`` raises the body ceiling (64 KB) for the paths matching each pattern,
+    for routes that take uploads."""
     from reminder.web import board, calendar_feed, leader, login, unit
 
     site = Site(config, store, links, plans=plans, channels=channels, clock=clock, rate=rate,
@@ -70,6 +74,8 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
 
         middleware.insert(0, Middleware(ProxyHeadersMiddleware,
                                         trusted_hosts=list(config.web.trusted_proxies)))
+    # Outermost: a body over its route's limit is refused before anything reads it.
+    middleware.insert(0, Middleware(BodyLimit, limits=body_limits))
     app = Starlette(routes=[
         Route("/u/{token}", unit.show, methods=["GET"]),
         Route("/u/{token}", unit.act, methods=["POST"]),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reminder.answerback.links import LinkError, Links, link_id
+from reminder.answerback.links import LinkError, Links, link_id, verify_file
 
 BASE = "https://reminder.example.gov.cn/"
 
@@ -80,7 +80,8 @@ def test_empty_secret_is_refused() -> None:
 @pytest.mark.parametrize("ahead, accepted", [
     (timedelta(days=1), False), (timedelta(days=400), False),
     (timedelta(minutes=2), True),  # a host whose clock runs a little fast
-], ids=["1-day-ahead", "400-days-ahead", "2-minutes-ahead"])
+    (timedelta(minutes=5, seconds=30), False),  # just past the 5 minutes allowed
+], ids=["1-day-ahead", "400-days-ahead", "2-minutes-ahead", "5½-minutes-ahead"])
 def test_tokens_stamped_in_the_future_are_refused(monkeypatch: pytest.MonkeyPatch,
                                                   ahead: timedelta, accepted: bool) -> None:
     """Issue 20 §8: a token stamped ahead of the clock (a leaked secret signing links that
@@ -98,3 +99,49 @@ def test_tokens_stamped_in_the_future_are_refused(monkeypatch: pytest.MonkeyPatc
         with pytest.raises(LinkError) as refused:
             links().verify(token, "unit", now=real)
         assert refused.value.reason == "invalid"
+
+
+# -- found by the mutation run of 2026-12-04 (docs/testing.md) ------------------------------
+
+@pytest.mark.parametrize("name", [
+    "../../etc/passwd", "AB" * 32, "ab" * 32 + "c", "ab" * 31, "ab" * 31 + "g0", "",
+], ids=["path", "upper-case", "65-chars", "62-chars", "not-hex", "empty"])
+def test_a_file_link_must_name_a_sha256(name: str) -> None:
+    """A file link is served by the name it carries: only a lower-case SHA-256 may pass,
+    never a path, even one signed with the deployment's own secret."""
+    signer = links()
+    token = signer.url("file", "demo-2026", name).rsplit("/", 1)[1]
+    with pytest.raises(LinkError) as refused:
+        verify_file(signer, token)
+    assert refused.value.reason == "invalid"
+    good = signer.url("file", "demo-2026", "0a" * 32).rsplit("/", 1)[1]
+    assert verify_file(signer, good) == ("demo-2026", "0a" * 32)
+
+
+@pytest.mark.parametrize("payload", [
+    ["unit", "demo-2026"], ["unit", "demo-2026", 3], {"kind": "unit"}, "unit",
+], ids=["two-parts", "unit-not-text", "a-mapping", "a-string"])
+def test_a_signed_payload_of_the_wrong_shape_is_invalid_not_a_crash(payload: object) -> None:
+    """Only this deployment can sign, but a payload of another shape (an older or newer
+    version's links) must be refused as invalid, not raise IndexError into a 500."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    token = URLSafeTimedSerializer("s3cret", salt="reminder-link").dumps(payload)
+    with pytest.raises(LinkError) as refused:
+        links().verify(token, "unit")
+    assert refused.value.reason == "invalid"
+
+
+def test_a_secret_of_16_characters_is_strong_and_15_is_not() -> None:
+    assert Links("x" * 16, base_url=BASE).strong
+    assert not Links("x" * 15, base_url=BASE).strong
+
+
+def test_links_last_60_days_by_default() -> None:
+    signer = Links("s3cret", base_url=BASE)
+    token = signer.token("unit", "p", "u")
+    start = datetime.now(UTC)
+    assert signer.verify(token, "unit", now=start + timedelta(days=59, hours=23))
+    with pytest.raises(LinkError) as refused:
+        signer.verify(token, "unit", now=start + timedelta(days=60, hours=1))
+    assert refused.value.reason == "expired"

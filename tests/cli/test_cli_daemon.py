@@ -360,3 +360,45 @@ def test_event_far_from_the_plan_year_is_refused_in_one_line(setup: dict[str, An
         assert store.events() == {}
     finally:
         store.dispose()
+
+
+def test_run_once_sends_the_healthy_plans_and_exits_1_naming_each_broken_one(
+        setup: dict[str, Any], tmp_path: Path) -> None:
+    """Issue 20 item 1, for a timer: a plan that does not load and a plan that loads but
+    cannot be planned cost the healthy plan nothing, but `run --once` used to exit 0, so
+    cron and systemd never heard of them. Each broken plan is one line with its file, place
+    and fix; the run ends with exit 1 and no traceback."""
+    import shutil
+
+    plans = tmp_path / "plans"
+    shutil.copytree(EXAMPLE, plans / "torn-2026")
+    (plans / "torn-2026" / "plan.toml").write_text("title = \"未写完\n", "utf-8")
+    shutil.copytree(EXAMPLE, plans / "other-2026")
+    # An event far out, stored before the entry points refused such dates.
+    store = open_store(setup["db"])
+    store.set_event("other-2026", "10", datetime(9999, 12, 31).date(), by="旧版本",
+                    now=datetime.fromisoformat(MOMENT).replace(tzinfo=TZ))
+    store.dispose()
+    once = reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
+    assert once.returncode == 1, once.stdout + once.stderr
+    assert "Traceback" not in once.stderr
+    store = open_store(setup["db"])
+    sent = {r.plan_id for r in store.notices() if r.status == SENT}
+    store.dispose()
+    assert sent == {"demo-2026"}  # the healthy plan went out
+    lines = once.stderr.splitlines()
+    torn = [line for line in lines if "torn-2026" in line and "plan.toml" in line]
+    other = [line for line in lines if "other-2026" in line and "任务 10 的事件日期" in line]
+    assert len(torn) == 1 and "TOML" in torn[0], once.stderr
+    assert len(other) == 1, once.stderr
+    assert "9999-12-31" in other[0] and "reminder event other-2026 10" in other[0]
+    assert lines[-1].startswith("错误：2 个计划未能加载或排期（other-2026、torn-2026）")
+    # The next timer run says it again: a broken plan is not forgotten after one telling.
+    again = reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
+    assert again.returncode == 1 and "torn-2026" in again.stderr.splitlines()[-1]
+    # Mended, the run is clean.
+    shutil.copy(EXAMPLE / "plan.toml", plans / "torn-2026" / "plan.toml")
+    mended = reminder("event", "other-2026", "10", "2026-06-01", "--config", setup["config"])
+    assert mended.returncode == 0, mended.stderr
+    clean = reminder("run", "--once", "--now", MOMENT, "--config", setup["config"])
+    assert clean.returncode == 0, clean.stderr

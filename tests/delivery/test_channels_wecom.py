@@ -12,8 +12,10 @@ from servers import (
     BUSY,
     FREQ_LIMIT,
     HANG,
+    HANGUP,
     INVALID_KEY,
     OK,
+    RESET,
     SERVER_ERROR,
     free_port,
     too_long,
@@ -233,9 +235,10 @@ def test_routes_only_to_configured_robots() -> None:
     assert not channel.routes(())
 
 
-def test_a_dropped_connection_is_retryable_not_a_wrong_address() -> None:
-    """Only a refused connection means base_url is wrong (held until the config changes);
-    a server that accepts and hangs up is a passing fault, retried like a timeout."""
+def test_a_dropped_connection_is_uncertain_not_a_wrong_address() -> None:
+    """Only a refused connection means base_url is wrong (held until the config changes).
+    A server that accepts and hangs up was a plain retry; since the request may have been
+    read before the close (issue 20 §16), it is now uncertain: retried once, late."""
     import socket
     import threading
 
@@ -257,8 +260,8 @@ def test_a_dropped_connection_is_retryable_not_a_wrong_address() -> None:
         result = channel(url).send(md())
     finally:
         listener.close()
-    assert (result.status, result.provider_code) == ("retryable", "connection")
-    assert result.detail.startswith("无法连接企业微信接口：")
+    assert (result.status, result.provider_code) == ("uncertain", "hangup")
+    assert result.detail.startswith("请求已发出，但企业微信接口未应答就断开了连接")
     assert KEY not in result.detail
 
 
@@ -303,3 +306,39 @@ def test_a_request_sent_but_never_answered_is_uncertain_not_retryable() -> None:
         result = channel(server.url).send(md())
     assert (result.status, result.provider_code) == ("uncertain", "timeout")
     assert KEY not in result.detail
+
+
+def test_a_hang_up_after_the_request_was_read_is_uncertain_not_retryable(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 20 §16 for WeCom: a server that reads the whole post and closes without an
+    answer may have posted it. It was "retryable", so every later attempt could post it
+    again; now it is uncertain, which the dispatcher retries once, late."""
+    with wecom_server([HANGUP, OK]) as server:
+        chan = channel(server.url)
+        result = chan.send(md())
+        assert len(server.requests) == 1  # the stand-in read the whole post
+        assert server.requests[0].body is not None
+        assert chan.send(md()).status == "ok"  # the next post opens a connection of its own
+    assert (result.status, result.provider_code) == ("uncertain", "hangup")
+    assert "可能已经发出" in result.detail
+    assert KEY not in result.detail and KEY not in caplog.text
+
+
+def test_a_reset_is_uncertain_too_since_the_client_cannot_tell_when_it_came() -> None:
+    """A server that resets before reading the body posted nothing, but the client cannot
+    tell that apart from a reset after reading (the RST can even arrive as a plain close):
+    one late retry costs less than the duplicates a plain retry risks."""
+    with wecom_server([RESET]) as server:
+        result = channel(server.url).send(md())
+        assert (server.requests, server.resets) == ([], 1)
+    assert (result.status, result.provider_code) == ("uncertain", "hangup")
+
+
+def test_each_post_asks_for_a_connection_of_its_own() -> None:
+    """A reused connection closed by the server's idle timeout just as we write would look
+    like a hang-up after the request: every post says Connection: close."""
+    with wecom_server([OK, OK]) as server:
+        chan = channel(server.url)
+        chan.send(md())
+        chan.send(md())
+        assert [r.connection for r in server.requests] == ["close", "close"]

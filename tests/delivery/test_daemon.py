@@ -333,8 +333,11 @@ def test_a_plan_that_loads_but_cannot_be_planned_does_not_stop_the_others(
     assert [r.plan for r in results] == ["other-2026"]
     assert any(r.plan_id == "other-2026" and r.status == PENDING for r in store.notices())
     error, _since = store.plan_errors()[PLAN]
-    assert "OverflowError" in error
-    assert "计划 demo-2026：计划无法排期" in caplog.text
+    # Named by its place and mended by a command, not by the exception it raised.
+    assert "任务 10 的事件日期" in error and "9999-12-31" in error
+    assert f"reminder event {PLAN} 10" in error and "OverflowError" not in error
+    assert daemon.broken_plans() == [PLAN]
+    assert "计划 demo-2026：" in caplog.text and "计划无法排期" in caplog.text
     # Later syncs go on too, and the broken plan is not reported again for the same inputs.
     caplog.clear()
     store.mark_done("other-2026", "5", date(2026, 6, 30), by="x", note="", now=at("2026-06-01"))

@@ -850,3 +850,24 @@ def test_the_uncertain_delay_comes_from_the_retry_policy(store: Store) -> None:
     d.dispatch(at("2026-06-01"))
     [row] = store.notices()
     assert row.next_attempt_at == at("2026-06-01", "11:00")
+
+
+def test_an_uncertain_part_of_a_split_digest_puts_only_its_own_tasks_in_doubt(
+        store: Store) -> None:
+    """A robot hanging up after part 1 of 3 may have posted part 1; parts 2 and 3 never
+    left. They used to be held with part 1 as if they might have arrived (the WeCom hang-up
+    trial lost 9 of 10 that way); now they go back to the queue, due at once, and are sent."""
+    load(store, [notice(str(i), channel="wecom") for i in range(1, 7)])
+    wecom = FakeChannel("wecom", results=[UNSURE])
+    d = dispatcher(store, wecom, render=parts_of_two)
+    now = at("2026-06-01")
+    first = d.dispatch(now)
+    assert [m.text for m in wecom.sent] == ["1,2"]
+    assert (first.retried, first.deferred) == (2, 4)
+    rows = {r.task_id: r for r in store.notices()}
+    assert [(rows[t].status, rows[t].uncertain) for t in "12"] == [(PENDING, 1)] * 2
+    assert [(rows[t].status, rows[t].uncertain, rows[t].next_attempt_at) for t in "3456"] == [
+        (PENDING, 0, now)] * 4
+    d.dispatch(now)  # the same moment: the tasks that never left go now, 1 and 2 wait
+    assert [m.text for m in wecom.sent[1:]] == ["3,4", "5,6"]
+    assert {k.split(":")[0] for k, (s, _) in status_of(store).items() if s == SENT} == set("3456")

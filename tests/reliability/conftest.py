@@ -17,3 +17,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.reliability)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the trials table of docs/reliability.md from the results file when this run
+    recorded any trial (so the quick suite, which runs none, never touches the page)."""
+    import trials_table
+
+    if trials_table.recorded():
+        trials_table.write()

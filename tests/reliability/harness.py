@@ -155,9 +155,16 @@ def outbox(url: str) -> Counter[str]:
         store.dispose()
 
 
-def report(name: str, text: str) -> None:
-    """Figures go to stdout (pytest -s) and to a file docs/reliability.md is written from."""
-    print(f"[{name}] {text}")
+def report(name: str, text: str, *, tried: int, wrong: int) -> None:
+    """Figures go to stdout (pytest -s), to a file (``RELIABILITY_FIGURES``), and, as tried /
+    clean / wrong, into docs/reliability-trials.json, from which the trials table in
+    docs/reliability.md is written at the end of the run (trials_table.py). Called before
+    the trial's asserts, so a trial that comes out wrong is recorded as wrong."""
+    from trials_table import record
+
+    wrong = max(0, min(wrong, tried))
+    print(f"[{name}] tried {tried}, wrong {wrong}: {text}")
+    record(name, tried=tried, wrong=wrong, figures=text)
     out = os.environ.get("RELIABILITY_FIGURES")
     if out:
         with open(out, "a", encoding="utf-8") as f:

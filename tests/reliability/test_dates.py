@@ -76,12 +76,18 @@ def test_an_out_of_range_date_stops_only_its_own_plan(tmp_path: Path) -> None:
     report("dates", f"entry points refused: {refused}; run --once exit {once.returncode}, "
                     f"{sent} messages, other-2026 sent {other}; plans reported: "
                     f"{sorted(errors)}; foreground daemon alive after start: {alive}; "
-                    f"tracebacks {tracebacks(said, *(r.stderr for r in entered.values()))}")
+                    f"tracebacks {tracebacks(said, *(r.stderr for r in entered.values()))}",
+           # The three entries (each refused), the healthy plan's run --once (sent, exit 1
+           # for the broken ones) and the daemon's start.
+           tried=5, wrong=sum(1 for code in refused.values() if code == 0)
+           + (other == 0 or once.returncode != 1) + (not alive)
+           + tracebacks(said, *(r.stderr for r in entered.values())))
     assert refused == {"event 9999-12-31": 2, "event 0001-01-01": 2,
                        "task row 9999年12月31日": 1}
     assert "超出计划年度 2026 的合理范围" in entered["event 9999-12-31"].stderr
     assert "超出计划年度 2026 的合理范围" in entered["task row 9999年12月31日"].stdout
     assert other > 0 and sent > 0
+    assert once.returncode == 1  # a timer hears of the two broken plans
     assert {"demo-2026", "typo-2026"} <= set(errors)
     assert "超出计划年度 2026" in errors["typo-2026"][0]
     assert alive and "守护进程已启动" in log.read_text("utf-8", "replace")

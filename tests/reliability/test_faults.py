@@ -44,7 +44,9 @@ def test_unreadable_files_are_one_line(tmp_path: Path, make, code: int, words: s
     config.write_text(line + "\n" + text.replace(line, ""), "utf-8")
     make(tmp_path)
     result = reminder("run", "--once", "--config", str(config))
-    report("faults", f"{words}: exit {result.returncode}: {result.stderr.strip()}")
+    report(f"fault: {words}", f"exit {result.returncode}: {result.stderr.strip()}", tried=1,
+           wrong=not (result.returncode == code and words in result.stderr
+                      and one_line(result.stderr)))
     assert result.returncode == code and words in result.stderr
     assert one_line(result.stderr)
 
@@ -91,9 +93,11 @@ def test_database_locked_for_longer_than_the_busy_timeout(tmp_path: Path) -> Non
         proc.wait(60)
     text = log.read_text("utf-8")
     errors = tracebacks(log, once.stderr)
-    report("faults", f"database locked > 30 s: run --once exit {once.returncode}: "
+    report("fault: database locked", f"database locked > 30 s: run --once exit {once.returncode}: "
            f"{once.stderr.strip()}; daemon logged {text.count('database is locked')} one-line "
-           f"errors and sent {len(smtp.messages)}/3 after; tracebacks {errors}")
+           f"errors and sent {len(smtp.messages)}/3 after; tracebacks {errors}",
+           tried=4, wrong=(once.returncode != 2 or not one_line(once.stderr))
+           + (3 - min(3, len(smtp.messages))) + errors)
     assert once.returncode == 2 and "数据库" in once.stderr and one_line(once.stderr)
     assert "database is locked" in text, text
     assert len(smtp.messages) == 3 and errors == 0, text
@@ -129,8 +133,12 @@ def test_configuration_faults_hold_and_resend_after_retry(tmp_path: Path, fault:
         delivered += [r.body["markdown"]["content"] for r in wecom.requests[1:]
                       if isinstance(r.body, dict) and "markdown" in r.body]
     errors = tracebacks(first.stderr, second.stderr)
-    report("faults", f"{fault}: first run exit {first.returncode}, held {held}; "
-           f"after retry: exit {second.returncode}; tracebacks {errors}")
+    resent = outbox(url)["held"] if fault == "smtp-refused" else 6 - count(6, delivered).lost
+    report(f"fault: {fault}", f"first run exit {first.returncode}, held {held}; "
+           f"after retry: exit {second.returncode}; tracebacks {errors}", tried=6,
+           # Each notice must be held, then sent after the retry (or held again while
+           # nothing listens).
+           wrong=max(6 - held, 6 - resent) + errors)
     assert held == 6 and errors == 0
     assert first.returncode == (3 if channel == "email" else 0)  # admin is e-mail only
     assert "已重新排队 6" in retried.stdout

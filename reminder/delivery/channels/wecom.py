@@ -162,7 +162,11 @@ class WeComChannel(Channel):
                 self.base_url,
                 params={"key": key},
                 data=body,
-                headers={"Content-Type": "application/json; charset=utf-8"},
+                # A fresh connection per post: on a reused one, the server's idle close
+                # racing our write would look like a hang-up after the request (uncertain,
+                # below), and cost an hour's delay for a post that never arrived.
+                headers={"Content-Type": "application/json; charset=utf-8",
+                         "Connection": "close"},
                 timeout=self.timeout,
             )
         except requests.ReadTimeout as exc:
@@ -173,9 +177,17 @@ class WeComChannel(Channel):
         except requests.Timeout as exc:  # no connection made: nothing was sent
             return self._fail("retryable", "timeout", f"请求超时（{self.timeout}秒）", exc, key)
         except requests.ConnectionError as exc:
-            if _refused(exc):  # nothing listens at base_url: the address is wrong
+            if _caused_by(exc, ConnectionRefusedError):  # nothing listens: base_url is wrong
                 return self._fail("config", "refused", "企业微信接口拒绝连接，请检查 base_url", exc,
                                   key)
+            if _caused_by(exc, ConnectionResetError, BrokenPipeError):
+                # The connection was made and the request written, then the server hung up
+                # without an answer. It may have posted the message first, and a client
+                # cannot tell a close after reading from one before (an RST can arrive
+                # either way), so this is uncertain: one late retry, not a duplicate burst.
+                return self._fail("uncertain", "hangup",
+                                  "请求已发出，但企业微信接口未应答就断开了连接，消息可能已经发出",
+                                  exc, key)
             return self._fail("retryable", "connection", "无法连接企业微信接口", exc, key)
         except requests.RequestException as exc:
             return self._fail("permanent", "request", "请求无法发出", exc, key)
@@ -228,8 +240,9 @@ class WeComChannel(Channel):
         return SendResult(status=status, provider_code=code, detail=detail)
 
 
-def _refused(exc: BaseException) -> bool:
-    """Whether a ConnectionRefusedError sits anywhere in requests' and urllib3's wrappers."""
+def _caused_by(exc: BaseException, *kinds: type[BaseException]) -> bool:
+    """Whether one of ``kinds`` sits anywhere in requests' and urllib3's wrappers (http.client's
+    RemoteDisconnected, a hang-up without a reply, is a ConnectionResetError)."""
     seen: set[int] = set()
     todo: list[object] = [exc]
     while todo:
@@ -237,7 +250,7 @@ def _refused(exc: BaseException) -> bool:
         if not isinstance(item, BaseException) or id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, ConnectionRefusedError):
+        if isinstance(item, kinds):
             return True
         todo.extend([item.__cause__, item.__context__, getattr(item, "reason", None),
                      *item.args])
