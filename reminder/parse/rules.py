@@ -15,11 +15,11 @@ one that is slow on long text by ``reminder check`` (:func:`probe_rules`), so th
 
 from __future__ import annotations
 
+import hashlib
 import json
-import tomllib
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,9 @@ import regex
 
 from reminder.errors import RuleError
 from reminder.models import CYCLES
+from reminder.parse import programs
 from reminder.parse.numerals import NUMERAL_CHARS
+from reminder.parse.programs import Prepared, compile_recording, from_program
 from reminder.resources import data_dir
 
 #: Longest text a rule scans; a task cell or requirement is far shorter, and the cap bounds
@@ -300,6 +302,23 @@ def inside_word(text: str, start: int, end: int, words: Sequence[str]) -> bool:
 
 @cache
 def _triggers(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
+    """:func:`_read_triggers`, or what an earlier run found (see :func:`use_prepared`)."""
+    prepared = programs.current()
+    if prepared is None:
+        return _read_triggers(pattern)
+    known = prepared.triggers.get(pattern, False)
+    if known is not False:
+        return None if known is None else tuple(tuple(frozenset(chars) for chars in alt)
+                                                for alt in known)
+    needs = _read_triggers(pattern)
+    if not prepared.full():
+        prepared.triggers[pattern] = None if needs is None else tuple(
+            tuple("".join(sorted(chars)) for chars in alt) for alt in needs)
+        prepared.changed = True
+    return needs
+
+
+def _read_triggers(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
     """For each top-level alternative of ``pattern``, sets of characters of which every
     match of that alternative contains one each; None when some alternative has none.
     Read from literals and plain character classes that no ``?``, ``*`` or ``{0`` makes
@@ -435,11 +454,35 @@ def load_file(path: Path, *, tier: int = 0, verify: bool = True) -> list[Rule]:
     :func:`probe_rules`, which ``check`` runs.
     """
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise RuleError(f"无法读取规则文件：{exc.strerror}", file=path) from exc
+    prepared = programs.current()
+    digest = ""
+    if prepared is not None:
+        # By content: the same bytes were read, checked and (with verify) probed before.
+        digest = f"{hashlib.sha256(data).hexdigest()}:{int(verify)}"
+        known = prepared.files.get(digest)
+        if known is not None:
+            try:
+                return [Rule(**values, source=str(path), tier=tier) for values in known]
+            except TypeError:  # written by another version of Rule: read the file again
+                pass
+    rules = _read_file(path, data, tier, verify)
+    if prepared is not None and not prepared.full():
+        prepared.files[digest] = [{f.name: getattr(r, f.name) for f in fields(Rule) if f.compare}
+                                  for r in rules]
+        prepared.changed = True
+    return rules
+
+
+def _read_file(path: Path, content: bytes, tier: int, verify: bool) -> list[Rule]:
+    try:
+        raw = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RuleError("规则文件不是 UTF-8 编码", file=path, hint="请另存为 UTF-8") from exc
+    import tomllib  # here: a file found in the rules cache is never parsed
+
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
@@ -605,7 +648,27 @@ def _compile(pattern: str) -> regex.Pattern[str]:
         body = PLACEHOLDERS.get(m.group(1))
         return f"(?P<{m.group(1)}>{body})" if body else m.group()
 
-    return regex.compile(_PLACEHOLDER.sub(group, text))
+    final = _PLACEHOLDER.sub(group, text)
+    prepared = programs.current()
+    if prepared is None:
+        return regex.compile(final)
+    program = prepared.programs.get(final)
+    if program is not None:
+        compiled = from_program(final, program)
+        if compiled is not None:
+            return compiled
+    compiled, program = compile_recording(final)
+    if program is not None and not prepared.full():
+        prepared.programs[final] = program
+        prepared.changed = True
+    return compiled
+
+
+def use_prepared(prepared: Prepared | None) -> None:
+    """Read rule files and compile patterns through what earlier runs worked out (rule
+    files, prefilter requirements, compiled programs), which the command line keeps in the
+    user's cache directory; None: work everything out, as the daemon and the tests do."""
+    programs.use_prepared(prepared)
 
 
 def _toml_str(value: str) -> str:

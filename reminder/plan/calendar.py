@@ -16,7 +16,6 @@ Override file format::
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from functools import cache
@@ -27,6 +26,7 @@ import chinese_calendar
 
 from reminder.errors import CalendarError
 from reminder.models import ShiftPolicy
+from reminder.parse import programs
 from reminder.resources import data_dir
 
 ONE_DAY = timedelta(days=1)
@@ -40,6 +40,23 @@ def _library_workday(day: date) -> bool:
 
 @cache
 def _provisional_holidays(year: int) -> frozenset[date]:
+    """What an earlier run kept (reminder/parse/programs.py ``Prepared.holidays``), else
+    the ``holidays`` package's reckoning: importing it costs 0.1 s and a package-metadata
+    read, more than the rest of a short run's start-up."""
+    prepared = programs.current()
+    if prepared is None or prepared.holidays_stamp is None:
+        return _reckon_holidays(year)
+    key = f"{prepared.holidays_stamp()}|{year}"
+    known = prepared.holidays.get(key)
+    if known is not None:
+        return frozenset(map(date.fromordinal, known))
+    days = _reckon_holidays(year)
+    prepared.holidays[key] = sorted(d.toordinal() for d in days)
+    prepared.changed = True
+    return days
+
+
+def _reckon_holidays(year: int) -> frozenset[date]:
     # Imported here: only a year chinese-calendar lacks needs it, and it is not light.
     import holidays
 
@@ -160,6 +177,8 @@ def _as_date(value: object, file: Path, place: str) -> date:
 
 
 def _read_override(path: Path) -> tuple[set[date], set[date], set[int]]:
+    import tomllib  # here: without override files (the usual case) nothing is parsed
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
