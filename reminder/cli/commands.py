@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -72,6 +71,8 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
             "ambiguous": [{"text": t, "reason": r} for t, r in reading.ambiguous],
             "deadlines": [deadline_record(dl, due) | {"holiday": holiday(dl)}
                           for dl, due in zip(reading.deadlines, dues, strict=True)]}
+
+    import json  # here: plan and a plain explain print no JSON
 
     if phrase is None:  # one phrase a line on stdin, one JSON object a line out
         for line in sys.stdin:

@@ -156,6 +156,16 @@ class WorkCalendar:
         return day
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (earlier when negative), at the month's end when that
+    month is shorter (01-31 plus one month is 02-28), as dateutil's relativedelta reckons:
+    written out because importing dateutil cost a dry run more than its planning."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    following = date(year + (month == 11), (month + 1) % 12 + 1, 1)
+    return day.replace(year=year, month=month + 1, day=min(day.day, (following - ONE_DAY).day))
+
+
 def missing_year_note(year: int) -> str:
     """What every command and the daemon's log say about a year without holiday data."""
     return (f"{year} 年的节假日安排尚无数据，暂按法定节假日（元旦、春节、国庆等）和周末临时计算，"
