@@ -126,3 +126,21 @@ def from_program(text: str, program: tuple[Any, ...]) -> regex.Pattern[str] | No
     if compiled.pattern != text or dict(compiled.groupindex) != group_index:
         return None
     return compiled
+
+
+def compiled(text: str) -> regex.Pattern[str]:
+    """``regex.compile(text)``, through the programs of the :class:`Prepared` in use: rebuilt
+    from its stored program when there is one, else compiled and its program kept."""
+    prepared = _current
+    if prepared is None:
+        return regex.compile(text)
+    program = prepared.programs.get(text)
+    if program is not None:
+        pattern = from_program(text, program)
+        if pattern is not None:
+            return pattern
+    pattern, program = compile_recording(text)
+    if program is not None and not prepared.full():
+        prepared.programs[text] = program
+        prepared.changed = True
+    return pattern

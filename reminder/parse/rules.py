@@ -16,7 +16,6 @@ one that is slow on long text by ``reminder check`` (:func:`probe_rules`), so th
 from __future__ import annotations
 
 import hashlib
-import json
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -30,7 +29,7 @@ from reminder.errors import RuleError
 from reminder.models import CYCLES
 from reminder.parse import programs
 from reminder.parse.numerals import NUMERAL_CHARS
-from reminder.parse.programs import Prepared, compile_recording, from_program
+from reminder.parse.programs import Prepared
 from reminder.resources import data_dir
 
 #: Longest text a rule scans; a task cell or requirement is far shorter, and the cap bounds
@@ -106,7 +105,13 @@ _SIMPLIFIED = str.maketrans(
     "过迟满复计划汇则坚余数几评讲点导")
 
 # A {name} that is not a quantifier ({2}, {1,3}) nor part of \p{Han}, \N{...}, \x{...}.
-_PLACEHOLDER = regex.compile(r"(?<!\\[pPNxgu])(?<!\\)\{([A-Za-z_]\w*)\}")
+_PLACEHOLDER_TEXT = r"(?<!\\[pPNxgu])(?<!\\)\{([A-Za-z_]\w*)\}"
+
+
+@cache
+def _placeholder() -> regex.Pattern[str]:
+    # Compiled when first needed, through the rules cache: at import it cost every start.
+    return programs.compiled(_PLACEHOLDER_TEXT)
 
 
 def normalize(text: str) -> str:
@@ -155,7 +160,7 @@ class Rule:
 
     @property
     def placeholders(self) -> frozenset[str]:
-        return frozenset(_PLACEHOLDER.findall(self.pattern))
+        return frozenset(_placeholder().findall(self.pattern))
 
     def fixed(self, key: str) -> int | None:
         return getattr(self, key) if key in FIXED_KEYS else None
@@ -329,7 +334,7 @@ def _read_triggers(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | Non
     text = unicodedata.normalize("NFKC", pattern)
     # Case-insensitive or fuzzy ({e<=1}) matching: no literal is sure to be in a match.
     if regex.search(r"\(\?[a-zA-Z]*[if]|(?<!\\[pPNxgu])\{[^}]*[eids]",
-                    _PLACEHOLDER.sub("", text)):
+                    _placeholder().sub("", text)):
         return None
     alternatives, _ = _requirements(text, 0)
     if not all(alternatives):
@@ -374,7 +379,7 @@ def _requirements(text: str, i: int) -> tuple[list[list[frozenset[str]]], int]:
             if i + 1 < len(text) and not text[i + 1].isalnum() and not _optional(text, i + 2):
                 alternatives[-1].append(frozenset(text[i + 1]))
             i += 2
-        elif char == "{" and (placeholder := _PLACEHOLDER.match(text, i)) is not None:
+        elif char == "{" and (placeholder := _placeholder().match(text, i)) is not None:
             # As the group it becomes when compiled, read once per placeholder.
             need = _placeholder_need(placeholder.group(1))
             i = placeholder.end()
@@ -632,7 +637,7 @@ def _probes(pattern: str, *, long: bool) -> list[str]:
     """Strings that make a backtracking pattern explode: runs of a character the pattern
     mentions, ending in a character it cannot match; short runs catch exponential blow-up,
     ``long`` runs of the maximal text length catch polynomial blow-up."""
-    chars = [c for c in dict.fromkeys(_PLACEHOLDER.sub("", pattern)) if c.isalnum()]
+    chars = [c for c in dict.fromkeys(_placeholder().sub("", pattern)) if c.isalnum()]
     chars = [*chars, "1", "一", "a"][:12]
     if long:
         return [c * MAX_TEXT + "\x00" for c in chars[:4]]
@@ -648,20 +653,7 @@ def _compile(pattern: str) -> regex.Pattern[str]:
         body = PLACEHOLDERS.get(m.group(1))
         return f"(?P<{m.group(1)}>{body})" if body else m.group()
 
-    final = _PLACEHOLDER.sub(group, text)
-    prepared = programs.current()
-    if prepared is None:
-        return regex.compile(final)
-    program = prepared.programs.get(final)
-    if program is not None:
-        compiled = from_program(final, program)
-        if compiled is not None:
-            return compiled
-    compiled, program = compile_recording(final)
-    if program is not None and not prepared.full():
-        prepared.programs[final] = program
-        prepared.changed = True
-    return compiled
+    return programs.compiled(_placeholder().sub(group, text))
 
 
 def use_prepared(prepared: Prepared | None) -> None:
@@ -675,6 +667,8 @@ def _toml_str(value: str) -> str:
     # A literal string keeps regex backslashes readable; JSON escapes are valid TOML otherwise.
     if "'" not in value and all(c.isprintable() for c in value):
         return f"'{value}'"
+    import json  # only to write a rule out
+
     return json.dumps(value, ensure_ascii=False)
 
 
