@@ -85,8 +85,9 @@ class WeComChannel(Channel):
         self.timeout = timeout
         self._session = session
         self._own_session = session is None
-        self._fingerprints = {name: config_digest(self.name, name, base_url, secret=key)
-                              for name, key in self._robots.items()}
+        # Worked out when a route's fingerprint is first asked for (a held notice, a send):
+        # scrypt over each key cost every `run --once` 30-120 ms a robot before it did anything.
+        self._fingerprints: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return (
@@ -124,7 +125,13 @@ class WeComChannel(Channel):
 
     def fingerprint(self, addresses: Sequence[str]) -> str:
         robot = self.route(addresses)
-        return self._fingerprints.get(robot) or config_digest(self.name, robot, self.base_url)
+        if robot not in self._robots:
+            return config_digest(self.name, robot, self.base_url)
+        known = self._fingerprints.get(robot)
+        if known is None:
+            known = self._fingerprints[robot] = config_digest(self.name, robot, self.base_url,
+                                                              secret=self._robots[robot])
+        return known
 
     def close(self) -> None:
         if self._own_session and self._session is not None:
