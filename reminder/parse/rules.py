@@ -441,8 +441,7 @@ def load_rules(extra: Sequence[Path | str] = ()) -> RuleSet:
 def _defaults() -> tuple[Rule, ...]:
     # The test suite compiles, probes and tries the examples of the shipped rules; at run
     # time a pattern compiles when a text first holds a character it needs.
-    return tuple(replace(r, trusted=True) for r in
-                 load_file(data_dir("rules") / "deadlines.toml", verify=False))
+    return tuple(load_file(data_dir("rules") / "deadlines.toml", verify=False, trusted=True))
 
 
 @cache
@@ -451,12 +450,14 @@ def _default_set() -> RuleSet:
     return RuleSet(_defaults())
 
 
-def load_file(path: Path, *, tier: int = 0, verify: bool = True) -> list[Rule]:
+def load_file(path: Path, *, tier: int = 0, verify: bool = True,
+              trusted: bool = False) -> list[Rule]:
     """Read and check one rule file; any mistake raises :class:`RuleError`.
 
     ``verify`` compiles each pattern, tries its examples and short strings that make an
     exponentially backtracking pattern hang; the slower probes for polynomial blow-up are
-    :func:`probe_rules`, which ``check`` runs.
+    :func:`probe_rules`, which ``check`` runs. ``trusted`` marks the rules as the shipped
+    ones (searched without a timeout).
     """
     try:
         data = path.read_bytes()
@@ -470,10 +471,13 @@ def load_file(path: Path, *, tier: int = 0, verify: bool = True) -> list[Rule]:
         known = prepared.files.get(digest)
         if known is not None:
             try:
-                return [Rule(**values, source=str(path), tier=tier) for values in known]
+                return [Rule(**values, source=str(path), tier=tier, trusted=trusted)
+                        for values in known]
             except TypeError:  # written by another version of Rule: read the file again
                 pass
     rules = _read_file(path, data, tier, verify)
+    if trusted:
+        rules = [replace(r, trusted=True) for r in rules]
     if prepared is not None and not prepared.full():
         prepared.files[digest] = [{f.name: getattr(r, f.name) for f in fields(Rule) if f.compare}
                                   for r in rules]
