@@ -12,9 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from typing import Literal
-
-import requests
+from typing import TYPE_CHECKING, Literal
 
 from reminder.delivery.channels.base import (
     Channel,
@@ -25,6 +23,9 @@ from reminder.delivery.channels.base import (
     utf8_len,
 )
 from reminder.redact import mask
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger("reminder.channels.wecom")
 
@@ -153,6 +154,9 @@ class WeComChannel(Channel):
         return {"msgtype": "text", "text": text}
 
     def send(self, message: Message) -> SendResult:
+        # Here, not at the top: a `run --once` with nothing to post paid ~0.1 s for it.
+        import requests
+
         robot = message.to[0] if message.to else ""
         key = self._robots.get(robot)
         if not key:
