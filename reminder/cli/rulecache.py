@@ -161,8 +161,3 @@ def rule_cache(verbose: bool = False) -> Iterator[None]:
                 write(path, prepared)
             except Exception as exc:
                 say(f"规则缓存 {path} 无法写入（{exc}），已忽略（只影响下次启动速度）")
-
-
-def stored(path: Path | None = None) -> Any:
-    """The cache's content, for tests and the benchmark."""
-    return read(path or cache_file())
