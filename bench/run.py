@@ -3,6 +3,14 @@
     .venv/bin/python bench/run.py                  # 1k/10k/100k plan, 1k/10k syncs (~30 min)
     .venv/bin/python bench/run.py --quick          # 1k and 10k only, 100k rows for the claim
     .venv/bin/python bench/run.py --sync-sizes 1000,10000,100000   # also the 100k syncs
+    .venv/bin/python bench/run.py --issue21        # issue 21's rows only (~8 min), see below
+
+``--issue21`` measures, in one run: start-up of explain and plan as ratios to a bare
+``python -c pass`` (rules cache warm, and cold), cron-style ``run --once`` over 100 plans of
+100 tasks (bench/bench_cron.py), batch phrase parsing against JioNLP (3,000 phrases), and
+the pages under 50 concurrent clients (bench/bench_web.py: needs PostgreSQL and, for its
+preferred client, ``apt-get install wrk``). It rewrites only the issue-21 block of
+docs/performance.md.
 
 Each measurement runs in a child process, so its CPU time and peak RSS are its own (taken
 from wait4). PostgreSQL is the one at 127.0.0.1:5432 (trust auth); a run without it says so.
@@ -112,7 +120,7 @@ def bench_simple(what: str, *args: str, timeout: float = 3600) -> dict[str, Any]
     return {"child_peak_mb": result["rss_mb"], **last_json(result["out"])}
 
 
-def startup(runs: int = 9) -> dict[str, Any]:
+def startup(runs: int = 9, cold: bool = False) -> dict[str, Any]:
     """Medians of alternating runs: bare Python, `reminder explain`, the demo's dry run.
 
     With bytecode caches, as an installed package has them (pip compiles them; a session
@@ -127,11 +135,19 @@ def startup(runs: int = 9) -> dict[str, Any]:
         "plan_table": [exe, "plan", "examples/demo-2026"],
         "plan_csv": [exe, "plan", "examples/demo-2026", "--format", "csv"],
     }
+    if cold:  # issue 21: the same commands with an empty rules cache each time
+        commands |= {"explain_cold": commands["explain"], "plan_csv_cold": commands["plan_csv"]}
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["COLUMNS"] = "120"
+    caches = Path(tempfile.mkdtemp(prefix="reminder-bench-cache-"))
+    env["XDG_CACHE_HOME"] = str(caches / "warm")  # the rules cache, warmed by the first round
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}
     for round_ in range(runs + 1):
         for name, command in commands.items():
+            if name.endswith("_cold"):
+                env = {**env, "XDG_CACHE_HOME": str(caches / f"cold{round_}{name}")}
+            else:
+                env = {**env, "XDG_CACHE_HOME": str(caches / "warm")}
             started = time.perf_counter()
             proc = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, cwd=REPO, env=env)
@@ -141,6 +157,9 @@ def startup(runs: int = 9) -> dict[str, Any]:
             if round_:  # the first round writes the bytecode caches
                 times[name].append((time.perf_counter() - started,
                                     usage.ru_utime + usage.ru_stime))
+    import shutil
+
+    shutil.rmtree(caches, ignore_errors=True)
     wall = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
     return {**{f"{k}_ms": v * 1000 for k, v in wall.items()},
@@ -373,6 +392,117 @@ def write_report(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- issue 21 -----------------------------------------------------------------------------
+
+ISSUE21_START = "<!-- issue 21: written by bench/run.py --issue21; do not edit by hand -->"
+ISSUE21_END = "<!-- end of issue 21 figures -->"
+
+
+def issue21(phrases: int) -> dict[str, Any]:
+    r: dict[str, Any] = {"command": " ".join(["bench/run.py", *sys.argv[1:]])}
+    print("start-up (warm and cold rules cache)…", flush=True)
+    r["startup"] = startup(cold=True)
+    print("run --once, 100 plans of 100 tasks…", flush=True)
+    r["cron"] = last_json(run_child([PY, str(ROOT / "bench_cron.py"), "3"], timeout=3600)["out"])
+    print("parser vs JioNLP…", flush=True)
+    r["parser"] = parser(phrases)
+    print("pages under load…", flush=True)
+    if postgres_ok():
+        r["web"] = last_json(run_child([PY, str(ROOT / "bench_web.py"), "15"], timeout=3600)["out"])
+    else:
+        r["web"] = {"error": "PostgreSQL is not reachable at 127.0.0.1:5432"}
+    r["machine"] = machine()
+    return r
+
+
+def issue21_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    st, cron, ps = r["startup"], r["cron"], r["parser"]
+
+    def both(key: str) -> str:
+        return (f"{st[key + '_x']:.1f}× wall, {st[key + '_cpu_x']:.1f}× CPU "
+                f"({st[key + '_ms']:.0f} ms, {st[key + '_cpu_ms']:.0f} CPU-ms)")
+
+    rows = [
+        ("`reminder explain 2021年底`", "11.5×", f"{both('explain')}; empty cache: "
+         f"{st['explain_cold_x']:.1f}× wall, {st['explain_cold_cpu_x']:.1f}× CPU", "≤ 6×"),
+        ("`reminder plan examples/demo-2026 --format csv`", "21.8× (about 380 ms)",
+         f"{both('plan_csv')}; empty cache: {st['plan_csv_cold_x']:.1f}× wall, "
+         f"{st['plan_csv_cold_cpu_x']:.1f}× CPU; table view {st['plan_table_x']:.1f}×", "≤ 10×"),
+        ("`run --once` after one task changed, 100 plans of 100 tasks (SQLite)", "4.0–4.8 s",
+         f"{cron['one_change_s']:.2f} s wall, {cron['one_change_cpu']:.2f} CPU-s", "≤ 1 s"),
+        ("`run --once` with nothing changed, same deployment", "—",
+         f"{cron['unchanged_s']:.2f} s wall, {cron['unchanged_cpu']:.2f} CPU-s", "≤ 0.3 s"),
+    ]
+    if "error" in ps:
+        rows.append(("batch `explain`, distinct phrases", "202 µs vs JioNLP 435 µs", ps["error"],
+                     "≥ 2× JioNLP"))
+    else:
+        rows.append((f"batch `explain`, {ps['phrases']:,} distinct phrases",
+                     "202 µs a phrase against JioNLP's 435",
+                     f"{ps['reminder']['us_per_phrase']:.0f} µs vs {ps['jionlp']['us_per_phrase']:.0f} µs: "
+                     f"{ps['speedup']:.1f}×; accuracy {ps['reminder']['accuracy']:.1%} vs "
+                     f"{ps['jionlp']['accuracy']:.1%}", "≥ 2× JioNLP"))
+    return rows
+
+
+def write_issue21(r: dict[str, Any]) -> str:
+    m, web = r["machine"], r["web"]
+    lines = [
+        ISSUE21_START,
+        "## Issue 21: instant at the terminal, proportional in the daemon",
+        "",
+        f"- Machine: {m['cpu']}; {m['os']}; Python {m['python']}; PostgreSQL {m['postgresql']}; "
+        f"load average at the end {m['load']} (shared: CPU ratios are the steadier figure)",
+        f"- Commit: {m['commit']}; run {m['date']}; command: `{r['command']}`",
+        "- Start-up: medians of 9 alternating runs after a warm-up round, bytecode caches "
+        "present; \"warm\" is the rules cache as every run after the first finds it, "
+        "\"empty cache\" a new empty cache directory each run.",
+        "",
+        "| what | before (issue 21) | now | goal |",
+        "|---|---|---|---|",
+        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in issue21_rows(r)),
+        "",
+        f"`python -c pass`: {r['startup']['python_ms']:.0f} ms wall, "
+        f"{r['startup']['python_cpu_ms']:.0f} CPU-ms. `run --once`: whole processes as cron "
+        f"starts them (medians of {r['cron']['rounds']} alternating rounds; the first full sync "
+        f"took {r['cron']['first_s']:.1f} s, {r['cron']['first_cpu']:.1f} CPU-s).",
+        "",
+        "### Pages under load (`reminder serve` on PostgreSQL, 60 tasks, 40 units)",
+        "",
+    ]
+    if "error" in web:
+        lines.append(f"Not measured: {web['error']}")
+    else:
+        client = web["rows"][0].get("client", "wrk") if web["rows"] else "wrk"
+        lines += [
+            f"50 concurrent clients ({client}), {web['rows'][0]['seconds']} s per row, after three "
+            "warm-up requests; with two workers, 25 connections to each (as a reverse proxy's "
+            "round robin splits them): p50 is the mean of the two, p99 the larger.",
+            "",
+            "| workers | page | size | requests/s | p50 ms | p99 ms | errors |",
+            "|---|---|---|---|---|---|---|",
+            *(f"| {x['workers']} | {'unit page' if x['page'] == 'unit' else 'board'} | "
+              f"{x['bytes'] // 1024} KiB | {x['rps']:.0f} | {x['p50_ms']:.0f} | {x['p99_ms']:.0f} | "
+              f"{x['errors']} of {x['requests']:,} |" for x in web["rows"]),
+        ]
+    lines.append(ISSUE21_END)
+    return "\n".join(lines) + "\n"
+
+
+def update_report(block: str) -> None:
+    """Put the issue-21 block in docs/performance.md, in place of the last one (or after
+    the issue's figures when there is none); the rest of the page stays as it was."""
+    text = REPORT.read_text(encoding="utf-8")
+    if ISSUE21_START in text and ISSUE21_END in text:
+        head, rest = text.split(ISSUE21_START, 1)
+        text = head + block.rstrip("\n") + rest.split(ISSUE21_END, 1)[1]
+    else:
+        marker = "\n## Dry run by size"
+        head, _, tail = text.partition(marker)
+        text = head.rstrip("\n") + "\n\n" + block + (marker + tail if tail else "")
+    REPORT.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     parser_ = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser_.add_argument("--plan-sizes", default="1000,10000,100000")
@@ -382,7 +512,21 @@ def main() -> None:
     parser_.add_argument("--phrases", type=int, default=2000)
     parser_.add_argument("--quick", action="store_true", help="1k/10k, 100k claim rows, 10k daemon")
     parser_.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "reminder-bench")
+    parser_.add_argument("--issue21", action="store_true",
+                         help="only issue 21's rows; rewrites their block of docs/performance.md")
     args = parser_.parse_args()
+    if args.issue21:
+        r21 = issue21(3000 if args.phrases == 2000 else args.phrases)
+        (ROOT / "results-21.json").write_text(json.dumps(r21, ensure_ascii=False, indent=1),
+                                              encoding="utf-8")
+        update_report(write_issue21(r21))
+        for figure, before, now, goal in issue21_rows(r21):
+            print(f"{figure}: {now} (goal {goal}; before {before})")
+        for row in r21["web"].get("rows", []):
+            print(f"pages: {row['workers']} worker(s), {row['page']}: p50 {row['p50_ms']:.0f} ms, "
+                  f"p99 {row['p99_ms']:.0f} ms, {row['errors']} errors")
+        print(f"wrote {REPORT.relative_to(REPO)}")
+        return
     if args.quick:
         args.plan_sizes, args.claim_rows, args.rss_tasks = "1000,10000", 100_000, 10_000
     databases = ["sqlite", "postgresql"] if postgres_ok() else ["sqlite"]

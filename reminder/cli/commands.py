@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reminder.cli.common import (
+    cached_rules,
     contact_book,
     format_option,
     load_plans,
@@ -37,6 +37,7 @@ PLAN_PATHS = click.argument("plan_dirs", nargs=-1, required=True, metavar="计�
 @click.option("--issued", help="发文日期，如 2022-04-15")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @rules_option
+@cached_rules
 def explain(phrase: str | None, year: int | None, issued: str | None, as_json: bool,
             rules: tuple[Path, ...]) -> None:
     """解释一个时限表述如何被解析，如 “次年1月底前”。
@@ -70,6 +71,8 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
             "ambiguous": [{"text": t, "reason": r} for t, r in reading.ambiguous],
             "deadlines": [deadline_record(dl, due) | {"holiday": holiday(dl)}
                           for dl, due in zip(reading.deadlines, dues, strict=True)]}
+
+    import json  # here: plan and a plain explain print no JSON
 
     if phrase is None:  # one phrase a line on stdin, one JSON object a line out
         for line in sys.stdin:
@@ -109,6 +112,7 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
 @click.argument("plan_dir", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @rules_option
+@cached_rules
 def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
     """列出计划中的任务：编号、章节、标题、牵头与配合单位、时限及其解析结果。"""
     from reminder.cli.output import deadline_record, describe_deadline, emit
@@ -160,6 +164,7 @@ def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
               help="表格每行一条通知（默认每行一条消息：同一时间发给同一收件人的通知合为一条）")
 @format_option
 @rules_option
+@cached_rules
 def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None,
                  now: str | None, units: tuple[str, ...], task_ids: tuple[str, ...],
                  stages: tuple[str, ...], config_path: Path | None, detail: bool, fmt: str,
@@ -279,6 +284,7 @@ def _warn_unparsed(plans: list[Any]) -> None:
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="按部署配置中的通讯录（contacts）检查联系方式")
 @rules_option
+@cached_rules
 def check(plan_dirs: tuple[Path, ...], config_path: Path | None, rules: tuple[Path, ...]) -> None:
     """检查计划：无法识别的时限、没有联系方式的单位、缺少节假日数据的年份等。有错误时退出码为 1。"""
     from reminder.plan.checks import check_plan

@@ -57,6 +57,22 @@ def rules_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def cached_rules(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the command with the rules cache (reminder/cli/rulecache.py) and its ``-v``, which
+    is the one way to hear that the cache could not be read or written."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, verbose: bool, **kwargs: Any) -> Any:
+        from reminder.cli.rulecache import rule_cache
+
+        with rule_cache(verbose):
+            return func(*args, **kwargs)
+
+    return click.option("-v", "--verbose", is_flag=True,
+                        help="输出诊断信息（如规则缓存无法读写）")(wrapper)
+
+
 def parse_day(text: str | None, option: str) -> date | None:
     if text is None:
         return None

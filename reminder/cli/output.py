@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -56,6 +55,8 @@ def write_notices(batches: Iterable[Batch], *, fmt: str, out: TextIO | None = No
     returns how many were written. The shared part of a batch (time, stage, task, title) is
     formatted once and each (unit, channel, addresses) once per run; the sha256 key only
     for the formats that print it."""
+    import json  # here, not at the top: explain prints no JSON
+
     out = out or sys.stdout
     csv_out = fmt == "csv"
     if csv_out:
@@ -185,6 +186,8 @@ def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple
     ``width`` cells (0: the terminal's; None: unwrapped lines) keeping columns in the given
     order of importance; only the ``wrap`` columns may wrap: a wrapped date or id doubles
     every row's height."""
+    import json
+
     out = out or sys.stdout
     if fmt == "json":
         json.dump(list(rows), out, ensure_ascii=False, indent=2)

@@ -104,8 +104,9 @@ class PlanSet:
     def broken(self) -> dict[Path, Any]:
         return self.cache.broken
 
-    def refresh(self, now: datetime) -> bool:
-        """Reload changed folders; True when a plan changed."""
+    def refresh(self, now: datetime, unchanged: Callable[[Path, str], bool] | None = None) -> bool:
+        """Reload changed folders; True when a plan changed. ``unchanged``: see
+        :meth:`PlanCache.refresh`."""
 
         def failed(folder: Path, err: ReminderError, keeping: bool) -> None:
             if folder == Path():
@@ -114,7 +115,7 @@ class PlanSet:
             log.error("计划文件夹加载失败%s：%s", "，继续使用上次成功加载的版本" if keeping else "", err)
             self.store.record_plan_error(folder.name, str(folder), str(err), now)
 
-        loaded = self.cache.refresh(failed)
+        loaded = self.cache.refresh(failed, unchanged)
         for folder in loaded:
             self._log_missing_contacts(self.cache.good[folder].plan)
         return bool(loaded)
@@ -170,13 +171,29 @@ class Daemon:
         self.unplanned: dict[str, str] = {}
 
     # -- syncing -------------------------------------------------------------------------
-    def sync(self, now: datetime, *, force: bool = False) -> list[Any]:
+    def sync(self, now: datetime, *, force: bool = False, lazy: bool = False) -> list[Any]:
         """Re-plan and sync the outbox when a plan folder, the date, or the completions and
         events recorded by commands changed since the last sync (always when ``force``).
         Only the plans whose own inputs changed (folder fingerprint, date, their completions
-        and events) are planned again, unless ``force``."""
-        changed = self.plans.refresh(now)
+        and events) are planned again, unless ``force``. ``lazy`` (`run --once`): a plan
+        whose stored sync key already matches its folder is not even loaded."""
         today = now.astimezone(self.tz).date()
+        unchanged = None
+        if lazy and not force and not self._inputs:
+            stored_keys = {row.id: row.fingerprint for row in self.store.plan_rows()}
+            known_done, known_events = self.store.done_set(), self.store.events()
+
+            def unchanged(folder: Path, mark: str) -> bool:
+                # The key sync would compute once the plan loaded (plan id = folder name;
+                # a plan that was broken when stored had another key, so it loads).
+                plan_id = folder.resolve().name
+                if plan_id not in stored_keys:
+                    return False
+                inputs = (mark, today, False, frozenset(d for d in known_done if d[0] == plan_id),
+                          frozenset((k, v) for k, v in known_events.items() if k[0] == plan_id))
+                return stored_keys[plan_id] == self._sync_key(inputs)
+
+        changed = self.plans.refresh(now, unchanged)
         marker = (today, self.store.change_marker())
         if not (force or changed or marker != self._synced):
             return []
@@ -313,7 +330,7 @@ class Daemon:
         database would not record a send, keep trying for ``settle_for`` seconds, since an
         unrecorded send is sent again by the next run."""
         self._recover_unsettled()
-        self.sync(now)  # plans synced from the same inputs before are skipped
+        self.sync(now, lazy=True)  # plans synced from the same inputs are not even loaded
         total = self.dispatcher.dispatch(now)
         while total.claimed and not total.errors and not self.stop.is_set():
             more = self.dispatcher.dispatch(now)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import MAXYEAR, MINYEAR, date, timedelta
+from functools import cache
 
 import regex
 
 from reminder.models import Deadline, Offset, Task, outside_window
+from reminder.parse import programs
 from reminder.parse.numerals import to_int
 from reminder.parse.rules import RELATIVE_YEARS, Match, Rule, RuleSet, load_rules, normalize
 
@@ -134,7 +136,7 @@ _LATE_RANGE = 31
 # Digits or Chinese numerals next to a date word, or a range mark between date parts: text
 # with these still names a date, so dropping it would silently change a deadline.
 _NUMERAL = "\\d〇零○一二三四五六七八九十两"
-_DATE_LIKE = regex.compile(
+_DATE_LIKE_TEXT = (
     # a year; 上一年度 and 三年行动 are no dates, nor a year named as a benchmark or a cut-off
     # of what the task covers (2025年水平, 2023年及以前排查发现的), nor a document named by its
     # year (2019年工作总结 says what to send, not when)
@@ -144,9 +146,17 @@ _DATE_LIKE = regex.compile(
     # A range of years of service (运行20年至30年) is a duration, not a date.
     rf"|[{_NUMERAL}][月日号]?(?:至|到|—|–|-|~)[{_NUMERAL}]")
 # A document's title (《2005年环保专项行动工作总结》) names what to send, never when.
-_TITLE = regex.compile(r"《[^《》]*》")
+_TITLE_TEXT = r"《[^《》]*》"
 # Leftover is reported clause by clause: the clause is what a clerk can find in the document.
-_CLAUSE = regex.compile(r"[^,;。:、()!?《》“”\[\]]+")
+_CLAUSE_TEXT = r"[^,;。:、()!?《》“”\[\]]+"
+
+
+@cache
+def _leftover_patterns() -> tuple[regex.Pattern[str], regex.Pattern[str], regex.Pattern[str]]:
+    # Compiled at first use, through the rules cache (reminder/parse/programs.py): compiling
+    # them at import cost every start of explain and plan a few milliseconds.
+    return (programs.compiled(_DATE_LIKE_TEXT), programs.compiled(_TITLE_TEXT),
+            programs.compiled(_CLAUSE_TEXT))
 
 
 def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
@@ -181,8 +191,9 @@ def read(text: str, ctx: Context, rules: RuleSet | None = None) -> Reading:
         position = match.end
     gaps.append(normal[position:])
     found = _per_period(_windowed(_opened(found, ambiguous)))
-    rest = _TITLE.sub(",", "".join(gaps)).replace("\x00", ",")
-    leftover = tuple(clause for clause in _CLAUSE.findall(rest) if _DATE_LIKE.search(clause))
+    date_like, title, clause_of = _leftover_patterns()
+    rest = title.sub(",", "".join(gaps)).replace("\x00", ",")
+    leftover = tuple(clause for clause in clause_of.findall(rest) if date_like.search(clause))
     return Reading(text=normal, deadlines=tuple(_dedupe(found)), matched=tuple(matched),
                    leftover=leftover, ambiguous=tuple(ambiguous))
 

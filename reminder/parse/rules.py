@@ -15,11 +15,10 @@ one that is slow on long text by ``reminder check`` (:func:`probe_rules`), so th
 
 from __future__ import annotations
 
-import json
-import tomllib
+import hashlib
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,9 @@ import regex
 
 from reminder.errors import RuleError
 from reminder.models import CYCLES
+from reminder.parse import programs
 from reminder.parse.numerals import NUMERAL_CHARS
+from reminder.parse.programs import Prepared
 from reminder.resources import data_dir
 
 #: Longest text a rule scans; a task cell or requirement is far shorter, and the cap bounds
@@ -104,7 +105,13 @@ _SIMPLIFIED = str.maketrans(
     "过迟满复计划汇则坚余数几评讲点导")
 
 # A {name} that is not a quantifier ({2}, {1,3}) nor part of \p{Han}, \N{...}, \x{...}.
-_PLACEHOLDER = regex.compile(r"(?<!\\[pPNxgu])(?<!\\)\{([A-Za-z_]\w*)\}")
+_PLACEHOLDER_TEXT = r"(?<!\\[pPNxgu])(?<!\\)\{([A-Za-z_]\w*)\}"
+
+
+@cache
+def _placeholder() -> regex.Pattern[str]:
+    # Compiled when first needed, through the rules cache: at import it cost every start.
+    return programs.compiled(_PLACEHOLDER_TEXT)
 
 
 def normalize(text: str) -> str:
@@ -153,7 +160,7 @@ class Rule:
 
     @property
     def placeholders(self) -> frozenset[str]:
-        return frozenset(_PLACEHOLDER.findall(self.pattern))
+        return frozenset(_placeholder().findall(self.pattern))
 
     def fixed(self, key: str) -> int | None:
         return getattr(self, key) if key in FIXED_KEYS else None
@@ -300,6 +307,23 @@ def inside_word(text: str, start: int, end: int, words: Sequence[str]) -> bool:
 
 @cache
 def _triggers(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
+    """:func:`_read_triggers`, or what an earlier run found (see :func:`use_prepared`)."""
+    prepared = programs.current()
+    if prepared is None:
+        return _read_triggers(pattern)
+    known = prepared.triggers.get(pattern, False)
+    if known is not False:
+        return None if known is None else tuple(tuple(frozenset(chars) for chars in alt)
+                                                for alt in known)
+    needs = _read_triggers(pattern)
+    if not prepared.full():
+        prepared.triggers[pattern] = None if needs is None else tuple(
+            tuple("".join(sorted(chars)) for chars in alt) for alt in needs)
+        prepared.changed = True
+    return needs
+
+
+def _read_triggers(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
     """For each top-level alternative of ``pattern``, sets of characters of which every
     match of that alternative contains one each; None when some alternative has none.
     Read from literals and plain character classes that no ``?``, ``*`` or ``{0`` makes
@@ -310,7 +334,7 @@ def _triggers(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
     text = unicodedata.normalize("NFKC", pattern)
     # Case-insensitive or fuzzy ({e<=1}) matching: no literal is sure to be in a match.
     if regex.search(r"\(\?[a-zA-Z]*[if]|(?<!\\[pPNxgu])\{[^}]*[eids]",
-                    _PLACEHOLDER.sub("", text)):
+                    _placeholder().sub("", text)):
         return None
     alternatives, _ = _requirements(text, 0)
     if not all(alternatives):
@@ -355,7 +379,7 @@ def _requirements(text: str, i: int) -> tuple[list[list[frozenset[str]]], int]:
             if i + 1 < len(text) and not text[i + 1].isalnum() and not _optional(text, i + 2):
                 alternatives[-1].append(frozenset(text[i + 1]))
             i += 2
-        elif char == "{" and (placeholder := _PLACEHOLDER.match(text, i)) is not None:
+        elif char == "{" and (placeholder := _placeholder().match(text, i)) is not None:
             # As the group it becomes when compiled, read once per placeholder.
             need = _placeholder_need(placeholder.group(1))
             i = placeholder.end()
@@ -417,8 +441,7 @@ def load_rules(extra: Sequence[Path | str] = ()) -> RuleSet:
 def _defaults() -> tuple[Rule, ...]:
     # The test suite compiles, probes and tries the examples of the shipped rules; at run
     # time a pattern compiles when a text first holds a character it needs.
-    return tuple(replace(r, trusted=True) for r in
-                 load_file(data_dir("rules") / "deadlines.toml", verify=False))
+    return tuple(load_file(data_dir("rules") / "deadlines.toml", verify=False, trusted=True))
 
 
 @cache
@@ -427,19 +450,48 @@ def _default_set() -> RuleSet:
     return RuleSet(_defaults())
 
 
-def load_file(path: Path, *, tier: int = 0, verify: bool = True) -> list[Rule]:
+def load_file(path: Path, *, tier: int = 0, verify: bool = True,
+              trusted: bool = False) -> list[Rule]:
     """Read and check one rule file; any mistake raises :class:`RuleError`.
 
     ``verify`` compiles each pattern, tries its examples and short strings that make an
     exponentially backtracking pattern hang; the slower probes for polynomial blow-up are
-    :func:`probe_rules`, which ``check`` runs.
+    :func:`probe_rules`, which ``check`` runs. ``trusted`` marks the rules as the shipped
+    ones (searched without a timeout).
     """
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise RuleError(f"无法读取规则文件：{exc.strerror}", file=path) from exc
+    prepared = programs.current()
+    digest = ""
+    if prepared is not None:
+        # By content: the same bytes were read, checked and (with verify) probed before.
+        digest = f"{hashlib.sha256(data).hexdigest()}:{int(verify)}"
+        known = prepared.files.get(digest)
+        if known is not None:
+            try:
+                return [Rule(**values, source=str(path), tier=tier, trusted=trusted)
+                        for values in known]
+            except TypeError:  # written by another version of Rule: read the file again
+                pass
+    rules = _read_file(path, data, tier, verify)
+    if trusted:
+        rules = [replace(r, trusted=True) for r in rules]
+    if prepared is not None and not prepared.full():
+        prepared.files[digest] = [{f.name: getattr(r, f.name) for f in fields(Rule) if f.compare}
+                                  for r in rules]
+        prepared.changed = True
+    return rules
+
+
+def _read_file(path: Path, content: bytes, tier: int, verify: bool) -> list[Rule]:
+    try:
+        raw = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RuleError("规则文件不是 UTF-8 编码", file=path, hint="请另存为 UTF-8") from exc
+    import tomllib  # here: a file found in the rules cache is never parsed
+
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
@@ -589,7 +641,7 @@ def _probes(pattern: str, *, long: bool) -> list[str]:
     """Strings that make a backtracking pattern explode: runs of a character the pattern
     mentions, ending in a character it cannot match; short runs catch exponential blow-up,
     ``long`` runs of the maximal text length catch polynomial blow-up."""
-    chars = [c for c in dict.fromkeys(_PLACEHOLDER.sub("", pattern)) if c.isalnum()]
+    chars = [c for c in dict.fromkeys(_placeholder().sub("", pattern)) if c.isalnum()]
     chars = [*chars, "1", "一", "a"][:12]
     if long:
         return [c * MAX_TEXT + "\x00" for c in chars[:4]]
@@ -605,13 +657,22 @@ def _compile(pattern: str) -> regex.Pattern[str]:
         body = PLACEHOLDERS.get(m.group(1))
         return f"(?P<{m.group(1)}>{body})" if body else m.group()
 
-    return regex.compile(_PLACEHOLDER.sub(group, text))
+    return programs.compiled(_placeholder().sub(group, text))
+
+
+def use_prepared(prepared: Prepared | None) -> None:
+    """Read rule files and compile patterns through what earlier runs worked out (rule
+    files, prefilter requirements, compiled programs), which the command line keeps in the
+    user's cache directory; None: work everything out, as the daemon and the tests do."""
+    programs.use_prepared(prepared)
 
 
 def _toml_str(value: str) -> str:
     # A literal string keeps regex backslashes readable; JSON escapes are valid TOML otherwise.
     if "'" not in value and all(c.isprintable() for c in value):
         return f"'{value}'"
+    import json  # only to write a rule out
+
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -123,10 +123,15 @@ class PlanCache:
         self.good[folder] = Loaded(plan=plan, fingerprint=mark)
         return True
 
-    def refresh(self, on_error: Callable[[Path, ReminderError, bool], None]) -> list[Path]:
+    def refresh(self, on_error: Callable[[Path, ReminderError, bool], None],
+                unchanged: Callable[[Path, str], bool] | None = None) -> list[Path]:
         """Bring every folder up to date; the folders that loaded a new version. A folder
         that no longer loads keeps its last good version and goes to ``on_error`` (folder,
-        error, whether an older version is kept) once per version of its files."""
+        error, whether an older version is kept) once per version of its files.
+
+        ``unchanged(folder, fingerprint)``: True for a folder never loaded here that need not
+        be (a fresh `run --once` whose database says that version was already synced); it
+        stays unloaded until asked for (:meth:`get`) or a later refresh without it."""
         with self._lock:
             try:
                 folders = self.folders()
@@ -136,6 +141,9 @@ class PlanCache:
             book = self._refresh_book()
             loaded: list[Path] = []
             for folder in folders:
+                if (unchanged is not None and folder not in self.good
+                        and folder not in self.broken and unchanged(folder, self._mark(folder, book))):
+                    continue
                 try:
                     if self._update(folder, book):
                         loaded.append(folder)

@@ -16,7 +16,6 @@ Override file format::
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from functools import cache
@@ -27,6 +26,7 @@ import chinese_calendar
 
 from reminder.errors import CalendarError
 from reminder.models import ShiftPolicy
+from reminder.parse import programs
 from reminder.resources import data_dir
 
 ONE_DAY = timedelta(days=1)
@@ -40,6 +40,23 @@ def _library_workday(day: date) -> bool:
 
 @cache
 def _provisional_holidays(year: int) -> frozenset[date]:
+    """What an earlier run kept (reminder/parse/programs.py ``Prepared.holidays``), else
+    the ``holidays`` package's reckoning: importing it costs 0.1 s and a package-metadata
+    read, more than the rest of a short run's start-up."""
+    prepared = programs.current()
+    if prepared is None or prepared.holidays_stamp is None:
+        return _reckon_holidays(year)
+    key = f"{prepared.holidays_stamp()}|{year}"
+    known = prepared.holidays.get(key)
+    if known is not None:
+        return frozenset(map(date.fromordinal, known))
+    days = _reckon_holidays(year)
+    prepared.holidays[key] = sorted(d.toordinal() for d in days)
+    prepared.changed = True
+    return days
+
+
+def _reckon_holidays(year: int) -> frozenset[date]:
     # Imported here: only a year chinese-calendar lacks needs it, and it is not light.
     import holidays
 
@@ -139,6 +156,16 @@ class WorkCalendar:
         return day
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (earlier when negative), at the month's end when that
+    month is shorter (01-31 plus one month is 02-28), as dateutil's relativedelta reckons:
+    written out because importing dateutil cost a dry run more than its planning."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    following = date(year + (month == 11), (month + 1) % 12 + 1, 1)
+    return day.replace(year=year, month=month + 1, day=min(day.day, (following - ONE_DAY).day))
+
+
 def missing_year_note(year: int) -> str:
     """What every command and the daemon's log say about a year without holiday data."""
     return (f"{year} 年的节假日安排尚无数据，暂按法定节假日（元旦、春节、国庆等）和周末临时计算，"
@@ -160,6 +187,8 @@ def _as_date(value: object, file: Path, place: str) -> date:
 
 
 def _read_override(path: Path) -> tuple[set[date], set[date], set[int]]:
+    import tomllib  # here: without override files (the usual case) nothing is parsed
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

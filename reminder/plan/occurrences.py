@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from reminder.models import Deadline, Occurrence, Offset, Policy, Task, task_order
 from reminder.parse.deadlines import Context, parse, task_deadlines
-from reminder.plan.calendar import WorkCalendar
+from reminder.plan.calendar import WorkCalendar, add_months
 
 if TYPE_CHECKING:  # only annotations: `explain` needs no plan folders
     from reminder.plan.folder import Plan
@@ -75,9 +75,7 @@ def after_event(event: date, offset: Offset, calendar: WorkCalendar) -> date:
     if offset.unit == "workday":
         return calendar.add_workdays(event, offset.n)
     if offset.unit == "month":
-        from dateutil.relativedelta import relativedelta  # rare; not worth its import
-
-        return event + relativedelta(months=offset.n)
+        return add_months(event, offset.n)
     return event + timedelta(days=offset.n)
 
 

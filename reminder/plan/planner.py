@@ -11,10 +11,8 @@ from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
-
 from reminder.models import STAGE_URGENCY, Contact, Notice, Occurrence, Offset, Stage, task_order
-from reminder.plan.calendar import WorkCalendar
+from reminder.plan.calendar import WorkCalendar, add_months
 from reminder.plan.folder import Plan
 from reminder.plan.occurrences import (
     Done,
@@ -35,14 +33,14 @@ def before(due: date, offset: Offset, calendar: WorkCalendar) -> date:
     goes out on the workday before it."""
     if offset.unit == "workday":
         return calendar.add_workdays(due, -offset.n)
-    day = due - relativedelta(months=offset.n) if offset.unit == "month" else due - timedelta(days=offset.n)
+    day = add_months(due, -offset.n) if offset.unit == "month" else due - timedelta(days=offset.n)
     return calendar.shift(day, "before")
 
 
 def after(day: date, offset: Offset, calendar: WorkCalendar) -> date:
     if offset.unit == "workday":
         return calendar.add_workdays(day, offset.n)
-    later = day + relativedelta(months=offset.n) if offset.unit == "month" else day + timedelta(days=offset.n)
+    later = add_months(day, offset.n) if offset.unit == "month" else day + timedelta(days=offset.n)
     return calendar.shift(later, "after")
 
 

@@ -51,7 +51,7 @@ def _context(site: Site, grant: Grant, plan: Any, query: dict[str, str], token: 
     units = _units(plan, views)
     unit, state = query.get("unit", ""), query.get("state", "")
     stage = query.get("stage", "")
-    status = {s.task: s for s in site.store.task_status(today) if s.plan == plan.id}
+    status = {s.task: s for s in site.store.task_status(today, plan=plan.id)}
 
     def staged(v: Any) -> bool:
         last = status.get(v.id)

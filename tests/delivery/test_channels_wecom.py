@@ -228,6 +228,28 @@ def test_a_robots_fingerprint_changes_with_its_key_and_address_only() -> None:
     assert KEY not in same and len(same) == 16
 
 
+def test_a_robots_fingerprint_is_worked_out_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt over every key at start-up cost each `run --once` tens of milliseconds a robot
+    before it had anything to send (issue 21): a route's fingerprint is computed the first
+    time it is asked for, once, and comes out as before."""
+    import hashlib
+
+    calls: list[bytes] = []
+    real = hashlib.scrypt
+
+    def counting(password: bytes, **kwargs: object) -> bytes:
+        calls.append(password)
+        return real(password, **kwargs)  # type: ignore[arg-type]
+
+    expected = WeComChannel({ROBOT: KEY}, base_url="http://127.0.0.1:9/send").fingerprint((ROBOT,))
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    wecom = WeComChannel({ROBOT: KEY, "二群": "k2", "三群": "k3"}, base_url="http://127.0.0.1:9/send")
+    assert calls == []
+    assert wecom.fingerprint((ROBOT,)) == expected
+    assert wecom.fingerprint((ROBOT,)) == expected
+    assert calls == [KEY.encode()]
+
+
 def test_routes_only_to_configured_robots() -> None:
     channel = WeComChannel(robots={"公开办群": "k1"}, base_url="http://127.0.0.1:9/send")
     assert channel.routes(("公开办群",))

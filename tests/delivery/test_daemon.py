@@ -391,3 +391,57 @@ def test_a_fresh_run_once_syncs_only_the_plan_that_changed(tmp_path: Path, store
     assert fresh_run() == []
     store.mark_done("p007", "1", date(2026, 12, 31), by="x", note="", now=now)
     assert fresh_run() == ["p007"]  # a completion recorded by `reminder done` re-plans its plan
+
+
+def test_a_fresh_run_once_does_not_even_load_the_plans_that_did_not_change(
+        tmp_path: Path, store: Store) -> None:
+    """Loading every plan folder to find its key unchanged was half of a cron-style
+    `run --once` with nothing to do (issue 21): a fresh process loads only the folders whose
+    stored sync key no longer matches. Counted, not timed."""
+    from reminder.plan.folder import load_plan
+
+    root = tmp_path / "many"
+    for i in range(12):
+        folder = root / f"p{i:03d}"
+        folder.mkdir(parents=True)
+        (folder / "plan.toml").write_text(
+            f'title = "计划{i}"\nyear = 2026\ncoordinator = "办公室"\n'
+            '[units."办公室"]\nemail = ["office@example.org"]\n'
+            '[units."法规科"]\nemail = ["fagui@example.org"]\n', encoding="utf-8")
+        (folder / "tasks.csv").write_text(
+            "序号,章节,工作任务,具体工作,牵头单位,配合单位,责任单位,完成时限\n"
+            "1,,公开年报,,法规科,,,2026年12月31日前\n2,,更新目录,,办公室,,,每季度\n",
+            encoding="utf-8-sig")
+    cfg = Config(path=None, database_url=str(store.engine.url), plans=(root,))
+    now = at("2026-06-01")
+
+    def fresh_run() -> list[str]:
+        loaded: list[str] = []
+
+        def loader(path: Path, **options: Any) -> Any:
+            loaded.append(path.name)
+            return load_plan(path, **options)
+
+        dispatcher = Dispatcher(store, {"email": Recorder("email")}, claimant="test")
+        Daemon(cfg, store, dispatcher, plans=PlanSet(cfg, store, loader=loader)).run_once(now)
+        return sorted(loaded)
+
+    assert len(fresh_run()) == 12
+    assert fresh_run() == []
+    table = root / "p005" / "tasks.csv"
+    stamp = table.stat().st_mtime_ns
+    table.write_text(table.read_text(encoding="utf-8-sig").replace("2026年12月31日前", "2026年11月30日前"),
+                     encoding="utf-8-sig")
+    os.utime(table, ns=(stamp + 10**9, stamp + 10**9))
+    assert fresh_run() == ["p005"]
+    assert fresh_run() == []
+    store.mark_done("p007", "1", date(2026, 12, 31), by="x", note="", now=now)
+    assert fresh_run() == ["p007"]  # a completion changes that plan's key: it loads, re-plans
+    assert fresh_run() == []
+    # Another day moves every plan's window: all load again.
+    dispatcher = Dispatcher(store, {"email": Recorder("email")}, claimant="test")
+    counted: list[str] = []
+    Daemon(cfg, store, dispatcher, plans=PlanSet(
+        cfg, store, loader=lambda path, **o: counted.append(path.name) or load_plan(path, **o))
+    ).run_once(at("2026-06-02"))
+    assert len(counted) == 12

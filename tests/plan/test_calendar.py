@@ -223,3 +223,27 @@ def test_shipped_holiday_folder_is_read_before_a_plans_own(
     assert not load_calendar().is_workday(date(2031, 6, 2))
     plan_file = _write(tmp_path / "plan-2031.toml", "workdays = [2031-06-02]\n")
     assert load_calendar([plan_file]).is_workday(date(2031, 6, 2))
+
+
+@given(st.dates(min_value=date(1901, 1, 1), max_value=date(9000, 12, 31)),
+       st.integers(min_value=-600, max_value=600))
+def test_add_months_reckons_as_relativedelta(day: date, months: int) -> None:
+    from dateutil.relativedelta import relativedelta
+
+    from reminder.plan.calendar import add_months
+
+    assert add_months(day, months) == day + relativedelta(months=months)
+
+
+@pytest.mark.parametrize(("day", "months", "expect"), [
+    (date(2026, 1, 31), 1, date(2026, 2, 28)),
+    (date(2024, 1, 31), 1, date(2024, 2, 29)),
+    (date(2026, 3, 31), -1, date(2026, 2, 28)),
+    (date(2026, 12, 15), 1, date(2027, 1, 15)),
+    (date(2026, 1, 15), -1, date(2025, 12, 15)),
+    (date(2026, 5, 31), 0, date(2026, 5, 31)),
+], ids=["jan31+1", "leap", "mar31-1", "over-new-year", "back-over-new-year", "zero"])
+def test_add_months_table(day: date, months: int, expect: date) -> None:
+    from reminder.plan.calendar import add_months
+
+    assert add_months(day, months) == expect
