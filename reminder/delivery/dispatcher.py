@@ -67,6 +67,10 @@ class Dispatcher:
     ) -> None:
         self.store = _SettlingStore(store)
         self.channels = dict(channels)
+        for channel in self.channels.values():
+            # Tokens a provider hands out (a WeCom app's) are shared through the database.
+            if callable(bind := getattr(channel, "bind_store", None)) and hasattr(store, "token"):
+                bind(store)
         self.claimant = claimant
         self.tz = ZoneInfo(timezone)
         self.retry = retry or RetryPolicy()
@@ -244,8 +248,10 @@ class Dispatcher:
         for number, message in enumerate(messages):
             rate_key = (first.channel, _rate_key(channel, message))
             limit = getattr(channel, "rate_limit", None)
+            windows = _rate_windows(channel, first.channel, message)
             waited = 0.0
-            while (wait := self.limiter.acquire(rate_key, limit)) > 0:
+            while (wait := (self.limiter.acquire_many(windows) if windows
+                            else self.limiter.acquire(rate_key, limit))) > 0:
                 waited += wait
                 if waited > self.max_inline_wait or self._wait_renewing(wait):
                     # Too long to wait here, or asked to stop: give the rest back untouched.
@@ -255,12 +261,18 @@ class Dispatcher:
                     return
             result = _safe_send(channel, message)
             if (done := getattr(self.limiter, "done", None)) is not None:
-                done(rate_key)  # the provider counts from arrival: date the slot at the end
+                # the provider counts from arrival: date the slot at the end
+                for key in dict.fromkeys([k for k, _ in windows] if windows else [rate_key]):
+                    done(key)
             delivery = Delivery(**{**base, "notice_ids": [c.id for c in remaining]},
                                 subject=getattr(message, "subject", "") or "",
                                 result=result.status, provider_code=result.provider_code,
                                 detail=result.detail or "")
             if result.status != "ok":
+                if (result.provider_code in getattr(channel, "block_codes", ()) and limit
+                        and callable(block := getattr(self.limiter, "block", None))):
+                    # The provider blocked the route for a while: every process waits it out.
+                    block(rate_key, limit, result.retry_after or 600.0)
                 break
             report.messages += 1
             carried = set(getattr(message, "keys", ()) or ())
@@ -534,6 +546,16 @@ def _from_json(obj: dict[str, Any]) -> Any:
 def _fingerprint(channel: Any, addresses: Sequence[str]) -> str:
     fingerprint = getattr(channel, "fingerprint", None)
     return str(fingerprint(addresses)) if callable(fingerprint) else getattr(channel, "name", "")
+
+
+def _rate_windows(channel: Any, name: str,
+                  message: Any) -> list[tuple[tuple[str, str], tuple[int, float]]]:
+    """Every (key, limit) one message counts against, for channels with several limits at
+    once (a WeCom app: each member's minute and hour, the app's day); [] for the others."""
+    windows = getattr(channel, "rate_windows", None)
+    if not callable(windows):
+        return []
+    return [((name, key), limit) for key, limit in windows(message)]
 
 
 def _rate_key(channel: Any, message: Any) -> str:

@@ -48,6 +48,7 @@ class Message:
     part: int = 1
     parts: int = 1
     keys: tuple[str, ...] = ()
+    url: str = ""  # the reader's page, for channels that show one button (a WeCom textcard)
 
     def __post_init__(self) -> None:
         if not 1 <= self.part <= self.parts:
@@ -79,6 +80,9 @@ class Channel(ABC):
     # Posts to a place several recipients share (a group chat): the dispatcher makes one
     # message per route and moment for all of them, a section each.
     shared: bool = False
+    # Reaches a person's own phone (an app message, an SMS): sent in working hours only
+    # unless the channel's own quiet hours say otherwise.
+    personal: bool = False
 
     @abstractmethod
     def send(self, message: Message) -> SendResult:
