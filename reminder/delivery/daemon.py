@@ -188,7 +188,8 @@ class Daemon:
                 # Occurrences once: the notices need the open ones, the store all of them.
                 occs = self._occurrences(plan, events=events)
                 notices = self._planner([plan], start=start, end=end, events=events, done=done,
-                                        occs={plan.id: occs})
+                                        occs={plan.id: occs},
+                                        usable=frozenset(self.dispatcher.channels))
             except Exception as err:  # one plan's bad data must not stop the rest
                 # A plan that loads but cannot be planned (an event date in the store far
                 # out overflows the workday count) keeps its outbox as it was; the others go on.

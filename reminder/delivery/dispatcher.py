@@ -226,6 +226,12 @@ class Dispatcher:
                                                     delivery=None)
             failures.append((group, error))
             return
+        quiet = getattr(channel, "quiet", None)
+        if quiet is not None and (end := quiet.until(now, self.tz)) is not None:
+            # This channel's own quiet hours (SMS and app messages: working hours only):
+            # the rows wait for their end, untouched, and the other channels go on.
+            report.deferred += self.store.release(ids, self.claimant, now, next_attempt_at=end)
+            return
         fingerprint = _fingerprint(channel, first.addresses)
         if fingerprint in self._held:  # this route failed on its configuration: don't knock
             report.held += self.store.mark_held(ids, self.claimant, now, fingerprint=fingerprint,

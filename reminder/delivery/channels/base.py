@@ -13,7 +13,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 # "config": the deployment's configuration is wrong (bad password or webhook key, a server
 # refusing connections): no retry of this message can help, and no other message would fare
@@ -83,6 +83,8 @@ class Channel(ABC):
     # Reaches a person's own phone (an app message, an SMS): sent in working hours only
     # unless the channel's own quiet hours say otherwise.
     personal: bool = False
+    # This channel's own quiet hours (QuietHours), on top of the deployment's; set from config.
+    quiet: Any = None
 
     @abstractmethod
     def send(self, message: Message) -> SendResult:
