@@ -2,7 +2,8 @@
 
 Columns 单位, 别名, 邮箱, 企业微信群, 企业微信成员, 手机, 钉钉群, 钉钉手机号, 短信手机号,
 渠道顺序; a cell may hold several values separated by 、 ; or a new line. A sheet this module
-writes has a line under the headers saying what goes in each column (skipped on reading). A plan's own [units] override a row of the same name.
+writes has a line under the headers saying what goes in each column (skipped on reading).
+A plan's own [units] override a row of the same name.
 ``write_book`` adds the units plans name to the sheet without touching what is filled in.
 """
 

@@ -153,7 +153,8 @@ class GatewayChannel(Channel):
                                   detail=f"短信平台返回 HTTP {status}：{said}")
             if status in (401, 403, 404, 405):
                 return SendResult(status="config", provider_code=f"http {status}",
-                                  detail=f"短信平台返回 HTTP {status}（请检查 url、method 和认证请求头）：{said}")
+                                  detail=f"短信平台返回 HTTP {status}"
+                                         f"（请检查 url、method 和认证请求头）：{said}")
             return SendResult(status="permanent", provider_code=f"http {status}",
                               detail=f"短信平台拒绝请求（HTTP {status}）：{said}")
         if self.success_path is None:

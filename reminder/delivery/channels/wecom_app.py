@@ -182,7 +182,7 @@ class WeComAppChannel(Channel):
 
     def check(self) -> SendResult:
         """`reminder doctor`: fetch a token (sends nothing to anyone)."""
-        token, failure = self.access_token()
+        _token, failure = self.access_token()
         return failure or SendResult(status="ok", provider_code="0")
 
     # -- sending --------------------------------------------------------------------------

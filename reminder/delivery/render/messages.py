@@ -9,22 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
 from reminder.delivery.channels.base import Message, split_parts, utf8_len
 from reminder.delivery.channels.wecom import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES, mention_suffix
-
-# The app message's markdown limit (WeCom); DingTalk documents none for a robot's markdown,
-# and 20,000 bytes is where its robots are known to refuse: stay well under it.
-APP_MARKDOWN_MAX_BYTES = 2048
-DINGTALK_MAX_BYTES = 4096
-
-
-def at_line(mobiles: Sequence[str]) -> str:
-    """DingTalk shows an @mention only when "@mobile" is in the text as well as atMobiles."""
-    return ("\n\n" + " ".join(f"@{m}" for m in mobiles)) if mobiles else ""
+from reminder.delivery.render.brief import Brief, brief
 from reminder.delivery.render.digest import (
     BLOCK_SEP,
     CUT,
@@ -38,10 +29,19 @@ from reminder.delivery.render.digest import (
     fit_task,
     unique,
 )
-from reminder.delivery.render.brief import Brief, brief
 from reminder.delivery.render.environment import environment, guarded, md_safe, render_template
 from reminder.delivery.render.posts import render_post
 from reminder.models import Notice
+
+# The app message's markdown limit (WeCom); DingTalk documents none for a robot's markdown,
+# and 20,000 bytes is where its robots are known to refuse: stay well under it.
+APP_MARKDOWN_MAX_BYTES = 2048
+DINGTALK_MAX_BYTES = 4096
+
+
+def at_line(mobiles: Sequence[str]) -> str:
+    """DingTalk shows an @mention only when "@mobile" is in the text as well as atMobiles."""
+    return ("\n\n" + " ".join(f"@{m}" for m in mobiles)) if mobiles else ""
 
 
 def render_digest(
