@@ -13,6 +13,10 @@ from sqlalchemy import select
 from reminder.store.base import StoreBase
 from reminder.store.schema import RateWindowRow
 
+# Sends dated further ahead than a window are a clock that jumped, and are dropped; but a
+# block (``block_route``) dates its entries up to this far ahead on purpose.
+BLOCK_HORIZON = 3600.0
+
 
 class LimitsMixin(StoreBase):
     def take_slot(self, route: str, count: int, seconds: float, now: float) -> float:
@@ -25,7 +29,8 @@ class LimitsMixin(StoreBase):
             if self.dialect == "postgresql":
                 query = query.with_for_update()
             row = session.scalars(query).one()
-            recent = sorted(t for t in (row.sent or []) if now - seconds < t <= now + seconds)
+            recent = sorted(t for t in (row.sent or [])
+                            if now - seconds < t <= now + max(seconds, BLOCK_HORIZON))
             if len(recent) >= count:
                 return max(recent[-count] + seconds - now, 0.001)
             row.sent = [*recent, now]  # a new list: JSON columns do not track in-place edits
@@ -49,7 +54,7 @@ class LimitsMixin(StoreBase):
             wait, kept = 0.0, {}
             for route, count, seconds in windows:
                 recent = sorted(t for t in (rows[route].sent or [])
-                                if now - seconds < t <= now + seconds)
+                                if now - seconds < t <= now + max(seconds, BLOCK_HORIZON))
                 if len(recent) >= count:
                     wait = max(wait, recent[-count] + seconds - now, 0.001)
                 # One route may carry two windows (minute and hour): keep the longest span.
