@@ -94,7 +94,7 @@ def render_digest(
     if channel == "dingtalk":
         return _wecom(env, digest, context, subject, notices, addresses, "markdown",
                       limit=DINGTALK_MAX_BYTES, template="dingtalk/digest.md.j2")
-    if channel == "gateway":
+    if channel == "sms":
         return _per_address(brief(digest), subject, notices, addresses)
     raise ValueError(f"no digest rendering for channel {channel!r}")
 
