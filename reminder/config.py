@@ -284,7 +284,8 @@ class _Reader:
         for key in data:
             if key in {"password", "key", "webhook", "secret", "token"}:
                 raise self.fail("密钥不能写在配置文件里", f"{place}.{key}".lstrip("."),
-                                "改用 password_env / key_env / secret_env / token_env 指定环境变量，或写入 secrets_file")
+                                "改用 password_env / key_env / secret_env / token_env 指定环境变量，"
+                                "或写入 secrets_file")
             if key not in allowed:
                 raise self.fail(f"未知配置项 {key!r}", place or "顶层",
                                 "可用：" + "、".join(sorted(allowed)))
