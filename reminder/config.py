@@ -193,6 +193,13 @@ class Config:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def channel_names(self) -> frozenset[str]:
+        """The channels this deployment configures (a unit's order picks among these)."""
+        return frozenset(name for name, part in (
+            ("email", self.email), ("wecom", self.wecom), ("wecom_app", self.wecom_app),
+            ("dingtalk", self.dingtalk), ("sms", self.sms)) if part is not None)
+
     def plan_folders(self) -> list[Path]:
         """Plan folders: each entry is a folder with plan.toml, or a folder of such folders."""
         found: list[Path] = []

@@ -224,6 +224,8 @@ class Daemon:
             from reminder.resources import data_dir
 
             robots = sorted(self.config.wecom.robots) if self.config.wecom is not None else []
+            if self.config.dingtalk is not None:
+                robots += [f"dingtalk:{r}" for r in sorted(self.config.dingtalk.robots)]
             channels = (sorted(self.dispatcher.channels), robots)
             self._deployment = repr((__version__, folder_mark(data_dir("rules")), channels,
                                      self.config.timezone, self.config.window_days))
@@ -243,9 +245,12 @@ class Daemon:
         gap = (notice.channel, notice.addresses[0] if channel and notice.addresses else "")
         if gap not in self._warned_channels:
             self._warned_channels.add(gap)
-            what = {"email": "邮件渠道 [channels.email]", "wecom": "企业微信渠道 [channels.wecom]"}
-            missing = (f"企业微信机器人“{gap[1]}”（[channels.wecom.robots]）" if channel
-                       else what.get(notice.channel, notice.channel))
+            what = {"email": "邮件渠道 [channels.email]", "wecom": "企业微信渠道 [channels.wecom]",
+                    "wecom_app": "企业微信应用 [channels.wecom_app]",
+                    "dingtalk": "钉钉渠道 [channels.dingtalk]", "sms": "短信渠道 [channels.sms]"}
+            robot = {"wecom": "企业微信机器人", "dingtalk": "钉钉机器人"}.get(notice.channel)
+            missing = (f"{robot}“{gap[1]}”（[channels.{notice.channel}.robots]）"
+                       if channel and robot else what.get(notice.channel, notice.channel))
             log.error("配置中没有%s，发给%s等单位的提醒暂不发送；在 config.toml 中配置后"
                       "（发送 SIGHUP 或重启）即按计划发送", missing, notice.recipient)
         return False

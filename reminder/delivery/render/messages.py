@@ -197,7 +197,8 @@ def render_test_message(
     """What ``reminder test-channel`` sends: proves the channel works, and says so in Chinese,
     in the name of the deployment's office (``sender``: a 农业农村局 is not 政务公开)."""
     when = f"（发送时间：{now:%Y-%m-%d %H:%M}）" if now else ""
-    names = {"email": "邮件", "wecom": "企业微信群机器人"}
+    names = {"email": "邮件", "wecom": "企业微信群机器人", "wecom_app": "企业微信应用消息",
+             "dingtalk": "钉钉群机器人", "sms": "短信"}
     what = names.get(channel, channel)
     sender = sender or "政务公开"
     subject = f"【{sender}提醒】测试消息"
@@ -205,6 +206,7 @@ def render_test_message(
             f"收到本消息，说明{what}渠道配置正确，无需回复。")
     return Message(
         subject=subject, text=text, to=tuple(to),
-        markdown=f"**{md_safe(subject)}**\n> {md_safe(text)}" if channel == "wecom" else "",
+        markdown=f"**{md_safe(subject)}**\n> {md_safe(text)}"
+        if channel in ("wecom", "wecom_app", "dingtalk") else "",
         html=f"<p><strong>{subject}</strong></p><p>{text}</p>" if channel == "email" else "",
     )
