@@ -53,7 +53,8 @@ success_path = "code"
 success_value = "0"
 """
         config = write_config(tmp_path, smtp, wecom, extra=extra)
-        yield {"config": str(config), "wx": wx, "dt": dt, "gw": gw, "tmp": tmp_path}
+        yield {"config": str(config), "wx": wx, "dt": dt, "gw": gw, "tmp": tmp_path,
+               "smtp": smtp}
 
 
 def test_doctor_checks_each_new_channel_without_sending(setup: dict[str, Any]) -> None:
@@ -107,3 +108,18 @@ def test_dry_run_routes_each_unit_through_its_order(setup: dict[str, Any]) -> No
     # Without the config, the order falls to what each unit has: still the app and SMS.
     bare = reminder("plan", str(plan), "--format", "csv")
     assert any("fagui01" in line for line in bare.stdout.splitlines())
+
+
+def test_a_held_app_route_hands_the_units_next_reminders_to_its_next_channel(
+        setup: dict[str, Any]) -> None:
+    setup["wx"].trusted = False  # the office has not added this server to 企业可信IP yet
+    first = reminder("run", "--once", "--now", "2026-06-23T09:00", "--config", setup["config"],
+                     env=ENV)
+    assert "暂停" in first.stdout, first.stdout + first.stderr
+    assert [s.json["touser"] for s in setup["wx"].sends] == ["fagui01"]
+    assert "企业可信IP" in first.stderr
+    later = reminder("run", "--once", "--now", "2026-06-29T09:00", "--config", setup["config"],
+                     env=ENV)
+    assert later.returncode in (0, 3), later.stderr
+    assert len(setup["wx"].sends) == 1  # the held app is not knocked on again
+    assert ("fagui@example.org",) in {m.rcpt_tos for m in setup["smtp"].messages}
