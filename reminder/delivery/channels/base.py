@@ -122,6 +122,22 @@ def config_digest(*parts: str | int | None, secret: str | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
+def refused(exc: BaseException) -> bool:
+    """Whether a ConnectionRefusedError sits anywhere in requests' and urllib3's wrappers."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ConnectionRefusedError):
+            return True
+        todo.extend([item.__cause__, item.__context__, getattr(item, "reason", None),
+                     *item.args])
+    return False
+
+
 def utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 

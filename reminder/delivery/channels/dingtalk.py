@@ -27,8 +27,7 @@ from dataclasses import dataclass
 
 import requests
 
-from reminder.delivery.channels.base import Channel, Message, SendResult, config_digest
-from reminder.delivery.channels.wecom import _refused
+from reminder.delivery.channels.base import Channel, Message, SendResult, config_digest, refused
 from reminder.redact import mask
 
 log = logging.getLogger("reminder.channels.dingtalk")
@@ -159,7 +158,7 @@ class DingTalkChannel(Channel):
             return SendResult(status="retryable", provider_code="timeout",
                               detail=f"连接钉钉接口超时（{self.timeout}秒）")
         except requests.ConnectionError as exc:
-            if _refused(exc):
+            if refused(exc):
                 return SendResult(status="config", provider_code="refused",
                                   detail="钉钉接口拒绝连接，请检查 base_url")
             return SendResult(status="retryable", provider_code="connection",

@@ -21,8 +21,7 @@ import requests
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from reminder.delivery.channels.base import Channel, Message, SendResult, config_digest
-from reminder.delivery.channels.wecom import _refused
+from reminder.delivery.channels.base import Channel, Message, SendResult, config_digest, refused
 from reminder.redact import mask
 
 log = logging.getLogger("reminder.channels.gateway")
@@ -134,7 +133,7 @@ class GatewayChannel(Channel):
             return SendResult(status="retryable", provider_code="timeout",
                               detail=f"连接短信平台超时（{self.timeout}秒）")
         except requests.ConnectionError as exc:
-            if _refused(exc):
+            if refused(exc):
                 return SendResult(status="config", provider_code="refused",
                                   detail="短信平台拒绝连接，请检查 url")
             return SendResult(status="retryable", provider_code="connection",

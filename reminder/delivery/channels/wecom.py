@@ -21,6 +21,7 @@ from reminder.delivery.channels.base import (
     Message,
     SendResult,
     config_digest,
+    refused,
     truncate_bytes,
     utf8_len,
 )
@@ -173,7 +174,7 @@ class WeComChannel(Channel):
         except requests.Timeout as exc:  # no connection made: nothing was sent
             return self._fail("retryable", "timeout", f"请求超时（{self.timeout}秒）", exc, key)
         except requests.ConnectionError as exc:
-            if _refused(exc):  # nothing listens at base_url: the address is wrong
+            if refused(exc):  # nothing listens at base_url: the address is wrong
                 return self._fail("config", "refused", "企业微信接口拒绝连接，请检查 base_url", exc,
                                   key)
             return self._fail("retryable", "connection", "无法连接企业微信接口", exc, key)
@@ -226,22 +227,6 @@ class WeComChannel(Channel):
         detail = mask(f"{what}：{type(exc).__name__}: {exc}", [key])
         log.warning("WeCom send failed: %s", detail)
         return SendResult(status=status, provider_code=code, detail=detail)
-
-
-def _refused(exc: BaseException) -> bool:
-    """Whether a ConnectionRefusedError sits anywhere in requests' and urllib3's wrappers."""
-    seen: set[int] = set()
-    todo: list[object] = [exc]
-    while todo:
-        item = todo.pop()
-        if not isinstance(item, BaseException) or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, ConnectionRefusedError):
-            return True
-        todo.extend([item.__cause__, item.__context__, getattr(item, "reason", None),
-                     *item.args])
-    return False
 
 
 def _fit(content: str, limit: int) -> str:

@@ -32,11 +32,11 @@ from reminder.delivery.channels.base import (
     Message,
     SendResult,
     config_digest,
+    refused,
     truncate_bytes,
     utf8_len,
 )
 from reminder.delivery.channels.tokens import MemoryTokens, TokenStore, seal, unseal
-from reminder.delivery.channels.wecom import _refused
 from reminder.redact import mask
 
 log = logging.getLogger("reminder.channels.wecom_app")
@@ -304,7 +304,7 @@ class WeComAppChannel(Channel):
         if isinstance(exc, requests.Timeout):
             return SendResult(status="retryable", provider_code="timeout", detail=detail)
         if isinstance(exc, requests.ConnectionError):
-            if _refused(exc):
+            if refused(exc):
                 return SendResult(status="config", provider_code="refused",
                                   detail="企业微信接口拒绝连接，请检查 base_url")
             return SendResult(status="retryable", provider_code="connection", detail=detail)
