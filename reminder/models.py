@@ -152,8 +152,13 @@ class Contact:
 
     @property
     def reachable(self) -> bool:
-        return bool(self.email or self.wecom or self.dingtalk or self.mobiles
-                    or ("wecom_app" in self.channels and self.wecom_users))
+        """Whether the planner finds a route: with an order, a channel in it the contact has
+        an address for; without, email or a group robot (personal channels only by order)."""
+        if self.channels:
+            have = {"email": self.email, "wecom": self.wecom, "dingtalk": self.dingtalk,
+                    "wecom_app": self.wecom_users, "sms": self.mobiles}
+            return any(have.get(name) for name in self.channels)
+        return bool(self.email or self.wecom or self.dingtalk)
 
 
 @dataclass(frozen=True, kw_only=True)

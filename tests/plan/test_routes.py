@@ -94,3 +94,14 @@ def test_book_mistakes_name_line_and_column(tmp_path: Path, cells: str, column: 
     with pytest.raises(ConfigError) as info:
         read_book(sheet)
     assert column in str(info.value) and "2" in str(info.value)
+
+
+@pytest.mark.parametrize(("contact", "reachable"), [
+    (Contact(name="a", mobiles=("13800000000",)), False),  # SMS only by order
+    (Contact(name="a", mobiles=("13800000000",), channels=("sms",)), True),
+    (Contact(name="a", email=("a@x.org",), channels=("sms",)), False),  # its order reaches none
+    (Contact(name="a", dingtalk="群"), True),
+], ids=["mobile-no-order", "sms-order", "order-without-address", "dingtalk"])
+def test_reachable_means_the_planner_finds_a_route(contact: Contact, reachable: bool) -> None:
+    assert contact.reachable is reachable
+    assert (_channels(contact)[0][0] != "none") is reachable
