@@ -384,7 +384,7 @@ class Dispatcher:
         from reminder.store import ADMIN_UNREACHABLE
 
         admin = self.admin
-        if admin is None or not admin.reachable:
+        if admin is None or not self._admin_targets():
             log.error("有 %d 组提醒发送失败，但未配置管理员联系人（[admin]）", len(failures))
             why = "未配置管理员联系人（[admin]）"
             self.store.set_alert(ADMIN_UNREACHABLE, why, now)
@@ -400,11 +400,7 @@ class Dispatcher:
         except Exception:  # a broken admin template must not hide the failures themselves
             log.exception("无法生成失败报告；失败的提醒：%s", rows)
             return None
-        targets = []
-        if admin.email:
-            targets.append(("email", tuple(admin.email), ()))
-        if admin.wecom:
-            targets.append(("wecom", (admin.wecom,), tuple(admin.wecom_users)))
+        targets = self._admin_targets()
         problems = []
         for name, to, mentions in targets:
             channel = self.channels.get(name)
@@ -425,19 +421,30 @@ class Dispatcher:
         self.store.set_alert(ADMIN_UNREACHABLE, why, now)
         return why
 
+    def _admin_targets(self) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        """(channel, addresses, mentions) to reach the admin by, in order: email, the WeCom
+        robot, and the admin's own userids by WeCom app message when that channel is set up
+        (the one way left when the others are the ones failing)."""
+        admin = self.admin
+        if admin is None:
+            return []
+        targets: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+        if admin.email:
+            targets.append(("email", tuple(admin.email), ()))
+        if admin.wecom:
+            targets.append(("wecom", (admin.wecom,), tuple(admin.wecom_users)))
+        if admin.wecom_users and "wecom_app" in self.channels:
+            targets.append(("wecom_app", tuple(admin.wecom_users), ()))
+        return targets
 
     def alert_admin(self, subject: str, text: str) -> str | None:
         """Tell the admin about the database itself, over the first channel that takes it;
         touches no database (it may be the thing that is gone). None once told, else why
         not."""
         admin = self.admin
-        if admin is None or not admin.reachable:
+        if admin is None or not self._admin_targets():
             return "未配置管理员联系人（[admin]）"
-        targets = []
-        if admin.email:
-            targets.append(("email", tuple(admin.email), ()))
-        if admin.wecom:
-            targets.append(("wecom", (admin.wecom,), tuple(admin.wecom_users)))
+        targets = self._admin_targets()
         problems = []
         for name, to, mentions in targets:
             channel = self.channels.get(name)

@@ -186,3 +186,21 @@ def test_personal_channels_wait_for_working_hours_the_others_do_not(store: Store
     assert row.next_attempt_at.astimezone(TZ) == at("2026-06-02", "08:30")
     d.dispatch(at("2026-06-02", "08:30"))
     assert len(sms.sent) == 1 and set(statuses(store).values()) == {SENT}
+
+
+class Refusing(Recorder):
+    def send(self, message: Message) -> SendResult:
+        self.sent.append(message)
+        return SendResult(status="permanent", provider_code="1004", detail="号码在黑名单中")
+
+
+def test_the_admin_known_only_by_userid_is_told_by_app_message(store: Store) -> None:
+    load(store, [notice("1", "法规科", "sms", ("13800000000",))])
+    admin = Contact(name="管理员", wecom_users=("admin01",))
+    with wecom_app_server(corpid=CORP, secret=SECRET, agentid=AGENT) as wx:
+        d = dispatcher(store, {"sms": Refusing("sms"), "wecom_app": app(wx.url)}, "a",
+                       admin=admin, render=render)
+        report = d.dispatch(at("2026-06-01"))
+    assert report.failed == 1 and report.admin_unreachable is None
+    [told] = wx.sends
+    assert told.json["touser"] == "admin01" and "号码在黑名单中" in told.json["markdown"]["content"]
