@@ -17,7 +17,21 @@ KINDS = {
     "email": (_EMAIL, "每项只写一个邮件地址，如 name@example.gov.cn（多个地址分成多项）"),
     "wecom_users": (_USERID, "企业微信成员账号只含字母、数字和 _-@.，以字母或数字开头，如 zhangsan"),
     "wecom_mobiles": (_MOBILE, "手机号只写数字，如 13800000000"),
+    "dingtalk_mobiles": (_MOBILE, "钉钉手机号只写数字，如 13800000000"),
+    "mobiles": (_MOBILE, "手机号只写数字，如 13800000000"),
 }
+
+# Channel names as a unit's `channels` order may give them, Chinese or not.
+CHANNELS = {"email": "email", "邮件": "email", "邮箱": "email",
+            "wecom": "wecom", "企业微信群": "wecom",
+            "wecom_app": "wecom_app", "企业微信应用": "wecom_app", "应用消息": "wecom_app",
+            "dingtalk": "dingtalk", "钉钉群": "dingtalk", "钉钉": "dingtalk",
+            "sms": "sms", "短信": "sms"}
+
+
+def channel_name(value: str) -> str | None:
+    """The channel a unit's `channels` entry names, or None when it names none."""
+    return CHANNELS.get(value.strip().lower() if value.isascii() else value.strip())
 
 
 def address_problem(kind: str, value: str) -> str:
@@ -28,7 +42,8 @@ def address_problem(kind: str, value: str) -> str:
     return f"{value!r} 不是一个有效的{_NAMES[kind]}（{hint}）"
 
 
-_NAMES = {"email": "邮件地址", "wecom_users": "企业微信成员账号", "wecom_mobiles": "手机号"}
+_NAMES = {"email": "邮件地址", "wecom_users": "企业微信成员账号", "wecom_mobiles": "手机号",
+          "dingtalk_mobiles": "钉钉手机号", "mobiles": "手机号"}
 
 
 def one_line(text: str) -> str:

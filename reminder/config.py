@@ -91,6 +91,55 @@ class WeComConfig:
     robots: Mapping[str, str | None] = field(default_factory=dict)  # name -> key_env
 
 
+# Personal channels (an app message, an SMS) reach a phone in someone's pocket: outside
+# working hours only when the office says so (quiet_hours = { start = "00:00", end = "00:00" }).
+WORKING_HOURS_ONLY = QuietHours(start=time(18, 0), end=time(8, 30))
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeComAppConfig:
+    corpid: str
+    agentid: int
+    secret_env: str | None = None  # else [wecom_app] secret in the secrets file
+    app_name: str = "督办提醒"
+    fmt: str = "markdown"  # or "textcard"
+    base_url: str = "https://qyapi.weixin.qq.com"
+    timeout: float = 10.0
+    daily_cap: int = 10000
+    quiet: QuietHours | None = WORKING_HOURS_ONLY
+
+
+@dataclass(frozen=True, kw_only=True)
+class DingTalkRobotConfig:
+    token_env: str | None = None  # else [dingtalk.<robot>] token in the secrets file
+    secret_env: str | None = None  # 加签; else [dingtalk.<robot>] secret, when there
+    keyword: str | None = None  # 自定义关键词
+
+
+@dataclass(frozen=True, kw_only=True)
+class DingTalkConfig:
+    base_url: str = "https://oapi.dingtalk.com/robot/send"
+    timeout: float = 10.0
+    robots: Mapping[str, DingTalkRobotConfig] = field(default_factory=dict)
+    quiet: QuietHours | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayConfig:
+    """An office's own HTTP notification API (政务短信平台 …), one request per mobile."""
+
+    url: str
+    method: str = "POST"
+    headers: Mapping[str, str] = field(default_factory=dict)  # "secret:NAME" values resolved
+    body: str = ""  # Jinja2 template rendered per recipient
+    body_format: str = "json"  # or "form"
+    success_status: tuple[int, ...] = (200,)
+    success_path: str | None = None  # dotted JSON path, e.g. "code" or "data.status"
+    success_value: str | None = None  # compared as text
+    timeout: float = 10.0
+    quiet: QuietHours | None = WORKING_HOURS_ONLY
+
+
 @dataclass(frozen=True, kw_only=True)
 class WebConfig:
     """The units' pages: where they are served and the address units reach them by."""
@@ -124,6 +173,9 @@ class Config:
     contacts: Path | None = None  # the 通讯录 (.xlsx or .csv) every plan's units come from
     email: EmailConfig | None = None
     wecom: WeComConfig | None = None
+    wecom_app: WeComAppConfig | None = None
+    dingtalk: DingTalkConfig | None = None
+    sms: GatewayConfig | None = None
     secrets_file: Path | None = None
     quiet: QuietHours | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -140,6 +192,13 @@ class Config:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def channel_names(self) -> frozenset[str]:
+        """The channels this deployment configures (a unit's order picks among these)."""
+        return frozenset(name for name, part in (
+            ("email", self.email), ("wecom", self.wecom), ("wecom_app", self.wecom_app),
+            ("dingtalk", self.dingtalk), ("sms", self.sms)) if part is not None)
 
     def plan_folders(self) -> list[Path]:
         """Plan folders: each entry is a folder with plan.toml, or a folder of such folders."""
@@ -230,9 +289,10 @@ class _Reader:
         if not isinstance(data, Mapping):
             raise self.fail("应为一个表", place)
         for key in data:
-            if key in {"password", "key", "webhook", "secret"}:
+            if key in {"password", "key", "webhook", "secret", "token"}:
                 raise self.fail("密钥不能写在配置文件里", f"{place}.{key}".lstrip("."),
-                                "改用 password_env / key_env / secret_env 指定环境变量，或写入 secrets_file")
+                                "改用 password_env / key_env / secret_env / token_env 指定环境变量，"
+                                "或写入 secrets_file")
             if key not in allowed:
                 raise self.fail(f"未知配置项 {key!r}", place or "顶层",
                                 "可用：" + "、".join(sorted(allowed)))
@@ -270,13 +330,17 @@ class _Reader:
         templates = self.get(top, "templates", str, "")
         secrets = self.get(top, "secrets_file", str, "")
         contacts = self.get(top, "contacts", str, "")
-        channels = self.table(top.get("channels", {}), "channels", {"email", "wecom"})
+        channels = self.table(top.get("channels", {}), "channels",
+                              {"email", "wecom", "wecom_app", "dingtalk", "sms"})
         return Config(
             path=self.path, database_url=url or default_database_url(), timezone=tz,
             plans=plans, rules=rules, templates=self.resolve(templates) if templates else None,
             contacts=self.resolve(contacts) if contacts else None,
             email=self.email(channels["email"]) if "email" in channels else None,
             wecom=self.wecom(channels["wecom"]) if "wecom" in channels else None,
+            wecom_app=self.wecom_app(channels["wecom_app"]) if "wecom_app" in channels else None,
+            dingtalk=self.dingtalk(channels["dingtalk"]) if "dingtalk" in channels else None,
+            sms=self.gateway(channels["sms"]) if "sms" in channels else None,
             secrets_file=self.resolve(secrets) if secrets else None,
             quiet=self.quiet(top["quiet_hours"]) if "quiet_hours" in top else None,
             retry=self.retry(top.get("retry", {})),
@@ -329,12 +393,106 @@ class _Reader:
             fmt=fmt, timeout=float(self.get(t, "timeout", (int, float), p, 10)), robots=robots,
         )
 
-    def quiet(self, data: Mapping[str, Any]) -> QuietHours:
-        t = self.table(data, "quiet_hours", {"start", "end"})
+    def wecom_app(self, data: Mapping[str, Any]) -> WeComAppConfig:
+        p = "channels.wecom_app"
+        t = self.table(data, p, {"corpid", "agentid", "secret_env", "app_name", "format",
+                                 "base_url", "timeout", "daily_cap", "quiet_hours"})
+        corpid = self.get(t, "corpid", str, p, "")
+        if not corpid:
+            raise self.fail("缺少 corpid（企业ID）", p, "在企业微信管理后台 → 我的企业 → 企业信息 中查看")
+        agentid = self.get(t, "agentid", int, p)
+        if agentid is None:
+            raise self.fail("缺少 agentid（应用的 AgentId）", p,
+                            "在管理后台 → 应用管理 → 自建应用 中查看，如 agentid = 1000002")
+        fmt = self.get(t, "format", str, p, "markdown")
+        if fmt not in ("markdown", "textcard"):
+            raise self.fail("format 应为 markdown 或 textcard", f"{p}.format")
+        cap = self.get(t, "daily_cap", int, p, 10000)
+        if cap < 0:
+            raise self.fail("daily_cap 应为非负整数（0 表示不限）", f"{p}.daily_cap")
+        return WeComAppConfig(
+            corpid=corpid, agentid=agentid, secret_env=self.get(t, "secret_env", str, p),
+            app_name=self.get(t, "app_name", str, p, "督办提醒"), fmt=fmt,
+            base_url=self.get(t, "base_url", str, p, "https://qyapi.weixin.qq.com"),
+            timeout=float(self.get(t, "timeout", (int, float), p, 10)), daily_cap=cap,
+            quiet=self.channel_quiet(t, p, WORKING_HOURS_ONLY))
+
+    def dingtalk(self, data: Mapping[str, Any]) -> DingTalkConfig:
+        p = "channels.dingtalk"
+        t = self.table(data, p, {"base_url", "timeout", "robots", "quiet_hours"})
+        robots = {}
+        for name, spec in self.table(t.get("robots", {}), f"{p}.robots",
+                                     set(t.get("robots", {}))).items():
+            q = f"{p}.robots.{name}"
+            spec = self.table(spec, q, {"token_env", "secret_env", "keyword"})
+            robots[name] = DingTalkRobotConfig(
+                token_env=self.get(spec, "token_env", str, q),
+                secret_env=self.get(spec, "secret_env", str, q),
+                keyword=self.get(spec, "keyword", str, q) or None)
+        return DingTalkConfig(
+            base_url=self.get(t, "base_url", str, p, "https://oapi.dingtalk.com/robot/send"),
+            timeout=float(self.get(t, "timeout", (int, float), p, 10)), robots=robots,
+            quiet=self.channel_quiet(t, p, None))
+
+    def gateway(self, data: Mapping[str, Any]) -> GatewayConfig:
+        p = "channels.sms"
+        t = self.table(data, p, {"url", "method", "headers", "body", "body_format",
+                                 "success_status", "success_path", "success_value", "timeout",
+                                 "quiet_hours"})
+        url = self.get(t, "url", str, p, "")
+        if not re.match(r"https?://", url):
+            raise self.fail("缺少接口地址 url（应以 http:// 或 https:// 开头）", f"{p}.url")
+        method = self.get(t, "method", str, p, "POST").upper()
+        if method not in ("POST", "PUT", "GET"):
+            raise self.fail("method 应为 POST、PUT 或 GET", f"{p}.method")
+        headers = self.get(t, "headers", dict, p, {})
+        for name, value in headers.items():
+            if not isinstance(value, str):
+                raise self.fail("请求头的值应为字符串", f"{p}.headers.{name}")
+        body_format = self.get(t, "body_format", str, p, "json")
+        if body_format not in ("json", "form"):
+            raise self.fail("body_format 应为 json 或 form", f"{p}.body_format")
+        statuses = self.get(t, "success_status", (int, list), p, [200])
+        statuses = [statuses] if isinstance(statuses, int) else statuses
+        if not statuses or not all(isinstance(x, int) and not isinstance(x, bool)
+                                   for x in statuses):
+            raise self.fail("success_status 应为 HTTP 状态码或其列表，如 [200]", f"{p}.success_status")
+        path = self.get(t, "success_path", str, p)
+        value = t.get("success_value")
+        if (path is None) != (value is None):
+            raise self.fail("success_path 与 success_value 应同时填写", p,
+                            '例如 success_path = "code"，success_value = "0"')
+        body = self.get(t, "body", str, p, "")
+        if body:
+            from jinja2 import TemplateSyntaxError
+            from jinja2.sandbox import SandboxedEnvironment
+
+            try:
+                SandboxedEnvironment().parse(body)
+            except TemplateSyntaxError as exc:
+                raise self.fail(f"body 模板语法错误（第 {exc.lineno} 行）：{exc.message}",
+                                f"{p}.body") from None
+        return GatewayConfig(
+            url=url, method=method, headers=dict(headers), body=body, body_format=body_format,
+            success_status=tuple(statuses), success_path=path,
+            success_value=None if value is None else str(value).lower()
+            if isinstance(value, bool) else str(value),
+            timeout=float(self.get(t, "timeout", (int, float), p, 10)),
+            quiet=self.channel_quiet(t, p, WORKING_HOURS_ONLY))
+
+    def channel_quiet(self, t: Mapping[str, Any], place: str,
+                      default: QuietHours | None) -> QuietHours | None:
+        if "quiet_hours" not in t:
+            return default
+        hours = self.quiet(t["quiet_hours"], f"{place}.quiet_hours")
+        return None if hours.start == hours.end else hours
+
+    def quiet(self, data: Mapping[str, Any], place: str = "quiet_hours") -> QuietHours:
+        t = self.table(data, place, {"start", "end"})
         try:
             return QuietHours(start=_clock(t["start"]), end=_clock(t["end"]))
         except (KeyError, ValueError, TypeError):
-            raise self.fail("应写作 start = \"21:00\", end = \"08:00\"", "quiet_hours") from None
+            raise self.fail("应写作 start = \"21:00\", end = \"08:00\"", place) from None
 
     def retry(self, data: Mapping[str, Any]) -> RetryPolicy:
         t = self.table(data, "retry", {"max_attempts", "base_seconds", "cap_seconds",

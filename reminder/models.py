@@ -143,10 +143,22 @@ class Contact:
     wecom_users: tuple[str, ...] = ()
     wecom_mobiles: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    dingtalk: str | None = None  # a DingTalk robot's name; its token is a secret too
+    dingtalk_mobiles: tuple[str, ...] = ()  # @-mentioned in the robot's post (atMobiles)
+    mobiles: tuple[str, ...] = ()  # the office's SMS gateway sends here
+    # The order to reach this unit in, e.g. ("wecom_app", "email"): the first the deployment
+    # has and the unit has an address for is used. Empty: every way it has (email, robots).
+    channels: tuple[str, ...] = ()
 
     @property
     def reachable(self) -> bool:
-        return bool(self.email or self.wecom)
+        """Whether the planner finds a route: with an order, a channel in it the contact has
+        an address for; without, email or a group robot (personal channels only by order)."""
+        if self.channels:
+            have = {"email": self.email, "wecom": self.wecom, "dingtalk": self.dingtalk,
+                    "wecom_app": self.wecom_users, "sms": self.mobiles}
+            return any(have.get(name) for name in self.channels)
+        return bool(self.email or self.wecom or self.dingtalk)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,10 +230,11 @@ class Notice:
     title: str
     due: date
     recipient: str  # the unit or contact addressed
-    channel: str  # "email", "wecom", or "none" when the recipient has no contact yet
-    addresses: tuple[str, ...] = ()  # email addresses, or the WeCom robot's name
+    channel: str  # "email", "wecom", "wecom_app", "dingtalk", "sms", or "none" (no contact)
+    # email addresses, a robot's name (WeCom or DingTalk), userids (wecom_app), mobiles (sms)
+    addresses: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()  # WeCom user ids to @mention
-    mobiles: tuple[str, ...] = ()  # WeCom mobile numbers to @mention (text messages only)
+    mobiles: tuple[str, ...] = ()  # mobile numbers to @mention (WeCom text, DingTalk)
     occurrence: str = ""  # the occurrence's nominal date, ISO; for recurring tasks
 
     @property

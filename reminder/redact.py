@@ -18,7 +18,8 @@ MASK = "***"
 
 # Query values that are credentials whether or not we know the secret (a key given on the
 # command line, a URL quoted in a library's exception).
-_QUERY_SECRET = re.compile(r"(?i)([?&](?:key|access_token|token|secret|password)=)[^&#\s'\"<>]+")
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&](?:key|access_token|token|secret|corpsecret|password|sign)=)[^&#\s'\"<>]+")
 
 _secrets: set[str] = set()
 

@@ -78,7 +78,68 @@ def build_channels(config: Config, environ: Mapping[str, str] | None = None) -> 
                 for name, env in w.robots.items()}
         channels["wecom"] = WeComChannel(robots=keys, base_url=w.base_url, fmt=w.fmt,
                                          timeout=w.timeout)
+    if config.wecom_app is not None:
+        from reminder.delivery.channels.wecom_app import WeComAppChannel
+
+        a = config.wecom_app
+        secret = secret_value(config, a.secret_env, "wecom_app", "secret", secrets, environ,
+                              "channels.wecom_app.secret_env")
+        channels["wecom_app"] = WeComAppChannel(
+            corpid=a.corpid, secret=secret, agentid=a.agentid, app_name=a.app_name,
+            base_url=a.base_url, fmt=a.fmt, timeout=a.timeout,  # type: ignore[arg-type]
+            daily_cap=a.daily_cap)
+        channels["wecom_app"].quiet = a.quiet
+    if config.dingtalk is not None:
+        channels["dingtalk"] = _dingtalk(config, secrets, environ)
+    if config.sms is not None:
+        channels["sms"] = _gateway(config, secrets, environ)
     return channels
+
+
+def _dingtalk(config: Config, secrets: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
+    from reminder.delivery.channels.dingtalk import DingTalkChannel, DingTalkRobot
+
+    d = config.dingtalk
+    assert d is not None
+    robots = {}
+    for name, spec in d.robots.items():
+        # [dingtalk.<robot>] token / secret in the secrets file, when not in the environment
+        own = secrets.get("dingtalk", {}).get(name) if isinstance(secrets.get("dingtalk"), dict) else None
+        scoped = {"robot": own if isinstance(own, dict) else {}}
+        place = f"channels.dingtalk.robots.{name}"
+        token = secret_value(config, spec.token_env, "robot", "token", scoped, environ,
+                             f"{place}.token_env")
+        secret = None
+        if spec.secret_env or "secret" in scoped["robot"]:
+            secret = secret_value(config, spec.secret_env, "robot", "secret", scoped, environ,
+                                  f"{place}.secret_env")
+        robots[name] = DingTalkRobot(access_token=token, secret=secret, keyword=spec.keyword)
+    channel = DingTalkChannel(robots, base_url=d.base_url, timeout=d.timeout)
+    channel.quiet = d.quiet
+    return channel
+
+
+def _gateway(config: Config, secrets: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
+    """The SMS gateway, with each header value "secret:NAME" read from the environment
+    variable NAME or the secrets file's [sms] NAME."""
+    from reminder.delivery.channels.gateway import GatewayChannel
+
+    g = config.sms
+    assert g is not None
+    headers, hidden = {}, []
+    for header, value in g.headers.items():
+        if value.startswith("secret:"):
+            name = value.removeprefix("secret:").strip()
+            value = secret_value(config, name, "sms", name, secrets, environ,
+                                 f"channels.sms.headers.{header}")
+            hidden.append(value)
+        headers[header] = value
+    channel = GatewayChannel(
+        url=g.url, method=g.method, headers=headers, body=g.body, body_format=g.body_format,
+        success_status=g.success_status, success_path=g.success_path,
+        success_value=g.success_value, timeout=g.timeout, secrets=hidden)
+    channel.quiet = g.quiet
+    return channel
 
 
 def plan_cache(config: Config) -> PlanCache:

@@ -197,8 +197,10 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
         def batches() -> Iterator[Any]:
             # Plan by plan, so memory holds one plan's notices however many plans there are.
             for plan in plans:
+                # With a config, a unit's channel order picks among the deployment's channels.
                 found = plan_batches(plan, without_done(occs.pop(plan.id), done), start=first,
-                                     end=last, now=moment)
+                                     end=last, now=moment,
+                                     usable=config.channel_names if config else None)
                 if not (task_ids or stages or units):
                     years.update({b.due.year for b in found})
                     yield from found

@@ -23,7 +23,8 @@ def contacts_command(plan_dirs: tuple[Path, ...], output: Path, config_path: Pat
                      rules: tuple[Path, ...]) -> None:
     """生成或补全通讯录：计划涉及的每个单位一行，已知的联系方式填好，待填写的标黄。
 
-    列为 单位、别名、邮箱、企业微信群、企业微信成员、手机；一格可写多个，用、；或换行分隔。
+    列为 单位、别名、邮箱、企业微信群、企业微信成员、手机、钉钉群、钉钉手机号、短信手机号、渠道顺序，
+    新建的表在表头下一行说明每列填什么；一格可写多个，用、；或换行分隔。
     填好后在 config.toml 写 contacts = "通讯录.xlsx"。"""
     from reminder.config import load_config
     from reminder.plan.contacts import write_book

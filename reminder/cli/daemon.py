@@ -10,6 +10,7 @@ import getpass
 import json
 import logging
 import sys
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -339,31 +340,40 @@ def retry_command(plan: str | None, task: str | None, failed: bool, since: str |
 @click.option("--to", "to", multiple=True, help="收件地址（默认：[admin] 中的联系人）")
 @config_option
 def test_channel_command(name: str, to: tuple[str, ...], config_path: Path | None) -> None:
-    """发送一条测试消息并显示服务方的回复。NAME 为 email、wecom 或企业微信机器人名。"""
+    """发送一条测试消息并显示服务方的回复。
+
+    NAME 为 email、wecom、wecom_app、dingtalk、sms，或企业微信/钉钉机器人名。"""
 
     config = wiring.load(config_path)
     channels = wiring.build_channels(config)
     robots = tuple(config.wecom.robots) if config.wecom else ()
-    kind = "wecom" if name in robots else name
+    dings = tuple(config.dingtalk.robots) if config.dingtalk else ()
+    kind = "wecom" if name in robots else "dingtalk" if name in dings else name
     if kind not in channels:
         raise ConfigError(f"未配置渠道 {name}", file=config.path, place="channels",
-                          hint="可用：" + "、".join([*channels, *robots]) if channels else
+                          hint="可用：" + "、".join([*channels, *robots, *dings]) if channels else
                           "在 [channels.email] 或 [channels.wecom] 中配置")
     if not to:
-        to = ((name,) if name in robots else
-              (config.admin.email if kind == "email" else
-               ((config.admin.wecom,) if config.admin.wecom else ())))
+        defaults = {"email": config.admin.email,
+                    "wecom": (config.admin.wecom,) if config.admin.wecom else (),
+                    "wecom_app": config.admin.wecom_users,  # the admin's own userids
+                    "dingtalk": dings[:1]}
+        to = (name,) if name in robots or name in dings else tuple(defaults.get(kind, ()))
     if not to:
         raise ConfigError("不知道发给谁", file=config.path, place="admin",
-                          hint="用 --to 指定，或在 [admin] 中填写 email / wecom")
+                          hint="用 --to 指定（短信为手机号，企业微信应用为 userid），"
+                               "或在 [admin] 中填写 email / wecom / wecom_users")
     from reminder.delivery.render.messages import render_test_message
 
     message = render_test_message(kind, to=tuple(to), now=wiring.now(config),
                                   sender=wiring.office_name(config))
+    # An SMS gateway takes one number a request: each gets its own test, the first failure tells.
+    messages = ([replace(message, to=(one,)) for one in to] if kind == "sms" else [message])
     try:
-        result = channels[kind].send(message)
+        results = [channels[kind].send(m) for m in messages]
     finally:
         channels[kind].close()
+    result = next((r for r in results if r.status != "ok"), results[0])
     labels = {"ok": "成功：测试消息已发出", "retryable": "暂时失败，可稍后重试",
               "permanent": "失败，请检查配置"}
     # The provider's code and words only when there are some: "代码 250；回复 —" told a

@@ -111,12 +111,55 @@ def _channels(config: Config) -> Iterator[Finding]:
             if not channels["wecom"].robots:
                 yield Finding(level="warning", area="企业微信",
                               message="没有配置机器人（[channels.wecom.robots]）")
+        yield from _personal(config, channels)
     finally:
         for channel in channels.values():
             channel.close()
     if not (config.admin.email or config.admin.wecom):
         yield Finding(level="warning", area="管理员",
                       message="[admin] 没有邮箱或企业微信群，发送失败时无人得知")
+
+
+def _personal(config: Config, channels: dict[str, Any]) -> Iterator[Finding]:
+    """The WeCom app (a token is fetched: it proves corpid and secret, and sends nothing),
+    the DingTalk robots (the form of each token and secret, a signature made) and the SMS
+    gateway (its body rendered for a sample number)."""
+    if "wecom_app" in channels:
+        app = channels["wecom_app"]
+        result = app.check()
+        where = f"应用“{app.app_name}”（AgentId {app.agentid}）"
+        if result.status == "ok":
+            yield Finding(level="ok", area="企业微信应用", message=f"{where}：获取 access_token 成功"
+                          "（未发送消息；企业可信IP 只在发送时检查，"
+                          "可用 reminder test-channel wecom_app 验证）")
+        else:
+            yield Finding(level="error", area="企业微信应用", message=f"{where}：{result.detail}")
+    if "dingtalk" in channels:
+        ding = channels["dingtalk"]
+        problems = ding.form_problems()
+        for robot in ding.robots:
+            if robot in problems:
+                level = "warning" if "IP" in problems[robot] else "error"
+                yield Finding(level=level, area="钉钉", message=f"机器人“{robot}”：{problems[robot]}")
+                continue
+            spec = ding._robots[robot]
+            if spec.secret:
+                ding.params(spec)  # the signature is made here, as for a send
+                mode = "加签：签名已生成"
+            else:
+                mode = f"关键词“{spec.keyword}”"
+            yield Finding(level="ok", area="钉钉",
+                          message=f"机器人“{robot}”配置格式正确（{mode}；未发送消息）")
+        if not ding.robots:
+            yield Finding(level="warning", area="钉钉",
+                          message="没有配置机器人（[channels.dingtalk.robots]）")
+    if "sms" in channels:
+        result = channels["sms"].check()
+        if result.status == "ok":
+            yield Finding(level="ok", area="短信", message=f"{config.sms.url if config.sms else ''}："
+                          "请求体模板可以生成 JSON（未发送短信）")
+        else:
+            yield Finding(level="error", area="短信", message=result.detail)
 
 
 def _web(config: Config) -> Iterator[Finding]:

@@ -64,9 +64,13 @@ def address_items(channel: str, addresses: tuple[str, ...]) -> list[str]:
     name does not."""
     if channel == "none" or not addresses:
         return ["（未配置联系方式）"]
-    if channel == "wecom":
-        return [f"企业微信群 {a}" for a in addresses]
-    return list(addresses)
+    label = ROUTE_LABELS.get(channel)
+    return [f"{label} {a}" for a in addresses] if label else list(addresses)
+
+
+# Every channel but email names its addresses: "zhangsan" alone could be anything.
+ROUTE_LABELS = {"wecom": "企业微信群", "wecom_app": "企业微信应用", "dingtalk": "钉钉群",
+                "sms": "短信"}
 
 
 def stage_text(counts: Counter[str]) -> list[str]:

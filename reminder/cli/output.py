@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from reminder.plan.calendar import WorkCalendar
     from reminder.plan.planner import Batch
 
-CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "none": "无"}
+CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "wecom_app": "企业微信应用",
+                 "dingtalk": "钉钉", "sms": "短信", "none": "无"}
 
 
 def notice_record(n: Notice) -> dict[str, Any]:

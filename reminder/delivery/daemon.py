@@ -204,6 +204,8 @@ class Daemon:
             self._planner = self._planner or plan_notices
             self._occurrences = self._occurrences or occurrences
         events, done = self.store.events(), self.store.done_set()
+        held = self._held_channels()
+        usable = frozenset(self.dispatcher.channels) - held
         rows = self.store.plan_rows()
         synced_at = {row.id: row.synced_at for row in rows}
         # What each plan was last synced from, as the store remembers it: a fresh process
@@ -219,7 +221,7 @@ class Daemon:
             seen.add(plan.id)
             inputs = (loaded.fingerprint, today, folder in self.plans.broken,
                       frozenset(d for d in done if d[0] == plan.id),
-                      frozenset((k, v) for k, v in events.items() if k[0] == plan.id))
+                      frozenset((k, v) for k, v in events.items() if k[0] == plan.id), held)
             key = self._sync_key(inputs)
             if not force and (self._inputs.get(plan.id) == inputs
                               or (plan.id not in self._inputs and stored.get(plan.id) == key)):
@@ -231,7 +233,7 @@ class Daemon:
                 # Occurrences once: the notices need the open ones, the store all of them.
                 occs = self._occurrences(plan, events=events)
                 notices = self._planner([plan], start=start, end=end, events=events, done=done,
-                                        occs={plan.id: occs})
+                                        occs={plan.id: occs}, usable=usable)
             except Exception as err:  # one plan's bad data must not stop the rest
                 # A plan that loads but cannot be planned (an event date in the store far
                 # out overflows the workday count) keeps its outbox as it was; the others go on.
@@ -261,21 +263,40 @@ class Daemon:
         """The inputs of one plan's sync as one digest, the same in every process: the plan
         folder (and 通讯录), the day, whether it is broken, its completions and events, and
         what of the deployment shapes planning and routing (kept in the plan's row)."""
-        fingerprint, today, broken, done, events = inputs
+        fingerprint, today, broken, done, events, held = inputs
         if self._deployment is None:
             from reminder import __version__
             from reminder.plan.cache import fingerprint as folder_mark
             from reminder.resources import data_dir
 
             robots = sorted(self.config.wecom.robots) if self.config.wecom is not None else []
+            if self.config.dingtalk is not None:
+                robots += [f"dingtalk:{r}" for r in sorted(self.config.dingtalk.robots)]
             channels = (sorted(self.dispatcher.channels), robots)
             self._deployment = repr((__version__, folder_mark(data_dir("rules")), channels,
                                      self.config.timezone, self.config.window_days))
         raw = repr((fingerprint, today.isoformat(), broken,
                     sorted((d[1], d[2].isoformat()) for d in done),
-                    sorted((k[1], v.isoformat()) for k, v in events),
+                    sorted((k[1], v.isoformat()) for k, v in events), sorted(held),
                     self._deployment))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+    def _held_channels(self) -> frozenset[str]:
+        """Channels whose one route is held on its configuration right now (a WeCom app
+        refused for 可信IP, an SMS gateway refusing the token): units that name a next
+        channel in their order are planned through it meanwhile. Group robots are routes of
+        their own, so one held robot does not take its channel from every unit."""
+        from reminder.store.schema import UNCERTAIN
+
+        held = set()
+        for route in self.store.held_routes():
+            channel = self.dispatcher.channels.get(route.channel)
+            if (route.fingerprint == UNCERTAIN or channel is None
+                    or getattr(channel, "shared", False) or route.channel in ("wecom", "dingtalk")):
+                continue
+            if channel.fingerprint(route.addresses) == route.fingerprint:  # still as it failed
+                held.add(route.channel)
+        return frozenset(held)
 
     def _routable(self, notice: Any) -> bool:
         """A notice the configuration cannot deliver waits (cancelled/nochannel) instead of
@@ -287,9 +308,12 @@ class Daemon:
         gap = (notice.channel, notice.addresses[0] if channel and notice.addresses else "")
         if gap not in self._warned_channels:
             self._warned_channels.add(gap)
-            what = {"email": "邮件渠道 [channels.email]", "wecom": "企业微信渠道 [channels.wecom]"}
-            missing = (f"企业微信机器人“{gap[1]}”（[channels.wecom.robots]）" if channel
-                       else what.get(notice.channel, notice.channel))
+            what = {"email": "邮件渠道 [channels.email]", "wecom": "企业微信渠道 [channels.wecom]",
+                    "wecom_app": "企业微信应用 [channels.wecom_app]",
+                    "dingtalk": "钉钉渠道 [channels.dingtalk]", "sms": "短信渠道 [channels.sms]"}
+            robot = {"wecom": "企业微信机器人", "dingtalk": "钉钉机器人"}.get(notice.channel)
+            missing = (f"{robot}“{gap[1]}”（[channels.{notice.channel}.robots]）"
+                       if channel and robot else what.get(notice.channel, notice.channel))
             log.error("配置中没有%s，发给%s等单位的提醒暂不发送；在 config.toml 中配置后"
                       "（发送 SIGHUP 或重启）即按计划发送", missing, notice.recipient)
         return False

@@ -67,6 +67,10 @@ class Dispatcher:
     ) -> None:
         self.store = _SettlingStore(store)
         self.channels = dict(channels)
+        for channel in self.channels.values():
+            # Tokens a provider hands out (a WeCom app's) are shared through the database.
+            if callable(bind := getattr(channel, "bind_store", None)) and hasattr(store, "token"):
+                bind(store)
         self.claimant = claimant
         self.tz = ZoneInfo(timezone)
         self.retry = retry or RetryPolicy()
@@ -222,6 +226,12 @@ class Dispatcher:
                                                     delivery=None)
             failures.append((group, error))
             return
+        quiet = getattr(channel, "quiet", None)
+        if quiet is not None and (end := quiet.until(now, self.tz)) is not None:
+            # This channel's own quiet hours (SMS and app messages: working hours only):
+            # the rows wait for their end, untouched, and the other channels go on.
+            report.deferred += self.store.release(ids, self.claimant, now, next_attempt_at=end)
+            return
         fingerprint = _fingerprint(channel, first.addresses)
         if fingerprint in self._held:  # this route failed on its configuration: don't knock
             report.held += self.store.mark_held(ids, self.claimant, now, fingerprint=fingerprint,
@@ -244,8 +254,10 @@ class Dispatcher:
         for number, message in enumerate(messages):
             rate_key = (first.channel, _rate_key(channel, message))
             limit = getattr(channel, "rate_limit", None)
+            windows = _rate_windows(channel, first.channel, message)
             waited = 0.0
-            while (wait := self.limiter.acquire(rate_key, limit)) > 0:
+            while (wait := (self.limiter.acquire_many(windows) if windows
+                            else self.limiter.acquire(rate_key, limit))) > 0:
                 waited += wait
                 if waited > self.max_inline_wait or self._wait_renewing(wait):
                     # Too long to wait here, or asked to stop: give the rest back untouched.
@@ -255,12 +267,18 @@ class Dispatcher:
                     return
             result = _safe_send(channel, message)
             if (done := getattr(self.limiter, "done", None)) is not None:
-                done(rate_key)  # the provider counts from arrival: date the slot at the end
+                # the provider counts from arrival: date the slot at the end
+                for key in dict.fromkeys([k for k, _ in windows] if windows else [rate_key]):
+                    done(key)
             delivery = Delivery(**{**base, "notice_ids": [c.id for c in remaining]},
                                 subject=getattr(message, "subject", "") or "",
                                 result=result.status, provider_code=result.provider_code,
                                 detail=result.detail or "")
             if result.status != "ok":
+                if (result.provider_code in getattr(channel, "block_codes", ()) and limit
+                        and callable(block := getattr(self.limiter, "block", None))):
+                    # The provider blocked the route for a while: every process waits it out.
+                    block(rate_key, limit, result.retry_after or 600.0)
                 if result.status == "uncertain" and number < len(messages) - 1:
                     remaining, delivery = self._keep_carried(remaining, message, delivery, now,
                                                              report)
@@ -382,7 +400,7 @@ class Dispatcher:
         from reminder.store import ADMIN_UNREACHABLE
 
         admin = self.admin
-        if admin is None or not admin.reachable:
+        if admin is None or not self._admin_targets():
             log.error("有 %d 组提醒发送失败，但未配置管理员联系人（[admin]）", len(failures))
             why = "未配置管理员联系人（[admin]）"
             self.store.set_alert(ADMIN_UNREACHABLE, why, now)
@@ -398,11 +416,7 @@ class Dispatcher:
         except Exception:  # a broken admin template must not hide the failures themselves
             log.exception("无法生成失败报告；失败的提醒：%s", rows)
             return None
-        targets = []
-        if admin.email:
-            targets.append(("email", tuple(admin.email), ()))
-        if admin.wecom:
-            targets.append(("wecom", (admin.wecom,), tuple(admin.wecom_users)))
+        targets = self._admin_targets()
         problems = []
         for name, to, mentions in targets:
             channel = self.channels.get(name)
@@ -423,19 +437,30 @@ class Dispatcher:
         self.store.set_alert(ADMIN_UNREACHABLE, why, now)
         return why
 
+    def _admin_targets(self) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        """(channel, addresses, mentions) to reach the admin by, in order: email, the WeCom
+        robot, and the admin's own userids by WeCom app message when that channel is set up
+        (the one way left when the others are the ones failing)."""
+        admin = self.admin
+        if admin is None:
+            return []
+        targets: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+        if admin.email:
+            targets.append(("email", tuple(admin.email), ()))
+        if admin.wecom:
+            targets.append(("wecom", (admin.wecom,), tuple(admin.wecom_users)))
+        if admin.wecom_users and "wecom_app" in self.channels:
+            targets.append(("wecom_app", tuple(admin.wecom_users), ()))
+        return targets
 
     def alert_admin(self, subject: str, text: str) -> str | None:
         """Tell the admin about the database itself, over the first channel that takes it;
         touches no database (it may be the thing that is gone). None once told, else why
         not."""
         admin = self.admin
-        if admin is None or not admin.reachable:
+        if admin is None or not self._admin_targets():
             return "未配置管理员联系人（[admin]）"
-        targets = []
-        if admin.email:
-            targets.append(("email", tuple(admin.email), ()))
-        if admin.wecom:
-            targets.append(("wecom", (admin.wecom,), tuple(admin.wecom_users)))
+        targets = self._admin_targets()
         problems = []
         for name, to, mentions in targets:
             channel = self.channels.get(name)
@@ -550,6 +575,16 @@ def _from_json(obj: dict[str, Any]) -> Any:
 def _fingerprint(channel: Any, addresses: Sequence[str]) -> str:
     fingerprint = getattr(channel, "fingerprint", None)
     return str(fingerprint(addresses)) if callable(fingerprint) else getattr(channel, "name", "")
+
+
+def _rate_windows(channel: Any, name: str,
+                  message: Any) -> list[tuple[tuple[str, str], tuple[int, float]]]:
+    """Every (key, limit) one message counts against, for channels with several limits at
+    once (a WeCom app: each member's minute and hour, the app's day); [] for the others."""
+    windows = getattr(channel, "rate_windows", None)
+    if not callable(windows):
+        return []
+    return [((name, key), limit) for key, limit in windows(message)]
 
 
 def _rate_key(channel: Any, message: Any) -> str:

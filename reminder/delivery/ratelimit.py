@@ -77,6 +77,24 @@ class RateLimiter:
                 self.record(key)
             return wait
 
+    def acquire_many(self, windows: list[tuple[Hashable, Limit]]) -> float:
+        """A slot in every window, or none: the longest wait when any is full."""
+        with self._lock:
+            wait = max((self.wait(key, limit) for key, limit in windows), default=0.0)
+            if wait <= 0:
+                for key in dict.fromkeys(key for key, _ in windows):
+                    self.record(key)
+            return wait
+
+    def block(self, key: Hashable, limit: Limit, until_in: float) -> None:
+        """No slot for ``key`` for the next ``until_in`` seconds (the provider blocked it)."""
+        count, seconds = limit
+        with self._lock:
+            self._longest = max(self._longest, seconds)
+            sent = self._window(key)
+            sent.clear()
+            sent.extend([self.clock() + until_in - seconds] * count)
+
     def done(self, key: Hashable) -> None:
         """The send of the slot taken last has finished: count the window from now."""
         with self._lock:
@@ -110,3 +128,18 @@ class StoreRateLimiter:
         slow send puts later than the moment the slot was taken."""
         if (taken := self._taken.pop(key, None)) is not None:
             self.store.move_slot(":".join(key), taken, self.clock())
+
+    def acquire_many(self, windows: list[tuple[tuple[str, str], Limit]]) -> float:
+        """A slot in every window at once, or none (see ``Store.take_slots``)."""
+        now = self.clock()
+        wait = float(self.store.take_slots(
+            [(":".join(key), count, seconds) for key, (count, seconds) in windows], now))
+        if wait <= 0:
+            for key, _ in windows:
+                self._taken[key] = now
+        return wait
+
+    def block(self, key: tuple[str, str], limit: Limit, until_in: float) -> None:
+        """No slot for ``key`` in any process for the next ``until_in`` seconds."""
+        count, seconds = limit
+        self.store.block_route(":".join(key), count, seconds, self.clock() + until_in)

@@ -1,7 +1,9 @@
 """The office's 通讯录: unit contacts kept in a spreadsheet (.xlsx or .csv), deployment-wide.
 
-Columns 单位, 别名, 邮箱, 企业微信群, 企业微信成员, 手机; a cell may hold several values
-separated by 、 ; or a new line. A plan's own [units] override a row of the same name.
+Columns 单位, 别名, 邮箱, 企业微信群, 企业微信成员, 手机, 钉钉群, 钉钉手机号, 短信手机号,
+渠道顺序; a cell may hold several values separated by 、 ; or a new line. A sheet this module
+writes has a line under the headers saying what goes in each column (skipped on reading).
+A plan's own [units] override a row of the same name.
 ``write_book`` adds the units plans name to the sheet without touching what is filled in.
 """
 
@@ -16,13 +18,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reminder.addresses import address_problem
+from reminder.addresses import address_problem, channel_name
 from reminder.encoding import decode_text
 from reminder.errors import ConfigError
 from reminder.models import Contact
 
-HEADERS = ("单位", "别名", "邮箱", "企业微信群", "企业微信成员", "手机")
-FIELDS = ("name", "aliases", "email", "wecom", "wecom_users", "wecom_mobiles")
+HEADERS = ("单位", "别名", "邮箱", "企业微信群", "企业微信成员", "手机", "钉钉群", "钉钉手机号",
+           "短信手机号", "渠道顺序")
+FIELDS = ("name", "aliases", "email", "wecom", "wecom_users", "wecom_mobiles", "dingtalk",
+          "dingtalk_mobiles", "mobiles", "channels")
+# Other names offices give a column.
+ALIASES = {"企业微信账号": "企业微信成员", "企业微信userid": "企业微信成员", "钉钉手机": "钉钉手机号",
+           "短信": "短信手机号", "渠道": "渠道顺序"}
+# The line under the headers of a sheet `reminder contacts` writes: what goes in each column.
+HINT_MARK = "（填写说明）"
+HINTS = (HINT_MARK, "单位的其他叫法", "工作邮箱", "企业微信群机器人名（config.toml 中的名字）",
+         "企业微信账号 userid：群里@他，也是应用消息的收件人", "企业微信群里要@的手机号",
+         "钉钉群机器人名（config.toml 中的名字）", "钉钉群里要@的手机号", "短信平台发往的手机号",
+         "依次尝试的渠道，如 企业微信应用、邮件（空：邮件和各群机器人都发）")
+ADDRESS_COLUMNS = (("email", "邮箱"), ("wecom_users", "企业微信成员"), ("wecom_mobiles", "手机"),
+                   ("dingtalk_mobiles", "钉钉手机号"), ("mobiles", "短信手机号"))
 SPLIT = re.compile(r"[、;；,，\r\n]+")
 TO_FILL = "FFF2CC"  # the pale yellow offices use for "fill this in"
 
@@ -74,6 +89,7 @@ def _read_rows(path: Path) -> list[list[Any]]:
 
 def _columns(header: Sequence[Any], path: Path) -> dict[str, int]:
     names = [str(h).strip() if h is not None else "" for h in header]
+    names = [ALIASES.get(n, n) for n in names]
     index = {f: names.index(h) for f, h in zip(FIELDS, HEADERS, strict=True) if h in names}
     if "name" not in index:
         raise ConfigError("通讯录缺少“单位”列", file=path, line=1,
@@ -98,11 +114,12 @@ def read_book(path: Path) -> ContactBook:
         if not values["name"]:
             continue
         name = str(row[index["name"]]).strip()
+        if name == HINT_MARK:
+            continue
         if name in lines:
             raise ConfigError(f"单位“{name}”重复（第 {lines[name]} 行已有）", file=path, line=line,
                               hint="每个单位一行，多个地址写在同一格，用、分隔")
-        for kind, column in (("email", "邮箱"), ("wecom_users", "企业微信成员"),
-                             ("wecom_mobiles", "手机")):
+        for kind, column in ADDRESS_COLUMNS:
             for address in values.get(kind, ()):
                 # A stray > or space in a userid or number would forge a mention (<@all>).
                 problem = address_problem(kind, address)
@@ -113,10 +130,24 @@ def read_book(path: Path) -> ContactBook:
         if len(robots) > 1:
             raise ConfigError("企业微信群只能填一个机器人名", file=path, line=line, place="企业微信群",
                               hint="其他群另起一行并用别名区分")
+        dingtalk = values.get("dingtalk", ())
+        if len(dingtalk) > 1:
+            raise ConfigError("钉钉群只能填一个机器人名", file=path, line=line, place="钉钉群",
+                              hint="其他群另起一行并用别名区分")
+        order = []
+        for entry in values.get("channels", ()):
+            channel = channel_name(entry)
+            if channel is None:
+                raise ConfigError(f"不认识的渠道“{entry}”", file=path, line=line, place="渠道顺序",
+                                  hint="可写 邮件、企业微信群、企业微信应用、钉钉群、短信，用、分隔")
+            order.append(channel)
         contacts[name] = Contact(
             name=name, aliases=values.get("aliases", ()), email=values.get("email", ()),
             wecom=robots[0] if robots else None, wecom_users=values.get("wecom_users", ()),
             wecom_mobiles=values.get("wecom_mobiles", ()),
+            dingtalk=dingtalk[0] if dingtalk else None,
+            dingtalk_mobiles=values.get("dingtalk_mobiles", ()),
+            mobiles=values.get("mobiles", ()), channels=tuple(order),
         )
         lines[name] = line
     return ContactBook(path=path, contacts=contacts, rows=lines)
@@ -124,7 +155,13 @@ def read_book(path: Path) -> ContactBook:
 
 def _cells(contact: Contact) -> list[str]:
     return ["、".join(contact.aliases), "、".join(contact.email), contact.wecom or "",
-            "、".join(contact.wecom_users), "、".join(contact.wecom_mobiles)]
+            "、".join(contact.wecom_users), "、".join(contact.wecom_mobiles),
+            contact.dingtalk or "", "、".join(contact.dingtalk_mobiles),
+            "、".join(contact.mobiles), "、".join(CHANNEL_LABELS.get(c, c) for c in contact.channels)]
+
+
+CHANNEL_LABELS = {"email": "邮件", "wecom": "企业微信群", "wecom_app": "企业微信应用",
+                  "dingtalk": "钉钉群", "sms": "短信"}
 
 
 def write_book(path: Path, units: Iterable[str], known: Mapping[str, Contact]) -> list[str]:
@@ -147,7 +184,7 @@ def _merged(name: str, book: ContactBook, known: Mapping[str, Contact]) -> Conta
 
 def _write_csv(path: Path, book: ContactBook, wanted: list[str],
                known: Mapping[str, Contact]) -> list[str]:
-    rows = _read_rows(path) if path.exists() else [list(HEADERS)]
+    rows = _read_rows(path) if path.exists() else [list(HEADERS), list(HINTS)]
     index = _columns(rows[0], path)
     width = max(len(rows[0]), len(HEADERS))
     for name, line in book.rows.items():
@@ -188,9 +225,13 @@ def _write_xlsx(path: Path, book: ContactBook, wanted: list[str],
         sheet.append(list(HEADERS))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for letter, width in zip("ABCDEF", (18, 14, 30, 14, 16, 16), strict=True):
+        sheet.append(list(HINTS))
+        for cell in sheet[2]:
+            cell.font = Font(italic=True, color="808080")
+        for letter, width in zip("ABCDEFGHIJ", (18, 14, 30, 14, 20, 16, 14, 16, 16, 22),
+                                 strict=True):
             sheet.column_dimensions[letter].width = width
-        sheet.freeze_panes = "A2"
+        sheet.freeze_panes = "A3"
     index = _columns([c.value for c in sheet[1]], path)
     for name, line in book.rows.items():
         fill = _merged(name, book, known)
@@ -211,9 +252,9 @@ def _write_xlsx(path: Path, book: ContactBook, wanted: list[str],
         def value(f: str, line: int = line) -> str:
             return str(sheet.cell(row=line, column=index[f] + 1).value or "").strip() if f in index else ""
 
-        if not value("name"):
+        if not value("name") or value("name") == HINT_MARK:
             continue
-        empty = not value("email") and not value("wecom")
+        empty = not any(value(f) for f in ("email", "wecom", "dingtalk", "mobiles"))
         for column in (index[f] + 1 for f in FIELDS if f in index):
             sheet.cell(row=line, column=column).fill = todo if empty else plain
     buffer = io.BytesIO()

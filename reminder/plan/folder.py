@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from reminder.addresses import address_problem, one_line
+from reminder.addresses import address_problem, channel_name, one_line
 from reminder.errors import PlanError
 from reminder.models import Contact, PlanDate, Policy, Task, TaskOverride, outside_window
 from reminder.parse.deadlines import REPORTING_CYCLES
@@ -37,7 +37,8 @@ _TOP_KEYS = frozenset({
     "escalate_to", "table", "policy", "dates", "tasks", "units", "note", "source", "import",
     "sender_name",
 })
-_UNIT_KEYS = frozenset({"email", "wecom", "wecom_users", "wecom_mobiles", "aliases", "note"})
+_UNIT_KEYS = frozenset({"email", "wecom", "wecom_users", "wecom_mobiles", "aliases", "note",
+                        "dingtalk", "dingtalk_mobiles", "mobiles", "channels"})
 _SECRET_WORDS = ("key", "secret", "password", "token", "webhook")
 # A robot's webhook URL carries its key in the query (…/webhook/send?key=…): a plan file is
 # shared and printed, so such a value is refused wherever it stands, like a secret's key.
@@ -174,7 +175,7 @@ def _units(raw: Any, path: Path) -> dict[str, Contact]:
                 raise PlanError(f"未知的联系方式项 {key}", file=path, place=place,
                                 hint="可用项：" + "、".join(sorted(_UNIT_KEYS)))
         found: dict[str, tuple[str, ...]] = {}
-        for kind in ("email", "wecom_users", "wecom_mobiles"):
+        for kind in ("email", "wecom_users", "wecom_mobiles", "dingtalk_mobiles", "mobiles"):
             found[kind] = _str_list(spec.get(kind, []), path, f"{place}.{kind}")
             for address in found[kind]:
                 # "a@x, evil@x" or a line break would add a recipient or a header (Bcc: …)
@@ -186,6 +187,17 @@ def _units(raw: Any, path: Path) -> dict[str, Contact]:
         wecom = spec.get("wecom") or None
         if wecom is not None and not isinstance(wecom, str):
             raise PlanError("wecom 应为机器人名称", file=path, place=f"{place}.wecom")
+        dingtalk = spec.get("dingtalk") or None
+        if dingtalk is not None and not isinstance(dingtalk, str):
+            raise PlanError("dingtalk 应为钉钉机器人名称", file=path, place=f"{place}.dingtalk")
+        order = []
+        for entry in _str_list(spec.get("channels", []), path, f"{place}.channels"):
+            channel = channel_name(entry)
+            if channel is None:
+                raise PlanError(f"不认识的渠道 {entry!r}", file=path, place=f"{place}.channels",
+                                hint='可用：email、wecom、wecom_app、dingtalk、sms，如 '
+                                     'channels = ["wecom_app", "email"]')
+            order.append(channel)
         units[name] = Contact(
             name=name,
             email=found["email"],
@@ -193,6 +205,8 @@ def _units(raw: Any, path: Path) -> dict[str, Contact]:
             wecom_users=found["wecom_users"],
             wecom_mobiles=found["wecom_mobiles"],
             aliases=_str_list(spec.get("aliases", []), path, f"{place}.aliases"),
+            dingtalk=dingtalk, dingtalk_mobiles=found["dingtalk_mobiles"],
+            mobiles=found["mobiles"], channels=tuple(order),
         )
     return units
 

@@ -6,7 +6,7 @@ The daemon calls the same function with events and completions from its store, s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
@@ -125,13 +125,36 @@ def _all_units(plan: Plan) -> list[str]:
 Route = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
-def _channels(contact: Contact) -> list[Route]:
-    """(channel, addresses, mentions, mobiles) for each way the contact can be reached."""
-    routes: list[Route] = []
+def ways(contact: Contact) -> dict[str, Route]:
+    """Every way the contact has an address for, by channel."""
+    found: dict[str, Route] = {}
     if contact.email:
-        routes.append(("email", contact.email, (), ()))
+        found["email"] = ("email", contact.email, (), ())
     if contact.wecom:
-        routes.append(("wecom", (contact.wecom,), contact.wecom_users, contact.wecom_mobiles))
+        found["wecom"] = ("wecom", (contact.wecom,), contact.wecom_users, contact.wecom_mobiles)
+    if contact.dingtalk:
+        found["dingtalk"] = ("dingtalk", (contact.dingtalk,), (), contact.dingtalk_mobiles)
+    if contact.wecom_users:
+        found["wecom_app"] = ("wecom_app", contact.wecom_users, (), ())
+    if contact.mobiles:
+        found["sms"] = ("sms", contact.mobiles, (), ())
+    return found
+
+
+def _channels(contact: Contact, usable: Collection[str] | None = None) -> list[Route]:
+    """(channel, addresses, mentions, mobiles) for each way the contact is reached.
+
+    With an order (``contact.channels``): only the first channel in it that the contact has
+    an address for and the deployment has (``usable``; None: any). Without one: email and
+    every group robot the contact names; personal channels only when asked for by name, since
+    the userids and mobiles are first of all the ones a group post @-mentions."""
+    found = ways(contact)
+    if contact.channels:
+        for name in contact.channels:
+            if name in found and (usable is None or name in usable):
+                return [found[name]]
+        return [("none", (), (), ())]
+    routes = [found[name] for name in ("email", "wecom", "dingtalk") if name in found]
     return routes or [("none", (), (), ())]
 
 
@@ -181,10 +204,11 @@ class Batch(NamedTuple):
             )
 
 
-def _targets(plan: Plan, occ: Occurrence, stage: Stage) -> tuple[Target, ...]:
+def _targets(plan: Plan, occ: Occurrence, stage: Stage,
+             usable: Collection[str] | None = None) -> tuple[Target, ...]:
     found = [(c.name, channel, addresses, mentions, mobiles)
              for c in recipients(plan, occ, stage)
-             for channel, addresses, mentions, mobiles in _channels(c)]
+             for channel, addresses, mentions, mobiles in _channels(c, usable)]
     return tuple(sorted(found, key=lambda t: (t[0], t[1])))
 
 
@@ -195,9 +219,11 @@ def plan_batches(
     start: date,
     end: date,
     now: datetime | None = None,
+    usable: Collection[str] | None = None,
 ) -> list[Batch]:
     """One plan's notices from ``start`` to ``end`` (and at or after ``now``), as batches in
-    time order. ``occs`` are the plan's open occurrences (see ``occurrences``)."""
+    time order. ``occs`` are the plan's open occurrences (see ``occurrences``); ``usable``
+    the deployment's channels, for units that name an order (None: all of them)."""
     zone = ZoneInfo(plan.policy.timezone)
     moments: dict[date, datetime] = {}
     # Many tasks share a due date and many occurrences a task: their schedules and
@@ -228,7 +254,7 @@ def plan_batches(
                 continue
             found = targets.get((occ.task, stage))
             if found is None:
-                found = targets[occ.task, stage] = _targets(plan, occ, stage)
+                found = targets[occ.task, stage] = _targets(plan, occ, stage, usable)
             if found:
                 batches.append(Batch(send_at, stage, step, plan.id, plan.title, occ.task, title,
                                      occ.due, nominal, found))
@@ -247,16 +273,18 @@ def plan_notices(
     events: Events | None = None,
     done: Done = frozenset(),
     occs: Mapping[str, Sequence[Occurrence]] | None = None,
+    usable: Collection[str] | None = None,
 ) -> list[Notice]:
     """Every notice to be sent from ``start`` to ``end`` (inclusive), and at or after
     ``now`` when given, in time order across all plans (held in memory: for many plans
     stream ``plan_batches`` plan by plan instead). ``occs``: each plan's occurrences (with
-    ``events`` applied), when the caller has them already."""
+    ``events`` applied), when the caller has them already; ``usable``: see plan_batches."""
     notices = [
         n for plan in plans
         for batch in plan_batches(
             plan, without_done(occs[plan.id], done) if occs is not None
-            else occurrences(plan, events=events, done=done), start=start, end=end, now=now)
+            else occurrences(plan, events=events, done=done), start=start, end=end, now=now,
+            usable=usable)
         for n in batch.notices()
     ]
     # Stable: within one plan and moment the batches are already in order.

@@ -35,6 +35,7 @@ from reminder.store.schema import (
 from reminder.store.sessions import SessionsMixin
 from reminder.store.sync import SyncMixin, SyncResult
 from reminder.store.tallies import TalliesMixin
+from reminder.store.tokens import TokensMixin
 
 __all__ = [
     "ADMIN_UNREACHABLE",
@@ -65,7 +66,8 @@ __all__ = [
 
 
 class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin,
-            FeedbackMixin, SessionsMixin, TalliesMixin, EvidenceMixin, InstructionsMixin):
+            FeedbackMixin, SessionsMixin, TalliesMixin, EvidenceMixin, InstructionsMixin,
+            TokensMixin):
     """Every store operation; each method is one short transaction."""
 
     def watcher(self, stop: Any = None) -> Any:

@@ -13,6 +13,10 @@ from sqlalchemy import select
 from reminder.store.base import StoreBase
 from reminder.store.schema import RateWindowRow
 
+# Sends dated further ahead than a window are a clock that jumped, and are dropped; but a
+# block (``block_route``) dates its entries up to this far ahead on purpose.
+BLOCK_HORIZON = 3600.0
+
 
 class LimitsMixin(StoreBase):
     def take_slot(self, route: str, count: int, seconds: float, now: float) -> float:
@@ -25,11 +29,54 @@ class LimitsMixin(StoreBase):
             if self.dialect == "postgresql":
                 query = query.with_for_update()
             row = session.scalars(query).one()
-            recent = sorted(t for t in (row.sent or []) if now - seconds < t <= now + seconds)
+            recent = sorted(t for t in (row.sent or [])
+                            if now - seconds < t <= now + max(seconds, BLOCK_HORIZON))
             if len(recent) >= count:
                 return max(recent[-count] + seconds - now, 0.001)
             row.sent = [*recent, now]  # a new list: JSON columns do not track in-place edits
             return 0.0
+
+    def take_slots(self, windows: list[tuple[str, int, float]], now: float) -> float:
+        """``take_slot`` over several windows at once, all or none: a WeCom app message
+        counts against each member's minute and hour and the app's day. Returns 0 when every
+        window had room (and records the send in each), else the longest wait (nothing
+        recorded). Rows are locked in name order, so two senders never deadlock."""
+        if not windows:
+            return 0.0
+        with self.transaction() as session:
+            rows = {}
+            for route in sorted({w[0] for w in windows}):
+                self._ensure_route(session, route)
+                query = select(RateWindowRow).where(RateWindowRow.route == route)
+                if self.dialect == "postgresql":
+                    query = query.with_for_update()
+                rows[route] = session.scalars(query).one()
+            wait, kept = 0.0, {}
+            for route, count, seconds in windows:
+                recent = sorted(t for t in (rows[route].sent or [])
+                                if now - seconds < t <= now + max(seconds, BLOCK_HORIZON))
+                if len(recent) >= count:
+                    wait = max(wait, recent[-count] + seconds - now, 0.001)
+                # One route may carry two windows (minute and hour): keep the longest span.
+                if len(kept.get(route, ())) <= len(recent):
+                    kept[route] = recent
+            if wait > 0:
+                return wait
+            for route, recent in kept.items():
+                rows[route].sent = [*recent, now]
+            return 0.0
+
+    def block_route(self, route: str, count: int, seconds: float, until: float) -> None:
+        """Fill ``route``'s window so no slot frees up before ``until``: the provider
+        blocked it (a DingTalk robot over its 20 a minute takes nothing for 10 minutes), and
+        every process must wait, not only the one that was told."""
+        with self.transaction() as session:
+            self._ensure_route(session, route)
+            query = select(RateWindowRow).where(RateWindowRow.route == route)
+            if self.dialect == "postgresql":
+                query = query.with_for_update()
+            row = session.scalars(query).one()
+            row.sent = [until - seconds] * count
 
     def move_slot(self, route: str, taken: float, now: float) -> None:
         """Re-date the send recorded at ``taken`` to ``now`` (when it actually finished)."""

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -225,6 +226,18 @@ class RateWindowRow(Base):
 
     route: Mapped[str] = mapped_column(String(200), primary_key=True)
     sent: Mapped[list[float]] = mapped_column(JSON, default=list)
+
+
+class ChannelTokenRow(Base):
+    """An access token a provider hands out for a while (a WeCom app's gettoken), shared by
+    every process so they do not each fetch one. ``sealed`` is the token encrypted under the
+    app's own secret (see delivery/channels/tokens.py): the database never holds it in clear."""
+
+    __tablename__ = "channel_tokens"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[float] = mapped_column(Float)  # real epoch seconds
 
 
 class AlertRow(Base):

@@ -17,7 +17,7 @@ from servers import smtp_server
 
 from reminder.errors import ConfigError
 from reminder.models import Contact
-from reminder.plan.contacts import TO_FILL, read_book, write_book
+from reminder.plan.contacts import HINT_MARK, TO_FILL, read_book, write_book
 from reminder.plan.folder import load_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,8 +102,9 @@ def test_gbk_csv_from_excel_is_read(tmp_path: Path) -> None:
 
 def _xlsx_rows(path: Path) -> list[tuple[list, bool]]:
     sheet = openpyxl.load_workbook(path).worksheets[0]
+    # The hint line under the headers (what goes in each column) is not a unit.
     return [([c.value for c in row], row[0].fill.fgColor.rgb.endswith(TO_FILL))
-            for row in sheet.iter_rows(min_row=2)]
+            for row in sheet.iter_rows(min_row=2) if row[0].value != HINT_MARK]
 
 
 def test_writing_fills_what_is_known_marks_the_rest_and_keeps_what_was_filled(tmp_path: Path) -> None:
@@ -117,15 +118,16 @@ def test_writing_fills_what_is_known_marks_the_rest_and_keeps_what_was_filled(tm
 
     sheet_book = openpyxl.load_workbook(out)
     sheet = sheet_book.worksheets[0]
-    sheet["C3"] = "fagui@x.org"
-    sheet["G1"], sheet["G3"] = "备注", "王科长"
+    assert sheet["A2"].value == HINT_MARK and sheet["J2"].value.startswith("依次尝试的渠道")
+    sheet["C4"] = "fagui@x.org"  # row 2 is the hint line, row 3 办公室
+    sheet["K1"], sheet["K4"] = "备注", "王科长"
     sheet_book.save(out)
     missing = write_book(out, ["局办公室", "法规科", "信息中心"], {"办公室": Contact(name="办公室", email=("other@x.org",))})
     assert missing == ["财务科", "信息中心"]
     rows = _xlsx_rows(out)
     assert [r[0] for r, _ in rows] == ["办公室", "法规科", "财务科", "信息中心"]  # alias not added twice
     assert rows[0][0][2] == "bgs@x.org"  # never overwritten
-    assert rows[1] == (["法规科", None, "fagui@x.org", None, None, None, "王科长"], False)
+    assert rows[1] == (["法规科", None, "fagui@x.org", *[None] * 7, "王科长"], False)
     assert rows[2][1] and rows[3][1]
 
 

@@ -13,7 +13,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 # "config": the deployment's configuration is wrong (bad password or webhook key, a server
 # refusing connections): no retry of this message can help, and no other message would fare
@@ -48,6 +48,7 @@ class Message:
     part: int = 1
     parts: int = 1
     keys: tuple[str, ...] = ()
+    url: str = ""  # the reader's page, for channels that show one button (a WeCom textcard)
 
     def __post_init__(self) -> None:
         if not 1 <= self.part <= self.parts:
@@ -79,6 +80,11 @@ class Channel(ABC):
     # Posts to a place several recipients share (a group chat): the dispatcher makes one
     # message per route and moment for all of them, a section each.
     shared: bool = False
+    # Reaches a person's own phone (an app message, an SMS): sent in working hours only
+    # unless the channel's own quiet hours say otherwise.
+    personal: bool = False
+    # This channel's own quiet hours (QuietHours), on top of the deployment's; set from config.
+    quiet: Any = None
 
     @abstractmethod
     def send(self, message: Message) -> SendResult:
@@ -114,6 +120,28 @@ def config_digest(*parts: str | int | None, secret: str | None = None) -> str:
         digest.update(hashlib.scrypt(secret.encode("utf-8"), salt=b"reminder-route-config",
                                      n=2**13, r=8, p=1, dklen=16))
     return digest.hexdigest()[:16]
+
+
+def caused_by(exc: BaseException, *kinds: type[BaseException]) -> bool:
+    """Whether one of ``kinds`` sits anywhere in requests' and urllib3's wrappers (http.client's
+    RemoteDisconnected, a hang-up without a reply, is a ConnectionResetError)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, kinds):
+            return True
+        todo.extend([item.__cause__, item.__context__, getattr(item, "reason", None),
+                     *item.args])
+    return False
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether the connection was refused: nothing listens at the address."""
+    return caused_by(exc, ConnectionRefusedError)
 
 
 def utf8_len(text: str) -> int:

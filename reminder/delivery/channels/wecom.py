@@ -18,7 +18,9 @@ from reminder.delivery.channels.base import (
     Channel,
     Message,
     SendResult,
+    caused_by,
     config_digest,
+    refused,
     truncate_bytes,
     utf8_len,
 )
@@ -188,10 +190,10 @@ class WeComChannel(Channel):
         except requests.Timeout as exc:  # no connection made: nothing was sent
             return self._fail("retryable", "timeout", f"请求超时（{self.timeout}秒）", exc, key)
         except requests.ConnectionError as exc:
-            if _caused_by(exc, ConnectionRefusedError):  # nothing listens: base_url is wrong
+            if refused(exc):  # nothing listens at base_url: the address is wrong
                 return self._fail("config", "refused", "企业微信接口拒绝连接，请检查 base_url", exc,
                                   key)
-            if _caused_by(exc, ConnectionResetError, BrokenPipeError):
+            if caused_by(exc, ConnectionResetError, BrokenPipeError):
                 # The connection was made and the request written, then the server hung up
                 # without an answer. It may have posted the message first, and a client
                 # cannot tell a close after reading from one before (an RST can arrive
@@ -249,23 +251,6 @@ class WeComChannel(Channel):
         detail = mask(f"{what}：{type(exc).__name__}: {exc}", [key])
         log.warning("WeCom send failed: %s", detail)
         return SendResult(status=status, provider_code=code, detail=detail)
-
-
-def _caused_by(exc: BaseException, *kinds: type[BaseException]) -> bool:
-    """Whether one of ``kinds`` sits anywhere in requests' and urllib3's wrappers (http.client's
-    RemoteDisconnected, a hang-up without a reply, is a ConnectionResetError)."""
-    seen: set[int] = set()
-    todo: list[object] = [exc]
-    while todo:
-        item = todo.pop()
-        if not isinstance(item, BaseException) or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, kinds):
-            return True
-        todo.extend([item.__cause__, item.__context__, getattr(item, "reason", None),
-                     *item.args])
-    return False
 
 
 def _fit(content: str, limit: int) -> str:

@@ -1,0 +1,99 @@
+"""GatewayChannel (the office's own SMS platform) against a loopback gateway that answers
+with a business error in JSON."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from channelservers import gateway_server
+from servers import free_port
+
+from reminder.delivery.channels.base import Message
+from reminder.delivery.channels.gateway import GatewayChannel
+from reminder.redact import SecretFilter
+
+TOKEN = "sms-token-0123456789abcdef"
+BODY = ('{"phone": {{ mobile | tojson }}, "msg": {{ text | tojson }}, '
+        '"sign": "局办公室", "link": {{ link | tojson }}}')
+
+
+def sms(mobile: str = "13800000000") -> Message:
+    return Message(subject="【局办公室提醒】法规科：2项任务",
+                   text="【局办公室提醒】法规科：2项任务，最近截止12月10日（还有3个工作日），"
+                        "详情及反馈：https://duban.example.gov.cn/u/abc",
+                   url="https://duban.example.gov.cn/u/abc", to=(mobile,))
+
+
+def gateway(url: str, **kw: object) -> GatewayChannel:
+    options: dict[str, object] = {
+        "url": url, "headers": {"Authorization": f"Bearer {TOKEN}"}, "body": BODY,
+        "success_path": "code", "success_value": "0", "timeout": 2, "secrets": [TOKEN]}
+    return GatewayChannel(**{**options, **kw})  # type: ignore[arg-type]
+
+
+def test_json_body_rendered_per_recipient_and_success_read_from_the_answer() -> None:
+    with gateway_server() as gw:
+        result = gateway(gw.url).send(sms())
+    assert (result.status, result.provider_code) == ("ok", "0")
+    [req] = gw.requests
+    assert req.method == "POST" and req.headers["authorization"] == f"Bearer {TOKEN}"
+    assert req.json == {"phone": "13800000000", "msg": sms().text, "sign": "局办公室",
+                        "link": "https://duban.example.gov.cn/u/abc"}
+    assert "最近截止".encode() in req.raw  # UTF-8, not \\u escapes
+
+
+def test_form_body() -> None:
+    with gateway_server() as gw:
+        result = gateway(gw.url, body_format="form").send(sms())
+    assert result.status == "ok"
+    assert gw.requests[0].form["phone"] == "13800000000"
+    assert gw.requests[0].headers["content-type"].startswith("application/x-www-form-urlencoded")
+
+
+def test_business_error_in_json_is_a_permanent_failure_with_its_words() -> None:
+    refusal = (200, {"code": "1004", "msg": "号码在黑名单中"})
+    with gateway_server([refusal]) as gw:
+        result = gateway(gw.url).send(sms())
+    assert (result.status, result.provider_code) == ("permanent", "1004")
+    assert "号码在黑名单中" in result.detail and "code = 1004" in result.detail
+
+
+@pytest.mark.parametrize(("reply", "status", "code"), [
+    ((503, "维护中"), "retryable", "http 503"),
+    ((429, "too many"), "retryable", "http 429"),
+    ((401, {"code": "401", "msg": "token invalid"}), "config", "http 401"),
+    ((400, {"code": "400", "msg": "bad phone"}), "permanent", "http 400"),
+    ((200, "<html>ok</html>"), "retryable", "http 200"),
+    ((200, {"msg": "no code here"}), "retryable", "http 200"),
+], ids=["503", "429", "401", "400", "not-json", "no-path"])
+def test_gateway_answers(reply: tuple[int, object], status: str, code: str) -> None:
+    with gateway_server([reply]) as gw:  # type: ignore[list-item]
+        result = gateway(gw.url).send(sms())
+    assert (result.status, result.provider_code) == (status, code)
+
+
+def test_status_alone_decides_without_a_path() -> None:
+    with gateway_server([(200, {"code": "1004"})]) as gw:
+        result = gateway(gw.url, success_path=None, success_value=None).send(sms())
+    assert result.status == "ok"
+
+
+def test_a_template_that_does_not_make_json_is_configuration() -> None:
+    broken = GatewayChannel(url="http://127.0.0.1:9/x", body='{"msg": {{ text }}}')  # unquoted
+    result = broken.send(sms())
+    assert (result.status, result.provider_code) == ("config", "template")
+    assert broken.check().status == "config"
+    assert gateway("http://127.0.0.1:9/x").check().status == "ok"  # renders, sends nothing
+
+
+def test_token_in_headers_never_in_results_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.handler.addFilter(SecretFilter())
+    caplog.set_level(logging.DEBUG)
+    echo = (200, {"code": "9", "msg": f"bad header Bearer {TOKEN}"})
+    with gateway_server([echo]) as gw:
+        result = gateway(gw.url).send(sms())
+    refused = gateway(f"http://127.0.0.1:{free_port()}/sms").send(sms())
+    assert refused.status == "config"
+    for text in (result.detail, refused.detail, caplog.text, repr(gateway(gw.url))):
+        assert TOKEN not in text
