@@ -51,7 +51,7 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
                rate: RateLimit | None = None, login_rate: RateLimit | None = None) -> Starlette:
     """The pages over one deployment's parts, built by ``reminder.wiring``: the link signer,
     the shared plan cache and the channels (built when a page first sends)."""
-    from reminder.web import board, calendar_feed, leader, login, unit
+    from reminder.web import board, calendar_feed, evidence, leader, login, stats, unit
 
     site = Site(config, store, links, plans=plans, channels=channels, clock=clock, rate=rate,
                 login_rate=login_rate)
@@ -62,7 +62,8 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
     session = Middleware(SessionMiddleware, secret_key=links.derived("board-session"),
                          session_cookie="reminder_board", max_age=login.SESSION_SECONDS,
                          same_site="lax", https_only=config.web.url.startswith("https:"))
-    middleware = [session]
+    # A huge POST is refused before it is read (佐证材料 uploads are the only big bodies).
+    middleware = [Middleware(evidence.BodyLimit), session]
     if config.web.trusted_proxies:
         # Only then does X-Forwarded-For name the client (for the rate limits and the logs);
         # the server itself is started with proxy_headers off (cli/web.py server_config).
@@ -83,10 +84,15 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
         Route("/board/{plan}", board.show, methods=["GET"]),
         Route("/board/{plan}", board.act, methods=["POST"]),
         Route("/board/{plan}/ledger.xlsx", board.ledger, methods=["GET"]),
+        Route("/admin/{token}/stats", stats.show, methods=["GET"]),
+        Route("/board/{plan}/stats", stats.show, methods=["GET"]),
+        Route("/l/{token}/stats/{plan}", stats.leader_show, methods=["GET"]),
+        Route("/f/{token}", evidence.serve, methods=["GET"]),
         Route("/ics/{token}.ics", calendar_feed.feed, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
         Route("/", home, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], middleware=middleware, exception_handlers={Refused: refused})
     app.state.site = site
+    evidence.sweep_orphans(site)  # retention: [web] evidence_keep_days
     return app
