@@ -152,7 +152,8 @@ async def ledger(request: Request) -> Response:
     period = request.query_params.get("period") or None
 
     def build() -> bytes:
-        rows = ledger_rows(plan, site.store, site.now().date(), period=period, tz=site.config.tz)
+        rows = ledger_rows(plan, site.store, site.now().date(), period=period, tz=site.config.tz,
+                           file_link=url_maker(site, plan.id))
         buffer = io.BytesIO()
         write_xlsx(rows, buffer, title=title_of(plan, period), made=site.now())
         return buffer.getvalue()
