@@ -197,7 +197,9 @@ def task_views(plan: Any, store: Store, today: date, *, unit: str | None = None,
             instructions=tuple(given.get(task.id, ())),
             done_note=latest.note if latest else "",
             notes=tuple(notes.get(task.id, ())),
-            color=warning_of(plan, current, state, reports.get(task.id, ()), today, tz),
+            color=warning_of(plan, current, state, reports.get(task.id, ()), today, tz,
+                             event=events.get((plan.id, task.id)) or (
+                                 override.event if override is not None else None)),
             files=tuple(files.get(task.id, ())),
         ))
     order = {"overdue": 0, "open": 1, "confirm": 2, "done": 3}
@@ -205,14 +207,14 @@ def task_views(plan: Any, store: Store, today: date, *, unit: str | None = None,
 
 
 def warning_of(plan: Any, occ: Any, state: str, reports: Sequence[Any], today: date,
-               tz: Any = None) -> Warning | None:
+               tz: Any = None, event: date | None = None) -> Warning | None:
     """The 三色预警 of a task's open occurrence: 红 when overdue; else by the share of its
     period left and whether a progress report came in during that period (one for its due
     date, or sent since the period opened). None when done, 长期, without a date or off."""
     if not plan.policy.colors or occ is None or state in ("done", "confirm") \
             or occ.cycle == "ongoing":
         return None
-    start = period_start(occ, plan.issued, plan.year)
+    start = period_start(occ, plan.issued, plan.year, event)
 
     def day(row: Any) -> date:
         return (row.created_at.astimezone(tz) if tz else row.created_at).date()

@@ -9,9 +9,10 @@ report are handed in; the pages, the 台账 and the planner all ask here.
   but a report does not make a nearly spent period comfortable.
 - 绿 (green): on track.
 
-The period of an occurrence runs from where its work opens (a range's start), else the
-previous occurrence's due date (a recurring task is coloured per period), else the plan's
-issue date, else 1 January of the plan year, to its due date.
+The period of an occurrence runs from where its work opens (a range's start; for a deadline
+counted from an event, the event), else the previous occurrence's due date (a recurring task
+is coloured per period), else the plan's issue date, else 1 January of the plan year, to its
+due date.
 """
 
 from __future__ import annotations
@@ -50,8 +51,12 @@ class Warning:
         return LABELS[self.color]
 
 
-def period_start(occ: Occurrence, issued: date | None, year: int) -> date:
-    """Where the occurrence's period opens (see the module's note)."""
+def period_start(occ: Occurrence, issued: date | None, year: int,
+                 event: date | None = None) -> date:
+    """Where the occurrence's period opens (see the module's note); an event-relative
+    deadline (收到后5个工作日内) opens at its ``event``."""
+    if occ.kind == "event" and event is not None:
+        return event
     return occ.start or occ.previous_due or issued or date(year, 1, 1)
 
 

@@ -73,7 +73,9 @@ def _warnings(occ: Occurrence, plan: Plan, reported: bool) -> list[tuple[date, S
     Never on or after the due day (the due-day reminder speaks then) and never before the
     plan was issued."""
     policy = plan.policy
-    if not policy.colors or reported:
+    # An event-relative occurrence's period opens at its event, which the planner is not
+    # given: its colour shows on the pages, and its own reminders speak for it.
+    if not policy.colors or reported or occ.kind == "event":
         return []
     steps: list[tuple[date, Stage, str]] = []
     for day, color in change_days(period_start(occ, plan.issued, plan.year), occ.due, policy):

@@ -107,3 +107,15 @@ def test_a_recurring_task_is_warned_in_each_period(tmp_path: Path) -> None:
             occ_days = sorted({m.due for m in notices(plan) if m.task == "5"})
             previous = max((d for d in occ_days if d < n.due), default=None)
             assert previous is None or n.send_at.date() > previous
+
+
+def test_an_event_deadline_is_coloured_from_its_event_and_not_warned_by_the_planner(
+        tmp_path: Path) -> None:
+    from reminder.models import Occurrence
+    from reminder.plan.colors import period_start
+
+    occ = Occurrence(plan="p", task="3", kind="event", nominal=date(2021, 8, 6), due=date(2021, 8, 6))
+    assert period_start(occ, date(2021, 7, 23), 2021, event=date(2021, 7, 30)) == date(2021, 7, 30)
+    assert period_start(occ, date(2021, 7, 23), 2021) == date(2021, 7, 23)
+    plan = make(tmp_path, SENDING + '\n[tasks."3"]\nevent = 2021-09-01\n')
+    assert not [n for n in notices(plan) if n.task == "3" and n.stage == "warn"]
