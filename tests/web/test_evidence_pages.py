@@ -79,6 +79,10 @@ def test_files_go_with_a_report_and_are_listed_with_signed_links_everywhere(
         links = {a.text: a.get("href") for a in tree.xpath('//*[@data-task="5"]//ul[@class="files"]//a')}
         assert set(links) == {"现场照片.png", "整改报告.pdf"}, page_url
         assert all("/f/" in h for h in links.values())
+        if page_url == leader:  # the leader sees each task's 三色预警 too, with its word
+            marks = tree.xpath("//*[@data-task]//*[@data-color]")
+            assert marks and all(m.text_content().strip()[0] in "绿黄橙红" for m in marks)
+            assert tree.xpath('//*[@data-task="5"]//*[@data-color]/@data-color') == ["red"]
     image = requests.get(links["现场照片.png"], timeout=10)
     assert image.status_code == 200 and image.content == PNG
     assert image.headers["Content-Type"] == "image/png"
