@@ -151,6 +151,11 @@ class WebConfig:
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For names the client;
     # empty: the header is ignored, whoever sends it, and each client is its own address.
     trusted_proxies: tuple[str, ...] = ()
+    # 佐证材料: where the files live (empty: evidence/ beside the SQLite database, else in
+    # the state directory), and how many days a file no task refers to any more is kept
+    # before the server removes it (retention; attached files are never removed).
+    evidence_dir: str = ""
+    evidence_keep_days: int = 30
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -549,7 +554,7 @@ class _Reader:
 
     def web(self, data: Mapping[str, Any]) -> WebConfig:
         t = self.table(data, "web", {"listen", "base_url", "secret_env", "link_days",
-                                     "trusted_proxies"})
+                                     "trusted_proxies", "evidence_dir", "evidence_keep_days"})
         listen = self.get(t, "listen", str, "web", "127.0.0.1:8080")
         if not re.fullmatch(r"[\w.\-]*:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5}", listen):
             raise self.fail(f"监听地址应写作 主机:端口：{listen!r}", "web.listen",
@@ -578,9 +583,14 @@ class _Reader:
                 raise self.fail(f"不是 IP 地址或网段：{proxy!r}", "web.trusted_proxies",
                                 '写反向代理的地址，如 ["127.0.0.1"] 或 ["10.0.0.0/8"]；'
                                 "没有反向代理时不写") from None
+        keep = self.get(t, "evidence_keep_days", int, "web", 30)
+        if keep < 1:
+            raise self.fail("应为正整数（天数）", "web.evidence_keep_days")
         return WebConfig(listen=listen, base_url=base_url,
                          secret_env=self.get(t, "secret_env", str, "web"), link_days=days,
-                         trusted_proxies=tuple(proxies))
+                         trusted_proxies=tuple(proxies),
+                         evidence_dir=self.get(t, "evidence_dir", str, "web", ""),
+                         evidence_keep_days=keep)
 
 
 def _clock(text: str) -> time:

@@ -13,14 +13,17 @@ DeadlineKind = Literal["once", "recurring", "event", "none"]
 Cycle = Literal["weekly", "biweekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",
                 "termly", "semiannual", "yearly", "ongoing"]
 OffsetUnit = Literal["day", "workday", "month"]
-Stage = Literal["remind", "due", "overdue", "escalate", "report"]
+Stage = Literal["remind", "warn", "due", "overdue", "escalate", "report"]
 ShiftPolicy = Literal["before", "after", "none"]
 
 # The stages an occurrence goes through, in the order it reaches them: of two notices of
 # one occurrence sent at one moment, the later stage is the one to keep.
-STAGE_LIFECYCLE: dict[str, int] = {"report": 0, "remind": 1, "due": 2, "overdue": 3, "escalate": 4}
+# A 三色预警 (warn) comes after the reminders and before the due day.
+STAGE_LIFECYCLE: dict[str, int] = {"report": 0, "remind": 1, "warn": 2, "due": 3, "overdue": 4,
+                                   "escalate": 5}
 # The order a reader meets them, most urgent first: sections of a message, the dry run.
-STAGE_URGENCY: dict[str, int] = {"overdue": 0, "escalate": 1, "due": 2, "remind": 3, "report": 4}
+STAGE_URGENCY: dict[str, int] = {"overdue": 0, "escalate": 1, "due": 2, "warn": 3, "remind": 4,
+                                 "report": 5}
 
 
 def task_order(task_id: str) -> tuple[int, int, str]:
@@ -199,6 +202,16 @@ class Policy:
     #: Where school terms end (每学期), as (month, day): the autumn term in January, the
     #: spring term in July. Offices' calendars differ, so a plan may set its own.
     term_ends: tuple[tuple[int, int], ...] = ((1, 15), (7, 15))
+    #: 三色预警 (plan/colors.py): shown on the pages and the 台账 when on; the shares of the
+    #: period left below which an occurrence without a progress report turns 黄 and 橙.
+    colors: bool = True
+    yellow_left: float = 0.30
+    orange_left: float = 0.15
+    #: Who each colour adds ("units", "coordinator", "leaders"): a 黄/橙 warning goes out on
+    #: the day the colour changes, 红 widens the overdue notice. Empty: nothing is sent.
+    yellow_to: tuple[str, ...] = ()
+    orange_to: tuple[str, ...] = ()
+    red_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,7 @@ def test_example_config_loads_every_key() -> None:
     assert config.admin.email == ("admin@example.gov.cn",)
     assert (config.retry.max_attempts, config.retry.base, config.retry.cap) == (8, 60, 3600)
     assert (config.tick_seconds, config.lease_seconds, config.window_days) == (300, 300, 60)
+    assert config.web is not None and config.web.evidence_keep_days == 30
 
 
 def test_example_config_builds_channels_from_the_environment() -> None:
@@ -94,13 +95,14 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     ("title = ", None),
     ('[web]\ntrusted_proxies = ["nginx.local"]', "web.trusted_proxies"),
     ('[web]\ntrusted_proxies = "127.0.0.1"', "web.trusted_proxies"),
+    ('[web]\nevidence_keep_days = 0', "web.evidence_keep_days"),
     ('[admin]\nemail = ["admin@example.org\\r\\nBcc: x@example.org"]', "admin.email"),
     ('[admin]\nemail = ["a@x.org, evil@x.org"]', "admin.email"),
     ('[admin]\nwecom_users = ["chenjing>\\n<@all"]', "admin.wecom_users"),
 ], ids=["timezone", "typo", "inline-password", "inline-key", "security", "missing-host",
         "wecom-format", "quiet", "retry", "tick", "bool-for-int", "lease-under-2x-default-wait",
         "lease-under-2x-wait", "unknown", "toml-syntax", "proxy-not-an-address",
-        "proxies-not-a-list", "admin-email-crlf", "admin-two-emails", "admin-userid-mention"])
+        "proxies-not-a-list", "evidence-keep-days-zero", "admin-email-crlf", "admin-two-emails", "admin-userid-mention"])
 def test_mistakes_are_one_line_errors_with_their_place(tmp_path: Path, text: str,
                                                        place: str | None) -> None:
     path = write(tmp_path, text + "\n")

@@ -6,7 +6,7 @@ openpyxl is imported inside ``write_xlsx``; the rows are plain records from prog
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -18,12 +18,17 @@ from reminder.plan.wording import period_name
 if TYPE_CHECKING:
     from reminder.store import Store
 
+# 三色预警 (the word, with the colour as the cell's fill) and 佐证材料 (file names, each with
+# its signed link when the caller can sign: the board's download can, a CLI export cannot).
+EXTRA_HEADERS = ("三色预警", "佐证材料")
+EXTRA_WIDTHS = (10, 40)
+COLOR_FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "orange": "F8CBAD", "red": "FF9999"}
 # 完成时限 is the deadline; 完成日期 the day the completion was registered, and 登记人 who
 # registered it (a unit from its page, the coordinator on the board): a late completion
 # shows as late.
 HEADERS = ("序号", "工作任务", "牵头单位", "配合单位", "完成时限", "状态", "完成日期", "登记人",
-           "进展情况", "领导批示", "提醒次数", "最后提醒")
-WIDTHS = (6, 44, 14, 18, 16, 8, 12, 14, 36, 30, 8, 16)
+           "进展情况", "领导批示", "提醒次数", "最后提醒", *EXTRA_HEADERS)
+WIDTHS = (6, 44, 14, 18, 16, 8, 12, 14, 36, 30, 8, 16, *EXTRA_WIDTHS)
 FILLS = {"逾期": "F8D7DA", "已完成": "D4EDDA", "待确认": "FFF3CD"}
 
 
@@ -41,17 +46,22 @@ class LedgerRow:
     instructions: str
     reminders: int
     last_reminder: str
+    color: str = ""  # 黄 预警 …, "" when none
+    color_key: str = ""  # green | yellow | orange | red: the cell's fill
+    files: str = ""  # one line per file: name, and its link when signed
 
     def cells(self) -> tuple[Any, ...]:
         return (self.no, self.title, self.lead, self.support, self.deadline, self.state,
                 self.done_date, self.done_by, self.progress, self.instructions, self.reminders,
-                self.last_reminder)
+                self.last_reminder, self.color, self.files)
 
 
 def ledger_rows(plan: Any, store: Store, today: date, *, period: str | None = None,
-                tz: Any = None) -> list[LedgerRow]:
+                tz: Any = None, file_link: Callable[[str], str] | None = None
+                ) -> list[LedgerRow]:
     """The plan's tasks in table order. ``period`` (e.g. 2026Q3) keeps that period's progress
-    notes only; without it every note is listed, newest first."""
+    notes only; without it every note is listed, newest first. ``file_link(sha256)`` signs
+    a link to a 佐证材料 (without it the names are listed alone)."""
     views = {v.id: v for v in task_views(plan, store, today, tz=tz)}
     sent = store.notice_counts(plan.id)
     rows = []
@@ -80,6 +90,10 @@ def ledger_rows(plan: Any, store: Store, today: date, *, period: str | None = No
             reminders=count,
             last_reminder=(last.astimezone(tz) if tz else last).strftime("%Y-%m-%d %H:%M")
             if last else "",
+            color=view.color.label if view.color else "",
+            color_key=view.color.color if view.color else "",
+            files="\n".join(f"{f.name} {file_link(f.sha256)}" if file_link else f.name
+                             for f in view.files),
         ))
     return rows
 
@@ -115,6 +129,20 @@ def _append_text(sheet: Any, values: Sequence[Any]) -> None:
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str):
             cell.data_type = "s"
+
+
+def _extra_cells(sheet: Any, row: LedgerRow) -> None:
+    """The 三色预警 cell filled in its colour (the word stays: a black-and-white print
+    keeps it), and the 佐证材料 cell linked when it holds exactly one file."""
+    from openpyxl.styles import PatternFill
+
+    color = sheet.cell(row=sheet.max_row, column=HEADERS.index("三色预警") + 1)
+    if row.color_key in COLOR_FILLS:
+        color.fill = PatternFill("solid", fgColor=COLOR_FILLS[row.color_key])
+    files = sheet.cell(row=sheet.max_row, column=HEADERS.index("佐证材料") + 1)
+    lines = row.files.splitlines()
+    if len(lines) == 1 and " http" in lines[0]:
+        files.hyperlink = lines[0].rsplit(" ", 1)[1]
 
 
 def write_xlsx(rows: Sequence[LedgerRow], target: Path | IO[bytes], *, title: str,
@@ -153,6 +181,7 @@ def write_xlsx(rows: Sequence[LedgerRow], target: Path | IO[bytes], *, title: st
             cell.border = border
             if fill:
                 cell.fill = PatternFill("solid", fgColor=fill)
+        _extra_cells(sheet, row)
     for index, width in enumerate(WIDTHS, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A4"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
+from reminder.plan.colors import Warning, color_of, period_start
 from reminder.plan.occurrences import deadlines_of, effective_task, occurrences
 from reminder.plan.wording import cn_date, days_text
 
@@ -43,6 +44,25 @@ class Instruction:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Attachment:
+    """A 佐证材料 on a task: shown by its cleaned name, fetched by its hash (never a path)."""
+
+    ident: int
+    name: str
+    sha256: str
+    kind: str  # png … pdf docx zip
+    size: int
+    unit: str
+    report: str  # 进展 / 困难 / 完成, what it came with ("" when unknown)
+    when: str
+
+    @property
+    def size_text(self) -> str:
+        return f"{self.size / 1048576:.1f} MB" if self.size >= 1048576 else \
+            f"{max(1, round(self.size / 1024))} KB"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TaskView:
     id: str
     title: str
@@ -66,6 +86,8 @@ class TaskView:
     instructions: tuple[Instruction, ...] = ()  # leaders' 批示, newest first
     done_at: date | None = None  # when the latest completion was registered
     done_by: str = ""  # and by whom (a unit, or the coordinator on the board)
+    color: Warning | None = None  # 三色预警 of the open occurrence (None: done, off, no date)
+    files: tuple[Attachment, ...] = ()  # 佐证材料, oldest first
 
     @property
     def state_name(self) -> str:
@@ -113,6 +135,11 @@ def task_views(plan: Any, store: Store, today: date, *, unit: str | None = None,
         notes.setdefault(f.task_id, []).insert(0, Note(
             kind=f.kind, kind_name=KIND_NAMES.get(f.kind, f.kind), unit=f.unit, period=f.period,
             text=f.text, when=f"{when:%m-%d %H:%M}"))
+    reports: dict[str, list[Any]] = {}
+    for f in store.feedback(plan.id):
+        if f.kind == "progress":
+            reports.setdefault(f.task_id, []).append(f)
+    files = attachments(plan, store, tz)
     given: dict[str, list[Instruction]] = {}
     for i in store.instructions(plan.id):
         when = i.created_at.astimezone(tz) if tz else i.created_at
@@ -170,9 +197,52 @@ def task_views(plan: Any, store: Store, today: date, *, unit: str | None = None,
             instructions=tuple(given.get(task.id, ())),
             done_note=latest.note if latest else "",
             notes=tuple(notes.get(task.id, ())),
+            color=warning_of(plan, current, state, reports.get(task.id, ()), today, tz,
+                             event=events.get((plan.id, task.id)) or (
+                                 override.event if override is not None else None)),
+            files=tuple(files.get(task.id, ())),
         ))
     order = {"overdue": 0, "open": 1, "confirm": 2, "done": 3}
     return sorted(views, key=lambda v: (order[v.state], v.current or date.max))
+
+
+def warning_of(plan: Any, occ: Any, state: str, reports: Sequence[Any], today: date,
+               tz: Any = None, event: date | None = None) -> Warning | None:
+    """The 三色预警 of a task's open occurrence: 红 when overdue; else by the share of its
+    period left and whether a progress report came in during that period (one for its due
+    date, or sent since the period opened). None when done, 长期, without a date or off."""
+    if not plan.policy.colors or occ is None or state in ("done", "confirm") \
+            or occ.cycle == "ongoing":
+        return None
+    start = period_start(occ, plan.issued, plan.year, event)
+
+    def day(row: Any) -> date:
+        return (row.created_at.astimezone(tz) if tz else row.created_at).date()
+
+    reported = any(r.due == occ.due or start <= day(r) <= today for r in reports)
+    warning = color_of(start=start, due=occ.due, today=today, reported=reported,
+                       policy=plan.policy)
+    if state == "overdue" and warning.color != "red":  # an earlier period is still open
+        return Warning(color="red", left=warning.left, reported=reported)
+    return warning
+
+
+REPORT_NAMES = {"progress": "进展", "blocked": "困难", "done": "完成"}
+
+
+def attachments(plan: Any, store: Store, tz: Any = None) -> dict[str, list[Attachment]]:
+    """task id -> its 佐证材料, oldest first; what each came with from its report's kind."""
+    if not hasattr(store, "evidence"):
+        return {}
+    kinds = {f.id: f.kind for f in store.feedback(plan.id)}
+    found: dict[str, list[Attachment]] = {}
+    for row in store.evidence(plan.id):
+        when = row.created_at.astimezone(tz) if tz else row.created_at
+        report = row.report or kinds.get(row.feedback_id or -1, "")
+        found.setdefault(row.task_id, []).append(Attachment(
+            ident=row.id, name=row.name, sha256=row.sha256, kind=row.kind, size=row.size,
+            unit=row.unit, report=REPORT_NAMES.get(report, ""), when=f"{when:%m-%d %H:%M}"))
+    return found
 
 
 def who_registered(done_by: str) -> str:

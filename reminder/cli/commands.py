@@ -156,8 +156,9 @@ def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
 @click.option("--unit", "units", multiple=True, help="只看发给这个单位的通知，可重复")
 @click.option("--task", "task_ids", multiple=True, help="只看这个任务编号的通知，可重复")
 @click.option("--stage", "stages", multiple=True,
-              type=click.Choice(["remind", "due", "overdue", "escalate", "report"]),
-              help="只看这类通知：remind 提醒、due 到期、overdue 逾期、escalate 督办、report 报送")
+              type=click.Choice(["remind", "warn", "due", "overdue", "escalate", "report"]),
+              help="只看这类通知：remind 提醒、warn 预警（黄/橙）、due 到期、overdue 逾期、escalate 督办、"
+                   "report 报送")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="读取守护进程数据库中的完成标记和事件日期（只读），使预演与实际发送一致")
 @click.option("--detail", is_flag=True,
@@ -179,7 +180,7 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
     # Arguments first: a typo in --now should not wait for the plans to load.
     moment, first_day, last_day = parse_moment(now), parse_day(start, "--from"), parse_day(end, "--to")
     config = _deployment(config_path)
-    events, done = _recorded(config) if config else ({}, frozenset())
+    events, done, reported = _recorded(config) if config else ({}, frozenset(), frozenset())
     with ExitStack() as stack:
         plans = load_plans(plan_dirs, stack, rules, contact_book(config),
                            config.timezone if config else None)
@@ -199,7 +200,7 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
             for plan in plans:
                 # With a config, a unit's channel order picks among the deployment's channels.
                 found = plan_batches(plan, without_done(occs.pop(plan.id), done), start=first,
-                                     end=last, now=moment,
+                                     end=last, now=moment, reported=reported,
                                      usable=config.channel_names if config else None)
                 if not (task_ids or stages or units):
                     years.update({b.due.year for b in found})
@@ -250,9 +251,9 @@ def _deployment(config_path: Path | None) -> Any:
     return load_config(config_path)
 
 
-def _recorded(config: Config) -> tuple[dict[Any, date], frozenset[Any]]:
-    """Events and completions the daemon's database holds, read without writing anything
-    (no migration, no new file)."""
+def _recorded(config: Config) -> tuple[dict[Any, date], frozenset[Any], frozenset[Any]]:
+    """Events, completions and progress reports (which stop a 三色预警) the daemon's
+    database holds, read without writing anything (no migration, no new file)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from reminder.errors import StoreError
@@ -262,10 +263,10 @@ def _recorded(config: Config) -> tuple[dict[Any, date], frozenset[Any]]:
     db = sqlite_path(config.database_url)
     if db is not None and not db.exists():
         warn(f"数据库 {db} 尚不存在（守护进程还没运行过），按没有完成记录预演")
-        return {}, frozenset()
+        return {}, frozenset(), frozenset()
     store = open_store(config.database_url, timezone=config.timezone, migrate_schema=False)
     try:
-        return store.events(), frozenset(store.done_set())
+        return store.events(), frozenset(store.done_set()), frozenset(store.reported_set())
     except SQLAlchemyError as exc:
         raise StoreError(f"无法读取数据库：{type(exc).__name__}", file=config_path,
                          hint="先运行一次 reminder run --once 完成数据库迁移") from None

@@ -206,6 +206,7 @@ class Daemon:
         events, done = self.store.events(), self.store.done_set()
         held = self._held_channels()
         usable = frozenset(self.dispatcher.channels) - held
+        reported = self.store.reported_set()  # no 三色预警 for these
         rows = self.store.plan_rows()
         synced_at = {row.id: row.synced_at for row in rows}
         # What each plan was last synced from, as the store remembers it: a fresh process
@@ -221,7 +222,8 @@ class Daemon:
             seen.add(plan.id)
             inputs = (loaded.fingerprint, today, folder in self.plans.broken,
                       frozenset(d for d in done if d[0] == plan.id),
-                      frozenset((k, v) for k, v in events.items() if k[0] == plan.id), held)
+                      frozenset((k, v) for k, v in events.items() if k[0] == plan.id), held,
+                      frozenset(r for r in reported if r[0] == plan.id))
             key = self._sync_key(inputs)
             if not force and (self._inputs.get(plan.id) == inputs
                               or (plan.id not in self._inputs and stored.get(plan.id) == key)):
@@ -233,7 +235,7 @@ class Daemon:
                 # Occurrences once: the notices need the open ones, the store all of them.
                 occs = self._occurrences(plan, events=events)
                 notices = self._planner([plan], start=start, end=end, events=events, done=done,
-                                        occs={plan.id: occs}, usable=usable)
+                                        occs={plan.id: occs}, usable=usable, reported=reported)
             except Exception as err:  # one plan's bad data must not stop the rest
                 # A plan that loads but cannot be planned (an event date in the store far
                 # out overflows the workday count) keeps its outbox as it was; the others go on.
@@ -263,7 +265,7 @@ class Daemon:
         """The inputs of one plan's sync as one digest, the same in every process: the plan
         folder (and 通讯录), the day, whether it is broken, its completions and events, and
         what of the deployment shapes planning and routing (kept in the plan's row)."""
-        fingerprint, today, broken, done, events, held = inputs
+        fingerprint, today, broken, done, events, held, reported = inputs
         if self._deployment is None:
             from reminder import __version__
             from reminder.plan.cache import fingerprint as folder_mark
@@ -278,7 +280,8 @@ class Daemon:
         raw = repr((fingerprint, today.isoformat(), broken,
                     sorted((d[1], d[2].isoformat()) for d in done),
                     sorted((k[1], v.isoformat()) for k, v in events), sorted(held),
-                    self._deployment))
+                    self._deployment)) + (repr(sorted((r[1], r[2].isoformat()) for r in reported))
+                                          if reported else "")
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def _held_channels(self) -> frozenset[str]:

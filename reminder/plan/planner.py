@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from reminder.models import STAGE_URGENCY, Contact, Notice, Occurrence, Offset, Stage, task_order
 from reminder.plan.calendar import WorkCalendar, add_months
+from reminder.plan.colors import audience_names, change_days, period_start
 from reminder.plan.folder import Plan
 from reminder.plan.occurrences import (
     Done,
@@ -22,6 +23,9 @@ from reminder.plan.occurrences import (
     plan_date_task_id,
     without_done,
 )
+
+# (plan, task, due) of the occurrences a progress report came in for: they get no 三色预警.
+Reported = frozenset[tuple[str, str, date]] | set[tuple[str, str, date]]
 
 # The default dry-run window reaches this far past the last due date: enough to show the
 # overdue notice, the first escalation and its first repeat.
@@ -61,8 +65,31 @@ def _reminders(occ: Occurrence, offsets: Iterable[Offset], plan: Plan) -> list[t
     return sorted(days.items())
 
 
-def schedule(occ: Occurrence, plan: Plan, end: date) -> list[tuple[date, Stage, str]]:
-    """(send day, stage, step) for one occurrence up to ``end``."""
+def _warnings(occ: Occurrence, plan: Plan, reported: bool) -> list[tuple[date, Stage, str]]:
+    """三色预警 sends: on the first workday an occurrence without a progress report in its
+    period is 黄 or 橙, when that colour's policy names anyone to tell (step: the colour).
+    Never on or after the due day (the due-day reminder speaks then) and never before the
+    plan was issued."""
+    policy = plan.policy
+    # An event-relative occurrence's period opens at its event, which the planner is not
+    # given: its colour shows on the pages, and its own reminders speak for it.
+    if not policy.colors or reported or occ.kind == "event":
+        return []
+    steps: list[tuple[date, Stage, str]] = []
+    for day, color in change_days(period_start(occ, plan.issued, plan.year), occ.due, policy):
+        if not (policy.yellow_to if color == "yellow" else policy.orange_to):
+            continue
+        send = plan.calendar.shift(day, "after")
+        if send < occ.due and (plan.issued is None or send >= plan.issued) \
+                and all(d != send for d, _, _ in steps):
+            steps.append((send, "warn", color))
+    return steps
+
+
+def schedule(occ: Occurrence, plan: Plan, end: date, *, reported: bool = False
+             ) -> list[tuple[date, Stage, str]]:
+    """(send day, stage, step) for one occurrence up to ``end``; ``reported``: a progress
+    report came in for it, so no 三色预警 is sent."""
     policy, calendar = plan.policy, plan.calendar
     if occ.task.startswith("@"):
         steps: list[tuple[date, Stage, str]] = [
@@ -72,6 +99,7 @@ def schedule(occ: Occurrence, plan: Plan, end: date) -> list[tuple[date, Stage, 
     if occ.cycle == "ongoing":
         return [(d, "remind", s) for d, s in _reminders(occ, policy.ongoing_remind_before, plan)]
     steps = [(d, "remind", s) for d, s in _reminders(occ, policy.remind_before, plan)]
+    steps.extend(_warnings(occ, plan, reported))
     if policy.on_due_day:
         steps.append((calendar.shift(occ.due, "before"), "due", "0"))
     overdue = after(occ.due, policy.overdue_after, calendar)
@@ -90,21 +118,33 @@ def _contact(plan: Plan, name: str) -> Contact:
     return plan.contact(name) or Contact(name=name)
 
 
-def recipients(plan: Plan, occ: Occurrence, stage: Stage) -> list[Contact]:
+def _escalation(plan: Plan) -> list[str]:
+    return list(plan.escalate_to) or ([plan.coordinator] if plan.coordinator else [])
+
+
+def recipients(plan: Plan, occ: Occurrence, stage: Stage, step: str = "") -> list[Contact]:
     """Who a stage addresses: units for reminders, lead units and the coordinator when
-    overdue, the escalation contacts (or the coordinator) for escalations."""
+    overdue (and whom the 红 colour adds), the escalation contacts (or the coordinator) for
+    escalations, whom the colour ``step`` names for a 三色预警."""
     names: list[str]
     if occ.task.startswith("@"):
         plan_date = next(d for d in plan.dates if plan_date_task_id(d.name) == occ.task)
         names = list(plan_date.units) or _all_units(plan)
     else:
         task = effective_task(plan, plan.task(occ.task))  # type: ignore[arg-type]
+        units = list(task.units if plan.policy.remind_support else task.lead or task.units)
         if stage in ("remind", "due"):
-            names = list(task.units if plan.policy.remind_support else task.lead or task.units)
+            names = units
+        elif stage == "warn":
+            who = plan.policy.yellow_to if step == "yellow" else plan.policy.orange_to
+            names = audience_names(plan, who, units, _escalation(plan))
         elif stage == "overdue":
             names = [*(task.lead or task.units), *([plan.coordinator] if plan.coordinator else [])]
+            if plan.policy.colors:
+                names += audience_names(plan, plan.policy.red_to, list(task.lead or task.units),
+                                        _escalation(plan))
         else:
-            names = list(plan.escalate_to) or ([plan.coordinator] if plan.coordinator else [])
+            names = _escalation(plan)
         if not names and plan.coordinator:
             names = [plan.coordinator]
     seen: dict[str, Contact] = {}
@@ -204,10 +244,10 @@ class Batch(NamedTuple):
             )
 
 
-def _targets(plan: Plan, occ: Occurrence, stage: Stage,
+def _targets(plan: Plan, occ: Occurrence, stage: Stage, step: str = "",
              usable: Collection[str] | None = None) -> tuple[Target, ...]:
     found = [(c.name, channel, addresses, mentions, mobiles)
-             for c in recipients(plan, occ, stage)
+             for c in recipients(plan, occ, stage, step)
              for channel, addresses, mentions, mobiles in _channels(c, usable)]
     return tuple(sorted(found, key=lambda t: (t[0], t[1])))
 
@@ -220,16 +260,18 @@ def plan_batches(
     end: date,
     now: datetime | None = None,
     usable: Collection[str] | None = None,
+    reported: Reported = frozenset(),
 ) -> list[Batch]:
     """One plan's notices from ``start`` to ``end`` (and at or after ``now``), as batches in
     time order. ``occs`` are the plan's open occurrences (see ``occurrences``); ``usable``
-    the deployment's channels, for units that name an order (None: all of them)."""
+    the deployment's channels, for units that name an order (None: all of them);
+    ``reported`` the (plan, task, due) a progress report came in for (no 三色预警 for those)."""
     zone = ZoneInfo(plan.policy.timezone)
     moments: dict[date, datetime] = {}
     # Many tasks share a due date and many occurrences a task: their schedules and
     # recipients are worked out once each, not once per occurrence.
     schedules: dict[tuple[object, ...], list[tuple[date, Stage, str]]] = {}
-    targets: dict[tuple[str, Stage], tuple[Target, ...]] = {}
+    targets: dict[tuple[str, Stage, str], tuple[Target, ...]] = {}
     orders: dict[str, tuple[int, str]] = {}
     titles: dict[str, str] = {}
     batches: list[Batch] = []
@@ -239,11 +281,12 @@ def plan_batches(
         if title is None:
             title = titles[occ.task] = _title(plan, occ)
             orders[occ.task] = task_order(occ.task)
+        was_reported = (plan.id, occ.task, occ.due) in reported
         shape = (occ.task.startswith("@"), occ.cycle == "ongoing", occ.due, occ.previous_due,
-                 occ.next_due, occ.start)
+                 occ.next_due, occ.start, was_reported)
         steps = schedules.get(shape)
         if steps is None:
-            steps = schedules[shape] = schedule(occ, plan, end)
+            steps = schedules[shape] = schedule(occ, plan, end, reported=was_reported)
         for day, stage, step in steps:
             if not start <= day <= end:
                 continue
@@ -252,9 +295,11 @@ def plan_batches(
                 send_at = moments[day] = datetime.combine(day, plan.policy.send_time, tzinfo=zone)
             if now is not None and send_at < now:
                 continue
-            found = targets.get((occ.task, stage))
+            # Only a 三色预警's recipients depend on its step (the colour).
+            which = step if stage == "warn" else ""
+            found = targets.get((occ.task, stage, which))
             if found is None:
-                found = targets[occ.task, stage] = _targets(plan, occ, stage, usable)
+                found = targets[occ.task, stage, which] = _targets(plan, occ, stage, which, usable)
             if found:
                 batches.append(Batch(send_at, stage, step, plan.id, plan.title, occ.task, title,
                                      occ.due, nominal, found))
@@ -274,6 +319,7 @@ def plan_notices(
     done: Done = frozenset(),
     occs: Mapping[str, Sequence[Occurrence]] | None = None,
     usable: Collection[str] | None = None,
+    reported: Reported = frozenset(),
 ) -> list[Notice]:
     """Every notice to be sent from ``start`` to ``end`` (inclusive), and at or after
     ``now`` when given, in time order across all plans (held in memory: for many plans
@@ -284,7 +330,7 @@ def plan_notices(
         for batch in plan_batches(
             plan, without_done(occs[plan.id], done) if occs is not None
             else occurrences(plan, events=events, done=done), start=start, end=end, now=now,
-            usable=usable)
+            usable=usable, reported=reported)
         for n in batch.notices()
     ]
     # Stable: within one plan and moment the batches are already in order.

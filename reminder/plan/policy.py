@@ -16,10 +16,12 @@ from reminder.resources import data_dir
 
 _OFFSET_KEYS = ("overdue_after", "escalate_after", "escalate_every")
 _OFFSET_LIST_KEYS = ("remind_before", "ongoing_remind_before", "report_remind_before")
-_BOOL_KEYS = ("on_due_day", "remind_support", "confirm_done")
+_BOOL_KEYS = ("on_due_day", "remind_support", "confirm_done", "colors")
+_SHARE_KEYS = ("yellow_left", "orange_left")
+_AUDIENCE_KEYS = ("yellow_to", "orange_to", "red_to")
 KNOWN_KEYS = frozenset(
     {"send_time", "timezone", "shift", "limit_shift", "term_ends", *_OFFSET_KEYS, *_OFFSET_LIST_KEYS,
-     *_BOOL_KEYS}
+     *_BOOL_KEYS, *_SHARE_KEYS, *_AUDIENCE_KEYS}
 )
 
 
@@ -108,6 +110,11 @@ def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | Non
     singles = {key: _offset(merged[key], source, f"policy.{key}") for key in _OFFSET_KEYS}
     if singles["escalate_every"].n == 0:
         raise PolicyError("escalate_every 不能为 0", file=source, place="policy.escalate_every")
+    shares = {key: _share(merged[key], source, key) for key in _SHARE_KEYS}
+    if shares["orange_left"] > shares["yellow_left"]:
+        raise PolicyError("orange_left 不能大于 yellow_left（橙色预警应晚于黄色预警）", file=source,
+                          place="policy.orange_left", hint='例如 yellow_left = "30%"，orange_left = "15%"')
+    audiences = {key: _audience(merged[key], source, key) for key in _AUDIENCE_KEYS}
     return Policy(
         send_time=send_time,
         timezone=timezone or str(merged["timezone"]),
@@ -117,6 +124,32 @@ def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | Non
         remind_support=merged["remind_support"],
         confirm_done=merged["confirm_done"],
         term_ends=_term_ends(merged["term_ends"], source),
+        colors=merged["colors"],
         **lists,
         **singles,
+        **shares,
+        **audiences,
     )
+
+
+def _share(value: Any, file: Path, key: str) -> float:
+    """"30%" (or 30) as 0.30: a share of the period left, between 0 and 100 %."""
+    text = str(value).strip().removesuffix("%").strip()
+    try:
+        share = float(text) / 100
+    except ValueError:
+        share = -1.0
+    if isinstance(value, bool) or not 0 <= share < 1:
+        raise PolicyError(f"{key} 应为 0% 到 99% 之间的比例，而不是 {value!r}", file=file,
+                          place=f"policy.{key}", hint='例如 "30%"')
+    return share
+
+
+def _audience(value: Any, file: Path, key: str) -> tuple[str, ...]:
+    from reminder.plan.colors import AUDIENCES
+
+    if not isinstance(value, list) or any(v not in AUDIENCES for v in value):
+        raise PolicyError(f"{key} 应为列表，取值 units（责任单位）、coordinator（牵头处室）、"
+                          f"leaders（督办领导），而不是 {value!r}", file=file, place=f"policy.{key}",
+                          hint='例如 ["units", "coordinator"]；[] 表示不发送')
+    return tuple(dict.fromkeys(value))

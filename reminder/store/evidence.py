@@ -29,6 +29,7 @@ class EvidenceRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     feedback_id: Mapped[int | None] = mapped_column(Integer)  # the report it came with
     link_id: Mapped[str | None] = mapped_column(String(20))
+    report: Mapped[str | None] = mapped_column(String(10))  # progress | blocked | done
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -36,11 +37,12 @@ class EvidenceRow(Base):
 class EvidenceMixin(StoreBase):
     def add_evidence(self, plan: str, task: str, *, unit: str, sha256: str, name: str,
                      kind: str, size: int, now: datetime, due: date | None = None,
-                     feedback: int | None = None, link: str | None = None) -> int:
+                     feedback: int | None = None, link: str | None = None,
+                     report: str | None = None) -> int:
         with self.transaction() as session:
             row = EvidenceRow(plan_id=plan, task_id=task, due=due, unit=unit, sha256=sha256,
                               name=name, kind=kind, size=size, feedback_id=feedback,
-                              link_id=link, created_at=now)
+                              link_id=link, report=report, created_at=now)
             session.add(row)
             session.flush()
             return row.id

@@ -35,6 +35,15 @@ class FeedbackMixin(StoreBase):
             session.expunge_all()
             return list(rows)
 
+    def reported_set(self) -> set[tuple[str, str, date]]:
+        """(plan, task, due) of every occurrence a progress report came in for: the planner
+        sends those no 三色预警 (plan/colors.py)."""
+        with self.transaction() as session:
+            rows = session.execute(select(FeedbackRow.plan_id, FeedbackRow.task_id, FeedbackRow.due)
+                                   .where(FeedbackRow.kind == "progress",
+                                          FeedbackRow.due.is_not(None)).distinct())
+            return {(p, t, d) for p, t, d in rows}
+
     def confirm_done(self, plan: str, task: str, due: date, *, by: str, now: datetime) -> bool:
         """The coordinator accepts a unit's completion; False when there is none to accept."""
         with self.transaction() as session:

@@ -21,6 +21,7 @@ from reminder.store.schema import (
     UNROUTABLE,
     CompletionRow,
     EventRow,
+    FeedbackRow,
     NoticeRow,
     OccurrenceRow,
     PlanRow,
@@ -139,6 +140,8 @@ class RecordsMixin(StoreBase):
                 session.scalar(select(func.max(CompletionRow.undone_at))),
                 session.scalar(select(func.count()).select_from(EventRow)),
                 session.scalar(select(func.max(EventRow.recorded_at))),
+                # A progress report can stop a 三色预警.
+                session.scalar(select(func.max(FeedbackRow.id))),
             )
 
     def task_status(self, today: date, plan: str | None = None) -> list[TaskStatus]:

@@ -53,9 +53,9 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
                body_limits: Mapping[str, int] | None = None) -> Starlette:
     """The pages over one deployment's parts, built by ``reminder.wiring``: the link signer,
     the shared plan cache and the channels (built when a page first sends).
-    ``body_limits`` raises the body ceiling (64 KB) for the paths matching each pattern,
-    for routes that take uploads."""
-    from reminder.web import board, calendar_feed, leader, login, unit
+    ``body_limits`` raises the body ceiling (64 KB) for the paths matching each pattern;
+    the unit page, which takes 佐证材料 uploads, has its own."""
+    from reminder.web import board, calendar_feed, evidence, leader, login, stats, unit
 
     site = Site(config, store, links, plans=plans, channels=channels, clock=clock, rate=rate,
                 login_rate=login_rate)
@@ -75,7 +75,9 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
         middleware.insert(0, Middleware(ProxyHeadersMiddleware,
                                         trusted_hosts=list(config.web.trusted_proxies)))
     # Outermost: a body over its route's limit is refused before anything reads it.
-    middleware.insert(0, Middleware(BodyLimit, limits=body_limits))
+    # The unit page takes 佐证材料 uploads: a file at the library's limit and its form.
+    limits = {r"/u/[^/]+": evidence.MAX_BODY, **(body_limits or {})}
+    middleware.insert(0, Middleware(BodyLimit, limits=limits))
     app = Starlette(routes=[
         Route("/u/{token}", unit.show, methods=["GET"]),
         Route("/u/{token}", unit.act, methods=["POST"]),
@@ -89,10 +91,15 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
         Route("/board/{plan}", board.show, methods=["GET"]),
         Route("/board/{plan}", board.act, methods=["POST"]),
         Route("/board/{plan}/ledger.xlsx", board.ledger, methods=["GET"]),
+        Route("/admin/{token}/stats", stats.show, methods=["GET"]),
+        Route("/board/{plan}/stats", stats.show, methods=["GET"]),
+        Route("/l/{token}/stats/{plan}", stats.leader_show, methods=["GET"]),
+        Route("/f/{token}", evidence.serve, methods=["GET"]),
         Route("/ics/{token}.ics", calendar_feed.feed, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
         Route("/", home, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], middleware=middleware, exception_handlers={Refused: refused})
     app.state.site = site
+    evidence.sweep_orphans(site)  # retention: [web] evidence_keep_days
     return app

@@ -20,6 +20,7 @@ from reminder.answerback.progress import STATE_NAMES, belongs, counts, period_of
 from reminder.errors import ReminderError
 from reminder.models import outside_window
 from reminder.plan.wording import STAGE_NAMES
+from reminder.web.evidence import url_maker
 from reminder.web.login import admin_grant, board_path
 from reminder.web.pages import Refused, checked_form, page
 from reminder.web.site import Site
@@ -67,7 +68,8 @@ def _context(site: Site, grant: Grant, plan: Any, query: dict[str, str], token: 
         "counts": counts(views), "states": STATE_NAMES, "unit": unit, "state": state,
         "stage": stage,
         "csrf": site.links.csrf(grant), "period": period_of(today, plan.reporting_cycle),
-        "token": token, "flash": "", "error": False, **extra,
+        "token": token, "flash": "", "error": False, "file_url": url_maker(site, plan.id),
+        **extra,
     }
 
 
@@ -150,7 +152,8 @@ async def ledger(request: Request) -> Response:
     period = request.query_params.get("period") or None
 
     def build() -> bytes:
-        rows = ledger_rows(plan, site.store, site.now().date(), period=period, tz=site.config.tz)
+        rows = ledger_rows(plan, site.store, site.now().date(), period=period, tz=site.config.tz,
+                           file_link=url_maker(site, plan.id))
         buffer = io.BytesIO()
         write_xlsx(rows, buffer, title=title_of(plan, period), made=site.now())
         return buffer.getvalue()

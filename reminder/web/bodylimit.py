@@ -92,8 +92,9 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _refuse(send: Send, limit: int) -> None:
-    body = (f"提交的内容过大（上限 {limit // 1024} KB），未予处理；请缩短内容后重新提交。"
-            ).encode()
+    size = f"{limit // 1048576} MB" if limit >= 1048576 else f"{limit // 1024} KB"
+    body = (f"提交的内容过大（上限 {size}），未予处理；请缩短内容，或压缩图片、拆分附件后"
+            "分次提交。").encode()
     # Connection: close, so the server does not wait for the rest of a body it will not read.
     await send({"type": "http.response.start", "status": 413, "headers": [
         (b"content-type", b"text/plain; charset=utf-8"),

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from reminder.answerback.links import Grant, leader_anchor
 from reminder.answerback.progress import Note, TaskView, task_views
 from reminder.plan.wording import days_text
+from reminder.web.evidence import url_maker
 from reminder.web.pages import Refused, checked_form, grant_of, page
 from reminder.web.site import Site
 
@@ -40,6 +41,20 @@ def _leads(plan: Any, leader: str) -> bool:
         if name == leader or (contact is not None and contact.name == leader):
             return True
     return False
+
+
+leads = _leads  # the statistics page asks the same question
+
+
+def stats_links(site: Site, leader: str) -> list[tuple[str, str]]:
+    """(plan title, plan id) of every plan that escalates to ``leader``: its statistics
+    page is linked from the leader's page."""
+    found = []
+    for folder in site.config.plan_folders():
+        plan = site.plan(folder.name)
+        if plan is not None and _leads(plan, leader):
+            found.append((plan.title, plan.id))
+    return found
 
 
 def escalated(site: Site, leader: str, today: date) -> list[Escalated]:
@@ -80,8 +95,11 @@ def _count(plan: Any, counts: dict[tuple[str, str], int], task: str, unit: str) 
 
 def _context(site: Site, grant: Grant, **extra: Any) -> dict[str, Any]:
     today = site.now().date()
-    return {"leader": grant.unit, "today": today, "tasks": escalated(site, grant.unit, today),
-            "csrf": site.links.csrf(grant), "flash": "", "error": False, **extra}
+    tasks = escalated(site, grant.unit, today)
+    return {"leader": grant.unit, "today": today, "tasks": tasks,
+            "csrf": site.links.csrf(grant), "flash": "", "error": False,
+            "file_urls": lambda plan_id: url_maker(site, plan_id),
+            "stats_links": stats_links(site, grant.unit), **extra}
 
 
 async def show(request: Request) -> Response:

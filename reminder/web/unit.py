@@ -15,6 +15,7 @@ from reminder.answerback.links import Grant
 from reminder.answerback.progress import TaskView, period_of, task_views
 from reminder.errors import ReminderError
 from reminder.plan.wording import period_name
+from reminder.web.evidence import url_maker, with_files
 from reminder.web.pages import Refused, checked_form, grant_of, page
 from reminder.web.site import Site
 
@@ -36,7 +37,8 @@ def _context(site: Site, grant: Grant, plan: Any, **extra: Any) -> dict[str, Any
         "plan": plan, "unit": grant.unit, "tasks": views, "today": today,
         "csrf": site.links.csrf(grant), "period": period_of(today, plan.reporting_cycle),
         "feed": site.links.url("feed", plan.id, grant.unit),
-        "coordinator": plan.coordinator or "牵头处室", "flash": "", "undo": None, **extra,
+        "coordinator": plan.coordinator or "牵头处室", "flash": "", "undo": None,
+        "file_url": url_maker(site, plan.id), **extra,
     }
 
 
@@ -123,7 +125,7 @@ async def act(request: Request) -> Response:
 
     def work() -> dict[str, Any]:
         try:
-            result = _handle(site, grant, plan, form)
+            result = with_files(site, grant, plan, form, _handle(site, grant, plan, form))
         except ReminderError as err:
             result = {"flash": f"未能登记：{err}", "error": True}
         return _context(site, grant, plan, **result)

@@ -53,7 +53,7 @@ email = ["lingdao@example.org"]
 
 def make(tmp_path: Path, extra: str = "") -> Plan:
     folder = tmp_path / "p2021"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "plan.toml").write_text(PLAN + extra, encoding="utf-8")
     (folder / "tasks.csv").write_text(HEADER + TASKS, encoding="utf-8")
     return load_plan(folder)

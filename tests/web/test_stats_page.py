@@ -1,0 +1,101 @@
+"""The statistics page (issue 19, item 5): for the same store, the page, `reminder stats`
+and the bulletin agree on every figure of every unit; the charts are inline SVG with no
+script and nothing fetched; the page is reached from the board and the leader's page and
+refused to other links. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+import pytest
+import requests
+from answerback.reportdata import NOW, deployment, store_url
+from clirun import KEYS, reminder
+from lxml import html
+from servers import free_port, smtp_server, wecom_server
+from webutil import SECRET_ENV, Deployment, served
+
+Q3 = "2026年第三季度"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def site(request: pytest.FixtureRequest, tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    with store_url(request.param, tmp_path) as url, smtp_server() as smtp, \
+            wecom_server(keys=set(KEYS.values())) as wecom:
+        config = deployment(tmp_path, url)  # the example plan with known completions and sends
+        with config.open("a", encoding="utf-8") as out:
+            out.write(f'[web]\nlisten = "127.0.0.1:{free_port()}"\nsecret_env = "{SECRET_ENV}"\n')
+        with served(config, smtp, wecom, clock=lambda: NOW) as deployed:
+            yield deployed
+
+
+def page_rows(text: str) -> list[list[str]]:
+    tree = html.fromstring(text)
+    return [[" ".join(td.text_content().split()) for td in tr.xpath("./td")]
+            for tr in tree.xpath('//table[@id="stats"]/tbody/tr')]
+
+
+def test_the_page_stats_and_the_bulletin_agree_on_every_figure(site: Deployment,
+                                                              tmp_path: Path) -> None:
+    page = requests.get(site.admin_url() + "/stats", params={"period": Q3}, timeout=10)
+    assert page.status_code == 200
+    shown = page_rows(page.text)
+    args = ("demo-2026", "--period", Q3, "--now", NOW.strftime("%Y-%m-%dT%H:%M"),
+            "--config", str(site.config_path))
+    printed = reminder("stats", *args, "--format", "csv")
+    assert printed.returncode == 0, printed.stderr
+    cli_rows = [r[1:] for r in list(csv.reader(io.StringIO(printed.stdout)))[1:]]
+    out = tmp_path / "督查通报.docx"
+    made = reminder("bulletin", *args, "-o", str(out))
+    assert made.returncode == 0, made.stderr
+    table = next(t for t in docx.Document(str(out)).tables if t.rows[0].cells[1].text == "责任单位")
+    bulletin_rows = [[c.text.strip() for c in r.cells] for r in table.rows[1:]]
+    assert len(shown) >= 3 and shown[-1][1] == "合计"
+    assert shown == cli_rows == bulletin_rows
+    # A figure known from the data: 办公室 had 3 items, 1 on time, 1 late, 1 overdue.
+    assert next(r for r in shown if r[1] == "办公室")[2:6] == ["3", "1", "1", "1"]
+
+
+def test_the_charts_are_inline_svg_without_script_or_anything_fetched(site: Deployment) -> None:
+    text = requests.get(site.admin_url() + "/stats", params={"period": Q3}, timeout=10).text
+    tree = html.fromstring(text)
+    svgs = tree.xpath("//figure[@class='chart']/svg")
+    assert len(svgs) == 2 and "办公室" in svgs[0].text_content()
+    assert not tree.xpath("//script") and "<script" not in text
+    assert not [u for u in tree.xpath("//@src | //@href") if u.startswith(("http", "//"))
+                and "127.0.0.1" not in u]
+
+
+def test_reached_from_the_board_and_the_leaders_page_and_refused_to_others(
+        site: Deployment) -> None:
+    board = html.fromstring(requests.get(site.admin_url(), timeout=10).text)
+    (href,) = board.xpath('//a[text()="统计与排名"]/@href')
+    assert href.endswith("/stats")
+    from urllib.parse import urljoin
+
+    assert requests.get(urljoin(site.admin_url(), href), timeout=10).status_code == 200
+    leader_url = site.links.leader_url("分管局领导")
+    leader = html.fromstring(requests.get(leader_url, timeout=10).text)
+    (link,) = leader.xpath('//a[contains(@href, "/stats/demo-2026")]/@href')
+    seen = requests.get(urljoin(leader_url, link), params={"period": Q3}, timeout=10)
+    assert seen.status_code == 200
+    ours = requests.get(site.admin_url() + "/stats", params={"period": Q3}, timeout=10)
+    assert page_rows(seen.text) == page_rows(ours.text)
+    # Not for a unit's link, nor for a leader the plan does not escalate to.
+    unit_token = site.unit_url("办公室").split("/u/")[1]
+    assert requests.get(f"{site.base}/admin/{unit_token}/stats", timeout=10).status_code == 403
+    other = site.links.leader_url("别的领导").split("/l/")[1]
+    assert requests.get(f"{site.base}/l/{other}/stats/demo-2026", timeout=10).status_code == 403
+
+
+def test_a_bad_period_is_one_chinese_line_not_an_error_page(site: Deployment) -> None:
+    response = requests.get(site.admin_url() + "/stats", params={"period": "三季度"}, timeout=10)
+    assert response.status_code == 200 and "无法识别统计期" in response.text
