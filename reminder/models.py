@@ -13,14 +13,18 @@ DeadlineKind = Literal["once", "recurring", "event", "none"]
 Cycle = Literal["weekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",
                 "semiannual", "yearly", "ongoing"]
 OffsetUnit = Literal["day", "workday", "month"]
-Stage = Literal["remind", "due", "overdue", "escalate", "report"]
+Stage = Literal["remind", "due", "overdue", "escalate", "report", "sign"]
 ShiftPolicy = Literal["before", "after", "none"]
 
 # The stages an occurrence goes through, in the order it reaches them: of two notices of
 # one occurrence sent at one moment, the later stage is the one to keep.
-STAGE_LIFECYCLE: dict[str, int] = {"report": 0, "remind": 1, "due": 2, "overdue": 3, "escalate": 4}
+# A 签收 chase comes before any other stage: met at one moment with a reminder of the same
+# occurrence, the reminder is kept (it carries the request to sign as well).
+STAGE_LIFECYCLE: dict[str, int] = {"sign": -1, "report": 0, "remind": 1, "due": 2, "overdue": 3,
+                                   "escalate": 4}
 # The order a reader meets them, most urgent first: sections of a message, the dry run.
-STAGE_URGENCY: dict[str, int] = {"overdue": 0, "escalate": 1, "due": 2, "remind": 3, "report": 4}
+STAGE_URGENCY: dict[str, int] = {"overdue": 0, "escalate": 1, "due": 2, "remind": 3, "report": 4,
+                                 "sign": 5}
 
 
 def task_order(task_id: str) -> tuple[int, int, str]:
@@ -184,6 +188,10 @@ class Policy:
     report_remind_before: tuple[Offset, ...] = ()
     remind_support: bool = True
     confirm_done: bool = False  # a unit's "done" from its link waits for the coordinator
+    # 签收 and 延期申请 (issue 19): None = units are not asked to sign; otherwise an unsigned
+    # unit is chased once this long after its first message, then the coordinator is told.
+    sign_within: Offset | None = None
+    allow_extension: bool = True  # units may ask for a new date from their page
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -161,6 +161,8 @@ class Daemon:
             self._planner = self._planner or plan_notices
             self._occurrences = self._occurrences or occurrences
         events, done = self.store.events(), self.store.done_set()
+        # 签收 and approved 延期申请 (issue 19): they move or stop notices as completions do.
+        signed, extended = self.store.signed_set(), self.store.extended_dates()
         rows = self.store.plan_rows()
         synced_at = {row.id: row.synced_at for row in rows}
         # What each plan was last synced from, as the store remembers it: a fresh process
@@ -176,7 +178,9 @@ class Daemon:
             seen.add(plan.id)
             inputs = (loaded.fingerprint, today, folder in self.plans.broken,
                       frozenset(d for d in done if d[0] == plan.id),
-                      frozenset((k, v) for k, v in events.items() if k[0] == plan.id))
+                      frozenset((k, v) for k, v in events.items() if k[0] == plan.id),
+                      frozenset(x for x in signed if x[0] == plan.id),
+                      frozenset((k, v) for k, v in extended.items() if k[0] == plan.id))
             key = self._sync_key(inputs)
             if not force and (self._inputs.get(plan.id) == inputs
                               or (plan.id not in self._inputs and stored.get(plan.id) == key)):
@@ -186,9 +190,9 @@ class Daemon:
                                              earliest.get(plan.id))
             try:
                 # Occurrences once: the notices need the open ones, the store all of them.
-                occs = self._occurrences(plan, events=events)
+                occs = self._occurrences(plan, events=events, extended=extended)
                 notices = self._planner([plan], start=start, end=end, events=events, done=done,
-                                        occs={plan.id: occs})
+                                        occs={plan.id: occs}, signed=signed)
             except Exception as err:  # one plan's bad data must not stop the rest
                 # A plan that loads but cannot be planned (an event date in the store far
                 # out overflows the workday count) keeps its outbox as it was; the others go on.
@@ -216,7 +220,7 @@ class Daemon:
         """The inputs of one plan's sync as one digest, the same in every process: the plan
         folder (and 通讯录), the day, whether it is broken, its completions and events, and
         what of the deployment shapes planning and routing (kept in the plan's row)."""
-        fingerprint, today, broken, done, events = inputs
+        fingerprint, today, broken, done, events, signed, extended = inputs
         if self._deployment is None:
             from reminder import __version__
             from reminder.plan.cache import fingerprint as folder_mark
@@ -229,7 +233,10 @@ class Daemon:
         raw = repr((fingerprint, today.isoformat(), broken,
                     sorted((d[1], d[2].isoformat()) for d in done),
                     sorted((k[1], v.isoformat()) for k, v in events),
-                    self._deployment))
+                    self._deployment)
+                   + ((sorted(x[1:] for x in signed),
+                       sorted((k[1], k[2].isoformat(), v.isoformat()) for k, v in extended))
+                      if signed or extended else ()))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def _routable(self, notice: Any) -> bool:

@@ -17,8 +17,11 @@ from reminder.resources import data_dir
 _OFFSET_KEYS = ("overdue_after", "escalate_after", "escalate_every")
 _OFFSET_LIST_KEYS = ("remind_before", "ongoing_remind_before", "report_remind_before")
 _BOOL_KEYS = ("on_due_day", "remind_support", "confirm_done")
+# 签收 and 延期申请 (issue 19): their own keys, read by _workflow below.
+_WORKFLOW_KEYS = ("sign_within", "allow_extension")
 KNOWN_KEYS = frozenset(
-    {"send_time", "timezone", "shift", "limit_shift", *_OFFSET_KEYS, *_OFFSET_LIST_KEYS, *_BOOL_KEYS}
+    {"send_time", "timezone", "shift", "limit_shift", *_OFFSET_KEYS, *_OFFSET_LIST_KEYS, *_BOOL_KEYS,
+     *_WORKFLOW_KEYS}
 )
 
 
@@ -90,6 +93,7 @@ def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | Non
     if singles["escalate_every"].n == 0:
         raise PolicyError("escalate_every 不能为 0", file=source, place="policy.escalate_every")
     return Policy(
+        **_workflow(merged, source),
         send_time=send_time,
         timezone=timezone or str(merged["timezone"]),
         shift=merged["shift"],
@@ -100,3 +104,24 @@ def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | Non
         **lists,
         **singles,
     )
+
+
+def _workflow(merged: Mapping[str, Any], source: Path) -> dict[str, Any]:
+    """sign_within: an offset such as "1wd", or "" / false for no 签收 at all (a plan turns it
+    off over the shipped default). allow_extension: true or false."""
+    raw = merged.get("sign_within", "")
+    if raw is False or raw == "" or raw is None:
+        sign_within = None
+    elif isinstance(raw, str):
+        sign_within = _offset(raw, source, "policy.sign_within")
+        if sign_within.n == 0:
+            raise PolicyError("sign_within 不能为 0；不需要签收请写 \"\" 或 false", file=source,
+                              place="policy.sign_within")
+    else:
+        raise PolicyError("sign_within 应写作 \"1wd\" 这样的间隔，不需要签收写 \"\" 或 false",
+                          file=source, place="policy.sign_within")
+    allow = merged.get("allow_extension", True)
+    if not isinstance(allow, bool):
+        raise PolicyError("allow_extension 应为 true 或 false", file=source,
+                          place="policy.allow_extension")
+    return {"sign_within": sign_within, "allow_extension": allow}

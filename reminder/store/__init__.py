@@ -33,6 +33,7 @@ from reminder.store.schema import (
     UNROUTABLE,
 )
 from reminder.store.sessions import SessionsMixin
+from reminder.store.signing import SigningMixin
 from reminder.store.sync import SyncMixin, SyncResult
 from reminder.store.tallies import TalliesMixin
 
@@ -65,7 +66,8 @@ __all__ = [
 
 
 class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin,
-            FeedbackMixin, SessionsMixin, TalliesMixin, EvidenceMixin, InstructionsMixin):
+            FeedbackMixin, SessionsMixin, TalliesMixin, EvidenceMixin, InstructionsMixin,
+            SigningMixin):
     """Every store operation; each method is one short transaction."""
 
     def watcher(self, stop: Any = None) -> Any:

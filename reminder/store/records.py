@@ -132,13 +132,15 @@ class RecordsMixin(StoreBase):
         """Changes whenever a command records a completion, reopening or event, so a running
         daemon knows to plan again without watching the clock or the folder."""
         with self.transaction() as session:
-            return (
+            marker = (
                 session.scalar(select(func.count()).select_from(CompletionRow)),
                 session.scalar(select(func.max(CompletionRow.done_at))),
                 session.scalar(select(func.max(CompletionRow.undone_at))),
                 session.scalar(select(func.count()).select_from(EventRow)),
                 session.scalar(select(func.max(EventRow.recorded_at))),
             )
+        # 签收 and approved extensions re-plan as completions do (store/signing.py).
+        return marker + self.signing_marker()  # type: ignore[attr-defined]
 
     def task_status(self, today: date) -> list[TaskStatus]:
         with self.transaction() as session:
