@@ -16,6 +16,7 @@ from starlette.responses import Response
 from reminder.answerback.links import Grant, leader_anchor
 from reminder.answerback.progress import Note, TaskView, task_views
 from reminder.plan.wording import days_text
+from reminder.web import workflow
 from reminder.web.pages import Refused, checked_form, grant_of, page
 from reminder.web.site import Site
 
@@ -80,8 +81,10 @@ def _count(plan: Any, counts: dict[tuple[str, str], int], task: str, unit: str) 
 
 def _context(site: Site, grant: Grant, **extra: Any) -> dict[str, Any]:
     today = site.now().date()
-    return {"leader": grant.unit, "today": today, "tasks": escalated(site, grant.unit, today),
-            "csrf": site.links.csrf(grant), "flash": "", "error": False, **extra}
+    tasks = escalated(site, grant.unit, today)
+    return {"leader": grant.unit, "today": today, "tasks": tasks,
+            "csrf": site.links.csrf(grant), "flash": "", "error": False,
+            **workflow.leader_context(site, tasks), **extra}
 
 
 async def show(request: Request) -> Response:
