@@ -82,3 +82,30 @@ def unsigned_units(plan: Any, store: Store, task_id: str) -> list[str]:
         return []
     done = {row.unit for row in store.signatures(plan.id) if row.task_id == task_id}
     return [u for u in signers(plan, task_id) if u not in done]
+
+
+def message_notes(plan: Any, store: Store, task_id: str, recipient: str, role: str, *,
+                  since: datetime | None, linked: bool) -> tuple[str, ...]:
+    """Lines a message adds on a task's row for 签收 and 延期申请: a unit that has not signed
+    is asked to; the coordinator's copy names the units that have not; a unit hears of the
+    decision on its 延期申请 made since its previous message (``since``)."""
+    from reminder.answerback.extensions import decision_text, extensions
+
+    lines: list[str] = []
+    if role == "unit" and recipient in unsigned_units(plan, store, task_id):
+        lines.append("请签收：打开“查看与反馈”链接，点击“签收”确认已收到本任务。" if linked
+                     else f"请签收：请告知{plan.coordinator or '牵头处室'}本单位已收到本任务。")
+    elif role == "coordinator":
+        missing = unsigned_units(plan, store, task_id)
+        if missing:
+            lines.append("尚未签收：" + "、".join(missing))
+    if role == "unit":
+        for ext in extensions(plan, store).get(task_id, ()):
+            if ext.pending or ext.decided_on is None:
+                continue
+            decided = next(r.decided_at for r in store.extensions(plan.id, task_id)
+                           if r.id == ext.id)
+            if since is None or (decided is not None and decided > since):
+                lines.append("延期申请：" + decision_text(plan, ext))
+            break
+    return tuple(lines)
