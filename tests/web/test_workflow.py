@@ -197,3 +197,41 @@ def test_an_office_without_extensions_or_signing_shows_neither(plain: Deployment
     assert "本计划不需要签收" in requests.post(
         url, data={**form_of(page, "9"), "action": "sign"}, timeout=10).text
     assert site.store.signatures() == []
+
+
+def mail_to(smtp: Any, address: str, since: int) -> str:
+    return "\n".join(m.message.get_body(("plain",)).get_content()
+                     for m in smtp.messages[since:] if address in m.rcpt_tos)
+
+
+def test_messages_ask_to_sign_name_the_unsigned_and_carry_the_decision(later: Deployment
+                                                                        ) -> None:
+    """Task 8 (数据资源科 leads, 信息中心 supports) is first reminded 2026-08-31: the units
+    are chased 09-01 and 公开办 is told 09-02 who has not signed. Task 9's extension,
+    approved on 06-26, reaches 法规科 in its next message (07-31, the 30d reminder of the
+    new date 08-31)."""
+    site, smtp = later, later.smtp
+    url = site.unit_url("法规科")
+    page = requests.get(url, timeout=10).text
+    requests.post(url, data={**form(page, "9", "extend"), "action": "extend",
+                             "date": "2026-08-31", "reason": "征求意见"}, timeout=10)
+    admin = site.admin_url()
+    board = requests.get(admin, timeout=10).text
+    board_post(admin, board, "9", "approve_extension", note="同意")
+    since = len(smtp.messages)
+    assert reminder("run", "--once", "--now", "2026-07-31T09:00", "--config",
+                    str(site.config_path)).returncode == 0
+    text = mail_to(smtp, "fagui@example.org", since)
+    assert "〔9〕" in text and "延期申请：局政务公开办已批准延期至 2026-08-31" in text
+    assert "请签收" in text  # 法规科 has not signed task 9 either
+
+    since = len(smtp.messages)
+    assert reminder("run", "--once", "--now", "2026-09-01T09:00", "--config",
+                    str(site.config_path)).returncode == 0
+    chased = mail_to(smtp, "ziyuan@example.org", since)
+    assert "请签收任务" in chased and "〔8〕" in chased
+    since = len(smtp.messages)
+    assert reminder("run", "--once", "--now", "2026-09-02T09:00", "--config",
+                    str(site.config_path)).returncode == 0
+    told = mail_to(smtp, "gongkai@example.org", since)
+    assert "未签收任务" in told and "尚未签收：数据资源科、信息中心" in told
