@@ -13,17 +13,19 @@ DeadlineKind = Literal["once", "recurring", "event", "none"]
 Cycle = Literal["weekly", "biweekly", "semimonthly", "dekadal", "monthly", "bimonthly", "quarterly",
                 "termly", "semiannual", "yearly", "ongoing"]
 OffsetUnit = Literal["day", "workday", "month"]
-Stage = Literal["remind", "warn", "due", "overdue", "escalate", "report"]
+Stage = Literal["remind", "warn", "due", "overdue", "escalate", "report", "sign"]
 ShiftPolicy = Literal["before", "after", "none"]
 
 # The stages an occurrence goes through, in the order it reaches them: of two notices of
 # one occurrence sent at one moment, the later stage is the one to keep.
-# A 三色预警 (warn) comes after the reminders and before the due day.
-STAGE_LIFECYCLE: dict[str, int] = {"report": 0, "remind": 1, "warn": 2, "due": 3, "overdue": 4,
-                                   "escalate": 5}
+# A 签收 chase comes before any other stage: met at one moment with a reminder of the same
+# occurrence, the reminder is kept (it carries the request to sign as well). A 三色预警 (warn)
+# comes after the reminders and before the due day.
+STAGE_LIFECYCLE: dict[str, int] = {"sign": -1, "report": 0, "remind": 1, "warn": 2, "due": 3,
+                                   "overdue": 4, "escalate": 5}
 # The order a reader meets them, most urgent first: sections of a message, the dry run.
 STAGE_URGENCY: dict[str, int] = {"overdue": 0, "escalate": 1, "due": 2, "warn": 3, "remind": 4,
-                                 "report": 5}
+                                 "report": 5, "sign": 6}
 
 
 def task_order(task_id: str) -> tuple[int, int, str]:
@@ -212,6 +214,10 @@ class Policy:
     yellow_to: tuple[str, ...] = ()
     orange_to: tuple[str, ...] = ()
     red_to: tuple[str, ...] = ()
+    # 签收 and 延期申请 (issue 19): None = units are not asked to sign; otherwise an unsigned
+    # unit is chased once this long after its first message, then the coordinator is told.
+    sign_within: Offset | None = None
+    allow_extension: bool = True  # units may ask for a new date from their page
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -210,9 +210,16 @@ class Readers(Offices):
                 last = given[-1]
                 when = last.created_at.astimezone(self.config.tz)
                 instruction = f"{last.text}（{last.leader}，{cn_day(when.date())}）"
+        workflow: tuple[str, ...] = ()
+        if self.store is not None:
+            from reminder.answerback.signing import message_notes
+
+            workflow = message_notes(plan, self.store, task_id, recipient, role,
+                                     since=self.store.last_sent_to(recipient),
+                                     linked=self.links is not None)
         return TaskFacts(title=task.title, detail=task.detail, lead=task.lead,
                          support=tuple(u for u in task.support if u not in task.lead),
-                         role=role, instruction=instruction)
+                         role=role, instruction=instruction, workflow=workflow)
 
     def news(self, recipient: str) -> list[tuple[str, str, str]]:
         """(plan, task, line) for each 批示 on ``recipient``'s tasks since its last message."""

@@ -119,7 +119,9 @@ def tasks_of(page: str) -> dict[str, str]:
 def form_of(page: str, task: str) -> dict[str, str]:
     """The hidden fields of a task's form (csrf, task, period)."""
     tree = html.fromstring(page)
-    form = tree.xpath(f'//*[@id="t-{task}"]//form[@method="post"]')[0]
+    # The task's own form: not 签收's nor the folded 申请延期 one (issue 19).
+    form = tree.xpath(f'//*[@id="t-{task}"]//form[@method="post"][not(ancestor::details)]'
+                      '[not(contains(@class, "sign"))]')[0]
     return {i.get("name"): i.get("value") for i in form.xpath('.//input[@type="hidden"]')}
 
 

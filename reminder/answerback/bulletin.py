@@ -55,7 +55,7 @@ def write_bulletin(stats: Stats, target: Path | IO[bytes], *, office: str = "",
     doc.add_paragraph(
         f"统计期为{period.label}（{span_text(period.start, period.end)}），"
         f"统计截至{cn_day(stats.today)}。按时完成率＝按时完成项数÷（按时完成＋逾期完成＋当前逾期）；"
-        "延期、签收情况待相应功能启用后统计。")
+        "在原定时限前获批延期的事项按批准的时限计算，其余按原定时限计算。")
     for plan in stats.plans:
         if len(stats.plans) > 1:
             _heading(doc, f"《{plan.title or plan.plan}》", level=1)
@@ -75,7 +75,9 @@ def overall_text(plan: PlanStats) -> str:
     t = plan.total
     return (f"《{plan.title or plan.plan}》本期到期任务{t.tasks}项，按时完成{t.on_time}项，"
             f"逾期完成{t.late}项，当前逾期{t.overdue}项（累计逾期{t.days_overdue}天），"
-            f"尚未到期{t.pending}项，按时完成率{t.rate_text}；本期共发送提醒{t.reminders}次。")
+            f"尚未到期{t.pending}项，按时完成率{t.rate_text}；本期共发送提醒{t.reminders}次"
+            + (f"，获批延期{t.extensions}项" if t.extensions else "")
+            + (f"，尚未签收{t.unsigned}项" if t.unsigned else "") + "。")
 
 
 def _section(doc: Document, plan: PlanStats, stats: Stats, *, charts: bool) -> None:
@@ -93,7 +95,8 @@ def _section(doc: Document, plan: PlanStats, stats: Stats, *, charts: bool) -> N
     else:
         doc.add_paragraph(f"截至{cn_day(stats.today)}，{named_overdue(plan)}仍有逾期事项未完成：")
         for item in sorted(overdue, key=lambda i: (-i.days_overdue, i.unit, i.due)):
-            doc.add_paragraph(f"{item.unit}：{_task(item)}，应于{cn_day(item.due)}前完成，"
+            doc.add_paragraph(f"{item.unit}：{_task(item)}，应于{cn_day(item.deadline)}前完成"
+                              + ("（已获批延期）" if item.judged else "") + "，"
                               f"已逾期{item.days_overdue}天。")
     _heading(doc, "四、已完成任务", level=2)
     finished = [i for i in plan.items if i.state in ("on_time", "late")]

@@ -46,7 +46,8 @@ def known_dates(plans: PlanCache, store: Store, plan_id: str, task: str, plan: A
         if plan.task(task) is None and not task.startswith("@"):
             raise PlanError(f"计划 {plan_id} 中没有编号为 {task} 的任务", file=plan.path,
                             hint="用 reminder tasks 查看任务编号")
-        return [(o.due, o.nominal) for o in occurrences(plan, events=store.events())
+        return [(o.due, o.nominal) for o in occurrences(plan, events=store.events(),
+                                                        extended=store.extended_dates())
                 if o.task == task]
     dates = store.occurrence_dates(plan_id, task)
     if not dates and plan_id not in {row.id for row in store.plan_rows()}:

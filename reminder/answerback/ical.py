@@ -29,7 +29,7 @@ def alarm_offsets(plan: Any, due: date, offsets: Iterable[Any], on_due_day: bool
 
 
 def build_calendar(plan: Any, *, events: Any = None, unit: str | None = None,
-                   stamp: datetime) -> bytes:
+                   stamp: datetime, extended: Any = None) -> bytes:
     """The .ics bytes of the plan's (or one unit's) deadlines. ``stamp`` is DTSTAMP (passed in:
     the clock is read at the edge)."""
     from icalendar import Alarm, Calendar, Event
@@ -42,7 +42,7 @@ def build_calendar(plan: Any, *, events: Any = None, unit: str | None = None,
     cal.add("x-wr-calname", one_line(f"{plan.title}{'·' + unit if unit else ''}"))
     cal.add("x-wr-timezone", plan.policy.timezone)
     tasks = {t.id: effective_task(plan, t) for t in plan.tasks}
-    for occ in occurrences(plan, events=events or {}):
+    for occ in occurrences(plan, events=events or {}, extended=extended):
         task = tasks.get(occ.task)
         if task is None:  # a plan-level date (报送进展): for whoever it goes to
             dated = next((d for d in plan.dates if plan_date_task_id(d.name) == occ.task), None)

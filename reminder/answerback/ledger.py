@@ -26,9 +26,11 @@ COLOR_FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "orange": "F8CBAD", "red":
 # 完成时限 is the deadline; 完成日期 the day the completion was registered, and 登记人 who
 # registered it (a unit from its page, the coordinator on the board): a late completion
 # shows as late.
-HEADERS = ("序号", "工作任务", "牵头单位", "配合单位", "完成时限", "状态", "完成日期", "登记人",
-           "进展情况", "领导批示", "提醒次数", "最后提醒", *EXTRA_HEADERS)
-WIDTHS = (6, 44, 14, 18, 16, 8, 12, 14, 36, 30, 8, 16, *EXTRA_WIDTHS)
+# 延期情况 keeps the original date beside an approved one (完成时限 is the date in force);
+# 签收情况 who signed and when (issue 19).
+HEADERS = ("序号", "工作任务", "牵头单位", "配合单位", "完成时限", "延期情况", "签收情况", "状态",
+           "完成日期", "登记人", "进展情况", "领导批示", "提醒次数", "最后提醒", *EXTRA_HEADERS)
+WIDTHS = (6, 44, 14, 18, 16, 24, 20, 8, 12, 14, 36, 30, 8, 16, *EXTRA_WIDTHS)
 FILLS = {"逾期": "F8D7DA", "已完成": "D4EDDA", "待确认": "FFF3CD"}
 
 
@@ -49,9 +51,12 @@ class LedgerRow:
     color: str = ""  # 黄 预警 …, "" when none
     color_key: str = ""  # green | yellow | orange | red: the cell's fill
     files: str = ""  # one line per file: name, and its link when signed
+    extension: str = ""
+    signing: str = ""
 
     def cells(self) -> tuple[Any, ...]:
-        return (self.no, self.title, self.lead, self.support, self.deadline, self.state,
+        return (self.no, self.title, self.lead, self.support, self.deadline, self.extension,
+                self.signing, self.state,
                 self.done_date, self.done_by, self.progress, self.instructions, self.reminders,
                 self.last_reminder, self.color, self.files)
 
@@ -64,6 +69,7 @@ def ledger_rows(plan: Any, store: Store, today: date, *, period: str | None = No
     a link to a 佐证材料 (without it the names are listed alone)."""
     views = {v.id: v for v in task_views(plan, store, today, tz=tz)}
     sent = store.notice_counts(plan.id)
+    extended, signed = workflow_cells(plan, store, tz)
     rows = []
     for task in plan.tasks:
         view = views.get(task.id)
@@ -94,8 +100,28 @@ def ledger_rows(plan: Any, store: Store, today: date, *, period: str | None = No
             color_key=view.color.color if view.color else "",
             files="\n".join(f"{f.name} {file_link(f.sha256)}" if file_link else f.name
                              for f in view.files),
+            extension=extended.get(task.id, ""), signing=signed.get(task.id, ""),
         ))
     return rows
+
+
+def workflow_cells(plan: Any, store: Store, tz: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """task id -> its 延期情况 cell (every request: original and requested date, decision),
+    and its 签收情况 cell (each unit, signed when or not)."""
+    from reminder.answerback.extensions import extensions
+    from reminder.answerback.signing import receipts
+
+    extended = {
+        task: "\n".join(
+            f"{'逾期申请' if e.late else '申请'}：原定 {e.due.isoformat()}，申请延至 "
+            f"{e.requested.isoformat()}（{e.unit}，{e.asked[:10]}）{e.status_name}"
+            + (f"（{e.decided[:10]}）" if e.decided else "") + (f"：{e.note}" if e.note else "")
+            for e in reversed(found))
+        for task, found in extensions(plan, store, tz).items()}
+    signed = {task: "\n".join(f"{r.unit} {r.when}" if r.signed else f"{r.unit} 未签收"
+                              for r in found)
+              for task, found in receipts(plan, store, tz).items()}
+    return extended, signed
 
 
 def title_of(plan: Any, period: str | None) -> str:

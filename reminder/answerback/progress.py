@@ -123,7 +123,7 @@ def task_views(plan: Any, store: Store, today: date, *, unit: str | None = None,
     """Every task of the plan (or of one unit), the nearest deadline first and done ones last."""
     events = store.events()
     occs: dict[str, list[Any]] = {}
-    for occ in occurrences(plan, events=events):
+    for occ in occurrences(plan, events=events, extended=store.extended_dates()):
         occs.setdefault(occ.task, []).append(occ)
     finished: dict[str, dict[date, Any]] = {}
     for row in store.completions(plan.id):

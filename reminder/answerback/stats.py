@@ -5,8 +5,11 @@ store (completions, sent notices), so `reminder stats`, the 通报 and later the
 read one computation. An item is one occurrence of a task (a recurring task has one per
 period), counted for each of its lead units (牵头单位): they answer for the date.
 
-Judged against the original date: 延期 does not exist yet, so an extension cannot move it;
-the 延期 and 未签收 columns are None ("—") until 签收 and 延期申请 are recorded.
+Judged against the original date unless a 延期申请 was approved on or before it: then the
+approved date is the one the item is judged by (an extension granted after the item was
+already late does not make it on time). 延期 counts the items with an approved extension;
+未签收 the items whose unit has not signed for the task, or None ("—") where the plan does
+not ask units to sign (policy ``sign_within``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from reminder.answerback.signing import asks_to_sign
 from reminder.plan.occurrences import effective_task, occurrences
 from reminder.plan.wording import QUARTER_NUMERALS, half_name, month_name, quarter_name, year_name
 
@@ -90,6 +94,14 @@ class Item:
     done_on: date | None  # the completion's date (office time), None while open
     state: ItemState
     days_overdue: int  # days past the due date: until done, or until today while open
+    judged: date | None = None  # the approved new date it is judged by, if any
+    extended: bool = False  # a 延期申请 was approved for it (in time or not)
+    unsigned: bool = False  # its unit has not signed for the task (sign_within)
+
+    @property
+    def deadline(self) -> date:
+        """The date the item is judged against."""
+        return self.judged or self.due
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,8 +115,8 @@ class UnitStats:
     pending: int = 0  # not yet due and not done
     days_overdue: int = 0
     reminders: int = 0
-    extensions: int | None = None  # 延期 (not recorded yet)
-    unsigned: int | None = None  # 未签收 (not recorded yet)
+    extensions: int | None = None  # 延期: items with an approved extension
+    unsigned: int | None = None  # 未签收: None where the plan does not ask units to sign
     rank: int | None = None
 
     @property
@@ -189,23 +201,32 @@ def plan_stats(plan: Any, store: Store, period: Period, today: date, *, tz: Any 
         if row.undone_at is None and day <= today:
             done[(row.task_id, row.due)] = day
     items: list[Item] = []
+    approved = approved_extensions(plan, store, tz, today)
+    signing = asks_to_sign(plan)
+    signed = {(r.task_id, r.unit) for r in store.signatures(plan.id)
+              if r.signed_at.astimezone(tz).date() <= today} if signing else set()
     for occ in occurrences(plan, events=store.events()):
         # 长期 tasks only report, never fall due; plan-level dates (@…) are no unit's task.
         if occ.task.startswith("@") or occ.cycle == "ongoing" or occ.due not in period:
             continue
-        done_on = done.get((occ.task, occ.due)) or done.get((occ.task, occ.nominal))
+        new, in_time = approved.get((occ.task, occ.due), (None, False))
+        judged = new if in_time else None
+        deadline = judged or occ.due
+        done_on = (done.get((occ.task, occ.due)) or done.get((occ.task, occ.nominal))
+                   or (done.get((occ.task, new)) if new else None))
         if done_on is not None:
-            state: ItemState = "on_time" if done_on <= occ.due else "late"
-            late_days = max(0, (done_on - occ.due).days)
-        elif occ.due < today:
-            state, late_days = "overdue", (today - occ.due).days
+            state: ItemState = "on_time" if done_on <= deadline else "late"
+            late_days = max(0, (done_on - deadline).days)
+        elif deadline < today:
+            state, late_days = "overdue", (today - deadline).days
         else:
             state, late_days = "pending", 0
         task = plan.task(occ.task)
         for unit in lead_units(plan, occ.task):
             items.append(Item(plan=plan.id, task=occ.task, title=task.title if task else "",
                               unit=unit, due=occ.due, done_on=done_on, state=state,
-                              days_overdue=late_days))
+                              days_overdue=late_days, judged=judged, extended=new is not None,
+                              unsigned=signing and (occ.task, unit) not in signed))
     sent = store.sent_notices(plan.id)
     units: dict[str, dict[str, int]] = {}
     for item in items:
@@ -213,6 +234,9 @@ def plan_stats(plan: Any, store: Store, period: Period, today: date, *, tz: Any 
         tally["tasks"] = tally.get("tasks", 0) + 1
         tally[item.state] = tally.get(item.state, 0) + 1
         tally["days_overdue"] = tally.get("days_overdue", 0) + item.days_overdue
+        tally["extensions"] = tally.get("extensions", 0) + item.extended
+        if signing:
+            tally["unsigned"] = tally.get("unsigned", 0) + item.unsigned
     for _task, recipient, sent_at in sent:
         day = sent_at.astimezone(tz).date()
         if recipient in units and day in period and day <= today:
@@ -220,11 +244,26 @@ def plan_stats(plan: Any, store: Store, period: Period, today: date, *, tz: Any 
     rows = [UnitStats(plan=plan.id, unit=unit, **tally) for unit, tally in units.items()]
     ranked = rank(rows)
     total = UnitStats(plan=plan.id, unit="合计", **{
-        key: sum(getattr(r, key) for r in rows)
+        key: sum(getattr(r, key) or 0 for r in rows)
         for key in ("tasks", "on_time", "late", "overdue", "pending", "days_overdue",
-                    "reminders")})
+                    "reminders", "extensions", *(("unsigned",) if signing else ()))})
     return PlanStats(plan=plan.id, title=plan.title, units=ranked, total=total, items=items,
                      overdue_trend=overdue_trend(items, period, today))
+
+
+def approved_extensions(plan: Any, store: Store, tz: Any, today: date
+                        ) -> dict[tuple[str, date], tuple[date, bool]]:
+    """(task, original due) -> (approved date, approved on or before the original date), of
+    the extensions approved by ``today`` (a report for an earlier day does not see later
+    ones); the latest approval wins."""
+    from reminder.answerback.extensions import extensions
+
+    found: dict[tuple[str, date], tuple[date, bool]] = {}
+    for task, requests in extensions(plan, store, tz).items():
+        for e in reversed(requests):  # oldest first: the latest approval is kept
+            if e.status == "approved" and e.decided_on is not None and e.decided_on <= today:
+                found[(task, e.due)] = (e.requested, e.approved_in_time)
+    return found
 
 
 def rank(rows: Sequence[UnitStats]) -> list[UnitStats]:
@@ -273,7 +312,7 @@ def overdue_trend(items: Sequence[Item], period: Period, today: date) -> list[tu
     """How many of the period's items were overdue at the end of each point's day: due
     before it and not done by it. The last point (today) equals the overdue count now."""
     unique = {(i.task, i.due): i for i in items}.values()  # a task with two leads is one item
-    return [(point, sum(1 for i in unique if i.due < point
+    return [(point, sum(1 for i in unique if i.deadline < point
                         and (i.done_on is None or i.done_on > point)))
             for point in trend_points(period, today)]
 

@@ -156,9 +156,9 @@ def tasks(plan_dir: Path, as_json: bool, rules: tuple[Path, ...]) -> None:
 @click.option("--unit", "units", multiple=True, help="只看发给这个单位的通知，可重复")
 @click.option("--task", "task_ids", multiple=True, help="只看这个任务编号的通知，可重复")
 @click.option("--stage", "stages", multiple=True,
-              type=click.Choice(["remind", "warn", "due", "overdue", "escalate", "report"]),
+              type=click.Choice(["remind", "warn", "due", "overdue", "escalate", "report", "sign"]),
               help="只看这类通知：remind 提醒、warn 预警（黄/橙）、due 到期、overdue 逾期、escalate 督办、"
-                   "report 报送")
+                   "report 报送、sign 催签收")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="读取守护进程数据库中的完成标记和事件日期（只读），使预演与实际发送一致")
 @click.option("--detail", is_flag=True,
@@ -181,12 +181,13 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
     moment, first_day, last_day = parse_moment(now), parse_day(start, "--from"), parse_day(end, "--to")
     config = _deployment(config_path)
     events, done, reported = _recorded(config) if config else ({}, frozenset(), frozenset())
+    signed, extended = _answered(config) if config else (frozenset(), {})
     with ExitStack() as stack:
         plans = load_plans(plan_dirs, stack, rules, contact_book(config),
                            config.timezone if config else None)
         # Occurrences once per plan: the default window needs all of them, the notices only
         # the open ones.
-        occs = {p.id: occurrences(p, events=events) for p in plans}
+        occs = {p.id: occurrences(p, events=events, extended=extended) for p in plans}
         default_start, default_end = plan_window(plans, occs=occs)
         first = first_day or (moment.date() if moment else default_start)
         last = last_day or default_end
@@ -200,7 +201,7 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
             for plan in plans:
                 # With a config, a unit's channel order picks among the deployment's channels.
                 found = plan_batches(plan, without_done(occs.pop(plan.id), done), start=first,
-                                     end=last, now=moment, reported=reported,
+                                     end=last, now=moment, reported=reported, signed=signed,
                                      usable=config.channel_names if config else None)
                 if not (task_ids or stages or units):
                     years.update({b.due.year for b in found})
@@ -221,6 +222,8 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
             from reminder.cli.output import write_notices
 
             write_notices(batches(), fmt=fmt)
+            for line in extension_notes(plans, extended):
+                warn(line)
             for year in missing_years(plans, years):
                 warn(missing_year_note(year))
             return
@@ -239,7 +242,8 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
         chase = [f"逾期未办结的任务每 {step.n} {UNIT_NAMES[step.unit]}向{'、'.join(whom)}督办一次，"
                  "直到完成。" for step, whom in every if len(every) == 1 and whom]
         show(notices, detail=detail, plans=len(plans), out=sys.stdout,
-             width=terminal_width(sys.stdout), notes=[f"预演范围 {first} 至 {last}。", *chase])
+             width=terminal_width(sys.stdout),
+             notes=[f"预演范围 {first} 至 {last}。", *chase, *extension_notes(plans, extended)])
 
 
 def _deployment(config_path: Path | None) -> Any:
@@ -272,6 +276,36 @@ def _recorded(config: Config) -> tuple[dict[Any, date], frozenset[Any], frozense
                          hint="先运行一次 reminder run --once 完成数据库迁移") from None
     finally:
         store.dispose()
+
+
+def _answered(config: Config) -> tuple[frozenset[Any], dict[Any, date]]:
+    """签收 and approved 延期申请 the daemon's database holds, read as ``_recorded`` reads:
+    nothing written, and a database from before migration 0010 reads as none recorded."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from reminder.store import open_store, sqlite_path
+
+    db = sqlite_path(config.database_url)
+    if db is not None and not db.exists():
+        return frozenset(), {}
+    store = open_store(config.database_url, timezone=config.timezone, migrate_schema=False)
+    try:
+        return frozenset(store.signed_set()), store.extended_dates()
+    except SQLAlchemyError:
+        warn("数据库尚未升级（没有签收与延期记录），按没有签收与延期预演；"
+             "运行一次 reminder run --once 即完成升级")
+        return frozenset(), {}
+    finally:
+        store.dispose()
+
+
+def extension_notes(plans: list[Any], extended: dict[Any, date]) -> list[str]:
+    """One sentence per approved 延期申请 of the plans shown: the dry run's dates moved."""
+    from reminder.plan.wording import cn_date
+
+    ids = {p.id for p in plans}
+    return [f"已批准延期：{plan} 任务 {task} 原定 {cn_date(due)}，延至 {cn_date(new)}。"
+            for (plan, task, due), new in sorted(extended.items()) if plan in ids]
 
 
 def _warn_unparsed(plans: list[Any]) -> None:

@@ -78,8 +78,8 @@ def stats_command(plan_ids: tuple[str, ...], period: str | None, fmt: str, now: 
                   config_path: Path | None) -> None:
     """按单位统计一个时期内到期的任务：任务数、按时完成、逾期完成、当前逾期、逾期天数、提醒次数与排名。
 
-    排名先看按时完成率，再看当前逾期项数；只统计牵头单位。延期、未签收两列在签收与延期申请
-    功能启用前显示为 —。"""
+    排名先看按时完成率，再看当前逾期项数；只统计牵头单位。延期为获批延期的项数（在原定时限前
+    获批的，按批准的日期判断是否按时）；未签收为责任单位尚未签收的项数，计划不要求签收时显示为 —。"""
     from reminder.answerback.stats import COLUMNS, cells
 
     stats = gather(plan_ids, period, now, config_path)
@@ -113,8 +113,8 @@ def stats_command(plan_ids: tuple[str, ...], period: str | None, fmt: str, now: 
         rows = [dict(zip((k for k, _ in COLUMNS), cells(r), strict=True))
                 for r in [*plan.units, plan.total]]
         render(rows, columns, sys.stdout, terminal_width(sys.stdout))
-    click.echo("按时完成率 = 按时完成 ÷（按时完成 + 逾期完成 + 当前逾期）；延期、未签收尚未记录，显示为 —。",
-               err=True)
+    click.echo("按时完成率 = 按时完成 ÷（按时完成 + 逾期完成 + 当前逾期）；在原定时限前获批延期的，"
+               "按批准的日期判断；未签收在计划不要求签收时显示为 —。", err=True)
 
 
 @click.command("bulletin")

@@ -207,6 +207,8 @@ class Daemon:
         held = self._held_channels()
         usable = frozenset(self.dispatcher.channels) - held
         reported = self.store.reported_set()  # no 三色预警 for these
+        # 签收 and approved 延期申请 (issue 19): they move or stop notices as completions do.
+        signed, extended = self.store.signed_set(), self.store.extended_dates()
         rows = self.store.plan_rows()
         synced_at = {row.id: row.synced_at for row in rows}
         # What each plan was last synced from, as the store remembers it: a fresh process
@@ -223,7 +225,9 @@ class Daemon:
             inputs = (loaded.fingerprint, today, folder in self.plans.broken,
                       frozenset(d for d in done if d[0] == plan.id),
                       frozenset((k, v) for k, v in events.items() if k[0] == plan.id), held,
-                      frozenset(r for r in reported if r[0] == plan.id))
+                      frozenset(r for r in reported if r[0] == plan.id),
+                      frozenset(x for x in signed if x[0] == plan.id),
+                      frozenset((k, v) for k, v in extended.items() if k[0] == plan.id))
             key = self._sync_key(inputs)
             if not force and (self._inputs.get(plan.id) == inputs
                               or (plan.id not in self._inputs and stored.get(plan.id) == key)):
@@ -233,9 +237,10 @@ class Daemon:
                                              earliest.get(plan.id))
             try:
                 # Occurrences once: the notices need the open ones, the store all of them.
-                occs = self._occurrences(plan, events=events)
+                occs = self._occurrences(plan, events=events, extended=extended)
                 notices = self._planner([plan], start=start, end=end, events=events, done=done,
-                                        occs={plan.id: occs}, usable=usable, reported=reported)
+                                        occs={plan.id: occs}, usable=usable, reported=reported,
+                                        signed=signed)
             except Exception as err:  # one plan's bad data must not stop the rest
                 # A plan that loads but cannot be planned (an event date in the store far
                 # out overflows the workday count) keeps its outbox as it was; the others go on.
@@ -265,7 +270,7 @@ class Daemon:
         """The inputs of one plan's sync as one digest, the same in every process: the plan
         folder (and 通讯录), the day, whether it is broken, its completions and events, and
         what of the deployment shapes planning and routing (kept in the plan's row)."""
-        fingerprint, today, broken, done, events, held, reported = inputs
+        fingerprint, today, broken, done, events, held, reported, signed, extended = inputs
         if self._deployment is None:
             from reminder import __version__
             from reminder.plan.cache import fingerprint as folder_mark
@@ -281,7 +286,10 @@ class Daemon:
                     sorted((d[1], d[2].isoformat()) for d in done),
                     sorted((k[1], v.isoformat()) for k, v in events), sorted(held),
                     self._deployment)) + (repr(sorted((r[1], r[2].isoformat()) for r in reported))
-                                          if reported else "")
+                                          if reported else "") + (
+            repr((sorted(x[1:] for x in signed),
+                  sorted((k[1], k[2].isoformat(), v.isoformat()) for k, v in extended)))
+            if signed or extended else "")
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def _held_channels(self) -> frozenset[str]:

@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # only annotations: `explain` needs no plan folders
 
 Events = Mapping[tuple[str, str], date]
 Done = AbstractSet[tuple[str, str, date]]
+# (plan, task, original due) -> the date an approved 延期申请 set: the occurrence falls due
+# then instead, for its reminders, overdue notice and escalations.
+Extended = Mapping[tuple[str, str, date], date]
 
 
 def plan_date_task_id(name: str) -> str:
@@ -178,12 +181,13 @@ def _task_occurrences(plan: Plan, task: Task, event: date | None) -> list[Occurr
     return result
 
 
-def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozenset()
-                ) -> list[Occurrence]:
+def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozenset(),
+                extended: Extended | None = None) -> list[Occurrence]:
     """Every open occurrence of the plan's tasks and plan-level dates, by due date.
 
     ``events`` (from plan.toml or the store) give event-relative deadlines their date;
-    ``done`` removes completed occurrences, matched by due or nominal date.
+    ``done`` removes completed occurrences, matched by due or nominal date; ``extended``
+    (approved 延期申请, from the store) moves an occurrence's due date, its nominal date kept.
     """
     events = events or {}
     found: dict[tuple[str, date], Occurrence] = {}
@@ -196,6 +200,8 @@ def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozen
             # Several phrases can name the same day ("2021年底" in the cell and
             # "2021年底前" in the requirement): one occurrence.
             found.setdefault((occ.task, occ.due), occ)
+    if extended:
+        found = {key: extend(occ, extended) for key, occ in found.items()}
     ctx = context(plan)
     for plan_date in plan.dates:
         task_id = plan_date_task_id(plan_date.name)
@@ -208,6 +214,12 @@ def occurrences(plan: Plan, *, events: Events | None = None, done: Done = frozen
                 ))
     ordered = sorted(found.values(), key=lambda o: (o.due, task_order(o.task)))
     return without_done(ordered, done) if done else ordered
+
+
+def extend(occ: Occurrence, extended: Extended) -> Occurrence:
+    """The occurrence with its approved new date, if it has one."""
+    new = extended.get((occ.plan, occ.task, occ.due))
+    return occ if new is None or new == occ.due else replace(occ, due=new)
 
 
 def without_done(occs: Iterable[Occurrence], done: Done) -> list[Occurrence]:

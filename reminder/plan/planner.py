@@ -7,6 +7,7 @@ The daemon calls the same function with events and completions from its store, s
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from reminder.plan.folder import Plan
 from reminder.plan.occurrences import (
     Done,
     Events,
+    Extended,
     effective_task,
     occurrences,
     plan_date_task_id,
@@ -26,6 +28,8 @@ from reminder.plan.occurrences import (
 
 # (plan, task, due) of the occurrences a progress report came in for: they get no 三色预警.
 Reported = frozenset[tuple[str, str, date]] | set[tuple[str, str, date]]
+# (plan, task, unit) of every 签收 recorded: those units are not chased to sign.
+Signed = AbstractSet[tuple[str, str, str]]
 
 # The default dry-run window reaches this far past the last due date: enough to show the
 # overdue notice, the first escalation and its first repeat.
@@ -261,11 +265,13 @@ def plan_batches(
     now: datetime | None = None,
     usable: Collection[str] | None = None,
     reported: Reported = frozenset(),
+    signed: Signed = frozenset(),
 ) -> list[Batch]:
     """One plan's notices from ``start`` to ``end`` (and at or after ``now``), as batches in
     time order. ``occs`` are the plan's open occurrences (see ``occurrences``); ``usable``
     the deployment's channels, for units that name an order (None: all of them);
-    ``reported`` the (plan, task, due) a progress report came in for (no 三色预警 for those)."""
+    ``reported`` the (plan, task, due) a progress report came in for (no 三色预警 for those);
+    ``signed`` the 签收 recorded, when the plan's policy asks units to sign."""
     zone = ZoneInfo(plan.policy.timezone)
     moments: dict[date, datetime] = {}
     # Many tasks share a due date and many occurrences a task: their schedules and
@@ -275,6 +281,7 @@ def plan_batches(
     orders: dict[str, tuple[int, str]] = {}
     titles: dict[str, str] = {}
     batches: list[Batch] = []
+    occs = list(occs)
     for occ in occs:
         nominal = occ.nominal.isoformat()
         title = titles.get(occ.task)
@@ -303,6 +310,11 @@ def plan_batches(
             if found:
                 batches.append(Batch(send_at, stage, step, plan.id, plan.title, occ.task, title,
                                      occ.due, nominal, found))
+    if plan.policy.sign_within is not None:
+        for batch in sign_batches(plan, occs, signed):
+            if start <= batch.send_at.date() <= end and (now is None or batch.send_at >= now):
+                batches.append(batch)
+                orders.setdefault(batch.task, task_order(batch.task))
     # Two occurrences of one task can share a moment and stage (two deadlines in one
     # cell, both overdue): the earlier due date first.
     batches.sort(key=lambda b: (b.send_at, STAGE_URGENCY[b.stage], orders[b.task], b.due))
@@ -320,6 +332,8 @@ def plan_notices(
     occs: Mapping[str, Sequence[Occurrence]] | None = None,
     usable: Collection[str] | None = None,
     reported: Reported = frozenset(),
+    signed: Signed = frozenset(),
+    extended: Extended | None = None,
 ) -> list[Notice]:
     """Every notice to be sent from ``start`` to ``end`` (inclusive), and at or after
     ``now`` when given, in time order across all plans (held in memory: for many plans
@@ -329,13 +343,57 @@ def plan_notices(
         n for plan in plans
         for batch in plan_batches(
             plan, without_done(occs[plan.id], done) if occs is not None
-            else occurrences(plan, events=events, done=done), start=start, end=end, now=now,
-            usable=usable, reported=reported)
+            else occurrences(plan, events=events, done=done, extended=extended), start=start,
+            end=end, now=now, usable=usable, reported=reported, signed=signed)
         for n in batch.notices()
     ]
     # Stable: within one plan and moment the batches are already in order.
     notices.sort(key=lambda n: (n.send_at, n.plan))
     return notices
+
+
+SIGN_TOLD = "告知:"  # the step of the coordinator's copy names the unit: "告知:法规科"
+
+
+def sign_batches(plan: Plan, occs: Iterable[Occurrence], signed: Signed) -> Iterator[Batch]:
+    """The 签收 chase of every task (policy ``sign_within``): a unit that has not signed is
+    reminded once, ``sign_within`` after the task's first message to it, and the coordinator
+    is told ``sign_within`` after that, one notice per unsigned unit. The first message is
+    the earliest step of the task's first open occurrence, worked out over the whole
+    schedule whatever the window, so the chase lands on the same day in every run."""
+    within = plan.policy.sign_within
+    if within is None:
+        return
+    zone = ZoneInfo(plan.policy.timezone)
+    first: dict[str, Occurrence] = {}
+    for occ in occs:
+        if not occ.task.startswith("@") and (occ.task not in first or occ.due < first[occ.task].due):
+            first[occ.task] = occ
+    coordinator = _contact(plan, plan.coordinator) if plan.coordinator else None
+    told = _targets_of(coordinator) if coordinator is not None else ()
+    for task_id, occ in sorted(first.items(), key=lambda kv: task_order(kv[0])):
+        days = [day for day, stage, _ in schedule(occ, plan, occ.due) if stage != "escalate"]
+        if not days:
+            continue
+        chase = after(min(days), within, plan.calendar)
+        tell = after(chase, within, plan.calendar)
+        title = _title(plan, occ)
+        for unit in recipients(plan, occ, "remind"):
+            if (plan.id, task_id, unit.name) in signed:
+                continue
+            yield Batch(datetime.combine(chase, plan.policy.send_time, tzinfo=zone), "sign",
+                        str(within), plan.id, plan.title, task_id, title, occ.due,
+                        occ.nominal.isoformat(), _targets_of(unit))
+            if told and coordinator is not None and coordinator.name != unit.name:
+                yield Batch(datetime.combine(tell, plan.policy.send_time, tzinfo=zone), "sign",
+                            SIGN_TOLD + unit.name, plan.id, plan.title, task_id, title, occ.due,
+                            occ.nominal.isoformat(), told)
+
+
+def _targets_of(contact: Contact) -> tuple[Target, ...]:
+    return tuple(sorted(((contact.name, channel, addresses, mentions, mobiles)
+                         for channel, addresses, mentions, mobiles in _channels(contact)),
+                        key=lambda t: (t[0], t[1])))
 
 
 def _title(plan: Plan, occ: Occurrence) -> str:

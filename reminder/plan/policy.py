@@ -19,9 +19,11 @@ _OFFSET_LIST_KEYS = ("remind_before", "ongoing_remind_before", "report_remind_be
 _BOOL_KEYS = ("on_due_day", "remind_support", "confirm_done", "colors")
 _SHARE_KEYS = ("yellow_left", "orange_left")
 _AUDIENCE_KEYS = ("yellow_to", "orange_to", "red_to")
+# 签收 and 延期申请 (issue 19): their own keys, read by _workflow below.
+_WORKFLOW_KEYS = ("sign_within", "allow_extension")
 KNOWN_KEYS = frozenset(
     {"send_time", "timezone", "shift", "limit_shift", "term_ends", *_OFFSET_KEYS, *_OFFSET_LIST_KEYS,
-     *_BOOL_KEYS, *_SHARE_KEYS, *_AUDIENCE_KEYS}
+     *_BOOL_KEYS, *_SHARE_KEYS, *_AUDIENCE_KEYS, *_WORKFLOW_KEYS}
 )
 
 
@@ -116,6 +118,7 @@ def build_policy(overrides: Mapping[str, Any] | None = None, *, file: Path | Non
                           place="policy.orange_left", hint='例如 yellow_left = "30%"，orange_left = "15%"')
     audiences = {key: _audience(merged[key], source, key) for key in _AUDIENCE_KEYS}
     return Policy(
+        **_workflow(merged, source),
         send_time=send_time,
         timezone=timezone or str(merged["timezone"]),
         shift=merged["shift"],
@@ -153,3 +156,24 @@ def _audience(value: Any, file: Path, key: str) -> tuple[str, ...]:
                           f"leaders（督办领导），而不是 {value!r}", file=file, place=f"policy.{key}",
                           hint='例如 ["units", "coordinator"]；[] 表示不发送')
     return tuple(dict.fromkeys(value))
+
+
+def _workflow(merged: Mapping[str, Any], source: Path) -> dict[str, Any]:
+    """sign_within: an offset such as "1wd", or "" / false for no 签收 at all (a plan turns it
+    off over the shipped default). allow_extension: true or false."""
+    raw = merged.get("sign_within", "")
+    if raw is False or raw == "" or raw is None:
+        sign_within = None
+    elif isinstance(raw, str):
+        sign_within = _offset(raw, source, "policy.sign_within")
+        if sign_within.n == 0:
+            raise PolicyError("sign_within 不能为 0；不需要签收请写 \"\" 或 false", file=source,
+                              place="policy.sign_within")
+    else:
+        raise PolicyError("sign_within 应写作 \"1wd\" 这样的间隔，不需要签收写 \"\" 或 false",
+                          file=source, place="policy.sign_within")
+    allow = merged.get("allow_extension", True)
+    if not isinstance(allow, bool):
+        raise PolicyError("allow_extension 应为 true 或 false", file=source,
+                          place="policy.allow_extension")
+    return {"sign_within": sign_within, "allow_extension": allow}

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 WEEKDAYS = "一二三四五六日"
 STAGE_NAMES = {"remind": "提醒", "warn": "预警", "due": "到期", "overdue": "逾期", "escalate": "督办",
-               "report": "报送"}
+               "report": "报送", "sign": "催签收"}
 CYCLE_NAMES = {"weekly": "每周", "biweekly": "每两周", "termly": "每学期", "semimonthly": "每半月",
                "dekadal": "每旬", "monthly": "每月",
                "bimonthly": "每两月", "quarterly": "每季度", "semiannual": "每半年", "yearly": "每年",

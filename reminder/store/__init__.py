@@ -33,6 +33,7 @@ from reminder.store.schema import (
     UNROUTABLE,
 )
 from reminder.store.sessions import SessionsMixin
+from reminder.store.signing import SigningMixin
 from reminder.store.sync import SyncMixin, SyncResult
 from reminder.store.tallies import TalliesMixin
 from reminder.store.tokens import TokensMixin
@@ -67,7 +68,7 @@ __all__ = [
 
 class Store(OutboxMixin, SyncMixin, RecordsMixin, HoldsMixin, LimitsMixin,
             FeedbackMixin, SessionsMixin, TalliesMixin, EvidenceMixin, InstructionsMixin,
-            TokensMixin):
+            TokensMixin, SigningMixin):
     """Every store operation; each method is one short transaction."""
 
     def watcher(self, stop: Any = None) -> Any:

@@ -134,7 +134,7 @@ class RecordsMixin(StoreBase):
         """Changes whenever a command records a completion, reopening or event, so a running
         daemon knows to plan again without watching the clock or the folder."""
         with self.transaction() as session:
-            return (
+            marker = (
                 session.scalar(select(func.count()).select_from(CompletionRow)),
                 session.scalar(select(func.max(CompletionRow.done_at))),
                 session.scalar(select(func.max(CompletionRow.undone_at))),
@@ -143,6 +143,8 @@ class RecordsMixin(StoreBase):
                 # A progress report can stop a 三色预警.
                 session.scalar(select(func.max(FeedbackRow.id))),
             )
+        # 签收 and approved extensions re-plan as completions do (store/signing.py).
+        return marker + self.signing_marker()  # type: ignore[attr-defined]
 
     def task_status(self, today: date, plan: str | None = None) -> list[TaskStatus]:
         """Each task's state (of one ``plan``, or of all). Plain columns, not ORM objects:

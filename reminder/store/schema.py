@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -293,3 +294,43 @@ class InstructionRow(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     link_id: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignatureRow(Base):
+    """A unit's 签收 of a task: it has received it (one per task and unit, kept for good)."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("plan_id", "task_id", "unit", name="uq_signatures_unit"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    link_id: Mapped[str | None] = mapped_column(String(20))
+
+
+class ExtensionRow(Base):
+    """A 延期申请: a unit asks that one occurrence (``due``, its original date) fall due on
+    ``requested``; the coordinator approves or rejects it with a note. ``late`` marks a
+    request made after the date it asked to move (逾期申请)."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (Index("ix_extensions_task", "plan_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date] = mapped_column(Date)  # the occurrence's original due date
+    current: Mapped[date] = mapped_column(Date)  # its due date when asked (an earlier extension)
+    requested: Mapped[date] = mapped_column(Date)
+    unit: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    progress: Mapped[str] = mapped_column(Text, default="")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # approved | rejected
+    link_id: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")

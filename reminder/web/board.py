@@ -20,6 +20,7 @@ from reminder.answerback.progress import STATE_NAMES, belongs, counts, period_of
 from reminder.errors import ReminderError
 from reminder.models import outside_window
 from reminder.plan.wording import STAGE_NAMES
+from reminder.web import workflow
 from reminder.web.evidence import url_maker
 from reminder.web.login import admin_grant, board_path
 from reminder.web.pages import Refused, checked_form, page
@@ -69,7 +70,7 @@ def _context(site: Site, grant: Grant, plan: Any, query: dict[str, str], token: 
         "stage": stage,
         "csrf": site.links.csrf(grant), "period": period_of(today, plan.reporting_cycle),
         "token": token, "flash": "", "error": False, "file_url": url_maker(site, plan.id),
-        **extra,
+        **workflow.context(site, plan), **extra,
     }
 
 
@@ -92,6 +93,9 @@ def _handle(site: Site, grant: Grant, plan: Any, form: dict[str, Any]) -> str:
     action, note = form.get("action"), " ".join(str(form.get("note", "")).split())[:2000]
     by = f"{plan.coordinator or '牵头处室'}（看板，链接 {grant.link_id}）"
     log.info("看板操作 %s：%s 任务 %s（链接 %s）", action, plan.id, task.id, grant.link_id)
+    decided = workflow.board_action(site, grant, plan, task, form, by)  # 延期申请
+    if decided is not None:
+        return decided
     if action == "done":
         done = mark_done(site.plans, site.store, plan.id, task.id, occurrence=task.current,
                          by=by, note=note, now=now)

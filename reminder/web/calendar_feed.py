@@ -23,6 +23,7 @@ async def feed(request: Request) -> Response:
         raise Refused(404, "计划暂时无法加载。")
     log.info("日历订阅：%s / %s（链接 %s）", plan.id, grant.unit, grant.link_id)
     body = await run_in_threadpool(lambda: build_calendar(
-        plan, events=site.store.events(), unit=grant.unit or None, stamp=site.now()))
+        plan, events=site.store.events(), unit=grant.unit or None, stamp=site.now(),
+        extended=site.store.extended_dates()))
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Cache-Control": "no-store"})

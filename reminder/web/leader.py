@@ -16,6 +16,7 @@ from starlette.responses import Response
 from reminder.answerback.links import Grant, leader_anchor
 from reminder.answerback.progress import Note, TaskView, task_views
 from reminder.plan.wording import days_text
+from reminder.web import workflow
 from reminder.web.evidence import url_maker
 from reminder.web.pages import Refused, checked_form, grant_of, page
 from reminder.web.site import Site
@@ -99,7 +100,8 @@ def _context(site: Site, grant: Grant, **extra: Any) -> dict[str, Any]:
     return {"leader": grant.unit, "today": today, "tasks": tasks,
             "csrf": site.links.csrf(grant), "flash": "", "error": False,
             "file_urls": lambda plan_id: url_maker(site, plan_id),
-            "stats_links": stats_links(site, grant.unit), **extra}
+            "stats_links": stats_links(site, grant.unit), **workflow.leader_context(site, tasks),
+            **extra}
 
 
 async def show(request: Request) -> Response:

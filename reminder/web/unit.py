@@ -15,6 +15,7 @@ from reminder.answerback.links import Grant
 from reminder.answerback.progress import TaskView, period_of, task_views
 from reminder.errors import ReminderError
 from reminder.plan.wording import period_name
+from reminder.web import workflow
 from reminder.web.evidence import url_maker, with_files
 from reminder.web.pages import Refused, checked_form, grant_of, page
 from reminder.web.site import Site
@@ -38,7 +39,7 @@ def _context(site: Site, grant: Grant, plan: Any, **extra: Any) -> dict[str, Any
         "csrf": site.links.csrf(grant), "period": period_of(today, plan.reporting_cycle),
         "feed": site.links.url("feed", plan.id, grant.unit),
         "coordinator": plan.coordinator or "牵头处室", "flash": "", "undo": None,
-        "file_url": url_maker(site, plan.id), **extra,
+        "file_url": url_maker(site, plan.id), **workflow.context(site, plan), **extra,
     }
 
 
@@ -73,6 +74,9 @@ def _handle(site: Site, grant: Grant, plan: Any, form: dict[str, Any]) -> dict[s
     by = f"{grant.unit}（链接 {grant.link_id}）"
     log.info("单位操作 %s：%s / %s 任务 %s（链接 %s）", action, plan.id, grant.unit, task.id,
              grant.link_id)
+    answered = workflow.unit_action(site, grant, plan, task, form)  # 签收, 延期申请
+    if answered is not None:
+        return answered
     if action == "done":
         if task.standing:
             return {"flash": f"任务 {task.id} 没有固定完成时限，无需登记完成；请按期报送进展。",

@@ -66,7 +66,8 @@ def test_every_task_of_the_plan_is_a_row_even_without_a_date(config: Path) -> No
     result = reminder("report", "demo-2026", "--format", "csv", "-o", "-", "--config", str(config))
     rows = {r[0]: r for r in list(csv.reader(io.StringIO(result.stdout)))[1:]}
     assert list(rows) == [str(i) for i in range(1, 17)]
-    assert (rows["11"][4], rows["11"][5], rows["11"][6]) == ("及时", "进行中", "")
+    cell = dict(zip(HEADERS, rows["11"], strict=True))
+    assert (cell["完成时限"], cell["状态"], cell["完成日期"]) == ("及时", "进行中", "")
 
 
 def test_unknown_plan_is_one_line(config: Path, tmp_path: Path) -> None:

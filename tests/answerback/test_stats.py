@@ -66,7 +66,8 @@ def test_third_quarter_per_unit(store: Store) -> None:
     assert (rows["数据资源科"].overdue, rows["数据资源科"].days_overdue) == (1, 9)
     assert [(u.unit, u.rank) for u in stats.units] == [
         ("法规科", 1), ("信息中心", 1), ("办公室", 3), ("数据资源科", 4), ("财务科", 4)]
-    assert office.extensions is None and office.unsigned is None
+    # No extension asked; the demo plan does not ask units to sign (未签收 reads —).
+    assert office.extensions == 0 and office.unsigned is None
     total = stats.total
     assert (total.tasks, total.on_time, total.late, total.overdue, total.days_overdue, total.reminders) == (7, 3, 1, 3, 91, 3)
     assert total.tasks == total.on_time + total.late + total.overdue + total.pending
@@ -101,7 +102,7 @@ def test_cli_formats(kind: str, tmp_path: Path) -> None:
         rows = list(csv.reader(io.StringIO(reminder(*args, "--format", "csv").stdout)))
         assert rows[0] == ["计划", *(h for _, h in COLUMNS)]
         office = next(r for r in rows if r[2] == "办公室")
-        assert office[1:] == ["3", "办公室", "3", "1", "1", "1", "73", "0", "33.3%", "2", "—", "—"]
+        assert office[1:] == ["3", "办公室", "3", "1", "1", "1", "73", "0", "33.3%", "2", "0", "—"]
         data = json.loads(reminder(*args, "--format", "json").stdout)
         assert data["plans"][0]["total"]["overdue"] == 3 and data["start"] == "2026-07-01"
 

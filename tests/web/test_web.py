@@ -74,8 +74,10 @@ def test_unit_page_lists_its_tasks_nearest_first_with_the_markup_contract(site: 
     dues = [s.get("data-due") for s in sections]
     assert dues == sorted(dues) and all(s.get("data-state") == "open" for s in sections)
     for section in sections:
-        forms = section.xpath('.//form[@method="post"]')
+        # The task's own form; 申请延期 (issue 19) is a second form, folded in a <details>.
+        forms = section.xpath('.//form[@method="post"][not(ancestor::details)]')
         assert len(forms) == 1
+        assert section.xpath('.//details[@class="extend"]//button[@value="extend"]')
         hidden = {i.get("name"): i.get("value") for i in forms[0].xpath(".//input[@type='hidden']")}
         assert hidden["task"] == section.get("data-task") and hidden["csrf"]
         assert sorted(b.get("value") for b in forms[0].xpath(".//button[@name='action']")) == [

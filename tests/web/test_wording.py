@@ -21,7 +21,7 @@ from reminder.delivery.render.digest import TaskFacts
 from reminder.delivery.render.messages import render_digest, render_failure_report
 from reminder.models import Notice
 
-STAGES = ("remind", "due", "overdue", "escalate", "report")
+STAGES = ("remind", "due", "overdue", "escalate", "report", "sign")
 ENGLISH = re.compile(r"(?<![A-Za-z])(remind|due|overdue|escalate|report|stage|send_at)(?![A-Za-z])",
                      re.I)
 PERIOD = re.compile(r"(?<![A-Za-z])Q[1-4](?![0-9])|\d{4}H[12]")

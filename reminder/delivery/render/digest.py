@@ -41,6 +41,7 @@ class Row:
     support: tuple[str, ...] = ()  # and 配合
     role: str = "unit"  # why the reader gets it: unit | coordinator | leader
     instruction: str = ""  # the latest 批示 on it, for the units: "text（leader，date）"
+    workflow: tuple[str, ...] = ()  # 签收 asked or missing, a 延期申请 decided (issue 19)
 
     @property
     def units_text(self) -> str:
@@ -70,6 +71,7 @@ class TaskFacts:
     support: tuple[str, ...] = ()
     role: str = "unit"
     instruction: str = ""
+    workflow: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,6 +183,7 @@ def build_digest(env: SandboxedEnvironment, notices: Sequence[Notice], today: da
                 stage=stage, step=n.step, keys=tuple(keys[(n.plan, n.task, n.due, n.stage)]),
                 url=url(n.plan, n.task), detail=fact.detail, lead=fact.lead,
                 support=fact.support, role=role, instruction=fact.instruction,
+                workflow=fact.workflow,
             ))
         heading = _wording(wording, "heading", stage)
         intro = _wording(wording, "intro", stage)

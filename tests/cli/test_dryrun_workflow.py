@@ -1,0 +1,59 @@
+"""`reminder plan --config` honours 签收 and approved 延期 recorded in the daemon's database,
+reads it without writing, and names the approved extensions (issue 19)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from clirun import EXAMPLE, reminder
+from servers import smtp_server, wecom_server
+
+from reminder import wiring
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def test_dry_run_shows_sign_chase_and_an_approved_extension_without_writing(
+        tmp_path: Path) -> None:
+    from clirun import write_config
+
+    folder = tmp_path / "plans" / "demo-2026"
+    shutil.copytree(EXAMPLE, folder)
+    text = (folder / "plan.toml").read_text(encoding="utf-8")
+    (folder / "plan.toml").write_text(
+        text.replace('shift = "before"', 'shift = "before"\nsign_within = "1wd"'), "utf-8")
+    with smtp_server() as smtp, wecom_server() as wecom:
+        config = write_config(tmp_path, smtp, wecom)
+    plain = reminder("plan", str(folder), "--now", "2026-06-01T08:00", "--stage", "sign",
+                     "--format", "csv")
+    assert plain.returncode == 0, plain.stderr
+    assert any(",催签收,demo-2026,9," in line and ",法规科," in line
+               for line in plain.stdout.splitlines())
+    assert reminder("run", "--once", "--now", "2026-06-01T08:00", "--config",
+                    str(config)).returncode == 0
+    store = wiring.open_store(wiring.load(config))
+    now = datetime(2026, 6, 2, 10, 0, tzinfo=TZ)
+    store.sign("demo-2026", "9", "法规科", now=now)
+    ident = store.request_extension("demo-2026", "9", due=date(2026, 7, 8),
+                                    current=date(2026, 7, 8), requested=date(2026, 8, 31),
+                                    unit="法规科", reason="r", progress="", late=False, now=now)
+    assert ident is not None
+    store.decide_extension(ident, approve=True, by="公开办", note="", now=now + timedelta(hours=1))
+    store.dispose()
+    db = tmp_path / "state" / "reminder.db"
+    before = db.read_bytes()
+
+    shown = reminder("plan", str(folder), "--now", "2026-06-03T08:00", "--task", "9",
+                     "--detail", "--config", str(config))
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout.replace(" ", "")
+    assert "已批准延期：demo-2026任务9原定2026-07-08" in out and "延至2026-08-31" in out
+    assert "2026-07-08" not in out.split("已批准延期")[0]  # no notice for the old date
+    assert "2026-08-31" in out.split("已批准延期")[0]
+    sign_rows = [line for line in shown.stdout.splitlines() if "催签收" in line]
+    assert sign_rows and not any("法规科" in line and "告知" not in line
+                                 and "fagui" in line for line in sign_rows)
+    assert db.read_bytes() == before  # read only
