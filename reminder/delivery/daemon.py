@@ -178,10 +178,10 @@ class Daemon:
         and events) are planned again, unless ``force``. ``lazy`` (`run --once`): a plan
         whose stored sync key already matches its folder is not even loaded."""
         today = now.astimezone(self.tz).date()
-        unchanged = None
+        unchanged = facts = None
         if lazy and not force and not self._inputs:
             stored_keys = {row.id: row.fingerprint for row in self.store.plan_rows()}
-            known_done, known_events = self.store.done_set(), self.store.events()
+            facts = self._facts()
 
             def unchanged(folder: Path, mark: str) -> bool:
                 # The key sync would compute once the plan loaded (plan id = folder name;
@@ -189,8 +189,7 @@ class Daemon:
                 plan_id = folder.resolve().name
                 if plan_id not in stored_keys:
                     return False
-                inputs = (mark, today, False, frozenset(d for d in known_done if d[0] == plan_id),
-                          frozenset((k, v) for k, v in known_events.items() if k[0] == plan_id))
+                inputs = self._plan_inputs(plan_id, mark, today, False, facts)
                 return stored_keys[plan_id] == self._sync_key(inputs)
 
         changed = self.plans.refresh(now, unchanged)
@@ -203,12 +202,9 @@ class Daemon:
 
             self._planner = self._planner or plan_notices
             self._occurrences = self._occurrences or occurrences
-        events, done = self.store.events(), self.store.done_set()
-        held = self._held_channels()
+        facts = facts or self._facts()
+        done, events, held, reported, signed, extended = facts
         usable = frozenset(self.dispatcher.channels) - held
-        reported = self.store.reported_set()  # no 三色预警 for these
-        # 签收 and approved 延期申请 (issue 19): they move or stop notices as completions do.
-        signed, extended = self.store.signed_set(), self.store.extended_dates()
         rows = self.store.plan_rows()
         synced_at = {row.id: row.synced_at for row in rows}
         # What each plan was last synced from, as the store remembers it: a fresh process
@@ -222,12 +218,8 @@ class Daemon:
                 log.error("计划编号重复（文件夹名相同）：%s，已跳过", folder)
                 continue
             seen.add(plan.id)
-            inputs = (loaded.fingerprint, today, folder in self.plans.broken,
-                      frozenset(d for d in done if d[0] == plan.id),
-                      frozenset((k, v) for k, v in events.items() if k[0] == plan.id), held,
-                      frozenset(r for r in reported if r[0] == plan.id),
-                      frozenset(x for x in signed if x[0] == plan.id),
-                      frozenset((k, v) for k, v in extended.items() if k[0] == plan.id))
+            inputs = self._plan_inputs(plan.id, loaded.fingerprint, today,
+                                       folder in self.plans.broken, facts)
             key = self._sync_key(inputs)
             if not force and (self._inputs.get(plan.id) == inputs
                               or (plan.id not in self._inputs and stored.get(plan.id) == key)):
@@ -265,6 +257,26 @@ class Daemon:
             results.append(result)
         self._synced = marker
         return results
+
+    def _facts(self) -> tuple[Any, ...]:
+        """What the store holds that shapes planning, for every plan at once: completions,
+        event dates, the channels held on their configuration, the occurrences a progress
+        report came in for (no 三色预警), the 签收 and the approved 延期申请."""
+        return (self.store.done_set(), self.store.events(), self._held_channels(),
+                self.store.reported_set(), self.store.signed_set(), self.store.extended_dates())
+
+    @staticmethod
+    def _plan_inputs(plan_id: str, mark: str, today: date, broken: bool,
+                     facts: tuple[Any, ...]) -> tuple[Any, ...]:
+        """One plan's part of ``facts`` beside its folder mark: the inputs of its sync, the same
+        whether computed before the plan loads (`run --once`) or after."""
+        done, events, held, reported, signed, extended = facts
+        return (mark, today, broken,
+                frozenset(d for d in done if d[0] == plan_id),
+                frozenset((k, v) for k, v in events.items() if k[0] == plan_id), held,
+                frozenset(r for r in reported if r[0] == plan_id),
+                frozenset(x for x in signed if x[0] == plan_id),
+                frozenset((k, v) for k, v in extended.items() if k[0] == plan_id))
 
     def _sync_key(self, inputs: tuple[Any, ...]) -> str:
         """The inputs of one plan's sync as one digest, the same in every process: the plan
