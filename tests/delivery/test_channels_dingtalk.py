@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from channelservers import dingtalk_server
-from servers import free_port
+from servers import HANGUP, RESET, free_port, wecom_server
 
 from reminder.delivery.channels.base import Message
 from reminder.delivery.channels.dingtalk import DingTalkChannel, DingTalkRobot, sign
@@ -123,3 +123,15 @@ def test_form_problems_for_doctor() -> None:
     problems = channel.form_problems()
     assert set(problems) == {"整个地址", "密钥不对", "无安全设置"}
     assert "SEC" in problems["密钥不对"] and "IP" in problems["无安全设置"]
+
+
+@pytest.mark.parametrize("cut", [HANGUP, RESET])
+def test_a_robot_that_hangs_up_after_the_post_is_uncertain_not_retried(cut: str) -> None:
+    """The post may have reached the group before the connection dropped: a plain retry
+    could post it twice, so it is uncertain (one late retry, then the admin), as for WeCom."""
+    with wecom_server([cut]) as server:
+        channel = DingTalkChannel({ROBOT: DingTalkRobot(access_token=TOKEN, secret=SECRET)},
+                                  base_url=server.url, timeout=2)
+        result = channel.send(post())
+    assert (result.status, result.provider_code) == ("uncertain", "hangup"), result
+    assert TOKEN not in result.detail and SECRET not in result.detail

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from channelservers import gateway_server
-from servers import free_port
+from servers import HANGUP, RESET, free_port, wecom_server
 
 from reminder.delivery.channels.base import Message
 from reminder.delivery.channels.gateway import GatewayChannel
@@ -97,3 +97,12 @@ def test_token_in_headers_never_in_results_or_logs(caplog: pytest.LogCaptureFixt
     assert refused.status == "config"
     for text in (result.detail, refused.detail, caplog.text, repr(gateway(gw.url))):
         assert TOKEN not in text
+
+
+@pytest.mark.parametrize("cut", [HANGUP, RESET])
+def test_a_gateway_that_hangs_up_after_the_request_is_uncertain_not_retried(cut: str) -> None:
+    """An SMS the gateway took before dropping the connection must not be sent twice."""
+    with wecom_server([cut]) as server:
+        result = gateway(server.url).send(sms())
+    assert (result.status, result.provider_code) == ("uncertain", "hangup"), result
+    assert TOKEN not in result.detail

@@ -144,6 +144,35 @@ def refused(exc: BaseException) -> bool:
     return caused_by(exc, ConnectionRefusedError)
 
 
+def network_failure(exc: Exception, service: str, setting: str, timeout: float, *,
+                    sent: bool = True, masked: Callable[[str], str] = str) -> SendResult:
+    """How a request to ``service`` that raised ``exc`` ended, alike for every HTTP channel.
+
+    ``sent``: the request carried the message (a token fetch that fails sends nothing). Once
+    it did, a read timeout or a hang-up without an answer may come after the provider took
+    the message, and a client cannot tell a close after reading from one before (an RST can
+    arrive either way): uncertain, one late retry rather than a duplicate burst (issue 20)."""
+    import requests
+
+    if isinstance(exc, requests.ReadTimeout) and sent:
+        return SendResult(status="uncertain", provider_code="timeout",
+                          detail=f"请求已发出但 {timeout:g} 秒内没有应答，消息可能已经发出")
+    if isinstance(exc, requests.Timeout):
+        return SendResult(status="retryable", provider_code="timeout",
+                          detail=f"连接{service}超时（{timeout:g}秒）")
+    if isinstance(exc, requests.ConnectionError):
+        if refused(exc):  # nothing listens at the address: the setting is wrong
+            return SendResult(status="config", provider_code="refused",
+                              detail=f"{service}拒绝连接，请检查 {setting}")
+        if sent and caused_by(exc, ConnectionResetError, BrokenPipeError):
+            return SendResult(status="uncertain", provider_code="hangup",
+                              detail=f"请求已发出，但{service}未应答就断开了连接，消息可能已经发出")
+        return SendResult(status="retryable", provider_code="connection",
+                          detail=masked(f"无法连接{service}：{type(exc).__name__}"))
+    return SendResult(status="permanent", provider_code="request",
+                      detail=masked(f"请求无法发出：{type(exc).__name__}: {exc}"))
+
+
 def utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 

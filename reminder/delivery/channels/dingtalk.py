@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import requests
 
-from reminder.delivery.channels.base import Channel, Message, SendResult, config_digest, refused
+from reminder.delivery.channels.base import Channel, Message, SendResult, config_digest, network_failure
 from reminder.redact import mask
 
 log = logging.getLogger("reminder.channels.dingtalk")
@@ -149,23 +149,14 @@ class DingTalkChannel(Channel):
         body = json.dumps(self.payload(message, robot), ensure_ascii=False).encode("utf-8")
         try:
             resp = self._session.post(self.base_url, params=self.params(robot), data=body,
-                                      headers={"Content-Type": "application/json; charset=utf-8"},
+                                      # a fresh connection each post: a reset is then this
+                                      # post's, never an idle pooled connection's (uncertain)
+                                      headers={"Content-Type": "application/json; charset=utf-8",
+                                               "Connection": "close"},
                                       timeout=self.timeout)
-        except requests.ReadTimeout:
-            return SendResult(status="uncertain", provider_code="timeout",
-                              detail=f"请求已发出但 {self.timeout} 秒内没有应答，消息可能已经发出")
-        except requests.Timeout:
-            return SendResult(status="retryable", provider_code="timeout",
-                              detail=f"连接钉钉接口超时（{self.timeout}秒）")
-        except requests.ConnectionError as exc:
-            if refused(exc):
-                return SendResult(status="config", provider_code="refused",
-                                  detail="钉钉接口拒绝连接，请检查 base_url")
-            return SendResult(status="retryable", provider_code="connection",
-                              detail=mask(f"无法连接钉钉接口：{type(exc).__name__}", secrets))
         except requests.RequestException as exc:
-            return SendResult(status="permanent", provider_code="request",
-                              detail=mask(f"请求无法发出：{type(exc).__name__}: {exc}", secrets))
+            return network_failure(exc, "钉钉接口", "base_url", self.timeout,
+                                   masked=lambda text: mask(text, secrets))
         return self._read(resp, name, secrets)
 
     def _read(self, resp: requests.Response, name: str,

@@ -21,7 +21,7 @@ import requests
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from reminder.delivery.channels.base import Channel, Message, SendResult, config_digest, refused
+from reminder.delivery.channels.base import Channel, Message, SendResult, config_digest, network_failure
 from reminder.redact import mask
 
 log = logging.getLogger("reminder.channels.gateway")
@@ -116,7 +116,10 @@ class GatewayChannel(Channel):
                               detail=f"请求体模板无法生成 JSON：{exc}")
         if self._session is None:
             self._session = requests.Session()
-        options: dict[str, Any] = {"headers": dict(self._headers), "timeout": self.timeout}
+        # A fresh connection each request: a reset is then this request's, never an idle
+        # pooled connection's, and a reset after the request is uncertain.
+        options: dict[str, Any] = {"headers": {"Connection": "close", **self._headers},
+                                   "timeout": self.timeout}
         if self.method == "GET":
             options["params"] = {k: _flat(v) for k, v in body.items()}
         elif self.body_format == "form":
@@ -126,21 +129,8 @@ class GatewayChannel(Channel):
             options["headers"].setdefault("Content-Type", "application/json; charset=utf-8")
         try:
             resp = self._session.request(self.method, self.url, **options)
-        except requests.ReadTimeout:
-            return SendResult(status="uncertain", provider_code="timeout",
-                              detail=f"请求已发出但 {self.timeout} 秒内没有应答，消息可能已经发出")
-        except requests.Timeout:
-            return SendResult(status="retryable", provider_code="timeout",
-                              detail=f"连接短信平台超时（{self.timeout}秒）")
-        except requests.ConnectionError as exc:
-            if refused(exc):
-                return SendResult(status="config", provider_code="refused",
-                                  detail="短信平台拒绝连接，请检查 url")
-            return SendResult(status="retryable", provider_code="connection",
-                              detail=self._mask(f"无法连接短信平台：{type(exc).__name__}"))
         except requests.RequestException as exc:
-            return SendResult(status="permanent", provider_code="request",
-                              detail=self._mask(f"请求无法发出：{type(exc).__name__}: {exc}"))
+            return network_failure(exc, "短信平台", "url", self.timeout, masked=self._mask)
         return self._read(resp)
 
     def _read(self, resp: requests.Response) -> SendResult:

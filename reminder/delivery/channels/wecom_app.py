@@ -32,7 +32,7 @@ from reminder.delivery.channels.base import (
     Message,
     SendResult,
     config_digest,
-    refused,
+    network_failure,
     truncate_bytes,
     utf8_len,
 )
@@ -229,7 +229,9 @@ class WeComAppChannel(Channel):
         try:
             resp = self._http().post(f"{self.base_url}/cgi-bin/message/send",
                                      params={"access_token": token}, data=body,
-                                     headers={"Content-Type": "application/json; charset=utf-8"},
+                                     headers={"Content-Type": "application/json; charset=utf-8",
+                                              # a fresh connection: a reset is then this post's
+                                              "Connection": "close"},
                                      timeout=self.timeout)
         except requests.RequestException as exc:
             return self._network_failure(exc, "发送应用消息", sent=True, token=token)
@@ -296,19 +298,9 @@ class WeComAppChannel(Channel):
 
     def _network_failure(self, exc: Exception, what: str, *, sent: bool,
                          token: str | None = None) -> SendResult:
-        detail = mask(f"{what}：{type(exc).__name__}: {exc}", [token, self._secret])
-        log.warning("WeCom app: %s", detail)
-        if isinstance(exc, requests.ReadTimeout) and sent:
-            return SendResult(status="uncertain", provider_code="timeout",
-                              detail=f"请求已发出但 {self.timeout} 秒内没有应答，消息可能已经发出")
-        if isinstance(exc, requests.Timeout):
-            return SendResult(status="retryable", provider_code="timeout", detail=detail)
-        if isinstance(exc, requests.ConnectionError):
-            if refused(exc):
-                return SendResult(status="config", provider_code="refused",
-                                  detail="企业微信接口拒绝连接，请检查 base_url")
-            return SendResult(status="retryable", provider_code="connection", detail=detail)
-        return SendResult(status="permanent", provider_code="request", detail=detail)
+        log.warning("WeCom app: %s", mask(f"{what}：{type(exc).__name__}: {exc}", [token, self._secret]))
+        return network_failure(exc, "企业微信接口", "base_url", self.timeout, sent=sent,
+                               masked=lambda text: mask(text, [token, self._secret]))
 
     def _http(self) -> requests.Session:
         if self._session is None:
