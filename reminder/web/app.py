@@ -54,7 +54,7 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
     """The pages over one deployment's parts, built by ``reminder.wiring``: the link signer,
     the shared plan cache and the channels (built when a page first sends).
     ``body_limits`` raises the body ceiling (64 KB) for the paths matching each pattern;
-    the unit page, which takes 佐证材料 uploads, has its own."""
+    multipart uploads (佐证材料) on the unit page have their own."""
     from reminder.web import board, calendar_feed, evidence, leader, login, stats, unit
 
     site = Site(config, store, links, plans=plans, channels=channels, clock=clock, rate=rate,
@@ -75,9 +75,10 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
         middleware.insert(0, Middleware(ProxyHeadersMiddleware,
                                         trusted_hosts=list(config.web.trusted_proxies)))
     # Outermost: a body over its route's limit is refused before anything reads it.
-    # The unit page takes 佐证材料 uploads: a file at the library's limit and its form.
-    limits = {r"/u/[^/]+": evidence.MAX_BODY, **(body_limits or {})}
-    middleware.insert(0, Middleware(BodyLimit, limits=limits))
+    # The unit page takes 佐证材料 uploads: a multipart body of a file at the library's
+    # limit and its form; its url-encoded forms keep the form limit.
+    middleware.insert(0, Middleware(BodyLimit, limits=body_limits,
+                                    uploads={r"/u/[^/]+": evidence.MAX_BODY}))
     app = Starlette(routes=[
         Route("/u/{token}", unit.show, methods=["GET"]),
         Route("/u/{token}", unit.act, methods=["POST"]),

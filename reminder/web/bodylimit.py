@@ -31,15 +31,23 @@ class _TooLarge(Exception):
 
 class BodyLimit:
     """ASGI middleware: ``default`` bytes for any request body, ``limits`` for the paths
-    matching each pattern (the first match wins)."""
+    matching each pattern (the first match wins), and ``uploads`` for multipart bodies on the
+    paths matching each pattern: a page that takes files keeps the form limit for its
+    url-encoded forms, which Starlette reads whole into memory."""
 
     def __init__(self, app: App, *, default: int = FORM_BYTES,
-                 limits: Mapping[str, int] | None = None) -> None:
+                 limits: Mapping[str, int] | None = None,
+                 uploads: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.default = default
         self.limits = [(re.compile(pattern), size) for pattern, size in (limits or {}).items()]
+        self.uploads = [(re.compile(pattern), size) for pattern, size in (uploads or {}).items()]
 
-    def limit_for(self, path: str) -> int:
+    def limit_for(self, path: str, content_type: bytes = b"") -> int:
+        if content_type.lower().startswith(b"multipart/form-data"):
+            size = next((size for pattern, size in self.uploads if pattern.fullmatch(path)), None)
+            if size is not None:
+                return size
         return next((size for pattern, size in self.limits if pattern.fullmatch(path)),
                     self.default)
 
@@ -47,7 +55,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope.get("path", ""))
+        limit = self.limit_for(scope.get("path", ""), _header(scope, b"content-type"))
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _refuse(send, limit)  # from the headers alone: nothing of the body is read
@@ -81,14 +89,18 @@ class BodyLimit:
             await _refuse(send, limit)
 
 
+def _header(scope: Scope, wanted: bytes) -> bytes:
+    return next((value for name, value in scope.get("headers", ()) if name == wanted), b"")
+
+
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value = _header(scope, b"content-length")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 async def _refuse(send: Send, limit: int) -> None:

@@ -75,8 +75,8 @@ def test_just_over_the_limit_is_refused_and_at_it_is_not(site: Deployment) -> No
     assert (over.status_code, at.status_code) == (413, 403)
 
 
-def call(app: BodyLimit, path: str, body: list[bytes], *, declare: bool = False
-         ) -> tuple[int, str, int]:
+def call(app: BodyLimit, path: str, body: list[bytes], *, declare: bool = False,
+         content_type: bytes = b"") -> tuple[int, str, int]:
     """One request straight through the ASGI interface: status, text, and how many body
     bytes the server pulled from the client before answering."""
     pulled = 0
@@ -93,6 +93,8 @@ def call(app: BodyLimit, path: str, body: list[bytes], *, declare: bool = False
         sent.append(message)
 
     headers = [(b"content-length", str(sum(map(len, body))).encode())] if declare else []
+    if content_type:
+        headers.append((b"content-type", content_type))
     asyncio.run(app({"type": "http", "method": "POST", "path": path, "headers": headers},
                     receive, send))
     text = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
@@ -129,6 +131,21 @@ def test_an_upload_route_names_its_own_larger_limit() -> None:
     assert call(app, "/files/7", [b"x" * 9000], declare=True)[:2] == (200, "9000")
     assert call(app, "/files/7", [b"x" * 10_001], declare=True)[0] == 413
     assert call(app, "/form", [b"x" * 1001], declare=True)[0] == 413
+
+
+def test_the_upload_limit_is_for_multipart_bodies_only() -> None:
+    """The unit page takes files (multipart) and plain forms (url-encoded, which Starlette
+    reads whole): only the files get the larger ceiling, declared or counted."""
+    app = BodyLimit(echo().app, default=1000, uploads={r"/files/\d+": 10_000})
+    multipart = b"multipart/form-data; boundary=x"
+    assert call(app, "/files/7", [b"x" * 9000], declare=True, content_type=multipart)[:2] == (
+        200, "9000")
+    assert call(app, "/files/7", [b"x" * 100] * 90, content_type=multipart)[:2] == (200, "9000")
+    assert call(app, "/files/7", [b"x" * 10_001], declare=True, content_type=multipart)[0] == 413
+    form = b"application/x-www-form-urlencoded"
+    assert call(app, "/files/7", [b"x" * 1001], declare=True, content_type=form)[0] == 413
+    assert call(app, "/files/7", [b"x" * 100] * 11, content_type=form)[0] == 413
+    assert call(app, "/form", [b"x" * 1001], declare=True, content_type=multipart)[0] == 413
 
 
 def test_a_route_that_answered_before_the_body_passed_the_limit_ends_in_an_error() -> None:
