@@ -19,10 +19,12 @@ full_page, shots_dir, size = browser_module.full_page, browser_module.shots_dir,
 
 
 def _wait_text(driver, css: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 10).until(
+    # The page reloads after a POST: an element found on the old page goes stale mid-check.
+    WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(
         lambda d: any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css)))
 
 
