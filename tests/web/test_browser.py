@@ -70,6 +70,28 @@ def full_page(driver, path: Path, width: int) -> None:  # type: ignore[no-untype
     size(driver, width)
 
 
+def click_and_wait(driver, element) -> None:  # type: ignore[no-untyped-def]
+    """Click something that navigates, and wait for the new document.
+
+    Watching the old element go stale races the navigation: mid-swap Chromium answers with
+    "Node with given id does not belong to the document", a plain WebDriverException. A
+    mark set on the old window's script state is gone exactly when the new page is there."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script("window.__reminderOldPage = true")
+    element.click()
+
+    def arrived(d) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            return d.execute_script(
+                "return document.readyState === 'complete' && !window.__reminderOldPage")
+        except WebDriverException:
+            return False
+
+    WebDriverWait(driver, 20).until(arrived)
+
+
 @pytest.mark.parametrize("width, name", [(1280, "desktop"), (390, "phone")], ids=["desktop", "390px"])
 def test_unit_marks_done_from_the_link_in_its_mail(browser, tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
                                                    width: int, name: str) -> None:
@@ -99,12 +121,10 @@ def test_unit_marks_done_from_the_link_in_its_mail(browser, tmp_path: Path, monk
             task = section.get_attribute("data-task")
             assert f"#t-{task}" in text  # the mail's own per-task link points at it
             section.find_element(By.CSS_SELECTOR, "textarea").send_keys("已完成，见门户网站")
-            section.find_element(By.CSS_SELECTOR, "button[name=action][value=done]").click()
-            # The POST navigates: wait until the old page is gone, or the old section is found.
-            from selenium.webdriver.support import expected_conditions
+            click_and_wait(browser, section.find_element(
+                By.CSS_SELECTOR, "button[name=action][value=done]"))
             from selenium.webdriver.support.ui import WebDriverWait
 
-            WebDriverWait(browser, 20).until(expected_conditions.staleness_of(section))
             done = WebDriverWait(browser, 20).until(
                 lambda b: b.find_element(By.ID, f"t-{task}"))
             assert done.get_attribute("data-state") == "done"
@@ -135,7 +155,6 @@ def test_coordinator_logs_in_with_the_board_password_on_a_phone(  # type: ignore
     the right one opens the plan list and the board (the session cookie set by the app)."""
     from click.testing import CliRunner
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     from reminder.cli.main import cli
@@ -155,11 +174,10 @@ def test_coordinator_logs_in_with_the_board_password_on_a_phone(  # type: ignore
             def submit(password: str, expect: str) -> None:
                 field = browser.find_element(By.NAME, "password")
                 field.send_keys(password)
-                browser.find_element(By.CSS_SELECTOR, "button[value=login]").click()
                 # Wait for the new page itself: the wrong password's .flash is still on screen
                 # while the right one's answer loads, so waiting for ".flash, ul.plans" could
                 # return before the plan list arrived.
-                WebDriverWait(browser, 20).until(expected_conditions.staleness_of(field))
+                click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=login]"))
                 WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, expect))
 
             submit("不对的密码", ".flash")
@@ -167,7 +185,7 @@ def test_coordinator_logs_in_with_the_board_password_on_a_phone(  # type: ignore
             assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
             full_page(browser, shots / "board-login-phone.png", 390)
             submit("看板密码-2026", "ul.plans")
-            browser.find_element(By.LINK_TEXT, "示例市数据管理局2026年政务公开工作要点分工方案").click()
+            click_and_wait(browser, browser.find_element(By.LINK_TEXT, "示例市数据管理局2026年政务公开工作要点分工方案"))
             WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR,
                                                                        "tr[data-task]"))
             assert browser.find_element(By.TAG_NAME, "h1").text == "督办看板"

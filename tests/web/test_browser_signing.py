@@ -16,15 +16,16 @@ from webutil import SECRET_ENV, deploy, served
 browser_module = pytest.importorskip("test_browser", reason="browser helpers")
 browser = browser_module.browser
 full_page, shots_dir, size = browser_module.full_page, browser_module.shots_dir, browser_module.size
+click_and_wait = browser_module.click_and_wait
 
 
 def _wait_text(driver, css: str, text: str) -> None:  # type: ignore[no-untyped-def]
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    # The page reloads after a POST: an element found on the old page goes stale mid-check.
-    WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+    # Called after click_and_wait; a stray reload still makes a found element go stale.
+    WebDriverWait(driver, 10, ignored_exceptions=[WebDriverException]).until(
         lambda d: any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css)))
 
 
@@ -43,7 +44,7 @@ def test_unit_signs_and_asks_the_board_approves_and_the_page_shows_the_new_date(
             size(browser, 390)
             browser.get(unit)
             assert site.store.signatures("demo-2026") == []  # opening is not signing
-            browser.find_element(By.CSS_SELECTOR, "#t-9 button.sign").click()
+            click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#t-9 button.sign"))
             _wait_text(browser, ".flash", "已签收任务 9")
             assert "已签收" in browser.find_element(By.CSS_SELECTOR, "#t-9 p.signed").text
             browser.find_element(By.CSS_SELECTOR, "#t-9 details.extend summary").click()
@@ -51,7 +52,7 @@ def test_unit_signs_and_asks_the_board_approves_and_the_page_shows_the_new_date(
                 "document.getElementById('ext-date-9').value = '2026-08-31';")
             browser.find_element(By.ID, "ext-reason-9").send_keys("需征求司法局意见后定稿")
             browser.find_element(By.ID, "ext-progress-9").send_keys("初稿已完成，正在征求意见")
-            browser.find_element(By.CSS_SELECTOR, "#t-9 button.extend").click()
+            click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#t-9 button.extend"))
             _wait_text(browser, ".flash", "延期申请：延至 2026-08-31")
             assert "等待" in browser.find_element(By.CSS_SELECTOR, "#t-9 .extension.pending").text
             assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
@@ -65,7 +66,7 @@ def test_unit_signs_and_asks_the_board_approves_and_the_page_shows_the_new_date(
             full_page(browser, shots / "board-extension-1280.png", 1280)
             request = browser.find_element(By.CSS_SELECTOR, "#t-9 form.extension-request")
             request.find_element(By.NAME, "note").send_keys("同意延期，请按新时限办结")
-            request.find_element(By.CSS_SELECTOR, "button[value=approve_extension]").click()
+            click_and_wait(browser, request.find_element(By.CSS_SELECTOR, "button[value=approve_extension]"))
             _wait_text(browser, ".flash", "已批准任务 9 延期至 2026-08-31")
             assert "已延期（原定 2026-07-08）" in browser.find_element(By.ID, "t-9").text
 

@@ -18,6 +18,7 @@ from webutil import SECRET_ENV, deploy, served
 browser_module = pytest.importorskip("test_browser", reason="browser helpers")
 browser = browser_module.browser
 full_page, shots_dir, size = browser_module.full_page, browser_module.shots_dir, browser_module.size
+click_and_wait = browser_module.click_and_wait
 
 AUGUST = datetime(2026, 8, 10, 10, tzinfo=TZ)  # 黄, 红 and 绿 tasks side by side
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
@@ -33,7 +34,6 @@ def _png(path: Path) -> Path:
 def test_upload_colours_and_statistics_at_phone_and_desktop_widths(  # type: ignore[no-untyped-def]
         browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     monkeypatch.setenv(SECRET_ENV, "browser-secret-24-chars!")
@@ -59,8 +59,7 @@ def test_upload_colours_and_statistics_at_phone_and_desktop_widths(  # type: ign
             full_page(browser, shots / "colors-unit-390.png", 390)
             card.find_element(By.NAME, "text").send_keys("预算执行情况材料已起草，附现场照片")
             card.find_element(By.NAME, "files").send_keys(str(photo))
-            card.find_element(By.CSS_SELECTOR, "button[value=progress]").click()
-            WebDriverWait(browser, 20).until(expected_conditions.staleness_of(card))
+            click_and_wait(browser, card.find_element(By.CSS_SELECTOR, "button[value=progress]"))
             flash = WebDriverWait(browser, 20).until(
                 lambda b: b.find_elements(By.CSS_SELECTOR, ".flash"))[0].text
             assert "已上传佐证材料 1 个：整改现场照片.png" in flash
@@ -95,9 +94,7 @@ def test_upload_colours_and_statistics_at_phone_and_desktop_widths(  # type: ign
             # The statistics page, from the board's link.
             size(browser, 1280)
             browser.get(site.admin_url())
-            board = browser.find_element(By.TAG_NAME, "h1")
-            browser.find_element(By.LINK_TEXT, "统计与排名").click()
-            WebDriverWait(browser, 20).until(expected_conditions.staleness_of(board))
+            click_and_wait(browser, browser.find_element(By.LINK_TEXT, "统计与排名"))
             assert browser.find_element(By.TAG_NAME, "h1").text == "统计与排名"
             assert len(browser.find_elements(By.CSS_SELECTOR, "figure.chart svg")) == 2
             assert browser.execute_script("return document.documentElement.scrollWidth") <= 1280
