@@ -47,7 +47,7 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
     from reminder.parse.deadlines import Context, read
     from reminder.parse.rules import load_rules
     from reminder.plan.calendar import load_calendar
-    from reminder.plan.occurrences import due_pairs, shift_note, shift_policy
+    from reminder.plan.occurrences import due_pairs, nominal_dates, shift_note, shift_policy
     from reminder.plan.policy import build_policy
 
     issued_day = parse_day(issued, "--issued")
@@ -69,8 +69,17 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
         return reading, nominals, dues, {
             "phrase": text, "understood": reading.understood, "leftover": list(reading.leftover),
             "ambiguous": [{"text": t, "reason": r} for t, r in reading.ambiguous],
-            "deadlines": [deadline_record(dl, due) | {"holiday": holiday(dl)}
-                          for dl, due in zip(reading.deadlines, dues, strict=True)]}
+            "deadlines": [deadline_record(dl, due) | {"holiday": holiday(dl),
+                                                      "skipped": [d.isoformat() for d in gone]}
+                          for dl, due, gone in zip(reading.deadlines, dues,
+                                                   skipped(reading.deadlines, nominals),
+                                                   strict=True)]}
+
+    def skipped(deadlines: list[Any], nominals: list[list[date]]) -> list[list[date]]:
+        # Weeks wholly on holiday have no weekly deadline (in_own_week): name them, since
+        # a date that silently vanishes from a list reads like a bug.
+        return [[d for d in (nominal_dates(dl, calendar) if dl.kind == "recurring" else ())
+                 if d not in set(kept)] for dl, kept in zip(deadlines, nominals, strict=True)]
 
     import json  # here: plan and a plain explain print no JSON
 
@@ -94,6 +103,8 @@ def explain(phrase: str | None, year: int | None, issued: str | None, as_json: b
                        f"[规则 {dl.rule}，{source}]")
             if dl.kind != "none":
                 click.echo(f"    节假日：{shift_note(dl, policy)}")
+            for gone in skipped([dl], [nominal])[0]:
+                click.echo(f"    不设时限：{gone.isoformat()} 所在的一周整周放假")
             spread = ruleset.get(dl.rule)
             if spread is not None and spread.recur in ("per_year", "per_month") and dl.cycle:
                 period = "年" if spread.recur == "per_year" else "月"

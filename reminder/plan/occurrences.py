@@ -134,7 +134,30 @@ def due_pairs(deadline: Deadline, calendar: WorkCalendar, policy: Policy,
     else:
         nominals = nominal_dates(deadline, calendar)
     moments = counted_from(deadline, event)
-    return [(n, due_date(n, m, calendar, policy)) for n, m in zip(nominals, moments, strict=True)]
+    pairs = [(n, due_date(n, m, calendar, policy)) for n, m in zip(nominals, moments, strict=True)]
+    if deadline.kind == "recurring" and deadline.cycle == "weekly":
+        weekly = ((n, in_own_week(n, due, m, calendar))
+                  for (n, due), m in zip(pairs, moments, strict=True))
+        return [(n, due) for n, due in weekly if due is not None]
+    return pairs
+
+
+def in_own_week(nominal: date, due: date, moment: date | None, calendar: WorkCalendar
+                ) -> date | None:
+    """A weekly deadline stays in its own week (Monday to Sunday). Moved off a holiday into
+    another week, it would fall due a day after the week before's (每周五前: 02-13, then the
+    holiday Friday 02-20 back onto the make-up Saturday 02-14), or on the same day as it;
+    so it moves the other way, and a week with no workday at all (春节) has no report. A
+    limit counted from a moment keeps its own rule (it never falls before the moment)."""
+    monday = nominal - timedelta(days=nominal.weekday())
+    sunday = monday + timedelta(days=6)
+    if moment is not None or monday <= due <= sunday:
+        return due
+    for direction in ("before", "after"):
+        moved = calendar.shift(nominal, direction)
+        if monday <= moved <= sunday:
+            return moved
+    return None
 
 
 def shift_policy(deadline: Deadline, policy: Policy) -> tuple[str, str] | None:
@@ -158,7 +181,10 @@ def shift_note(deadline: Deadline, policy: Policy) -> str:
                 f"[limit_shift = {policy.limit_shift}]")
     rule = {"before": "提前至其前最后一个工作日", "after": "顺延至其后第一个工作日",
             "none": "不调整"}[policy.shift]
-    return f"日历时限，遇非工作日{rule}[shift = {policy.shift}]"
+    note = f"日历时限，遇非工作日{rule}[shift = {policy.shift}]"
+    if deadline.kind == "recurring" and deadline.cycle == "weekly" and policy.shift != "none":
+        note += "；每周的时限不移出本周（移出时改向另一侧调整），整周放假的一周不设时限"
+    return note
 
 
 def _task_occurrences(plan: Plan, task: Task, event: date | None) -> list[Occurrence]:

@@ -60,6 +60,15 @@ def test_explain_json_says_which_holiday_policy_moved_the_date(
     assert f"节假日：{deadline['holiday']['note']}" in text
 
 
+def test_explain_names_the_holiday_week_that_has_no_weekly_deadline() -> None:
+    (deadline,) = json.loads(invoke("explain", "每周五前", "--year", "2026", "--json"))["deadlines"]
+    assert deadline["skipped"] == ["2026-02-20"]  # 春节: 02-16 to 02-22 has no workday
+    assert "2026-02-20" not in deadline["due"] and "2026-02-14" not in deadline["due"]
+    assert "不设时限：2026-02-20 所在的一周整周放假" in invoke("explain", "每周五前", "--year", "2026")
+    (monthly,) = json.loads(invoke("explain", "每月10日前", "--year", "2026", "--json"))["deadlines"]
+    assert monthly["skipped"] == []
+
+
 def test_explain_json_has_no_holiday_policy_for_a_dateless_phrase() -> None:
     (deadline,) = json.loads(invoke("explain", "及时", "--year", "2021", "--json"))["deadlines"]
     assert deadline["holiday"] is None

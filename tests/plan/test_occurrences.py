@@ -251,3 +251,20 @@ def test_every_other_week_is_every_other_sunday(tmp_path: Path) -> None:
 def test_a_cell_with_a_stage_and_a_final_date_is_reminded_for_both(tmp_path: Path) -> None:
     plan = make(tmp_path, "1,推进试点,发改局,,6月底前完成方案，年底前全面完成\n")
     assert by_task(plan) == {"1": ["2026-06-30", "2026-12-31"]}
+
+
+def test_a_weekly_deadline_stays_in_its_own_week(tmp_path: Path) -> None:
+    # 2026 春节: 02-15 to 02-23 off, 02-14 (Saturday) a make-up workday. Moving "before"
+    # alone put the holiday Friday 02-20 on 02-14, the day after 02-13's report, and both
+    # holiday Mondays 02-16 and 02-23 on that same 02-14.
+    plan = make(tmp_path, "1,周报,办公室,,每周五前\n2,周一报,办公室,,每周一\n")
+    due = by_task(plan)
+    assert [d for d in due["1"] if "2026-02-10" <= d <= "2026-02-28"] == ["2026-02-13", "2026-02-27"]
+    assert [d for d in due["2"] if "2026-02-10" <= d <= "2026-03-03"] == [
+        "2026-02-24", "2026-03-02"]  # 02-09 is earlier; the week of 02-16 has no workday
+    # 国庆: Friday 10-02 still moves back to 09-30 within its week; Monday 10-05 cannot,
+    # so it moves forward to 10-08, the week's first workday.
+    assert "2026-09-30" in due["1"] and "2026-10-08" in due["2"] and "2026-09-30" not in due["2"]
+    for days in due.values():
+        weeks = [date.fromisoformat(d).isocalendar()[:2] for d in days]
+        assert len(weeks) == len(set(weeks))  # never two in one week
