@@ -24,14 +24,14 @@ _MARKED = re.compile(r"^([一二三四五六七八九十]+\s*[、.．]|[（(]\s*
 _WHEN = re.compile(r"(\d{4}\s*年|\d{1,2}\s*月|年底|长期|季度|半年|年内)")
 
 
-def _deadline_cell(text: str, year: int | None) -> bool:
+def deadline_cell(text: str, year: int | None) -> bool:
     if not looks_like_deadline(text, year):
         return False
     when = _WHEN.search(text)
     return len(text) <= 30 or (when is not None and when.start() <= 12)
 
 
-def _units_cell(text: str) -> bool:
+def units_cell(text: str) -> bool:
     if len(text) > 80:
         return False
     lead, support = split_units(text)
@@ -49,9 +49,9 @@ def _row(cells: list[str], number: str, year: int | None) -> list[list[str]]:
         else:
             rest.append(cell)
     deadline: list[str] = []
-    while len(rest) > 1 and _deadline_cell(rest[-1], year):
+    while len(rest) > 1 and deadline_cell(rest[-1], year):
         deadline.insert(0, rest.pop())
-    units = rest.pop() if len(rest) > 1 and _units_cell(rest[-1]) else ""
+    units = rest.pop() if len(rest) > 1 and units_cell(rest[-1]) else ""
     if not rest:
         return out
     title = rest.pop()

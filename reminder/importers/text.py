@@ -1,5 +1,6 @@
 """Text pasted out of a PDF or a web page (.txt, .md): Markdown/pipe tables, tab-separated
-rows, one-cell-per-line streams, and web text whose cell ends were left as "/td>"."""
+rows, one-cell-per-line streams (pasted.py when a header of cell lines leads them), and web
+text whose cell ends were left as "/td>"."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from reminder.importers import pagetext, stream
+from reminder.importers import pagetext, pasted, stream
 from reminder.importers.header import column_kind
 from reminder.importers.html import decode
 from reminder.importers.meta import detect_year
@@ -43,6 +44,8 @@ class TextImporter:
             return _scraped(lines)
         if sum(1 for line in nonempty if line.count("|") >= 2) >= 3:
             return _pipe_rows(lines)
+        if (cells := pasted.grid(lines, year)) is not None:
+            return cells
         if nonempty and sum(1 for line in nonempty if line.rstrip().endswith("|")) >= len(nonempty) / 2:
             rows, context = stream.rebuild([line.rstrip().rstrip("|") for line in lines], year)
             return Grid(rows=rows, context=context, flattened=True)

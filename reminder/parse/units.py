@@ -36,7 +36,7 @@ _MARKERS = sorted(
 )
 # A unit name ends with one of these (处, 科（室）, 单位, 中心…); anything else in a units cell
 # is prose ("结合实际", "采取有效措施抓好") and is dropped.
-_UNIT_END = set("处科室办局委部队站所院馆厅司府心组会位门区镇街县市）)社行团校台园关联体业厂场署队员")
+_UNIT_END = set("处科室股办局委部队站所院馆厅司府心组会位门区镇街县市）)社行团校台园关联体业厂场署队员")
 # "会" joins two units ("综合处会各业务处室") only when it follows a unit name's last character,
 # so 委员会, 商会, 协会 stay whole.
 _JOIN_AFTER = set("处科室办局部队站所院馆厅司府心组）)")
