@@ -37,6 +37,8 @@ _MARKERS = sorted(
 # A unit name ends with one of these (处, 科（室）, 单位, 中心…); anything else in a units cell
 # is prose ("结合实际", "采取有效措施抓好") and is dropped.
 _UNIT_END = set("处科室股办局委部队站所院馆厅司府心组会位门区镇街县市）)社行团校台园关联体业厂场署队员")
+# 道 alone ends prose too (渠道, 轨道); 街道 names a unit ("各街道").
+_UNIT_WORDS = ("街道",)
 # "会" joins two units ("综合处会各业务处室") only when it follows a unit name's last character,
 # so 委员会, 商会, 协会 stay whole.
 _JOIN_AFTER = set("处科室办局部队站所院馆厅司府心组）)")
@@ -109,13 +111,17 @@ def _names(text: str) -> list[str]:
                 name = name[len(junk) :]
         name = name.replace("(", "（").replace(")", "）").strip()
         head, sep, rest = name.partition("等")
-        if sep and head and head[-1] in _UNIT_END and rest and rest[-1] in _UNIT_END:
+        if sep and _unit_name(head) and _unit_name(rest):
             # "农业农村局等有关部门": the unit named, and the others as a group of their own
             names.append(head)
             name = rest if rest.startswith(_GROUP_HEADS) else f"有关{rest}"
-        if name and name[-1] in _UNIT_END and len(name) <= 30:
+        if _unit_name(name) and len(name) <= 30:
             names.append(name)
     return names
+
+
+def _unit_name(name: str) -> bool:
+    return bool(name) and (name[-1] in _UNIT_END or name.endswith(_UNIT_WORDS))
 
 
 def _dedupe(names: list[str]) -> tuple[str, ...]:
