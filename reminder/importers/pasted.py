@@ -23,7 +23,7 @@ from reminder.importers.header import assign, column_kind
 from reminder.importers.stream import deadline_cell, units_cell
 from reminder.importers.table import Grid
 
-_BARE = re.compile(r"^\s*(\d{1,3})\s*[.．、]?\s*$")
+_BARE = re.compile(r"^\s*(\d{1,4})\s*[.．、]?\s*$")
 _MARKED = re.compile(r"^([一二三四五六七八九十]+\s*[、.．]|[（(]\s*[一二三四五六七八九十]+\s*[）)])")
 _SEP = "|"
 _UNIT_ROLES = ("units", "lead", "support")
@@ -35,6 +35,7 @@ _DUE_ROLES = ("units", "lead", "deadline")
 _ID, _TYPED, _TEXT, _EMPTY = 6, 4, 2, 1
 _MISSING = -2  # a units or deadline column the row leaves out
 _SKIP, _SKIP_NUMBER = -10, -40  # a cell no row can hold
+_NOTES = 20  # notes listed one by one; the rest are counted
 _SHORT = 12  # "持续推进", "10月底前": a deadline-like cell this short is no title
 
 
@@ -146,6 +147,10 @@ def _rebuild(
         names.insert(columns.index("id"), "序号")
 
     @cache
+    def kinds(i: int) -> tuple[bool, bool]:
+        return units_cell(cells[i].text), deadline_cell(cells[i].text, year)
+
+    @cache
     def fit(i: int, role: str) -> int:
         """How well cell i fits a column of this role; 0: it cannot be there."""
         cell = cells[i]
@@ -153,7 +158,9 @@ def _rebuild(
             return _ID if role == "id" and i in anchors else 0
         if not cell.text:
             return 0 if role == "title" else _EMPTY
-        unit, due = units_cell(cell.text), deadline_cell(cell.text, year)
+        if _MARKED.match(cell.text):  # "（一）…" heads a group, whatever words follow
+            return _TEXT if role in ("section", "other") else 0
+        unit, due = kinds(i)
         if role in _UNIT_ROLES:
             return _TYPED if unit else 0
         if role == "deadline":
@@ -239,6 +246,8 @@ def _rebuild(
             if role in _DUE_ROLES and c not in piece:
                 notes.append(f"{where}（“{_short(out[columns.index('title')])}”）没有“{names[c]}”单元格"
                              "（可能是与上一行合并的单元格），未自动补齐")
+    if len(notes) > _NOTES:  # a page of junk under a header: the first few say enough
+        notes = [*notes[:_NOTES], f"另有 {len(notes) - _NOTES} 处同样无法确定的单元格或缺少的单元格"]
     return Grid(rows=rows, context=context, notes=notes)
 
 
