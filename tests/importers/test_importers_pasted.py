@@ -112,6 +112,10 @@ NUMBERED_EXPECT = {
     "4": ((), "编制统计年鉴", ("综合科",), ("信息中心",), "10月底前"),
 }
 
+# The same without "|" and with every cell: the Word-paste shape stream.rebuild reads.
+NUMBERED_LINES = NUMBERED.replace("|\n", "").replace("执法大队\n", "执法大队\n年底前\n")
+NUMBERED_LINES_EXPECT = NUMBERED_EXPECT | {"3": ((), "做好统计执法检查结果公开", ("执法大队",), (), "年底前")}
+
 # The header names the number column after the category; 牵头 and 配合 in columns of their
 # own, 配合单位 left out (not empty) where a task has none.
 LEAD_SUPPORT = """某区住房和城乡建设局2026年政务公开重点工作分工
@@ -282,7 +286,8 @@ def test_category_before_the_number(render, tmp_path: Path) -> None:
     (LEAD_SUPPORT, LEAD_SUPPORT_EXPECT),
     (UNNUMBERED, UNNUMBERED_EXPECT),
     (EMPTY_CELLS, EMPTY_CELLS_EXPECT),
-], ids=["lead-support", "unnumbered", "empty-cells"])
+    (NUMBERED_LINES, NUMBERED_LINES_EXPECT),
+], ids=["lead-support", "unnumbered", "empty-cells", "numbered-lines"])
 def test_shapes(text: str, expect: dict, tmp_path: Path) -> None:
     tasks, notes = _import(text, tmp_path)
     assert _summary(tasks, expect) == expect
