@@ -36,6 +36,7 @@ _ID, _TYPED, _TEXT, _EMPTY = 6, 4, 2, 1
 _MISSING = -2  # a units or deadline column the row leaves out
 _SKIP, _SKIP_NUMBER = -10, -40  # a cell no row can hold
 _NOTES = 20  # notes listed one by one; the rest are counted
+_NOTE_WORDS = ("注：", "注:", "备注")
 _SHORT = 12  # "持续推进", "10月底前": a deadline-like cell this short is no title
 
 
@@ -64,14 +65,25 @@ def grid(lines: Sequence[str], year: int | None) -> Grid | None:
     header = [t for _, t in texts[start:end]]
     piped = sum(1 for line in lines if line.strip() == _SEP or line.rstrip().endswith(_SEP)) >= 3
     roles = assign(header)
-    if roles.get("id") == 0 and not piped:
-        # One paragraph per cell after a 序号 column: stream.rebuild reads that Word paste,
-        # with its merged units and deadline cells inherited from the row above.
-        return None
     cells = _cells(lines, texts[end - 1][0], piped)
+    cells = _without_repeated_header(cells, header)
     anchors = _anchors(cells)
     columns = _columns(header, roles, bool(anchors))
-    return _rebuild(cells, anchors, columns, header, year, context=[t for _, t in texts[:start]])
+    table, unplaced = _rebuild(cells, anchors, columns, header, year,
+                               context=[t for _, t in texts[:start]])
+    if unplaced and roles.get("id") == 0 and not piped:
+        # One paragraph per cell after a 序号 column, with section headings inside the rows
+        # and cells of several paragraphs: the Word paste stream.rebuild reads (seed 004).
+        return None
+    return table
+
+
+def _without_repeated_header(cells: list[_Cell], header: list[str]) -> list[_Cell]:
+    """A header repeated at a page break of the copied view: two or more header words in a row."""
+    words = set(header)
+    marked = [c.text in words for c in cells]
+    return [c for i, c in enumerate(cells)
+            if not (marked[i] and ((i > 0 and marked[i - 1]) or (i + 1 < len(cells) and marked[i + 1])))]
 
 
 def _header(texts: list[tuple[int, str]], lines: Sequence[str]) -> tuple[int, int] | None:
@@ -141,7 +153,8 @@ def _columns(header: list[str], roles: dict[str, int], numbered: bool) -> list[s
 def _rebuild(
     cells: list[_Cell], anchors: set[int], columns: list[str], header: list[str],
     year: int | None, context: list[str],
-) -> Grid:
+) -> tuple[Grid, int]:
+    """The rows of the best parse, and how many cells it could not place."""
     names = list(header)
     if len(columns) > len(header):
         names.insert(columns.index("id"), "序号")
@@ -225,10 +238,16 @@ def _rebuild(
 
     rows: list[list[str]] = [names]
     notes: list[str] = []
+    context = list(context)
+    unplaced = 0
     for j, i, piece, ways in pieces:
         if piece is None:
             cell = cells[j]
-            notes.append(f"第 {cell.line} 行“{_short(cell.text)}”无法确定属于哪一行哪一列，未导入")
+            if cell.text.startswith(_NOTE_WORDS):
+                context.append(cell.text)  # the table's footnote: read with the text around it
+            else:
+                unplaced += 1
+                notes.append(f"第 {cell.line} 行“{_short(cell.text)}”无法确定属于哪一行哪一列，未导入")
             continue
         if piece == "section":
             rows.append([cells[j].text])
@@ -248,7 +267,7 @@ def _rebuild(
                              "（可能是与上一行合并的单元格），未自动补齐")
     if len(notes) > _NOTES:  # a page of junk under a header: the first few say enough
         notes = [*notes[:_NOTES], f"另有 {len(notes) - _NOTES} 处同样无法确定的单元格或缺少的单元格"]
-    return Grid(rows=rows, context=context, notes=notes)
+    return Grid(rows=rows, context=context, notes=notes), unplaced
 
 
 def _short(text: str) -> str:

@@ -112,7 +112,7 @@ NUMBERED_EXPECT = {
     "4": ((), "编制统计年鉴", ("综合科",), ("信息中心",), "10月底前"),
 }
 
-# The same without "|" and with every cell: the Word-paste shape stream.rebuild reads.
+# The same without "|" and with every cell.
 NUMBERED_LINES = NUMBERED.replace("|\n", "").replace("执法大队\n", "执法大队\n年底前\n")
 NUMBERED_LINES_EXPECT = NUMBERED_EXPECT | {"3": ((), "做好统计执法检查结果公开", ("执法大队",), (), "年底前")}
 
@@ -295,16 +295,27 @@ def test_shapes(text: str, expect: dict, tmp_path: Path) -> None:
     _assert_accounted(text, tasks, notes)
 
 
-def test_a_missing_cell_is_named_and_not_filled(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", [NUMBERED, NUMBERED.replace("|\n", "")], ids=["pipe-lines", "lines"])
+def test_a_missing_cell_is_named_and_not_filled(text: str, tmp_path: Path) -> None:
     """Task 3 has no 时限 cell: empty or merged with task 2's, the stream cannot tell."""
+    line = text.split("\n").index("3") + 1
     with pytest.raises(ImportDoubtful) as caught:
-        _import(NUMBERED, tmp_path)
-    assert "第 26 行起的一行（“做好统计执法检查结果公开工作。”）没有“时限”单元格" in str(caught.value)
+        _import(text, tmp_path)
+    assert f"第 {line} 行起的一行（“做好统计执法检查结果公开工作。”）没有“时限”单元格" in str(caught.value)
     assert not (tmp_path / "plan").exists()
-    tasks, notes = _import(NUMBERED, tmp_path, accept=True)
+    tasks, notes = _import(text, tmp_path, accept=True)
     assert _summary(tasks, NUMBERED_EXPECT) == NUMBERED_EXPECT
     assert len(notes) == 1
-    _assert_accounted(NUMBERED, tasks, notes)
+    _assert_accounted(text, tasks, notes)
+
+
+def test_repeated_header_and_footnote_are_no_cells(tmp_path: Path) -> None:
+    """A header repeated at a page break of the copied view, and the table's 注 after it."""
+    head = "工作任务\n具体要求\n责任科室\n时限要求\n"
+    text = BUREAU.replace("依申请公开\n", head + "依申请公开\n") + "注：各股室每季度末报送进展情况。\n"
+    tasks, notes = _import(text, tmp_path)
+    assert _summary(tasks, BUREAU_EXPECT) == BUREAU_EXPECT
+    assert notes == ()
 
 
 def test_a_cell_no_row_can_hold_is_named(tmp_path: Path) -> None:
@@ -327,6 +338,6 @@ def test_the_cli_names_the_file_and_line(tmp_path: Path) -> None:
     refused = reminder("import", str(source), "-o", str(tmp_path / "plan"))
     assert refused.returncode == 3
     (error,) = refused.stderr.splitlines()  # one line, no traceback
-    assert str(source) in error and "第 26 行" in error
+    assert str(source) in error and "第 26 行起的一行" in error
     accepted = reminder("import", str(source), "-o", str(tmp_path / "plan"), "--accept")
     assert accepted.returncode == 0, accepted.stderr
