@@ -20,11 +20,10 @@ from functools import cache
 from itertools import combinations
 
 from reminder.importers.header import assign, column_kind
-from reminder.importers.stream import deadline_cell, units_cell
+from reminder.importers.stream import MARKED, deadline_cell, units_cell
 from reminder.importers.table import Grid
 
 _BARE = re.compile(r"^\s*(\d{1,4})\s*[.．、]?\s*$")
-_MARKED = re.compile(r"^([一二三四五六七八九十]+\s*[、.．]|[（(]\s*[一二三四五六七八九十]+\s*[）)])")
 _SEP = "|"
 _UNIT_ROLES = ("units", "lead", "support")
 # Columns a task row should fill: one missing is either empty or merged with the row above,
@@ -128,13 +127,14 @@ def _cells(lines: Sequence[str], header_end: int, piped: bool) -> list[_Cell]:
 
 
 def _anchors(cells: list[_Cell]) -> set[int]:
-    """Indexes of the row numbers: bare numbers counting up from 1 (a restart at 1 allowed);
+    """Indexes of the row numbers: bare numbers counting up from 1 (a restart at 1 allowed,
+    and a number or two skipped: the row whose number was lost is reported, not the rest);
     a stray number out of sequence is text."""
     anchors: set[int] = set()
     expected = 1
     for i, cell in enumerate(cells):
         m = _BARE.match(cell.text)
-        if m and int(m.group(1)) in (expected, 1):
+        if m and (int(m.group(1)) == 1 or expected <= int(m.group(1)) <= expected + 2):
             anchors.add(i)
             expected = int(m.group(1)) + 1
     return anchors if len(anchors) >= 2 else set()
@@ -171,7 +171,7 @@ def _rebuild(
             return _ID if role == "id" and i in anchors else 0
         if not cell.text:
             return 0 if role == "title" else _EMPTY
-        if _MARKED.match(cell.text):  # "（一）…" heads a group, whatever words follow
+        if MARKED.match(cell.text):  # "（一）…" heads a group, whatever words follow
             return _TEXT if role in ("section", "other") else 0
         unit, due = kinds(i)
         if role in _UNIT_ROLES:
@@ -219,7 +219,7 @@ def _rebuild(
     for i in range(1, len(cells) + 1):
         k = i - 1
         offer(i, k, _SKIP_NUMBER if k in anchors else _SKIP, 1, None)
-        if k not in anchors and _MARKED.match(cells[k].text) and fit(k, "section"):
+        if k not in anchors and MARKED.match(cells[k].text) and fit(k, "section"):
             offer(i, k, _TEXT, 1, "section")
         for j in range(max(0, i - len(columns)), i):
             if (placed := row(j, i)) is not None:

@@ -20,7 +20,7 @@ from reminder.parse.units import split_units
 HEADER = ["序号", "工作任务", "具体要求", "责任单位", "完成时限"]
 _BARE = re.compile(r"^\s*(\d{1,3})\s*[.．、]?\s*$")
 _NUMBERED = re.compile(r"^\s*\d{1,3}\s*[.．、]\s*\S")
-_MARKED = re.compile(r"^([一二三四五六七八九十]+\s*[、.．]|[（(]\s*[一二三四五六七八九十]+\s*[）)])")
+MARKED = re.compile(r"^([一二三四五六七八九十]+\s*[、.．]|[（(]\s*[一二三四五六七八九十]+\s*[）)])")
 _WHEN = re.compile(r"(\d{4}\s*年|\d{1,2}\s*月|年底|长期|季度|半年|年内)")
 
 
@@ -44,7 +44,7 @@ def _row(cells: list[str], number: str, year: int | None) -> list[list[str]]:
     out: list[list[str]] = []
     rest: list[str] = []
     for cell in cells:
-        if _MARKED.match(cell) and not rest:
+        if MARKED.match(cell) and not rest:
             out.append([cell])
         else:
             rest.append(cell)
@@ -74,7 +74,7 @@ def rebuild(cells: Sequence[str], year: int | None) -> tuple[list[list[str]], li
         return [], list(cells)
     # Section cells right before the first row belong to the table, the rest is context.
     start = first
-    while not by_number and start > 0 and _MARKED.match(cells[start - 1]):
+    while not by_number and start > 0 and MARKED.match(cells[start - 1]):
         start -= 1
     context = [c for c in cells[:start] if column_kind(c) is None]
     rows: list[list[str]] = [HEADER]
@@ -91,7 +91,7 @@ def rebuild(cells: Sequence[str], year: int | None) -> tuple[list[list[str]], li
                 number, current = "", [cell]
             rows.extend([p] for p in pending)
             pending = []
-        elif not by_number and _MARKED.match(cell):
+        elif not by_number and MARKED.match(cell):
             pending.append(cell)  # 001: the section column's text precedes its first task
         elif current is not None:
             current.append(cell)

@@ -16,6 +16,8 @@ from reminder.importers import import_document
 from reminder.importers.header import column_kind
 from reminder.importers.meta import detect_year
 from reminder.importers.stream import deadline_cell, units_cell
+from reminder.importers.table import build_table
+from reminder.importers.text import TextImporter
 from reminder.importers.writer import read_tasks_csv
 from reminder.models import Task
 from reminder.parse.units import split_units
@@ -341,3 +343,16 @@ def test_the_cli_names_the_file_and_line(tmp_path: Path) -> None:
     assert str(source) in error and "第 26 行起的一行" in error
     accepted = reminder("import", str(source), "-o", str(tmp_path / "plan"), "--accept")
     assert accepted.returncode == 0, accepted.stderr
+
+
+@pytest.mark.parametrize("gone", range(5, BUREAU.count("\n")))
+def test_no_cell_is_lost_silently(gone: int) -> None:
+    """Any one line of the table's body left out: every units and deadline cell still lands
+    in a task or on a line the report names."""
+    lines = BUREAU.split("\n")
+    text = "\n".join(lines[:gone] + lines[gone + 1 :])
+    table = build_table(TextImporter().read(Path("清单.txt"), text.encode()))
+    tasks = {t.id: t for t in table.tasks}
+    _assert_accounted(text, tasks, table.confidence.notes)
+    if lines[gone] in {"法规股", "各股室", "办公室", "10月底前", "持续推进", "每季度末"}:
+        assert table.confidence.notes  # a units or deadline cell gone is never filled in
