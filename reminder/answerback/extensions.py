@@ -36,6 +36,7 @@ class Extension:
     due: date  # the occurrence's original date
     current: date  # its date when asked
     requested: date
+    approved: date | None  # the date approved, which may differ from the one asked for
     reason: str
     progress: str
     late: bool  # asked after the date it asks to move (逾期申请)
@@ -71,6 +72,7 @@ def extensions(plan: Any, store: Store, tz: Any = None) -> dict[str, list[Extens
         found.setdefault(row.task_id, []).insert(0, Extension(
             id=row.id, task=row.task_id, unit=row.unit, due=row.due, current=row.current,
             requested=row.requested, reason=row.reason, progress=row.progress,
+            approved=(row.approved or row.requested) if row.status == "approved" else None,
             late=bool(row.late), status=row.status, note=row.note or "",
             asked=f"{asked:%Y-%m-%d %H:%M}",
             decided=f"{decided:%Y-%m-%d %H:%M}" if decided else "",
@@ -126,25 +128,47 @@ def ask(plan: Any, store: Store, task_id: str, current: date | None, *, unit: st
 
 
 def decide(plan: Any, store: Store, ident: int, *, approve: bool, by: str, note: str,
-           now: datetime) -> Extension:
-    """Approve or reject a waiting request of this plan; the decided record."""
+           now: datetime, approved: str = "") -> Extension:
+    """Approve (to ``approved``, an ISO date; empty: the date asked for) or reject a waiting
+    request of this plan; the decided record."""
     mine = {e.id: e for found in extensions(plan, store).values() for e in found}
     if ident not in mine:
         raise ExtensionRefused("没有这份延期申请。")
     if not approve and not note:
         raise ExtensionRefused("不予批准时请填写意见，意见将转达申请单位。")
-    row = store.decide_extension(ident, approve=approve, by=by, note=note, now=now)
+    granted = _approved_date(plan, mine[ident], approved) if approve else None
+    row = store.decide_extension(ident, approve=approve, by=by, note=note, now=now,
+                                 approved=granted)
     if row is None:
         raise ExtensionRefused("这份延期申请已经审批过了。")
     return next(e for e in extensions(plan, store, now.tzinfo).get(row.task_id, ())
                 if e.id == ident)
 
 
+def _approved_date(plan: Any, ext: Extension, given: str) -> date:
+    """The date the coordinator approves: ``given`` when filled in, else the one asked for;
+    after the original date and inside the plan's window."""
+    if not given.strip():
+        return ext.requested
+    try:
+        day = date.fromisoformat(given.strip())
+    except ValueError:
+        raise ExtensionRefused("批准延至的日期应写作 2026-08-31。") from None
+    if day <= ext.due:
+        raise ExtensionRefused(f"批准延至的日期应晚于原定完成时限 {ext.due.isoformat()}。")
+    why = outside_window(day, plan.year)
+    if why:
+        raise ExtensionRefused(f"{why}。")
+    return day
+
+
 def decision_text(plan: Any, ext: Extension) -> str:
     """The sentence a unit reads on its page and in its next message."""
     who = plan.coordinator or "牵头处室"
-    if ext.status == "approved":
-        text = f"{who}已批准延期至 {cn_date(ext.requested)}（原定 {ext.due.isoformat()}）"
+    if ext.approved is not None:
+        text = f"{who}已批准延期至 {cn_date(ext.approved)}，原定 {ext.due.isoformat()}"
+        if ext.approved != ext.requested:  # say so, or the unit works to the date it asked for
+            text += f"（本单位申请延至 {ext.requested.isoformat()}）"
     else:
         text = f"{who}未批准延期，仍按 {ext.current.isoformat()} 办理"
     return text + (f"。意见：{ext.note}" if ext.note else "。")

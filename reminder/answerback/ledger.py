@@ -106,8 +106,8 @@ def ledger_rows(plan: Any, store: Store, today: date, *, period: str | None = No
 
 
 def workflow_cells(plan: Any, store: Store, tz: Any) -> tuple[dict[str, str], dict[str, str]]:
-    """task id -> its 延期情况 cell (every request: original and requested date, decision),
-    and its 签收情况 cell (each unit, signed when or not)."""
+    """task id -> its 延期情况 cell (every request: original, requested and approved date,
+    decision), and its 签收情况 cell (each unit, signed when or not)."""
     from reminder.answerback.extensions import extensions
     from reminder.answerback.signing import receipts
 
@@ -115,7 +115,9 @@ def workflow_cells(plan: Any, store: Store, tz: Any) -> tuple[dict[str, str], di
         task: "\n".join(
             f"{'逾期申请' if e.late else '申请'}：原定 {e.due.isoformat()}，申请延至 "
             f"{e.requested.isoformat()}（{e.unit}，{e.asked[:10]}）{e.status_name}"
-            + (f"（{e.decided[:10]}）" if e.decided else "") + (f"：{e.note}" if e.note else "")
+            + (f"（{e.decided[:10]}）" if e.decided else "")
+            + (f"，批准延至 {e.approved.isoformat()}" if e.approved else "")
+            + (f"：{e.note}" if e.note else "")
             for e in reversed(found))
         for task, found in extensions(plan, store, tz).items()}
     signed = {task: "\n".join(f"{r.unit} {r.when}" if r.signed else f"{r.unit} 未签收"

@@ -261,8 +261,8 @@ def approved_extensions(plan: Any, store: Store, tz: Any, today: date
     found: dict[tuple[str, date], tuple[date, bool]] = {}
     for task, requests in extensions(plan, store, tz).items():
         for e in reversed(requests):  # oldest first: the latest approval is kept
-            if e.status == "approved" and e.decided_on is not None and e.decided_on <= today:
-                found[(task, e.due)] = (e.requested, e.approved_in_time)
+            if e.approved is not None and e.decided_on is not None and e.decided_on <= today:
+                found[(task, e.due)] = (e.approved, e.approved_in_time)
     return found
 
 

@@ -324,6 +324,9 @@ class ExtensionRow(Base):
     due: Mapped[date] = mapped_column(Date)  # the occurrence's original due date
     current: Mapped[date] = mapped_column(Date)  # its due date when asked (an earlier extension)
     requested: Mapped[date] = mapped_column(Date)
+    # The date approved (批准延期至…), which may differ from ``requested``; NULL until
+    # approved, and on rows approved before migration 0013 (approved as asked).
+    approved: Mapped[date | None] = mapped_column(Date)
     unit: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text, default="")
     progress: Mapped[str] = mapped_column(Text, default="")

@@ -67,15 +67,18 @@ class SigningMixin(StoreBase):
             return row.id
 
     def decide_extension(self, ident: int, *, approve: bool, by: str, note: str,
-                         now: datetime) -> ExtensionRow | None:
-        """Approve or reject a waiting request; None when it is not waiting any more (decided
-        already, on another tab or by a colleague)."""
+                         now: datetime, approved: date | None = None) -> ExtensionRow | None:
+        """Approve (to ``approved``, by default the date asked for) or reject a waiting
+        request; None when it is not waiting any more (decided already, on another tab or
+        by a colleague)."""
+        granted = (approved if approved is not None else ExtensionRow.requested) \
+            if approve else None
         with self.transaction() as session:
             result = session.execute(
                 update(ExtensionRow)
                 .where(ExtensionRow.id == ident, ExtensionRow.status == PENDING_REQUEST)
                 .values(status=APPROVED if approve else REJECTED, decided_by=by,
-                        decided_at=now, note=note))
+                        decided_at=now, note=note, approved=granted))
             if not result.rowcount:
                 return None
             row = session.get(ExtensionRow, ident)
@@ -100,7 +103,7 @@ class SigningMixin(StoreBase):
         with self.transaction() as session:
             rows = session.execute(
                 select(ExtensionRow.plan_id, ExtensionRow.task_id, ExtensionRow.due,
-                       ExtensionRow.requested)
+                       func.coalesce(ExtensionRow.approved, ExtensionRow.requested))
                 .where(ExtensionRow.status == APPROVED).order_by(ExtensionRow.decided_at,
                                                                  ExtensionRow.id))
             return {(p, t, d): new for p, t, d, new in rows}

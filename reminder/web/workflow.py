@@ -75,7 +75,8 @@ def board_action(site: Site, grant: Grant, plan: Any, task: Any, form: dict[str,
     approve = action == "approve_extension"
     try:
         decided = ext.decide(plan, site.store, ident, approve=approve, by=by,
-                             note=_text(form, "note"), now=site.now())
+                             note=_text(form, "note"), now=site.now(),
+                             approved=str(form.get("approved", "")))
     except ext.ExtensionRefused as err:
         return f"未能审批：{err}"
     line = ext.decision_text(plan, decided)
@@ -84,8 +85,8 @@ def board_action(site: Site, grant: Grant, plan: Any, task: Any, form: dict[str,
         site.tell(contact, f"【延期申请{'已批准' if approve else '未批准'}】任务 {task.id}",
                   f"任务 {task.id}（{task.title[:40]}）：{line}")
     log.info("延期申请 %d %s：%s 任务 %s", ident, decided.status, plan.id, task.id)
-    if approve:
-        return (f"已批准任务 {task.id} 延期至 {decided.requested.isoformat()}，"
+    if decided.approved is not None:
+        return (f"已批准任务 {task.id} 延期至 {decided.approved.isoformat()}，"
                 "此后按新时限提醒，并已告知申请单位。")
     return f"已退回任务 {task.id} 的延期申请并告知申请单位，仍按原时限提醒。"
 

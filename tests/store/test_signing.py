@@ -65,3 +65,17 @@ def test_one_request_waits_at_a_time_and_a_decision_is_taken_once(store: Store) 
     assert [(r.status, r.requested.isoformat()) for r in rows] == [
         ("approved", "2026-08-31"), ("rejected", "2026-09-30")]
     assert rows[0].decided_at is not None and rows[0].decided_at.tzinfo is not None
+
+
+def test_an_approval_may_name_another_date_and_the_request_is_kept(store: Store) -> None:
+    """批准延期至…: the office approves 08-15 where the unit asked for 08-31; the reminders
+    move to 08-15 and the row still says what was asked."""
+    ident = store.request_extension("p", "9", due=date(2026, 7, 8), current=date(2026, 7, 8),
+                                    requested=date(2026, 8, 31), unit="法规科", reason="r",
+                                    progress="", late=False, now=NOW)
+    assert ident is not None
+    store.decide_extension(ident, approve=True, by="公开办", note="", now=NOW,
+                           approved=date(2026, 8, 15))
+    assert store.extended_dates() == {("p", "9", date(2026, 7, 8)): date(2026, 8, 15)}
+    row = store.extensions("p", "9")[0]
+    assert (row.requested, row.approved) == (date(2026, 8, 31), date(2026, 8, 15))

@@ -235,3 +235,47 @@ def test_messages_ask_to_sign_name_the_unsigned_and_carry_the_decision(later: De
                     str(site.config_path)).returncode == 0
     told = mail_to(smtp, "gongkai@example.org", since)
     assert "未签收任务" in told and "尚未签收：数据资源科、信息中心" in told
+
+
+def test_the_board_approves_another_date_than_asked_and_refuses_a_bad_one(
+        signing: Deployment) -> None:
+    """法规科 asks to move task 9 (07-08) to 08-31; the office approves 08-14 instead
+    (批准延期至…). The approval form offers the date asked for; a date not after 07-08 or
+    outside the plan's years is refused with one line and records nothing."""
+    site, smtp = signing, signing.smtp
+    url = site.unit_url("法规科")
+    page = requests.get(url, timeout=10).text
+    requests.post(url, data={**form(page, "9", "extend"), "action": "extend",
+                             "date": "2026-08-31", "reason": "需征求司法局意见"}, timeout=10)
+    admin = site.admin_url()
+    board = requests.get(admin, timeout=10).text
+    offered = section(board, "9").xpath('.//form[contains(@class, "extension-request")]'
+                                        '//input[@name="approved"]')[0]
+    assert (offered.get("type"), offered.get("value")) == ("date", "2026-08-31")
+    for day, says in (("2026-07-08", "应晚于原定完成时限 2026-07-08"),
+                      ("2026-07-01", "应晚于原定完成时限 2026-07-08"),
+                      ("9999-12-31", "超出计划年度"), ("下月", "应写作")):
+        refused = board_post(admin, board, "9", "approve_extension", approved=day)
+        flash = html.fromstring(refused.text).xpath('//div[contains(@class, "flash")]')[0]
+        assert refused.status_code == 200 and says in flash.text_content()
+        assert site.store.extensions()[0].status == "pending"
+    before = len(smtp.messages)
+    approved = board_post(admin, board, "9", "approve_extension", approved="2026-08-14",
+                          note="请于8月14日前办结")
+    assert "已批准任务 9 延期至 2026-08-14" in approved.text
+    told = mail_to(smtp, "fagui@example.org", before)
+    assert "已批准延期至 2026-08-14（周五），原定 2026-07-08（本单位申请延至 2026-08-31）" in told
+    assert "2026-08-14" in section(approved.text, "9").text_content()
+    task = section(requests.get(url, timeout=10).text, "9")
+    assert task.get("data-due") == "2026-08-14"
+    assert "原定 2026-07-08，延至 2026-08-14" in task.text_content()
+    ledger = reminder("report", "demo-2026", "--format", "csv", "-o", "-", "--config",
+                      str(site.config_path))
+    assert "原定 2026-07-08，申请延至 2026-08-31" in ledger.stdout
+    assert "批准延至 2026-08-14" in ledger.stdout
+    shown = reminder("plan", str(site.plan_folder), "--now", "2026-06-24T08:00", "--task", "9",
+                     "--detail", "--config", str(site.config_path))
+    assert shown.returncode == 0, shown.stderr
+    notices, note = shown.stdout.replace(" ", "").split("已批准延期")
+    assert "2026-08-14" in notices and "2026-08-31" not in notices
+    assert "原定2026-07-08" in note and "延至2026-08-14" in note
