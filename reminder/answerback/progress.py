@@ -86,12 +86,23 @@ class TaskView:
     instructions: tuple[Instruction, ...] = ()  # leaders' 批示, newest first
     done_at: date | None = None  # when the latest completion was registered
     done_by: str = ""  # and by whom (a unit, or the coordinator on the board)
-    color: Warning | None = None  # 三色预警 of the open occurrence (None: done, off, no date)
+    color: Warning | None = None  # 三色预警 of the task: its worst open period's
+    # The current period's own colour when an earlier period is still open (so ``color`` is
+    # 红 for that one): a recurring task is coloured per period.
+    period_color: Warning | None = None
     files: tuple[Attachment, ...] = ()  # 佐证材料, oldest first
 
     @property
     def state_name(self) -> str:
         return STATE_NAMES[self.state]
+
+    @property
+    def state_word(self) -> str:
+        """The state as the pages print it beside the colour mark: "" when the mark says it
+        already (红 逾期), so 逾期 is not written twice."""
+        if self.state == "overdue" and self.color is not None and self.color.color == "red":
+            return ""
+        return self.state_name
 
     @property
     def last_done(self) -> date | None:
@@ -179,6 +190,9 @@ def task_views(plan: Any, store: Store, today: date, *, unit: str | None = None,
             state = "confirm"
         done_at = latest.done_at.astimezone(tz) if latest and tz else (latest.done_at if latest
                                                                         else None)
+        own = warning_of(plan, current, state, reports.get(task.id, ()), today, tz,
+                         event=events.get((plan.id, task.id)) or (
+                             override.event if override is not None else None))
         views.append(TaskView(
             id=task.id, title=task.title, detail=task.detail, lead=task.lead,
             support=tuple(u for u in task.support if u not in task.lead),
@@ -197,9 +211,7 @@ def task_views(plan: Any, store: Store, today: date, *, unit: str | None = None,
             instructions=tuple(given.get(task.id, ())),
             done_note=latest.note if latest else "",
             notes=tuple(notes.get(task.id, ())),
-            color=warning_of(plan, current, state, reports.get(task.id, ()), today, tz,
-                             event=events.get((plan.id, task.id)) or (
-                                 override.event if override is not None else None)),
+            color=headline(own, missed), period_color=own if missed else None,
             files=tuple(files.get(task.id, ())),
         ))
     order = {"overdue": 0, "open": 1, "confirm": 2, "done": 3}
@@ -220,11 +232,17 @@ def warning_of(plan: Any, occ: Any, state: str, reports: Sequence[Any], today: d
         return (row.created_at.astimezone(tz) if tz else row.created_at).date()
 
     reported = any(r.due == occ.due or start <= day(r) <= today for r in reports)
-    warning = color_of(start=start, due=occ.due, today=today, reported=reported,
-                       policy=plan.policy)
-    if state == "overdue" and warning.color != "red":  # an earlier period is still open
-        return Warning(color="red", left=warning.left, reported=reported)
-    return warning
+    return color_of(start=start, due=occ.due, today=today, reported=reported,
+                    policy=plan.policy)
+
+
+def headline(own: Warning | None, missed: Sequence[date]) -> Warning | None:
+    """A task's colour is its worst open period's: with an earlier period missed it is 红
+    whatever the current period's own colour, as an office counts it overdue until that
+    period is done (and 红 is what reaches the leaders)."""
+    if own is None or not missed or own.color == "red":
+        return own
+    return Warning(color="red", left=own.left, reported=own.reported)
 
 
 REPORT_NAMES = {"progress": "进展", "blocked": "困难", "done": "完成"}

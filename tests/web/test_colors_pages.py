@@ -112,3 +112,37 @@ def test_colors_off_shows_no_marks(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     for site in deployed(tmp_path, monkeypatch, policy="colors = false"):
         assert colors(requests.get(site.admin_url(), timeout=10).text) == {}
         assert colors(requests.get(site.unit_url("办公室"), timeout=10).text) == {}
+
+
+def test_overdue_is_said_once_by_its_red_mark(site: Deployment) -> None:
+    """The state 逾期 and the mark 红 逾期 side by side said it twice: the mark (colour and
+    word) says it alone."""
+    board = html.fromstring(requests.get(site.admin_url(), timeout=10).text)
+    rows = board.xpath('//tr[@data-state="overdue"]')
+    assert rows
+    for row in rows:
+        cell = " ".join(row.xpath('./td[contains(@class, "state")]')[0].text_content().split())
+        assert cell == "红 逾期", (row.get("data-task"), cell)
+    unit = html.fromstring(requests.get(site.unit_url("信息中心"), timeout=10).text)
+    heads = unit.xpath('//section[@data-state="overdue"]/div[@class="head"]')
+    assert heads
+    for head in heads:
+        assert head.text_content().count("逾期") == 1 and head.xpath('.//*[@data-color="red"]')
+    opened = unit.xpath('//section[@data-state="open"]/div[@class="head"]')
+    assert opened and all("进行中" in h.text_content() for h in opened)
+
+
+def test_a_recurring_task_is_coloured_per_period(site: Deployment) -> None:
+    """2026-08-10: task 6 (quarterly, 信息中心) has missed 06-30 and its third quarter
+    (06-30 to 09-30) has 55 % of its time left. The task stays 红 (its worst open period:
+    overdue until that quarter is done) and the current quarter shows its own 绿."""
+    for page in (requests.get(site.admin_url(), timeout=10).text,
+                 requests.get(site.unit_url("信息中心"), timeout=10).text):
+        task = html.fromstring(page).xpath('//*[@data-task="6"]')[0]
+        marks = task.xpath('.//*[@data-color]')
+        assert [m.get("data-color") for m in marks] == ["red", "green"]
+        current = task.xpath('.//*[@data-period="current"]')[0]
+        assert " ".join(current.text_content().split()) == "本期（2026-09-30） 绿 正常"
+    # A task with no earlier period open shows one mark.
+    board = html.fromstring(requests.get(site.admin_url(), timeout=10).text)
+    assert len(board.xpath('//*[@data-task="13"]//*[@data-color]')) == 1

@@ -103,3 +103,15 @@ def test_a_leaders_instruction_reaches_the_unit_page_board_ledger_and_next_messa
               for r in late.wecom.requests]
     assert any("完成政务新媒体账号清理整合并报送清单。：请本周内办结（分管局领导，12月4日）" in b
                for b in bodies), (result.stdout, result.stderr[-1500:], bodies)
+
+
+def test_the_leader_sees_a_recurring_task_coloured_per_period(late: Deployment) -> None:
+    """2026-12-04: task 6 (quarterly) has earlier quarters open, so it is 红; its fourth
+    quarter (09-30 to 12-31, 29 % left, no report) is 黄 on its own."""
+    page = requests.get(late.links.leader_url("分管局领导"), timeout=10).text
+    card = html.fromstring(page).xpath('//*[@id="p-demo-2026-t-6"]')[0]
+    assert [m.get("data-color") for m in card.xpath('.//*[@data-color]')] == ["red", "yellow"]
+    head = card.xpath('./div[@class="head"]')[0]
+    assert not head.xpath('./span[@class="badge"]')  # the mark says 逾期, not twice
+    current = card.xpath('.//*[@data-period="current"]')[0]
+    assert " ".join(current.text_content().split()) == "本期（2026-12-31） 黄 预警"
