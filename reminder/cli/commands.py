@@ -233,7 +233,7 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
             from reminder.cli.output import write_notices
 
             write_notices(batches(), fmt=fmt)
-            for line in extension_notes(plans, extended):
+            for line in (*extension_notes(plans, extended), *sign_notes(plans)):
                 warn(line)
             for year in missing_years(plans, years):
                 warn(missing_year_note(year))
@@ -254,7 +254,8 @@ def plan_command(plan_dirs: tuple[Path, ...], start: str | None, end: str | None
                  "直到完成。" for step, whom in every if len(every) == 1 and whom]
         show(notices, detail=detail, plans=len(plans), out=sys.stdout,
              width=terminal_width(sys.stdout),
-             notes=[f"预演范围 {first} 至 {last}。", *chase, *extension_notes(plans, extended)])
+             notes=[f"预演范围 {first} 至 {last}。", *chase, *extension_notes(plans, extended),
+                    *sign_notes(plans)])
 
 
 def _deployment(config_path: Path | None) -> Any:
@@ -317,6 +318,14 @@ def extension_notes(plans: list[Any], extended: dict[Any, date]) -> list[str]:
     ids = {p.id for p in plans}
     return [f"已批准延期：{plan} 任务 {task} 原定 {cn_date(due)}，延至 {cn_date(new)}。"
             for (plan, task, due), new in sorted(extended.items()) if plan in ids]
+
+
+def sign_notes(plans: list[Any]) -> list[str]:
+    """The dry run knows when each first notice is planned, not when it will actually go out:
+    say that its 签收 chase counts from the planned one."""
+    if not any(p.policy.sign_within is not None for p in plans):
+        return []
+    return ["预演中催签收按首次提醒的计划发送日起算（实际发出日可能因免打扰时段或限速推迟）。"]
 
 
 def _warn_unparsed(plans: list[Any]) -> None:
