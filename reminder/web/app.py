@@ -10,7 +10,9 @@ with, expired, of another kind or for another unit gets 403 and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +81,16 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
     # limit and its form; its url-encoded forms keep the form limit.
     middleware.insert(0, Middleware(BodyLimit, limits=body_limits,
                                     uploads={r"/u/[^/]+": evidence.MAX_BODY}))
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # A long-running `reminder serve` sweeps 佐证材料 as it did at start, periodically.
+        sweeping = asyncio.create_task(evidence.sweep_periodically(site))
+        try:
+            yield
+        finally:
+            sweeping.cancel()
+
     app = Starlette(routes=[
         Route("/u/{token}", unit.show, methods=["GET"]),
         Route("/u/{token}", unit.act, methods=["POST"]),
@@ -100,7 +112,7 @@ def create_app(config: Config, store: Store, *, links: Any, plans: PlanCache,
         Route("/healthz", health, methods=["GET"]),
         Route("/", home, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-    ], middleware=middleware, exception_handlers={Refused: refused})
+    ], middleware=middleware, exception_handlers={Refused: refused}, lifespan=lifespan)
     app.state.site = site
     evidence.sweep_orphans(site)  # retention: [web] evidence_keep_days
     return app

@@ -10,6 +10,7 @@ size, count, kind and zip limits.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from pathlib import Path
@@ -33,6 +34,10 @@ log = logging.getLogger("reminder.web")
 # must stay within this together.
 MAX_BODY = MAX_BYTES + 1024 * 1024
 REPORTS = ("progress", "blocked", "done")
+# How often a running app sweeps again: files age past [web] evidence_keep_days (counted in
+# days) while `reminder serve` runs for months, so hourly is soon enough and costs one
+# directory walk and one query.
+SWEEP_EVERY = 3600.0
 
 
 def evidence_root(config: Config) -> Path:
@@ -65,6 +70,15 @@ def sweep_orphans(site: Site) -> list[str]:
     if removed:
         log.info("已清理 %d 个不再被引用的佐证材料（保留期 %d 天）", len(removed), keep)
     return removed
+
+
+async def sweep_periodically(site: Site) -> None:
+    """Sweep every ``SWEEP_EVERY`` seconds for as long as the app runs (its lifespan): a
+    file stored whose report never was, or whose rows are gone, is removed once old enough
+    without waiting for a restart."""
+    while True:
+        await asyncio.sleep(SWEEP_EVERY)
+        await run_in_threadpool(sweep_orphans, site)
 
 
 def uploads(form: dict[str, Any]) -> list[UploadFile]:

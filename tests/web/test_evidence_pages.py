@@ -195,3 +195,39 @@ def test_a_zip_bomb_is_refused_by_its_declared_size_before_unpacking(site: Deplo
     assert "解压后过大" in flash(response)
     assert site.store.evidence("demo-2026") == []
     assert stored_files(evidence_root(site.config)) == []
+
+
+def test_a_running_app_sweeps_orphans_periodically(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files stored whose report never was (orphans) go once past [web] evidence_keep_days
+    while the app runs, not only when it starts; a young orphan and an attached file stay."""
+    import os
+    import time
+
+    from reminder.web import evidence
+
+    monkeypatch.setattr(evidence, "SWEEP_EVERY", 0.1)
+    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom)
+        with served(config, smtp, wecom, clock=lambda: CLOCK) as site:
+            root = evidence_root(site.config)
+            sent = upload(site.unit_url("信息中心"), "5", "progress", [("整改报告.pdf", PDF)])
+            assert "已上传佐证材料 1 个" in flash(sent)
+            [attached] = stored_files(root)
+            month_ago = time.time() - 40 * 86400
+            old, young = root / "evidence" / "ab" / ("ab" + "0" * 62), \
+                root / "evidence" / "cd" / ("cd" + "1" * 62)
+            for path in (old, young):
+                path.parent.mkdir(exist_ok=True)
+                path.write_bytes(PDF)
+            for path in (old, attached):
+                os.utime(path, (month_ago, month_ago))
+            deadline = time.monotonic() + 10
+            while old.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not old.exists()
+            assert attached.exists() and young.exists()
