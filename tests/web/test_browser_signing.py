@@ -1,7 +1,7 @@
 """签收 and 延期申请 in a real browser (headless Chromium, as test_browser.py): at 390 px a
 unit signs for task 9 and asks for a new date; at 1280 px the coordinator sees the receipt
-and the request on the board and approves it; the unit's page then shows the new date and
-the note. Screenshots go to tmp, or to docs/screenshots with REMINDER_SCREENSHOTS=1
+and the request on the board and approves an earlier date than asked (批准延期至…); the
+unit's page then shows the approved date and the note. Screenshots go to tmp, or to docs/screenshots with REMINDER_SCREENSHOTS=1
 (sign-extend-unit-390.png, board-extension-1280.png)."""
 
 from __future__ import annotations
@@ -65,16 +65,20 @@ def test_unit_signs_and_asks_the_board_approves_and_the_page_shows_the_new_date(
             assert browser.execute_script("return document.documentElement.scrollWidth") <= 1280
             full_page(browser, shots / "board-extension-1280.png", 1280)
             request = browser.find_element(By.CSS_SELECTOR, "#t-9 form.extension-request")
+            approved = request.find_element(By.NAME, "approved")
+            assert approved.get_attribute("value") == "2026-08-31"  # offered as asked
+            browser.execute_script("arguments[0].value = '2026-08-14';", approved)
             request.find_element(By.NAME, "note").send_keys("同意延期，请按新时限办结")
             click_and_wait(browser, request.find_element(By.CSS_SELECTOR, "button[value=approve_extension]"))
-            _wait_text(browser, ".flash", "已批准任务 9 延期至 2026-08-31")
+            _wait_text(browser, ".flash", "已批准任务 9 延期至 2026-08-14")
             assert "已延期（原定 2026-07-08）" in browser.find_element(By.ID, "t-9").text
 
             size(browser, 390)
             browser.get(unit)
             task = browser.find_element(By.ID, "t-9")
-            assert task.get_attribute("data-due") == "2026-08-31"
-            assert "原定 2026-07-08，延至 2026-08-31" in task.text
+            assert task.get_attribute("data-due") == "2026-08-14"
+            assert "原定 2026-07-08，延至 2026-08-14" in task.text
+            assert "本单位申请延至 2026-08-31" in task.text
             assert "同意延期，请按新时限办结" in task.text
             browser.execute_script("document.getElementById('t-9').scrollIntoView();")
             full_page(browser, shots / "sign-extend-unit-390.png", 390)
