@@ -16,11 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_daemon import FakePlan, Recorder
+from test_daemon import idle_daemon
 
-from reminder.config import Config
-from reminder.delivery.daemon import Daemon, PlanSet
-from reminder.delivery.dispatcher import Dispatcher
 from reminder.models import Notice
 from reminder.store import CANCELLED, SENT, Store
 
@@ -78,12 +75,8 @@ def test_idle_daemon_sends_a_notice_revived_by_undo_in_another_process_within_a_
 
     folder = tmp_path / "wake"
     folder.mkdir()
-    # A one-hour tick and nothing pending: only the watcher can make it send in time.
-    cfg = Config(path=None, database_url=db_url, plans=(folder,), tick_seconds=3600)
-    email = Recorder("email")
-    daemon = Daemon(cfg, store, Dispatcher(store, {"email": email}, claimant="t"),
-                    planner=planner, occurrences=lambda plan, **_: [],
-                    plans=PlanSet(cfg, store, loader=lambda path, **_: FakePlan()))
+    # Nothing pending: only the watcher can make it send in time.
+    daemon, email = idle_daemon(store, folder, planner)
     outcome: dict[str, Any] = {}
 
     def drive() -> None:
