@@ -367,6 +367,16 @@ def many_plans(root: Path, count: int) -> Path:
     return root
 
 
+def earlier_deadline(folder: Path) -> None:
+    """Move task 1 of a ``many_plans`` folder a month earlier, its table dated a second later
+    (the same mtime would pass for an unchanged file)."""
+    table = folder / "tasks.csv"
+    stamp = table.stat().st_mtime_ns
+    table.write_text(table.read_text(encoding="utf-8-sig").replace("2026年12月31日前", "2026年11月30日前"),
+                     encoding="utf-8-sig")
+    os.utime(table, ns=(stamp + 10**9, stamp + 10**9))
+
+
 def test_a_fresh_run_once_syncs_only_the_plan_that_changed(tmp_path: Path, store: Store) -> None:
     """Cron-style use costs in proportion to the change: of 100 plans, a second `run --once`
     (a new process: a new Daemon over the same database) re-plans only the one whose task
@@ -393,11 +403,7 @@ def test_a_fresh_run_once_syncs_only_the_plan_that_changed(tmp_path: Path, store
         return synced
 
     assert len(fresh_run()) == 100
-    table = root / "p042" / "tasks.csv"
-    stamp = table.stat().st_mtime_ns
-    table.write_text(table.read_text(encoding="utf-8-sig").replace("2026年12月31日前", "2026年11月30日前"),
-                     encoding="utf-8-sig")
-    os.utime(table, ns=(stamp + 10**9, stamp + 10**9))
+    earlier_deadline(root / "p042")
     assert fresh_run() == ["p042"]
     assert fresh_run() == []
     store.mark_done("p007", "1", date(2026, 12, 31), by="x", note="", now=now)
@@ -428,11 +434,7 @@ def test_a_fresh_run_once_does_not_even_load_the_plans_that_did_not_change(
 
     assert len(fresh_run()) == 12
     assert fresh_run() == []
-    table = root / "p005" / "tasks.csv"
-    stamp = table.stat().st_mtime_ns
-    table.write_text(table.read_text(encoding="utf-8-sig").replace("2026年12月31日前", "2026年11月30日前"),
-                     encoding="utf-8-sig")
-    os.utime(table, ns=(stamp + 10**9, stamp + 10**9))
+    earlier_deadline(root / "p005")
     assert fresh_run() == ["p005"]
     assert fresh_run() == []
     store.mark_done("p007", "1", date(2026, 12, 31), by="x", note="", now=now)
