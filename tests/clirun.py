@@ -18,12 +18,18 @@ KEYS = {"REMINDER_WECOM_GONGKAI": "key-gongkai", "REMINDER_WECOM_YEWU": "key-yew
 MOMENT = "2026-06-23T09:00"  # a Tuesday with reminders for twelve notices
 
 
-def reminder(*args: str, timeout: float = 60,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def reminder(*args: str, timeout: float = 60, env: dict[str, str] | None = None,
+             home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``home``: run there as a user whose home it is, so that no config or state of the
+    machine's own user is found."""
     env = {**os.environ, **KEYS, "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("REMINDER_CONFIG", None)
+    if home is not None:
+        for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "STATE_DIRECTORY"):
+            env.pop(name, None)
+        env["HOME"] = str(home)
     return subprocess.run([sys.executable, "-m", "reminder", *args], capture_output=True,
-                          text=True, env=env, timeout=timeout)
+                          text=True, env=env, timeout=timeout, cwd=home)
 
 
 def write_config(tmp_path: Path, smtp: SmtpServer, wecom: WeComServer, *,

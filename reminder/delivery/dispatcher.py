@@ -399,8 +399,7 @@ class Dispatcher:
         for `reminder status` (and `run --once` exits non-zero), never sent about again."""
         from reminder.store import ADMIN_UNREACHABLE
 
-        admin = self.admin
-        if admin is None or not self._admin_targets():
+        if not self._admin_targets():
             log.error("有 %d 组提醒发送失败，但未配置管理员联系人（[admin]）", len(failures))
             why = "未配置管理员联系人（[admin]）"
             self.store.set_alert(ADMIN_UNREACHABLE, why, now)
@@ -416,25 +415,11 @@ class Dispatcher:
         except Exception:  # a broken admin template must not hide the failures themselves
             log.exception("无法生成失败报告；失败的提醒：%s", rows)
             return None
-        targets = self._admin_targets()
-        problems = []
-        for name, to, mentions in targets:
-            channel = self.channels.get(name)
-            if channel is None:
-                problems.append(f"{name}：未配置该渠道")
-                continue
-            if (fingerprint := _fingerprint(channel, to)) in self._held:
-                problems.append(f"{name}：配置有误（{self._held[fingerprint]}）")
-                continue
-            result = _safe_send(channel, _message(subject, text, to, mentions))
-            if result.status == "ok":
-                self.store.clear_alert(ADMIN_UNREACHABLE)
-                return None
-            said = f"{result.provider_code or ''} {result.detail}".strip()
-            problems.append(f"{name}：{said}")
-            log.error("无法通知管理员（%s）：%s", name, said)
-        why = "；".join(problems) or "没有可用的渠道"
-        self.store.set_alert(ADMIN_UNREACHABLE, why, now)
+        why = self.alert_admin(subject, text)
+        if why is None:
+            self.store.clear_alert(ADMIN_UNREACHABLE)
+        else:
+            self.store.set_alert(ADMIN_UNREACHABLE, why, now)
         return why
 
     def _admin_targets(self) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -454,23 +439,27 @@ class Dispatcher:
         return targets
 
     def alert_admin(self, subject: str, text: str) -> str | None:
-        """Tell the admin about the database itself, over the first channel that takes it;
-        touches no database (it may be the thing that is gone). None once told, else why
-        not."""
-        admin = self.admin
-        if admin is None or not self._admin_targets():
-            return "未配置管理员联系人（[admin]）"
+        """Tell the admin, over the first route that takes it (a route held for its
+        configuration is known broken and skipped). Touches no database, so it can tell of
+        the database itself being gone. None once told, else why not."""
         targets = self._admin_targets()
+        if not targets:
+            return "未配置管理员联系人（[admin]）"
         problems = []
         for name, to, mentions in targets:
             channel = self.channels.get(name)
             if channel is None:
                 problems.append(f"{name}：未配置该渠道")
                 continue
+            if (fingerprint := _fingerprint(channel, to)) in self._held:
+                problems.append(f"{name}：配置有误（{self._held[fingerprint]}）")
+                continue
             result = _safe_send(channel, _message(subject, text, to, mentions))
             if result.status == "ok":
                 return None
-            problems.append(f"{name}：{result.provider_code or ''} {result.detail}".strip())
+            said = f"{result.provider_code or ''} {result.detail}".strip()
+            problems.append(f"{name}：{said}")
+            log.error("无法通知管理员（%s）：%s", name, said)
         return "；".join(problems) or "没有可用的渠道"
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from reminder.models import Notice
 from reminder.store.schema import NoticeRow
+
+T = TypeVar("T")
 
 
 class StoreBase:
@@ -29,6 +33,19 @@ class StoreBase:
         """One session, one transaction: committed on success, rolled back on error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def _rows(self, table: type[T], *where: ColumnElement[bool], **equal: object) -> list[T]:
+        """The rows of ``table`` meeting ``where`` and, for each column named in ``equal``
+        with a value that is not None, holding that value; oldest (lowest id) first, and
+        detached, so they can be read after the session ends."""
+        query = select(table).where(*where).order_by(table.id)  # type: ignore[attr-defined]
+        for column, value in equal.items():
+            if value is not None:
+                query = query.where(getattr(table, column) == value)
+        with self.transaction() as session:
+            rows = list(session.scalars(query).all())
+            session.expunge_all()
+            return rows
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)

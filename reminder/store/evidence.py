@@ -49,14 +49,7 @@ class EvidenceMixin(StoreBase):
 
     def evidence(self, plan: str, task: str | None = None) -> list[EvidenceRow]:
         """The files still attached, oldest first."""
-        with self.transaction() as session:
-            query = select(EvidenceRow).where(EvidenceRow.plan_id == plan,
-                                              EvidenceRow.removed_at.is_(None))
-            if task is not None:
-                query = query.where(EvidenceRow.task_id == task)
-            rows = session.scalars(query.order_by(EvidenceRow.id)).all()
-            session.expunge_all()
-            return list(rows)
+        return self._rows(EvidenceRow, EvidenceRow.removed_at.is_(None), plan_id=plan, task_id=task)
 
     def evidence_count(self, plan: str, task: str) -> int:
         with self.transaction() as session:

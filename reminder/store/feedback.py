@@ -27,13 +27,7 @@ class FeedbackMixin(StoreBase):
 
     def feedback(self, plan: str, task: str | None = None) -> list[FeedbackRow]:
         """Oldest first."""
-        with self.transaction() as session:
-            query = select(FeedbackRow).where(FeedbackRow.plan_id == plan)
-            if task is not None:
-                query = query.where(FeedbackRow.task_id == task)
-            rows = session.scalars(query.order_by(FeedbackRow.id)).all()
-            session.expunge_all()
-            return list(rows)
+        return self._rows(FeedbackRow, plan_id=plan, task_id=task)
 
     def reported_set(self) -> set[tuple[str, str, date]]:
         """(plan, task, due) of every occurrence a progress report came in for: the planner

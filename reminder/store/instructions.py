@@ -25,13 +25,7 @@ class InstructionsMixin(StoreBase):
 
     def instructions(self, plan: str, task: str | None = None) -> list[InstructionRow]:
         """Oldest first."""
-        with self.transaction() as session:
-            query = select(InstructionRow).where(InstructionRow.plan_id == plan)
-            if task is not None:
-                query = query.where(InstructionRow.task_id == task)
-            rows = session.scalars(query.order_by(InstructionRow.id)).all()
-            session.expunge_all()
-            return list(rows)
+        return self._rows(InstructionRow, plan_id=plan, task_id=task)
 
     def instructions_since(self, since: datetime | None) -> list[InstructionRow]:
         """Every plan's 批示 given after ``since`` (all of them when None), oldest first."""

@@ -23,18 +23,7 @@ class LimitsMixin(StoreBase):
         """Record a send over ``route`` at ``now`` and return 0 when fewer than ``count``
         were recorded in the last ``seconds``; otherwise record nothing and return how many
         seconds until a slot frees up."""
-        with self.transaction() as session:
-            self._ensure_route(session, route)
-            query = select(RateWindowRow).where(RateWindowRow.route == route)
-            if self.dialect == "postgresql":
-                query = query.with_for_update()
-            row = session.scalars(query).one()
-            recent = sorted(t for t in (row.sent or [])
-                            if now - seconds < t <= now + max(seconds, BLOCK_HORIZON))
-            if len(recent) >= count:
-                return max(recent[-count] + seconds - now, 0.001)
-            row.sent = [*recent, now]  # a new list: JSON columns do not track in-place edits
-            return 0.0
+        return self.take_slots([(route, count, seconds)], now)
 
     def take_slots(self, windows: list[tuple[str, int, float]], now: float) -> float:
         """``take_slot`` over several windows at once, all or none: a WeCom app message
@@ -46,11 +35,7 @@ class LimitsMixin(StoreBase):
         with self.transaction() as session:
             rows = {}
             for route in sorted({w[0] for w in windows}):
-                self._ensure_route(session, route)
-                query = select(RateWindowRow).where(RateWindowRow.route == route)
-                if self.dialect == "postgresql":
-                    query = query.with_for_update()
-                rows[route] = session.scalars(query).one()
+                rows[route] = self._window(session, route)
             wait, kept = 0.0, {}
             for route, count, seconds in windows:
                 recent = sorted(t for t in (rows[route].sent or [])
@@ -63,7 +48,7 @@ class LimitsMixin(StoreBase):
             if wait > 0:
                 return wait
             for route, recent in kept.items():
-                rows[route].sent = [*recent, now]
+                rows[route].sent = [*recent, now]  # a new list: JSON columns miss in-place edits
             return 0.0
 
     def block_route(self, route: str, count: int, seconds: float, until: float) -> None:
@@ -71,12 +56,7 @@ class LimitsMixin(StoreBase):
         blocked it (a DingTalk robot over its 20 a minute takes nothing for 10 minutes), and
         every process must wait, not only the one that was told."""
         with self.transaction() as session:
-            self._ensure_route(session, route)
-            query = select(RateWindowRow).where(RateWindowRow.route == route)
-            if self.dialect == "postgresql":
-                query = query.with_for_update()
-            row = session.scalars(query).one()
-            row.sent = [until - seconds] * count
+            self._window(session, route).sent = [until - seconds] * count
 
     def move_slot(self, route: str, taken: float, now: float) -> None:
         """Re-date the send recorded at ``taken`` to ``now`` (when it actually finished)."""
@@ -89,6 +69,14 @@ class LimitsMixin(StoreBase):
                 sent = list(row.sent)
                 sent[sent.index(taken)] = max(taken, now)
                 row.sent = sorted(sent)
+
+    def _window(self, session, route: str) -> RateWindowRow:  # type: ignore[no-untyped-def]
+        """``route``'s row, made when missing, locked until the transaction ends."""
+        self._ensure_route(session, route)
+        query = select(RateWindowRow).where(RateWindowRow.route == route)
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        return session.scalars(query).one()
 
     def _ensure_route(self, session, route: str) -> None:  # type: ignore[no-untyped-def]
         if self.dialect == "postgresql":

@@ -108,13 +108,7 @@ class RecordsMixin(StoreBase):
             return revived.rowcount
 
     def completions(self, plan: str | None = None) -> list[CompletionRow]:
-        with self.transaction() as session:
-            query = select(CompletionRow).order_by(CompletionRow.id)
-            if plan is not None:
-                query = query.where(CompletionRow.plan_id == plan)
-            rows = session.scalars(query).all()
-            session.expunge_all()
-            return list(rows)
+        return self._rows(CompletionRow, plan_id=plan)
 
     @staticmethod
     def _occurrence(table, plan: str, task: str, due: date) -> tuple:  # type: ignore[no-untyped-def]

@@ -31,13 +31,7 @@ class SigningMixin(StoreBase):
             return now, True
 
     def signatures(self, plan: str | None = None) -> list[SignatureRow]:
-        with self.transaction() as session:
-            query = select(SignatureRow).order_by(SignatureRow.id)
-            if plan is not None:
-                query = query.where(SignatureRow.plan_id == plan)
-            rows = session.scalars(query).all()
-            session.expunge_all()
-            return list(rows)
+        return self._rows(SignatureRow, plan_id=plan)
 
     def signed_set(self) -> set[tuple[str, str, str]]:
         """(plan, task, unit) of every 签收: what the planner leaves out of its chase."""
@@ -102,15 +96,7 @@ class SigningMixin(StoreBase):
 
     def extensions(self, plan: str | None = None, task: str | None = None) -> list[ExtensionRow]:
         """Oldest first."""
-        with self.transaction() as session:
-            query = select(ExtensionRow).order_by(ExtensionRow.id)
-            if plan is not None:
-                query = query.where(ExtensionRow.plan_id == plan)
-            if task is not None:
-                query = query.where(ExtensionRow.task_id == task)
-            rows = session.scalars(query).all()
-            session.expunge_all()
-            return list(rows)
+        return self._rows(ExtensionRow, plan_id=plan, task_id=task)
 
     def extended_dates(self) -> dict[tuple[str, str, date], date]:
         """(plan, task, original due) -> the date of its latest approved extension."""

@@ -324,7 +324,4 @@ class SyncMixin(StoreBase):
             session.add(plan)
 
     def plan_rows(self) -> list[PlanRow]:
-        with self.transaction() as session:
-            rows = session.scalars(select(PlanRow).order_by(PlanRow.id)).all()
-            session.expunge_all()
-            return list(rows)
+        return self._rows(PlanRow)

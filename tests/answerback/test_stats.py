@@ -6,17 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from clirun import EXAMPLE, reminder
-from reportdata import NOW, deployment, fill, store_url
+from reportdata import NOW, deployment, store_url
 
 from reminder.answerback.stats import COLUMNS, Period, UnitStats, compute, parse_period, rank
 from reminder.plan.folder import load_plan
-from reminder.store import Store, open_store
+from reminder.store import Store
 
 Q3 = "2026年第三季度"
 
@@ -43,16 +42,6 @@ def test_periods(text: str, start: str, end: str, label: str, key: str) -> None:
 def test_bad_periods_say_how_to_write_one(text: str) -> None:
     with pytest.raises(ValueError, match="2026年第三季度"):
         parse_period(text)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    (tmp_path / "state").mkdir()
-    with store_url(request.param, tmp_path) as url:
-        opened = open_store(url)
-        fill(opened)
-        yield opened
-        opened.dispose()
 
 
 def test_third_quarter_per_unit(store: Store) -> None:

@@ -5,27 +5,15 @@ lead unit has not signed, and reads — where the plan does not ask units to sig
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
-import pytest
 from clirun import EXAMPLE, TZ
-from reportdata import NOW, fill, store_url
+from reportdata import NOW
 
 from reminder.answerback.stats import cells, compute, parse_period
 from reminder.plan.folder import load_plan
-from reminder.store import Store, open_store
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    (tmp_path / "state").mkdir()
-    with store_url(request.param, tmp_path) as url:
-        opened = open_store(url)
-        fill(opened)
-        yield opened
-        opened.dispose()
+from reminder.store import Store
 
 
 def at(day: str) -> datetime:

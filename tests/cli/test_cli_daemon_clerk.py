@@ -4,24 +4,11 @@ months. Real processes and a real SQLite file."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "demo-2026"
-
-
-def reminder(*args: str, home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run with an empty home, so no config of the machine's user is found."""
-    base = {k: v for k, v in os.environ.items() if k not in ("REMINDER_CONFIG", "XDG_CONFIG_HOME",
-                                                           "XDG_STATE_HOME", "STATE_DIRECTORY")}
-    return subprocess.run([sys.executable, "-m", "reminder", *args], capture_output=True, text=True,
-                          env={**base, "HOME": str(home), **(env or {})}, timeout=60, cwd=home)
+from clirun import EXAMPLE, reminder
 
 
 @pytest.mark.skipif(Path("/etc/reminder/config.toml").exists(), reason="this machine has a system config")

@@ -200,7 +200,9 @@ def test_check_example_has_warnings_only() -> None:
     assert "警告" in result.stdout and "错误" not in result.stdout
 
 
-def _plan_with(tmp_path: Path, deadline: str, toml: str = "") -> Path:
+def _plan_with(tmp_path: Path, deadline: str, toml: str = "",
+               row: str = "7,,编制目录,,办公室,,,") -> Path:
+    """A one-task plan: ``row`` (序号 to 责任单位) and its 完成时限 ``deadline``."""
     folder = tmp_path / "bad"
     folder.mkdir()
     (folder / "plan.toml").write_text('year = 2026\ncoordinator = "办公室"\n'
@@ -208,7 +210,7 @@ def _plan_with(tmp_path: Path, deadline: str, toml: str = "") -> Path:
                                       encoding="utf-8")
     (folder / "tasks.csv").write_text(
         "序号,章节,工作任务,具体工作,牵头单位,配合单位,责任单位,完成时限\n"
-        f"7,,编制目录,,办公室,,,{deadline}\n", encoding="utf-8")
+        f"{row}{deadline}\n", encoding="utf-8")
     return folder
 
 
@@ -235,10 +237,7 @@ def test_check_accepts_the_override_it_suggests(tmp_path: Path) -> None:
 
 
 def test_leftover_in_a_requirement_is_only_a_warning(tmp_path: Path) -> None:
-    folder = _plan_with(tmp_path, "2026年底")
-    table = folder / "tasks.csv"
-    table.write_text(table.read_text(encoding="utf-8").replace(
-        "编制目录,", "编制目录,6月底前完成初稿并于9月定稿"), encoding="utf-8")
+    folder = _plan_with(tmp_path, "2026年底", row="7,,编制目录,6月底前完成初稿并于9月定稿,办公室,,,")
     result = run("check", str(folder))
     assert result.returncode == 0, result.stdout
     assert any(x.startswith("警告") and "9月定稿" in x for x in result.stdout.splitlines())
@@ -349,10 +348,7 @@ def test_explain_names_the_holiday_policy_of_each_kind_of_deadline() -> None:
 
 def test_check_warns_when_a_task_has_more_than_one_series(tmp_path: Path) -> None:
     """Issue 23 §2: two rhythms in one task are named with the column each came from."""
-    folder = _plan_with(tmp_path, "每月10日前")
-    table = folder / "tasks.csv"
-    table.write_text(table.read_text(encoding="utf-8").replace(
-        "编制目录,", "编制目录,按季度报送进展"), encoding="utf-8")
+    folder = _plan_with(tmp_path, "每月10日前", row="7,,编制目录,按季度报送进展,办公室,,,")
     result = run("check", str(folder))
     (line,) = [x for x in result.stdout.splitlines() if "周期提醒系列" in x]
     assert "任务 7" in line and "每月（完成时限“每月10日前”）" in line
@@ -360,10 +356,7 @@ def test_check_warns_when_a_task_has_more_than_one_series(tmp_path: Path) -> Non
 
 
 def test_one_rhythm_in_cell_and_title_is_one_series(tmp_path: Path) -> None:
-    folder = _plan_with(tmp_path, "每月10日前")
-    table = folder / "tasks.csv"
-    table.write_text(table.read_text(encoding="utf-8").replace(
-        "编制目录,", "每月报送自查结果,"), encoding="utf-8")
+    folder = _plan_with(tmp_path, "每月10日前", row="7,,每月报送自查结果,,办公室,,,")
     result = run("check", str(folder))
     assert "周期提醒系列" not in result.stdout
     rows = json.loads(invoke("tasks", str(folder), "--json"))
@@ -373,10 +366,7 @@ def test_one_rhythm_in_cell_and_title_is_one_series(tmp_path: Path) -> None:
 def test_check_reports_an_empty_title_and_a_task_without_a_lead(tmp_path: Path) -> None:
     """Issue 23 §4: a notice imported with title = "" made every message say 所属方案：notice,
     and a task with only 配合 filled chased the supporting unit alone; check said nothing."""
-    folder = _plan_with(tmp_path, "12月31日前")
-    table = folder / "tasks.csv"
-    table.write_text(table.read_text(encoding="utf-8").replace(
-        "7,,编制目录,,办公室,,,", "7,,编制目录,,,办公室,法规科,"), encoding="utf-8")
+    folder = _plan_with(tmp_path, "12月31日前", row="7,,编制目录,,,办公室,法规科,")
     result = run("check", str(folder))
     lines = result.stdout.splitlines()
     assert any("title" in x and "方案没有标题" in x for x in lines), result.stdout

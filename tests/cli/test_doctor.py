@@ -3,26 +3,16 @@ must receive nothing, a real SQLite file, the example plan."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clirun import EXAMPLE, reminder, write_config
 from servers import SmtpServer, WeComServer, smtp_server, wecom_server
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "demo-2026"
 KEY = "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
 PASSWORD = "s3cret-pw"
-
-
-def reminder(*args: str, home: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("REMINDER_CONFIG", "XDG_CONFIG_HOME")}
-    return subprocess.run([sys.executable, "-m", "reminder", *args], capture_output=True, text=True,
-                          env={**base, "HOME": str(home), **env}, timeout=60, cwd=home)
 
 
 @pytest.fixture
@@ -33,31 +23,10 @@ def servers() -> Iterator[tuple[SmtpServer, WeComServer]]:
 
 def _deploy(tmp_path: Path, smtp: SmtpServer, wecom: WeComServer, *, extra: str = "") -> Path:
     shutil.copytree(EXAMPLE, tmp_path / "plans" / "demo-2026")
-    config = tmp_path / "config.toml"
-    config.write_text(f"""plans = ["plans"]
-[database]
-path = "state/reminder.db"
-[channels.email]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-username = "reminder"
-password_env = "SMTP_PW"
-sender = "reminder@example.org"
-timeout = 5
-[channels.wecom]
-base_url = "{wecom.url}"
-[channels.wecom.robots."公开办群"]
-key_env = "KEY_A"
-[channels.wecom.robots."业务科室群"]
-key_env = "KEY_B"
-[admin]
-email = ["admin@example.org"]
-{extra}""", encoding="utf-8")
-    return config
+    return write_config(tmp_path, smtp, wecom, login="reminder", extra=extra)
 
 
-GOOD = {"SMTP_PW": PASSWORD, "KEY_A": KEY, "KEY_B": KEY}
+GOOD = {"REMINDER_SMTP_PASSWORD": PASSWORD, "REMINDER_WECOM_GONGKAI": KEY, "REMINDER_WECOM_YEWU": KEY}
 
 
 def test_a_ready_deployment_reads_checks_and_sends_nothing(tmp_path: Path, servers) -> None:
@@ -87,11 +56,11 @@ def test_a_ready_deployment_reads_checks_and_sends_nothing(tmp_path: Path, serve
 @pytest.mark.parametrize(
     ("env", "extra", "line"),
     [
-        pytest.param({"SMTP_PW": "wrong"}, "", "错误 邮件：127.0.0.1:", id="smtp-wrong-password"),
-        pytest.param({"SMTP_PW": ""}, "", "错误 渠道：", id="smtp-password-missing"),
-        pytest.param({"KEY_A": f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={KEY}"}, "",
+        pytest.param({"REMINDER_SMTP_PASSWORD": "wrong"}, "", "错误 邮件：127.0.0.1:", id="smtp-wrong-password"),
+        pytest.param({"REMINDER_SMTP_PASSWORD": ""}, "", "错误 渠道：", id="smtp-password-missing"),
+        pytest.param({"REMINDER_WECOM_GONGKAI": f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={KEY}"}, "",
                      "错误 企业微信：机器人“公开办群”：填的是整个 webhook 地址", id="wecom-whole-url"),
-        pytest.param({"KEY_B": "abc"}, "", "错误 企业微信：机器人“业务科室群”：key 格式不对", id="wecom-bad-form"),
+        pytest.param({"REMINDER_WECOM_YEWU": "abc"}, "", "错误 企业微信：机器人“业务科室群”：key 格式不对", id="wecom-bad-form"),
         pytest.param({}, 'contacts = "通讯录.xlsx"', "错误 通讯录：", id="contacts-missing"),
     ],
 )
@@ -184,11 +153,8 @@ def test_a_web_mistake_stops_check_doctor_run_and_serve_alike(tmp_path: Path, we
     config = tmp_path / "config.toml"
     config.write_text(f'plans = ["plans"]\n[database]\npath = "state/r.db"\n'
                       f'[web]\nsecret_env = "WEB_SECRET_T"\n{web}\n', encoding="utf-8")
-    env = {**os.environ, "WEB_SECRET_T": secret}
-    env.pop("REMINDER_CONFIG", None)
     for args in (["check", str(plans / "demo-2026")], ["doctor"], ["run", "--once"], ["serve"]):
-        result = subprocess.run([sys.executable, "-m", "reminder", *args, "--config", str(config)],
-                                capture_output=True, text=True, env=env, timeout=60)
+        result = reminder(*args, "--config", str(config), env={"WEB_SECRET_T": secret})
         said = result.stdout + result.stderr
         assert result.returncode == 2, (args, said)
         assert words in said and "Traceback" not in said, (args, said)

@@ -8,7 +8,7 @@ import shutil
 import signal
 import threading
 import time as _time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -250,6 +250,18 @@ def soon_notice(send_at: datetime) -> Notice:
                   recipient="法规科", channel="email", addresses=("fagui@example.gov.cn",))
 
 
+def idle_daemon(store: Store, folder: Path,
+                planner: Callable[..., list[Notice]]) -> tuple[Daemon, Recorder]:
+    """A daemon over ``folder`` (read as FakePlan) sending ``planner``'s notices to a
+    Recorder, with a one-hour tick: only a wake-up can make it send within a test."""
+    cfg = Config(path=None, database_url=str(store.engine.url), plans=(folder,),
+                 tick_seconds=3600)
+    email = Recorder("email")
+    return Daemon(cfg, store, Dispatcher(store, {"email": email}, claimant="t"),
+                  planner=planner, occurrences=lambda plan, **_: [],
+                  plans=PlanSet(cfg, store, loader=lambda path, **_: FakePlan())), email
+
+
 def test_daemon_wakes_at_the_next_send_time_and_stops_on_sigterm(
         store: Store, tmp_path: Path) -> None:
     folder = tmp_path / "wake"
@@ -262,13 +274,7 @@ def test_daemon_wakes_at_the_next_send_time_and_stops_on_sigterm(
         calls.append(datetime.now(TZ))
         return [soon_notice(due)]
 
-    # A one-hour tick: only the wake-up job can deliver the notice in time.
-    cfg = Config(path=None, database_url=str(store.engine.url), plans=(folder,),
-                 tick_seconds=3600)
-    email = Recorder("email")
-    daemon = Daemon(cfg, store, Dispatcher(store, {"email": email}, claimant="t"),
-                    planner=planner, occurrences=lambda plan, **_: [],
-                    plans=PlanSet(cfg, store, loader=lambda path, **_: FakePlan()))
+    daemon, email = idle_daemon(store, folder, planner)  # only the wake-up job sends in time
     outcome: dict[str, Any] = {}
 
     def drive() -> None:
@@ -345,12 +351,9 @@ def test_a_plan_that_loads_but_cannot_be_planned_does_not_stop_the_others(
     assert "计划无法排期" not in caplog.text
 
 
-def test_a_fresh_run_once_syncs_only_the_plan_that_changed(tmp_path: Path, store: Store) -> None:
-    """Cron-style use costs in proportion to the change: of 100 plans, a second `run --once`
-    (a new process: a new Daemon over the same database) re-plans only the one whose task
-    changed, and a third with nothing changed re-plans none. Counted, not timed."""
-    root = tmp_path / "many"
-    for i in range(100):
+def many_plans(root: Path, count: int) -> Path:
+    """``count`` small plan folders p000, p001, … under ``root``: two tasks, two units each."""
+    for i in range(count):
         folder = root / f"p{i:03d}"
         folder.mkdir(parents=True)
         (folder / "plan.toml").write_text(
@@ -361,6 +364,24 @@ def test_a_fresh_run_once_syncs_only_the_plan_that_changed(tmp_path: Path, store
             "序号,章节,工作任务,具体工作,牵头单位,配合单位,责任单位,完成时限\n"
             "1,,公开年报,,法规科,,,2026年12月31日前\n2,,更新目录,,办公室,,,每季度\n",
             encoding="utf-8-sig")
+    return root
+
+
+def earlier_deadline(folder: Path) -> None:
+    """Move task 1 of a ``many_plans`` folder a month earlier, its table dated a second later
+    (the same mtime would pass for an unchanged file)."""
+    table = folder / "tasks.csv"
+    stamp = table.stat().st_mtime_ns
+    table.write_text(table.read_text(encoding="utf-8-sig").replace("2026年12月31日前", "2026年11月30日前"),
+                     encoding="utf-8-sig")
+    os.utime(table, ns=(stamp + 10**9, stamp + 10**9))
+
+
+def test_a_fresh_run_once_syncs_only_the_plan_that_changed(tmp_path: Path, store: Store) -> None:
+    """Cron-style use costs in proportion to the change: of 100 plans, a second `run --once`
+    (a new process: a new Daemon over the same database) re-plans only the one whose task
+    changed, and a third with nothing changed re-plans none. Counted, not timed."""
+    root = many_plans(tmp_path / "many", 100)
     cfg = Config(path=None, database_url=str(store.engine.url), plans=(root,))
     now = at("2026-06-01")
 
@@ -382,11 +403,7 @@ def test_a_fresh_run_once_syncs_only_the_plan_that_changed(tmp_path: Path, store
         return synced
 
     assert len(fresh_run()) == 100
-    table = root / "p042" / "tasks.csv"
-    stamp = table.stat().st_mtime_ns
-    table.write_text(table.read_text(encoding="utf-8-sig").replace("2026年12月31日前", "2026年11月30日前"),
-                     encoding="utf-8-sig")
-    os.utime(table, ns=(stamp + 10**9, stamp + 10**9))
+    earlier_deadline(root / "p042")
     assert fresh_run() == ["p042"]
     assert fresh_run() == []
     store.mark_done("p007", "1", date(2026, 12, 31), by="x", note="", now=now)
@@ -400,18 +417,7 @@ def test_a_fresh_run_once_does_not_even_load_the_plans_that_did_not_change(
     stored sync key no longer matches. Counted, not timed."""
     from reminder.plan.folder import load_plan
 
-    root = tmp_path / "many"
-    for i in range(12):
-        folder = root / f"p{i:03d}"
-        folder.mkdir(parents=True)
-        (folder / "plan.toml").write_text(
-            f'title = "计划{i}"\nyear = 2026\ncoordinator = "办公室"\n'
-            '[units."办公室"]\nemail = ["office@example.org"]\n'
-            '[units."法规科"]\nemail = ["fagui@example.org"]\n', encoding="utf-8")
-        (folder / "tasks.csv").write_text(
-            "序号,章节,工作任务,具体工作,牵头单位,配合单位,责任单位,完成时限\n"
-            "1,,公开年报,,法规科,,,2026年12月31日前\n2,,更新目录,,办公室,,,每季度\n",
-            encoding="utf-8-sig")
+    root = many_plans(tmp_path / "many", 12)
     cfg = Config(path=None, database_url=str(store.engine.url), plans=(root,))
     now = at("2026-06-01")
 
@@ -428,11 +434,7 @@ def test_a_fresh_run_once_does_not_even_load_the_plans_that_did_not_change(
 
     assert len(fresh_run()) == 12
     assert fresh_run() == []
-    table = root / "p005" / "tasks.csv"
-    stamp = table.stat().st_mtime_ns
-    table.write_text(table.read_text(encoding="utf-8-sig").replace("2026年12月31日前", "2026年11月30日前"),
-                     encoding="utf-8-sig")
-    os.utime(table, ns=(stamp + 10**9, stamp + 10**9))
+    earlier_deadline(root / "p005")
     assert fresh_run() == ["p005"]
     assert fresh_run() == []
     store.mark_done("p007", "1", date(2026, 12, 31), by="x", note="", now=now)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time as _time
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -64,6 +65,24 @@ class FakeChannel:
 
     def close(self) -> None:
         pass
+
+
+class Raced(FakeChannel):
+    """Each send takes ``pause`` real seconds, at the end of which a rival daemon claims what
+    it can, at the moment as far past ``start`` as the real time gone by; ``stolen`` keeps
+    what it took."""
+
+    def __init__(self, store: Store, start: datetime, *, pause: float) -> None:
+        super().__init__()
+        self.store, self.start, self.pause = store, start, pause
+        self.began = _time.monotonic()
+        self.stolen: list[Any] = []
+
+    def send(self, message: Message) -> Any:
+        _time.sleep(self.pause)
+        rival_now = self.start + timedelta(seconds=_time.monotonic() - self.began)
+        self.stolen.extend(self.store.claim(rival_now, "rival", lease=timedelta(seconds=60)))
+        return super().send(message)
 
 
 def render(notices: Sequence[Notice], *, channel: str, today: date, templates_dir: Any = None,
@@ -411,24 +430,12 @@ def test_rate_limit_mid_digest_defers_only_the_rest(store: Store) -> None:
 def test_a_long_pass_renews_its_lease_so_no_other_daemon_takes_its_rows(store: Store) -> None:
     """Sends slower than half the lease: by the third digest the original lease has run out,
     and a rival claiming at that real moment must still find nothing to take."""
-    import time as _time
-
     start = at("2026-06-01")
-    began = _time.monotonic()
-    stolen: list[Any] = []
-
-    class Slow(FakeChannel):
-        def send(self, message: Message) -> Any:
-            _time.sleep(0.6)
-            rival_now = start + timedelta(seconds=_time.monotonic() - began)
-            stolen.extend(store.claim(rival_now, "rival", lease=timedelta(seconds=60)))
-            return super().send(message)
-
+    slow = Raced(store, start, pause=0.6)
     load(store, [notice("1", recipient="甲"), notice("2", recipient="乙"), notice("3", recipient="丙")])
-    d = dispatcher(store, Slow(), lease=timedelta(seconds=1))
-    report = d.dispatch(start)
+    report = dispatcher(store, slow, lease=timedelta(seconds=1)).dispatch(start)
     assert report.sent == 3
-    assert stolen == []  # without renewal, the third digest's row would be claimable here
+    assert slow.stolen == []  # without renewal, the third digest's row would be claimable here
 
 
 # -- configuration failures: held, alerted once, resent when the config changes ---------------
@@ -570,8 +577,6 @@ def test_take_slot_counts_a_sliding_window(store: Store) -> None:
 def test_waiting_on_a_rate_limit_renews_the_lease(store: Store) -> None:
     """The issue's duplicates: a lease shorter than the inline wait let a rival take the rows
     queued behind the wait. Renewed while waiting, a rival finds nothing."""
-    import time as _time
-
     load(store, [notice(str(i), recipient=f"单位{i}", channel="wecom") for i in range(1, 4)])
     robot = FakeChannel("wecom", rate_limit=(1, 1.5))
     robot.rate_key = lambda message: "同一机器人"  # type: ignore[method-assign]
@@ -637,25 +642,13 @@ def test_a_send_the_database_could_not_record_is_recorded_later_and_never_resent
 def test_rows_a_rival_took_after_the_lease_ran_out_are_not_sent_again(store: Store) -> None:
     """A send slower than the whole lease (a stalled server): the rival rightly takes the rows
     still queued; this pass must then leave them to it instead of sending them too."""
-    import time as _time
-
     start = at("2026-06-01")
-    began = _time.monotonic()
-    stolen: list[Any] = []
-
-    class Stalls(FakeChannel):
-        def send(self, message: Message) -> Any:
-            _time.sleep(0.5)
-            rival_now = start + timedelta(seconds=_time.monotonic() - began)
-            stolen.extend(store.claim(rival_now, "rival", lease=timedelta(seconds=60)))
-            return super().send(message)
-
+    email = Raced(store, start, pause=0.5)
     load(store, [notice("1", recipient="甲"), notice("2", recipient="乙"), notice("3", recipient="丙")])
-    email = Stalls()
     report = dispatcher(store, email, lease=timedelta(seconds=0.3)).dispatch(start)
     # The first send outlived the lease, so the rival took all three rows; only the one in
     # flight went out from here (the at-least-once case), the two queued ones did not.
-    assert ([m.text for m in email.sent], report.sent, len(stolen)) == (["1"], 0, 3)
+    assert ([m.text for m in email.sent], report.sent, len(email.stolen)) == (["1"], 0, 3)
 
 
 def test_a_slot_is_dated_when_its_send_finished(store: Store) -> None:

@@ -5,15 +5,12 @@ a WeCom app token shared by two processes, a WeCom app member's limit held acros
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from channelservers import dingtalk_server, wecom_app_server
-from servers import fresh_postgres
 from sqlalchemy import text
 
 from reminder.config import WORKING_HOURS_ONLY
@@ -22,25 +19,12 @@ from reminder.delivery.channels.dingtalk import DingTalkChannel, DingTalkRobot
 from reminder.delivery.channels.wecom_app import WeComAppChannel
 from reminder.delivery.dispatcher import Dispatcher
 from reminder.models import Contact, Notice, Task
-from reminder.store import HELD, PENDING, SENT, Store, open_store
+from reminder.store import HELD, PENDING, SENT, Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 PLAN = "demo-2026"
 CORP, SECRET, AGENT = "ww0123456789abcdef", "app-secret-0123456789abcdef0123", 1000002
 DT_TOKEN, DT_SECRET = "a1b2c3d4e5f6a7b8c9d0", "SECabcdef0123456789"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = open_store(f"sqlite:///{tmp_path / 'reminder.db'}")
-        yield s
-        s.dispose()
-        return
-    with fresh_postgres("reminder_personal") as url:
-        s = open_store(url)
-        yield s
-        s.dispose()
 
 
 def at(day: str, clock: str = "09:00") -> datetime:

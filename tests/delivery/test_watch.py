@@ -10,40 +10,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from servers import fresh_postgres
-from test_daemon import FakePlan, Recorder
+from test_daemon import idle_daemon
 
-from reminder.config import Config
-from reminder.delivery.daemon import Daemon, PlanSet
-from reminder.delivery.dispatcher import Dispatcher
 from reminder.models import Notice
-from reminder.store import CANCELLED, SENT, Store, open_store
+from reminder.store import CANCELLED, SENT, Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 DUE = date(2026, 6, 30)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'reminder.db'}"
-        return
-    with fresh_postgres("reminder_watch") as url:
-        yield url
-
-
-@pytest.fixture
-def store(url: str) -> Iterator[Store]:
-    s = open_store(url)
-    yield s
-    s.dispose()
 
 
 def in_other_process(url: str, action: str) -> None:
@@ -63,12 +42,12 @@ def in_other_process(url: str, action: str) -> None:
     pytest.param("set_event('p', '1', date(2026, 7, 1), by='x', now=now)", id="event"),
     pytest.param("mark_done('p', '1', date(2026, 6, 30), by='x', note='', now=now)", id="done"),
 ])
-def test_watcher_sees_a_write_by_another_process_and_only_then(store: Store, url: str,
+def test_watcher_sees_a_write_by_another_process_and_only_then(store: Store, db_url: str,
                                                                action: str) -> None:
     watcher = store.watcher()
     try:
         assert watcher.wait(0.2) is False  # nothing written: no change reported
-        in_other_process(url, action)
+        in_other_process(db_url, action)
         assert watcher.wait(1.0) is True
         assert watcher.wait(0.2) is False  # reported once, not again
     finally:
@@ -82,7 +61,7 @@ def notice(send_at: datetime) -> Notice:
 
 
 def test_idle_daemon_sends_a_notice_revived_by_undo_in_another_process_within_a_second(
-        store: Store, url: str, tmp_path: Path) -> None:
+        store: Store, db_url: str, tmp_path: Path) -> None:
     now = datetime.now(TZ)
     soon = notice(now - timedelta(minutes=1))
     store.sync_plan(plan_id="wake", title="唤醒测试", path="/wake", fingerprint=None, tasks=(),
@@ -96,19 +75,15 @@ def test_idle_daemon_sends_a_notice_revived_by_undo_in_another_process_within_a_
 
     folder = tmp_path / "wake"
     folder.mkdir()
-    # A one-hour tick and nothing pending: only the watcher can make it send in time.
-    cfg = Config(path=None, database_url=url, plans=(folder,), tick_seconds=3600)
-    email = Recorder("email")
-    daemon = Daemon(cfg, store, Dispatcher(store, {"email": email}, claimant="t"),
-                    planner=planner, occurrences=lambda plan, **_: [],
-                    plans=PlanSet(cfg, store, loader=lambda path, **_: FakePlan()))
+    # Nothing pending: only the watcher can make it send in time.
+    daemon, email = idle_daemon(store, folder, planner)
     outcome: dict[str, Any] = {}
 
     def drive() -> None:
         time.sleep(1.5)  # let the daemon start and go idle
         outcome["idle"] = not email.arrived.is_set()
-        in_other_process(url, f"reopen('wake', '1', date({DUE.year}, {DUE.month}, {DUE.day}), "
-                              "by='x', now=now)")
+        in_other_process(db_url, f"reopen('wake', '1', date({DUE.year}, {DUE.month}, {DUE.day}), "
+                                 "by='x', now=now)")
         written = time.monotonic()
         outcome["arrived"] = email.arrived.wait(10)
         outcome["latency"] = time.monotonic() - written

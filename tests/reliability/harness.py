@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -138,6 +140,37 @@ def daemon(config: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
 def reminder(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reminder", *args], capture_output=True,
                           text=True, env=environ(), timeout=timeout)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, step: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def three_daemons_one_restarted(config: Path, url: str, folder: Path,
+                                posted: Callable[[], int]) -> list[Path]:
+    """Three daemons on ``config``; once ``posted()`` reaches a robot's 20 a minute (or 30 s
+    pass) the first is SIGKILLed and started again, since a restart must not reset the
+    robot's count. They run until every notice is sent (150 s at most), then are stopped;
+    returns the logs of all four processes."""
+    logs = [folder / f"daemon{i}.log" for i in range(4)]
+    procs = [daemon(config, logs[i]) for i in range(3)]
+    try:
+        wait_for(lambda: posted() >= 20, 30, step=0.1)
+        procs[0].kill()
+        procs[0].wait(10)
+        procs[0] = daemon(config, logs[3])
+        wait_for(lambda: set(outbox(url)) == {"sent"}, 150, step=0.5)
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(30)
+    return logs
 
 
 def tracebacks(*logs: Path | str) -> int:

@@ -4,19 +4,16 @@ started together on a fresh database."""
 
 from __future__ import annotations
 
-import signal
-import time
 from pathlib import Path
 
 from harness import (
     count,
-    daemon,
     load,
     max_in_window,
     notices,
-    outbox,
     reminder,
     report,
+    three_daemons_one_restarted,
     tracebacks,
     write_config,
 )
@@ -34,23 +31,7 @@ def test_three_daemons_short_lease_one_robot_at_its_limit(tmp_path: Path) -> Non
         load(url, notices(MESSAGES, per_unit=1, channel="wecom", pad=1200))
         # The issue's case: a lease far shorter than the minute the robot makes us wait.
         config = write_config(tmp_path, url, wecom=wecom, lease=4, max_wait=2)
-        logs = [tmp_path / f"daemon{i}.log" for i in range(4)]
-        procs = [daemon(config, logs[i]) for i in range(3)]
-        try:
-            deadline = time.monotonic() + 30
-            while len(wecom.requests) < 20 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            procs[0].kill()  # a restart must not reset the robot's count
-            procs[0].wait(10)
-            procs[0] = daemon(config, logs[3])
-            deadline = time.monotonic() + 150
-            while set(outbox(url)) != {"sent"} and time.monotonic() < deadline:
-                time.sleep(0.5)
-        finally:
-            for proc in procs:
-                proc.send_signal(signal.SIGTERM)
-            for proc in procs:
-                proc.wait(30)
+        logs = three_daemons_one_restarted(config, url, tmp_path, lambda: len(wecom.requests))
         texts = [r.body["markdown"]["content"] for r in wecom.requests
                  if isinstance(r.body, dict) and "markdown" in r.body]
         figures = count(MESSAGES, texts)

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from harness import (
     count,
     daemon,
@@ -18,39 +16,22 @@ from harness import (
     outbox,
     report,
     tracebacks,
+    wait_for,
     write_config,
 )
-from servers import fresh_postgres, smtp_server
+from servers import smtp_server
 
 NOTICES = 1000
 PER_UNIT = 4  # 250 digests
 KILLS = 20
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'reminder.db'}"
-    else:
-        with fresh_postgres() as pg:
-            yield pg
-
-
-def wait_for(predicate, timeout: float, step: float = 0.02) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
-
-
-def test_sigkill_mid_dispatch_loses_nothing(url: str, tmp_path: Path) -> None:
-    load(url, notices(NOTICES, per_unit=PER_UNIT))
+def test_sigkill_mid_dispatch_loses_nothing(db_url: str, tmp_path: Path) -> None:
+    load(db_url, notices(NOTICES, per_unit=PER_UNIT))
     rng = random.Random(20)
     log = tmp_path / "daemon.log"
     with smtp_server(delay=0.01) as smtp:
-        config = write_config(tmp_path, url, smtp=smtp, lease=3, max_wait=1)
+        config = write_config(tmp_path, db_url, smtp=smtp, lease=3, max_wait=1)
         kills = mid_send = 0
         while kills < KILLS:
             before = len(smtp.messages)
@@ -67,14 +48,14 @@ def test_sigkill_mid_dispatch_loses_nothing(url: str, tmp_path: Path) -> None:
         assert len(smtp.messages) < NOTICES // PER_UNIT, "the kills came too late to matter"
         final = daemon(config, log)
         try:
-            assert wait_for(lambda: set(outbox(url)) == {"sent"}, 600, step=0.5), outbox(url)
+            assert wait_for(lambda: set(outbox(db_url)) == {"sent"}, 600, step=0.5), outbox(db_url)
         finally:
             final.terminate()
             final.wait(30)
         figures = count(NOTICES, [m.message.get_body(("plain",)).get_content()
                                   for m in smtp.messages])
     errors = tracebacks(log)
-    dialect = url.split(":")[0].split("+")[0]
+    dialect = db_url.split(":")[0].split("+")[0]
     report(f"kill-loop {dialect}", f"{kills} SIGKILLs ({mid_send} while sending); "
            f"{figures.line()}; tracebacks {errors}", tried=NOTICES,
            wrong=figures.lost + max(0, figures.duplicated - kills * PER_UNIT) + errors)

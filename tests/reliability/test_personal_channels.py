@@ -4,12 +4,20 @@ killed and restarted on the way: nothing lost, at most one duplicate, the limit 
 
 from __future__ import annotations
 
-import signal
-import time
 from pathlib import Path
 
 from channelservers import dingtalk_server
-from harness import count, daemon, load, max_in_window, notices, outbox, report, tracebacks, write_config
+from harness import (
+    count,
+    load,
+    max_in_window,
+    notices,
+    outbox,
+    report,
+    three_daemons_one_restarted,
+    tracebacks,
+    write_config,
+)
 from servers import fresh_postgres
 
 MESSAGES = 25  # 20 in the first minute, the rest after it
@@ -29,23 +37,7 @@ def test_three_daemons_one_dingtalk_robot_never_over_its_limit(tmp_path: Path) -
         # secrets_file is a top-level key: it must come before the first table.
         config.write_text(f'secrets_file = "{secrets}"\n' + config.read_text(encoding="utf-8"),
                           encoding="utf-8")
-        logs = [tmp_path / f"daemon{i}.log" for i in range(4)]
-        procs = [daemon(config, logs[i]) for i in range(3)]
-        try:
-            deadline = time.monotonic() + 30
-            while len(dt.accepted) < 20 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            procs[0].kill()  # a restart must not reset the robot's count
-            procs[0].wait(10)
-            procs[0] = daemon(config, logs[3])
-            deadline = time.monotonic() + 150
-            while set(outbox(url)) != {"sent"} and time.monotonic() < deadline:
-                time.sleep(0.5)
-        finally:
-            for proc in procs:
-                proc.send_signal(signal.SIGTERM)
-            for proc in procs:
-                proc.wait(30)
+        logs = three_daemons_one_restarted(config, url, tmp_path, lambda: len(dt.accepted))
         texts = [r.json["markdown"]["text"] for r in dt.accepted]
         figures = count(MESSAGES, texts)
         busiest = max_in_window([r.at for r in dt.accepted])

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-from servers import fresh_postgres
-
-from reminder.store import Store, open_store
+from reminder.store import Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 6, 23, 9, 0, tzinfo=TZ)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        opened = open_store(f"sqlite:///{tmp_path / 'r.db'}")
-        yield opened
-        opened.dispose()
-        return
-    with fresh_postgres("reminder_signing") as url:
-        opened = open_store(url)
-        yield opened
-        opened.dispose()
 
 
 def test_signing_twice_keeps_the_first_time_and_moves_the_change_marker(store: Store) -> None:

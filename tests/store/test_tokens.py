@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from servers import fresh_postgres
 
-from reminder.store import Store, open_store
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = open_store(f"sqlite:///{tmp_path / 'reminder.db'}")
-        yield s
-        s.dispose()
-        return
-    with fresh_postgres("reminder_tokens") as url:
-        s = open_store(url)
-        yield s
-        s.dispose()
+from reminder.store import Store
 
 
 def test_the_longer_lasting_token_wins_and_a_stale_drop_leaves_a_fresh_one(store: Store) -> None:

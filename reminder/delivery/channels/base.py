@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -110,6 +110,27 @@ class Channel(ABC):
         """Changes whenever the configuration of the route to ``addresses`` does, secrets
         included; notices held by a configuration failure are resent when it changes."""
         return config_digest(self.name, self.route(addresses))
+
+
+class RobotChannel(Channel):
+    """A group robot channel (WeCom's, DingTalk's): an address is a configured robot's name,
+    each robot its own route with its own rate limit."""
+
+    _robots: Mapping[str, object]
+
+    @property
+    def robots(self) -> tuple[str, ...]:
+        """Robot names only; their keys and secrets stay private."""
+        return tuple(self._robots)
+
+    def rate_key(self, message: Message) -> str:
+        return message.to[0] if message.to else ""
+
+    def routes(self, addresses: Sequence[str]) -> bool:
+        return bool(addresses) and addresses[0] in self._robots
+
+    def route(self, addresses: Sequence[str]) -> str:
+        return addresses[0] if addresses else ""
 
 
 def config_digest(*parts: str | int | None, secret: str | None = None) -> str:

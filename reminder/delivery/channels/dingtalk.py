@@ -27,7 +27,13 @@ from dataclasses import dataclass
 
 import requests
 
-from reminder.delivery.channels.base import Channel, Message, SendResult, config_digest, network_failure
+from reminder.delivery.channels.base import (
+    Message,
+    RobotChannel,
+    SendResult,
+    config_digest,
+    network_failure,
+)
 from reminder.redact import mask
 
 log = logging.getLogger("reminder.channels.dingtalk")
@@ -57,7 +63,7 @@ def sign(secret: str, timestamp_ms: int) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-class DingTalkChannel(Channel):
+class DingTalkChannel(RobotChannel):
     name = "dingtalk"
     rate_limit = RATE_LIMIT
     fmt = "markdown"
@@ -79,19 +85,6 @@ class DingTalkChannel(Channel):
 
     def __repr__(self) -> str:
         return f"DingTalkChannel(robots={sorted(self._robots)!r}, base_url={self.base_url!r})"
-
-    @property
-    def robots(self) -> tuple[str, ...]:
-        return tuple(self._robots)
-
-    def rate_key(self, message: Message) -> str:
-        return message.to[0] if message.to else ""
-
-    def routes(self, addresses: Sequence[str]) -> bool:
-        return bool(addresses) and addresses[0] in self._robots
-
-    def route(self, addresses: Sequence[str]) -> str:
-        return addresses[0] if addresses else ""
 
     def fingerprint(self, addresses: Sequence[str]) -> str:
         robot = self.route(addresses)

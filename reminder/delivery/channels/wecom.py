@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from reminder.delivery.channels.base import (
-    Channel,
     Message,
+    RobotChannel,
     SendResult,
     caused_by,
     config_digest,
@@ -65,7 +65,7 @@ def mention_suffix(mentions: tuple[str, ...] | list[str]) -> str:
     return "".join(f"\n<@{user}>" for user in mentions)
 
 
-class WeComChannel(Channel):
+class WeComChannel(RobotChannel):
     name = "wecom"
     max_bytes = MARKDOWN_MAX_BYTES
     rate_limit = RATE_LIMIT
@@ -98,11 +98,6 @@ class WeComChannel(Channel):
             f"fmt={self.fmt!r}, timeout={self.timeout!r})"
         )
 
-    @property
-    def robots(self) -> tuple[str, ...]:
-        """Robot names only; keys stay private."""
-        return tuple(self._robots)
-
     def key_problems(self) -> dict[str, str]:
         """What is wrong with the form of each robot's key, by robot name (`reminder doctor`).
         Only the form: checking a key with WeCom means sending a message. Never the key."""
@@ -116,15 +111,6 @@ class WeComChannel(Channel):
                 problems[robot] = ("key 格式不对：应为 8-4-4-4-12 位十六进制字符"
                                    "（如 693a91f6-7e1b-4bc4-97a0-0ec2a1fa5aaa）")
         return problems
-
-    def rate_key(self, message: Message) -> str:
-        return message.to[0] if message.to else ""
-
-    def routes(self, addresses: Sequence[str]) -> bool:
-        return bool(addresses) and addresses[0] in self._robots
-
-    def route(self, addresses: Sequence[str]) -> str:
-        return addresses[0] if addresses else ""
 
     def fingerprint(self, addresses: Sequence[str]) -> str:
         robot = self.route(addresses)
