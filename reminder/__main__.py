@@ -1,3 +1,3 @@
-from reminder.cli.main import main
+from reminder.cli.entry import main
 
 main()

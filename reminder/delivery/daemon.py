@@ -10,7 +10,6 @@ Threads: signal handlers only set flags; the main thread turns flags into jobs; 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import signal
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from reminder.config import Config
 from reminder.delivery.dispatcher import Dispatcher, DispatchReport
+from reminder.delivery.synckey import deployment, plan_inputs, sync_key
 from reminder.errors import ReminderError
 from reminder.plan.cache import Loaded, PlanCache
 
@@ -265,44 +265,12 @@ class Daemon:
         return (self.store.done_set(), self.store.events(), self._held_channels(),
                 self.store.reported_set(), self.store.signed_set(), self.store.extended_dates())
 
-    @staticmethod
-    def _plan_inputs(plan_id: str, mark: str, today: date, broken: bool,
-                     facts: tuple[Any, ...]) -> tuple[Any, ...]:
-        """One plan's part of ``facts`` beside its folder mark: the inputs of its sync, the same
-        whether computed before the plan loads (`run --once`) or after."""
-        done, events, held, reported, signed, extended = facts
-        return (mark, today, broken,
-                frozenset(d for d in done if d[0] == plan_id),
-                frozenset((k, v) for k, v in events.items() if k[0] == plan_id), held,
-                frozenset(r for r in reported if r[0] == plan_id),
-                frozenset(x for x in signed if x[0] == plan_id),
-                frozenset((k, v) for k, v in extended.items() if k[0] == plan_id))
+    _plan_inputs = staticmethod(plan_inputs)
 
     def _sync_key(self, inputs: tuple[Any, ...]) -> str:
-        """The inputs of one plan's sync as one digest, the same in every process: the plan
-        folder (and 通讯录), the day, whether it is broken, its completions and events, and
-        what of the deployment shapes planning and routing (kept in the plan's row)."""
-        fingerprint, today, broken, done, events, held, reported, signed, extended = inputs
         if self._deployment is None:
-            from reminder import __version__
-            from reminder.plan.cache import fingerprint as folder_mark
-            from reminder.resources import data_dir
-
-            robots = sorted(self.config.wecom.robots) if self.config.wecom is not None else []
-            if self.config.dingtalk is not None:
-                robots += [f"dingtalk:{r}" for r in sorted(self.config.dingtalk.robots)]
-            channels = (sorted(self.dispatcher.channels), robots)
-            self._deployment = repr((__version__, folder_mark(data_dir("rules")), channels,
-                                     self.config.timezone, self.config.window_days))
-        raw = repr((fingerprint, today.isoformat(), broken,
-                    sorted((d[1], d[2].isoformat()) for d in done),
-                    sorted((k[1], v.isoformat()) for k, v in events), sorted(held),
-                    self._deployment)) + (repr(sorted((r[1], r[2].isoformat()) for r in reported))
-                                          if reported else "") + (
-            repr((sorted(x[1:] for x in signed),
-                  sorted((k[1], k[2].isoformat(), v.isoformat()) for k, v in extended)))
-            if signed or extended else "")
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+            self._deployment = deployment(self.config, self.dispatcher.channels)
+        return sync_key(inputs, self._deployment)
 
     def _held_channels(self) -> frozenset[str]:
         """Channels whose one route is held on its configuration right now (a WeCom app

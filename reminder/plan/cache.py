@@ -28,6 +28,25 @@ def fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def book_state(path: Path | None) -> str:
+    """The 通讯录's file state, part of every plan's mark ("" without a sheet)."""
+    if path is None:
+        return ""
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"
+    return f"{st.st_size}|{st.st_mtime_ns}"
+
+
+def plan_mark(folder: Path, book: str) -> str:
+    """A plan folder's mark as the daemon stores it: its files and the 通讯录's state."""
+    mark = fingerprint(folder)
+    if book:  # same length as a plain fingerprint: the store keeps it in one column
+        mark = hashlib.sha256(f"{mark}|{book}".encode()).hexdigest()
+    return mark
+
+
 @dataclass
 class Loaded:
     plan: Any
@@ -79,14 +98,8 @@ class PlanCache:
     def _refresh_book(self) -> str:
         """Re-read the 通讯录 when it changed. Returns its state, part of every fingerprint."""
         path = self.contacts
-        if path is None:
-            return ""
-        try:
-            st = path.stat()
-            mark = f"{st.st_size}|{st.st_mtime_ns}"
-        except OSError:
-            mark = "missing"
-        if mark != self.book_mark:
+        mark = book_state(path)
+        if path is not None and mark != self.book_mark:
             from reminder.plan.contacts import read_book
 
             self.book_mark = mark
@@ -100,15 +113,9 @@ class PlanCache:
                     raise
         return mark
 
-    def _mark(self, folder: Path, book: str) -> str:
-        mark = fingerprint(folder)
-        if book:  # same length as a plain fingerprint: the store keeps it in one column
-            mark = hashlib.sha256(f"{mark}|{book}".encode()).hexdigest()
-        return mark
-
     def _update(self, folder: Path, book: str) -> bool:
         """Load the folder when its files changed; True when a new version loaded."""
-        mark = self._mark(folder, book)
+        mark = plan_mark(folder, book)
         known = self.good.get(folder)
         if known is not None and known.fingerprint == mark and folder not in self.broken:
             return False
@@ -142,7 +149,7 @@ class PlanCache:
             loaded: list[Path] = []
             for folder in folders:
                 if (unchanged is not None and folder not in self.good
-                        and folder not in self.broken and unchanged(folder, self._mark(folder, book))):
+                        and folder not in self.broken and unchanged(folder, plan_mark(folder, book))):
                     continue
                 try:
                     if self._update(folder, book):
