@@ -41,6 +41,7 @@ JIO_VENV = ROOT / ".jio-venv"
 JIO_PACKAGES = ["jionlp", "regex", "python-dateutil", "chinese-calendar"]
 REPORT = REPO / "docs" / "performance.md"
 ANALYSIS = ROOT / "analysis.md"  # the hand-written "why" behind the figures, appended
+ANALYSIS_21 = ROOT / "analysis-21.md"  # the same for issue 21, inside its block
 
 sys.path.insert(0, str(ROOT))
 from synth import deployment  # noqa: E402
@@ -485,6 +486,8 @@ def write_issue21(r: dict[str, Any]) -> str:
               f"{x['bytes'] // 1024} KiB | {x['rps']:.0f} | {x['p50_ms']:.0f} | {x['p99_ms']:.0f} | "
               f"{x['errors']} of {x['requests']:,} |" for x in web["rows"]),
         ]
+    if ANALYSIS_21.exists():
+        lines += ["", ANALYSIS_21.read_text(encoding="utf-8").strip()]
     lines.append(ISSUE21_END)
     return "\n".join(lines) + "\n"
 
