@@ -1,4 +1,7 @@
-"""Pieces every command shares: options, argument parsing, loading plans, warnings."""
+"""Pieces every command shares: options, argument parsing, loading plans, warnings.
+
+click is imported where an option is declared or a bad value refused, not at the top:
+`explain PHRASE` and `plan DIR` run from here without it (reminder/cli/entry.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import click
 
 from reminder.errors import PlanError
 
@@ -23,6 +24,8 @@ DEFAULT_ZONE = "Asia/Shanghai"
 
 def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """The one --format option every listing command shares."""
+    import click
+
     return click.option(
         "--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]),
         default="table", show_default=True, help="输出格式（jsonl：每行一个 JSON 对象，适合大量数据）",
@@ -30,6 +33,8 @@ def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    import click
+
     return click.option(
         "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
         help="配置文件（默认：$REMINDER_CONFIG、~/.config/reminder/config.toml 或 "
@@ -38,6 +43,8 @@ def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def by_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    import click
+
     return click.option("--by", default=None, help="操作人（默认：当前登录用户）")(func)
 
 
@@ -51,6 +58,8 @@ def logging_to_terminal(verbose: bool) -> None:
 
 
 def rules_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    import click
+
     return click.option(
         "--rules", "rules", multiple=True, type=click.Path(exists=True, path_type=Path),
         help="额外的时限规则文件或文件夹（优先于内置规则），可重复",
@@ -61,6 +70,8 @@ def cached_rules(func: Callable[..., Any]) -> Callable[..., Any]:
     """Run the command with the rules cache (reminder/cli/rulecache.py) and its ``-v``, which
     is the one way to hear that the cache could not be read or written."""
     import functools
+
+    import click
 
     @functools.wraps(func)
     def wrapper(*args: Any, verbose: bool, **kwargs: Any) -> Any:
@@ -79,6 +90,8 @@ def parse_day(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
+        import click
+
         raise click.BadParameter(
             f"日期应写作 2026-10-09，而不是 {text!r}", param_hint=option) from None
 
@@ -90,6 +103,8 @@ def parse_moment(text: str | None, zone: str = DEFAULT_ZONE) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text.strip().replace(" ", "T"))
     except ValueError:
+        import click
+
         raise click.BadParameter(
             f"时间应写作 2026-10-09T09:00，而不是 {text!r}", param_hint="--now") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
@@ -123,10 +138,6 @@ def contact_book(config: Config | None) -> ContactBook | None:
     from reminder.plan.contacts import read_book
 
     return read_book(config.contacts)
-
-
-def warn(message: str) -> None:
-    click.echo(f"提示：{message}", err=True)
 
 
 def missing_years(plans: Sequence[Plan], years: Iterable[int]) -> list[int]:

@@ -1,18 +1,17 @@
-"""Command line entry: the group, command registration and the one error boundary.
+"""Command line entry: the group and command registration (the error boundary is in echo.py).
 
 Heavy imports stay inside command functions so `reminder explain` and `reminder plan`
 start fast."""
 
 from __future__ import annotations
 
-import gc
 import importlib
 import sys
 
 import click
 
+from reminder.cli.echo import guarded
 from reminder.cli.zh import install as _chinese
-from reminder.errors import ReminderError, environment_trouble
 
 _chinese()
 
@@ -58,16 +57,14 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Entry point: bad input becomes one line on stderr and an exit status, never a traceback."""
-    # Collect young objects after 50,000 allocations instead of 700: a dry run or a sync
-    # allocates millions of short-lived tuples and almost no cycles, and the default
-    # threshold spent a fifth of a 10k-task dry run in the collector.
-    gc.set_threshold(50_000, 20, 100)
+    """The click CLI inside the one error boundary (reminder/cli/echo.py)."""
+    guarded(_click_main)
+
+
+def _click_main() -> object:
+    """Click's own exceptions as one line and an exit status; the rest is for guarded()."""
     try:
-        code = cli.main(standalone_mode=False)
-    except ReminderError as err:
-        click.echo(f"错误：{err}", err=True)
-        sys.exit(err.exit_code)
+        return cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("已中止。", err=True)
         sys.exit(130)
@@ -78,14 +75,3 @@ def main() -> None:
     except click.ClickException as err:
         click.echo(f"错误：{err.format_message()}", err=True)
         sys.exit(err.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
-    except Exception as err:
-        line = environment_trouble(err)
-        if line is None:
-            raise
-        click.echo(f"错误：{line}", err=True)
-        sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)

@@ -23,9 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import click
 import regex
 
+from reminder.cli.echo import warn
 from reminder.parse import programs, rules
 from reminder.parse.programs import Prepared
 from reminder.resources import data_dir
@@ -135,7 +135,7 @@ def rule_cache(verbose: bool = False) -> Iterator[None]:
     """Load the cache for the rules work of one command, and save what it added."""
     def say(message: str) -> None:
         if verbose:
-            click.echo(f"提示：{message}", err=True)
+            warn(message)
 
     try:
         path = cache_file()

@@ -60,7 +60,7 @@ NEVER = {"holidays", "importlib.metadata", "dateutil", "platformdirs", "tempfile
          "socket", "ssl", "lunardate", "rich"}
 
 
-def loaded(args: list[str]) -> tuple[set[str], set[str]]:
+def loaded(args: list[str], way: str = "main") -> tuple[set[str], set[str]]:
     """(top-level packages outside the standard library, every module name) a command ends
     with, run in a child as the user runs it; the second of two runs, so that the rules
     cache is warm, as it is for every run but the first."""
@@ -68,7 +68,7 @@ def loaded(args: list[str]) -> tuple[set[str], set[str]]:
         "import atexit, sys\n"
         "atexit.register(lambda: sys.stderr.write('MODULES=' + ' '.join(sorted(sys.modules)) + '\\n'))\n"
         f"sys.argv = ['reminder', *{args!r}]\n"
-        "from reminder.cli.main import main\n"
+        f"from reminder.cli.{way} import main\n"
         "main()\n"
     )
     root = Path(__file__).resolve().parents[2]
@@ -97,6 +97,17 @@ def test_a_quick_command_imports_only_what_it_uses(args: list[str], extra: set[s
     if "rich" in extra:  # the table view: rich brings shutil along; nothing else may
         crept -= {"shutil"}
     assert crept == set(), f"{' '.join(args)} loads {sorted(crept)}"
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(["explain", "2021年底"], id="explain"),
+    pytest.param(["plan", EXAMPLE, "--format", "csv"], id="plan-csv"),
+])
+def test_the_entry_point_answers_the_plain_forms_without_click(args: list[str]) -> None:
+    """As the console script runs them (reminder/cli/entry.py): click is a third of their
+    start-up, and tests/cli/test_cli_quick.py holds their output equal to click's."""
+    packages, _ = loaded(args, way="entry")
+    assert packages <= QUICK_PACKAGES - {"click"}, f"{' '.join(args)} loads {packages}"
 
 
 def test_the_module_check_sees_a_heavy_import() -> None:
