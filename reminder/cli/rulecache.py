@@ -4,7 +4,7 @@ It lives in the user's cache directory (``platformdirs.user_cache_dir("reminder"
 ``~/.cache/reminder``), never in a plan folder or the database: it holds nothing but what the
 program can work out again from the rule files, so deleting it only costs the next run the
 time to rebuild it. The file's name carries everything its content depends on besides the
-rule files themselves — the shipped rules' content, the ``regex`` release (whose compiled
+rule files themselves — the shipped rules' content, the ``regex`` engine's file (whose compiled
 programs it stores), Python's and this program's versions — and inside, user rule files are
 found by the hash of their content, so an edited rule file is simply a file not seen before.
 
@@ -23,10 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import regex
-
 from reminder.cli.echo import warn
-from reminder.parse import programs, rules
+from reminder.parse import engine, programs, rules
 from reminder.parse.programs import Prepared
 from reminder.resources import data_dir
 
@@ -51,7 +49,7 @@ def cache_dir() -> Path:
 def cache_key() -> str:
     """What the stored data depends on besides the user's rule files."""
     digest = hashlib.sha256()
-    digest.update(f"{FORMAT}|{sys.version}|{regex.__version__}|".encode())
+    digest.update(f"{FORMAT}|{sys.version}|{engine.identity()}|".encode())
     from reminder import __version__
 
     digest.update(__version__.encode())

@@ -12,13 +12,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import MAXYEAR, MINYEAR, date, timedelta
 from functools import cache
-
-import regex
+from typing import TYPE_CHECKING
 
 from reminder.models import Deadline, Offset, Task, outside_window
 from reminder.parse import programs
 from reminder.parse.numerals import to_int
 from reminder.parse.rules import RELATIVE_YEARS, Match, Rule, RuleSet, load_rules, normalize
+
+if TYPE_CHECKING:
+    import regex  # the package is imported only to compile (parse/engine.py)
 
 #: Cycles a plan may report on; "ongoing" tasks are reminded on one of them.
 REPORTING_CYCLES = ("monthly", "quarterly", "semiannual", "yearly")

@@ -20,14 +20,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import regex
+from reminder.parse.engine import c_engine
 
-#: The engine the parser hands its program to (the C extension). Looked up through the
-#: package, not imported by name: it is regex's private module.
-_MAIN: Any = regex._main  # type: ignore[attr-defined]
-_ENGINE: Any = _MAIN._regex
+if TYPE_CHECKING:
+    import regex
+
+#: The engine the parser hands its program to (the C extension), loaded without the
+#: ``regex`` package (engine.py); the package is imported when a pattern must be compiled.
+_ENGINE: Any = c_engine()
 _swap = threading.Lock()
 
 #: Bound on what a cache keeps, so a long history of edited rule files cannot grow it forever.
@@ -90,13 +92,16 @@ def compile_recording(text: str) -> tuple[regex.Pattern[str], tuple[Any, ...] | 
     """``regex.compile(text)`` and the program it produced, in a form ``marshal`` can store
     (plain ints, strings, lists and dicts); None when the program uses what we do not store
     (named lists) or the engine was not called as expected."""
+    import regex
+
+    main: Any = regex._main  # type: ignore[attr-defined]
     recorder = _Recorder()
     with _swap:  # the engine is swapped module-wide: one recording compile at a time
-        _MAIN._regex = recorder
+        main._regex = recorder
         try:
             compiled = regex.compile(text, cache_pattern=False)
         finally:
-            _MAIN._regex = _ENGINE
+            main._regex = _ENGINE
     if len(recorder.calls) != 1:
         return compiled, None
     args = recorder.calls[0]
@@ -133,6 +138,8 @@ def compiled(text: str) -> regex.Pattern[str]:
     from its stored program when there is one, else compiled and its program kept."""
     prepared = _current
     if prepared is None:
+        import regex
+
         return regex.compile(text)
     program = prepared.programs.get(text)
     if program is not None:

@@ -21,9 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import regex
+from typing import TYPE_CHECKING, Any
 
 from reminder.errors import RuleError
 from reminder.models import CYCLES
@@ -31,6 +29,9 @@ from reminder.parse import programs
 from reminder.parse.numerals import NUMERAL_CHARS
 from reminder.parse.programs import Prepared
 from reminder.resources import data_dir
+
+if TYPE_CHECKING:
+    import regex  # the package is imported only to compile (parse/engine.py)
 
 #: Longest text a rule scans; a task cell or requirement is far shorter, and the cap bounds
 #: the work a hostile document can cause.
@@ -333,6 +334,8 @@ def _read_triggers(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | Non
     nor run on it (compiling is most of a short run's parsing)."""
     text = unicodedata.normalize("NFKC", pattern)
     # Case-insensitive or fuzzy ({e<=1}) matching: no literal is sure to be in a match.
+    import regex  # here: with the rules cache a run reads no pattern's requirements
+
     if regex.search(r"\(\?[a-zA-Z]*[if]|(?<!\\[pPNxgu])\{[^}]*[eids]",
                     _placeholder().sub("", text)):
         return None
@@ -390,6 +393,8 @@ def _requirements(text: str, i: int) -> tuple[list[list[frozenset[str]]], int]:
             if chars and not _optional(text, i):
                 alternatives[-1].append(chars)
         elif char == "(":
+            import regex
+
             look = regex.match(r"\(\?(?:<?[=!]|[a-z]+[:)]|P?<\w+>|:)?", text[i:])
             prefix = look.group() if look else "("
             inner, i = _requirements(text, i + len(prefix))
@@ -495,6 +500,8 @@ def _read_file(path: Path, content: bytes, tier: int, verify: bool) -> list[Rule
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
+        import regex
+
         found = regex.search(r"at line (\d+)", str(exc))
         raise RuleError(f"TOML 语法错误：{str(exc).split(' (at line')[0]}", file=path,
                         line=int(found.group(1)) if found else None,
@@ -625,6 +632,8 @@ def _check(rule: Rule, fail: Any, verify: bool) -> None:
             raise fail(f"结果需要“{need}”，但规则没有提供", hint)
     if not verify:
         return
+    import regex
+
     try:
         compiled = rule.compiled
     except regex.error as exc:

@@ -106,8 +106,11 @@ def test_a_quick_command_imports_only_what_it_uses(args: list[str], extra: set[s
 def test_the_entry_point_answers_the_plain_forms_without_click(args: list[str]) -> None:
     """As the console script runs them (reminder/cli/entry.py): click is a third of their
     start-up, and tests/cli/test_cli_quick.py holds their output equal to click's."""
-    packages, _ = loaded(args, way="entry")
+    packages, modules = loaded(args, way="entry")
     assert packages <= QUICK_PACKAGES - {"click"}, f"{' '.join(args)} loads {packages}"
+    # With the rules cache warm, regex's C engine alone (parse/engine.py): its package's
+    # pure-Python parser is imported only to compile a pattern the cache lacks.
+    assert "regex._regex" in modules and "regex._regex_core" not in modules
 
 
 def test_the_module_check_sees_a_heavy_import() -> None:
