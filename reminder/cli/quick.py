@@ -70,7 +70,8 @@ def explain_phrase(phrase: str | None, year: int | None, issued: str | None, as_
         return [[d for d in (nominal_dates(dl, calendar) if dl.kind == "recurring" else ())
                  if d not in set(kept)] for dl, kept in zip(deadlines, nominals, strict=True)]
 
-    import json  # here: plan and a plain explain print no JSON
+    if phrase is None or as_json:
+        import json  # here: plan and a plain explain print no JSON
 
     if phrase is None:  # one phrase a line on stdin, one JSON object a line out
         for line in sys.stdin:
