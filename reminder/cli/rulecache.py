@@ -29,7 +29,7 @@ from reminder.parse.programs import Prepared
 from reminder.resources import data_dir
 
 #: Bumped when the layout of the stored data changes.
-FORMAT = 2
+FORMAT = 3
 _MAGIC = b"reminder-rules\n"
 
 
@@ -107,17 +107,19 @@ def read(path: Path) -> Prepared:
     if hashlib.sha256(payload).digest() != check:
         raise ValueError("checksum does not match")
     parts = marshal.loads(payload)
-    if not (isinstance(parts, tuple) and len(parts) == 4 and all(isinstance(p, dict) for p in parts)):
+    if not (isinstance(parts, tuple) and len(parts) == 5 and all(isinstance(p, dict) for p in parts)):
         raise ValueError("unexpected layout")
-    files, triggers, compiled, holidays = parts
-    return Prepared(files=files, triggers=triggers, programs=compiled, holidays=holidays)
+    files, triggers, compiled, holidays, tables = parts
+    return Prepared(files=files, triggers=triggers, programs=compiled, holidays=holidays,
+                    tables=tables)
 
 
 def write(path: Path, prepared: Prepared) -> None:
     holidays = prepared.holidays
     if len(holidays) > 64:  # years of a package release long replaced
         holidays = dict(list(holidays.items())[-64:])
-    payload = marshal.dumps((prepared.files, prepared.triggers, prepared.programs, holidays))
+    payload = marshal.dumps((prepared.files, prepared.triggers, prepared.programs, holidays,
+                             prepared.tables))
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written aside and renamed: a reader in another process sees the old file or the new.
     temporary = path.with_name(f".{path.name}.{os.getpid()}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from datetime import date, time
 from functools import cache
@@ -12,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reminder.errors import PolicyError
 from reminder.models import Offset, Policy
+from reminder.parse.programs import parsed_toml
 from reminder.resources import data_dir
 
 _OFFSET_KEYS = ("overdue_after", "escalate_after", "escalate_every")
@@ -34,9 +34,9 @@ def default_policy_file() -> Path:
 @cache
 def _defaults() -> dict[str, Any]:
     path = default_policy_file()
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+    try:  # through the rules cache, which keeps the parsed file (parse/programs.py)
+        return parsed_toml(path.read_text(encoding="utf-8"))
+    except ValueError as exc:  # tomllib.TOMLDecodeError: tomllib is imported only to parse
         raise PolicyError(f"TOML 格式错误：{exc}", file=path) from None
 
 
