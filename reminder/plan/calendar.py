@@ -22,8 +22,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import chinese_calendar
-
 from reminder.errors import CalendarError
 from reminder.models import ShiftPolicy
 from reminder.parse import programs
@@ -33,9 +31,46 @@ ONE_DAY = timedelta(days=1)
 
 
 @cache
+def _library() -> tuple[int, int, frozenset[int], frozenset[int]]:
+    """chinese-calendar's table: (first year, last year, holidays, make-up workdays as day
+    ordinals). Kept by an earlier run (``Prepared.tables``, under the installed package's
+    stamp), else read from the package, whose import builds the table (about 4 ms of every
+    start of explain)."""
+    prepared = programs.current()
+    key = f"chinese_calendar|{_library_stamp()}" if prepared is not None else ""
+    table = prepared.tables.get(key) if prepared is not None else None
+    if table is None:
+        import chinese_calendar
+
+        table = {"years": [min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year],
+                 "holidays": sorted(d.toordinal() for d in chinese_calendar.holidays),
+                 "workdays": sorted(d.toordinal() for d in chinese_calendar.workdays)}
+        if prepared is not None:
+            prepared.tables[key] = table
+            prepared.changed = True
+    first, last = table["years"]
+    return first, last, frozenset(table["holidays"]), frozenset(table["workdays"])
+
+
+def _library_stamp() -> str:
+    """Names the installed chinese-calendar without importing it: its files' size and time."""
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec("chinese_calendar")
+    if spec is None or spec.origin is None:
+        return "missing"
+    folder = Path(spec.origin).parent
+    return "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                    for p in sorted(folder.glob("*.py")))
+
+
+@cache
 def _library_workday(day: date) -> bool:
-    # chinese-calendar validates each call by scanning its whole table: ask it once a day.
-    return chinese_calendar.is_workday(day)
+    """chinese_calendar.is_workday, read from its table (_library): a make-up workday, or a
+    weekday that is no holiday. Asked only for the years the table covers."""
+    _, _, holidays, workdays = _library()
+    ordinal = day.toordinal()
+    return ordinal in workdays or (day.weekday() <= 4 and ordinal not in holidays)
 
 
 @cache
@@ -81,13 +116,9 @@ def _china_class(holidays: Any) -> Any:
         return lambda years: holidays.country_holidays("CN", years=years)
 
 
-@cache
 def _library_covers(year: int) -> bool:
-    try:
-        chinese_calendar.is_workday(date(year, 6, 1))
-    except NotImplementedError:
-        return False
-    return True
+    first, last, _, _ = _library()
+    return first <= year <= last
 
 
 class WorkCalendar:

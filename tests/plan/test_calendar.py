@@ -247,3 +247,41 @@ def test_add_months_table(day: date, months: int, expect: date) -> None:
     from reminder.plan.calendar import add_months
 
     assert add_months(day, months) == expect
+
+
+def test_the_library_table_kept_by_the_rules_cache_answers_as_chinese_calendar() -> None:
+    """A warm run reads chinese-calendar's table from the rules cache instead of importing
+    the package (issue 21): every day of every year it covers answers as the library does,
+    and a year outside them is not covered."""
+    import chinese_calendar
+
+    from reminder.parse import programs
+    from reminder.plan import calendar
+
+    def answers() -> tuple[list[bool], bool, bool]:
+        calendar._library.cache_clear()
+        calendar._library_workday.cache_clear()
+        first = min(chinese_calendar.holidays).year
+        last = max(chinese_calendar.holidays).year
+        days = [date(first, 1, 1) + timedelta(n)
+                for n in range((date(last, 12, 31) - date(first, 1, 1)).days + 1)]
+        assert [calendar._library_workday(d) for d in days] == [
+            chinese_calendar.is_workday(d) for d in days]
+        return ([calendar._library_workday(d) for d in days], calendar._library_covers(first - 1),
+                calendar._library_covers(last + 1))
+
+    prepared = programs.Prepared()
+    programs.use_prepared(prepared)
+    try:
+        from_library = answers()
+        assert prepared.changed and len(prepared.tables) == 1  # kept for the next run
+        [(key, table)] = prepared.tables.items()
+        table["holidays"] = list(table["holidays"])  # the same table, as read back
+        kept = programs.Prepared(tables={key: table})
+        programs.use_prepared(kept)
+        assert answers() == from_library and not kept.changed
+        assert from_library[1:] == (False, False)
+    finally:
+        programs.use_prepared(None)
+        calendar._library.cache_clear()
+        calendar._library_workday.cache_clear()
