@@ -146,7 +146,7 @@ def _facts(db: sqlite3.Connection) -> tuple[Any, ...]:
     completions, event dates, held channels (none: a held row already answered "not idle"),
     the occurrences with a progress report, 签收 and approved 延期 (store/records.py,
     feedback.py, signing.py). A difference only changes the keys, and a changed key means
-    the full path."""
+    the full path; tests/cli/test_cli_idle.py holds these equal to the store's."""
     day = date.fromisoformat
     done = {(p, t, day(d)) for p, t, d in db.execute(
         "SELECT plan_id, task_id, due FROM completions WHERE undone_at IS NULL")}
@@ -157,8 +157,8 @@ def _facts(db: sqlite3.Connection) -> tuple[Any, ...]:
         "WHERE kind = 'progress' AND due IS NOT NULL")}
     signed = set(db.execute("SELECT plan_id, task_id, unit FROM signatures"))
     extended = {(p, t, day(d)): day(new) for p, t, d, new in db.execute(
-        "SELECT plan_id, task_id, due, requested FROM extensions WHERE status = 'approved' "
-        "ORDER BY decided_at, id")}
+        "SELECT plan_id, task_id, due, coalesce(approved, requested) FROM extensions "
+        "WHERE status = 'approved' ORDER BY decided_at, id")}
     return done, events, frozenset(), reported, signed, extended
 
 

@@ -149,3 +149,40 @@ def test_an_odd_database_or_run_takes_the_full_path(deployment: dict[str, Any], 
 ])
 def test_only_the_plain_form_is_answered_early(args: list[str], plain: Any) -> None:
     assert plain_run_once(args) == plain
+
+
+def test_the_facts_read_with_sqlite3_are_the_stores(tmp_path: Path) -> None:
+    """What goes into the sync keys, read by the pre-check with plain SQL, equals what the
+    daemon reads through the store (Daemon._facts) — one row of each kind recorded, an
+    extension approved to another date than asked and a completion undone among them.
+    A difference would only cost the pre-check its use (keys never match), so it is held
+    here rather than found by the bench."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from reminder.cli.idle import _facts
+    from reminder.store import open_store
+
+    db = tmp_path / "reminder.db"
+    store = open_store(f"sqlite:///{db}")
+    now = datetime(2026, 6, 23, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    store.mark_done("p", "1", date(2026, 6, 30), by="a", note="", now=now)
+    store.mark_done("p", "2", date(2026, 6, 30), by="a", note="", now=now)
+    store.reopen("p", "2", date(2026, 6, 30), by="a", now=now)
+    store.set_event("p", "3", date(2026, 5, 1), by="a", now=now)
+    store.add_feedback("p", "4", unit="办公室", kind="progress", text="进展", now=now,
+                       due=date(2026, 9, 30))
+    store.sign("p", "5", "法规科", now=now)
+    ident = store.request_extension("p", "6", due=date(2026, 6, 30), current=date(2026, 6, 30),
+                                    requested=date(2026, 7, 31), unit="办公室", reason="因",
+                                    progress="", late=False, now=now)
+    assert ident is not None
+    store.decide_extension(ident, approve=True, by="a", note="", now=now,
+                           approved=date(2026, 7, 15))
+    expected = (store.done_set(), store.events(), frozenset(), store.reported_set(),
+                store.signed_set(), store.extended_dates())
+    store.dispose()
+    with sqlite3.connect(db) as con:
+        assert _facts(con) == expected
+    assert all(expected[i] for i in (0, 1, 3, 4, 5))  # every kind is there to compare
+    assert expected[5] == {("p", "6", date(2026, 6, 30)): date(2026, 7, 15)}
