@@ -253,11 +253,13 @@ def extension_notes(plans: list[Any], extended: dict[Any, date]) -> list[str]:
 
 
 def sign_notes(plans: list[Any]) -> list[str]:
-    """The dry run knows when each first notice is planned, not when it will actually go out:
-    say that its 签收 chase counts from the planned one."""
+    """The 签收 chase counts from the first notice's planned day, in the dry run and the
+    daemon alike (a first notice held by a route or a stopped daemon is not waited for):
+    say so where the chase is shown."""
     if not any(p.policy.sign_within is not None for p in plans):
         return []
-    return ["预演中催签收按首次提醒的计划发送日起算（实际发出日可能因免打扰时段或限速推迟）。"]
+    return ["催签收按首次提醒的计划发送日起算；首次提醒若推迟发出（线路暂停、服务停机），"
+            "催签收不随之推迟。"]
 
 
 def _warn_unparsed(plans: list[Any]) -> None:

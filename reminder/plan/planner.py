@@ -30,9 +30,6 @@ from reminder.plan.occurrences import (
 Reported = frozenset[tuple[str, str, date]] | set[tuple[str, str, date]]
 # (plan, task, unit) of every 签收 recorded: those units are not chased to sign.
 Signed = AbstractSet[tuple[str, str, str]]
-# (plan, task, unit) -> when the task's first notice actually reached the unit (held by quiet
-# hours or a rate limit, it can go out later than planned): its 签收 chase counts from there.
-FirstSent = Mapping[tuple[str, str, str], datetime]
 
 # The default dry-run window reaches this far past the last due date: enough to show the
 # overdue notice, the first escalation and its first repeat.
@@ -269,14 +266,12 @@ def plan_batches(
     usable: Collection[str] | None = None,
     reported: Reported = frozenset(),
     signed: Signed = frozenset(),
-    first_sent: FirstSent | None = None,
 ) -> list[Batch]:
     """One plan's notices from ``start`` to ``end`` (and at or after ``now``), as batches in
     time order. ``occs`` are the plan's open occurrences (see ``occurrences``); ``usable``
     the deployment's channels, for units that name an order (None: all of them);
     ``reported`` the (plan, task, due) a progress report came in for (no 三色预警 for those);
-    ``signed`` the 签收 recorded, when the plan's policy asks units to sign; ``first_sent``
-    when each unit's first notice of a task went out, where known (see sign_batches)."""
+    ``signed`` the 签收 recorded, when the plan's policy asks units to sign."""
     zone = ZoneInfo(plan.policy.timezone)
     moments: dict[date, datetime] = {}
     # Many tasks share a due date and many occurrences a task: their schedules and
@@ -316,7 +311,7 @@ def plan_batches(
                 batches.append(Batch(send_at, stage, step, plan.id, plan.title, occ.task, title,
                                      occ.due, nominal, found))
     if plan.policy.sign_within is not None:
-        for batch in sign_batches(plan, occs, signed, first_sent):
+        for batch in sign_batches(plan, occs, signed):
             if start <= batch.send_at.date() <= end and (now is None or batch.send_at >= now):
                 batches.append(batch)
                 orders.setdefault(batch.task, task_order(batch.task))
@@ -339,7 +334,6 @@ def plan_notices(
     reported: Reported = frozenset(),
     signed: Signed = frozenset(),
     extended: Extended | None = None,
-    first_sent: FirstSent | None = None,
 ) -> list[Notice]:
     """Every notice to be sent from ``start`` to ``end`` (inclusive), and at or after
     ``now`` when given, in time order across all plans (held in memory: for many plans
@@ -350,8 +344,7 @@ def plan_notices(
         for batch in plan_batches(
             plan, without_done(occs[plan.id], done) if occs is not None
             else occurrences(plan, events=events, done=done, extended=extended), start=start,
-            end=end, now=now, usable=usable, reported=reported, signed=signed,
-            first_sent=first_sent)
+            end=end, now=now, usable=usable, reported=reported, signed=signed)
         for n in batch.notices()
     ]
     # Stable: within one plan and moment the batches are already in order.
@@ -362,14 +355,12 @@ def plan_notices(
 SIGN_TOLD = "告知:"  # the step of the coordinator's copy names the unit: "告知:法规科"
 
 
-def sign_batches(plan: Plan, occs: Iterable[Occurrence], signed: Signed,
-                 first_sent: FirstSent | None = None) -> Iterator[Batch]:
+def sign_batches(plan: Plan, occs: Iterable[Occurrence], signed: Signed) -> Iterator[Batch]:
     """The 签收 chase of every task (policy ``sign_within``): a unit that has not signed is
     reminded once, ``sign_within`` after the task's first message to it, and the coordinator
     is told ``sign_within`` after that, one notice per unsigned unit. The first message is
-    the day it was actually sent (``first_sent``) when known, else the earliest step of the
-    task's first open occurrence, worked out over the whole schedule whatever the window, so
-    the chase lands on the same day in every run (the dry run knows only the planned day)."""
+    the earliest step of the task's first open occurrence, worked out over the whole
+    schedule whatever the window, so the chase lands on the same day in every run."""
     within = plan.policy.sign_within
     if within is None:
         return
@@ -384,16 +375,12 @@ def sign_batches(plan: Plan, occs: Iterable[Occurrence], signed: Signed,
         days = [day for day, stage, _ in schedule(occ, plan, occ.due) if stage != "escalate"]
         if not days:
             continue
-        planned = min(days)
+        chase = after(min(days), within, plan.calendar)
+        tell = after(chase, within, plan.calendar)
         title = _title(plan, occ)
         for unit in recipients(plan, occ, "remind"):
             if (plan.id, task_id, unit.name) in signed:
                 continue
-            sent = (first_sent or {}).get((plan.id, task_id, unit.name))
-            # Sent later than planned: a chase counted from the plan could come right after it.
-            first_day = max(planned, sent.astimezone(zone).date()) if sent else planned
-            chase = after(first_day, within, plan.calendar)
-            tell = after(chase, within, plan.calendar)
             yield Batch(datetime.combine(chase, plan.policy.send_time, tzinfo=zone), "sign",
                         str(within), plan.id, plan.title, task_id, title, occ.due,
                         occ.nominal.isoformat(), _targets_of(unit))

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 
 from reminder.store.base import StoreBase
-from reminder.store.schema import SENT, ExtensionRow, NoticeRow, SignatureRow
+from reminder.store.schema import ExtensionRow, SignatureRow
 
 PENDING_REQUEST, APPROVED, REJECTED = "pending", "approved", "rejected"
 
@@ -39,20 +39,6 @@ class SigningMixin(StoreBase):
             rows = session.execute(select(SignatureRow.plan_id, SignatureRow.task_id,
                                           SignatureRow.unit))
             return {(p, t, u) for p, t, u in rows}
-
-    def first_sent(self, plan: str | None = None) -> dict[tuple[str, str, str], datetime]:
-        """(plan, task, unit) -> when the task's first notice (a 签收 chase aside) was sent to
-        the unit: its chase counts from there, not from the planned time (planner.sign_batches).
-        """
-        with self.transaction() as session:
-            query = (select(NoticeRow.plan_id, NoticeRow.task_id, NoticeRow.recipient,
-                            func.min(NoticeRow.sent_at))
-                     .where(NoticeRow.status == SENT, NoticeRow.stage != "sign")
-                     .group_by(NoticeRow.plan_id, NoticeRow.task_id, NoticeRow.recipient))
-            if plan is not None:
-                query = query.where(NoticeRow.plan_id == plan)
-            return {(p, t, u): when for p, t, u, when in session.execute(query)
-                    if when is not None}
 
     # -- 延期申请 ---------------------------------------------------------------------------
     def request_extension(self, plan: str, task: str, *, due: date, current: date,

@@ -1,9 +1,8 @@
 """签收 chase and approved 延期 in the planner (issue 19): pure, from the plan and the sets the
 store hands in."""
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from test_planner import days, make, notices
@@ -50,25 +49,6 @@ def test_a_signed_unit_is_left_alone_and_the_dry_run_window_does_not_move_the_ch
     # A window opening after the first message still places the chase on the same days.
     late = notices(signing, start=date(2021, 9, 10))
     assert days(late, "1", "sign", "办公室") == ["2021-09-10"]
-
-
-def test_the_chase_counts_from_when_the_first_notice_was_actually_sent(signing: Plan) -> None:
-    """Task 1's first notice was planned for 2021-09-09 09:00; 法规科's went out only on
-    Friday 09-10 at 08:00 (held by quiet hours or a rate limit): its chase moves to the next
-    workday after that, Monday 09-13, and 公开办 hears on 09-14. 办公室's went out as planned
-    and keeps its chase; a send on or before the planned day changes nothing."""
-    zone = ZoneInfo("Asia/Shanghai")
-    held = {("p2021", "1", "法规科"): datetime(2021, 9, 10, 8, 0, tzinfo=zone),
-            ("p2021", "1", "办公室"): datetime(2021, 9, 9, 9, 0, tzinfo=zone)}
-    items = notices(signing, first_sent=held)
-    assert days(items, "1", "sign", "法规科") == ["2021-09-13"]
-    assert days(items, "1", "sign", "办公室") == ["2021-09-10"]
-    told = {n.step: n.send_at.date().isoformat() for n in items
-            if n.task == "1" and n.stage == "sign" and n.recipient == "公开办"}
-    assert told == {SIGN_TOLD + "法规科": "2021-09-14", SIGN_TOLD + "办公室": "2021-09-13"}
-    # UTC 2021-09-09 23:30 is 09-10 07:30 in the office: the office's day counts.
-    utc = {("p2021", "1", "法规科"): datetime(2021, 9, 9, 23, 30, tzinfo=ZoneInfo("UTC"))}
-    assert days(notices(signing, first_sent=utc), "1", "sign", "法规科") == ["2021-09-13"]
 
 
 def test_an_approved_extension_moves_the_occurrence_and_every_notice(plan_path: Path) -> None:

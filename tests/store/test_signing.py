@@ -61,26 +61,3 @@ def test_an_approval_may_name_another_date_and_the_request_is_kept(store: Store)
     assert store.extended_dates() == {("p", "9", date(2026, 7, 8)): date(2026, 8, 15)}
     row = store.extensions("p", "9")[0]
     assert (row.requested, row.approved) == (date(2026, 8, 31), date(2026, 8, 15))
-
-
-def test_first_sent_is_when_a_units_first_notice_of_a_task_went_out(store: Store) -> None:
-    """法规科's first notice of task 1 was planned for 06-23 09:00 and went out 06-24 08:00;
-    a 签收 chase and a notice still waiting do not count."""
-    from test_store import LEASE, ME, PLAN, at, notice, sync
-
-    from reminder.store import Delivery
-
-    first = notice(send="2026-06-23")
-    later = notice(send="2026-06-26", step="1wd", stage="due")
-    chase = notice(send="2026-06-23", stage="sign", step="1wd")
-    waiting = notice(send="2026-06-29", recipient="办公室", addresses=("ban@example.org",))
-    sync(store, [first, later, chase, waiting], at("2026-06-01"))
-    assert store.first_sent() == {}
-    for day, clock in (("2026-06-24", "08:00"), ("2026-06-26", "09:00")):
-        claimed = store.claim(at(day, clock), ME, lease=LEASE)
-        store.mark_sent([c.id for c in claimed], ME, at(day, clock),
-                        Delivery(channel="email", recipient="法规科"))
-    sent = store.first_sent()
-    assert sent == {(PLAN, "1", "法规科"): at("2026-06-24", "08:00")}
-    assert sent[(PLAN, "1", "法规科")].tzinfo is not None
-    assert store.first_sent("other") == {}
