@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from reminder.cli.layout import Column, pack
 from reminder.cli.output import CHANNEL_NAMES
 from reminder.models import Notice
-from reminder.plan.wording import STAGE_NAMES, makeup_mark
+from reminder.plan.wording import STAGE_NAMES, makeup_mark, stage_name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,7 +133,7 @@ def notice_view(notices: list[Notice],
                 plans: int) -> tuple[list[dict[str, Any]], list[Column], str]:
     clock = Clock(n.send_at for n in notices)
     rows = [{
-        "send_at": clock(n.send_at), "stage": STAGE_NAMES.get(n.stage, n.stage),
+        "send_at": clock(n.send_at), "stage": stage_name(n.stage, n.step),
         "plan": n.plan if plans > 1 else None, "title": f"{n.task} {n.title}"
         if not n.task.startswith("@") else n.title, "deadline": n.due.isoformat() + makeup_mark(n.due),
         "unit": n.recipient, "to": address_items(n.channel, n.addresses),

@@ -9,7 +9,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from reminder.models import Deadline, Notice, notice_key
-from reminder.plan.wording import CYCLE_NAMES, STAGE_NAMES, UNIT_NAMES, day_with_weekday
+from reminder.plan.wording import (
+    CYCLE_NAMES,
+    UNIT_NAMES,
+    day_with_weekday,
+    stage_name,
+)
 
 if TYPE_CHECKING:
     from reminder.plan.calendar import WorkCalendar
@@ -79,7 +84,7 @@ def write_notices(batches: Iterable[Batch], *, fmt: str, out: TextIO | None = No
             middle = cells.get(task)
             if middle is None:
                 middle = cells[task] = ",".join(_csv_cell(v) for v in task)
-            head = f"{send_at},{STAGE_NAMES[b.stage]},{middle},{deadline},"
+            head = f"{send_at},{stage_name(b.stage, b.step)},{middle},{deadline},"
             for target in b.targets:
                 tail = tails.get(target)
                 if tail is None:

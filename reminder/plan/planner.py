@@ -25,6 +25,7 @@ from reminder.plan.occurrences import (
     plan_date_task_id,
     without_done,
 )
+from reminder.plan.wording import SIGN_TOLD
 
 # (plan, task, due) of the occurrences a progress report came in for: they get no 三色预警.
 Reported = frozenset[tuple[str, str, date]] | set[tuple[str, str, date]]
@@ -350,9 +351,6 @@ def plan_notices(
     # Stable: within one plan and moment the batches are already in order.
     notices.sort(key=lambda n: (n.send_at, n.plan))
     return notices
-
-
-SIGN_TOLD = "告知:"  # the step of the coordinator's copy names the unit: "告知:法规科"
 
 
 def sign_batches(plan: Plan, occs: Iterable[Occurrence], signed: Signed) -> Iterator[Batch]:

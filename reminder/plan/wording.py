@@ -18,6 +18,16 @@ CYCLE_NAMES = {"weekly": "每周", "biweekly": "每两周", "termly": "每学期
                "bimonthly": "每两月", "quarterly": "每季度", "semiannual": "每半年", "yearly": "每年",
                "ongoing": "长期"}
 UNIT_NAMES = {"day": "天", "workday": "个工作日", "month": "个月"}
+SIGN_TOLD = "告知:"  # the step of the coordinator's 签收 copy names the unit: "告知:法规科"
+
+
+def stage_name(stage: str, step: str) -> str:
+    """A notice's 类型 in the dry run's rows: the stage, and for the coordinator's 签收 copy
+    the unit it is about, since a task with two unsigned units gives the coordinator two
+    notices that would otherwise read as the same row twice."""
+    if stage == "sign" and step.startswith(SIGN_TOLD):
+        return f"催签收（{step[len(SIGN_TOLD):]}未签收）"
+    return STAGE_NAMES.get(stage, stage)
 
 
 def weekday_name(day: date) -> str:

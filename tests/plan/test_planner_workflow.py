@@ -10,7 +10,7 @@ from test_planner import days, make, notices
 from reminder.errors import PolicyError
 from reminder.plan.folder import Plan
 from reminder.plan.occurrences import occurrences
-from reminder.plan.planner import SIGN_TOLD
+from reminder.plan.wording import SIGN_TOLD
 
 SIGN = '\n[policy]\nsign_within = "1wd"\n'
 
