@@ -4,11 +4,14 @@ example plan, the loopback servers' keys, and a config that points at those serv
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import tomlkit
 from servers import SmtpServer, WeComServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +19,9 @@ EXAMPLE = ROOT / "examples" / "demo-2026"
 TZ = ZoneInfo("Asia/Shanghai")
 KEYS = {"REMINDER_WECOM_GONGKAI": "key-gongkai", "REMINDER_WECOM_YEWU": "key-yewu"}
 MOMENT = "2026-06-23T09:00"  # a Tuesday with reminders for twelve notices
+# The example asks for 签收 and sends 橙/红 warnings; a test of what the plain reminders do
+# (or of the daemon's counts) turns that off rather than count around it.
+WORKFLOW_OFF = 'sign_within = ""\norange_to = []\nred_to = []'
 
 
 def reminder(*args: str, timeout: float = 60, env: dict[str, str] | None = None,
@@ -59,3 +65,22 @@ email = ["admin@example.org"]
 {extra}
 """, encoding="utf-8")
     return path
+
+
+def set_policy(plan_toml: Path, policy: str) -> None:
+    """Set keys of a plan.toml's [policy] table from a TOML snippet (``'sign_within = ""'``),
+    replacing the values there: appending a key the example already sets is a TOML error.
+    tomlkit keeps the file's comments and order."""
+    doc = tomlkit.parse(plan_toml.read_text(encoding="utf-8"))
+    table = doc.setdefault("policy", tomlkit.table())
+    for key, value in tomllib.loads(policy).items():
+        table[key] = value
+    plan_toml.write_text(tomlkit.dumps(doc), encoding="utf-8")
+
+
+def copy_example(folder: Path, policy: str = "") -> Path:
+    """The example plan copied to ``folder``, with ``policy`` set in its [policy] table."""
+    shutil.copytree(EXAMPLE, folder)
+    if policy:
+        set_policy(folder / "plan.toml", policy)
+    return folder

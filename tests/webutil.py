@@ -4,7 +4,6 @@ SMTP and WeCom servers, a synced SQLite store, and the app served by uvicorn on 
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from clirun import EXAMPLE, MOMENT, TZ, reminder, write_config
+from clirun import MOMENT, TZ, copy_example, reminder, write_config
 from lxml import html
 from servers import SmtpServer, WeComServer, free_port, fresh_postgres
 
@@ -45,12 +44,7 @@ def deploy(tmp_path: Path, smtp: SmtpServer, wecom: WeComServer, *, policy: str 
            run_once: bool = True, database: str | None = None) -> tuple[Path, str]:
     """The example plan deployed with [web]; ``database`` is a store URL (PostgreSQL) in
     place of the SQLite file under ``state/``."""
-    folder = tmp_path / "plans" / "demo-2026"
-    shutil.copytree(EXAMPLE, folder)
-    if policy:
-        text = (folder / "plan.toml").read_text(encoding="utf-8")
-        (folder / "plan.toml").write_text(text.replace('shift = "before"',
-                                                       f'shift = "before"\n{policy}'), "utf-8")
+    copy_example(tmp_path / "plans" / "demo-2026", policy)
     port = free_port()
     config = write_config(tmp_path, smtp, wecom, extra=(
         f'[web]\nlisten = "127.0.0.1:{port}"\nsecret_env = "{SECRET_ENV}"\n'))

@@ -312,7 +312,7 @@ def plan_batches(
                 batches.append(Batch(send_at, stage, step, plan.id, plan.title, occ.task, title,
                                      occ.due, nominal, found))
     if plan.policy.sign_within is not None:
-        for batch in sign_batches(plan, occs, signed):
+        for batch in sign_batches(plan, occs, signed, usable):
             if start <= batch.send_at.date() <= end and (now is None or batch.send_at >= now):
                 batches.append(batch)
                 orders.setdefault(batch.task, task_order(batch.task))
@@ -353,7 +353,8 @@ def plan_notices(
     return notices
 
 
-def sign_batches(plan: Plan, occs: Iterable[Occurrence], signed: Signed) -> Iterator[Batch]:
+def sign_batches(plan: Plan, occs: Iterable[Occurrence], signed: Signed,
+                 usable: Collection[str] | None = None) -> Iterator[Batch]:
     """The 签收 chase of every task (policy ``sign_within``): a unit that has not signed is
     reminded once, ``sign_within`` after the task's first message to it, and the coordinator
     is told ``sign_within`` after that, one notice per unsigned unit. The first message is
@@ -368,7 +369,7 @@ def sign_batches(plan: Plan, occs: Iterable[Occurrence], signed: Signed) -> Iter
         if not occ.task.startswith("@") and (occ.task not in first or occ.due < first[occ.task].due):
             first[occ.task] = occ
     coordinator = _contact(plan, plan.coordinator) if plan.coordinator else None
-    told = _targets_of(coordinator) if coordinator is not None else ()
+    told = _targets_of(coordinator, usable) if coordinator is not None else ()
     for task_id, occ in sorted(first.items(), key=lambda kv: task_order(kv[0])):
         days = [day for day, stage, _ in schedule(occ, plan, occ.due) if stage != "escalate"]
         if not days:
@@ -379,18 +380,20 @@ def sign_batches(plan: Plan, occs: Iterable[Occurrence], signed: Signed) -> Iter
         for unit in recipients(plan, occ, "remind"):
             if (plan.id, task_id, unit.name) in signed:
                 continue
-            yield Batch(datetime.combine(chase, plan.policy.send_time, tzinfo=zone), "sign",
-                        str(within), plan.id, plan.title, task_id, title, occ.due,
-                        occ.nominal.isoformat(), _targets_of(unit))
+            chased = _targets_of(unit, usable)
+            if chased:
+                yield Batch(datetime.combine(chase, plan.policy.send_time, tzinfo=zone), "sign",
+                            str(within), plan.id, plan.title, task_id, title, occ.due,
+                            occ.nominal.isoformat(), chased)
             if told and coordinator is not None and coordinator.name != unit.name:
                 yield Batch(datetime.combine(tell, plan.policy.send_time, tzinfo=zone), "sign",
                             SIGN_TOLD + unit.name, plan.id, plan.title, task_id, title, occ.due,
                             occ.nominal.isoformat(), told)
 
 
-def _targets_of(contact: Contact) -> tuple[Target, ...]:
+def _targets_of(contact: Contact, usable: Collection[str] | None = None) -> tuple[Target, ...]:
     return tuple(sorted(((contact.name, channel, addresses, mentions, mobiles)
-                         for channel, addresses, mentions, mobiles in _channels(contact)),
+                         for channel, addresses, mentions, mobiles in _channels(contact, usable)),
                         key=lambda t: (t[0], t[1])))
 
 

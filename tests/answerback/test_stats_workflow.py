@@ -4,11 +4,10 @@ lead unit has not signed, and reads — where the plan does not ask units to sig
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime
 from pathlib import Path
 
-from clirun import EXAMPLE, TZ
+from clirun import EXAMPLE, TZ, copy_example
 from reportdata import NOW
 
 from reminder.answerback.stats import cells, compute, parse_period
@@ -30,12 +29,7 @@ def extend(store: Store, task: str, due: str, new: str, asked: str, approved: st
 
 
 def signing_plan(tmp_path: Path) -> object:
-    folder = tmp_path / "demo-2026"
-    shutil.copytree(EXAMPLE, folder)
-    text = (folder / "plan.toml").read_text(encoding="utf-8")
-    (folder / "plan.toml").write_text(
-        text.replace('shift = "before"', 'shift = "before"\nsign_within = "1wd"'), "utf-8")
-    return load_plan(folder)
+    return load_plan(copy_example(tmp_path / "demo-2026", 'sign_within = "1wd"'))
 
 
 def test_extensions_count_against_the_original_date_unless_approved_before_it(

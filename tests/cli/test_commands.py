@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from reminder.cli.main import cli
+from reminder.plan.wording import STAGE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "demo-2026"
@@ -184,7 +185,12 @@ def test_plan_csv_is_chinese_for_excel_while_json_keeps_its_keys() -> None:
     rows = list(csv.DictReader(io.StringIO(invoke("plan", str(EXAMPLE), "--format", "csv"))))
     assert list(rows[0]) == ["发送时间", "类型", "计划", "序号", "工作任务", "完成时限", "收件单位",
                              "收件地址", "渠道"]
-    assert {r["类型"] for r in rows} == {"提醒", "到期", "逾期", "督办", "报送"}
+    # Every stage shows in the example; the coordinator's 签收 copy names the unit it is about.
+    kinds = {r["类型"] for r in rows}
+    assert {k.split("（")[0] for k in kinds} == set(STAGE_NAMES.values())
+    told = {r["类型"] for r in rows if r["类型"].startswith("催签收（")}
+    assert told and all(k.endswith("未签收）") for k in told)
+    assert {r["收件单位"] for r in rows if r["类型"] in told} == {"局政务公开办"}
     assert {r["渠道"] for r in rows} <= {"邮件", "企业微信", "无"}
 
 

@@ -14,6 +14,7 @@ from rich.cells import cell_len
 from reminder.cli.dryrun import Summary, messages, show
 from reminder.cli.main import cli
 from reminder.models import Notice
+from reminder.plan.wording import STAGE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "demo-2026"
@@ -117,9 +118,8 @@ def test_default_view_is_one_row_per_message_with_a_summary() -> None:
     notices = _golden_notices()
     assert len(rows) == expected < notices
     with GOLDEN.open(encoding="utf-8") as f:
-        stages = [row["类型"] for row in csv.DictReader(f)]
-    names = {"remind": "提醒", "due": "到期", "overdue": "逾期", "escalate": "督办", "report": "报送"}
-    breakdown = "，".join(f"{n} {stages.count(n)}" for n in names.values() if n in stages)
+        stages = [row["类型"].split("（")[0] for row in csv.DictReader(f)]  # 催签收（法规科未签收）
+    breakdown = "，".join(f"{n} {stages.count(n)}" for n in STAGE_NAMES.values() if n in stages)
     assert f"共 {expected} 条消息（{notices} 条通知：{breakdown}）" in text
     assert "首次发送 2026-03-24 09:00" in text and "最后一次 2027-02-26 09:00" in text
     assert "分管局领导" in text.split("首次发送    最后发送")[1]

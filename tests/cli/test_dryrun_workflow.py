@@ -3,12 +3,11 @@ reads it without writing, and names the approved extensions (issue 19)."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from clirun import EXAMPLE, reminder
+from clirun import copy_example, reminder
 from servers import smtp_server, wecom_server
 
 from reminder import wiring
@@ -20,11 +19,7 @@ def test_dry_run_shows_sign_chase_and_an_approved_extension_without_writing(
         tmp_path: Path) -> None:
     from clirun import write_config
 
-    folder = tmp_path / "plans" / "demo-2026"
-    shutil.copytree(EXAMPLE, folder)
-    text = (folder / "plan.toml").read_text(encoding="utf-8")
-    (folder / "plan.toml").write_text(
-        text.replace('shift = "before"', 'shift = "before"\nsign_within = "1wd"'), "utf-8")
+    folder = copy_example(tmp_path / "plans" / "demo-2026", 'sign_within = "1wd"')
     with smtp_server() as smtp, wecom_server() as wecom:
         config = write_config(tmp_path, smtp, wecom)
     plain = reminder("plan", str(folder), "--now", "2026-06-01T08:00", "--stage", "sign",

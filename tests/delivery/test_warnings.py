@@ -5,13 +5,12 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from clirun import EXAMPLE, KEYS, TZ, reminder, write_config
+from clirun import KEYS, TZ, copy_example, reminder, write_config
 from servers import SmtpServer, WeComServer, fresh_postgres, smtp_server, wecom_server
 
 POLICY = 'orange_to = ["units", "coordinator"]\nred_to = ["leaders"]'
@@ -21,11 +20,7 @@ ORANGE_DAY = "2026-06-15T09:00"  # task 7 (due 06-30, issued 03-20) has 15 % of 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def setup(request: pytest.FixtureRequest, tmp_path: Path
           ) -> Iterator[tuple[Path, SmtpServer, WeComServer]]:
-    folder = tmp_path / "plans" / "demo-2026"
-    shutil.copytree(EXAMPLE, folder)
-    text = (folder / "plan.toml").read_text(encoding="utf-8")
-    (folder / "plan.toml").write_text(text.replace('shift = "before"', f'shift = "before"\n{POLICY}'),
-                                      encoding="utf-8")
+    copy_example(tmp_path / "plans" / "demo-2026", POLICY)
     with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
         config = write_config(tmp_path, smtp, wecom)
         if request.param == "sqlite":

@@ -55,9 +55,10 @@ def test_plan_units_take_an_order_and_the_dry_run_follows_it(tmp_path: Path) -> 
     assert plan.contact("法规科").channels == ("wecom_app", "email")  # type: ignore[union-attr]
     window = {"start": date(2026, 1, 1), "end": date(2027, 1, 31)}
     app = {n.channel for n in plan_notices([plan], **window) if n.recipient == "法规科"}
-    mail = {n.channel for n in plan_notices([plan], usable={"email"}, **window)
-            if n.recipient == "法规科"}
-    assert (app, mail) == ({"wecom_app"}, {"email"})
+    reached = [n for n in plan_notices([plan], usable={"email"}, **window)
+               if n.recipient == "法规科"]
+    assert (app, {n.channel for n in reached}) == ({"wecom_app"}, {"email"})
+    assert "sign" in {n.stage for n in reached}  # the 签收 chase follows the order too
 
 
 def test_a_channel_nobody_knows_is_a_plan_error(tmp_path: Path) -> None:
