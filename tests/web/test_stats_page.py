@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import docx
@@ -18,6 +19,9 @@ from clirun import KEYS, reminder
 from lxml import html
 from servers import free_port, smtp_server, wecom_server
 from webutil import SECRET_ENV, Deployment, served
+
+from reminder.plan.folder import load_plan
+from reminder.plan.occurrences import occurrences
 
 Q3 = "2026年第三季度"
 
@@ -99,3 +103,34 @@ def test_reached_from_the_board_and_the_leaders_page_and_refused_to_others(
 def test_a_bad_period_is_one_chinese_line_not_an_error_page(site: Deployment) -> None:
     response = requests.get(site.admin_url() + "/stats", params={"period": "三季度"}, timeout=10)
     assert response.status_code == 200 and "无法识别统计期" in response.text
+
+
+def test_stats_agree_with_the_board_on_items_and_signatures(site: Deployment) -> None:
+    """The board's own cells against the page's figures: in a month each task falls due at
+    most once, so a unit's 任务数 are the tasks it leads on the board with a date that month
+    (the plan's dates), and its 未签收 those of them the board marks ✗ for it.
+    办公室 signs its task 16, 法规科 nothing; both must show on both."""
+    site.store.sign("demo-2026", "16", "办公室", now=NOW - timedelta(days=60))
+    month = "2026年9月"
+    # 长期 tasks' reporting dates are not items with a deadline to meet: statistics leave them out.
+    due_in_month = {occ.task for occ in occurrences(load_plan(site.plan_folder))
+                    if (occ.due.year, occ.due.month) == (2026, 9) and occ.cycle != "ongoing"}
+    board = html.fromstring(requests.get(site.admin_url(), timeout=10).text)
+    items: dict[str, int] = {}
+    unsigned: dict[str, int] = {}
+    for row in board.xpath('//table[@class="board"]/tbody/tr'):
+        if row.get("data-task") not in due_in_month:
+            continue
+        for lead in row.xpath('./td[@class="units"]/strong/text()'):
+            items[lead] = items.get(lead, 0) + 1
+            marked = row.xpath(f'.//span[@data-unit="{lead}"]/@class')
+            assert marked, (row.get("data-task"), lead)  # the example asks every unit to sign
+            unsigned[lead] = unsigned.get(lead, 0) + ("unsigned" in marked[0])
+    assert unsigned.get("办公室") == 0 and items.get("办公室") == 1
+    page = html.fromstring(requests.get(site.admin_url() + "/stats", params={"period": month},
+                                        timeout=10).text)
+    figures = {tr.get("data-unit"): {td.get("data-key"): td.text_content().strip()
+                                     for td in tr.xpath("./td")}
+               for tr in page.xpath('//table[@id="stats"]/tbody/tr[not(@class="total")]')}
+    assert {u: int(f["tasks"]) for u, f in figures.items()} == items
+    assert {u: int(f["unsigned"]) for u, f in figures.items()} == unsigned

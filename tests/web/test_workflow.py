@@ -138,9 +138,13 @@ def test_an_approved_extension_moves_the_reminders_and_the_old_date_sends_nothin
     again = board_post(admin, board, "9", "approve_extension")  # a stale board tab
     assert "已经审批过了" in again.text
 
+    since = len(smtp.messages)
     result = reminder("run", "--once", "--now", "2026-07-01T09:00", "--config",
                       str(site.config_path))
     assert result.returncode == 0, result.stderr
+    # On the wire too: the run sends others their notices but nothing about task 9.
+    sent = [m.message.get_body(("plain",)).get_content() for m in smtp.messages[since:]]
+    assert sent and not [text for text in sent if "〔9〕" in text]
     nine = [n for n in site.store.notices() if n.task_id == "9"]
     assert not [n for n in nine if n.due.isoformat() == "2026-07-08" and n.status == PENDING]
     assert any(n.due.isoformat() == "2026-07-08" and n.status == CANCELLED for n in nine)
