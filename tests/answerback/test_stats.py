@@ -55,8 +55,8 @@ def test_third_quarter_per_unit(store: Store) -> None:
     assert (rows["数据资源科"].overdue, rows["数据资源科"].days_overdue) == (1, 9)
     assert [(u.unit, u.rank) for u in stats.units] == [
         ("法规科", 1), ("信息中心", 1), ("办公室", 3), ("数据资源科", 4), ("财务科", 4)]
-    # No extension asked; the demo plan does not ask units to sign (未签收 reads —).
-    assert office.extensions == 0 and office.unsigned is None
+    # No extension asked; the example asks units to sign and none has: every item unsigned.
+    assert office.extensions == 0 and office.unsigned == office.tasks == 3
     total = stats.total
     assert (total.tasks, total.on_time, total.late, total.overdue, total.days_overdue, total.reminders) == (7, 3, 1, 3, 91, 3)
     assert total.tasks == total.on_time + total.late + total.overdue + total.pending
@@ -91,7 +91,7 @@ def test_cli_formats(kind: str, tmp_path: Path) -> None:
         rows = list(csv.reader(io.StringIO(reminder(*args, "--format", "csv").stdout)))
         assert rows[0] == ["计划", *(h for _, h in COLUMNS)]
         office = next(r for r in rows if r[2] == "办公室")
-        assert office[1:] == ["3", "办公室", "3", "1", "1", "1", "73", "0", "33.3%", "2", "0", "—"]
+        assert office[1:] == ["3", "办公室", "3", "1", "1", "1", "73", "0", "33.3%", "2", "0", "3"]
         data = json.loads(reminder(*args, "--format", "json").stdout)
         assert data["plans"][0]["total"]["overdue"] == 3 and data["start"] == "2026-07-01"
 

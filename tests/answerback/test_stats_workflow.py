@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from clirun import EXAMPLE, TZ, copy_example
+from clirun import TZ, copy_example
 from reportdata import NOW
 
 from reminder.answerback.stats import cells, compute, parse_period
@@ -58,6 +58,7 @@ def test_extensions_count_against_the_original_date_unless_approved_before_it(
     assert stats.overdue_trend[-1] == (date(2026, 10, 9), stats.total.overdue)
 
 
-def test_without_signing_the_unsigned_column_reads_a_dash(store: Store) -> None:
-    (stats,) = compute([load_plan(EXAMPLE)], store, parse_period("2026年第三季度"), NOW).plans
+def test_without_signing_the_unsigned_column_reads_a_dash(store: Store, tmp_path: Path) -> None:
+    plan = load_plan(copy_example(tmp_path / "demo-2026", 'sign_within = ""'))
+    (stats,) = compute([plan], store, parse_period("2026年第三季度"), NOW).plans
     assert all(cells(u)[-1] == "—" and cells(u)[-2] == "0" for u in stats.units)
