@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from clirun import KEYS, reminder
+from clirun import KEYS, WORKFLOW_OFF, reminder
 from lxml import html
 from servers import smtp_server, wecom_server
 from webutil import (
@@ -35,7 +35,9 @@ from reminder.web.site import RateLimit
 
 
 def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str = "sqlite",
-             policy: str = "") -> Iterator[Deployment]:
+             policy: str = WORKFLOW_OFF) -> Iterator[Deployment]:
+    """The example deployed without its 签收 and warnings: these are the pages' own
+    contract (tests/web/test_workflow.py and test_colors_pages.py cover the workflow)."""
     monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     for name, value in KEYS.items():
         monkeypatch.setenv(name, value)
