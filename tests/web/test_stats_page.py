@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import docx
@@ -105,12 +105,20 @@ def test_a_bad_period_is_one_chinese_line_not_an_error_page(site: Deployment) ->
     assert response.status_code == 200 and "无法识别统计期" in response.text
 
 
-def test_stats_agree_with_the_board_on_items_and_signatures(site: Deployment) -> None:
+def test_stats_agree_with_the_board_on_items_signatures_and_extensions(site: Deployment) -> None:
     """The board's own cells against the page's figures: in a month each task falls due at
     most once, so a unit's 任务数 are the tasks it leads on the board with a date that month
-    (the plan's dates), and its 未签收 those of them the board marks ✗ for it.
-    办公室 signs its task 16, 法规科 nothing; both must show on both."""
+    (the plan's dates), its 未签收 those of them the board marks ✗ for it, and its 延期
+    those the board shows 已延期 from a date that month. 办公室 signs its task 16 and 财务科
+    has task 13 moved from 09-30 to 10-31; both must show on both."""
     site.store.sign("demo-2026", "16", "办公室", now=NOW - timedelta(days=60))
+    asked = NOW - timedelta(days=20)
+    ident = site.store.request_extension(
+        "demo-2026", "13", due=date(2026, 9, 30), current=date(2026, 9, 30),
+        requested=date(2026, 10, 31), unit="财务科", reason="等待审计结果", progress="",
+        late=False, now=asked)
+    assert ident is not None
+    site.store.decide_extension(ident, approve=True, by="公开办", note="", now=asked)
     month = "2026年9月"
     # 长期 tasks' reporting dates are not items with a deadline to meet: statistics leave them out.
     due_in_month = {occ.task for occ in occurrences(load_plan(site.plan_folder))
@@ -118,6 +126,7 @@ def test_stats_agree_with_the_board_on_items_and_signatures(site: Deployment) ->
     board = html.fromstring(requests.get(site.admin_url(), timeout=10).text)
     items: dict[str, int] = {}
     unsigned: dict[str, int] = {}
+    extended: dict[str, int] = {}
     for row in board.xpath('//table[@class="board"]/tbody/tr'):
         if row.get("data-task") not in due_in_month:
             continue
@@ -126,7 +135,9 @@ def test_stats_agree_with_the_board_on_items_and_signatures(site: Deployment) ->
             marked = row.xpath(f'.//span[@data-unit="{lead}"]/@class')
             assert marked, (row.get("data-task"), lead)  # the example asks every unit to sign
             unsigned[lead] = unsigned.get(lead, 0) + ("unsigned" in marked[0])
-    assert unsigned.get("办公室") == 0 and items.get("办公室") == 1
+            moved = row.xpath('.//span[contains(@class, "extension approved")]/text()')
+            extended[lead] = extended.get(lead, 0) + any("原定 2026-09-" in m for m in moved)
+    assert unsigned.get("办公室") == 0 and items.get("办公室") == 1 and extended.get("财务科") == 1
     page = html.fromstring(requests.get(site.admin_url() + "/stats", params={"period": month},
                                         timeout=10).text)
     figures = {tr.get("data-unit"): {td.get("data-key"): td.text_content().strip()
@@ -134,3 +145,4 @@ def test_stats_agree_with_the_board_on_items_and_signatures(site: Deployment) ->
                for tr in page.xpath('//table[@id="stats"]/tbody/tr[not(@class="total")]')}
     assert {u: int(f["tasks"]) for u, f in figures.items()} == items
     assert {u: int(f["unsigned"]) for u, f in figures.items()} == unsigned
+    assert {u: int(f["extensions"]) for u, f in figures.items()} == extended
