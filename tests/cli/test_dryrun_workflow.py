@@ -60,8 +60,7 @@ def test_an_extension_of_a_recurring_task_moves_only_its_period(tmp_path: Path) 
     were, and says what it moved."""
     from clirun import write_config
 
-    folder = tmp_path / "plans" / "demo-2026"
-    shutil.copytree(EXAMPLE, folder)
+    folder = copy_example(tmp_path / "plans" / "demo-2026")
     with smtp_server() as smtp, wecom_server() as wecom:
         config = write_config(tmp_path, smtp, wecom)
     args = ("plan", str(folder), "--now", "2026-06-01T08:00", "--task", "6", "--format", "csv")
