@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from clirun import copy_example, reminder
+from clirun import WORKFLOW_OFF, copy_example, reminder
 from servers import smtp_server, wecom_server
 
 from reminder import wiring
@@ -60,7 +60,8 @@ def test_an_extension_of_a_recurring_task_moves_only_its_period(tmp_path: Path) 
     were, and says what it moved."""
     from clirun import write_config
 
-    folder = copy_example(tmp_path / "plans" / "demo-2026")
+    # Signing off: the last check is that a plan without 签收 says nothing of it.
+    folder = copy_example(tmp_path / "plans" / "demo-2026", WORKFLOW_OFF)
     with smtp_server() as smtp, wecom_server() as wecom:
         config = write_config(tmp_path, smtp, wecom)
     args = ("plan", str(folder), "--now", "2026-06-01T08:00", "--task", "6", "--format", "csv")

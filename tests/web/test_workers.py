@@ -36,8 +36,11 @@ def test_two_workers_agree_on_a_done_and_a_progress_note(tmp_path: Path,
             assert tasks_of(before)["9"] == "open"
             assert tasks_of(requests.get(two.admin_url(), timeout=10).text)["9"] != "done"
 
-            page = requests.get(one.unit_url("法规科"), timeout=10).text
-            done = post(one.unit_url("法规科"), page, "9", "done", text="已在门户网站公开")
+            # One link for the GET and the POST: the page's CSRF token is bound to the link it
+            # was opened with, and two unit_url() calls a second apart are two links.
+            link = one.unit_url("法规科")
+            page = requests.get(link, timeout=10).text
+            done = post(link, page, "9", "done", text="已在门户网站公开")
             assert done.status_code == 200 and tasks_of(done.text)["9"] == "done"
 
             assert tasks_of(requests.get(two.unit_url("法规科"), timeout=10).text)["9"] == "done"
@@ -45,7 +48,8 @@ def test_two_workers_agree_on_a_done_and_a_progress_note(tmp_path: Path,
             assert tasks_of(board)["9"] == "done"
 
             # And back the other way: a progress note sent through the second worker.
-            page = requests.get(two.unit_url("法规科"), timeout=10).text
-            noted = post(two.unit_url("法规科"), page, "3", "progress", text="已完成初稿，正在审核")
+            link = two.unit_url("法规科")
+            page = requests.get(link, timeout=10).text
+            noted = post(link, page, "3", "progress", text="已完成初稿，正在审核")
             assert noted.status_code == 200
             assert "已完成初稿，正在审核" in requests.get(one.admin_url(), timeout=10).text
