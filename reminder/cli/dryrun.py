@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from reminder.cli.layout import Column, pack
+from reminder.cli.layout import Column, pack, wrap_text
 from reminder.cli.output import CHANNEL_NAMES
 from reminder.models import Notice
 from reminder.plan.wording import STAGE_NAMES, makeup_mark, stage_name
@@ -229,5 +229,7 @@ def show(notices: Iterable[Notice], *, detail: bool, plans: int, out: TextIO,
         render(*summary.unit_rows(), out, width)
         out.write("\n")
     for line in pack([note, *notes] if summary.messages else notes, width or 10**6, sep=""):
-        out.write(line + "\n")
+        # A sentence wider than the terminal (the 签收 note) breaks after its punctuation.
+        for part in wrap_text([line], width) if width else [line]:
+            out.write(part + "\n")
     return summary
