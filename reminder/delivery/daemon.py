@@ -210,7 +210,6 @@ class Daemon:
         # What each plan was last synced from, as the store remembers it: a fresh process
         # (`run --once` from a timer) skips the plans whose inputs have not changed.
         stored = {row.id: row.fingerprint for row in rows}
-        earliest = self.store.earliest_pending_by_plan()
         results, seen = [], set()
         for folder, loaded in self.plans.good.items():
             plan = loaded.plan
@@ -226,7 +225,7 @@ class Daemon:
                 self._inputs[plan.id] = inputs
                 continue
             start, end, cutoff = self.window(plan.id, now, synced_at.get(plan.id),
-                                             earliest.get(plan.id))
+                                             self.store.earliest_pending(plan.id))
             try:
                 # Occurrences once: the notices need the open ones, the store all of them.
                 occs = self._occurrences(plan, events=events, extended=extended)

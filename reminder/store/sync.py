@@ -308,13 +308,15 @@ class SyncMixin(StoreBase):
         for chunk in _batches(changed):
             session.execute(update(OccurrenceRow), chunk)
 
-    def earliest_pending_by_plan(self) -> dict[str, datetime]:
-        """The oldest pending send time of every plan, in one query."""
+    def earliest_pending(self, plan_id: str) -> datetime | None:
+        """The oldest pending send time of one plan: asked only of the plans a sync re-plans,
+        through that plan's rows (ix_notices_occurrence), so one changed plan among a hundred
+        reads its own notices and not every pending row of the store."""
         with self.transaction() as session:
-            return dict(session.execute(  # type: ignore[arg-type]
-                select(NoticeRow.plan_id, func.min(NoticeRow.send_at))
-                .where(NoticeRow.status == PENDING).group_by(NoticeRow.plan_id)
-            ).all())
+            # `status || ''` keeps SQLite off ix_notices_status, which it picks otherwise and
+            # which walks every pending row of every plan (SQLite's dialect renders no hints).
+            return session.scalar(select(func.min(NoticeRow.send_at)).where(
+                NoticeRow.plan_id == plan_id, NoticeRow.status + "" == PENDING))
 
     def record_plan_error(self, plan_id: str, path: str, message: str, now: datetime) -> None:
         """Remember why a plan folder stopped loading; its last good notices stay as they are."""

@@ -154,6 +154,18 @@ def test_sent_notice_is_never_sent_again_or_cancelled(store: Store) -> None:
     assert store.claim(at("2026-06-02"), ME, lease=LEASE) == []
 
 
+def test_earliest_pending_is_the_plans_oldest_send_still_to_go(store: Store) -> None:
+    assert store.earliest_pending(PLAN) is None
+    first, later = notice(send="2026-06-01"), notice(task="2", send="2026-06-10")
+    sync(store, [first, later], at("2026-06-01", "08:00"))
+    assert store.earliest_pending(PLAN) == at("2026-06-01")
+    [claimed] = store.claim(at("2026-06-01"), ME, lease=LEASE)
+    store.mark_sent([claimed.id], ME, at("2026-06-01"), Delivery(channel="email",
+                                                                 recipient="法规科"))
+    assert store.earliest_pending(PLAN) == at("2026-06-10")  # sent rows no longer count
+    assert store.earliest_pending("other-plan") is None
+
+
 def test_only_inside_the_window_is_absence_a_cancellation(store: Store) -> None:
     sync(store, [notice(send="2026-06-23"), notice(task="2", send="2026-09-01")],
          at("2026-06-01"))
