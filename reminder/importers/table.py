@@ -340,9 +340,13 @@ def _build_one(
         year_from = "没有找到年份，按今天的日期"
     if year_from:
         warnings.append(f"计划年度 {year} 是推测的（依据：{year_from}），请核对 plan.toml 的 year")
-    if grid.flattened:
-        _fill_down(drafts)
+    filled = _fill_down(drafts) if grid.flattened else []
     ids = _assign_ids([d.pop("id") for d in drafts])
+    if filled:
+        # A guess, if the likeliest one: say which tasks it made, so a unit that was really
+        # missing from the source is caught at review, not in a month of wrong reminders.
+        warnings.append(f"任务 {'、'.join(ids[i] for i in filled)} 的责任单位一栏为空，"
+                        "已按合并单元格沿用上一项的单位，请核对")
     tasks = [Task(id=i, **d) for i, d in zip(ids, drafts, strict=True)]
     tasks, dates = _resolve_deadlines(tasks, year, issued)
     dates += [d for d in report_dates([*grid.context, *prose], year, issued)
@@ -391,13 +395,17 @@ def _merge_aliases(
     return tasks, dates, aliases
 
 
-def _fill_down(drafts: list[dict]) -> None:
+def _fill_down(drafts: list[dict]) -> list[int]:
     """Flattened merged cells: an empty units cell repeats the task above in the same section
-    (a units cell is merged over the tasks of one sub-section, never across sections)."""
-    for above, draft in pairwise(drafts):
-        if not draft["units_text"] and draft["section"] == above["section"]:
+    (a units cell is merged over the tasks of one sub-section, never across sections).
+    Returns the positions of the drafts filled so."""
+    filled = []
+    for i, (above, draft) in enumerate(pairwise(drafts), start=1):
+        if not draft["units_text"] and draft["section"] == above["section"] and above["units_text"]:
             for key in ("units_text", "lead", "support"):
                 draft[key] = above[key]
+            filled.append(i)
+    return filled
 
 
 def _resolve_deadlines(

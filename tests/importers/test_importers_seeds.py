@@ -53,9 +53,14 @@ def test_seed_002_tab_cells_with_empty_merged_units(tmp_path: Path) -> None:
     assert plan["title"] == "从化区2021年政务公开工作要点分工方案"
     assert plan["year"] == 2021 and plan["default_deadline"] == "年底前"
     assert "deadline" not in plan["table"]["columns"]
-    # An empty units cell is merged with the task above in the same sub-section.
+    # An empty units cell is merged with the task above in the same sub-section ...
     for empty, above in (("8", "7"), ("10", "9"), ("16", "15"), ("19", "17"), ("30", "29"), ("46", "44")):
         assert tasks[empty].units_text == tasks[above].units_text, empty
+    # ... a guess the import names task by task for review.
+    report = import_document(_seed("002"), tmp_path / "again")
+    (filled,) = [w for w in report.warnings if "沿用上一项" in w]
+    named = filled.split("任务 ")[1].split(" 的")[0].split("、")
+    assert {"8", "10", "16", "18", "19", "30", "46"} <= set(named) and "7" not in named
     assert (tasks["2"].lead, tasks["2"].support) == (("区政务公开办",), ("区有关单位", "各镇（街、园区）"))
     assert tasks["28"].deadline_text == tasks["32"].deadline_text == "2021年底前"
     assert tasks["20"].section == ("二、紧扣宏观政策落地见效深化政务公开", "（二）不断改进政策解读工作方式")
