@@ -56,6 +56,12 @@ def form(page: str, task: str, css: str) -> dict[str, str]:
     return {i.get("name"): i.get("value") for i in found.xpath('.//input[@type="hidden"]')}
 
 
+def ask_extension(url: str, page: str, task: str, **fields: str) -> requests.Response:
+    """The unit's 延期申请 form for ``task`` on its ``page`` (opened at ``url``), posted."""
+    return requests.post(url, data={**form(page, task, "extend"), "action": "extend", **fields},
+                         timeout=10)
+
+
 def board_post(board: str, page: str, task: str, action: str, **fields: str
                ) -> requests.Response:
     """POST to the board at ``board``, the link its ``page`` was opened with (the form's
@@ -109,9 +115,8 @@ def test_an_approved_extension_moves_the_reminders_and_the_old_date_sends_nothin
     url = site.unit_url("法规科")
     page = requests.get(url, timeout=10).text
     before = len(smtp.messages)
-    asked = requests.post(url, data={**form(page, "9", "extend"), "action": "extend",
-                                     "date": "2026-08-31", "reason": "需征求司法局意见",
-                                     "progress": "已完成初稿"}, timeout=10)
+    asked = ask_extension(url, page, "9", date="2026-08-31", reason="需征求司法局意见",
+                          progress="已完成初稿")
     assert asked.status_code == 200 and "延期申请：延至 2026-08-31" in asked.text
     told = [m for m in smtp.messages[before:] if "gongkai@example.org" in m.rcpt_tos]
     assert told and "需征求司法局意见" in told[0].message.get_body(("plain",)).get_content()
@@ -184,8 +189,7 @@ def test_extension_refusals_record_nothing(signing: Deployment) -> None:
                          ({"date": "2026-08-31", "reason": ""}, "请填写延期理由"),
                          ({"date": "9999-12-31", "reason": "x"}, "超出计划年度"),
                          ({"date": "明天", "reason": "x"}, "请选择")):
-        answer = requests.post(url, data={**form(page, "9", "extend"), "action": "extend",
-                                          **fields}, timeout=10)
+        answer = ask_extension(url, page, "9", **fields)
         assert answer.status_code == 200 and says in answer.text
     assert site.store.extensions() == []
 
@@ -218,8 +222,7 @@ def test_messages_ask_to_sign_name_the_unsigned_and_carry_the_decision(later: De
     site, smtp = later, later.smtp
     url = site.unit_url("法规科")
     page = requests.get(url, timeout=10).text
-    requests.post(url, data={**form(page, "9", "extend"), "action": "extend",
-                             "date": "2026-08-31", "reason": "征求意见"}, timeout=10)
+    ask_extension(url, page, "9", date="2026-08-31", reason="征求意见")
     admin = site.admin_url()
     board = requests.get(admin, timeout=10).text
     board_post(admin, board, "9", "approve_extension", note="同意")
@@ -252,8 +255,7 @@ def test_the_board_approves_another_date_than_asked_and_refuses_a_bad_one(
     site, smtp = signing, signing.smtp
     url = site.unit_url("法规科")
     page = requests.get(url, timeout=10).text
-    requests.post(url, data={**form(page, "9", "extend"), "action": "extend",
-                             "date": "2026-08-31", "reason": "需征求司法局意见"}, timeout=10)
+    ask_extension(url, page, "9", date="2026-08-31", reason="需征求司法局意见")
     admin = site.admin_url()
     board = requests.get(admin, timeout=10).text
     offered = section(board, "9").xpath('.//form[contains(@class, "extension-request")]'
