@@ -397,6 +397,8 @@ def write_report(r: dict[str, Any]) -> str:
 
 ISSUE21_START = "<!-- issue 21: written by bench/run.py --issue21; do not edit by hand -->"
 ISSUE21_END = "<!-- end of issue 21 figures -->"
+# Sections after this line are written by hand or by other benches; every run keeps them.
+KEPT = "<!-- sections below are kept as they are by bench/run.py -->"
 
 
 def issue21(phrases: int) -> dict[str, Any]:
@@ -506,6 +508,20 @@ def update_report(block: str) -> None:
     REPORT.write_text(text, encoding="utf-8")
 
 
+def write_whole_report(text: str) -> None:
+    """Write a full run's report, keeping the issue-21 block and the sections under
+    :data:`KEPT` of the page it replaces (a plain run used to drop both)."""
+    old = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
+    REPORT.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    if ISSUE21_START in old and ISSUE21_END in old:
+        block = old.split(ISSUE21_START, 1)[1].split(ISSUE21_END, 1)[0]
+        update_report(ISSUE21_START + block + ISSUE21_END + "\n")
+    if KEPT in old:
+        text = REPORT.read_text(encoding="utf-8")
+        REPORT.write_text(text.rstrip("\n") + "\n\n" + KEPT + old.split(KEPT, 1)[1],
+                          encoding="utf-8")
+
+
 def main() -> None:
     parser_ = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser_.add_argument("--plan-sizes", default="1000,10000,100000")
@@ -554,7 +570,7 @@ def main() -> None:
     r["parser"] = parser(args.phrases)
     r["machine"] = machine()
     (ROOT / "results.json").write_text(json.dumps(r, ensure_ascii=False, indent=1), encoding="utf-8")
-    REPORT.write_text(write_report(r), encoding="utf-8")
+    write_whole_report(write_report(r))
     width = max(len(a) for a, *_ in summary(r))
     for figure, before, now, target in summary(r):
         print(f"{figure:<{width}}  {now}  (target {target}; before {before})")
