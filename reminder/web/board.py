@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reminder.answerback.completion import mark_done, reopen
+from reminder.answerback.extensions import ExtensionRefused
 from reminder.answerback.links import Grant
 from reminder.answerback.progress import STATE_NAMES, belongs, counts, period_of, task_views
 from reminder.errors import ReminderError
@@ -139,6 +140,8 @@ async def act(request: Request) -> Response:
     def work() -> dict[str, Any]:
         try:
             flash, error = _handle(site, grant, plan, form), False
+        except ExtensionRefused as err:
+            flash, error = f"未能审批：{err}", True
         except ReminderError as err:
             flash, error = f"未能完成：{err}", True
         return _context(site, grant, plan, dict(request.query_params), board_path(request),

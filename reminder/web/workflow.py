@@ -73,12 +73,11 @@ def board_action(site: Site, grant: Grant, plan: Any, task: Any, form: dict[str,
     if ident not in mine:
         raise Refused(400, "没有这份延期申请。")
     approve = action == "approve_extension"
-    try:
-        decided = ext.decide(plan, site.store, ident, approve=approve, by=by,
-                             note=_text(form, "note"), now=site.now(),
-                             approved=str(form.get("approved", "")))
-    except ext.ExtensionRefused as err:
-        return f"未能审批：{err}"
+    # An ExtensionRefused (a bad date, a rejection without a note) reaches the board's
+    # handler, which shows it as an error, not as a done deed.
+    decided = ext.decide(plan, site.store, ident, approve=approve, by=by,
+                         note=_text(form, "note"), now=site.now(),
+                         approved=str(form.get("approved", "")))
     line = ext.decision_text(plan, decided)
     contact = plan.contact(decided.unit)
     if contact is not None:

@@ -131,6 +131,7 @@ def test_an_approved_extension_moves_the_reminders_and_the_old_date_sends_nothin
     board = requests.get(admin, timeout=10).text
     refused = board_post(admin, board, "9", "reject_extension")  # a rejection needs a note
     assert "请填写意见" in refused.text and site.store.extensions()[0].status == "pending"
+    assert html.fromstring(refused.text).xpath('//div[@class="flash error"]')
     before = len(smtp.messages)
     approved = board_post(admin, board, "9", "approve_extension", note="同意，请按期办结")
     assert approved.status_code == 200 and "已批准任务 9 延期至 2026-08-31" in approved.text
@@ -267,11 +268,13 @@ def test_the_board_approves_another_date_than_asked_and_refuses_a_bad_one(
         refused = board_post(admin, board, "9", "approve_extension", approved=day)
         flash = html.fromstring(refused.text).xpath('//div[contains(@class, "flash")]')[0]
         assert refused.status_code == 200 and says in flash.text_content()
+        assert "error" in flash.get("class").split()  # shown as a refusal, not as done
         assert site.store.extensions()[0].status == "pending"
     before = len(smtp.messages)
     approved = board_post(admin, board, "9", "approve_extension", approved="2026-08-14",
                           note="请于8月14日前办结")
     assert "已批准任务 9 延期至 2026-08-14" in approved.text
+    assert not html.fromstring(approved.text).xpath('//div[contains(@class, "error")]')
     told = mail_to(smtp, "fagui@example.org", before)
     assert "已批准延期至 2026-08-14（周五），原定 2026-07-08（本单位申请延至 2026-08-31）" in told
     assert "2026-08-14" in section(approved.text, "9").text_content()
