@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from clirun import MOMENT, TZ, copy_example, reminder, write_config
+from clirun import KEYS, MOMENT, TZ, copy_example, reminder, write_config
 from lxml import html
-from servers import SmtpServer, WeComServer, free_port, fresh_postgres
+from servers import SmtpServer, WeComServer, free_port, fresh_postgres, smtp_server, wecom_server
 
 SECRET_ENV = "REMINDER_WEB_SECRET"
 NOW = datetime.fromisoformat(MOMENT).replace(tzinfo=TZ)
@@ -91,6 +91,30 @@ def served(config_path: Path, smtp: SmtpServer, wecom: WeComServer, *,
 
 
 STORES = ["sqlite", "postgresql"]
+
+
+@contextmanager
+def example_served(tmp_path: Path, monkeypatch: Any, *, kind: str = "sqlite", policy: str = "",
+                   clock: Any = None, run_at: str | None = None, fresh_inbox: bool = False,
+                   secret: str = "test-secret-of-24-chars!") -> Iterator[Deployment]:
+    """The bundled example deployed on ``kind``'s store, with the web secret and robot keys
+    in the environment and loopback SMTP and WeCom stand-ins, its first ``run --once`` done,
+    then served. ``run_at`` runs it once more at that moment first (after emptying the
+    stand-ins' inboxes when ``fresh_inbox``), so the pages show a later state."""
+    monkeypatch.setenv(SECRET_ENV, secret)
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    with store_url(kind) as url, smtp_server() as smtp, \
+            wecom_server(keys=set(KEYS.values())) as wecom:
+        config, _ = deploy(tmp_path, smtp, wecom, database=url, policy=policy)
+        if run_at:
+            if fresh_inbox:
+                smtp.messages.clear()
+                wecom.requests.clear()
+            result = reminder("run", "--once", "--now", run_at, "--config", str(config))
+            assert result.returncode == 0, result.stderr
+        with served(config, smtp, wecom, clock=clock) as deployment:
+            yield deployment
 
 
 @contextmanager

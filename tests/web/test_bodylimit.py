@@ -13,26 +13,19 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from clirun import KEYS
-from servers import smtp_server, wecom_server
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from webutil import SECRET_ENV, Deployment, deploy, served
+from webutil import Deployment, example_served
 
 from reminder.web.bodylimit import FORM_BYTES, BodyLimit
 
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
-    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
-        config, _ = deploy(tmp_path, smtp, wecom)
-        with served(config, smtp, wecom) as deployment:
-            yield deployment
+    with example_served(tmp_path, monkeypatch) as deployment:
+        yield deployment
 
 
 def raw_post(url: str, declared: int, sent: bytes) -> tuple[bytes, bool]:

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from clirun import KEYS, TZ
+from clirun import TZ
 from lxml import html
-from servers import smtp_server, wecom_server
-from webutil import SECRET_ENV, STORES, Deployment, deploy, post, served, store_url
+from webutil import STORES, Deployment, example_served, post
 
 AUGUST = datetime(2026, 8, 10, 10, tzinfo=TZ)
 JUNE = datetime(2026, 6, 23, 10, tzinfo=TZ)
@@ -25,14 +24,9 @@ WORDS = {"green": "绿", "yellow": "黄", "orange": "橙", "red": "红"}
 def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str = "sqlite",
              policy: str = "", clock: datetime = AUGUST) -> Iterator[Deployment]:
     """The example, run once in June, its pages as of ``clock``."""
-    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    with store_url(kind) as url, smtp_server() as smtp, \
-            wecom_server(keys=set(KEYS.values())) as wecom:
-        config, _ = deploy(tmp_path, smtp, wecom, database=url, policy=policy)
-        with served(config, smtp, wecom, clock=lambda: clock) as deployment:
-            yield deployment
+    with example_served(tmp_path, monkeypatch, kind=kind, policy=policy,
+                        clock=lambda: clock) as deployment:
+        yield deployment
 
 
 @pytest.fixture(params=STORES)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from clirun import KEYS, TZ, reminder
+from clirun import KEYS, TZ
 from lxml import html
 from servers import smtp_server, wecom_server
-from webutil import SECRET_ENV, STORES, Deployment, deploy, form_of, served, store_url
+from webutil import SECRET_ENV, STORES, Deployment, deploy, example_served, form_of, served
 
 from reminder.answerback.evidence import MAX_BYTES
 from reminder.web.evidence import MAX_BODY, evidence_root
@@ -34,16 +34,10 @@ def site(request: pytest.FixtureRequest, tmp_path: Path,
          monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
     """The example deployed, run in June and again in December (escalations to the leader),
     pages served as of 2026-12-04."""
-    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    with store_url(request.param) as url, smtp_server() as smtp, \
-            wecom_server(keys=set(KEYS.values())) as wecom:
-        config, _ = deploy(tmp_path, smtp, wecom, database=url)
-        assert reminder("run", "--once", "--now", LATE, "--config", str(config)).returncode == 0
-        with served(config, smtp, wecom, clock=lambda: CLOCK) as deployment:
-            yield deployment
+    with example_served(tmp_path, monkeypatch, kind=request.param, run_at=LATE,
+                        clock=lambda: CLOCK) as deployment:
+        yield deployment
 
 
 def upload(url: str, task: str, action: str, files: list[tuple[str, bytes]],

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from clirun import KEYS, TZ, reminder
+from clirun import TZ, reminder
 from lxml import html
-from servers import smtp_server, wecom_server
-from webutil import SECRET_ENV, Deployment, deploy, served
+from webutil import Deployment, example_served
 
 LATE = "2026-12-04T09:00"  # months after most deadlines: escalations to 分管局领导
 LATER = "2026-12-24T09:00"  # 信息中心 next hears of task 6
@@ -21,18 +20,9 @@ LATER = "2026-12-24T09:00"  # 信息中心 next hears of task 6
 
 @pytest.fixture
 def late(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
-    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
-        config, _ = deploy(tmp_path, smtp, wecom)
-        smtp.messages.clear()
-        wecom.requests.clear()
-        result = reminder("run", "--once", "--now", LATE, "--config", str(config))
-        assert result.returncode == 0, result.stderr
-        with served(config, smtp, wecom,
-                    clock=lambda: datetime(2026, 12, 4, 10, tzinfo=TZ)) as deployment:
-            yield deployment
+    with example_served(tmp_path, monkeypatch, run_at=LATE, fresh_inbox=True,
+                        clock=lambda: datetime(2026, 12, 4, 10, tzinfo=TZ)) as deployment:
+        yield deployment
 
 
 def mail_to(site: Deployment, address: str) -> tuple[str, str]:

@@ -23,10 +23,10 @@ from webutil import (
     STORES,
     Deployment,
     deploy,
+    example_served,
     form_of,
     post,
     served,
-    store_url,
     tasks_of,
 )
 
@@ -38,15 +38,9 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str = "sqlit
              policy: str = WORKFLOW_OFF) -> Iterator[Deployment]:
     """The example deployed without its 签收 and warnings: these are the pages' own
     contract (tests/web/test_workflow.py and test_colors_pages.py cover the workflow)."""
-    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    with store_url(kind) as url, smtp_server() as smtp, \
-            wecom_server(keys=set(KEYS.values())) as wecom:
-        config, _ = deploy(tmp_path, smtp, wecom, database=url, policy=policy)
-        with served(config, smtp, wecom) as deployment:
-            assert deployment.store.engine.dialect.name == kind
-            yield deployment
+    with example_served(tmp_path, monkeypatch, kind=kind, policy=policy) as deployment:
+        assert deployment.store.engine.dialect.name == kind
+        yield deployment
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from clirun import KEYS, TZ, reminder
+from clirun import TZ, reminder
 from lxml import html
-from servers import smtp_server, wecom_server
-from webutil import SECRET_ENV, Deployment, deploy, post, served
+from webutil import Deployment, example_served, post
 
 from reminder.answerback.links import link_id
 from reminder.delivery.render.digest import TaskFacts
@@ -73,15 +72,9 @@ def test_no_message_template_shows_codes_for_any_stage_role_or_channel() -> None
 
 @pytest.fixture
 def late(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
-    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    with smtp_server() as smtp, wecom_server(keys=set(KEYS.values())) as wecom:
-        config, _ = deploy(tmp_path, smtp, wecom)
-        assert reminder("run", "--once", "--now", "2026-12-04T09:00",
-                        "--config", str(config)).returncode == 0
-        with served(config, smtp, wecom, clock=lambda: CLOCK) as deployment:
-            yield deployment
+    with example_served(tmp_path, monkeypatch, run_at="2026-12-04T09:00",
+                        clock=lambda: CLOCK) as deployment:
+        yield deployment
 
 
 def test_no_page_or_ledger_shows_codes(late: Deployment) -> None:

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 import requests
-from clirun import KEYS, reminder
+from clirun import reminder
 from lxml import html
-from servers import smtp_server, wecom_server
-from webutil import NOW, SECRET_ENV, STORES, Deployment, deploy, form_of, served, store_url
+from webutil import NOW, STORES, Deployment, example_served, form_of
 
 from reminder.store import CANCELLED, PENDING, SENT
 
@@ -24,14 +23,9 @@ SIGNING = 'sign_within = "1wd"'
 
 def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str,
              policy: str, clock: Any = None) -> Iterator[Deployment]:
-    monkeypatch.setenv(SECRET_ENV, "test-secret-of-24-chars!")
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    with store_url(kind) as url, smtp_server() as smtp, \
-            wecom_server(keys=set(KEYS.values())) as wecom:
-        config, _ = deploy(tmp_path, smtp, wecom, database=url, policy=policy)
-        with served(config, smtp, wecom, clock=clock) as deployment:
-            yield deployment
+    with example_served(tmp_path, monkeypatch, kind=kind, policy=policy,
+                        clock=clock) as deployment:
+        yield deployment
 
 
 @pytest.fixture(params=STORES)
