@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 
-@click.command("import")
+@click.command(
+    "import", short_help="导入分工方案（Word、WPS、Excel、PDF、扫描件、网页或文本），生成或更新计划文件夹。")
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,

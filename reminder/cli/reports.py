@@ -117,7 +117,7 @@ def stats_command(plan_ids: tuple[str, ...], period: str | None, fmt: str, now: 
                "按批准的日期判断；未签收在计划不要求签收时显示为 —。", err=True)
 
 
-@click.command("bulletin")
+@click.command("bulletin", short_help="生成督查情况通报草稿（.docx），数字与 reminder stats 相同。")
 @PLANS
 @PERIOD
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,

@@ -152,7 +152,8 @@ def _loaded(config: Config, plan_id: str) -> Any:
     return plan
 
 
-@click.command("report")
+@click.command(
+    "report", short_help="生成工作台账（.xlsx 或 CSV）：每项任务的单位、时限、状态、进展与提醒情况。")
 @click.argument("plan")
 @click.option("--period", help="只列这一报告期的进展，如 2026Q3、2026-07、2026H2")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,

@@ -109,17 +109,41 @@ def _break_before(line: str, cut: int, lowest: int) -> int:
     """The nearest place at or before ``cut`` where a line may break: not inside a word or
     file name (co|nfig.toml), not inside a short bracket ([必|填]), not before closing or
     after opening punctuation. ``cut`` itself when there is none."""
-    for at in range(cut, lowest - 1, -1):
-        before, after = line[at - 1], line[at] if at < len(line) else " "
-        if before in _WORD and after in _WORD:
+    return next((at for at in range(cut, lowest - 1, -1) if _may_break(line, at)), cut)
+
+
+def _may_break(line: str, at: int) -> bool:
+    before, after = line[at - 1], line[at] if at < len(line) else " "
+    if before in _WORD and after in _WORD:
+        return False
+    if after in _NO_START or before in _NO_END:
+        return False
+    opened = line.rfind("[", 0, at)
+    return not (opened > line.rfind("]", 0, at) and 0 <= line.find("]", at) - opened <= 12)
+
+
+def _wide(char: str) -> bool:
+    return bool(char) and "\u2e80" <= char <= "\uffef"
+
+
+def _cjk_chunks(chunks: list[str]) -> list[str]:
+    """textwrap breaks only at spaces: cut its chunks further wherever a line may break
+    inside Chinese text (:func:`_break_before`'s rules), and drop the space a docstring's
+    line break leaves between two Chinese characters (任务、 下一步)."""
+    out: list[str] = []
+    for at, chunk in enumerate(chunks):
+        if chunk.isspace():
+            following = chunks[at + 1][:1] if at + 1 < len(chunks) else ""
+            if not (out and _wide(out[-1][-1]) and _wide(following)):
+                out.append(chunk)
             continue
-        if after in _NO_START or before in _NO_END:
-            continue
-        opened = line.rfind("[", 0, at)
-        if opened > line.rfind("]", 0, at) and 0 <= line.find("]", at) - opened <= 12:
-            continue
-        return at
-    return cut
+        start = 0
+        for cut in range(1, len(chunk)):
+            if (_wide(chunk[cut - 1]) or _wide(chunk[cut])) and _may_break(chunk, cut):
+                out.append(chunk[start:cut])
+                start = cut
+        out.append(chunk[start:])
+    return out
 
 
 def _term_len(text: str) -> int:
@@ -143,7 +167,13 @@ def install() -> None:
                 super().__init__(*args, **kwargs)
                 self.break_long_words = False
 
+            def _split(self, text: str) -> list[str]:
+                return _cjk_chunks(super()._split(text))
+
         textwrap.TextWrapper = WholeWords
+        # Its widths in terminal cells, so a line of Chinese fills the line once rather
+        # than being cut twice (by characters, then by cells) into a long and a short line.
+        textwrap.term_len = _term_len
         formatting.wrap_text = _cell_wrap(formatting.wrap_text)
         formatting.wrap_text.cell_aware = True
         formatting.term_len = _term_len
