@@ -1085,3 +1085,70 @@ def test_one_cell_with_two_deadline_words_gives_both_dates(cell: str, dates: lis
     found = task_deadlines(Task(id="1", title="推进试点", deadline_text=cell),
                            Context(year=2026, issued=date(2026, 3, 1)))
     assert [d.dates[0] for d in found] == dates
+
+
+# ---- Corpus round 23b: forms found on sources the corpus had not used -------------------------
+
+@pytest.mark.parametrize("text", ["每月初报送上月进展", "学校办公室在每年初制定年度督办计划", "每季度初召开",
+                                  "每月月初", "每年年初", "每周初", "每半年初", "每月月中报送"])
+def test_the_start_of_each_period_names_no_day(text: str) -> None:
+    # 每月初 was read as each month's end (a rhythm word with 初 dropped): weeks off, unflagged.
+    reading = read(text, Context(year=2026))
+    assert not reading.understood and reading.ambiguous
+    assert not [d for d in reading.deadlines if d.kind != "none"]
+
+
+@pytest.mark.parametrize(("text", "cycle"), [("每年初中毕业生", "yearly"), ("每月初审一次", "monthly")])
+def test_chu_inside_a_longer_word_is_no_start_of_period(text: str, cycle: str) -> None:
+    reading = read(text, Context(year=2026))
+    assert not reading.ambiguous and [d.cycle for d in reading.deadlines] == [cycle]
+
+
+@table([
+    ("每月上旬报送上月进展", Context(year=2026), ["monthly:" + ",".join(
+        f"{m:02d}-10" for m in range(1, 13)) + "@2026"]),
+    ("每月中旬报送", Context(year=2026), ["monthly:" + ",".join(
+        f"{m:02d}-20" for m in range(1, 13)) + "@2026"]),
+    ("每月下旬", C21, [MONTHLY + "@2021"]),
+    ("限于双月之十日前送达", Context(year=2026), [
+        "bimonthly:02-10,04-10,06-10,08-10,10-10,12-10@2026"]),
+    ("单月十日前送达", Context(year=2026), ["bimonthly:01-10,03-10,05-10,07-10,09-10,11-10@2026"]),
+    ("原则上,会议在每季度初月的20日前后召开", Context(year=2026), [
+        "quarterly:01-20,04-20,07-20,10-20@2026"]),
+])
+def test_a_day_within_each_period(text: str, ctx: Context, expected: list[str]) -> None:
+    reading = read(text, ctx)
+    assert reading.understood and show(list(reading.deadlines)) == expected
+
+
+C23 = Context(year=2023, issued=date(2023, 9, 20))
+
+
+@pytest.mark.parametrize("text", ["截至2022年底,已完成1275项", "截至10月31日,65件民生实事已完成26件",
+                                  "截至三季度末,其中24个事项已提前完成全年任务", "截止到9月底,已完成",
+                                  "本报告所列数据统计期限为2016年1月1日至2016年12月31日止"])
+def test_a_progress_date_is_no_deadline(text: str) -> None:
+    # 截至2022年底,已完成… reports progress as of a date; it was read as that date's deadline.
+    reading = read(text, C23)
+    assert reading.understood and [d.kind for d in reading.deadlines] == ["none"]
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("截至8月底,15项重点民生实事39个项目持续推进落实", "截至8月底,"),
+    ("1至7月,累计完成投资12.09亿元", "1至7月,"),
+])
+def test_a_clause_opening_with_a_past_period_is_reported(text: str, flagged: str) -> None:
+    reading = read(text, C23)
+    assert not reading.understood and [a[0] for a in reading.ambiguous] == [flagged]
+
+
+@table([
+    ("申报时间截至6月30日", Context(year=2023), ["2023-06-30"]),
+    ("截至6月30日前报送", Context(year=2023), ["2023-06-30"]),
+    ("截至目前已完成60%,剩余部分12月底前完成", C23, ["2023-12-31"]),
+    ("力争1-7月累计完成投资12亿元以上", Context(year=2023), ["2023-07-31"]),
+])
+def test_a_deadline_written_with_jiezhi_or_a_range_still_reads(text: str, ctx: Context,
+                                                              expected: list[str]) -> None:
+    reading = read(text, ctx)
+    assert reading.understood and show(list(reading.deadlines)) == expected
