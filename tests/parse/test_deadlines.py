@@ -1152,3 +1152,34 @@ def test_a_deadline_written_with_jiezhi_or_a_range_still_reads(text: str, ctx: C
                                                               expected: list[str]) -> None:
     reading = read(text, ctx)
     assert reading.understood and show(list(reading.deadlines)) == expected
+
+
+@table([
+    ("每年一季度", Context(year=2026), ["yearly:03-31@2026"]),
+    ("每年第一季度末前", Context(year=2026), ["yearly:03-31@2026"]),
+    ("每年二季度末前", Context(year=2026), ["yearly:06-30@2026"]),
+    ("每年上半年", Context(year=2026), ["yearly:06-30@2026"]),
+    ("每年下半年", Context(year=2026), ["yearly:12-31@2026"]),
+    ("每年7月开展安全生产月活动", Context(year=2026), ["yearly:07-31@2026"]),
+    ("每年第一季度结束后10日内", Context(year=2026), ["quarterly:03-31@2026+10d"]),
+])
+def test_a_part_of_each_year_is_one_yearly_date(text: str, ctx: Context, expected: list[str]) -> None:
+    # 每年一季度 gave a yearly 12-31 series beside a one-off 03-31; 每年第一季度结束后10日内 an
+    # extra yearly 12-31 beside its own date.
+    reading = read(text, ctx)
+    assert reading.understood and show(list(reading.deadlines)) == expected
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("每年年中", "每年年中"), ("年中、年底分别报送", "年中"), ("今年年中", "今年年中"),
+    ("每年汛前", "汛前"), ("确保汛期前全面完成工程施工任务", "汛期前"),
+])
+def test_mid_year_and_the_flood_season_are_reported(text: str, flagged: str) -> None:
+    # 每年年中 was read as each year's 12-31, and 年中、年底 kept only the year's end.
+    reading = read(text, Context(year=2026))
+    assert not reading.understood and flagged in [a[0] for a in reading.ambiguous]
+
+
+@pytest.mark.parametrize("text", ["今年中央一号文件", "一年中最热的时候", "开展汛前检查", "做好汛前准备工作"])
+def test_nian_zhong_and_xun_qian_inside_other_words_are_not_reported(text: str) -> None:
+    assert not read(text, Context(year=2026)).ambiguous
