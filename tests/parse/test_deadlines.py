@@ -1183,3 +1183,26 @@ def test_mid_year_and_the_flood_season_are_reported(text: str, flagged: str) -> 
 @pytest.mark.parametrize("text", ["今年中央一号文件", "一年中最热的时候", "开展汛前检查", "做好汛前准备工作"])
 def test_nian_zhong_and_xun_qian_inside_other_words_are_not_reported(text: str) -> None:
     assert not read(text, Context(year=2026)).ambiguous
+
+
+@table([
+    ("每月最后一个工作日", C21, [MONTHLY + "@2021"]),
+    ("每月最后一周", C21, [MONTHLY + "@2021"]),
+    ("每季度最后一个月", C21, [QUARTERLY + "@2021"]),
+    ("每年最后一个月", C21, [YEARLY + "@2021"]),
+])
+def test_the_last_part_of_each_period_is_its_end(text: str, ctx: Context, expected: list[str]) -> None:
+    # 每月最后一个工作日 also gave an event limit of 1 workday (后一个工作日 inside 最后).
+    reading = read(text, ctx)
+    assert reading.understood and show(list(reading.deadlines)) == expected
+
+
+@pytest.mark.parametrize("text", ["最后一个工作日", "进度落后一周", "工期滞后一个月", "国庆前后一周"])
+def test_hou_inside_a_longer_word_counts_no_limit(text: str) -> None:
+    assert not [d for d in read(text, C21).deadlines if d.kind == "event"]
+
+
+def test_each_year_before_a_lunar_festival_is_reported() -> None:
+    # It was read as each year's 12-31 and this year's festival eve.
+    reading = read("每年春节前", C21)
+    assert not reading.understood and [a[0] for a in reading.ambiguous] == ["每年春节前"]
