@@ -1206,3 +1206,9 @@ def test_each_year_before_a_lunar_festival_is_reported() -> None:
     # It was read as each year's 12-31 and this year's festival eve.
     reading = read("每年春节前", C21)
     assert not reading.understood and [a[0] for a in reading.ambiguous] == ["每年春节前"]
+
+
+def test_a_school_year_is_no_range_of_years() -> None:
+    # 2023-2024学年 ran from September to summer; it was read as 2023-01-01 to 2024-12-31.
+    reading = read("2023-2024学年", C21)
+    assert not reading.understood and not reading.deadlines
