@@ -116,6 +116,7 @@ def test_unknown_members_fail_alone_the_others_get_it() -> None:
         some = app.send(md("zhangsan", "departed"))
         none = app.send(md("departed"))
     assert some.status == "ok" and "departed" in some.detail and "zhangsan" not in some.detail
+    assert some.unreached == ("departed",)  # the dispatcher tells the admin of them
     assert (none.status, none.provider_code) == ("permanent", "81013")
 
 

@@ -247,7 +247,7 @@ class WeComAppChannel(Channel):
             # Reached the others; these members are not in WeCom (left, mistyped).
             log.error("企业微信应用消息未送达这些成员（账号无效或已离职，请更正通讯录）：%s",
                       "、".join(invalid))
-            return SendResult(status="ok", provider_code="0",
+            return SendResult(status="ok", provider_code="0", unreached=tuple(invalid),
                               detail="以下企业微信账号无效，未送达（请更正通讯录）：" + "、".join(invalid))
         return SendResult(status="ok", provider_code="0")
 
