@@ -206,3 +206,21 @@ def test_members_wecom_does_not_know_fail_alone_and_the_admin_is_told(store: Sto
     [told] = email.sent
     assert "法规科" in told.text and "departed" in told.text and "通讯录" in told.text
     assert "zhangsan" not in told.text
+
+
+def test_a_gateway_answer_without_its_verdict_sends_an_sms_at_most_twice(store: Store) -> None:
+    # success_path names a field this gateway does not answer with: each SMS may have gone
+    # out. Retried as a failure, the person got one per attempt; now one late retry, then held.
+    from channelservers import gateway_server
+
+    from reminder.delivery.channels.gateway import GatewayChannel
+
+    load(store, [notice("1", "法规科", "sms", ("13800000000",))])
+    with gateway_server() as gw:
+        gw.replies.extend([(200, {"status": "OK"})] * 10)
+        sms = GatewayChannel(url=gw.url, success_path="code", success_value="0", timeout=2)
+        d = dispatcher(store, {"sms": sms}, "a", render=render)
+        for day in range(1, 8):
+            d.dispatch(at(f"2026-06-0{day}", "10:00"))
+    assert len(gw.requests) == 2
+    assert statuses(store) == {"1:法规科": HELD}
