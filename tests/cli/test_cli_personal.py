@@ -123,3 +123,14 @@ def test_a_held_app_route_hands_the_units_next_reminders_to_its_next_channel(
     assert later.returncode in (0, 3), later.stderr
     assert len(setup["wx"].sends) == 1  # the held app is not knocked on again
     assert ("fagui@example.org",) in {m.rcpt_tos for m in setup["smtp"].messages}
+
+
+def test_doctor_knows_an_admin_reached_only_by_app_message(setup: dict[str, Any]) -> None:
+    # [admin] with userids only: the WeCom app is how the admin hears of failures (the
+    # dispatcher's last way), so doctor must not say nobody would.
+    config = Path(setup["config"])
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        '[admin]\nemail = ["admin@example.org"]\n', "[admin]\n"), encoding="utf-8")
+    done = reminder("doctor", "--config", str(config), env=ENV)
+    assert "获取 access_token 成功" in done.stdout, done.stdout + done.stderr
+    assert "无人得知" not in done.stdout
