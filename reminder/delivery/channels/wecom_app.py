@@ -128,7 +128,8 @@ class WeComAppChannel(Channel):
 
     def rate_windows(self, message: Message) -> list[tuple[str, tuple[int, float]]]:
         """Every window one message counts against: each member's minute and hour, and the
-        app's day (a message to three members is three 人次 of the daily cap)."""
+        app's day (``daily_cap`` counts messages, as config.example.toml says, though WeCom's
+        own cap counts 人次: keep it under that divided by the members a unit lists)."""
         windows: list[tuple[str, tuple[int, float]]] = []
         for user in message.to:
             windows.append((f"{self.agentid}:member:{user}", MEMBER_MINUTE))
