@@ -113,13 +113,17 @@ class WeComAppServer:
     members: Collection[str] | None  # None: every userid exists
     token_seconds: float
     trusted: bool = True  # False: every send answers 60020
+    delay: float = 0.0  # seconds each send takes, outside the lock (a kill lands mid-send)
     token_calls: int = 0
     sends: list[Request] = field(default_factory=list)
+    accepted: list[Request] = field(default_factory=list)  # sends answered errcode 0
     replies: list[JsonReply] = field(default_factory=list)  # scripted, used first
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (epoch)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, request: Request) -> JsonReply:
+        if self.delay and request.path == "/cgi-bin/message/send":
+            time.sleep(self.delay)
         with self.lock:
             if request.path == "/cgi-bin/gettoken":
                 return self._gettoken(request)
@@ -127,7 +131,10 @@ class WeComAppServer:
                 self.sends.append(request)
                 if self.replies:
                     return self.replies.pop(0)
-                return self._send(request)
+                status, reply = self._send(request)
+                if isinstance(reply, dict) and reply.get("errcode") == 0:
+                    self.accepted.append(request)
+                return status, reply
         return 404, "not found"
 
     def expire_all(self) -> None:
@@ -182,9 +189,11 @@ class WeComAppServer:
 @contextmanager
 def wecom_app_server(*, corpid: str, secret: str, agentid: int = 1000002,
                      members: Collection[str] | None = None, token_seconds: float = 7200,
-                     replies: Sequence[JsonReply] = ()) -> Iterator[WeComAppServer]:
+                     replies: Sequence[JsonReply] = (),
+                     delay: float = 0.0) -> Iterator[WeComAppServer]:
     state = WeComAppServer(url="", corpid=corpid, secret=secret, agentid=agentid,
-                           members=members, token_seconds=token_seconds, replies=list(replies))
+                           members=members, token_seconds=token_seconds, replies=list(replies),
+                           delay=delay)
     with _serving(state.answer) as url:
         state.url = url
         yield state

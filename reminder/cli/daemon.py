@@ -330,7 +330,8 @@ def retry_command(plan: str | None, task: str | None, failed: bool, since: str |
     result = store.retry(now, now.date(), plan=plan, task=task, failed=failed, since=start)
     store.clear_alert(ADMIN_UNREACHABLE)
     click.echo(f"已重新排队 {result.requeued} 条提醒，守护进程下次唤醒时发送"
-               + (f"；{result.closed} 条因任务已完成或已到下一期而不再发送" if result.closed else ""))
+               + (f"；{result.closed} 条因任务已完成或已到下一期而不再发送" if result.closed else "")
+               + (f"；{result.rerouted} 条已由单位的下一个渠道发出，不再重发" if result.rerouted else ""))
 
 
 # -- test-channel ------------------------------------------------------------------------

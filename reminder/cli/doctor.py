@@ -115,9 +115,12 @@ def _channels(config: Config) -> Iterator[Finding]:
     finally:
         for channel in channels.values():
             channel.close()
-    if not (config.admin.email or config.admin.wecom):
+    # The admin's own userids reach them by WeCom app message when that channel is set up.
+    if not (config.admin.email or config.admin.wecom
+            or (config.admin.wecom_users and config.wecom_app is not None)):
         yield Finding(level="warning", area="管理员",
-                      message="[admin] 没有邮箱或企业微信群，发送失败时无人得知")
+                      message="[admin] 没有邮箱或企业微信群（或配置了企业微信应用时的成员账号），"
+                              "发送失败时无人得知")
 
 
 def _personal(config: Config, channels: dict[str, Any]) -> Iterator[Finding]:

@@ -17,7 +17,7 @@ import socket
 import threading
 import time as _time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,17 @@ if TYPE_CHECKING:
     from reminder.store import Store
 
 log = logging.getLogger("reminder.daemon")
+
+
+def rerouted(notices: Iterable[Any], stuck: Iterable[Any], held: Collection[str]) -> set[str]:
+    """Keys of the notices that take over held ones (``stuck``: HeldNotice) on another
+    channel the unit's order names; the held rows stay held, as the mark of their broken
+    route, and are cancelled rather than requeued once that route works again."""
+    wanted = {h.identity for h in stuck}
+    if not wanted:
+        return set()
+    return {n.key for n in notices if n.channel not in held and n.channel != "none"
+            and (n.task, n.due, n.stage, n.step, n.recipient) in wanted}
 
 
 def _add(total: DispatchReport, more: DispatchReport) -> None:
@@ -157,7 +168,7 @@ class Daemon:
         self.stop = dispatcher.stop
         self._signalled = threading.Event()
         self._hup = False
-        self._synced: tuple[date, tuple[object, ...]] | None = None
+        self._synced: tuple[object, ...] | None = None
         self._scheduler: Any = None
         self._warned_years: set[tuple[str, int]] = set()
         self._warned_channels: set[tuple[str, str]] = set()
@@ -193,7 +204,9 @@ class Daemon:
                 return stored_keys[plan_id] == self._sync_key(inputs)
 
         changed = self.plans.refresh(now, unchanged)
-        marker = (today, self.store.change_marker())
+        # A route held since (60020) re-plans too: its units' next channel takes over now,
+        # not at midnight.
+        marker = (today, self.store.change_marker(), self._held_channels())
         if not (force or changed or marker != self._synced):
             return []
         if self._planner is None or self._occurrences is None:
@@ -205,6 +218,9 @@ class Daemon:
         facts = facts or self._facts()
         done, events, held, reported, signed, extended = facts
         usable = frozenset(self.dispatcher.channels) - held
+        # Notices held on those channels go to each unit's next channel too, not only the
+        # ones planned from now on: the unit's order is what reaches it (issue 22).
+        waiting = self.store.held_notices(held) if held else {}
         rows = self.store.plan_rows()
         synced_at = {row.id: row.synced_at for row in rows}
         # What each plan was last synced from, as the store remembers it: a fresh process
@@ -224,8 +240,11 @@ class Daemon:
                               or (plan.id not in self._inputs and stored.get(plan.id) == key)):
                 self._inputs[plan.id] = inputs
                 continue
-            start, end, cutoff = self.window(plan.id, now, synced_at.get(plan.id),
-                                             self.store.earliest_pending(plan.id))
+            stuck = waiting.get(plan.id, [])
+            earliest = min([t for t in (self.store.earliest_pending(plan.id),
+                                        *(h.send_at for h in stuck)) if t is not None],
+                           default=None)
+            start, end, cutoff = self.window(plan.id, now, synced_at.get(plan.id), earliest)
             try:
                 # Occurrences once: the notices need the open ones, the store all of them.
                 occs = self._occurrences(plan, events=events, extended=extended)
@@ -249,6 +268,7 @@ class Daemon:
                 fingerprint=key, tasks=plan.tasks, occurrences=occs,
                 notices=notices, window=(start, end), cutoff=cutoff, now=now, done=done,
                 keep_error=folder in self.plans.broken, routable=self._routable,
+                catch_up=rerouted(notices, stuck, held),
             )
             self._inputs[plan.id] = inputs
             log.info("已同步计划 %s：新增 %d，取消 %d，恢复 %d，更新 %d", plan.id, result.added,
@@ -345,18 +365,26 @@ class Daemon:
         unrecorded send is sent again by the next run."""
         self._recover_unsettled()
         self.sync(now, lazy=True)  # plans synced from the same inputs are not even loaded
-        total = self.dispatcher.dispatch(now)
-        while total.claimed and not total.errors and not self.stop.is_set():
-            more = self.dispatcher.dispatch(now)
-            if not more.claimed:
-                break
-            _add(total, more)
+        total = self._dispatch_all(now)
+        if total.held and not total.errors and not self.stop.is_set() and self.sync(now):
+            # A route was held in this run: the units that name a next channel get the
+            # held notices through it in this run too, not the next one.
+            _add(total, self._dispatch_all(now))
         deadline = _time.monotonic() + settle_for
         while (self.dispatcher.store.unsettled and _time.monotonic() < deadline
                and not self.stop.wait(1.0)):
             self.dispatcher.store.replay()
         if self.dispatcher.store.unsettled:
             self._save_unsettled()
+        return total
+
+    def _dispatch_all(self, now: datetime) -> DispatchReport:
+        total = self.dispatcher.dispatch(now)
+        while total.claimed and not total.errors and not self.stop.is_set():
+            more = self.dispatcher.dispatch(now)
+            if not more.claimed:
+                break
+            _add(total, more)
         return total
 
     # -- foreground daemon ---------------------------------------------------------------

@@ -251,6 +251,7 @@ class Dispatcher:
         # task's notices are sent, so a retry or deferral of a later part never repeats it.
         remaining = list(group)
         result = delivery = None
+        partial = ""  # some addressees not reached though the message went out
         for number, message in enumerate(messages):
             rate_key = (first.channel, _rate_key(channel, message))
             limit = getattr(channel, "rate_limit", None)
@@ -284,6 +285,8 @@ class Dispatcher:
                                                              report)
                 break
             report.messages += 1
+            if getattr(result, "unreached", ()):
+                partial = result.detail
             carried = set(getattr(message, "keys", ()) or ())
             done = [c for c in remaining if c.notice.key in carried]
             if done and number < len(messages) - 1:
@@ -292,6 +295,9 @@ class Dispatcher:
                 remaining = [c for c in remaining if c.notice.key not in carried]
             elif number < len(messages) - 1:
                 self.store.record_delivery(delivery, self.claimant, now)
+        if partial:  # a failure of those members alone: the admin fixes their userids
+            log.error("部分收件人未送达：%s → %s：%s", first.channel, who, partial)
+            failures.append((group, partial))
         if not remaining:
             if result is not None and result.status != "ok":  # only the @-message failed
                 self.store.record_delivery(delivery, self.claimant, now)

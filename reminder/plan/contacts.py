@@ -4,7 +4,9 @@ Columns 单位, 别名, 邮箱, 企业微信群, 企业微信成员, 手机, 钉
 渠道顺序; a cell may hold several values separated by 、 ; or a new line. A sheet this module
 writes has a line under the headers saying what goes in each column (skipped on reading).
 A plan's own [units] override a row of the same name.
-``write_book`` adds the units plans name to the sheet without touching what is filled in.
+``write_book`` adds the units plans name to the sheet without touching what is filled in,
+and the columns a sheet written by an older version lacks (the per-channel ones), each with
+its hint.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import io
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -182,11 +184,39 @@ def _merged(name: str, book: ContactBook, known: Mapping[str, Contact]) -> Conta
     return known.get(name)
 
 
+def _new_columns(header: Sequence[Any], path: Path) -> tuple[dict[str, int], list[str]]:
+    """The sheet's columns, with those it lacks placed after its last header (a 通讯录 made
+    before DingTalk and SMS existed has six): (field -> column index, fields added)."""
+    index = _columns(header, path)
+    used = max((i for i, h in enumerate(header) if h is not None and str(h).strip()), default=0)
+    added = [f for f in FIELDS if f not in index]
+    for offset, f in enumerate(added, 1):
+        index[f] = used + offset
+    return index, added
+
+
+def _hint(f: str) -> str:
+    return HINTS[FIELDS.index(f)]
+
+
 def _write_csv(path: Path, book: ContactBook, wanted: list[str],
                known: Mapping[str, Contact]) -> list[str]:
     rows = _read_rows(path) if path.exists() else [list(HEADERS), list(HINTS)]
-    index = _columns(rows[0], path)
-    width = max(len(rows[0]), len(HEADERS))
+    index, added = _new_columns(rows[0], path)
+    width = max(max(index.values()) + 1, max(len(r) for r in rows))
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    if added:
+        for f in added:
+            rows[0][index[f]] = HEADERS[FIELDS.index(f)]
+        if len(rows) > 1 and str(rows[1][index["name"]]).strip() == HINT_MARK:
+            for f in added:
+                rows[1][index[f]] = _hint(f)
+        else:  # the hint line goes under the headers; every unit moves down one line
+            hints = [""] * width
+            for f, i in index.items():
+                hints[i] = _hint(f)
+            rows.insert(1, hints)
+            book = replace(book, rows={name: line + 1 for name, line in book.rows.items()})
     for name, line in book.rows.items():
         fill = _merged(name, book, known)
         if fill is not None:
@@ -232,7 +262,18 @@ def _write_xlsx(path: Path, book: ContactBook, wanted: list[str],
                                  strict=True):
             sheet.column_dimensions[letter].width = width
         sheet.freeze_panes = "A3"
-    index = _columns([c.value for c in sheet[1]], path)
+    index, added = _new_columns([c.value for c in sheet[1]], path)
+    if added:
+        for f in added:
+            sheet.cell(row=1, column=index[f] + 1, value=HEADERS[FIELDS.index(f)]).font = Font(bold=True)
+        if str(sheet.cell(row=2, column=index["name"] + 1).value or "").strip() != HINT_MARK:
+            # the hint line goes under the headers; every unit moves down one line
+            sheet.insert_rows(2)
+            book = replace(book, rows={name: line + 1 for name, line in book.rows.items()})
+            added = list(index)
+        for f in added:
+            cell = sheet.cell(row=2, column=index[f] + 1, value=_hint(f))
+            cell.font = Font(italic=True, color="808080")
     for name, line in book.rows.items():
         fill = _merged(name, book, known)
         if fill is not None:

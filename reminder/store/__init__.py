@@ -13,7 +13,7 @@ from typing import Any
 from reminder.store.engine import DaemonLock, create_store_engine, migrate, redact, sqlite_path
 from reminder.store.evidence import EvidenceMixin
 from reminder.store.feedback import FeedbackMixin
-from reminder.store.holds import ADMIN_UNREACHABLE, HeldRoute, HoldsMixin, RetryResult
+from reminder.store.holds import ADMIN_UNREACHABLE, HeldNotice, HeldRoute, HoldsMixin, RetryResult
 from reminder.store.instructions import InstructionsMixin
 from reminder.store.limits import LimitsMixin
 from reminder.store.outbox import Claimed, Delivery, OutboxMixin
@@ -27,6 +27,7 @@ from reminder.store.schema import (
     NO_CHANNEL,
     OBSOLETE,
     PENDING,
+    REROUTED,
     SENDING,
     SENT,
     STALE,
@@ -48,6 +49,7 @@ __all__ = [
     "NO_CHANNEL",
     "OBSOLETE",
     "PENDING",
+    "REROUTED",
     "SENDING",
     "SENT",
     "STALE",
@@ -55,6 +57,7 @@ __all__ = [
     "Claimed",
     "DaemonLock",
     "Delivery",
+    "HeldNotice",
     "HeldRoute",
     "RetryResult",
     "Store",

@@ -8,7 +8,7 @@ and `reminder retry` requeues them (and, if asked, failed ones) by hand.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -20,7 +20,11 @@ from reminder.store.schema import (
     FAILED,
     HELD,
     PENDING,
+    REROUTED,
+    SENDING,
+    SENT,
     STALE,
+    UNCERTAIN,
     AlertRow,
     CompletionRow,
     NoticeRow,
@@ -41,9 +45,28 @@ class HeldRoute:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HeldNotice:
+    """A held notice as the planner knows it: which reminder to whom, and when it was due."""
+
+    plan: str
+    task: str
+    due: date
+    stage: str
+    step: str
+    recipient: str
+    send_at: datetime
+
+    @property
+    def identity(self) -> tuple[str, date, str, str, str]:
+        """The notice apart from its channel (Notice.key without the channel)."""
+        return (self.task, self.due, self.stage, self.step, self.recipient)
+
+
+@dataclass(frozen=True, kw_only=True)
 class RetryResult:
     requeued: int
     closed: int  # done since, or past the next occurrence: left closed
+    rerouted: int = 0  # the unit's next channel took them while their route was held
 
 
 class HoldsMixin(StoreBase):
@@ -67,13 +90,55 @@ class HoldsMixin(StoreBase):
                           ids=tuple(i for i, _ in items))
                 for (channel, fp), items in routes.items()]
 
+    def held_notices(self, channels: Collection[str]) -> dict[str, list[HeldNotice]]:
+        """The notices held on ``channels`` (routes held on their configuration), by plan:
+        the daemon plans them again through each unit's next channel."""
+        if not channels:
+            return {}
+        with self.transaction() as session:
+            rows = session.execute(
+                select(NoticeRow.plan_id, NoticeRow.task_id, NoticeRow.due, NoticeRow.stage,
+                       NoticeRow.step, NoticeRow.recipient, NoticeRow.send_at)
+                .where(NoticeRow.status == HELD, NoticeRow.channel.in_(list(channels)),
+                       NoticeRow.reason != UNCERTAIN)).all()
+        found: dict[str, list[HeldNotice]] = {}
+        for plan, task, due, stage, step, recipient, send_at in rows:
+            found.setdefault(plan, []).append(HeldNotice(
+                plan=plan, task=task, due=due, stage=stage, step=step or "",
+                recipient=recipient, send_at=send_at))
+        return found
+
+    def _rerouted(self, session, rows: Sequence[NoticeRow]) -> set[int]:  # type: ignore[no-untyped-def]
+        """The held rows whose notice another channel has taken (sent, or on its way): the
+        unit's next channel while their route was held. Requeuing them would repeat it."""
+        rerouted: set[int] = set()
+        for plan, task, due in {(r.plan_id, r.task_id, r.due) for r in rows}:
+            live = {(o.stage, o.step or "", o.recipient, o.channel) for o in session.execute(
+                select(NoticeRow.stage, NoticeRow.step, NoticeRow.recipient, NoticeRow.channel)
+                .where(NoticeRow.plan_id == plan, NoticeRow.task_id == task,
+                       NoticeRow.due == due, NoticeRow.status.in_([PENDING, SENDING, SENT])))}
+            for row in rows:
+                if (row.plan_id, row.task_id, row.due) == (plan, task, due) and any(
+                        (stage, step, recipient) == (row.stage, row.step or "", row.recipient)
+                        and channel != row.channel for stage, step, recipient, channel in live):
+                    rerouted.add(row.id)
+        return rerouted
+
     def release_held(self, ids: Sequence[int], now: datetime) -> int:
-        """Held rows become due now (the configuration they failed under has changed)."""
+        """Held rows become due now (the configuration they failed under has changed),
+        except those another channel took meanwhile (cancelled, rerouted)."""
         if not ids:
             return 0
         with self.transaction() as session:
+            rows = session.scalars(select(NoticeRow).where(
+                NoticeRow.id.in_(list(ids)), NoticeRow.status == HELD)).all()
+            taken = self._rerouted(session, rows)
+            if taken:
+                session.execute(update(NoticeRow).where(NoticeRow.id.in_(list(taken))).values(
+                    status=CANCELLED, reason=REROUTED, updated_at=now))
             return session.execute(
-                update(NoticeRow).where(NoticeRow.id.in_(list(ids)), NoticeRow.status == HELD)
+                update(NoticeRow).where(NoticeRow.id.in_([r.id for r in rows if r.id not in taken]),
+                                        NoticeRow.status == HELD)
                 .values(status=PENDING, reason=None, next_attempt_at=now, updated_at=now)
             ).rowcount
 
@@ -101,10 +166,16 @@ class HoldsMixin(StoreBase):
                 select(CompletionRow.plan_id, CompletionRow.task_id, CompletionRow.due)
                 .where(CompletionRow.undone_at.is_(None))).all())
             requeue, close = [], []
+            rerouted = self._rerouted(session, [r for r in rows if r.status == HELD])
             for row in rows:
                 superseded = any(row.due < d <= today for d in dues[(row.plan_id, row.task_id)])
                 finished = (row.plan_id, row.task_id, row.due) in done
+                if row.id in rerouted:
+                    continue  # another channel took it while this route was held
                 (close if finished or superseded else requeue).append(row.id)
+            if rerouted:
+                session.execute(update(NoticeRow).where(NoticeRow.id.in_(list(rerouted))).values(
+                    status=CANCELLED, reason=REROUTED, updated_at=now))
             if requeue:
                 session.execute(update(NoticeRow).where(NoticeRow.id.in_(requeue)).values(
                     status=PENDING, reason=None, attempts=0, uncertain=0, next_attempt_at=now,
@@ -113,7 +184,7 @@ class HoldsMixin(StoreBase):
             if held_closed:  # failed rows stay failed; held ones must not linger held
                 session.execute(update(NoticeRow).where(NoticeRow.id.in_(held_closed)).values(
                     status=CANCELLED, reason=STALE, updated_at=now))
-            return RetryResult(requeued=len(requeue), closed=len(close))
+            return RetryResult(requeued=len(requeue), closed=len(close), rerouted=len(rerouted))
 
     def held_count(self) -> int:
         return len([i for r in self.held_routes() for i in r.ids])

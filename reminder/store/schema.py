@@ -43,6 +43,8 @@ UNCERTAIN = "uncertain"
 STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED, HELD)
 OBSOLETE, DONE, FOLDED, UNROUTABLE = "obsolete", "done", "folded", "unroutable"
 NO_CHANNEL, STALE = "nochannel", "stale"
+# A held notice the unit's next channel took while its own route was held: never requeued.
+REROUTED = "rerouted"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

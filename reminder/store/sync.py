@@ -17,7 +17,7 @@ plan without ever sending anything twice:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -173,10 +173,13 @@ class SyncMixin(StoreBase):
         done: Iterable[tuple[str, str, date]] = (),
         keep_error: bool = False,
         routable: Callable[[Notice], bool] | None = None,
+        catch_up: Collection[str] = (),
     ) -> SyncResult:
         """``keep_error``: the folder is broken and this is its last good version, so the
         recorded load error stays visible in `reminder status`. ``routable`` says whether the
         deployment has a channel for a notice (default: every channel is configured).
+        ``catch_up``: keys added even when due before ``cutoff`` (a held notice planned again
+        through the unit's next channel: history for the plan, not for its reader).
 
         Rows are compared with the plan by key and content hash and only what differs is
         written, in bulk statements: a re-sync of an unchanged plan writes no notice row."""
@@ -216,7 +219,7 @@ class SyncMixin(StoreBase):
             for key, notice in wanted.items():
                 row = existing.get(key)
                 if row is None:
-                    if notice.send_at >= cutoff:
+                    if notice.send_at >= cutoff or key in catch_up:
                         inserts.add(key, notice, now, can_route(notice))
                         added += 1
                 elif row.status == PENDING and notice.channel != "none" and not can_route(notice):

@@ -3,6 +3,7 @@ robot and an SMS gateway configured, each pointed at its loopback stand-in."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,3 +124,39 @@ def test_a_held_app_route_hands_the_units_next_reminders_to_its_next_channel(
     assert later.returncode in (0, 3), later.stderr
     assert len(setup["wx"].sends) == 1  # the held app is not knocked on again
     assert ("fagui@example.org",) in {m.rcpt_tos for m in setup["smtp"].messages}
+
+
+def test_doctor_knows_an_admin_reached_only_by_app_message(setup: dict[str, Any]) -> None:
+    # [admin] with userids only: the WeCom app is how the admin hears of failures (the
+    # dispatcher's last way), so doctor must not say nobody would.
+    config = Path(setup["config"])
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        '[admin]\nemail = ["admin@example.org"]\n', "[admin]\n"), encoding="utf-8")
+    done = reminder("doctor", "--config", str(config), env=ENV)
+    assert "获取 access_token 成功" in done.stdout, done.stdout + done.stderr
+    assert "无人得知" not in done.stdout
+
+
+def test_a_held_app_message_goes_by_the_units_next_channel_once(setup: dict[str, Any]) -> None:
+    # 法规科's order is 企业微信应用, 邮件. The app is refused (60020): the reminder it carried
+    # goes by email in the same run, and once the office fixes 可信IP and the admin runs
+    # `reminder retry`, the held app message is not sent on top of it.
+    wx, smtp = setup["wx"], setup["smtp"]
+    wx.trusted = False
+    first = reminder("run", "--once", "--now", "2026-06-23T09:00", "--config", setup["config"],
+                     env=ENV)
+    assert first.returncode in (0, 3), first.stderr
+    assert [s.json["touser"] for s in wx.sends] == ["fagui01"]
+    mails = [m for m in smtp.messages if m.rcpt_tos == ("fagui@example.org",)]
+    assert len(mails) == 1, first.stdout + first.stderr
+    held = wx.sends[0].json["markdown"]["content"]
+    body = mails[0].message.get_body(("plain",)).get_content()
+    assert all(f"任务{n}" in body for n in re.findall(r"任务(\d+)", held)), (held, body)
+    wx.trusted = True
+    retried = reminder("retry", "--config", setup["config"], env=ENV)
+    assert "已由单位的下一个渠道发出" in retried.stdout, retried.stdout + retried.stderr
+    again = reminder("run", "--once", "--now", "2026-06-23T09:05", "--config", setup["config"],
+                     env=ENV)
+    assert again.returncode == 0, again.stderr
+    assert len(wx.sends) == 1 and len(wx.accepted) == 0
+    assert len([m for m in smtp.messages if m.rcpt_tos == ("fagui@example.org",)]) == 1

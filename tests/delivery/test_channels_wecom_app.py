@@ -67,6 +67,21 @@ def test_expired_token_is_refreshed_and_the_message_sent_once() -> None:
     assert len(wx.sends) == 3 and codes[1] == codes[0] != codes[2]
 
 
+def test_a_stored_token_wecom_calls_invalid_is_replaced_and_the_message_sent_once() -> None:
+    # 40014: the token in the database is one WeCom no longer knows (the Secret was reset,
+    # say) though its expiry is hours away.
+    tokens = MemoryTokens()
+    tokens.put_token(f"wecom_app:{CORP}:{AGENT}", seal("revoked-token", SECRET), 4e9)
+    with wecom_app_server(corpid=CORP, secret=SECRET, agentid=AGENT) as wx:
+        result = channel(wx.url, tokens=tokens).send(md("zhangsan"))
+        issued = next(iter(wx.tokens))
+    assert result.status == "ok"
+    assert [s.query["access_token"] for s in wx.sends] == ["revoked-token", issued]
+    assert len(wx.accepted) == 1 and wx.token_calls == 1
+    sealed, _ = tokens.token(f"wecom_app:{CORP}:{AGENT}")  # type: ignore[misc]
+    assert unseal(sealed, SECRET) == issued  # shared with the other processes from now on
+
+
 def test_token_close_to_expiry_is_renewed_before_use() -> None:
     # A token with 200 s left is inside the 300 s margin: the next send fetches a new one.
     with wecom_app_server(corpid=CORP, secret=SECRET, agentid=AGENT, token_seconds=200) as wx:
@@ -116,6 +131,7 @@ def test_unknown_members_fail_alone_the_others_get_it() -> None:
         some = app.send(md("zhangsan", "departed"))
         none = app.send(md("departed"))
     assert some.status == "ok" and "departed" in some.detail and "zhangsan" not in some.detail
+    assert some.unreached == ("departed",)  # the dispatcher tells the admin of them
     assert (none.status, none.provider_code) == ("permanent", "81013")
 
 

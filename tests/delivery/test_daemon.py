@@ -447,3 +447,33 @@ def test_a_fresh_run_once_does_not_even_load_the_plans_that_did_not_change(
         cfg, store, loader=lambda path, **o: counted.append(path.name) or load_plan(path, **o))
     ).run_once(at("2026-06-02"))
     assert len(counted) == 12
+
+
+class Untrusted(Recorder):
+    """A WeCom app whose 企业可信IP lacks this server: every send is refused (60020)."""
+
+    def send(self, message: Message) -> SendResult:
+        self.sent.append(message)
+        return SendResult(status="config", provider_code="60020", detail="企业可信IP")
+
+
+def test_a_route_held_mid_day_hands_its_notices_to_the_next_channel_without_waiting(
+        store: Store, plan_dir: Path) -> None:
+    # 法规科 is reached by WeCom app message, else email. The app is refused at 09:00; the
+    # running daemon's next sync (not the next day's) plans the held reminder by email.
+    toml = plan_dir / "plan.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        '[units."法规科"]\nemail = ["fagui@example.org"]\n',
+        '[units."法规科"]\nemail = ["fagui@example.org"]\nwecom_users = ["fagui01"]\n'
+        'channels = ["wecom_app", "email"]\n'), encoding="utf-8")
+    daemon, channels = make(store, plan_dir)
+    app = Untrusted("wecom_app")
+    daemon.dispatcher.channels["wecom_app"] = app
+    daemon.sync(at("2026-06-23", "08:00"))
+    report = daemon.dispatcher.dispatch(at("2026-06-23"))
+    assert report.held == 1 and [m.to for m in app.sent] == [("fagui01",)]
+    assert daemon.sync(at("2026-06-23", "09:01")) != []  # the hold is news: plan again
+    daemon.dispatcher.dispatch(at("2026-06-23", "09:01"))
+    mails = [m for m in channels["email"].sent if m.to == ("fagui@example.org",)]
+    assert len(mails) == 1 and len(app.sent) == 1
+    assert daemon.sync(at("2026-06-23", "09:02")) == []  # and only once

@@ -188,3 +188,39 @@ def test_the_admin_known_only_by_userid_is_told_by_app_message(store: Store) -> 
     assert report.failed == 1 and report.admin_unreachable is None
     [told] = wx.sends
     assert told.json["touser"] == "admin01" and "号码在黑名单中" in told.json["markdown"]["content"]
+
+
+def test_members_wecom_does_not_know_fail_alone_and_the_admin_is_told(store: Store) -> None:
+    # 法规科's two userids: one left the office. The other gets the message and the notice is
+    # sent; the departed one is that member's failure, reported to the admin to fix the 通讯录.
+    load(store, [notice("1", "法规科", "wecom_app", ("zhangsan", "departed"))])
+    email = Recorder("email")
+    admin = Contact(name="管理员", email=("admin@example.gov.cn",))
+    with wecom_app_server(corpid=CORP, secret=SECRET, agentid=AGENT,
+                          members={"zhangsan"}) as wx:
+        report = dispatcher(store, {"wecom_app": app(wx.url), "email": email}, "a",
+                            admin=admin).dispatch(at("2026-06-01"))
+    assert (report.sent, report.failed) == (1, 0)
+    assert statuses(store) == {"1:法规科": SENT}
+    assert [s.json["touser"] for s in wx.sends] == ["zhangsan|departed"]
+    [told] = email.sent
+    assert "法规科" in told.text and "departed" in told.text and "通讯录" in told.text
+    assert "zhangsan" not in told.text
+
+
+def test_a_gateway_answer_without_its_verdict_sends_an_sms_at_most_twice(store: Store) -> None:
+    # success_path names a field this gateway does not answer with: each SMS may have gone
+    # out. Retried as a failure, the person got one per attempt; now one late retry, then held.
+    from channelservers import gateway_server
+
+    from reminder.delivery.channels.gateway import GatewayChannel
+
+    load(store, [notice("1", "法规科", "sms", ("13800000000",))])
+    with gateway_server() as gw:
+        gw.replies.extend([(200, {"status": "OK"})] * 10)
+        sms = GatewayChannel(url=gw.url, success_path="code", success_value="0", timeout=2)
+        d = dispatcher(store, {"sms": sms}, "a", render=render)
+        for day in range(1, 8):
+            d.dispatch(at(f"2026-06-0{day}", "10:00"))
+    assert len(gw.requests) == 2
+    assert statuses(store) == {"1:法规科": HELD}

@@ -135,7 +135,56 @@ def test_csv_is_written_the_same_way(tmp_path: Path) -> None:
     out = _sheet(tmp_path, "法规科,,fagui@x.org,,,\n")
     assert write_book(out, ["法规科", "财务科"], {"财务科": Contact(name="财务科", email=("cw@x.org",))}) == []
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert rows[1][:3] == ["法规科", "", "fagui@x.org"] and rows[2][:3] == ["财务科", "", "cw@x.org"]
+    # rows[1]: the hint line, put under the six old headers with the columns they lacked
+    assert rows[2][:3] == ["法规科", "", "fagui@x.org"] and rows[3][:3] == ["财务科", "", "cw@x.org"]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_sheet_from_before_the_channel_columns_gets_them_with_their_hints(
+        tmp_path: Path, suffix: str) -> None:
+    # A 通讯录 written before issue 22: six columns, no hint line, one unit filled in and a
+    # column of the office's own (备注) at the end.
+    out = tmp_path / f"通讯录{suffix}"
+    old = [["单位", "别名", "邮箱", "企业微信群", "企业微信成员", "手机", "备注"],
+           ["法规科", "", "fagui@x.org", "", "zhangsan", "", "王科长"]]
+    if suffix == ".csv":
+        out.write_text("".join(",".join(r) + "\r\n" for r in old), encoding="utf-8-sig")
+    else:
+        workbook = openpyxl.Workbook()
+        for r in old:
+            workbook.active.append([v or None for v in r])
+        workbook.save(out)
+    assert write_book(out, ["法规科", "财务科"], {}) == ["财务科"]
+    if suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    else:
+        rows = [[c if c is not None else "" for c in r]
+                for r in openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True)]
+    assert rows[0] == ["单位", "别名", "邮箱", "企业微信群", "企业微信成员", "手机", "备注",
+                       "钉钉群", "钉钉手机号", "短信手机号", "渠道顺序"]
+    hints = dict(zip(rows[0], rows[1], strict=True))
+    assert hints["单位"] == HINT_MARK and hints["备注"] == ""
+    assert "钉钉群里要@的手机号" in hints["钉钉手机号"] and "短信" in hints["短信手机号"]
+    assert "依次尝试的渠道" in hints["渠道顺序"] and "userid" in hints["企业微信成员"]
+    assert rows[2][:7] == ["法规科", "", "fagui@x.org", "", "zhangsan", "", "王科长"]
+    assert rows[3][0] == "财务科"
+    # What the clerk then fills in the new columns is read back.
+    if suffix == ".csv":
+        rows[3][rows[0].index("钉钉手机号")] = "13800000001"
+        rows[3][rows[0].index("渠道顺序")] = "钉钉群、邮件"
+        out.write_text("".join(",".join(r) + "\r\n" for r in rows), encoding="utf-8-sig")
+    else:
+        workbook = openpyxl.load_workbook(out)
+        workbook.worksheets[0]["I4"], workbook.worksheets[0]["K4"] = "13800000001", "钉钉群、邮件"
+        workbook.save(out)
+    contact = read_book(out).contacts["财务科"]
+    assert (contact.dingtalk_mobiles, contact.channels) == (("13800000001",), ("dingtalk", "email"))
+    # A second run finds nothing to add: no second hint line, no column twice.
+    write_book(out, ["法规科", "财务科"], {})
+    assert set(read_book(out).contacts) == {"法规科", "财务科"}
+    if suffix == ".xlsx":
+        again = list(openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True))
+        assert len(again[0]) == 11 and [r[0] for r in again].count(HINT_MARK) == 1
 
 
 def _demo_without(tmp_path: Path, *units: str) -> Path:

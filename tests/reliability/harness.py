@@ -29,12 +29,15 @@ def notices(count: int, *, per_unit: int, channel: str = "email", robot: str = "
             now: datetime | None = None, pad: int = 0) -> list[Notice]:
     """``count`` notices already due, ``per_unit`` to each unit (so one digest carries that
     many); each task's title T00001… names it in the message that carries it. ``pad``
-    characters lengthen each title: at 1,200 a WeCom message has room for one task only."""
+    characters lengthen each title: at 1,200 a WeCom message has room for one task only.
+    A unit's own address on a personal channel: userid u0000… (wecom_app), mobile (sms)."""
     now = now or datetime.now(TZ)
     made = []
     for i in range(count):
         unit = f"单位{i // per_unit:04d}"
-        addresses = (f"u{i // per_unit:04d}@example.org",) if channel == "email" else (robot,)
+        addresses = {"email": (f"u{i // per_unit:04d}@example.org",),
+                     "wecom_app": (f"u{i // per_unit:04d}",),
+                     "sms": (f"1380000{i // per_unit:04d}",)}.get(channel, (robot,))
         made.append(Notice(
             send_at=now - timedelta(minutes=1), stage="remind", step="1wd", plan=PLAN,
             plan_title="可靠性试验", task=str(i + 1), title=f"T{i + 1:05d}" + "政" * pad,
@@ -171,6 +174,64 @@ def three_daemons_one_restarted(config: Path, url: str, folder: Path,
         for proc in procs:
             proc.wait(30)
     return logs
+
+
+@dataclass
+class Race:
+    """What became of daemons started against one SQLite file: ``logs`` of every process,
+    how many refused to start (one line, exit 2: the file's lock is held), and the most that
+    ran at once (must be one: SQLite has no row locks to share an outbox)."""
+
+    logs: list[Path]
+    refused: int = 0
+    started: int = 0
+    most_at_once: int = 0
+
+
+LOCKED = "另一个 reminder 守护进程"
+
+
+def three_daemons_on_one_file(config: Path, url: str, folder: Path,
+                              posted: Callable[[], int]) -> Race:
+    """The SQLite form of ``three_daemons_one_restarted``: three daemons started at once on
+    one file, where only the one holding the lock may send; once ``posted()`` reaches a
+    robot's 20 a minute (or 30 s pass) that one is SIGKILLed and two more race for the
+    freed lock. They run until every notice is sent (150 s at most), then are stopped."""
+    race = Race(logs=[])
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(n: int) -> None:
+        for _ in range(n):
+            race.logs.append(folder / f"daemon{len(race.logs)}.log")
+            procs.append(daemon(config, race.logs[-1]))
+        race.started += n
+
+    def settle() -> list[subprocess.Popen[bytes]]:
+        """Wait until at most one of the new daemons runs (the others refuse at start)."""
+        wait_for(lambda: sum(p.poll() is None for p in procs) <= 1, 20, step=0.1)
+        alive = [p for p in procs if p.poll() is None]
+        race.most_at_once = max(race.most_at_once, len(alive))
+        return alive
+
+    try:
+        start(3)
+        settle()
+        wait_for(lambda: posted() >= 20, 30, step=0.1)
+        for proc in [p for p in procs if p.poll() is None]:
+            proc.kill()
+            proc.wait(10)
+        start(2)
+        settle()
+        wait_for(lambda: set(outbox(url)) == {"sent"}, 150, step=0.5)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(30)
+    race.refused = sum(1 for proc, log in zip(procs, race.logs, strict=True)
+                       if proc.returncode == 2 and LOCKED in log.read_text("utf-8", "replace"))
+    return race
 
 
 def tracebacks(*logs: Path | str) -> int:

@@ -17,8 +17,10 @@ from reminder.models import Notice, Occurrence, Task
 from reminder.store import (
     CANCELLED,
     DONE,
+    HELD,
     OBSOLETE,
     PENDING,
+    REROUTED,
     SENDING,
     SENT,
     UNROUTABLE,
@@ -297,6 +299,44 @@ def test_retry_and_release(store: Store) -> None:
     [row] = store.notices()
     assert (row.status, row.attempts, row.last_error, row.claimed_by) == (
         PENDING, 1, "timeout", None)
+
+
+@pytest.mark.parametrize("how", ["retry", "config changed"])
+def test_a_held_notice_another_channel_took_is_cancelled_not_requeued(store: Store,
+                                                                      how: str) -> None:
+    # 法规科's app message was held (60020); the daemon planned the same reminder by email
+    # (its order's next channel), due before the cutoff and added all the same, and it went
+    # out. Once the app works again, the held row must not be sent on top of it.
+    app = notice(send="2026-06-01", channel="wecom_app", addresses=("fagui01",))
+    other = notice(task="2", send="2026-06-01", channel="wecom_app", addresses=("fagui01",))
+    sync(store, [app, other], at("2026-06-01", "08:00"))
+    claimed = store.claim(at("2026-06-01"), ME, lease=LEASE)
+    store.mark_held([c.id for c in claimed], ME, at("2026-06-01"), fingerprint="fp",
+                    error="60020", delivery=None)
+    [(plan, stuck)] = store.held_notices({"wecom_app"}).items()
+    assert plan == PLAN and sorted(h.task for h in stuck) == ["1", "2"]
+    assert stuck[0].identity == ("1", date(2026, 6, 30), "remind", "5wd", "法规科")
+    assert store.held_notices({"sms"}) == {}
+    mail = notice(send="2026-06-01")
+    sync(store, [mail], at("2026-06-02"), cutoff=at("2026-06-02", "00:00"))  # history
+    assert len(store.notices()) == 2
+    store.sync_plan(plan_id=PLAN, title="示例方案", path="/plans/demo-2026", fingerprint="f1",
+                    tasks=[], occurrences=[], notices=[mail],
+                    window=(date(2026, 6, 1), date(2026, 12, 31)),
+                    cutoff=at("2026-06-02", "00:00"), now=at("2026-06-02"), catch_up={mail.key})
+    [c] = store.claim(at("2026-06-02"), ME, lease=LEASE)
+    assert c.notice.channel == "email"
+    store.mark_sent([c.id], ME, at("2026-06-02"), Delivery(channel="email", recipient="法规科"))
+    if how == "retry":
+        result = store.retry(at("2026-06-03"), date(2026, 6, 3))
+        assert (result.requeued, result.closed, result.rerouted) == (1, 0, 1)
+    else:
+        ids = [i for route in store.held_routes() for i in route.ids]
+        assert store.release_held(ids, at("2026-06-03")) == 1
+    rows = {(r.task_id, r.channel): (r.status, r.reason) for r in store.notices()}
+    assert rows == {("1", "wecom_app"): (CANCELLED, REROUTED), ("1", "email"): (SENT, None),
+                    ("2", "wecom_app"): (PENDING, None)}  # no twin: sent as it was
+    assert HELD not in {status for status, _ in rows.values()}
 
 
 def test_renew_extends_only_the_claimants_rows_still_sending(store: Store) -> None:

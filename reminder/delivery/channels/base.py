@@ -64,6 +64,9 @@ class SendResult:
     provider_code: str | None = None
     detail: str = ""
     retry_after: float | None = None  # seconds the provider asked us to wait, if it did
+    # An "ok" that left some addressees out (WeCom's invaliduser: left, mistyped): the
+    # others have the message, and the admin is told who did not, to fix the 通讯录.
+    unreached: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

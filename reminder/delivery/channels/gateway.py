@@ -151,8 +151,13 @@ class GatewayChannel(Channel):
         try:
             found = _at(resp.json(), self.success_path)
         except (ValueError, KeyError, IndexError, TypeError):
-            return SendResult(status="retryable", provider_code=f"http {status}",
-                              detail=f"短信平台的回复中没有 {self.success_path}：{said}")
+            # The gateway took the request (a success status) but its verdict cannot be read:
+            # the SMS may be on its way. Retried like a failure, a wrong success_path would
+            # send every SMS max_attempts times; uncertain is one late retry, then the admin.
+            log.error("短信平台的回复中没有 %s（请检查 success_path）：%s", self.success_path, said)
+            return SendResult(status="uncertain", provider_code=f"http {status}",
+                              detail=f"短信平台的回复中没有 {self.success_path}，短信可能已经发出"
+                                     f"（请检查 success_path）：{said}")
         value = str(found).lower() if isinstance(found, bool) else str(found)
         if value == self.success_value:
             return SendResult(status="ok", provider_code=value)

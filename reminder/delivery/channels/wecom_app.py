@@ -128,7 +128,8 @@ class WeComAppChannel(Channel):
 
     def rate_windows(self, message: Message) -> list[tuple[str, tuple[int, float]]]:
         """Every window one message counts against: each member's minute and hour, and the
-        app's day (a message to three members is three 人次 of the daily cap)."""
+        app's day (``daily_cap`` counts messages, as config.example.toml says, though WeCom's
+        own cap counts 人次: keep it under that divided by the members a unit lists)."""
         windows: list[tuple[str, tuple[int, float]]] = []
         for user in message.to:
             windows.append((f"{self.agentid}:member:{user}", MEMBER_MINUTE))
@@ -247,7 +248,7 @@ class WeComAppChannel(Channel):
             # Reached the others; these members are not in WeCom (left, mistyped).
             log.error("企业微信应用消息未送达这些成员（账号无效或已离职，请更正通讯录）：%s",
                       "、".join(invalid))
-            return SendResult(status="ok", provider_code="0",
+            return SendResult(status="ok", provider_code="0", unreached=tuple(invalid),
                               detail="以下企业微信账号无效，未送达（请更正通讯录）：" + "、".join(invalid))
         return SendResult(status="ok", provider_code="0")
 
