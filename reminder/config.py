@@ -12,9 +12,9 @@ import random
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,13 +52,31 @@ class RetryPolicy:
 
 @dataclass(frozen=True, kw_only=True)
 class QuietHours:
-    """Local time range in which nothing is sent; it may wrap midnight (21:00–08:00)."""
+    """Local time range in which nothing is sent; it may wrap midnight (21:00–08:00).
+    ``workdays_only``: days off are quiet all day too (a Saturday or a 国庆 day is not
+    working hours), judged by the working calendar the caller passes to :meth:`until`."""
 
     start: time
     end: time
+    workdays_only: bool = False
 
-    def until(self, moment: datetime, tz: ZoneInfo) -> datetime | None:
+    def until(self, moment: datetime, tz: ZoneInfo,
+              is_workday: Callable[[date], bool] | None = None) -> datetime | None:
         """End of the quiet period containing ``moment``, or None when not quiet."""
+        end = self._clock_until(moment, tz)
+        if not self.workdays_only or is_workday is None:
+            return end
+        day = (end or moment).astimezone(tz).date()
+        if is_workday(day):
+            return end
+        for _ in range(366):  # the longest break is 春节's week: a year's bound is no limit
+            day += timedelta(days=1)
+            if is_workday(day):
+                break
+        # A wrapping range (18:00–08:30) opens at its end; a daytime one at midnight.
+        return datetime.combine(day, self.end if self.start > self.end else time(0), tz)
+
+    def _clock_until(self, moment: datetime, tz: ZoneInfo) -> datetime | None:
         local = moment.astimezone(tz)
         clock = local.time().replace(tzinfo=None)
         today_end = datetime.combine(local.date(), self.end, tz)
@@ -93,7 +111,7 @@ class WeComConfig:
 
 # Personal channels (an app message, an SMS) reach a phone in someone's pocket: outside
 # working hours only when the office says so (quiet_hours = { start = "00:00", end = "00:00" }).
-WORKING_HOURS_ONLY = QuietHours(start=time(18, 0), end=time(8, 30))
+WORKING_HOURS_ONLY = QuietHours(start=time(18, 0), end=time(8, 30), workdays_only=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -489,13 +507,23 @@ class _Reader:
                       default: QuietHours | None) -> QuietHours | None:
         if "quiet_hours" not in t:
             return default
-        hours = self.quiet(t["quiet_hours"], f"{place}.quiet_hours")
-        return None if hours.start == hours.end else hours
+        # A personal channel given its own hours still keeps days off unless told otherwise.
+        hours = self.quiet(t["quiet_hours"], f"{place}.quiet_hours",
+                           workdays_only=default is not None and default.workdays_only)
+        # Equal ends say 全天可发 (the example's words): any day too, unless workdays_only
+        # is written beside them.
+        explicit = isinstance(t["quiet_hours"], Mapping) and "workdays_only" in t["quiet_hours"]
+        if hours.start == hours.end and not (explicit and hours.workdays_only):
+            return None
+        return hours
 
-    def quiet(self, data: Mapping[str, Any], place: str = "quiet_hours") -> QuietHours:
-        t = self.table(data, place, {"start", "end"})
+    def quiet(self, data: Mapping[str, Any], place: str = "quiet_hours", *,
+              workdays_only: bool = False) -> QuietHours:
+        t = self.table(data, place, {"start", "end", "workdays_only"})
+        workdays_only = self.get(t, "workdays_only", bool, place, workdays_only)
         try:
-            return QuietHours(start=_clock(t["start"]), end=_clock(t["end"]))
+            return QuietHours(start=_clock(t["start"]), end=_clock(t["end"]),
+                              workdays_only=workdays_only)
         except (KeyError, ValueError, TypeError):
             raise self.fail("应写作 start = \"21:00\", end = \"08:00\"", place) from None
 

@@ -130,3 +130,23 @@ def test_example_config_documents_the_three_channels(tmp_path: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8") + "\n" + "\n".join(block)
     loaded = load_config(write(tmp_path, text))
     assert loaded.wecom_app is not None and loaded.dingtalk is not None and loaded.sms is not None
+
+
+def test_personal_hours_keep_days_off_unless_told_and_others_may_ask(tmp_path: Path) -> None:
+    # The SMS gateway's own hours keep its days off (the personal default); workdays_only =
+    # false turns that off; the global [quiet_hours] may ask for it too.
+    config = load_config(write(tmp_path, CHANNELS))
+    assert config.sms is not None and config.sms.quiet is not None
+    assert config.sms.quiet.workdays_only and config.sms.quiet.end == time(9, 0)
+    text = CHANNELS.replace('quiet_hours = { start = "17:30", end = "09:00" }',
+                            'quiet_hours = { start = "17:30", end = "09:00", '
+                            'workdays_only = false }')
+    config = load_config(write(tmp_path, text))
+    assert config.sms is not None and config.sms.quiet is not None
+    assert not config.sms.quiet.workdays_only
+    text = CHANNELS + '\n[quiet_hours]\nstart = "21:00"\nend = "08:00"\nworkdays_only = true\n'
+    quiet = load_config(write(tmp_path, text)).quiet
+    assert quiet is not None and quiet.workdays_only
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text.replace("workdays_only = true", 'workdays_only = "是"')))
+    assert "quiet_hours.workdays_only" in str(info.value)

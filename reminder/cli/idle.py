@@ -81,8 +81,9 @@ def _idle(config_path: Path | None, now_text: str | None) -> bool:
     if database is None or not database.is_file():
         return False
     now = _moment(now_text, config.timezone) if now_text else wiring.now(config)
-    if config.quiet is not None and config.quiet.until(now, config.tz) is not None:
-        return False  # the full path prints when the quiet hours end
+    if config.quiet is not None and (config.quiet.workdays_only
+                                     or config.quiet.until(now, config.tz) is not None):
+        return False  # the full path prints when the quiet hours end (days off: its calendar)
     # Sends the database would not record at the last shutdown wait here (Daemon).
     if database.with_name(database.name + ".unsettled.json").exists():
         return False

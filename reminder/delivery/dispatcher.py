@@ -64,6 +64,7 @@ class Dispatcher:
         rng: random.Random | None = None,
         max_inline_wait: float = 65.0,
         sender_name: str = "",
+        is_workday: Callable[[date], bool] | None = None,
     ) -> None:
         self.store = _SettlingStore(store)
         self.channels = dict(channels)
@@ -75,6 +76,9 @@ class Dispatcher:
         self.tz = ZoneInfo(timezone)
         self.retry = retry or RetryPolicy()
         self.quiet = quiet
+        # Quiet hours that keep days off (personal channels) ask the working calendar: the
+        # shipped one, holidays and make-up workdays included.
+        self.is_workday = is_workday or _shipped_workday
         self.lease = lease
         self._render = render
         self.templates_dir = templates_dir
@@ -100,7 +104,7 @@ class Dispatcher:
             return None
         due = max(due, now)
         if self.quiet is not None:
-            return self.quiet.until(due, self.tz) or due
+            return self.quiet.until(due, self.tz, self.is_workday) or due
         return due
 
     # -- one pass ------------------------------------------------------------------------
@@ -124,7 +128,8 @@ class Dispatcher:
             return report
 
     def _pass_of(self, now: datetime, report: DispatchReport) -> DispatchReport:
-        if self.quiet is not None and (end := self.quiet.until(now, self.tz)) is not None:
+        if self.quiet is not None and (end := self.quiet.until(now, self.tz,
+                                                              self.is_workday)) is not None:
             report.quiet_until = end  # nothing claimed: the rows wait, they are not dropped
             return report
         self._revive_held(now)
@@ -227,7 +232,7 @@ class Dispatcher:
             failures.append((group, error))
             return
         quiet = getattr(channel, "quiet", None)
-        if quiet is not None and (end := quiet.until(now, self.tz)) is not None:
+        if quiet is not None and (end := quiet.until(now, self.tz, self.is_workday)) is not None:
             # This channel's own quiet hours (SMS and app messages: working hours only):
             # the rows wait for their end, untouched, and the other channels go on.
             report.deferred += self.store.release(ids, self.claimant, now, next_attempt_at=end)
@@ -613,3 +618,9 @@ def _message(subject: str, text: str, to: tuple[str, ...], mentions: tuple[str, 
     markdown = md_safe(text).replace("\n- ", "\n> ")
     return Message(subject=subject, text=text, markdown=markdown, html="", to=to,
                    mentions=mentions, mobiles=())
+
+
+def _shipped_workday(day: date) -> bool:
+    from reminder.plan.calendar import default_calendar  # the calendar only when asked
+
+    return default_calendar().is_workday(day)

@@ -220,6 +220,27 @@ def test_quiet_hours_until(start: str, end: str, moment: str, expected: str | No
     assert got == (datetime.fromisoformat(expected).replace(tzinfo=TZ) if expected else None)
 
 
+@pytest.mark.parametrize(("start", "end", "moment", "expected"), [
+    ("18:00", "08:30", "2026-06-05T19:00", "2026-06-08T08:30"),  # Friday evening: Monday
+    ("18:00", "08:30", "2026-06-06T12:00", "2026-06-08T08:30"),  # Saturday noon
+    ("18:00", "08:30", "2026-06-08T07:00", "2026-06-08T08:30"),  # Monday early: as before
+    ("18:00", "08:30", "2026-06-08T10:00", None),                # Monday morning: open
+    ("12:00", "13:00", "2026-06-06T10:00", "2026-06-08T00:00"),  # a daytime range: midnight
+    ("00:00", "00:00", "2026-06-07T10:00", "2026-06-08T00:00"),  # no hours, only days off
+], ids=["friday-evening", "saturday", "monday-early", "monday", "daytime", "days-off-only"])
+def test_quiet_hours_that_keep_days_off(start: str, end: str, moment: str,
+                                        expected: str | None) -> None:
+    quiet = QuietHours(start=time.fromisoformat(start), end=time.fromisoformat(end),
+                       workdays_only=True)
+    weekdays = lambda day: day.weekday() < 5  # noqa: E731 - a plain Monday-to-Friday week
+    got = quiet.until(datetime.fromisoformat(moment).replace(tzinfo=TZ), TZ, weekdays)
+    assert got == (datetime.fromisoformat(expected).replace(tzinfo=TZ) if expected else None)
+    # Without a calendar to ask, only the clock counts.
+    assert quiet.until(datetime.fromisoformat(moment).replace(tzinfo=TZ), TZ) == \
+        QuietHours(start=quiet.start, end=quiet.end).until(
+            datetime.fromisoformat(moment).replace(tzinfo=TZ), TZ)
+
+
 def test_quiet_hours_defer_to_their_end_and_never_drop(store: Store) -> None:
     load(store, [notice("1", clock="07:00")])
     email = FakeChannel()

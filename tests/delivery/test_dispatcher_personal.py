@@ -32,8 +32,9 @@ def at(day: str, clock: str = "09:00") -> datetime:
 
 
 def notice(task: str, recipient: str, channel: str, addresses: tuple[str, ...],
-           clock: str = "09:00", mobiles: tuple[str, ...] = ()) -> Notice:
-    return Notice(send_at=at("2026-06-01", clock), stage="remind", step="5wd", plan=PLAN,
+           clock: str = "09:00", mobiles: tuple[str, ...] = (), day: str = "2026-06-01"
+           ) -> Notice:
+    return Notice(send_at=at(day, clock), stage="remind", step="5wd", plan=PLAN,
                   plan_title="示例方案", task=task, title=f"任务{task}", due=date(2026, 6, 30),
                   recipient=recipient, channel=channel, addresses=addresses, mobiles=mobiles,
                   occurrence="2026-06-30")
@@ -169,6 +170,27 @@ def test_personal_channels_wait_for_working_hours_the_others_do_not(store: Store
     assert row.status == PENDING
     assert row.next_attempt_at.astimezone(TZ) == at("2026-06-02", "08:30")
     d.dispatch(at("2026-06-02", "08:30"))
+    assert len(sms.sent) == 1 and set(statuses(store).values()) == {SENT}
+
+
+@pytest.mark.parametrize(("due", "sent_at"), [
+    (("2026-09-30", "19:30"), ("2026-10-08", "08:30")),  # evening before 国庆: after the week
+    (("2026-06-06", "10:00"), ("2026-06-08", "08:30")),  # a Saturday: Monday morning
+    (("2026-10-10", "10:00"), ("2026-10-10", "10:00")),  # the make-up Saturday is a workday
+], ids=["national-day", "saturday", "make-up-saturday"])
+def test_personal_channels_keep_days_off_by_the_working_calendar(
+        store: Store, due: tuple[str, str], sent_at: tuple[str, str]) -> None:
+    """Working hours are a working day's: an SMS due on a day off waits for the next
+    working day's 08:30, holidays and make-up workdays as the shipped calendar has them."""
+    load(store, [notice("1", "法规科", "sms", ("13800000000",), day=due[0], clock=due[1])])
+    sms = Recorder("sms", WORKING_HOURS_ONLY)
+    d = dispatcher(store, {"sms": sms}, "a", render=render)
+    d.dispatch(at(*due))
+    if due != sent_at:
+        assert not sms.sent
+        [row] = store.notices()
+        assert (row.status, row.next_attempt_at.astimezone(TZ)) == (PENDING, at(*sent_at))
+    d.dispatch(at(*sent_at))
     assert len(sms.sent) == 1 and set(statuses(store).values()) == {SENT}
 
 
