@@ -156,6 +156,9 @@ class GatewayConfig:
     success_value: str | None = None  # compared as text
     timeout: float = 10.0
     quiet: QuietHours | None = WORKING_HOURS_ONLY
+    # Template name -> secret name: an account and password many 短信平台 want in the body,
+    # read like the headers' "secret:NAME" (environment or secrets file), never from here.
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -461,7 +464,7 @@ class _Reader:
         p = "channels.sms"
         t = self.table(data, p, {"url", "method", "headers", "body", "body_format",
                                  "success_status", "success_path", "success_value", "timeout",
-                                 "quiet_hours"})
+                                 "quiet_hours", "secrets"})
         url = self.get(t, "url", str, p, "")
         if not re.match(r"https?://", url):
             raise self.fail("缺少接口地址 url（应以 http:// 或 https:// 开头）", f"{p}.url")
@@ -472,6 +475,12 @@ class _Reader:
         for name, value in headers.items():
             if not isinstance(value, str):
                 raise self.fail("请求头的值应为字符串", f"{p}.headers.{name}")
+        secrets = self.get(t, "secrets", dict, p, {})
+        for name, value in secrets.items():
+            if not (isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value)
+                    and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)):
+                raise self.fail("应写作 模板中的名字 = \"密钥名\"（环境变量或密钥文件 [sms] 中的名字），"
+                                "不要把密钥本身写在这里", f"{p}.secrets.{name}")
         body_format = self.get(t, "body_format", str, p, "json")
         if body_format not in ("json", "form"):
             raise self.fail("body_format 应为 json 或 form", f"{p}.body_format")
@@ -501,7 +510,7 @@ class _Reader:
             success_value=None if value is None else str(value).lower()
             if isinstance(value, bool) else str(value),
             timeout=float(self.get(t, "timeout", (int, float), p, 10)),
-            quiet=self.channel_quiet(t, p, WORKING_HOURS_ONLY))
+            quiet=self.channel_quiet(t, p, WORKING_HOURS_ONLY), secrets=dict(secrets))
 
     def channel_quiet(self, t: Mapping[str, Any], place: str,
                       default: QuietHours | None) -> QuietHours | None:

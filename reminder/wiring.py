@@ -120,8 +120,9 @@ def _dingtalk(config: Config, secrets: Mapping[str, Any], environ: Mapping[str, 
 
 
 def _gateway(config: Config, secrets: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
-    """The SMS gateway, with each header value "secret:NAME" read from the environment
-    variable NAME or the secrets file's [sms] NAME."""
+    """The SMS gateway, with each header value "secret:NAME" and each name of its
+    ``secrets`` table read from the environment variable NAME or the secrets file's [sms]
+    NAME."""
     from reminder.delivery.channels.gateway import GatewayChannel
 
     g = config.sms
@@ -134,10 +135,14 @@ def _gateway(config: Config, secrets: Mapping[str, Any], environ: Mapping[str, s
                                  f"channels.sms.headers.{header}")
             hidden.append(value)
         headers[header] = value
+    body_secrets = {key: secret_value(config, name, "sms", name, secrets, environ,
+                                      f"channels.sms.secrets.{key}")
+                    for key, name in g.secrets.items()}
     channel = GatewayChannel(
         url=g.url, method=g.method, headers=headers, body=g.body, body_format=g.body_format,
         success_status=g.success_status, success_path=g.success_path,
-        success_value=g.success_value, timeout=g.timeout, secrets=hidden)
+        success_value=g.success_value, timeout=g.timeout,
+        secrets=[*hidden, *body_secrets.values()], body_secrets=body_secrets)
     channel.quiet = g.quiet
     return channel
 

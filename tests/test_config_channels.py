@@ -150,3 +150,22 @@ def test_personal_hours_keep_days_off_unless_told_and_others_may_ask(tmp_path: P
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, text.replace("workdays_only = true", 'workdays_only = "是"')))
     assert "quiet_hours.workdays_only" in str(info.value)
+
+
+def test_body_secrets_are_named_here_and_read_from_the_environment(tmp_path: Path) -> None:
+    text = CHANNELS.replace('success_value = 0\n', 'success_value = 0\n'
+                            'secrets = { account = "SMS_ACCOUNT", key = "SMS_KEY" }\n')
+    config = load_config(write(tmp_path, text))
+    assert config.sms is not None and dict(config.sms.secrets) == {
+        "account": "SMS_ACCOUNT", "key": "SMS_KEY"}
+    env = {**ENV, "SMS_ACCOUNT": "jubangongshi", "SMS_KEY": "mas-key-5f3a9c2e71"}
+    sms = build_channels(config, env)["sms"]
+    assert sms.render({"mobile": "1", "to": "1", "title": "", "text": "", "link": ""})
+    assert "mas-key-5f3a9c2e71" not in repr(sms)
+    with pytest.raises(ConfigError) as info:  # named but not set: one line naming both
+        build_channels(config, {**env, "SMS_KEY": ""})
+    assert "SMS_KEY" in str(info.value) and "channels.sms.secrets.key" in str(info.value)
+    # The value itself written here (a password with its punctuation) is refused at load.
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text.replace('"SMS_KEY"', '"mas-key-5f3a!9c2e71"')))
+    assert "channels.sms.secrets.key" in str(info.value) and "mas-key" not in str(info.value)

@@ -108,3 +108,41 @@ def test_a_gateway_that_hangs_up_after_the_request_is_uncertain_not_retried(cut:
         result = gateway(server.url).send(sms())
     assert (result.status, result.provider_code) == ("uncertain", "hangup"), result
     assert TOKEN not in result.detail
+
+
+ACCOUNT, KEY = "jubangongshi", "mas-key-5f3a9c2e71"
+SIGNED = ('{"ecName": {{ secret.account | tojson }}, "mobiles": {{ mobile | tojson }}, '
+          '"content": {{ text | tojson }}, "timestamp": {{ timestamp | tojson }}, '
+          '"mac": {{ (secret.account ~ secret.key ~ mobile ~ text ~ timestamp) | md5 | tojson }}}')
+
+
+def test_a_platform_that_signs_each_request_gets_its_account_key_and_mac(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A MAS-style 短信平台: the account and key come from secrets (never config.toml) into
+    the body, with a timestamp and an MD5 over them that the stand-in checks; a wrong key is
+    the platform's business error, and the key shows nowhere."""
+    caplog.handler.addFilter(SecretFilter())
+    caplog.set_level(logging.DEBUG)
+    with gateway_server(signed=(ACCOUNT, KEY)) as gw:
+        ok = gateway(gw.url, body=SIGNED, headers={},
+                     body_secrets={"account": ACCOUNT, "key": KEY}, secrets=[KEY]).send(sms())
+        wrong = gateway(gw.url, body=SIGNED, headers={}, body_secrets={
+            "account": ACCOUNT, "key": "not-the-key-0000"}, secrets=["not-the-key-0000"]
+                        ).send(sms())
+    assert (ok.status, ok.provider_code) == ("ok", "0")
+    assert (wrong.status, wrong.provider_code) == ("permanent", "401") and "签名错误" in wrong.detail
+    assert gw.requests[0].json["ecName"] == ACCOUNT and KEY.encode() not in gw.requests[0].raw
+    for text in (ok.detail, wrong.detail, caplog.text,
+                 repr(gateway(gw.url, body_secrets={"key": KEY}, secrets=[KEY]))):
+        assert KEY not in text
+
+
+def test_hash_and_encoding_filters() -> None:
+    channel = gateway("http://127.0.0.1:9/x", clock=lambda: 1_800_000_000.25, body=(
+        '{"a": {{ "abc" | md5 | tojson }}, "b": {{ "abc" | sha256 | tojson }}, '
+        '"c": {{ "短信" | b64 | tojson }}, "t": {{ timestamp | tojson }}, '
+        '"ms": {{ timestamp_ms | tojson }}}'))
+    assert channel.render({}) == {
+        "a": "900150983cd24fb0d6963f7d28e17f72",
+        "b": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        "c": "55+t5L+h", "t": "1800000000", "ms": "1800000000250"}

@@ -3,7 +3,11 @@
 Every such gateway wants its own request, so the deployment describes it: the URL and
 method, headers (a value "secret:NAME" is read from the environment or the secrets file, never
 written in config.toml), and a Jinja2 template rendering the body per recipient as a JSON
-object, sent as JSON or as a form. Success is the HTTP status, and when configured a value at
+object, sent as JSON or as a form. Platforms that sign each request (an account, a password
+or key, a timestamp and an MD5 of them, as 移动云MAS-style interfaces do) get ``secret.NAME``,
+``timestamp`` (seconds), ``timestamp_ms`` and the filters ``md5``, ``sha256`` and ``b64``.
+
+Success is the HTTP status, and when configured a value at
 a JSON path of the answer ("code" = "0"): gateways commonly answer HTTP 200 to a refused
 message and say so in the body.
 
@@ -12,8 +16,11 @@ The message is the digest's short form (see render/brief.py): an SMS is read on 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,7 +58,9 @@ class GatewayChannel(Channel):
         success_value: str | None = None,
         timeout: float = 10,
         secrets: Sequence[str] = (),
+        body_secrets: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
+        clock: Any = time.time,
     ) -> None:
         self.url, self.method = url, method.upper()
         self._headers = dict(headers or {})
@@ -64,6 +73,9 @@ class GatewayChannel(Channel):
         self._own_session = session is None
         self._env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
         self._env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+        self._env.filters.update(md5=_hex(hashlib.md5), sha256=_hex(hashlib.sha256), b64=_b64)
+        self._body_secrets = dict(body_secrets or {})
+        self._clock = clock
         self._template = self._env.from_string(body or DEFAULT_BODY)
         self._fingerprint = config_digest(self.name, url, method, body, body_format,
                                           secret="\x1f".join(self._secrets))
@@ -87,7 +99,9 @@ class GatewayChannel(Channel):
 
     def render(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """The body for one recipient, as the JSON object the template makes."""
-        text = self._template.render(**context)
+        now = self._clock()
+        text = self._template.render(secret=self._body_secrets, timestamp=str(int(now)),
+                                     timestamp_ms=str(int(now * 1000)), **context)
         value = json.loads(text)
         if not isinstance(value, dict):
             raise ValueError("模板的结果应为一个 JSON 对象 {…}")
@@ -167,6 +181,17 @@ class GatewayChannel(Channel):
 
     def _mask(self, text: str) -> str:
         return mask(text, self._secrets)
+
+
+def _hex(algorithm: Any) -> Any:
+    def digest(value: Any) -> str:
+        return algorithm(str(value).encode("utf-8")).hexdigest()
+
+    return digest
+
+
+def _b64(value: Any) -> str:
+    return base64.b64encode(str(value).encode("utf-8")).decode("ascii")
 
 
 def _flat(value: Any) -> str:
