@@ -257,6 +257,8 @@ class Dispatcher:
         remaining = list(group)
         result = delivery = None
         partial = ""  # some addressees not reached though the message went out
+        refused: list[str] = []  # copies a provider refused for their address alone
+        reached: tuple[Any, Any] | None = None  # the last copy that went out, and its record
         for number, message in enumerate(messages):
             rate_key = (first.channel, _rate_key(channel, message))
             limit = getattr(channel, "rate_limit", None)
@@ -280,6 +282,12 @@ class Dispatcher:
                                 subject=getattr(message, "subject", "") or "",
                                 result=result.status, provider_code=result.provider_code,
                                 detail=result.detail or "")
+            if result.status == "permanent" and getattr(message, "copy", False):
+                # This address is refused (a number on the platform's blacklist): the unit's
+                # other numbers still get the text; the admin hears of this one.
+                refused.append(f"{'、'.join(message.to)}：{result.detail or result.provider_code}")
+                self.store.record_delivery(delivery, self.claimant, now)
+                continue
             if result.status != "ok":
                 if (result.provider_code in getattr(channel, "block_codes", ()) and limit
                         and callable(block := getattr(self.limiter, "block", None))):
@@ -290,6 +298,8 @@ class Dispatcher:
                                                              report)
                 break
             report.messages += 1
+            if getattr(message, "copy", False):
+                reached = (result, delivery)
             if getattr(result, "unreached", ()):
                 partial = result.detail
             carried = set(getattr(message, "keys", ()) or ())
@@ -300,6 +310,10 @@ class Dispatcher:
                 remaining = [c for c in remaining if c.notice.key not in carried]
             elif number < len(messages) - 1:
                 self.store.record_delivery(delivery, self.claimant, now)
+        if refused and reached is not None:  # every copy refused: a failure, told below
+            partial = "；".join(filter(None, [partial, *refused]))
+            if result is not None and result.status != "ok":  # the last number was refused
+                result, delivery = reached
         if partial:  # a failure of those members alone: the admin fixes their userids
             log.error("部分收件人未送达：%s → %s：%s", first.channel, who, partial)
             failures.append((group, partial))

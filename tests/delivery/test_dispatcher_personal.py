@@ -194,6 +194,48 @@ def test_personal_channels_keep_days_off_by_the_working_calendar(
     assert len(sms.sent) == 1 and set(statuses(store).values()) == {SENT}
 
 
+class Blacklist(Recorder):
+    """A gateway that refuses some numbers (its blacklist) and takes the others."""
+
+    def __init__(self, refused: set[str]) -> None:
+        super().__init__("sms")
+        self.refused = refused
+
+    def send(self, message: Message) -> SendResult:
+        self.sent.append(message)
+        if set(message.to) & self.refused:
+            return SendResult(status="permanent", provider_code="1004", detail="号码在黑名单中")
+        return SendResult(status="ok")
+
+
+@pytest.mark.parametrize("refused", ["13800000000", "13900000000"], ids=["first", "last"])
+def test_one_refused_mobile_fails_alone_and_the_units_other_number_gets_the_sms(
+        store: Store, refused: str) -> None:
+    """法规科 has two numbers; the platform refuses one. The other still gets the SMS, the
+    notice counts as sent, and the admin is told which number to fix. Before, a refused
+    first number failed the notice and the second number never got it."""
+    load(store, [notice("1", "法规科", "sms", ("13800000000", "13900000000"))])
+    sms, email = Blacklist({refused}), Recorder("email")
+    admin = Contact(name="管理员", email=("admin@example.gov.cn",))
+    report = dispatcher(store, {"sms": sms, "email": email}, "a",
+                        admin=admin).dispatch(at("2026-06-01"))
+    assert [m.to for m in sms.sent] == [("13800000000",), ("13900000000",)]
+    assert (report.sent, report.failed) == (1, 0) and statuses(store) == {"1:法规科": SENT}
+    [told] = email.sent
+    assert refused in told.text and "号码在黑名单中" in told.text
+
+
+def test_every_mobile_refused_is_one_failure_told_once(store: Store) -> None:
+    load(store, [notice("1", "法规科", "sms", ("13800000000", "13900000000"))])
+    sms, email = Blacklist({"13800000000", "13900000000"}), Recorder("email")
+    admin = Contact(name="管理员", email=("admin@example.gov.cn",))
+    report = dispatcher(store, {"sms": sms, "email": email}, "a",
+                        admin=admin).dispatch(at("2026-06-01"))
+    assert (report.sent, report.failed) == (0, 1) and len(sms.sent) == 2
+    [told] = email.sent
+    assert told.text.count("号码在黑名单中") == 1
+
+
 class Refusing(Recorder):
     def send(self, message: Message) -> SendResult:
         self.sent.append(message)

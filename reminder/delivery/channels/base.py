@@ -49,6 +49,9 @@ class Message:
     parts: int = 1
     keys: tuple[str, ...] = ()
     url: str = ""  # the reader's page, for channels that show one button (a WeCom textcard)
+    # One of several copies of one text, one per address (an SMS per mobile number): an
+    # address the provider refuses fails alone, and the others still get it.
+    copy: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.part <= self.parts:

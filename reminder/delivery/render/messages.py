@@ -119,7 +119,7 @@ def _per_address(short: Brief, subject: str, notices: Sequence[Notice],
     keys = tuple(n.key for n in notices)
     total = len(addresses) or 1
     return [Message(subject=short.title, text=short.text, url=short.link, to=(address,),
-                    part=i, parts=total, keys=keys if i == total else ())
+                    part=i, parts=total, keys=keys if i == total else (), copy=total > 1)
             for i, address in enumerate(addresses or ("",), 1)]
 
 
