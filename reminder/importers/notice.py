@@ -113,28 +113,36 @@ def notice_rows(lines: Sequence[str]) -> tuple[list[list[str]], list[str]] | Non
     rows: list[list[str]] = [HEADER]
     prose: list[str] = []
     current: list[str] | None = None  # the open task row, until its labels are read
+    labelled: list[str] | None = None  # the row the line above labelled
     for found, i in marked:
         line = lines[i]
-        if found is not None and _DEPTH[found[0]] == task_depth:
+        previous, labelled = labelled, None
+        if found is None and previous is not None and (parts := _label_line(line)) is not None \
+                and not any(previous[_ROLE_COLUMN[r]] for r in parts):
+            # "牵头单位：…" and "责任单位：…" on lines of their own, one after the other
+            # (lishan.gov.cn): both belong to the item above.
+            _fill(previous, parts)
+            labelled = previous
+        elif found is not None and _DEPTH[found[0]] == task_depth:
             kind, number, text = found
             text, parts = split_labels(text)
             current = [number if kind == "arabic" else "", text.rstrip("。"), "", "", "", ""]
             rows.append(current)
             if parts:
                 _fill(current, parts)
-                current = None
+                current, labelled = None, current
         elif found is not None and _DEPTH[found[0]] < task_depth:
             rows.append([line])
             current = None
         elif current is not None and (parts := _label_line(line)) is not None:
             _fill(current, parts)
-            current = None
+            current, labelled = None, current
         elif current is not None:
             text, parts = split_labels(line)  # the item's paragraph went on (or a sub-item)
             current[1] = f"{current[1]}{text}".rstrip("。")
             if parts:
                 _fill(current, parts)
-                current = None
+                current, labelled = None, current
         else:
             prose.append(line)
     return rows, prose

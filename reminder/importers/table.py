@@ -189,6 +189,11 @@ def _units(row: Sequence[str], header: Header) -> tuple[str, tuple[str, ...], tu
         lead_text, support_text = _cell(row, header, "lead"), _cell(row, header, "support")
         lead, support = split_names(lead_text), split_names(support_text)
         if lead or support:
+            # A 责任单位 column (or "责任单位：" label) beside 牵头单位 names the units that carry
+            # the task with the lead (dawa.gov.cn, lishan.gov.cn): they are supporting units,
+            # not a copy of the lead's cell to be ignored.
+            own = split_units(text) if text else ((), ())
+            support = (*support, *(u for u in (*own[0], *own[1]) if u not in support))
             text = text or "；".join(t for t in (lead_text, support_text) if t)
             return text, lead, tuple(s for s in support if s not in lead)
     lead, support = split_units(text)
