@@ -159,6 +159,7 @@ _REPORT_TO_AFTER = re.compile(
 _QUARTERS = re.compile(r"第([一二三四1-4])(?:季度)?(?=[、和及与]|季度)")
 _HALVES = re.compile(r"(上半年|下半年|全年)")
 # A stated date: a sentence that names none is no report date ("按季度报送…")
+_DAY_STATED = re.compile(r"\d{1,2}\s*(?:个工作日|日|天)")
 _STATED = re.compile(r"(\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月底|月底前|年底前|日前)")
 
 
@@ -187,7 +188,10 @@ def report_dates(lines: Iterable[str], year: int, issued: date | None) -> list[A
             if not _REPORT_VERB.search(sentence):
                 continue
             when = _when_part(sentence)
-            deadlines = [d for d in find_deadlines(when, year, issued) if d.kind == "once"]
+            # A recurring report with its day stated ("每季度结束后5日内…报送", "每月28日前")
+            # is a plan date as much as a dated one; a bare "每季度…报送" states none.
+            deadlines = [d for d in find_deadlines(when, year, issued)
+                         if d.kind == "once" or (d.kind == "recurring" and _DAY_STATED.search(d.text))]
             if not deadlines:
                 continue
             to = _REPORT_TO.search(sentence) or _REPORT_TO_AFTER.search(sentence)

@@ -304,7 +304,12 @@ def _build_one(
     for row in body:
         if on_row:
             on_row()
-        if header.matches(row) or (row[0].startswith(("注：", "注:", "备注")) and len(set(row)) <= 2):
+        if header.matches(row):
+            continue
+        if row[0].startswith(("注：", "注:", "备注")) and len(set(row)) <= 2:
+            # The table's footnote: read with the prose, where "各牵头单位于每季度结束后5日内
+            # …报送" becomes a plan date instead of vanishing with the row.
+            prose.append(row[0])
             continue
         deadline_cell = _cell(row, header, "deadline")
         if deadline_cell:

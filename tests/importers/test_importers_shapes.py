@@ -401,3 +401,16 @@ def test_shape_imports_every_task_unit_and_deadline(shape: Shape, fmt: str, tmp_
         assert tasks[task_id].section == section, task_id
     for task_id, start in shape.titles.items():
         assert tasks[task_id].title.startswith(start), (task_id, tasks[task_id].title)
+
+
+@pytest.mark.parametrize("fmt", ["html", "docx", "xlsx"])
+def test_footnote_under_the_table_keeps_its_report_date(fmt: str, tmp_path: Path) -> None:
+    """"注：各牵头单位于每季度结束后5日内…报送…" in the table's last row is a deadline the
+    coordinator wants reminded, not a row to skip."""
+    shape = next(s for s in SHAPES if s.name == "sections-two-step-deadlines-footnote")
+    import_document(make(shape, fmt, tmp_path / "in"), tmp_path / "plan")
+    import tomllib
+
+    plan = tomllib.loads((tmp_path / "plan" / "plan.toml").read_text(encoding="utf-8"))
+    assert [(d["deadline"], d["to"]) for d in plan.get("dates", [])] == [
+        ("每季度结束后5日内", "市政府督查室")]
