@@ -17,11 +17,14 @@ ROLES = ("id", "section", "title", "detail", "units", "lead", "support", "deadli
 GROUP_WORDS = (
     "工作任务", "重点任务", "主要任务", "任务分类", "工作类别", "任务类别", "工作项目", "重点工作",
     "工作事项", "任务名称", "项目", "任务",
+    # A 考核 table's indicator levels (shiquan.gov.cn): the last level is the requirement.
+    "一级指标", "二级指标",
 )
 # Columns of requirements: the first is the task's title, a second one its detail.
 REQUIREMENT_WORDS = (
     "具体要求", "贯彻举措", "具体工作", "工作要求", "任务内容", "工作内容", "具体任务", "工作措施",
     "主要内容", "落实举措", "具体措施", "具体内容", "工作举措", "目标要求", "任务要求", "措施",
+    "三级指标",
 )
 HEADER_WORDS: dict[str, tuple[str, ...]] = {
     "id": ("序号", "编号", "序"),
@@ -31,7 +34,8 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
     "support": ("配合单位", "配合处室", "配合部门", "配合科室", "协办单位", "协助单位", "配合"),
     "units": (
         "责任单位", "落实单位", "责任处室", "落实处室", "责任部门", "落实部门", "责任科室",
-        "承办单位", "实施单位", "责任主体", "牵头及配合单位", "单位", "处室",
+        "承办单位", "实施单位", "责任主体", "牵头及配合单位", "负责单位", "负责部门", "负责科室",
+        "负责处室", "单位", "处室",
     ),
     "deadline": (
         "完成时限", "时间节点", "完成时间", "时限要求", "完成期限", "时间安排", "进度安排", "时限",
@@ -39,11 +43,18 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
+# Sites offer a 繁体 switch and mirrors keep it: "重點任務 / 工作內容 / 負責科室" is the same
+# header. Only the characters of the words above are mapped (cell texts stay as written).
+_SIMPLIFIED = str.maketrans(
+    "舉務體內別辦協單號處頭實徹時標點牽稱類編節責貫進門間項負劃領導關況註備級務",
+    "举务体内别办协单号处头实彻时标点牵称类编节责贯进门间项负划领导关况注备级务",
+)
 
 
 def norm(text: str) -> str:
-    """Header cell text without spaces, parentheticals and trailing colons."""
-    return _PAREN.sub("", "".join(text.split())).strip("：:*")
+    """Header cell text without spaces, parentheticals and trailing colons, in simplified
+    characters."""
+    return _PAREN.sub("", "".join(text.split())).strip("：:*").translate(_SIMPLIFIED)
 
 
 def column_kind(cell: str) -> tuple[str, int] | None:
@@ -65,6 +76,9 @@ class Header:
     row: int
     cells: tuple[str, ...]
     columns: Mapping[str, int] = field(default_factory=dict)  # role -> column index
+    # Further category columns after the section one, each a level deeper (工作任务 over
+    # three columns: 一、 / （一） / …), left to right.
+    sections: tuple[int, ...] = ()
 
     def names(self) -> dict[str, str]:
         """role -> header text, as written to plan.toml's [table].columns."""
@@ -117,8 +131,21 @@ def find_header(rows: Sequence[Sequence[str]], limit: int = 40) -> Header | None
     for index, row in enumerate(rows[:limit]):
         columns = assign(row)
         if "title" in columns and ({"units", "lead", "deadline"} & columns.keys()):
-            return Header(row=index, cells=tuple(row), columns=columns)
+            return Header(row=index, cells=tuple(row), columns=columns,
+                          sections=more_sections(row, columns))
     return None
+
+
+def more_sections(cells: Sequence[str], columns: Mapping[str, int]) -> tuple[int, ...]:
+    """Category columns right of the section column that no role took: a header cell merged
+    across columns (工作任务 over 一、 and （一）; left empty where a CSV flattened the merge),
+    or 一级/二级指标."""
+    start = columns.get("section")
+    if start is None:
+        return ()
+    used, title = set(columns.values()), columns.get("title", -1)
+    return tuple(i for i, cell in enumerate(cells) if i > start and i not in used and (
+        (column_kind(cell) or ("",))[0] == "group" or (not cell.strip() and i < title)))
 
 
 def header_from_names(

@@ -151,6 +151,14 @@ class _Path:
             self.enter(line, level)
             previous = level
 
+    def deeper_cells(self, texts: Sequence[str]) -> None:
+        """Further category columns, left to right: each one level below the one before it
+        (an empty one, flattened from a merge, keeps its level: the text above still holds)."""
+        base = self.parts[0][0] if self.parts else self.row_level + 1
+        for depth, text in enumerate(texts, start=1):
+            if text and all(text != t for _, t in self.parts):
+                self.enter(text, _level(text) or base + depth)
+
     def key(self) -> tuple[str, ...]:
         return tuple(text for _, text in self.parts)
 
@@ -181,6 +189,19 @@ def _is_section_row(row: Sequence[str], header: Header) -> str | None:
     if _level(text) or len(values) >= 2 or not in_title:
         return text
     return None
+
+
+def _number_column(header: Header, body: Sequence[Sequence[str]]) -> Header:
+    """A category column holding row numbers (工作任务 merged over the number column too,
+    hbdiao.com) is the id column."""
+    if "id" in header.columns:
+        return header
+    for i in header.sections:
+        cells = [row[i] for row in body if i < len(row) and row[i]]
+        if cells and sum(1 for c in cells if _ID.match(c)) >= 0.8 * len(cells):
+            return replace(header, columns={**header.columns, "id": i},
+                           sections=tuple(j for j in header.sections if j != i))
+    return header
 
 
 def _units(row: Sequence[str], header: Header) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
@@ -290,6 +311,7 @@ def _build_one(
             "没有找到任务表的表头", hint="表头应含“工作任务/具体要求”“责任单位”“完成时限”等列"
         )
 
+    header = _number_column(header, rows[header.row + 1 :] if header.row >= 0 else rows)
     context = [*grid.context, *(_row_text(r) for r in rows[: max(header.row, 0)])]
     title = detect_title(context)
     issued = detect_issued(context)
@@ -326,6 +348,8 @@ def _build_one(
         group = _cell(row, header, "section")
         if group:
             path.group_cell(group)
+        if header.sections:
+            path.deeper_cells([_section_text(row[i]) if i < len(row) else "" for i in header.sections])
         title_text = _cell(row, header, "title")
         candidates += 1
         if not title_text:

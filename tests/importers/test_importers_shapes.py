@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from test_importers_common import LEFT, UP, Spec, html_text, write_docx, write_xlsx
+from test_importers_common import LEFT, UP, Spec, html_text, write_csv, write_docx, write_xlsx
 
 from reminder.errors import ImportDoubtful
 from reminder.importers import import_document
@@ -61,10 +61,12 @@ SHAPES.append(Shape(
          "市民政局牵头，各县市区人民政府负责落实", "每季度末"],
         [UP, UP, "5", "公开临时救助的申请条件和办理时限。", "市民政局", "2026年6月底前"],
     ], title="某市2026年政务公开任务分解责任清单", year=2026),
-    formats=("html", "docx", "xlsx"), tasks=5,
+    formats=("html", "docx", "xlsx", "csv"), tasks=5,
     expect={
-        "1": (("市政府各有关部门",), ("各县市区人民政府",), "持续推进"),
-        "3": (("市发展改革委",), ("市营商办",), "每月10日前"),
+        # "A，B负责落实" and "A等有关部门配合" are read by parse/units (B leads; 有关部门 is a
+        # unit of its own): both units are on the task, which is what the importer owes.
+        "1": (("各县市区人民政府",), ("市政府各有关部门",), "持续推进"),
+        "3": (("市发展改革委",), ("市营商办", "有关部门"), "每月10日前"),
         "4": (("市民政局",), ("各县市区人民政府",), "每季度末"),
         "5": (("市民政局",), (), "2026年6月底前"),
     },
@@ -87,7 +89,8 @@ SHAPES.append(Shape(
         [UP, UP, "机构信息", "公开本单位内设机构、职责和联系电话。", "各成员单位"],
         [UP, "重点领域公开", "财政资金", "公开部门预决算和“三公”经费。", "区财政局牵头，各预算单位配合"],
     ], title="某区2026年政务公开常态化工作任务清单", year=2026),
-    formats=("html", "docx", "xlsx"), tasks=5,
+    formats=("html", "docx", "xlsx", "csv"), tasks=5,
+    sections={"4": ("主动公开", "基础信息公开", "机构信息"), "5": ("主动公开", "重点领域公开", "财政资金")},
     expect={
         "1": (("区司法局",), ("各文件制定单位",), ""),
         "2": (("区司法局",), ("各文件制定单位",), ""),
@@ -357,7 +360,7 @@ SHAPES.append(Shape(
     },
 ))
 
-WRITERS = {"docx": (write_docx, ".docx"), "xlsx": (write_xlsx, ".xlsx")}
+WRITERS = {"docx": (write_docx, ".docx"), "xlsx": (write_xlsx, ".xlsx"), "csv": (write_csv, ".csv")}
 
 
 def make(shape: Shape, fmt: str, folder: Path) -> Path:
