@@ -27,8 +27,35 @@ def _unit_like(text: str) -> bool:
     return bool(lead or support) and len(text) <= 60
 
 
+def _names_row(rows: Sequence[Sequence[str]]) -> int:
+    """The row naming the columns in words no list knows ("序号 事项 经办科室 办结期限"):
+    among the first rows, one of three or more short cells without a digit, followed by a
+    row that has digits or long text. -1 when there is none."""
+    for index, row in enumerate(rows[:5]):
+        cells = [c for c in row if c]
+        if len(cells) < 3 or any(len(c) > 8 or any(ch.isdigit() for ch in c) for c in cells):
+            continue
+        following = rows[index + 1] if index + 1 < len(rows) else []
+        if any(len(c) > 8 or any(ch.isdigit() for ch in c) for c in following):
+            return index
+    return -1
+
+
 def infer_header(rows: Sequence[Sequence[str]]) -> Header | None:
-    """Guess id / section / title / units / deadline columns from what the cells hold."""
+    """Guess id / section / title / units / deadline columns from what the cells hold. A row
+    of column names found above the cells is the header (read as a task it would make a
+    unit of "经办科室" and push every number down by one)."""
+    named = _names_row(rows)
+    found = _infer(rows[named + 1 :])
+    if found is None or named < 0:
+        return found
+    due = found.columns.get("deadline")
+    if due is not None and due < len(rows[named]) and looks_like_deadline(rows[named][due]):
+        return _infer(rows)  # a short first task ("…｜办公室｜长期"), not column names
+    return Header(row=named, cells=tuple(rows[named]), columns=found.columns)
+
+
+def _infer(rows: Sequence[Sequence[str]]) -> Header | None:
     width = max((len(r) for r in rows), default=0)
     if width < 2:
         return None

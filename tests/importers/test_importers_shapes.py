@@ -417,3 +417,28 @@ def test_footnote_under_the_table_keeps_its_report_date(fmt: str, tmp_path: Path
     plan = tomllib.loads((tmp_path / "plan" / "plan.toml").read_text(encoding="utf-8"))
     assert [(d["deadline"], d["to"]) for d in plan.get("dates", [])] == [
         ("每季度结束后5日内", "市政府督查室")]
+
+
+def test_column_names_no_list_knows_are_the_header_not_a_task() -> None:
+    """"序号｜事项｜经办科室｜办结期限": read as a task, "经办科室" became a unit and every
+    document number moved down by one."""
+    from reminder.importers.table import Grid, build_table
+
+    rows = [["序号", "事项", "经办科室", "办结期限"],
+            ["1", "修订本局信息发布审核办法，明确审核流程", "办公室", "6月底前"],
+            ["2", "按季度公开本局财政资金使用情况", "财务科", "每季度末"],
+            ["3", "办理政府信息公开申请，按法定期限答复", "法规科", "长期"]]
+    table = build_table(Grid(rows=rows))
+    assert [(t.id, t.lead, t.deadline_text) for t in table.tasks] == [
+        ("1", ("办公室",), "6月底前"), ("2", ("财务科",), "每季度末"), ("3", ("法规科",), "长期")]
+    assert table.columns == {"id": "序号", "title": "事项", "units": "经办科室", "deadline": "办结期限"}
+
+
+def test_a_short_first_task_is_not_taken_for_column_names() -> None:
+    from reminder.importers.table import Grid, build_table
+
+    rows = [["政策解读", "办公室", "长期"],  # no digit, no cell over 8 characters
+            ["按季度公开本局财政资金使用情况，在门户网站专栏发布", "财务科", "每季度末"],
+            ["办理政府信息公开申请，按法定期限答复并登记台账", "法规科", "长期"]]
+    table = build_table(Grid(rows=rows))
+    assert table.tasks[0].title == "政策解读"
