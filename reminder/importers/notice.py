@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from reminder.importers.header import column_kind
+from reminder.importers.stream import units_cell
 from reminder.parse.units import split_names, split_units
 
 HEADER = ["序号", "具体要求", "牵头单位", "配合单位", "责任单位", "完成时限"]
@@ -30,6 +31,7 @@ _OPEN, _CLOSE = "（(", "）)"
 _ROLES = ("units", "lead", "support", "deadline")
 _LABEL_ONLY = {"时间": "deadline"}  # a label, though too vague for a table header
 _SEPARATORS = " \u3000\t，,；;、。.．"
+_ROLE_WORDS = re.compile(r"牵头|配合|负责|落实|参与")
 
 
 def _marker(line: str) -> tuple[str, str, str] | None:
@@ -75,10 +77,14 @@ def _trailing_group(text: str) -> tuple[str, str] | None:
 
 
 def split_labels(text: str) -> tuple[str, dict[str, str]]:
-    """(item text, labelled parts) — parts {} when the text ends with none."""
+    """(item text, labelled parts) — parts {} when the text ends with none. A bracket of
+    units without a label, "（市政府办公室、市审改办牵头，市级各有关部门按职责分工负责）"
+    (newton.com.tw, sxqzlawfirm.com shapes), is the item's units."""
     group = _trailing_group(text)
     if group is not None and (parts := labels(group[1])) is not None:
         return group[0], parts
+    if group is not None and _ROLE_WORDS.search(group[1]) and units_cell(group[1]):
+        return group[0], {"units": group[1].strip()}
     return text, {}
 
 
