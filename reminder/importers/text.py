@@ -77,7 +77,31 @@ def _pipe_rows(lines: list[str]) -> Grid:
             rows.append([line.strip().lstrip("#").strip()])
         else:
             context.append(line.strip().lstrip("#").strip())
-    return Grid(rows=rows, context=context, flattened=True)
+    return Grid(rows=_unshifted(rows), context=context, flattened=True)
+
+
+def _unshifted(rows: list[list[str]]) -> list[list[str]]:
+    """Rows a site wrote without their merged cells: "3.及时答复… | 各科室 | |" under
+    "工作任务 | 具体要求 | 责任部门" (sd-xs.com) lost the category cell and slid left. Such a row
+    has its numbered requirement left of the title column and empty cells at its end; it is
+    moved right so the requirement sits under the title (the category, merged, is empty)."""
+    from reminder.importers.header import find_header
+
+    header = find_header(rows)
+    title = header.columns.get("title") if header else None
+    if header is None or not title:
+        return rows
+    out = rows[: header.row + 1]
+    for row in rows[header.row + 1 :]:
+        at = next((i for i, c in enumerate(row) if c.strip()), len(row))
+        shift = title - at
+        under_title = row[title] if title < len(row) else ""
+        if (shift > 0 and at < len(row) and stream._NUMBERED.match(row[at])
+                and not stream._NUMBERED.match(under_title)
+                and not any(c.strip() for c in row[len(row) - shift :])):
+            row = [""] * shift + row[: len(row) - shift]
+        out.append(row)
+    return out
 
 
 def _tab_rows(lines: list[str]) -> Grid:

@@ -121,6 +121,7 @@ SHAPES.append(Shape(
         "5": (("各科室",), (), ""),
     },
     titles={"3": "及时答复网民留言", "4": "按周更新微信公众号"},
+    sections={"4": ("二、做好网站专栏信息公开",), "5": ("三、加强政策解读",)},
 ))
 
 # -- 4. A notice whose numbered targets carry "牵头单位：" and "责任单位：" on lines of their
