@@ -18,7 +18,7 @@ from itertools import pairwise
 from reminder.errors import ImportFailed
 from reminder.importers import audience
 from reminder.importers.confidence import Confidence, assess, count_items
-from reminder.importers.header import Header, find_header, header_from_names
+from reminder.importers.header import Header, find_header, header_from_names, norm
 from reminder.importers.infer import infer_header
 from reminder.importers.meta import (
     detect_issued,
@@ -204,6 +204,27 @@ def _number_column(header: Header, body: Sequence[Sequence[str]]) -> Header:
     return header
 
 
+_MEASURES = ("措施", "举措")
+
+
+def _measures_beside_tasks(header: Header, body: Sequence[Sequence[str]]) -> Header:
+    """"主要任务 | … | 主要措施" where every row names its own task (m.xwwlqbz.cn shape): the
+    task column is the title and the measures its detail, not a section over a measure.
+    A category merged over several rows, or marked 一、/（一）, stays a section."""
+    section, title = header.columns.get("section"), header.columns.get("title")
+    if section is None or title is None or "detail" in header.columns:
+        return header
+    if not norm(header.cells[title]).endswith(_MEASURES):
+        return header
+    cells = [row[section] for row in body if section < len(row) and title < len(row) and row[title]]
+    named = [c for c in cells if c]
+    if (not named or len(named) < 0.8 * len(cells) or len(set(named)) < len(named)
+            or any(_level(c) for c in named)):
+        return header
+    columns = {role: i for role, i in header.columns.items() if role != "section"}
+    return replace(header, columns={**columns, "title": section, "detail": title})
+
+
 def _units(row: Sequence[str], header: Header) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     text = _cell(row, header, "units")
     if "lead" in header.columns or "support" in header.columns:
@@ -312,6 +333,7 @@ def _build_one(
         )
 
     header = _number_column(header, rows[header.row + 1 :] if header.row >= 0 else rows)
+    header = _measures_beside_tasks(header, rows[header.row + 1 :] if header.row >= 0 else rows)
     context = [*grid.context, *(_row_text(r) for r in rows[: max(header.row, 0)])]
     title = detect_title(context)
     issued = detect_issued(context)
