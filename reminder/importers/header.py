@@ -16,7 +16,7 @@ ROLES = ("id", "section", "title", "detail", "units", "lead", "support", "deadli
 # Column of groups ("（一）做好各类规划主动公开"): a section path when a requirement column exists.
 GROUP_WORDS = (
     "工作任务", "重点任务", "主要任务", "任务分类", "工作类别", "任务类别", "工作项目", "重点工作",
-    "工作事项", "任务名称", "项目", "任务",
+    "工作事项", "任务名称", "项目", "任务", "类别",
     # A 考核 table's indicator levels (shiquan.gov.cn): the last level is the requirement.
     "一级指标", "二级指标",
 )
@@ -26,6 +26,10 @@ REQUIREMENT_WORDS = (
     "主要内容", "落实举措", "具体措施", "具体内容", "工作举措", "目标要求", "任务要求", "措施",
     "三级指标",
 )
+# Columns naming people, not units (牵头领导 / 责任领导 / 责任人, gaotang.gov.cn and
+# m.xwwlqbz.cn shapes): header words, so the header is found, but never a units column —
+# "牵头领导" is no 牵头单位, and "常务副县长" no unit to remind.
+PERSON_WORDS = ("领导", "责任人", "负责人", "联系人")
 HEADER_WORDS: dict[str, tuple[str, ...]] = {
     "id": ("序号", "编号", "序"),
     # Our own tasks.csv names its section column so; with it, 工作任务 is the title.
@@ -62,7 +66,8 @@ def column_kind(cell: str) -> tuple[str, int] | None:
     text = norm(cell)
     if not text or len(text) > 14:
         return None
-    for kind, words in (("group", GROUP_WORDS), ("req", REQUIREMENT_WORDS), *HEADER_WORDS.items()):
+    for kind, words in (("person", PERSON_WORDS), ("group", GROUP_WORDS), ("req", REQUIREMENT_WORDS),
+                        *HEADER_WORDS.items()):
         for rank, word in enumerate(words):
             if text == word or (len(word) >= 2 and word in text and len(text) <= len(word) + 4):
                 return kind, rank
@@ -101,6 +106,8 @@ def assign(cells: Sequence[str]) -> dict[str, int]:
         if found is None or i in columns.values():
             continue
         kind, rank = found
+        if kind == "person":
+            continue
         if kind == "group":
             groups.append(i)
         elif kind == "req":

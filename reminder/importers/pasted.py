@@ -70,9 +70,11 @@ def grid(lines: Sequence[str], year: int | None) -> Grid | None:
     columns = _columns(header, roles, bool(anchors))
     table, unplaced = _rebuild(cells, anchors, columns, header, year,
                                context=[t for _, t in texts[:start]])
-    if unplaced and roles.get("id") == 0 and not piped:
+    if unplaced and roles.get("id") == 0 and not piped and not {"lead", "support"} <= roles.keys():
         # One paragraph per cell after a 序号 column, with section headings inside the rows
         # and cells of several paragraphs: the Word paste stream.rebuild reads (seed 004).
+        # It knows one units column only: with 牵头 and 配合 columns it would put a unit in
+        # the title, so those tables keep this parse and its notes, line by line.
         return None
     return table
 

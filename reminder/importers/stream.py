@@ -99,3 +99,19 @@ def rebuild(cells: Sequence[str], year: int | None) -> tuple[list[list[str]], li
         rows.extend(_row(current, number, year))
     rows.extend([p] for p in pending)
     return rows, context
+
+
+def doubts(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows rebuilt here whose title is a short cell while a longer plain text sits before it
+    in the row: a cell the stream lacked (an empty deadline, a "按时限" no rule reads) moved
+    the title onto the next cell. Named by row number for review."""
+    notes = []
+    for row in rows[1:]:
+        if len(row) != len(HEADER) or not row[0]:
+            continue
+        title = row[2]
+        before = [line for line in row[1].split("\n") if line and not MARKED.match(line)]
+        if len(title) <= 12 and any(len(line) > len(title) for line in before):
+            notes.append(f"序号 {row[0]} 的一行无法确定哪一格是任务内容（“{title}”还是“{before[-1][:15]}”），"
+                         "请核对")
+    return notes

@@ -48,7 +48,7 @@ class TextImporter:
             return cells
         if nonempty and sum(1 for line in nonempty if line.rstrip().endswith("|")) >= len(nonempty) / 2:
             rows, context = stream.rebuild([line.rstrip().rstrip("|") for line in lines], year)
-            return Grid(rows=rows, context=context, flattened=True)
+            return Grid(rows=rows, context=context, flattened=True, notes=stream.doubts(rows))
         if sum(1 for line in nonempty if "\t" in line.strip(" \t")) >= 3:
             return _tab_rows(lines)
         if sum(1 for line in nonempty if line.startswith("\t")) >= 3:
@@ -56,7 +56,7 @@ class TextImporter:
         if (found := notice_rows(lines)) is not None:
             return Grid(rows=found[0], context=found[1], from_text=True)
         rows, context = stream.rebuild(lines, year)
-        return Grid(rows=rows, context=context, flattened=True)
+        return Grid(rows=rows, context=context, flattened=True, notes=stream.doubts(rows))
 
 
 def _pipe_rows(lines: list[str]) -> Grid:
