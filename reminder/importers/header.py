@@ -84,6 +84,9 @@ class Header:
     # Further category columns after the section one, each a level deeper (工作任务 over
     # three columns: 一、 / （一） / …), left to right.
     sections: tuple[int, ...] = ()
+    # A deadline header over several columns with a row of periods under it (进度安排 over
+    # 一季度…四季度): (column, period) for each, the deadline cell being all of them.
+    periods: tuple[tuple[int, str], ...] = ()
 
     def names(self) -> dict[str, str]:
         """role -> header text, as written to plan.toml's [table].columns."""
@@ -168,3 +171,27 @@ def header_from_names(
             columns = {role: cells.index(w) for role, w in wanted.items()}
             return Header(row=index, cells=tuple(row), columns=columns)
     return None
+
+
+def period_row(header: Header, row: Sequence[str]) -> tuple[tuple[int, str], ...]:
+    """The periods of a two-row header: under a deadline cell merged over several columns
+    (进度安排 / 时间节点), the row below names each column (一季度, 二季度 … or 3月底前, 6月底前);
+    elsewhere that row repeats the header (merged down) or is empty. () when it is no such row."""
+    due = header.columns.get("deadline")
+    if due is None or due + 1 >= len(header.cells):
+        return ()
+    word = header.cells[due]
+    span = [due]
+    for j in range(due + 1, len(header.cells)):
+        if header.cells[j] not in (word, "") or j >= len(row) or not row[j]:
+            break
+        span.append(j)
+    if len(span) < 2 or len(row) <= span[-1]:
+        return ()
+    labels = [row[j] for j in span]
+    if len(set(labels)) < len(labels) or any(len(label) > 10 for label in labels):
+        return ()
+    others = [i for i in range(len(row)) if i not in span]
+    if any(row[i] and norm(row[i]) != norm(header.cells[i]) for i in others if i < len(header.cells)):
+        return ()
+    return tuple((j, row[j]) for j in span)

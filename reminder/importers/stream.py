@@ -115,3 +115,4 @@ def doubts(rows: Sequence[Sequence[str]]) -> list[str]:
             notes.append(f"序号 {row[0]} 的一行无法确定哪一格是任务内容（“{title}”还是“{before[-1][:15]}”），"
                          "请核对")
     return notes
+

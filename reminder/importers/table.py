@@ -18,7 +18,7 @@ from itertools import pairwise
 from reminder.errors import ImportFailed
 from reminder.importers import audience
 from reminder.importers.confidence import Confidence, assess, count_items
-from reminder.importers.header import Header, find_header, header_from_names, norm
+from reminder.importers.header import Header, find_header, header_from_names, norm, period_row
 from reminder.importers.infer import infer_header
 from reminder.importers.meta import (
     detect_issued,
@@ -345,6 +345,10 @@ def _build_one(
     prose: list[str] = []  # report sentences that arrived as rows
     candidates = 0  # rows that look like task rows, for the confidence report
     body = rows[header.row + 1 :] if header.row >= 0 else rows
+    if body and (periods := period_row(header, body[0])):
+        # 进度安排 over 一季度…四季度: every column is a step of the deadline, not only the
+        # first, and the row naming them is no task (it made one of "责任单位").
+        header, body = replace(header, periods=periods), body[1:]
     for row in body:
         if on_row:
             on_row()
@@ -356,6 +360,9 @@ def _build_one(
             prose.append(row[0])
             continue
         deadline_cell = _cell(row, header, "deadline")
+        if header.periods:
+            deadline_cell = "；".join(f"{label}：{row[j]}" for j, label in header.periods
+                                     if j < len(row) and row[j])
         if deadline_cell:
             carried = deadline_cell
         elif grid.flattened:
