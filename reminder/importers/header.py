@@ -169,7 +169,11 @@ def header_from_names(
         cells = [norm(c) for c in row]
         if all(w in cells for w in wanted.values()):
             columns = {role: cells.index(w) for role, w in wanted.items()}
-            return Header(row=index, cells=tuple(row), columns=columns)
+            if "id" in columns and list(columns.values()).count(columns["id"]) > 1:
+                # 工作任务 merged over the number column names both: the numbers find it again
+                del columns["id"]
+            return Header(row=index, cells=tuple(row), columns=columns,
+                          sections=more_sections(row, columns))
     return None
 
 

@@ -488,3 +488,16 @@ def test_a_short_first_task_is_not_taken_for_column_names() -> None:
             ["办理政府信息公开申请，按法定期限答复并登记台账", "法规科", "长期"]]
     table = build_table(Grid(rows=rows))
     assert table.tasks[0].title == "政策解读"
+
+
+def test_reimport_keeps_every_category_level(tmp_path: Path) -> None:
+    """plan.toml's [table].columns names one section column: the deeper category columns
+    beside it are found again on re-import, so the section paths do not change."""
+    shape = next(s for s in SHAPES if s.name == "three-category-columns")
+    source = make(shape, "html", tmp_path / "in")
+    import_document(source, tmp_path / "plan")
+    first = {t.id: t.section for t in read_tasks_csv(tmp_path / "plan" / "tasks.csv")}
+    report = import_document(source, tmp_path / "plan")
+    again = {t.id: t.section for t in read_tasks_csv(tmp_path / "plan" / "tasks.csv")}
+    assert again == first and len(first["3"]) == 2
+    assert not (report.added or report.removed or report.changed)
