@@ -345,14 +345,15 @@ def _build_one(
     prose: list[str] = []  # report sentences that arrived as rows
     candidates = 0  # rows that look like task rows, for the confidence report
     body = rows[header.row + 1 :] if header.row >= 0 else rows
+    period_cells: list[str] = []
     if body and (periods := period_row(header, body[0])):
         # 进度安排 over 一季度…四季度: every column is a step of the deadline, not only the
         # first, and the row naming them is no task (it made one of "责任单位").
-        header, body = replace(header, periods=periods), body[1:]
+        header, period_cells, body = replace(header, periods=periods), body[0], body[1:]
     for row in body:
         if on_row:
             on_row()
-        if header.matches(row):
+        if header.matches(row) or row == period_cells:  # both header rows repeat on each page
             continue
         if row[0].startswith(("注：", "注:", "备注")) and len(set(row)) <= 2:
             # The table's footnote: read with the prose, where "各牵头单位于每季度结束后5日内
