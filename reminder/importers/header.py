@@ -50,15 +50,20 @@ _PAREN = re.compile(r"[（(][^）)]*[）)]")
 # Sites offer a 繁体 switch and mirrors keep it: "重點任務 / 工作內容 / 負責科室" is the same
 # header. Only the characters of the words above are mapped (cell texts stay as written).
 _SIMPLIFIED = str.maketrans(
-    "舉務體內別辦協單號處頭實徹時標點牽稱類編節責貫進門間項負劃領導關況註備級務",
-    "举务体内别办协单号处头实彻时标点牵称类编节责贯进门间项负划领导关况注备级务",
+    "舉務體內別辦協單號處頭實徹時標點牽稱類編節責貫進門間項負劃領導關況註備級務計臺賬",
+    "举务体内别办协单号处头实彻时标点牵称类编节责贯进门间项负划领导关况注备级务计台账",
 )
+
+
+def simplified(text: str) -> str:
+    """``text`` with the header and title words' traditional characters simplified."""
+    return text.translate(_SIMPLIFIED)
 
 
 def norm(text: str) -> str:
     """Header cell text without spaces, parentheticals and trailing colons, in simplified
     characters."""
-    return _PAREN.sub("", "".join(text.split())).strip("：:*").translate(_SIMPLIFIED)
+    return simplified(_PAREN.sub("", "".join(text.split())).strip("：:*"))
 
 
 def column_kind(cell: str) -> tuple[str, int] | None:

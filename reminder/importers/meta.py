@@ -10,10 +10,12 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from reminder.importers.header import simplified
 from reminder.parse.numerals import to_int
 
-_TITLE_WORDS = re.compile(r"(分工方案|实施方案|工作方案|任务分工|工作要点|任务清单|工作计划|台账|分解表)")
+_TITLE_WORDS = re.compile(r"(方案|任务分工|要点|清单|工作计划|台账|分解表|一览表|责任分解|任务分解)")
 _YEAR = re.compile(r"(20\d{2})\s*年")
+_TITLE_ENDS = ("方案", "要点", "清单", "计划", "台账", "分解表", "一览表", "分解")
 _NOTICE_TITLE = re.compile(r"^关于.{2,70}的(?:通知|方案|实施意见|意见|安排|函)$")
 _HEADING_END = re.compile(r"(通知|方案|要点|清单|计划|台账|分解表|任务表)$")
 _LABELLED_DATE = re.compile(
@@ -30,11 +32,12 @@ def detect_title(lines: Iterable[str]) -> str:
     best: tuple[int, str] | None = None
     for raw in lines:
         line = " ".join(raw.split()).strip("《》 ")
-        if not line or len(line) > 80 or not _TITLE_WORDS.search(line):
+        probe = simplified(line)  # a page in traditional characters: 工作要點
+        if not line or len(line) > 80 or not _TITLE_WORDS.search(probe):
             continue
         score = 0
         score += 4 if _YEAR.search(line) else 0
-        score += 2 if line.endswith(("方案", "要点", "清单", "计划", "台账", "分解表")) else 0
+        score += 2 if probe.endswith(_TITLE_ENDS) else 0
         score -= 3 if ("关于印发" in line or line.endswith("通知")) else 0
         score -= 2 if ("当前位置" in line or ">" in line) else 0
         if best is None or score > best[0]:

@@ -453,6 +453,11 @@ def test_shape_imports_every_task_unit_and_deadline(shape: Shape, fmt: str, tmp_
         assert tasks[task_id].section == section, task_id
     for task_id, start in shape.titles.items():
         assert tasks[task_id].title.startswith(start), (task_id, tasks[task_id].title)
+    if shape.spec is not None and fmt not in PASTED:
+        import tomllib
+
+        plan = tomllib.loads((tmp_path / "plan" / "plan.toml").read_text(encoding="utf-8"))
+        assert plan["title"] == shape.spec.title
 
 
 @pytest.mark.parametrize("fmt", ["html", "docx", "xlsx"])
