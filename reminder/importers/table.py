@@ -177,7 +177,9 @@ def _is_section_row(row: Sequence[str], header: Header) -> str | None:
     passes through section rows."""
     side = {header.columns[r] for r in _SIDE_ROLES if r in header.columns}
     content = [c for i, c in enumerate(row) if i not in side]
-    values = [c for c in content if c] or [c for c in row if c]
+    values = [c for c in content if c]
+    if not values:
+        return None  # "12月底前" alone in its column: a flattened row of the task above
     distinct = set(values)
     if len(distinct) != 1:
         return None
@@ -344,6 +346,8 @@ def _build_one(
     drafts: list[dict] = []
     prose: list[str] = []  # report sentences that arrived as rows
     candidates = 0  # rows that look like task rows, for the confidence report
+    continued: list[int] = []  # drafts that repeat the requirement above (flattened merge)
+    untitled: list[str] = []  # rows with units but no requirement, named for review
     body = rows[header.row + 1 :] if header.row >= 0 else rows
     period_cells: list[str] = []
     if body and (periods := period_row(header, body[0])):
@@ -383,6 +387,20 @@ def _build_one(
         title_text = _cell(row, header, "title")
         candidates += 1
         if not title_text:
+            own = [_cell(row, header, r) for r in ("units", "lead", "support")]
+            if grid.flattened and drafts and (any(own) or _cell(row, header, "deadline")):
+                # A requirement merged over rows that each have their own units or deadline,
+                # flattened: the row is that requirement again, as a merge-aware reader has it.
+                above = drafts[-1]
+                units_text, lead, support = _units(row, header)
+                drafts.append(dict(
+                    id=above["id"], title=above["title"], section=path.key(),
+                    detail=_cell(row, header, "detail") or above["detail"], lead=lead,
+                    support=support, units_text=units_text, deadline_text=deadline_cell,
+                ))
+                continued.append(len(drafts) - 1)
+            elif any(own):
+                untitled.append(f"责任单位为“{next(u for u in own if u)}”的一行没有任务内容，未导入")
             continue
         number = _ID.match(_cell(row, header, "id"))
         numbered = _NUMBERED.match(title_text)
@@ -406,6 +424,9 @@ def _build_one(
         warnings.append(f"计划年度 {year} 是推测的（依据：{year_from}），请核对 plan.toml 的 year")
     filled = _fill_down(drafts) if grid.flattened else []
     ids = _assign_ids([d.pop("id") for d in drafts])
+    if continued:
+        warnings.append(f"任务 {'、'.join(ids[i] for i in continued)} 的工作任务一栏为空，"
+                        "已按合并单元格沿用上一项的任务内容，请核对")
     if filled:
         # A guess, if the likeliest one: say which tasks it made, so a unit that was really
         # missing from the source is caught at review, not in a month of wrong reminders.
@@ -429,7 +450,7 @@ def _build_one(
     if grid.from_text:
         expected = max(expected, count_items(grid.context))
     confidence = assess(tasks, default_deadline=default, expected=expected,
-                        from_text=grid.from_text, skipped=grid.skipped, notes=grid.notes)
+                        from_text=grid.from_text, skipped=grid.skipped, notes=[*grid.notes, *untitled])
     return PlanTable(
         tasks=tuple(tasks), columns=header.names(), title=title, year=year, issued=issued,
         default_deadline=default, dates=tuple(dates), units=tuple(dict.fromkeys(units)),

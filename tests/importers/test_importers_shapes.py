@@ -509,3 +509,44 @@ def test_reimport_keeps_every_category_level(tmp_path: Path) -> None:
     again = {t.id: t.section for t in read_tasks_csv(tmp_path / "plan" / "tasks.csv")}
     assert again == first and len(first["3"]) == 2
     assert not (report.added or report.removed or report.changed)
+
+
+# A requirement merged over two rows that each have their own unit and deadline (task 2),
+# and a row holding only one more deadline for it.
+MERGED_REQUIREMENT = [
+    ["序号", "具体要求", "责任单位", "完成时限"],
+    ["1", "公开部门预决算和“三公”经费。", "区财政局", "6月底前"],
+    ["2", "公开本级政府债务限额和余额。", "区财政局", "10月底前"],
+    [UP, UP, "区审计局", "12月底前"],
+    [UP, UP, UP, "次年1月底前"],
+    ["3", "公开重大建设项目批准和实施信息。", "区发改局", "长期"],
+]
+
+
+@pytest.mark.parametrize("fmt", ["html", "xlsx", "csv", "tsv"])
+def test_requirement_merged_over_rows_with_their_own_units(fmt: str, tmp_path: Path) -> None:
+    """Flattened (csv, pasted), the second and third rows of task 2 have no requirement: they
+    were skipped with their unit and deadlines, exit 0. Now each is task 2 again, named in
+    the warnings, as the merge-aware formats have it."""
+    spec = Spec(name="merged", before=["某区2026年政务公开任务分工"], rows=MERGED_REQUIREMENT,
+                title="某区2026年政务公开任务分工", year=2026)
+    shape = Shape(name="merged-requirement", source="", kind="table", spec=spec, expect={}, tasks=5)
+    report = import_document(make(shape, fmt, tmp_path / "in"), tmp_path / "plan")
+    tasks = [(t.id, t.lead, t.deadline_text) for t in read_tasks_csv(tmp_path / "plan" / "tasks.csv")]
+    assert tasks == [("1", ("区财政局",), "6月底前"), ("2", ("区财政局",), "10月底前"),
+                     ("2-2", ("区审计局",), "12月底前"), ("2-3", ("区审计局",), "次年1月底前"),
+                     ("3", ("区发改局",), "长期")]
+    if fmt in ("csv", "tsv"):
+        assert any("2-2、2-3 的工作任务一栏为空" in w for w in report.warnings)
+
+
+def test_units_without_a_requirement_stop_the_import() -> None:
+    """In a table read cell by cell (not flattened) an empty requirement beside a unit is no
+    merge: the row is named and the import stops for review."""
+    from reminder.importers.table import Grid, build_table
+
+    rows = [["序号", "具体要求", "责任单位", "完成时限"],
+            ["1", "公开部门预决算和“三公”经费。", "区财政局", "6月底前"],
+            ["", "", "区审计局", "12月底前"]]
+    table = build_table(Grid(rows=rows))
+    assert table.confidence.reasons()[0] == "责任单位为“区审计局”的一行没有任务内容，未导入"
