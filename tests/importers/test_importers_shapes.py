@@ -550,3 +550,24 @@ def test_units_without_a_requirement_stop_the_import() -> None:
             ["", "", "区审计局", "12月底前"]]
     table = build_table(Grid(rows=rows))
     assert table.confidence.reasons()[0] == "责任单位为“区审计局”的一行没有任务内容，未导入"
+
+
+@pytest.mark.parametrize("name", ["three-category-columns", "lead-and-responsible-columns",
+                                  "quarter-columns-under-one-header"])
+def test_shape_from_a_pdf_made_by_libreoffice(name: str, tmp_path: Path) -> None:
+    """The same tables ruled and printed to PDF (merged cells as drawn, the quarters' row
+    under 进度安排): read from the page layout, they give the same tasks."""
+    from office_fixtures import office_file
+
+    shape = next(s for s in SHAPES if s.name == name)
+    source = office_file("pdf", tmp_path / "pdf", shape.spec)
+    if source is None:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer-nogui)")
+    import_document(source, tmp_path / "plan")
+    tasks = {t.id: t for t in read_tasks_csv(tmp_path / "plan" / "tasks.csv")}
+    assert len(tasks) == shape.tasks
+    for task_id, (lead, support, deadline) in shape.expect.items():
+        assert (tasks[task_id].lead, tasks[task_id].support) == (lead, support), task_id
+        assert tasks[task_id].deadline_text.startswith(deadline), task_id
+    for task_id, section in shape.sections.items():
+        assert tasks[task_id].section == section, task_id
