@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-_OPEN = "（(【["
-_CLOSE = "）)】]"
+_OPEN = "（(【[〔"
+_CLOSE = "）)】]〕"
 _CLAUSE_SEPS = "，,；;。\n"
 _LIST_SEPS = "、/"
 _TRAILING = " \t\r\n。.；;，,、：:"
@@ -36,7 +36,11 @@ _MARKERS = sorted(
 )
 # A unit name ends with one of these (处, 科（室）, 单位, 中心…); anything else in a units cell
 # is prose ("结合实际", "采取有效措施抓好") and is dropped.
-_UNIT_END = set("处科室股办局委部队站所院馆厅司府心组会位门区镇街县市）)社行团校台园关联体业厂场署队员")
+_UNIT_END = set("处科室股办局委部队站所院馆厅司府心组会位门区镇街县市）)〕社行团校台园关联体业厂场署队员")
+# "A及B", "A和B": two units only where A ends like an office (住房和城乡建设局 and
+# 工业和信息化局 are one name each: 住房 and 工业 are no unit).
+_AND = ("以及", "及", "和", "与")
+_OFFICE_END = set("处科室股办局委部队站所院馆厅司府心组社校台区镇街县市）〕")
 # 道 alone ends prose too (渠道, 轨道); 街道 names a unit ("各街道").
 _UNIT_WORDS = ("街道",)
 # "会" joins two units ("综合处会各业务处室") only when it follows a unit name's last character,
@@ -110,6 +114,9 @@ def _names(text: str) -> list[str]:
             if name.startswith(junk) and len(name) > len(junk) + 1:
                 name = name[len(junk) :]
         name = name.replace("(", "（").replace(")", "）").strip()
+        for both in _and_split(name):
+            names.extend(_names(both[0]) + _names(both[1]))
+            name = ""
         head, sep, rest = name.partition("等")
         if sep and _unit_name(head) and _unit_name(rest):
             # "农业农村局等有关部门": the unit named, and the others as a group of their own
@@ -118,6 +125,20 @@ def _names(text: str) -> list[str]:
         if _unit_name(name) and len(name) <= 30:
             names.append(name)
     return names
+
+
+def _and_split(name: str) -> list[tuple[str, str]]:
+    """["A", "B"] for "A及B" where both are unit names and A ends like an office; [] else."""
+    depth = 0
+    for i, ch in enumerate(name):
+        depth += ch in _OPEN
+        depth -= ch in _CLOSE and depth > 0
+        for word in _AND:
+            if depth == 0 and name.startswith(word, i) and i >= 2:
+                head, tail = name[:i], name[i + len(word):]
+                if head[-1] in _OFFICE_END and _unit_name(head) and _unit_name(tail):
+                    return [(head, tail)]
+    return []
 
 
 def _unit_name(name: str) -> bool:
@@ -151,6 +172,14 @@ def split_units(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         else:
             clauses.append((_names(names_text), role))
 
+    # "A，B负责落实": a clause naming units without a role word shares the lead role of the
+    # clause right after it (both are responsible); before a 配合 clause it stays unroled,
+    # so "A，B配合" still has A lead.
+    for at in range(len(clauses) - 2, -1, -1):
+        names, role = clauses[at]
+        following = clauses[at + 1][1]
+        if role is None and names and following in ("strong", "weak"):
+            clauses[at] = (names, following)
     roles = {role for _, role in clauses}
     lead_role = "strong" if "strong" in roles else "weak" if "weak" in roles else None
     lead: list[str] = []

@@ -67,9 +67,9 @@ SHAPES.append(Shape(
     ], title="某市2026年政务公开任务分解责任清单", year=2026),
     formats=("html", "docx", "xlsx", "csv"), tasks=5, review=("lines",),
     expect={
-        # "A，B负责落实" and "A等有关部门配合" are read by parse/units (B leads; 有关部门 is a
-        # unit of its own): both units are on the task, which is what the importer owes.
-        "1": (("各县市区人民政府",), ("市政府各有关部门",), "持续推进"),
+        # "A，B负责落实": A leads as the first named (parse/units); "A等有关部门配合": 有关部门 is
+        # a group of its own. Both units are on the task, which is what the importer owes.
+        "1": (("市政府各有关部门",), ("各县市区人民政府",), "持续推进"),
         "3": (("市发展改革委",), ("市营商办", "有关部门"), "每月10日前"),
         "4": (("市民政局",), ("各县市区人民政府",), "每季度末"),
         "5": (("市民政局",), (), "2026年6月底前"),
@@ -193,11 +193,9 @@ SHAPES.append(Shape(
 （三）加强平台建设。2026年12月底前完成政府网站集约化改造。（市大数据局牵头，各县〔区〕政府配合）
 """,
     tasks=3,
-    # parse/units cannot read "市府办〔市大数据局〕牵头，…": the task is left without units
-    # and the import stops for review (2/3 with units), never guessing.
-    doubtful=True,
+    # 〔〕 hold another name of the office, as （） do (parse/units).
     expect={
-        "1": ((), (), "2026年底前"),
+        "1": (("市府办〔市大数据局〕",), ("市政府各部门", "各县〔区〕政府"), "2026年底前"),
         "2": (("市府办",), ("市司法局",), "2026年9月底前"),
         "3": (("市大数据局",), ("各县〔区〕政府",), "2026年12月底前"),
     },
