@@ -40,7 +40,7 @@ _UNIT_END = set("处科室股办局委部队站所院馆厅司府心组会位门
 # "A及B", "A和B": two units only where A ends like an office (住房和城乡建设局 and
 # 工业和信息化局 are one name each: 住房 and 工业 are no unit).
 _AND = ("以及", "及", "和", "与")
-_OFFICE_END = set("处科室股办局委部队站所院馆厅司府心组社校台区镇街县市）〕")
+_OFFICE_END = set("处科室股办局委部队站所院馆厅司府心组社校台区镇街县市门位）〕")
 # 道 alone ends prose too (渠道, 轨道); 街道 names a unit ("各街道").
 _UNIT_WORDS = ("街道",)
 # "会" joins two units ("综合处会各业务处室") only when it follows a unit name's last character,
