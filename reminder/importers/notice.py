@@ -97,8 +97,10 @@ def _label_line(line: str) -> dict[str, str] | None:
     return labels(stripped)
 
 
-def notice_rows(lines: Sequence[str]) -> tuple[list[list[str]], list[str]] | None:
-    """(rows with a header first, the prose lines) of a notice; None when no item is labelled."""
+def notice_rows(lines: Sequence[str]) -> tuple[list[list[str]], list[str], list[str]] | None:
+    """(rows with a header first, the prose lines, doubts) of a notice; None when no item is
+    labelled. A doubt is a line of labelled units or deadline that follows no item: it is kept
+    with the prose, and named so the import stops for review rather than drop it in silence."""
     lines = [line.strip() for line in lines if line.strip()]
     marked = [(_marker(line), i) for i, line in enumerate(lines)]
     labelled_kinds: set[str] = set()
@@ -118,6 +120,7 @@ def notice_rows(lines: Sequence[str]) -> tuple[list[list[str]], list[str]] | Non
     task_depth = min(_DEPTH[k] for k in labelled_kinds)
     rows: list[list[str]] = [HEADER]
     prose: list[str] = []
+    doubts: list[str] = []
     current: list[str] | None = None  # the open task row, until its labels are read
     labelled: list[str] | None = None  # the row the line above labelled
     for found, i in marked:
@@ -150,8 +153,11 @@ def notice_rows(lines: Sequence[str]) -> tuple[list[list[str]], list[str]] | Non
                 _fill(current, parts)
                 current, labelled = None, current
         else:
+            if _label_line(line) is not None and len(rows) > 1:
+                shown = line if len(line) <= 40 else line[:39] + "…"
+                doubts.append(f"“{shown}”没有紧跟在某项任务之后，未归入任何任务，请核对")
             prose.append(line)
-    return rows, prose
+    return rows, prose, doubts
 
 
 def _fill(row: list[str], parts: dict[str, str]) -> None:

@@ -317,8 +317,8 @@ def _build_one(
         lines = [clean(c) for c in grid.context]
         lines += [line for row in rows for cell in dict.fromkeys(row) for line in cell.split("\n")]
         if (notice := notice_rows(lines)) is not None:
-            rows, prose = notice
-            grid = replace(grid, context=prose, from_text=True)
+            rows, prose, doubts = notice
+            grid = replace(grid, context=prose, from_text=True, notes=[*grid.notes, *doubts])
             header = find_header(rows)
     if not rows and grid.notes:
         from reminder.errors import ImportDoubtful

@@ -54,7 +54,7 @@ class TextImporter:
         if sum(1 for line in nonempty if line.startswith("\t")) >= 3:
             return _tab_groups(lines)
         if (found := notice_rows(lines)) is not None:
-            return Grid(rows=found[0], context=found[1], from_text=True)
+            return Grid(rows=found[0], context=found[1], from_text=True, notes=found[2])
         rows, context = stream.rebuild(lines, year)
         return Grid(rows=rows, context=context, flattened=True, notes=stream.doubts(rows))
 

@@ -141,7 +141,7 @@ def test_split_labels(text: str, expect: tuple) -> None:
     pytest.param(["1.甲事项", "继续说明。", "责任单位：办公室"], ["1"], [], id="label-line-without-brackets"),
 ])
 def test_marker_kinds(lines: list[str], ids: list[str], sections: list) -> None:
-    rows, _prose = notice_rows(lines)
+    rows, _prose, _doubts = notice_rows(lines)
     tasks = [r for r in rows[1:] if len(r) > 1]
     assert [r[0] for r in tasks] == ids
     assert all(r[2] or r[4] for r in tasks)
@@ -264,3 +264,24 @@ def test_the_title_line_of_a_pasted_notice_is_the_plan_title(tmp_path: Path) -> 
     import_document(source, tmp_path / "plan")
     plan = tomllib.loads((tmp_path / "plan" / "plan.toml").read_text(encoding="utf-8"))
     assert plan["title"] == "关于做好2026年法治宣传工作的通知"
+
+
+def test_a_label_line_that_follows_no_item_stops_the_import_naming_it(tmp_path: Path) -> None:
+    """A 配合单位 line separated from its item by a line of prose belonged to no task: it went
+    to the plan's context without a word, and the item lost its supporting units. It is named
+    now, and the import stops for review (exit 3) unless accepted."""
+    from reminder.errors import ImportDoubtful
+
+    source = tmp_path / "notice.txt"
+    source.write_text("""关于做好2026年法治宣传工作的通知
+各科室：
+1. 开展宪法宣传周活动。（责任单位：法规科；完成时限：12月31日前）
+2. 更新普法责任清单。（牵头单位：法规科；完成时限：6月30日前）
+请各科室高度重视，认真组织。
+配合单位：办公室、财务科
+3. 组织旁听庭审。（责任单位：办公室；完成时限：9月30日前）
+""", encoding="utf-8")
+    with pytest.raises(ImportDoubtful) as info:
+        import_document(source, tmp_path / "plan")
+    assert "“配合单位：办公室、财务科”没有紧跟在某项任务之后" in str(info.value)
+    assert not (tmp_path / "plan").exists()
