@@ -18,7 +18,14 @@ from itertools import pairwise
 from reminder.errors import ImportFailed
 from reminder.importers import audience
 from reminder.importers.confidence import Confidence, assess, count_items
-from reminder.importers.header import Header, find_header, header_from_names, norm, period_row
+from reminder.importers.header import (
+    Header,
+    column_kind,
+    find_header,
+    header_from_names,
+    norm,
+    period_row,
+)
 from reminder.importers.infer import infer_header
 from reminder.importers.meta import (
     detect_issued,
@@ -326,6 +333,13 @@ def _build_one(
         raise ImportDoubtful("无法可靠地识别任务：" + "；".join(grid.notes),
                              hint="请改用原始 Word/Excel 文件，或整理成表格后再导入")
     if not rows:
+        headers = [c for c in grid.context if column_kind(c)]
+        if len(headers) >= 2:
+            # Header words on lines of their own: a table copied a cell per line whose rows
+            # could not be rebuilt (a two-row header, 进度安排 over the quarters, say).
+            raise ImportFailed(
+                f"文件像是逐格复制的表格（表头 {'、'.join(headers[:4])} 各占一行），但无法可靠地还原成行",
+                hint="请从原始 Word/Excel 文件导入，或把网页另存为 .html 后导入")
         raise ImportFailed("文件中没有找到表格或表格为空", hint="请确认文件包含任务分工表")
     if header is None:
         header = infer_header(rows)

@@ -356,3 +356,22 @@ def test_no_cell_is_lost_silently(gone: int) -> None:
     _assert_accounted(text, tasks, table.confidence.notes)
     if lines[gone] in {"法规股", "各股室", "办公室", "10月底前", "持续推进", "每季度末"}:
         assert table.confidence.notes  # a units or deadline cell gone is never filled in
+
+
+def test_a_cell_per_line_table_that_cannot_be_rebuilt_says_so(tmp_path: Path) -> None:
+    """A 台账 with 进度安排 over the quarters (a two-row header), copied a cell per line: the
+    rows cannot be rebuilt, and the refusal says that this is such a table and what to import
+    instead, not that the file holds no table."""
+    from reminder.errors import ImportFailed
+
+    source = tmp_path / "ledger.txt"
+    source.write_text("\n".join([
+        "某区2026年重点工作任务台账", "序号", "工作任务", "责任单位", "进度安排",
+        "一季度", "二季度", "三季度", "四季度",
+        "1", "完善政务公开目录", "区政务公开办", "完成梳理", "征求意见", "修订发布", "总结评估",
+        "2", "推进政策解读", "区司法局", "制定计划", "开展解读", "中期检查", "年度总结"]),
+        encoding="utf-8")
+    with pytest.raises(ImportFailed) as info:
+        import_document(source, tmp_path / "plan")
+    assert "逐格复制的表格" in str(info.value) and "没有找到表格" not in str(info.value)
+    assert ".html" in (info.value.hint or "")
