@@ -49,6 +49,9 @@ def environment_trouble(err: BaseException) -> str | None:
     if type(err).__module__.split(".")[0] == "sqlalchemy":
         cause = getattr(err, "orig", None) or err
         text = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        if "readonly" in text or "不可写" in text:
+            return (f"数据库操作失败：{text}（检查数据库文件及其 -wal、-shm 和所在目录的权限，"
+                    "以及是否被 chattr +i 设为不可修改）")
         return (f"数据库操作失败：{text}（数据库被锁定时，检查是否有其他进程长时间占用；"
                 "磁盘已满时，腾出空间后重试）")
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:

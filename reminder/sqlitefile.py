@@ -1,5 +1,6 @@
-"""What of the database can be had without SQLAlchemy: the daemon's lock on a SQLite file
-and the newest schema revision, read from the migration scripts.
+"""What of the database can be had without SQLAlchemy: the daemon's lock on a SQLite file,
+whether its files can still be written, and the newest schema revision, read from the
+migration scripts.
 
 Outside ``reminder.store`` on purpose: importing that package imports SQLAlchemy, and
 `run --once` with nothing to do must finish before it would (reminder/cli/idle.py).
@@ -77,3 +78,18 @@ class DaemonLock:
 
     def __exit__(self, *_exc: object) -> None:
         self.release()
+
+
+def unwritable(database: Path) -> Path | None:
+    """The first of the SQLite file, its -wal and its -shm (those that exist) that this
+    process can no longer read and write; None while all can. ``access(2)`` answers for a
+    file turned read-only and for one made immutable (``chattr +i``, refused even to root).
+
+    SQLite writes its -shm through a memory map: on a file the kernel will not let it write
+    any more, the write is SIGBUS, and the process dies without a word. So the store asks
+    before each transaction, and before the close that would checkpoint (store/engine.py)."""
+    for part in (database, database.with_name(database.name + "-wal"),
+                 database.with_name(database.name + "-shm")):
+        if not os.access(part, os.R_OK | os.W_OK) and os.path.lexists(part):
+            return part
+    return None

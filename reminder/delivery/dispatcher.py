@@ -246,6 +246,13 @@ class Dispatcher:
             messages = self.render([c.notice for c in group], channel=first.channel,
                                    today=today, fmt=getattr(channel, "fmt", None))
         except Exception as exc:  # a template mistake must not stop the other digests
+            if environment_trouble(exc) is not None:
+                # The database (a renderer reads links and tallies), not the template: the
+                # rows go back to the queue, or that write waits in memory with the others.
+                # Marked failed, a locked or read-only database would have cost the notices.
+                log.error("渲染消息时无法读取数据库：%s；稍后重试", who)
+                report.deferred += self.store.release(ids, self.claimant, now)
+                return
             log.exception("渲染消息失败：%s", who)
             error = f"渲染消息失败：{exc}"
             report.failed += self.store.mark_failed(ids, self.claimant, now, error=error,

@@ -6,7 +6,9 @@ while it is open) while every other command meets a new, empty file: the daemon'
 recorded where nobody will look, and a restart sends everything again. So the file's device
 and inode are compared every second, and the daemon stops at the first difference, after
 saving the database it still holds open. A file turned read-only or immutable is caught the
-same way, before SQLite writes to it (which ended in SIGBUS, without a log line).
+same way; the store itself refuses to begin a transaction on such a file, and leaves it
+unclosed at the end (reminder/sqlitefile.py ``unwritable``), since SQLite's write to it
+through a memory map is SIGBUS, which killed the daemon without a log line.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+
+from reminder.sqlitefile import unwritable
 
 log = logging.getLogger("reminder.daemon")
 
@@ -56,10 +60,9 @@ class DatabaseHealth:
             return f"数据库文件 {self.path} 已被删除"
         if now != self._identity:
             return f"数据库文件 {self.path} 已被替换（不再是启动时打开的文件）"
-        for part in (self.path, self.path.with_name(self.path.name + "-wal"),
-                     self.path.with_name(self.path.name + "-shm")):
-            if part.exists() and not os.access(part, os.R_OK | os.W_OK):
-                return f"数据库文件 {part} 变为只读或不可修改（chattr +i）"
+        part = unwritable(self.path)
+        if part is not None:
+            return f"数据库文件 {part} 变为只读或不可修改（chattr +i）"
         if not os.access(self.path.parent, os.W_OK):
             return f"数据库所在目录 {self.path.parent} 变为只读"
         return None

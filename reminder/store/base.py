@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from reminder.models import Notice
+from reminder.store.engine import dispose_engine
 from reminder.store.schema import NoticeRow
 
 T = TypeVar("T")
@@ -69,4 +70,4 @@ class StoreBase:
         )
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        dispose_engine(self.engine)

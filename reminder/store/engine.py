@@ -6,6 +6,7 @@ SELECT … FOR UPDATE SKIP LOCKED.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
@@ -13,9 +14,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from reminder.errors import StoreError
-from reminder.sqlitefile import MIGRATIONS, DaemonLock, scripted_heads
+from reminder.sqlitefile import MIGRATIONS, DaemonLock, scripted_heads, unwritable
 
-__all__ = ["DaemonLock", "create_store_engine", "migrate", "redact", "scripted_heads", "sqlite_path"]
+__all__ = ["DaemonLock", "create_store_engine", "dispose_engine", "migrate", "redact",
+           "scripted_heads", "sqlite_path"]
 
 MIGRATION_LOCK = 0x72656D696E646572  # "reminder": the advisory lock key of schema migrations
 
@@ -59,7 +61,24 @@ def create_store_engine(url: str) -> Engine:
             parsed, connect_args={"check_same_thread": False, "timeout": 30}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        if path is None:
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        file = path
+
+        def begin(connection) -> None:  # type: ignore[no-untyped-def]
+            part = unwritable(file)
+            if part is not None:
+                # Before SQLite touches the file: its write to a -shm the kernel refuses is
+                # SIGBUS (reminder/sqlitefile.py); this is one error line the caller handles.
+                raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
+                    f"数据库文件 {part} 不可写（只读或被 chattr +i 设为不可修改）"))
+            _sqlite_begin(connection)
+
+        event.listen(engine, "begin", begin)
+        event.listen(engine, "connect", lambda conn, _record: _OPEN.setdefault(id(conn), (file, conn)))
+        event.listen(engine, "close", lambda conn, _record: _OPEN.pop(id(conn), None))
+        event.listen(engine, "close_detached", lambda conn: _OPEN.pop(id(conn), None))
         return engine
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
@@ -74,6 +93,33 @@ def create_store_engine(url: str) -> Engine:
     raise StoreError(
         f"不支持的数据库：{backend}", place="database.url", hint="请使用 SQLite 或 PostgreSQL"
     )
+
+
+# The SQLite connections open in this process, by id: (file, connection). dispose_engine
+# leaves those of a file that can no longer be written open for good.
+_OPEN: dict[int, tuple[Path, object]] = {}
+
+
+def dispose_engine(engine: Engine) -> None:
+    """Close the engine's connections; but not those of a SQLite file that turned read-only
+    or immutable. Closing the last connection checkpoints the WAL, which writes the -shm
+    through a memory map, and the kernel answers that write with SIGBUS: the process died
+    at its very end, after its one line, with no exit status of its own. Left open, the
+    files are closed by the kernel at exit, as after a kill: the WAL stays and SQLite
+    replays it at the next open."""
+    path = sqlite_path(str(engine.url))
+    if path is None or unwritable(path) is None:
+        engine.dispose()
+        return
+    import ctypes
+
+    for key, (file, connection) in list(_OPEN.items()):
+        if file == path:
+            # An extra reference nothing releases: not even the interpreter's last clean-up
+            # frees (and so closes) the connection.
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(connection))
+            del _OPEN[key]
+    engine.dispose(close=False)
 
 
 def _private(path: Path) -> None:

@@ -660,6 +660,36 @@ def test_a_send_the_database_could_not_record_is_recorded_later_and_never_resent
     assert {s for s, _ in status_of(store).values()} == {SENT}
 
 
+def test_a_renderer_that_cannot_read_the_database_puts_the_notices_back_not_failed(
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """The renderer reads the database (links, tallies); locked past its busy timeout or
+    turned read-only, that read fails. Not a template mistake: the notices were marked
+    failed and never sent (issue 20 item 3's read-only database)."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    load(store, [notice("1"), notice("2", recipient="办公室")])
+    broken = [True]
+
+    def reads_the_database(notices: Sequence[Notice], **kw: Any) -> list[Message]:
+        if broken[0]:
+            raise OperationalError("SELECT", None, sqlite3.OperationalError("database is locked"))
+        return render(notices, **kw)
+
+    email = FakeChannel()
+    d = dispatcher(store, email, render=reads_the_database)
+    now = at("2026-06-01")
+    report = d.dispatch(now)
+    assert (report.failed, report.deferred, email.sent) == (0, 2, [])
+    assert {s for s, _ in status_of(store).values()} == {PENDING}
+    assert not [r for r in caplog.records if r.exc_info]  # one line, no traceback
+    broken[0] = False
+    d.dispatch(now + timedelta(minutes=1))
+    assert sorted(m.text for m in email.sent) == ["1", "2"]
+    assert {s for s, _ in status_of(store).values()} == {SENT}
+
+
 def test_rows_a_rival_took_after_the_lease_ran_out_are_not_sent_again(store: Store) -> None:
     """A send slower than the whole lease (a stalled server): the rival rightly takes the rows
     still queued; this pass must then leave them to it instead of sending them too."""
