@@ -35,6 +35,26 @@ def test_example_config_loads_every_key() -> None:
     assert config.web is not None and config.web.evidence_keep_days == 30
 
 
+@pytest.mark.parametrize("table", ["", "database", "quiet_hours", "retry", "admin", "daemon",
+                                   "web", "channels.email", "channels.wecom", "channels.wecom_app",
+                                   "channels.dingtalk", "channels.sms"])
+def test_the_example_names_every_setting_of_each_table(tmp_path: Path, table: str) -> None:
+    """An operator learns the settings from config.example.toml: each key the reader takes
+    is there, set or in a comment (issue 20: [daemon] alert_after_seconds, which tells the
+    admin of a database out of reach, and [retry] uncertain_seconds were in the code only)."""
+    import re
+
+    head = f"[{table}]\n" if table else ""
+    with pytest.raises(ConfigError, match="未知配置项") as caught:
+        load_config(write(tmp_path, f'{head}zz_unknown = 1\n'))
+    taken = str(caught.value).split("可用：", 1)[1].rstrip("）").split("、")
+    text = EXAMPLE.read_text("utf-8")
+    missing = [key for key in taken
+               if not re.search(rf"^[#\s]*{re.escape(key)}\s*=", text, re.M)
+               and not re.search(rf"^[#\s]*\[(?:[\w.]+\.)?{re.escape(key)}[\].]", text, re.M)]
+    assert missing == []
+
+
 def test_example_config_builds_channels_from_the_environment() -> None:
     env = {"REMINDER_SMTP_PASSWORD": "smtp-secret", "REMINDER_WECOM_GONGKAI": SECRET,
            "REMINDER_WECOM_YEWU": SECRET + "2"}
