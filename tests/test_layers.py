@@ -78,7 +78,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "reminder"
 # siblings that never import each other.
 LAYERS: dict[str, int] = {
     "models": 0, "errors": 0, "config": 0, "resources": 0, "redact": 0, "encoding": 0,
-    "addresses": 0, "sqlitefile": 0,
+    "addresses": 0, "sqlitefile": 0, "cells": 0,
     "parse": 1, "plan": 2, "store": 3, "importers": 3, "delivery": 4, "answerback": 5,
     "wiring": 6, "web": 7, "cli": 8, "__main__": 9, "__init__": 0,
 }

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from reminder.answerback.progress import task_views
+from reminder.cells import csv_cell
 from reminder.plan.wording import period_name
 
 if TYPE_CHECKING:
@@ -128,19 +129,6 @@ def workflow_cells(plan: Any, store: Store, tz: Any) -> tuple[dict[str, str], di
 
 def title_of(plan: Any, period: str | None) -> str:
     return f"{plan.title}工作台账" + (f"（{period_name(period)}）" if period else "")
-
-
-# A cell starting with one of these is a formula to a spreadsheet (=HYPERLINK(…) opens a
-# link, -2+3 or @SUM computes); tab and CR too, per OWASP's CSV injection guidance.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> Any:
-    """A text cell a spreadsheet shows as text: OWASP's remedy, a leading ' (Excel and
-    LibreOffice hide it, and the csv module quotes the cell where needed)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def write_csv(rows: Sequence[LedgerRow], out: IO[str]) -> None:

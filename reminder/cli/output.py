@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from reminder.cells import csv_cell
 from reminder.models import Deadline, Notice, notice_key
 from reminder.plan.wording import (
     CYCLE_NAMES,
@@ -128,7 +129,9 @@ def _flush(lines: list[str], out: TextIO, fmt: str, *, first: bool) -> int:
 
 
 def _csv_cell(text: str) -> str:
-    """A CSV field as the csv module writes it (minimal quoting), without its per-row cost."""
+    """A CSV field as the csv module writes it (minimal quoting), without its per-row cost;
+    a title or name a spreadsheet would take for a formula is kept as text (cells.py)."""
+    text = csv_cell(text)
     if _NEEDS_QUOTES(text):
         return '"' + text.replace('"', '""') + '"'
     return text
@@ -208,7 +211,9 @@ def emit(rows: Sequence[Mapping[str, Any]], *, fmt: str, columns: Sequence[tuple
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([key for key, _ in columns])
         for row in rows:
-            writer.writerow([_flat(row.get(key)) for key, _ in columns])
+            # Text a spreadsheet would take for a formula stays text; a number stays a number.
+            writer.writerow([csv_cell(_flat(v)) if isinstance(v, str | list | tuple) else _flat(v)
+                             for v in (row.get(key) for key, _ in columns)])
         return
     from reminder.cli.layout import Column, render, terminal_width
 

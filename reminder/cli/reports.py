@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reminder import wiring
+from reminder.cells import csv_cell
 from reminder.cli.common import config_option, parse_moment
 from reminder.errors import ConfigError
 
@@ -99,7 +100,7 @@ def stats_command(plan_ids: tuple[str, ...], period: str | None, fmt: str, now: 
         writer.writerow(["计划", *(header for _, header in COLUMNS)])
         for plan in stats.plans:
             for row in [*plan.units, plan.total]:
-                writer.writerow([plan.plan, *cells(row)])
+                writer.writerow([csv_cell(v) for v in (plan.plan, *cells(row))])
         return
     from reminder.cli.layout import Column, render, terminal_width
 

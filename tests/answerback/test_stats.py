@@ -101,3 +101,18 @@ def test_cli_refuses_a_bad_period_in_one_line(tmp_path: Path) -> None:
     result = reminder("stats", "demo-2026", "--period", "三季度", "--config", str(config))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "--period" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_csv_keeps_a_unit_name_a_spreadsheet_would_take_for_a_formula_as_text(
+        tmp_path: Path) -> None:
+    """Unit names come from documents we did not write: `stats --format csv` is opened in
+    Excel, where @… or =… is a formula (issue 20 item 9 named the 台账 and `report`)."""
+    config = deployment(tmp_path, f"sqlite:///{tmp_path / 'state' / 'reminder.db'}")
+    for name in ("plan.toml", "tasks.csv"):
+        path = tmp_path / "plans" / "demo-2026" / name
+        path.write_text(path.read_text("utf-8-sig").replace("办公室", "@办公室"), "utf-8")
+    done = reminder("stats", "demo-2026", "--period", Q3, "--now", "2026-10-09T09:00",
+                    "--config", str(config), "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    units = [row[2] for row in csv.reader(io.StringIO(done.stdout))][1:]
+    assert "'@办公室" in units and "@办公室" not in units

@@ -102,3 +102,35 @@ def test_writer_flushes_in_chunks_rather_than_holding_every_line(monkeypatch: py
     output.write_notices(_batches(), fmt="jsonl", out=Sink())
     # Checked after each batch of 3 lines: 6 lines once past the chunk, then the last 3.
     assert [w.count("\n") for w in writes] == [6, 3]
+
+
+# -- text a spreadsheet would take for a formula (issue 20 item 9, beyond the 台账) -----------
+
+FORMULAS = ('=HYPERLINK("http://evil.example/","点此")', "+1+1", "-2+3", "@SUM(A1)", "\t=1")
+
+
+@pytest.mark.parametrize("text", FORMULAS, ids=["equals", "plus", "minus", "at", "tab"])
+def test_the_dry_runs_csv_keeps_a_formula_like_title_or_unit_as_text(text: str) -> None:
+    """`reminder plan --format csv` is for Excel, and titles and unit names come from
+    documents we did not write: a title =HYPERLINK(…) was a live link there."""
+    import csv
+
+    from reminder.cli.output import write_notices
+
+    batch = _batches()[0]
+    batch = batch._replace(title=text, targets=((text, "email", ("a@example.org",), (), ()),))
+    out = io.StringIO()
+    write_notices([batch], fmt="csv", out=out)
+    [row] = list(csv.reader(io.StringIO(out.getvalue())))[1:]
+    assert row[4] == row[6] == "'" + text
+
+
+def test_emitted_csv_keeps_formula_like_text_as_text_and_numbers_as_numbers() -> None:
+    """`reminder status --format csv` (and every table given --format csv)."""
+    import csv
+
+    out = io.StringIO()
+    emit([{"title": FORMULAS[0], "unit": "法规科", "n": -3}], fmt="csv",
+         columns=(("title", "标题"), ("unit", "单位"), ("n", "数")), out=out)
+    [row] = list(csv.reader(io.StringIO(out.getvalue())))[1:]
+    assert row == ["'" + FORMULAS[0], "法规科", "-3"]
