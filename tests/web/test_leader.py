@@ -105,3 +105,18 @@ def test_the_leader_sees_a_recurring_task_coloured_per_period(late: Deployment) 
     assert not head.xpath('./span[@class="badge"]')  # the mark says 逾期, not twice
     current = card.xpath('.//*[@data-period="current"]')[0]
     assert " ".join(current.text_content().split()) == "本期（2026-12-31） 黄 预警"
+
+
+def test_an_instruction_is_capped_at_2000_characters(late: Deployment) -> None:
+    """As the units' notes are: removing the cap left every test green (issue 20)."""
+    from reminder.web.leader import MAX_TEXT
+
+    url = late.links.leader_url("分管局领导")
+    card = html.fromstring(requests.get(url, timeout=10).text).xpath(
+        '//*[@id="p-demo-2026-t-5"]')[0]
+    form = {i.get("name"): i.get("value") for i in card.xpath('.//input[@type="hidden"]')}
+    answer = requests.post(url, data={**form, "action": "instruct", "text": "批示" * 1250},
+                           timeout=10)
+    assert answer.status_code == 200
+    [stored] = late.store.instructions("demo-2026")
+    assert MAX_TEXT == 2000 and len(stored.text) == MAX_TEXT

@@ -285,3 +285,46 @@ def test_the_board_approves_another_date_than_asked_and_refuses_a_bad_one(
     notices, note = shown.stdout.replace(" ", "").split("已批准延期")
     assert "2026-08-14" in notices and "2026-08-31" not in notices
     assert "原定2026-07-08" in note and "延至2026-08-14" in note
+
+
+def test_reasons_progress_and_board_notes_are_capped_at_2000_characters(signing: Deployment
+                                                                         ) -> None:
+    """As the unit page's notes are (test_web.py): without the cap a reason of 2,500
+    characters was stored whole and mailed to the coordinator (issue 20, tests that pass for
+    the wrong reason: removing this cap left every test green)."""
+    from reminder.web.workflow import MAX_TEXT
+
+    site = signing
+    url = site.unit_url("法规科")
+    page = requests.get(url, timeout=10).text
+    asked = ask_extension(url, page, "9", date="2026-08-31", reason="理由" * 1250,
+                          progress="进展" * 1250)
+    assert asked.status_code == 200
+    admin = site.admin_url()
+    board = requests.get(admin, timeout=10).text
+    rejected = board_post(admin, board, "9", "reject_extension", note="意见" * 1250)
+    assert rejected.status_code == 200
+    [row] = site.store.extensions("demo-2026", "9")
+    assert row.status == "rejected"
+    assert MAX_TEXT == 2000 and len(row.reason) == len(row.progress) == len(row.note) == MAX_TEXT
+
+
+def test_the_board_decides_only_an_extension_of_the_task_whose_form_it_posts(
+        signing: Deployment) -> None:
+    """Task 9's approval form naming the id of task 2's request is refused, and both
+    requests still wait: only the check that the request belongs to the task can refuse it
+    (the form's token and the board's session are good). Removing that check left every
+    test green."""
+    site = signing
+    url = site.unit_url("法规科")
+    page = requests.get(url, timeout=10).text
+    assert ask_extension(url, page, "9", date="2026-08-31", reason="需征求意见").status_code == 200
+    page = requests.get(url, timeout=10).text
+    assert ask_extension(url, page, "2", date="2026-12-31", reason="需征求意见").status_code == 200
+    other = site.store.extensions("demo-2026", "2")[0].id
+    admin = site.admin_url()
+    board = requests.get(admin, timeout=10).text
+    refused = board_post(admin, board, "9", "approve_extension", extension=str(other))
+    assert refused.status_code == 400 and "没有这份延期申请" in refused.text
+    assert {e.task_id: e.status for e in site.store.extensions("demo-2026")} == {
+        "9": "pending", "2": "pending"}
