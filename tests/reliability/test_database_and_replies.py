@@ -1,5 +1,6 @@
-"""Issue 20 §2, §4, §16 as an operator meets them: the database deleted under a running
-daemon, PostgreSQL restarted under it, and an SMTP server that loses every reply after DATA."""
+"""Issue 20 §2-4, §16 as an operator meets them: the database deleted under a running
+daemon or its folder made immutable, PostgreSQL restarted under it, and an SMTP server that
+loses every reply after DATA."""
 
 from __future__ import annotations
 
@@ -62,6 +63,55 @@ def test_deleting_the_database_stops_the_daemon_and_a_restart_resends_nothing(
     assert again.returncode == 2 and "不会新建空数据库" in again.stderr
     assert figures.lost == 0 and figures.duplicated <= 1
     assert tracebacks(log, again.stderr, resumed.stderr) == 0
+
+
+def test_a_state_folder_made_immutable_mid_send_stops_the_daemon_in_one_line(
+        tmp_path: Path) -> None:
+    """Issue 20 item 3: `chattr -R +i` on the state folder while 300 notices go out. Before
+    the fix the daemon died of SIGBUS (SQLite writing its -shm through a memory map), 4 runs
+    in 4, at its close after its line or mid-pass without one. Now: exit 2, one line, the
+    admin told; once the folder is writable again a run finishes the rest, each sent once
+    but for the send in flight, whose record had nowhere to go (the folder refused it)."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    state = tmp_path / "state"
+    state.mkdir()
+    if shutil.which("chattr") is None or subprocess.run(
+            ["chattr", "+i", str(state)], capture_output=True).returncode != 0:
+        pytest.skip("needs chattr +i (root on a filesystem that has it)")
+    subprocess.run(["chattr", "-i", str(state)], check=True)
+    url = f"sqlite:///{state / 'r.db'}"
+    load(url, notices(300, per_unit=1))
+    log = tmp_path / "daemon.log"
+    with smtp_server(delay=0.01) as smtp:
+        config = write_config(tmp_path, url, smtp=smtp)
+        proc = daemon(config, log)
+        try:
+            assert wait_for(lambda: len(smtp.messages) >= 30, 120)
+            subprocess.run(["chattr", "-R", "+i", str(state)], check=True)
+            code = proc.wait(90)
+        finally:
+            subprocess.run(["chattr", "-R", "-i", str(state)], check=True)
+        admin = sum("admin@example.org" in m.rcpt_tos for m in smtp.messages)
+        time.sleep(5)  # past the lease of the rows the daemon held
+        resumed = reminder("run", "--once", "--config", str(config))
+        figures = count(300, to_units(smtp))
+    text = log.read_text("utf-8")
+    errors = [line for line in text.splitlines() if "守护进程已停止；" in line]
+    report("read-only database", f"state folder made immutable mid-send: daemon exit {code}, "
+           f"stop lines {len(errors)}, admin alerts {admin}; after chattr -i and run --once "
+           f"(exit {resumed.returncode}): {figures.line()}; tracebacks "
+           f"{tracebacks(log, resumed.stderr)} (before: SIGBUS, exit -7, 4 runs in 4)",
+           # 300 notices and the fault itself (exit 2, one line, the admin told).
+           tried=301, wrong=figures.lost + max(0, figures.duplicated - 1)
+           + (code != 2 or len(errors) != 1 or admin < 1) + tracebacks(log, resumed.stderr))
+    assert code == 2, code  # -7 was SIGBUS
+    assert len(errors) == 1 and "不可修改" in errors[0] and admin >= 1
+    assert figures.lost == 0 and figures.duplicated <= 1
+    assert resumed.returncode == 0 and tracebacks(log, resumed.stderr) == 0
 
 
 def test_lost_smtp_replies_cost_at_most_one_duplicate_per_notice(tmp_path: Path) -> None:
