@@ -364,6 +364,7 @@ class Daemon:
         database would not record a send, keep trying for ``settle_for`` seconds, since an
         unrecorded send is sent again by the next run."""
         self._recover_unsettled()
+        self._reserve_journal()
         self.sync(now, lazy=True)  # plans synced from the same inputs are not even loaded
         total = self._dispatch_all(now)
         if total.held and not total.errors and not self.stop.is_set() and self.sync(now):
@@ -398,6 +399,7 @@ class Daemon:
         self._health = DatabaseHealth(sqlite_path(self.config.database_url),
                                       alert_after=self.config.alert_after_seconds)
         self._recover_unsettled()
+        self._reserve_journal()
         self.sync(self.clock(), force=True)
         scheduler = BackgroundScheduler(
             timezone=self.tz,
@@ -502,6 +504,14 @@ class Daemon:
             log.error("无法保存未记录的发送结果：%s", exc)
             return None
         return self._journal
+
+    def _reserve_journal(self) -> None:
+        if self._journal is None:
+            return
+        try:
+            self.dispatcher.store.reserve(self._journal)
+        except OSError as exc:  # a disk already full: saving may still fit, or say it did not
+            log.warning("无法为未记录的发送结果预留磁盘空间：%s", exc)
 
     def _recover_unsettled(self) -> None:
         """Replay the sends a previous run could not record, before any claim resends them."""

@@ -536,13 +536,35 @@ class _SettlingStore:
         import os
 
         data = json.dumps([[name, list(args), kwargs] for name, args, kwargs in self.unsettled],
-                          default=_to_json, ensure_ascii=False)
+                          default=_to_json, ensure_ascii=False).encode("utf-8")
         tmp = f"{path}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        # Into the blocks ``reserve`` took (no O_TRUNC, which would free them): on a full
+        # disk, the very case this file is for, a new block is not to be had.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.ftruncate(fd, len(data))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
+
+    RESERVE = 1 << 20  # a pass settles at most a claim of 1,000 rows: tens of KB of JSON
+
+    @staticmethod
+    def reserve(path: Any) -> None:
+        """Take the disk space ``dump`` will need while there is some: the daemon's start
+        calls this, so a SIGTERM on a full disk still saves what it owes (it could not:
+        "No space left on device", and those sends went out again)."""
+        import os
+
+        fd = os.open(f"{path}.tmp", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, _SettlingStore.RESERVE)
+        finally:
+            os.close(fd)
 
     def load(self, path: Any) -> int:
         """Queue the writes saved by ``dump`` ahead of anything else; how many."""
