@@ -50,7 +50,7 @@ def test_the_example_names_every_setting_of_each_table(tmp_path: Path, table: st
     taken = str(caught.value).split("可用：", 1)[1].rstrip("）").split("、")
     text = EXAMPLE.read_text("utf-8")
     missing = [key for key in taken
-               if not re.search(rf"^[#\s]*{re.escape(key)}\s*=", text, re.M)
+               if not re.search(rf"(?<![\w.]){re.escape(key)}\s*=", text)
                and not re.search(rf"^[#\s]*\[(?:[\w.]+\.)?{re.escape(key)}[\].]", text, re.M)]
     assert missing == []
 
