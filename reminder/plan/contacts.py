@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reminder.addresses import address_problem, channel_name
+from reminder.cells import FORMULA_START, csv_cell
 from reminder.encoding import decode_text
 from reminder.errors import ConfigError
 from reminder.models import Contact
@@ -70,7 +71,9 @@ def _read_rows(path: Path) -> list[list[Any]]:
     if path.suffix.lower() == ".csv":
         # Excel in China saves CSV as GBK, or as UTF-16 ("Unicode text"): decoded as the
         # importers decode a table.
-        return list(csv.reader(io.StringIO(decode_text(path.read_bytes()))))
+        # A ' before = + - @ is how we keep such text out of a spreadsheet's formulas.
+        return [[_unquoted(c) for c in row]
+                for row in csv.reader(io.StringIO(decode_text(path.read_bytes())))]
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise ConfigError("通讯录应为 .xlsx 或 .csv", file=path)
     import zipfile
@@ -87,6 +90,10 @@ def _read_rows(path: Path) -> list[list[Any]]:
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
         raise ConfigError("通讯录已损坏，无法读取", file=path,
                           hint=f"用 Excel/WPS 打开后重新保存（{type(exc).__name__}）") from None
+
+
+def _unquoted(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_START) else cell
 
 
 def _columns(header: Sequence[Any], path: Path) -> dict[str, int]:
@@ -233,7 +240,7 @@ def _write_csv(path: Path, book: ContactBook, wanted: list[str],
                 row[index[f]] = value
         rows.append(row)
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    csv.writer(buffer, lineterminator="\r\n").writerows([[csv_cell(c) for c in r] for r in rows])
     _replace(path, buffer.getvalue().encode("utf-8-sig"))
     return _missing(path)
 
@@ -298,6 +305,10 @@ def _write_xlsx(path: Path, book: ContactBook, wanted: list[str],
         empty = not any(value(f) for f in ("email", "wecom", "dingtalk", "mobiles"))
         for column in (index[f] + 1 for f in FIELDS if f in index):
             sheet.cell(row=line, column=column).fill = todo if empty else plain
+    for row in sheet.iter_rows():
+        for cell in row:  # a unit named "=HYPERLINK(…)" by a document stays text
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
     _replace(path, buffer.getvalue())

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -286,3 +287,21 @@ def test_a_csv_sheet_reads_in_every_encoding_excel_saves(tmp_path: Path, encodin
     path.write_bytes("单位,别名,邮箱\n法规科,,fagui@example.org\n".encode(encoding))
     book = read_book(path)
     assert book.contacts["法规科"].email == ("fagui@example.org",)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_unit_a_spreadsheet_would_take_for_a_formula_is_written_as_text(
+        tmp_path: Path, suffix: str) -> None:
+    """A document may name a unit "=HYPERLINK(…)": the 通讯录 the clerk opens in Excel must
+    show it as text, not a live link, and reading the sheet back gives the same name."""
+    out = tmp_path / f"通讯录{suffix}"
+    name = '=HYPERLINK("http://evil.example/","点此")'
+    write_book(out, ["法规科", name], {})
+    if suffix == ".xlsx":
+        cells = [c for row in openpyxl.load_workbook(out).worksheets[0].iter_rows() for c in row
+                 if c.value == name]
+        assert cells and all(c.data_type == "s" for c in cells)
+        assert b"<f>" not in zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+    else:
+        assert "'=HYPERLINK" in out.read_text(encoding="utf-8-sig")
+    assert name in read_book(out).rows
