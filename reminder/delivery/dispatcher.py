@@ -317,7 +317,9 @@ class Dispatcher:
                 remaining = [c for c in remaining if c.notice.key not in carried]
             elif number < len(messages) - 1:
                 self.store.record_delivery(delivery, self.claimant, now)
-        if refused and reached is not None:  # every copy refused: a failure, told below
+        # Some copies refused, some sent: the notices are sent and the admin hears of the
+        # refused numbers. Every copy refused (nothing reached): the group fails below, once.
+        if refused and reached is not None:
             partial = "；".join(filter(None, [partial, *refused]))
             if result is not None and result.status != "ok":  # the last number was refused
                 result, delivery = reached
