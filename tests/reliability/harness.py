@@ -5,6 +5,7 @@ messages per robot in any 60 s, tracebacks)."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import subprocess
@@ -152,6 +153,39 @@ def wait_for(predicate: Callable[[], object], timeout: float, step: float = 0.02
             return True
         time.sleep(step)
     return False
+
+
+def kill_while_sending(config: Path, log: Path, sent: Callable[[], int], *,
+                       kills: int, seed: int, after_kill: Callable[[int], None] | None = None) -> int:
+    """The kill loop: start a daemon, SIGKILL it at a random moment once ``sent()`` grows (it
+    is sending), ``kills`` times. Returns how many kills landed while sending. ``after_kill(n)``
+    runs after the n-th kill (a token to expire)."""
+    rng = random.Random(seed)
+    done = mid_send = 0
+    while done < kills:
+        before = sent()
+        proc = daemon(config, log)
+        started = wait_for(lambda b=before, p=proc: sent() > b or p.poll() is not None, 60)
+        time.sleep(rng.uniform(0, 0.25))
+        if proc.poll() is None:
+            proc.kill()
+            done += 1
+            mid_send += started
+            if after_kill is not None:
+                after_kill(done)
+        proc.wait(10)
+    return mid_send
+
+
+def send_the_rest(config: Path, log: Path, db_url: str, timeout: float = 600) -> None:
+    """One last daemon, until every notice of the outbox is sent."""
+    final = daemon(config, log)
+    try:
+        assert wait_for(lambda: set(outbox(db_url)) == {"sent"}, timeout, step=0.5), \
+            outbox(db_url)
+    finally:
+        final.terminate()
+        final.wait(30)
 
 
 def three_daemons_one_restarted(config: Path, url: str, folder: Path,

@@ -4,19 +4,16 @@ server's acceptance and the outbox update, so there can be at most one per kill.
 
 from __future__ import annotations
 
-import random
-import time
 from pathlib import Path
 
 from harness import (
     count,
-    daemon,
+    kill_while_sending,
     load,
     notices,
-    outbox,
     report,
+    send_the_rest,
     tracebacks,
-    wait_for,
     write_config,
 )
 from servers import smtp_server
@@ -28,37 +25,20 @@ KILLS = 20
 
 def test_sigkill_mid_dispatch_loses_nothing(db_url: str, tmp_path: Path) -> None:
     load(db_url, notices(NOTICES, per_unit=PER_UNIT))
-    rng = random.Random(20)
     log = tmp_path / "daemon.log"
     with smtp_server(delay=0.01) as smtp:
         config = write_config(tmp_path, db_url, smtp=smtp, lease=3, max_wait=1)
-        kills = mid_send = 0
-        while kills < KILLS:
-            before = len(smtp.messages)
-            proc = daemon(config, log)
-            # Kill only once it is sending, at a random moment of the pass.
-            started = wait_for(lambda b=before, p=proc: len(smtp.messages) > b or
-                               p.poll() is not None, 60)
-            time.sleep(rng.uniform(0, 0.25))
-            if proc.poll() is None:
-                proc.kill()
-                kills += 1
-                mid_send += started
-            proc.wait(10)
+        mid_send = kill_while_sending(config, log, lambda: len(smtp.messages), kills=KILLS,
+                                      seed=20)
         assert len(smtp.messages) < NOTICES // PER_UNIT, "the kills came too late to matter"
-        final = daemon(config, log)
-        try:
-            assert wait_for(lambda: set(outbox(db_url)) == {"sent"}, 600, step=0.5), outbox(db_url)
-        finally:
-            final.terminate()
-            final.wait(30)
+        send_the_rest(config, log, db_url)
         figures = count(NOTICES, [m.message.get_body(("plain",)).get_content()
                                   for m in smtp.messages])
     errors = tracebacks(log)
     dialect = db_url.split(":")[0].split("+")[0]
-    report(f"kill-loop {dialect}", f"{kills} SIGKILLs ({mid_send} while sending); "
+    report(f"kill-loop {dialect}", f"{KILLS} SIGKILLs ({mid_send} while sending); "
            f"{figures.line()}; tracebacks {errors}", tried=NOTICES,
-           wrong=figures.lost + max(0, figures.duplicated - kills * PER_UNIT) + errors)
+           wrong=figures.lost + max(0, figures.duplicated - KILLS * PER_UNIT) + errors)
     assert figures.lost == 0
-    assert figures.duplicated <= kills * PER_UNIT  # at most the digest in flight per kill
+    assert figures.duplicated <= KILLS * PER_UNIT  # at most the digest in flight per kill
     assert errors == 0

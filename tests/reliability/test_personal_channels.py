@@ -12,23 +12,21 @@ token shared through the database instead of fetched by every process."""
 
 from __future__ import annotations
 
-import random
-import time
 from pathlib import Path
 
 from channelservers import dingtalk_server, wecom_app_server
 from harness import (
     count,
-    daemon,
+    kill_while_sending,
     load,
     max_in_window,
     notices,
     outbox,
     report,
+    send_the_rest,
     three_daemons_on_one_file,
     three_daemons_one_restarted,
     tracebacks,
-    wait_for,
     write_config,
 )
 
@@ -96,7 +94,6 @@ KILLS = 8
 def test_sigkill_mid_dispatch_of_app_messages_loses_nothing(db_url: str, tmp_path: Path) -> None:
     dialect = db_url.split(":")[0].split("+")[0]
     load(db_url, notices(NOTICES, per_unit=PER_UNIT, channel="wecom_app"))
-    rng = random.Random(22)
     log = tmp_path / "daemon.log"
     with wecom_app_server(corpid=CORP, secret=APP_SECRET, delay=0.05) as wx:
         extra = (f'[channels.wecom_app]\ncorpid = "{CORP}"\nagentid = 1000002\n'
@@ -105,38 +102,25 @@ def test_sigkill_mid_dispatch_of_app_messages_loses_nothing(db_url: str, tmp_pat
                  'quiet_hours = { start = "00:00", end = "00:00" }\n')
         config = write_config(tmp_path, db_url, lease=3, max_wait=1, extra=extra)
         with_secrets(config, tmp_path / "secrets.toml", f'[wecom_app]\nsecret = "{APP_SECRET}"\n')
-        kills = mid_send = 0
-        while kills < KILLS:
-            before = len(wx.sends)
-            proc = daemon(config, log)
-            started = wait_for(lambda b=before, p=proc: len(wx.sends) > b or
-                               p.poll() is not None, 60)
-            time.sleep(rng.uniform(0, 0.25))
-            if proc.poll() is None:
-                proc.kill()
-                kills += 1
-                mid_send += started
-            proc.wait(10)
-            if kills == KILLS // 2:
+
+        def expire(kill: int) -> None:
+            if kill == KILLS // 2:
                 wx.expire_all()  # WeCom's two hours ran out: the next process gets 42001
+
+        mid_send = kill_while_sending(config, log, lambda: len(wx.sends), kills=KILLS, seed=22,
+                                      after_kill=expire)
         assert len(wx.accepted) < NOTICES // PER_UNIT, "the kills came too late to matter"
-        final = daemon(config, log)
-        try:
-            assert wait_for(lambda: set(outbox(db_url)) == {"sent"}, 300, step=0.5), \
-                outbox(db_url)
-        finally:
-            final.terminate()
-            final.wait(30)
+        send_the_rest(config, log, db_url, timeout=300)
         figures = count(NOTICES, [r.json["markdown"]["content"] for r in wx.accepted])
         token_calls = len(wx.tokens)
     errors = tracebacks(log)
     report(f"kill-loop wecom_app {dialect}",
-           f"{kills} SIGKILLs ({mid_send} while sending), token expired after {KILLS // 2}; "
-           f"{figures.line()}; tokens fetched {token_calls} by {kills + 1} processes; "
+           f"{KILLS} SIGKILLs ({mid_send} while sending), token expired after {KILLS // 2}; "
+           f"{figures.line()}; tokens fetched {token_calls} by {KILLS + 1} processes; "
            f"tracebacks {errors}", tried=NOTICES,
-           wrong=figures.lost + max(0, figures.duplicated - kills * PER_UNIT) + errors)
+           wrong=figures.lost + max(0, figures.duplicated - KILLS * PER_UNIT) + errors)
     assert figures.lost == 0
-    assert figures.duplicated <= kills * PER_UNIT  # at most the digest in flight per kill
+    assert figures.duplicated <= KILLS * PER_UNIT  # at most the digest in flight per kill
     assert errors == 0
     # One token before the expiry and one after, each shared through the database; a kill
     # between gettoken and storing the token may cost one more.
