@@ -67,6 +67,18 @@ def test_unit_signs_and_asks_the_board_approves_and_the_page_shows_the_new_date(
             request = browser.find_element(By.CSS_SELECTOR, "#t-9 form.extension-request")
             approved = request.find_element(By.NAME, "approved")
             assert approved.get_attribute("value") == "2026-08-31"  # offered as asked
+            # The original date itself (the field's min lets it through) is refused, and looks
+            # refused (red, not blue).
+            browser.execute_script("arguments[0].value = '2026-07-08';", approved)
+            click_and_wait(browser, request.find_element(By.CSS_SELECTOR, "button[value=approve_extension]"))
+            _wait_text(browser, ".flash", "未能审批")
+            flash = browser.find_element(By.CSS_SELECTOR, ".flash")
+            assert "error" in flash.get_attribute("class").split()
+            assert flash.value_of_css_property("border-left-color") == "rgba(198, 40, 40, 1)"
+            full_page(browser, shots / "board-refused-approval-390.png", 390)
+            size(browser, 1280)
+            request = browser.find_element(By.CSS_SELECTOR, "#t-9 form.extension-request")
+            approved = request.find_element(By.NAME, "approved")
             browser.execute_script("arguments[0].value = '2026-08-14';", approved)
             request.find_element(By.NAME, "note").send_keys("同意延期，请按新时限办结")
             click_and_wait(browser, request.find_element(By.CSS_SELECTOR, "button[value=approve_extension]"))
